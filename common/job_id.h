@@ -1,0 +1,67 @@
+#pragma once
+// JobId: a 128-bit, time-ordered job identifier (UUIDv7, RFC 9562). On the
+// wire it is 16 raw bytes; for people it is the canonical 36-character form.
+// Ids sort by creation time, so a listing by id is a listing by age.
+//
+// JobIdGenerator is not thread-safe; the broker's loop owns one.
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+
+#include "common/clock.h"
+
+namespace jobq {
+
+class JobId {
+ public:
+  static constexpr size_t kSize = 16;
+
+  JobId() { bytes_.fill(0); }
+
+  // From the 16 wire bytes; nullopt when `bytes` has another length.
+  static std::optional<JobId> FromBytes(std::string_view bytes);
+  // From the canonical text form (hex digits, hyphens optional, any case).
+  static std::optional<JobId> Parse(std::string_view text);
+
+  std::string ToString() const;
+  std::string_view Bytes() const {
+    return std::string_view(reinterpret_cast<const char*>(bytes_.data()), kSize);
+  }
+  bool IsZero() const;
+
+  friend bool operator==(const JobId&, const JobId&) = default;
+  friend auto operator<=>(const JobId&, const JobId&) = default;
+
+  size_t Hash() const;
+
+ private:
+  friend class JobIdGenerator;
+  std::array<uint8_t, kSize> bytes_;
+};
+
+// Makes UUIDv7 ids: 48 bits of unix milliseconds, then a 74-bit counter
+// seeded at random each millisecond so ids made within one millisecond still
+// increase. The seed makes a run reproducible (the simulation relies on it).
+class JobIdGenerator {
+ public:
+  explicit JobIdGenerator(uint64_t seed) : random_(seed) {}
+  JobId Next(TimeMs now_ms);
+
+ private:
+  std::mt19937_64 random_;
+  TimeMs last_ms_ = -1;
+  uint64_t counter_high_ = 0;  // 12 bits (rand_a)
+  uint64_t counter_low_ = 0;   // 62 bits (rand_b)
+};
+
+}  // namespace jobq
+
+template <>
+struct std::hash<jobq::JobId> {
+  size_t operator()(const jobq::JobId& id) const { return id.Hash(); }
+};
