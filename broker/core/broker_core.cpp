@@ -1,0 +1,413 @@
+#include "broker/core/broker_core.h"
+
+#include <algorithm>
+
+#include "common/check.h"
+
+namespace jobq::broker::core {
+namespace {
+
+constexpr const char* kDefaultQueue = "default";
+constexpr const char* kDefaultContentType = "application/json";
+
+wire::SubmitAck& Reject(wire::Submitted& submitted, uint64_t client_seq, const char* type,
+                        std::string message) {
+  wire::SubmitAck& ack = *submitted.add_acks();
+  ack.set_client_seq(client_seq);
+  ack.mutable_error()->set_type(type);
+  ack.mutable_error()->set_message(std::move(message));
+  return ack;
+}
+
+}  // namespace
+
+BrokerCore::BrokerCore(const CoreOptions& options)
+    : options_(options), id_generator_(options.seed) {}
+
+void BrokerCore::OnMalformed(Socket socket, const std::string& routing_id, wire::ErrorCode code,
+                             const std::string& text, Effects* effects) {
+  ++counters_.bad_messages;
+  if (!routing_id.empty()) {
+    effects->SendError(socket, routing_id, code, text);
+  }
+}
+
+void BrokerCore::OnClientMessage(const std::string& client, Command command, std::string_view body,
+                                 TimeMs now_ms, Effects* effects) {
+  auto bad_body = [&](const char* what) {
+    OnMalformed(Socket::kFrontend, client, wire::ERROR_CODE_BAD_BODY,
+                std::string("body of ") + CommandName(command) + " does not decode as " + what,
+                effects);
+  };
+  switch (command) {
+    case Command::kSubmit: {
+      wire::Submit submit;
+      if (!submit.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+        return bad_body("jobq.wire.Submit");
+      }
+      if (static_cast<size_t>(submit.jobs_size()) > options_.jobs_per_submit_max) {
+        ++counters_.rejected;
+        effects->SendError(Socket::kFrontend, client, wire::ERROR_CODE_TOO_LARGE,
+                           "SUBMIT carries " + std::to_string(submit.jobs_size()) +
+                               " jobs; the limit is " +
+                               std::to_string(options_.jobs_per_submit_max) +
+                               " per message: split the batch");
+        return;
+      }
+      return Submit(client, submit, now_ms, effects);
+    }
+    case Command::kSentinel: {
+      wire::Sentinel sentinel;
+      if (!sentinel.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+        return bad_body("jobq.wire.Sentinel");
+      }
+      AddSentinel(sentinel.queue().empty() ? kDefaultQueue : sentinel.queue());
+      // Acknowledged like a job: an empty SUBMITTED once it is in the queue.
+      effects->SubmittedFor(client);
+      return;
+    }
+    case Command::kWait: {
+      wire::Wait wait;
+      if (!wait.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+        return bad_body("jobq.wire.Wait");
+      }
+      return Wait(client, wait, effects);
+    }
+    case Command::kCancel: {
+      wire::Cancel cancel;
+      if (!cancel.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+        return bad_body("jobq.wire.Cancel");
+      }
+      return Cancel(cancel, now_ms, effects);
+    }
+    default:
+      OnMalformed(Socket::kFrontend, client, wire::ERROR_CODE_BAD_COMMAND,
+                  std::string(CommandName(command)) + " is not a client command", effects);
+  }
+}
+
+void BrokerCore::Submit(const std::string& client, const wire::Submit& submit, TimeMs now_ms,
+                        Effects* effects) {
+  wire::Submitted& submitted = effects->SubmittedFor(client);
+  for (int i = 0; i < submit.jobs_size(); ++i) {
+    const wire::JobSpec& spec = submit.jobs(i);
+    const uint64_t client_seq = submit.first_seq() + static_cast<uint64_t>(i);
+    if (spec.task().empty()) {
+      ++counters_.rejected;
+      Reject(submitted, client_seq, "bad_request", "job has no task name");
+      continue;
+    }
+    if (spec.payload().size() > options_.payload_bytes_max) {
+      ++counters_.rejected;
+      Reject(submitted, client_seq, "bad_request",
+             "payload is " + std::to_string(spec.payload().size()) + " bytes; the limit is " +
+                 std::to_string(options_.payload_bytes_max));
+      continue;
+    }
+    const std::string& queue_name = spec.queue().empty() ? kDefaultQueue : spec.queue();
+    QueueState& queue = QueueNamed(queue_name);
+    if (queue.waiting >= options_.queue_depth_max) {
+      ++counters_.rejected;
+      Reject(submitted, client_seq, "queue_full",
+             "queue \"" + queue_name + "\" holds " + std::to_string(queue.waiting) +
+                 " waiting jobs, its limit; retry later or add workers");
+      continue;
+    }
+
+    Job job;
+    job.id = id_generator_.Next(now_ms);
+    job.spec = spec;
+    job.spec.set_queue(queue_name);
+    if (job.spec.content_type().empty()) {
+      job.spec.set_content_type(kDefaultContentType);
+    }
+    job.spec.set_sentinel(false);
+    job.submitted_ms = now_ms;
+    if (submit.notify()) {
+      job.watchers.push_back(client);
+    }
+    auto [it, inserted] = jobs_.emplace(job.id, std::move(job));
+    JOBQ_CHECK(inserted) << "job ids are unique";
+    Job& stored = it->second;
+    ++queue.waiting;
+    if (stored.spec.not_before_ms() > now_ms) {
+      stored.state = wire::JOB_STATE_SCHEDULED;
+      scheduled_.push({stored.spec.not_before_ms(), stored.id});
+      effects->JobChanged(stored.id);
+    } else {
+      Enqueue(stored, /*at_front=*/false, effects);
+    }
+    if (spec.sentinel()) {
+      AddSentinel(queue_name);
+    }
+    ++counters_.submitted;
+    wire::SubmitAck& ack = *submitted.add_acks();
+    ack.set_client_seq(client_seq);
+    ack.set_id(std::string(stored.id.Bytes()));
+  }
+}
+
+void BrokerCore::AddSentinel(const std::string& queue_name) {
+  QueueNamed(queue_name).ready.PushSentinel();
+  dispatch_pending_ = true;
+}
+
+void BrokerCore::Wait(const std::string& client, const wire::Wait& wait, Effects* effects) {
+  for (const std::string& raw_id : wait.ids()) {
+    std::optional<JobId> id = JobId::FromBytes(raw_id);
+    auto it = id ? jobs_.find(*id) : jobs_.end();
+    if (it == jobs_.end()) {
+      wire::JobOutcome& outcome = *effects->ResultsFor(client).add_outcomes();
+      outcome.set_id(raw_id);
+      outcome.set_state(wire::JOB_STATE_UNSPECIFIED);
+      outcome.mutable_error()->set_type("unknown_job");
+      outcome.mutable_error()->set_message(
+          id ? "the broker does not know job " + id->ToString() +
+                   " (its result expired, or the broker restarted without a durable store)"
+             : "a job id is 16 bytes");
+      continue;
+    }
+    Job& job = it->second;
+    if (IsTerminal(job.state)) {
+      Notify(job, client, effects);
+    } else if (std::find(job.watchers.begin(), job.watchers.end(), client) ==
+               job.watchers.end()) {
+      job.watchers.push_back(client);
+    }
+  }
+}
+
+void BrokerCore::Cancel(const wire::Cancel& cancel, TimeMs now_ms, Effects* effects) {
+  std::map<std::string, std::unique_ptr<wire::Cancel>> per_worker;
+  for (const std::string& raw_id : cancel.ids()) {
+    std::optional<JobId> id = JobId::FromBytes(raw_id);
+    auto it = id ? jobs_.find(*id) : jobs_.end();
+    if (it == jobs_.end()) {
+      continue;
+    }
+    Job& job = it->second;
+    if (job.state == wire::JOB_STATE_QUEUED || job.state == wire::JOB_STATE_SCHEDULED) {
+      // Its ready-queue or timer entry is skipped when it comes up.
+      --QueueNamed(job.spec.queue()).waiting;
+      Finish(job, wire::JOB_STATE_CANCELLED, now_ms, effects);
+    } else if (job.state == wire::JOB_STATE_RUNNING) {
+      auto& message = per_worker[job.leased_to];
+      if (!message) {
+        message = std::make_unique<wire::Cancel>();
+      }
+      message->add_ids(raw_id);
+    }
+  }
+  for (auto& [worker, message] : per_worker) {
+    effects->Send(Socket::kBackend, worker, Command::kWorkerCancel, std::move(message));
+  }
+}
+
+void BrokerCore::Enqueue(Job& job, bool at_front, Effects* effects) {
+  job.state = wire::JOB_STATE_QUEUED;
+  QueueState& queue = QueueNamed(job.spec.queue());
+  if (at_front) {
+    queue.ready.PushFront(job.id, job.spec.priority());
+  } else {
+    queue.ready.Push(job.id, job.spec.priority());
+  }
+  dispatch_pending_ = true;
+  effects->JobChanged(job.id);
+}
+
+void BrokerCore::Finish(Job& job, wire::JobState state, TimeMs now_ms, Effects* effects) {
+  job.state = state;
+  job.finished_ms = now_ms;
+  switch (state) {
+    case wire::JOB_STATE_SUCCEEDED: ++counters_.succeeded; break;
+    case wire::JOB_STATE_CANCELLED: ++counters_.cancelled; break;
+    default: ++counters_.failed; break;
+  }
+  const TimeMs ttl_ms =
+      job.spec.result_ttl_ms() > 0 ? job.spec.result_ttl_ms() : options_.result_ttl_ms;
+  expiry_.push({now_ms + ttl_ms, job.id});
+  for (const std::string& client : job.watchers) {
+    Notify(job, client, effects);
+  }
+  job.watchers.clear();
+  job.watchers.shrink_to_fit();
+  effects->JobChanged(job.id);
+}
+
+void BrokerCore::Notify(const Job& job, const std::string& client, Effects* effects) const {
+  wire::JobOutcome& outcome = *effects->ResultsFor(client).add_outcomes();
+  outcome.set_id(std::string(job.id.Bytes()));
+  outcome.set_state(job.state);
+  outcome.set_attempts(job.attempt);
+  if (job.state == wire::JOB_STATE_SUCCEEDED) {
+    outcome.set_result(job.result);
+    outcome.set_content_type(job.result_content_type);
+  } else {
+    *outcome.mutable_error() = job.error;
+  }
+}
+
+void BrokerCore::Restore(std::vector<Job> jobs, TimeMs now_ms, Effects* effects) {
+  // Sorted by id = by submit time, so requeued jobs keep their order.
+  std::sort(jobs.begin(), jobs.end(), [](const Job& a, const Job& b) { return a.id < b.id; });
+  for (Job& recovered : jobs) {
+    recovered.watchers.clear();
+    recovered.leased_to.clear();
+    auto [it, inserted] = jobs_.emplace(recovered.id, std::move(recovered));
+    if (!inserted) {
+      continue;
+    }
+    Job& job = it->second;
+    switch (job.state) {
+      case wire::JOB_STATE_SCHEDULED:
+        ++QueueNamed(job.spec.queue()).waiting;
+        scheduled_.push({job.spec.not_before_ms(), job.id});
+        break;
+      case wire::JOB_STATE_QUEUED:
+      case wire::JOB_STATE_RUNNING:
+        ++QueueNamed(job.spec.queue()).waiting;
+        Enqueue(job, /*at_front=*/false, effects);
+        break;
+      default:
+        expiry_.push({job.finished_ms + (job.spec.result_ttl_ms() > 0 ? job.spec.result_ttl_ms()
+                                                                       : options_.result_ttl_ms),
+                      job.id});
+        break;
+    }
+  }
+  (void)now_ms;
+}
+
+const Job* BrokerCore::FindJob(const JobId& id) const {
+  auto it = jobs_.find(id);
+  return it == jobs_.end() ? nullptr : &it->second;
+}
+
+const WorkerInfo* BrokerCore::FindWorkerByName(const std::string& name) const {
+  auto it = worker_by_name_.find(name);
+  return it == worker_by_name_.end() ? nullptr : &workers_.at(it->second);
+}
+
+TimeMs BrokerCore::Tick(TimeMs now_ms, Effects* effects) {
+  if (started_ms_ < 0) {
+    started_ms_ = now_ms;
+    next_heartbeat_ms_ = now_ms + options_.heartbeat_interval_ms;
+    next_liveness_check_ms_ = now_ms + options_.heartbeat_interval_ms;
+  }
+  while (!scheduled_.empty() && scheduled_.top().due_ms <= now_ms) {
+    JobId id = scheduled_.top().id;
+    scheduled_.pop();
+    auto it = jobs_.find(id);
+    if (it != jobs_.end() && it->second.state == wire::JOB_STATE_SCHEDULED) {
+      Enqueue(it->second, /*at_front=*/false, effects);
+    }
+  }
+  while (!expiry_.empty() && expiry_.top().due_ms <= now_ms) {
+    JobId id = expiry_.top().id;
+    expiry_.pop();
+    auto it = jobs_.find(id);
+    if (it != jobs_.end() && IsTerminal(it->second.state)) {
+      jobs_.erase(it);
+      effects->JobErased(id);
+    }
+  }
+  if (now_ms >= next_liveness_check_ms_) {
+    CheckLiveness(now_ms, effects);
+    // Four checks per interval bound how late a death is noticed.
+    next_liveness_check_ms_ = now_ms + std::max<TimeMs>(1, options_.heartbeat_interval_ms / 4);
+  }
+  if (now_ms >= next_heartbeat_ms_) {
+    SendHeartbeats(effects);
+    next_heartbeat_ms_ = now_ms + options_.heartbeat_interval_ms;
+  }
+  Pump(now_ms, effects);
+
+  TimeMs next_ms = std::min(next_heartbeat_ms_, next_liveness_check_ms_);
+  if (!scheduled_.empty()) next_ms = std::min(next_ms, scheduled_.top().due_ms);
+  if (!expiry_.empty()) next_ms = std::min(next_ms, expiry_.top().due_ms);
+  return next_ms;
+}
+
+void BrokerCore::FillStatus(TimeMs now_ms, admin::GetStatusResponse* status) const {
+  status->set_uptime_ms(started_ms_ < 0 ? 0 : now_ms - started_ms_);
+  status->set_jobs_kept(jobs_.size());
+  for (const auto& [name, queue] : queues_) {
+    admin::QueueStatus& out = *status->add_queues();
+    out.set_name(name);
+    out.set_queued(queue.waiting);
+    out.set_running(queue.running);
+    out.set_sentinels(queue.ready.sentinels());
+    uint32_t serving = 0;
+    for (const auto& [id, worker] : workers_) {
+      serving += worker.Serves(name) ? 1 : 0;
+    }
+    out.set_workers(serving);
+  }
+  for (const auto& [id, worker] : workers_) {
+    admin::WorkerStatus& out = *status->add_workers();
+    out.set_name(worker.name);
+    out.set_host(worker.host);
+    out.set_pid(worker.pid);
+    for (const std::string& queue : worker.queues) {
+      out.add_queues(queue);
+    }
+    for (wire::Kind kind : {wire::KIND_IO, wire::KIND_CPU}) {
+      if (worker.capacity[kind] == 0) continue;
+      admin::PoolStatus& pool = *out.add_pools();
+      pool.set_kind(kind == wire::KIND_IO ? "io" : "cpu");
+      pool.set_capacity(worker.capacity[kind]);
+      uint32_t in_flight = 0;
+      for (const wire::PoolLoad& load : worker.last_heartbeat.pools()) {
+        if (load.kind() == kind) in_flight = load.in_flight();
+      }
+      pool.set_in_flight(in_flight);
+    }
+    out.set_cpu_percent(worker.last_heartbeat.cpu_percent());
+    out.set_rss_bytes(worker.last_heartbeat.rss_bytes());
+    out.set_jobs_done(worker.jobs_done);
+    out.set_jobs_failed(worker.jobs_failed);
+    out.set_last_heartbeat_ms_ago(now_ms - worker.last_seen_ms);
+    out.set_state(worker.draining() ? "draining" : "active");
+  }
+  admin::Counters& counters = *status->mutable_counters();
+  counters.set_submitted(counters_.submitted);
+  counters.set_succeeded(counters_.succeeded);
+  counters.set_failed(counters_.failed);
+  counters.set_requeued(counters_.requeued);
+  counters.set_rejected(counters_.rejected);
+  counters.set_bad_messages(counters_.bad_messages);
+  counters.set_late_results(counters_.late_results);
+}
+
+void BrokerCore::CheckInvariants() const {
+  std::map<std::string, size_t> waiting;
+  std::map<std::string, size_t> running;
+  for (const auto& [id, job] : jobs_) {
+    JOBQ_CHECK(job.id == id) << "job keyed by its id";
+    if (job.state == wire::JOB_STATE_RUNNING) {
+      ++running[job.spec.queue()];
+      auto worker = workers_.find(job.leased_to);
+      JOBQ_CHECK(worker != workers_.end()) << "a running job is leased to a live worker";
+      JOBQ_CHECK(worker->second.leased.count(id) == 1) << "lease recorded on both sides";
+    } else {
+      JOBQ_CHECK(job.leased_to.empty()) << "only running jobs have a lease";
+    }
+    if (job.state == wire::JOB_STATE_QUEUED || job.state == wire::JOB_STATE_SCHEDULED) {
+      ++waiting[job.spec.queue()];
+    }
+  }
+  for (const auto& [name, queue] : queues_) {
+    JOBQ_CHECK(queue.waiting == waiting[name]) << "waiting count of queue " << name;
+    JOBQ_CHECK(queue.running == running[name]) << "running count of queue " << name;
+  }
+  for (const auto& [routing_id, worker] : workers_) {
+    for (const JobId& id : worker.leased) {
+      const Job* job = FindJob(id);
+      JOBQ_CHECK(job != nullptr && job->state == wire::JOB_STATE_RUNNING &&
+                 job->leased_to == routing_id)
+          << "worker " << worker.name << " holds a lease the job agrees with";
+    }
+  }
+}
+
+}  // namespace jobq::broker::core

@@ -1,0 +1,148 @@
+#pragma once
+// BrokerCore: all of the broker's queue state — jobs, queues, sentinels,
+// workers, credits, leases — as a pure state machine.
+//
+// Input: decoded messages from clients and workers, and the passing of time
+// (Tick). Output: Effects (messages to send, jobs to persist). It never reads
+// a clock, touches a socket or starts a thread, so unit tests and the
+// simulation drive it with a FakeClock. Deterministic: the same inputs at the
+// same times give the same effects.
+//
+// Not thread-safe: exactly one loop thread owns an instance.
+
+#include <map>
+#include <queue>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "broker/core/core_options.h"
+#include "broker/core/effects.h"
+#include "broker/core/job.h"
+#include "broker/core/ready_queue.h"
+#include "broker/core/worker_info.h"
+#include "common/clock.h"
+#include "common/framing.h"
+#include "common/job_id.h"
+#include "jobq/admin.pb.h"
+#include "jobq/wire.pb.h"
+
+namespace jobq::broker::core {
+
+struct CoreCounters {
+  uint64_t submitted = 0;
+  uint64_t succeeded = 0;
+  uint64_t failed = 0;  // failed + dead
+  uint64_t cancelled = 0;
+  uint64_t requeued = 0;
+  uint64_t rejected = 0;
+  uint64_t bad_messages = 0;
+  uint64_t late_results = 0;
+  uint64_t workers_lost = 0;
+};
+
+class BrokerCore {
+ public:
+  explicit BrokerCore(const CoreOptions& options);
+
+  BrokerCore(const BrokerCore&) = delete;
+  BrokerCore& operator=(const BrokerCore&) = delete;
+
+  // A message from a client (frontend) or a worker (backend) whose frames
+  // decoded; `body` is still the serialized protobuf. A body that does not
+  // decode is answered with ERROR and counted.
+  void OnClientMessage(const std::string& client, Command command, std::string_view body,
+                       TimeMs now_ms, Effects* effects);
+  void OnWorkerMessage(const std::string& worker, Command command, std::string_view body,
+                       TimeMs now_ms, Effects* effects);
+  // A message whose frames did not decode. `routing_id` may be empty when
+  // even that was missing; then nothing is answered.
+  void OnMalformed(Socket socket, const std::string& routing_id, wire::ErrorCode code,
+                   const std::string& text, Effects* effects);
+
+  // Fires what is due at `now_ms` (delayed jobs, dead workers, heartbeats,
+  // expired results) and dispatches what can be dispatched. Call it after
+  // every batch of messages. Returns when it next needs to run.
+  TimeMs Tick(TimeMs now_ms, Effects* effects);
+
+  // Rebuilds state from what the store recovered. Jobs that were running
+  // are requeued: their workers belonged to a previous broker life.
+  void Restore(std::vector<Job> jobs, TimeMs now_ms, Effects* effects);
+
+  const Job* FindJob(const JobId& id) const;
+  void FillStatus(TimeMs now_ms, admin::GetStatusResponse* status) const;
+  const CoreCounters& counters() const { return counters_; }
+  size_t job_count() const { return jobs_.size(); }
+  size_t worker_count() const { return workers_.size(); }
+  const WorkerInfo* FindWorkerByName(const std::string& name) const;
+
+  // Aborts on the first broken invariant (sim and unit tests call it).
+  void CheckInvariants() const;
+
+ private:
+  struct QueueState {
+    ReadyQueue ready;
+    size_t waiting = 0;  // queued + scheduled
+    size_t running = 0;
+  };
+  struct Timer {
+    TimeMs due_ms;
+    JobId id;
+    bool operator>(const Timer& other) const {
+      return due_ms != other.due_ms ? due_ms > other.due_ms : other.id < id;
+    }
+  };
+  using TimerHeap = std::priority_queue<Timer, std::vector<Timer>, std::greater<>>;
+
+  // Client commands.
+  void Submit(const std::string& client, const wire::Submit& submit, TimeMs now_ms,
+              Effects* effects);
+  void AddSentinel(const std::string& queue_name);
+  void Wait(const std::string& client, const wire::Wait& wait, Effects* effects);
+  void Cancel(const wire::Cancel& cancel, TimeMs now_ms, Effects* effects);
+
+  // Worker commands.
+  void Hello(const std::string& routing_id, const wire::Hello& hello, TimeMs now_ms,
+             Effects* effects);
+  void Credit(WorkerInfo& worker, const wire::Credit& credit);
+  void Results(WorkerInfo& worker, const wire::WorkerResults& results, TimeMs now_ms,
+               Effects* effects);
+
+  // Job transitions.
+  void Enqueue(Job& job, bool at_front, Effects* effects);
+  void Lease(Job& job, WorkerInfo& worker, wire::Kind pool, TimeMs now_ms, Effects* effects);
+  void Finish(Job& job, wire::JobState state, TimeMs now_ms, Effects* effects);
+  void ReleaseLease(Job& job);
+  void RemoveWorker(const std::string& routing_id, const char* why, TimeMs now_ms,
+                    Effects* effects);
+  void Notify(const Job& job, const std::string& client, Effects* effects) const;
+
+  // Dispatch: fires sentinels that reached the head, then fills free credit.
+  void Pump(TimeMs now_ms, Effects* effects);
+  void FireSentinelIfAtHead(const std::string& queue_name, QueueState& queue, Effects* effects);
+  void SkipDeadHead(QueueState& queue);
+  void FillCredit(WorkerInfo& worker, TimeMs now_ms, Effects* effects);
+
+  void CheckLiveness(TimeMs now_ms, Effects* effects);
+  void SendHeartbeats(Effects* effects);
+
+  QueueState& QueueNamed(const std::string& name) { return queues_[name]; }
+
+  CoreOptions options_;
+  JobIdGenerator id_generator_;
+  std::unordered_map<JobId, Job> jobs_;
+  std::map<std::string, QueueState> queues_;          // ordered: deterministic output
+  std::map<std::string, WorkerInfo> workers_;         // by routing id
+  std::unordered_map<std::string, std::string> worker_by_name_;
+  TimerHeap scheduled_;  // not_before of scheduled jobs
+  TimerHeap expiry_;     // result expiry of finished jobs
+  TimeMs next_heartbeat_ms_ = 0;
+  TimeMs next_liveness_check_ms_ = 0;
+  bool dispatch_pending_ = false;
+  std::string rr_cursor_;  // round-robin start among workers
+  CoreCounters counters_;
+  TimeMs started_ms_ = -1;
+};
+
+}  // namespace jobq::broker::core

@@ -1,0 +1,26 @@
+#pragma once
+// Tunables of BrokerCore. Every collection the core keeps has a bound here
+// (TigerStyle: put a limit on everything), answered with a clear error when hit.
+
+#include <cstddef>
+#include <cstdint>
+
+#include "common/clock.h"
+
+namespace jobq::broker::core {
+
+struct CoreOptions {
+  uint32_t heartbeat_interval_ms = 1000;
+  // A worker silent for this many intervals is dead and its jobs are requeued.
+  uint32_t liveness_misses = 3;
+  // Jobs waiting (queued or scheduled) per queue; more is answered "queue_full".
+  size_t queue_depth_max = 5'000'000;
+  size_t payload_bytes_max = 1 << 20;
+  size_t jobs_per_submit_max = 10'000;
+  // A job whose workers died this many times while running it is dead.
+  uint32_t lost_leases_max = 5;
+  TimeMs result_ttl_ms = 24 * 3600 * 1000;
+  uint64_t seed = 1;  // job ids; the simulation replays a run from it
+};
+
+}  // namespace jobq::broker::core

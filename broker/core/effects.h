@@ -1,0 +1,66 @@
+#pragma once
+// Effects: what one step of BrokerCore asks the outside world to do — messages
+// to send and jobs whose new state must be persisted. The loop persists
+// first and sends after the commit, so no acknowledgement ever gets ahead of
+// the store.
+//
+// Messages to the same peer of the same kind made in one step are merged
+// into one (batching: one DISPATCH per worker, one SUBMITTED and one RESULT
+// per client per loop iteration). Not thread-safe.
+
+#include <google/protobuf/message.h>
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/framing.h"
+#include "common/job_id.h"
+#include "jobq/wire.pb.h"
+
+namespace jobq::broker::core {
+
+enum class Socket { kFrontend, kBackend };
+
+struct Outbound {
+  Socket socket;
+  std::string routing_id;
+  Command command;
+  std::unique_ptr<google::protobuf::Message> body;
+};
+
+class Effects {
+ public:
+  // The batch message for this peer, created on first use in this step.
+  wire::Dispatch& DispatchFor(const std::string& worker);
+  wire::Submitted& SubmittedFor(const std::string& client);
+  wire::ClientResults& ResultsFor(const std::string& client);
+
+  void Send(Socket socket, const std::string& routing_id, Command command,
+            std::unique_ptr<google::protobuf::Message> body);
+  void SendError(Socket socket, const std::string& routing_id, wire::ErrorCode code,
+                 std::string text);
+
+  // A job whose state changed (persist its latest state) or that is gone.
+  void JobChanged(const JobId& id) { changed_jobs.push_back(id); }
+  void JobErased(const JobId& id) { erased_jobs.push_back(id); }
+
+  bool empty() const { return outbound.empty() && changed_jobs.empty() && erased_jobs.empty(); }
+  void Clear();
+
+  std::vector<Outbound> outbound;
+  std::vector<JobId> changed_jobs;  // may repeat an id; the store writes the latest state once
+  std::vector<JobId> erased_jobs;
+
+ private:
+  template <typename Message>
+  Message& BatchFor(std::unordered_map<std::string, size_t>& index, Socket socket,
+                    const std::string& peer, Command command);
+
+  std::unordered_map<std::string, size_t> dispatch_index_;
+  std::unordered_map<std::string, size_t> submitted_index_;
+  std::unordered_map<std::string, size_t> results_index_;
+};
+
+}  // namespace jobq::broker::core

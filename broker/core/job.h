@@ -1,0 +1,48 @@
+#pragma once
+// Job: the broker's record of one job, from SUBMIT until its result expires.
+// Owned by BrokerCore; not thread-safe.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/job_id.h"
+#include "jobq/wire.pb.h"
+
+namespace jobq::broker::core {
+
+struct Job {
+  JobId id;
+  wire::JobSpec spec;  // as submitted, with defaults filled in (queue, content_type)
+  wire::JobState state = wire::JOB_STATE_QUEUED;
+
+  // Dispatches so far; the worker echoes it in its result, so a result is
+  // matched to exactly one (job, attempt).
+  uint32_t attempt = 0;
+  // Attempts that ended in an error. Retry decisions count these, not
+  // `attempt`: a worker that died holding the job did not fail it.
+  uint32_t failures = 0;
+  // Times the job's worker died while holding it. Bounded so that a job that
+  // kills every worker it touches ends up dead instead of looping forever.
+  uint32_t lost_leases = 0;
+
+  std::string leased_to;  // routing id of the worker running it; empty otherwise
+  TimeMs submitted_ms = 0;
+  TimeMs started_ms = 0;
+  TimeMs finished_ms = 0;
+
+  std::string result;
+  std::string result_content_type;
+  wire::ErrorInfo error;
+
+  // Client routing ids to push the outcome to when the job finishes.
+  std::vector<std::string> watchers;
+};
+
+inline bool IsTerminal(wire::JobState state) {
+  return state == wire::JOB_STATE_SUCCEEDED || state == wire::JOB_STATE_FAILED ||
+         state == wire::JOB_STATE_DEAD || state == wire::JOB_STATE_CANCELLED;
+}
+
+}  // namespace jobq::broker::core

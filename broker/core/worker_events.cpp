@@ -1,0 +1,287 @@
+// BrokerCore: messages from workers, their liveness, and leases.
+
+#include <algorithm>
+
+#include "broker/core/broker_core.h"
+#include "common/check.h"
+
+namespace jobq::broker::core {
+namespace {
+
+// Errors that a second attempt cannot fix.
+bool IsRetryable(const std::string& error_type) {
+  return error_type != "bad_args" && error_type != "unknown_task";
+}
+
+}  // namespace
+
+void BrokerCore::OnWorkerMessage(const std::string& routing_id, Command command,
+                                 std::string_view body, TimeMs now_ms, Effects* effects) {
+  auto bad_body = [&](const char* what) {
+    OnMalformed(Socket::kBackend, routing_id, wire::ERROR_CODE_BAD_BODY,
+                std::string("body of ") + CommandName(command) + " does not decode as " + what,
+                effects);
+  };
+  if (command == Command::kHello) {
+    wire::Hello hello;
+    if (!hello.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+      return bad_body("jobq.wire.Hello");
+    }
+    return Hello(routing_id, hello, now_ms, effects);
+  }
+  auto found = workers_.find(routing_id);
+  if (found == workers_.end()) {
+    // A worker this broker does not know: declared dead, or a broker restart
+    // in between. It must introduce itself again before anything counts.
+    if (command != Command::kBye) {
+      effects->Send(Socket::kBackend, routing_id, Command::kReconnect,
+                    std::make_unique<wire::Empty>());
+    }
+    return;
+  }
+  WorkerInfo& worker = found->second;
+  worker.last_seen_ms = now_ms;
+  switch (command) {
+    case Command::kCredit: {
+      wire::Credit credit;
+      if (!credit.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+        return bad_body("jobq.wire.Credit");
+      }
+      return Credit(worker, credit);
+    }
+    case Command::kWorkerResult: {
+      wire::WorkerResults results;
+      if (!results.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+        return bad_body("jobq.wire.WorkerResults");
+      }
+      return Results(worker, results, now_ms, effects);
+    }
+    case Command::kWorkerHeartbeat: {
+      wire::Heartbeat heartbeat;
+      if (!heartbeat.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+        return bad_body("jobq.wire.Heartbeat");
+      }
+      worker.last_heartbeat = std::move(heartbeat);
+      return;
+    }
+    case Command::kProgress:
+      return;  // reserved; a sign of life only
+    case Command::kBye:
+      return RemoveWorker(routing_id, "said goodbye", now_ms, effects);
+    default:
+      OnMalformed(Socket::kBackend, routing_id, wire::ERROR_CODE_BAD_COMMAND,
+                  std::string(CommandName(command)) + " is not a worker command", effects);
+  }
+}
+
+void BrokerCore::Hello(const std::string& routing_id, const wire::Hello& hello, TimeMs now_ms,
+                       Effects* effects) {
+  // The jobs the worker says it holds that are still leased to its previous
+  // registration (same routing id, or same name over a new connection) stay
+  // leased to it; whatever else that registration held goes back to the queue.
+  std::unordered_set<JobId> held;
+  for (const wire::HeldJob& job : hello.in_flight()) {
+    if (auto id = JobId::FromBytes(job.id())) {
+      const Job* known = FindJob(*id);
+      if (known != nullptr && known->state == wire::JOB_STATE_RUNNING &&
+          known->attempt == job.attempt()) {
+        held.insert(*id);
+      }
+    }
+  }
+  std::vector<std::string> previous = {routing_id};
+  if (auto by_name = worker_by_name_.find(hello.name());
+      by_name != worker_by_name_.end() && by_name->second != routing_id) {
+    previous.push_back(by_name->second);
+  }
+  std::vector<JobId> transferred;
+  for (const std::string& old_id : previous) {
+    auto old = workers_.find(old_id);
+    if (old == workers_.end()) continue;
+    for (const JobId& id : old->second.leased) {
+      if (held.count(id)) transferred.push_back(id);
+    }
+    for (const JobId& id : transferred) {
+      old->second.leased.erase(id);
+    }
+    RemoveWorker(old_id, "registered again", now_ms, effects);
+  }
+
+  WorkerInfo& worker = workers_[routing_id];
+  worker = WorkerInfo{};
+  worker.routing_id = routing_id;
+  worker.name = hello.name().empty() ? routing_id : hello.name();
+  worker.host = hello.host();
+  worker.pid = hello.pid();
+  worker.queues.assign(hello.queues().begin(), hello.queues().end());
+  if (worker.queues.empty()) {
+    worker.queues.push_back("default");
+  }
+  for (const wire::TaskInfo& task : hello.tasks()) {
+    worker.task_kinds[task.name()] = task.kind();
+  }
+  for (const wire::PoolCapacity& pool : hello.pools()) {
+    if (pool.kind() == wire::KIND_IO || pool.kind() == wire::KIND_CPU) {
+      worker.capacity[pool.kind()] = pool.capacity();
+    }
+  }
+  worker.credit = worker.capacity;
+  for (const wire::HeldJob& job : hello.in_flight()) {
+    wire::Kind kind = job.kind() == wire::KIND_CPU ? wire::KIND_CPU : wire::KIND_IO;
+    if (worker.credit[kind] > 0) --worker.credit[kind];
+  }
+  worker.registered_ms = now_ms;
+  worker.last_seen_ms = now_ms;
+  worker_by_name_[worker.name] = routing_id;
+  for (const JobId& id : transferred) {
+    Job& job = jobs_.at(id);
+    job.state = wire::JOB_STATE_RUNNING;
+    job.leased_to = routing_id;
+    ++QueueNamed(job.spec.queue()).running;
+    worker.leased.insert(id);
+  }
+  dispatch_pending_ = true;
+
+  auto welcome = std::make_unique<wire::Welcome>();
+  welcome->set_heartbeat_interval_ms(options_.heartbeat_interval_ms);
+  welcome->set_liveness_misses(options_.liveness_misses);
+  effects->Send(Socket::kBackend, routing_id, Command::kWelcome, std::move(welcome));
+}
+
+void BrokerCore::Credit(WorkerInfo& worker, const wire::Credit& credit) {
+  if (credit.kind() != wire::KIND_IO && credit.kind() != wire::KIND_CPU) {
+    return;
+  }
+  // A credit never lifts a pool above its capacity: a confused or hostile
+  // worker cannot make the broker flood it.
+  uint32_t& pool_credit = worker.credit[credit.kind()];
+  pool_credit = std::min(worker.capacity[credit.kind()], pool_credit + credit.credits());
+  dispatch_pending_ = true;
+}
+
+void BrokerCore::Results(WorkerInfo& worker, const wire::WorkerResults& results, TimeMs now_ms,
+                         Effects* effects) {
+  for (const wire::JobResult& result : results.results()) {
+    std::optional<JobId> id = JobId::FromBytes(result.id());
+    auto it = id ? jobs_.find(*id) : jobs_.end();
+    // One result per (job, attempt), from the worker holding the lease.
+    if (it == jobs_.end() || it->second.state != wire::JOB_STATE_RUNNING ||
+        it->second.leased_to != worker.routing_id || it->second.attempt != result.attempt()) {
+      ++counters_.late_results;
+      continue;
+    }
+    Job& job = it->second;
+    ReleaseLease(job);
+    if (result.ok()) {
+      ++worker.jobs_done;
+      job.result = result.result();
+      job.result_content_type = result.content_type();
+      job.error.Clear();
+      Finish(job, wire::JOB_STATE_SUCCEEDED, now_ms, effects);
+      continue;
+    }
+    ++worker.jobs_failed;
+    ++job.failures;
+    job.error = result.error();
+    const uint32_t max_attempts = std::max<uint32_t>(1, job.spec.max_attempts());
+    if (!IsRetryable(job.error.type()) || max_attempts == 1) {
+      Finish(job, wire::JOB_STATE_FAILED, now_ms, effects);
+    } else if (job.failures >= max_attempts) {
+      Finish(job, wire::JOB_STATE_DEAD, now_ms, effects);
+    } else {
+      ++counters_.requeued;
+      ++QueueNamed(job.spec.queue()).waiting;
+      Enqueue(job, /*at_front=*/false, effects);
+    }
+  }
+}
+
+void BrokerCore::Lease(Job& job, WorkerInfo& worker, wire::Kind pool, TimeMs now_ms,
+                       Effects* effects) {
+  QueueState& queue = QueueNamed(job.spec.queue());
+  --queue.waiting;
+  ++queue.running;
+  --worker.credit[pool];
+  ++job.attempt;
+  job.state = wire::JOB_STATE_RUNNING;
+  job.leased_to = worker.routing_id;
+  job.started_ms = now_ms;
+  worker.leased.insert(job.id);
+  effects->JobChanged(job.id);
+
+  wire::DispatchedJob& out = *effects->DispatchFor(worker.routing_id).add_jobs();
+  out.set_id(std::string(job.id.Bytes()));
+  out.set_queue(job.spec.queue());
+  out.set_task(job.spec.task());
+  out.set_payload(job.spec.payload());
+  out.set_content_type(job.spec.content_type());
+  out.set_kind(pool);
+  out.set_attempt(job.attempt);
+  out.set_timeout_ms(job.spec.timeout_ms());
+}
+
+void BrokerCore::ReleaseLease(Job& job) {
+  auto worker = workers_.find(job.leased_to);
+  if (worker != workers_.end()) {
+    worker->second.leased.erase(job.id);
+  }
+  --QueueNamed(job.spec.queue()).running;
+  job.leased_to.clear();
+}
+
+void BrokerCore::RemoveWorker(const std::string& routing_id, const char* why, TimeMs now_ms,
+                              Effects* effects) {
+  auto found = workers_.find(routing_id);
+  if (found == workers_.end()) return;
+  // Requeued in id order (= submit order) so PushFront leaves the oldest first.
+  std::vector<JobId> leased(found->second.leased.begin(), found->second.leased.end());
+  std::sort(leased.rbegin(), leased.rend());
+  for (const JobId& id : leased) {
+    Job& job = jobs_.at(id);
+    ReleaseLease(job);
+    ++job.lost_leases;
+    if (job.lost_leases >= options_.lost_leases_max) {
+      job.error.set_type("worker_lost");
+      job.error.set_message("the workers running this job died " +
+                            std::to_string(job.lost_leases) + " times");
+      Finish(job, wire::JOB_STATE_DEAD, now_ms, effects);
+      continue;
+    }
+    ++counters_.requeued;
+    ++QueueNamed(job.spec.queue()).waiting;
+    Enqueue(job, /*at_front=*/true, effects);
+  }
+  if (auto by_name = worker_by_name_.find(found->second.name);
+      by_name != worker_by_name_.end() && by_name->second == routing_id) {
+    worker_by_name_.erase(by_name);
+  }
+  if (rr_cursor_ == routing_id) {
+    rr_cursor_.clear();
+  }
+  (void)why;
+  workers_.erase(found);
+}
+
+void BrokerCore::CheckLiveness(TimeMs now_ms, Effects* effects) {
+  const TimeMs silence_max_ms =
+      static_cast<TimeMs>(options_.heartbeat_interval_ms) * options_.liveness_misses;
+  std::vector<std::string> dead;
+  for (const auto& [routing_id, worker] : workers_) {
+    if (now_ms - worker.last_seen_ms > silence_max_ms) {
+      dead.push_back(routing_id);
+    }
+  }
+  for (const std::string& routing_id : dead) {
+    ++counters_.workers_lost;
+    RemoveWorker(routing_id, "missed heartbeats", now_ms, effects);
+  }
+}
+
+void BrokerCore::SendHeartbeats(Effects* effects) {
+  for (const auto& [routing_id, worker] : workers_) {
+    effects->Send(Socket::kBackend, routing_id, Command::kBrokerHeartbeat,
+                  std::make_unique<wire::Heartbeat>());
+  }
+}
+
+}  // namespace jobq::broker::core

@@ -1,0 +1,55 @@
+#include "common/job_id.h"
+
+#include <gtest/gtest.h>
+
+namespace jobq {
+namespace {
+
+TEST(JobIdTest, TextRoundTrip) {
+  JobIdGenerator generator(7);
+  JobId id = generator.Next(1'700'000'000'000);
+  std::string text = id.ToString();
+  ASSERT_EQ(text.size(), 36u);
+  EXPECT_EQ(text[14], '7') << "version nibble of a UUIDv7";
+  std::optional<JobId> parsed = JobId::Parse(text);
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(*parsed, id);
+}
+
+TEST(JobIdTest, BytesRoundTrip) {
+  JobIdGenerator generator(7);
+  JobId id = generator.Next(5);
+  std::optional<JobId> copy = JobId::FromBytes(id.Bytes());
+  ASSERT_TRUE(copy.has_value());
+  EXPECT_EQ(*copy, id);
+  EXPECT_FALSE(JobId::FromBytes("short").has_value());
+}
+
+TEST(JobIdTest, RejectsMalformedText) {
+  EXPECT_FALSE(JobId::Parse("").has_value());
+  EXPECT_FALSE(JobId::Parse("not-a-uuid").has_value());
+  EXPECT_FALSE(JobId::Parse("0190d7a2-8c1e-7b3a-9f00-00000000000").has_value());
+  EXPECT_FALSE(JobId::Parse("0190d7a2-8c1e-7b3a-9f00-0000000000000").has_value());
+  EXPECT_FALSE(JobId::Parse("0190d7a2-8c1e-7b3a-9f00-00000000000g").has_value());
+}
+
+TEST(JobIdTest, IncreaseWithinAndAcrossMilliseconds) {
+  JobIdGenerator generator(42);
+  JobId previous = generator.Next(1000);
+  for (int i = 0; i < 10000; ++i) {
+    JobId next = generator.Next(1000 + i / 100);
+    EXPECT_LT(previous, next);
+    previous = next;
+  }
+}
+
+TEST(JobIdTest, SameSeedSameIds) {
+  JobIdGenerator a(3);
+  JobIdGenerator b(3);
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(a.Next(100 + i), b.Next(100 + i));
+  }
+}
+
+}  // namespace
+}  // namespace jobq
