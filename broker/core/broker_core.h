@@ -71,7 +71,7 @@ class BrokerCore {
   void Restore(std::vector<Job> jobs, TimeMs now_ms, Effects* effects);
 
   const Job* FindJob(const JobId& id) const;
-  void FillStatus(TimeMs now_ms, admin::GetStatusResponse* status) const;
+  void FillStatus(TimeMs now_ms, ::jobq::admin::GetStatusResponse* status) const;
   const CoreCounters& counters() const { return counters_; }
   size_t job_count() const { return jobs_.size(); }
   size_t worker_count() const { return workers_.size(); }

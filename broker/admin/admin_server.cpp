@@ -1,0 +1,55 @@
+#include "broker/admin/admin_server.h"
+
+#include <chrono>
+
+namespace jobq::broker::admin {
+
+grpc::ServerUnaryReactor* AdminService::GetStatus(grpc::CallbackServerContext* context,
+                                                  const jobq::admin::GetStatusRequest* request,
+                                                  jobq::admin::GetStatusResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::shared_ptr<const jobq::admin::GetStatusResponse> latest = board_->Latest();
+  if (latest == nullptr) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                 "the broker is still starting; try again in a moment"));
+    return reactor;
+  }
+  *response = *latest;
+  response->set_version(version_);
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+AdminServer::AdminServer(const StatusBoard* board, std::string version)
+    : service_(board, std::move(version)) {}
+
+AdminServer::~AdminServer() { Stop(); }
+
+absl::Status AdminServer::Start(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return absl::InvalidArgumentError("admin address \"" + address +
+                                      "\" is not HOST:PORT (e.g. 127.0.0.1:50051)");
+  }
+  int selected_port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &selected_port);
+  builder.RegisterService(&service_);
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || selected_port == 0) {
+    server_.reset();
+    return absl::UnavailableError("cannot listen for admin RPCs on " + address +
+                                  " (in use? choose --admin)");
+  }
+  bound_address_ = address.substr(0, colon) + ":" + std::to_string(selected_port);
+  return absl::OkStatus();
+}
+
+void AdminServer::Stop() {
+  if (server_ != nullptr) {
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    server_.reset();
+  }
+}
+
+}  // namespace jobq::broker::admin

@@ -1,0 +1,50 @@
+#pragma once
+// AdminServer: the broker's gRPC admin service (proto/jobq/admin.proto) on
+// its own threads. It answers from the StatusBoard and never touches the
+// loop's state. Start and Stop are called from one thread (the broker's
+// main thread); the RPCs run on gRPC's threads.
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "broker/admin/status_board.h"
+#include "jobq/admin.grpc.pb.h"
+
+namespace jobq::broker::admin {
+
+class AdminService final : public jobq::admin::Admin::CallbackService {
+ public:
+  AdminService(const StatusBoard* board, std::string version)
+      : board_(board), version_(std::move(version)) {}
+
+  grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* context,
+                                      const jobq::admin::GetStatusRequest* request,
+                                      jobq::admin::GetStatusResponse* response) override;
+
+ private:
+  const StatusBoard* board_;
+  std::string version_;
+};
+
+class AdminServer {
+ public:
+  // `board` must outlive the server.
+  AdminServer(const StatusBoard* board, std::string version);
+  ~AdminServer();
+
+  // Listens on `address` (host:port; port 0 picks a free one).
+  [[nodiscard]] absl::Status Start(const std::string& address);
+  // "host:port" actually listened on.
+  const std::string& address() const { return bound_address_; }
+  void Stop();
+
+ private:
+  AdminService service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string bound_address_;
+};
+
+}  // namespace jobq::broker::admin

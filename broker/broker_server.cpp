@@ -1,0 +1,103 @@
+#include "broker/broker_server.h"
+
+#include <csignal>
+#include <fstream>
+#include <memory>
+
+#include "broker/admin/admin_server.h"
+#include "broker/admin/status_board.h"
+#include "broker/core/broker_core.h"
+#include "broker/net/broker_loop.h"
+#include "broker/store/memory_store.h"
+#include "common/clock.h"
+#include "common/log.h"
+
+namespace jobq::broker {
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+net::BrokerLoop* g_loop = nullptr;
+
+extern "C" void OnStopSignal(int) {
+  // Only an atomic store: safe in a signal handler. The loop polls it.
+  if (g_loop != nullptr) g_loop->RequestStop();
+}
+
+bool WriteReadyFile(const std::string& path, const net::BrokerLoop& loop,
+                    const std::string& admin_address) {
+  // Written under a temporary name and renamed, so a reader never sees half.
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << "{\"frontend\":\"" << loop.frontend_endpoint() << "\",\"backend\":\""
+        << loop.backend_endpoint() << "\",\"admin\":\"" << admin_address << "\"}\n";
+    if (!out) return false;
+  }
+  return std::rename(temporary.c_str(), path.c_str()) == 0;
+}
+
+}  // namespace
+
+int BrokerServer::Run() {
+  SetLogLevel(config_.log_level);
+  RealClock clock;
+  config_.core.seed = static_cast<uint64_t>(clock.NowMs());
+  auto store = std::make_unique<store::MemoryStore>();
+  core::BrokerCore core(config_.core);
+
+  core::Effects recovered_effects;
+  auto recovered = store->Recover();
+  if (!recovered.ok()) {
+    JOBQ_LOG(kError, "broker", "recovery_failed").Kv("why", recovered.status().message());
+    return 1;
+  }
+  core.Restore(std::move(recovered).value(), clock.NowMs(), &recovered_effects);
+
+  admin::StatusBoard board;
+  net::LoopOptions loop_options;
+  loop_options.frontend_endpoint = config_.frontend;
+  loop_options.backend_endpoint = config_.backend;
+  net::BrokerLoop loop(loop_options, &core, store.get(), &clock,
+                       [&board](auto snapshot) { board.Publish(std::move(snapshot)); });
+  if (absl::Status bound = loop.Bind(); !bound.ok()) {
+    JOBQ_LOG(kError, "broker", "cannot_listen").Kv("why", bound.message());
+    return 1;
+  }
+  admin::AdminServer admin_server(&board, kVersion);
+  if (absl::Status started = admin_server.Start(config_.admin); !started.ok()) {
+    JOBQ_LOG(kError, "broker", "cannot_listen").Kv("why", started.message());
+    return 1;
+  }
+
+  g_loop = &loop;
+  std::signal(SIGTERM, OnStopSignal);
+  std::signal(SIGINT, OnStopSignal);
+
+  if (!config_.ready_file.empty() &&
+      !WriteReadyFile(config_.ready_file, loop, admin_server.address())) {
+    JOBQ_LOG(kError, "broker", "cannot_write_ready_file").Kv("path", config_.ready_file);
+    return 1;
+  }
+  JOBQ_LOG(kInfo, "broker", "listening")
+      .Kv("frontend", loop.frontend_endpoint())
+      .Kv("backend", loop.backend_endpoint())
+      .Kv("admin", admin_server.address())
+      .Kv("store", store->Describe());
+  if (!store->durable()) {
+    JOBQ_LOG(kWarning, "broker", "store_not_durable")
+        .Kv("why", "--store memory loses every job when the broker stops");
+  }
+
+  absl::Status ran = loop.Run();
+  g_loop = nullptr;
+  admin_server.Stop();
+  if (!ran.ok()) {
+    JOBQ_LOG(kError, "broker", "stopped").Kv("why", ran.message());
+    return 1;
+  }
+  JOBQ_LOG(kInfo, "broker", "stopped");
+  return 0;
+}
+
+}  // namespace jobq::broker

@@ -1,0 +1,80 @@
+#pragma once
+// BrokerLoop: the broker's one event-loop thread. It owns the frontend and
+// backend ROUTER sockets and, through them, drives BrokerCore:
+//
+//   deadline = core.Tick(now)
+//   poll both sockets until a message or the deadline
+//   decode up to a batch of messages -> core.On*Message
+//   core.Tick -> store.Commit(changed jobs) -> send effects
+//
+// Acknowledgements (SUBMITTED) therefore never leave before the store
+// committed. Not thread-safe: Run() and everything it calls happen on the
+// loop thread; RequestStop() may be called from any thread or a signal
+// handler.
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <zmq.hpp>
+
+#include "absl/status/status.h"
+#include "broker/core/broker_core.h"
+#include "broker/store/store.h"
+#include "common/clock.h"
+#include "jobq/admin.pb.h"
+
+namespace jobq::broker::net {
+
+struct LoopOptions {
+  std::string frontend_endpoint;  // e.g. tcp://127.0.0.1:5555 or tcp://127.0.0.1:*
+  std::string backend_endpoint;
+  int64_t max_message_bytes = 64 << 20;
+  int send_high_water_mark = 100'000;  // messages queued per peer before ZeroMQ drops
+  int messages_per_iteration = 1024;   // bounds latency of a busy socket on the other
+  TimeMs snapshot_interval_ms = 200;   // how stale `jobq status` may be
+};
+
+// Called on the loop thread with a fresh status snapshot.
+using SnapshotSink = std::function<void(std::shared_ptr<const ::jobq::admin::GetStatusResponse>)>;
+
+class BrokerLoop {
+ public:
+  // `core`, `store` and `clock` must outlive the loop.
+  BrokerLoop(const LoopOptions& options, core::BrokerCore* core, store::Store* store,
+             const Clock* clock, SnapshotSink snapshot_sink);
+  ~BrokerLoop();
+
+  // Binds both sockets. On success the endpoints actually bound (with the
+  // port chosen for "*") are available below.
+  [[nodiscard]] absl::Status Bind();
+  const std::string& frontend_endpoint() const { return frontend_bound_; }
+  const std::string& backend_endpoint() const { return backend_bound_; }
+
+  // Runs until RequestStop(). Returns the error that stopped it, if any.
+  absl::Status Run();
+  void RequestStop() { stop_requested_.store(true, std::memory_order_relaxed); }
+
+ private:
+  void ReadSocket(zmq::socket_t& socket, bool frontend, TimeMs now_ms);
+  absl::Status CommitAndSend();
+  void PublishSnapshot(TimeMs now_ms);
+
+  LoopOptions options_;
+  core::BrokerCore* core_;
+  store::Store* store_;
+  const Clock* clock_;
+  SnapshotSink snapshot_sink_;
+  zmq::context_t context_;
+  zmq::socket_t frontend_;
+  zmq::socket_t backend_;
+  std::string frontend_bound_;
+  std::string backend_bound_;
+  core::Effects effects_;
+  std::vector<const core::Job*> changed_scratch_;
+  std::string send_scratch_;
+  std::atomic<bool> stop_requested_{false};
+  TimeMs next_snapshot_ms_ = 0;
+};
+
+}  // namespace jobq::broker::net

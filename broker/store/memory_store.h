@@ -1,0 +1,28 @@
+#pragma once
+// MemoryStore: a Store kept in the process's memory (`--store memory`).
+// A real implementation, not a mock: it keeps what was committed and gives it
+// back in Recover, so the core's restart logic can be exercised in one
+// process. Not durable: everything is gone with the process.
+// Not thread-safe.
+
+#include <unordered_map>
+
+#include "broker/store/store.h"
+
+namespace jobq::broker::store {
+
+class MemoryStore final : public Store {
+ public:
+  std::string Describe() const override { return "memory"; }
+  bool durable() const override { return false; }
+  absl::Status Commit(const std::vector<const core::Job*>& changed,
+                      const std::vector<JobId>& erased) override;
+  absl::StatusOr<std::vector<core::Job>> Recover() override;
+
+  size_t size() const { return jobs_.size(); }
+
+ private:
+  std::unordered_map<JobId, core::Job> jobs_;
+};
+
+}  // namespace jobq::broker::store
