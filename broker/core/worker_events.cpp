@@ -134,10 +134,8 @@ void BrokerCore::Hello(const std::string& routing_id, const wire::Hello& hello, 
   worker.last_seen_ms = now_ms;
   worker_by_name_[worker.name] = routing_id;
   for (const JobId& id : transferred) {
-    Job& job = jobs_.at(id);
-    job.state = wire::JOB_STATE_RUNNING;
-    job.leased_to = routing_id;
-    ++QueueNamed(job.spec.queue()).running;
+    // Still running and counted as such; only the lease holder changes.
+    jobs_.at(id).leased_to = routing_id;
     worker.leased.insert(id);
   }
   dispatch_pending_ = true;

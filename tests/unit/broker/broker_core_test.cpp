@@ -1,0 +1,399 @@
+#include "broker/core/broker_core.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/core_harness.h"
+
+namespace jobq::broker::core {
+namespace {
+
+using ::jobq::testing::CoreHarness;
+
+std::vector<std::string> Tasks(const std::vector<wire::DispatchedJob>& jobs) {
+  std::vector<std::string> tasks;
+  for (const auto& job : jobs) tasks.push_back(job.task());
+  return tasks;
+}
+
+JobId IdOf(const wire::DispatchedJob& job) { return *JobId::FromBytes(job.id()); }
+
+void Heartbeat(CoreHarness& harness, const std::string& worker) {
+  harness.FromWorker(worker, Command::kWorkerHeartbeat, wire::Heartbeat());
+}
+
+TEST(BrokerCoreTest, DispatchesFifoWithinAPriority) {
+  CoreHarness harness;
+  harness.Submit("c", {"a", "b", "c"});
+  harness.Hello("w", 3);
+  EXPECT_EQ(Tasks(harness.Dispatched("w")), (std::vector<std::string>{"a", "b", "c"}));
+}
+
+TEST(BrokerCoreTest, HigherPriorityFirst) {
+  CoreHarness harness;
+  harness.Submit("c", {"low1", "low2"}, "default", 0);
+  harness.Submit("c", {"high"}, "default", 5);
+  harness.Submit("c", {"negative"}, "default", -1);
+  harness.Hello("w", 4);
+  EXPECT_EQ(Tasks(harness.Dispatched("w")),
+            (std::vector<std::string>{"high", "low1", "low2", "negative"}));
+}
+
+TEST(BrokerCoreTest, CreditsBoundWhatAWorkerGets) {
+  CoreHarness harness;
+  harness.Submit("c", {"1", "2", "3", "4", "5"});
+  harness.Hello("w", 2);
+  std::vector<wire::DispatchedJob> first = harness.Dispatched("w");
+  ASSERT_EQ(first.size(), 2u);
+
+  harness.Result("w", IdOf(first[0]), 1, true);
+  EXPECT_TRUE(harness.Dispatched("w").empty()) << "a result alone returns no credit";
+  harness.Credit("w", 1);
+  EXPECT_EQ(Tasks(harness.Dispatched("w")), (std::vector<std::string>{"3"}));
+  harness.Credit("w", 0);
+  EXPECT_TRUE(harness.Dispatched("w").empty());
+}
+
+TEST(BrokerCoreTest, CreditNeverLiftsAPoolAboveItsCapacity) {
+  CoreHarness harness;
+  harness.Hello("w", 2);
+  harness.Credit("w", 1000);
+  harness.Submit("c", {"1", "2", "3", "4"});
+  EXPECT_EQ(harness.Dispatched("w").size(), 2u);
+}
+
+TEST(BrokerCoreTest, DeadWorkersJobsAreRequeuedAndRunElsewhere) {
+  CoreHarness harness;  // 1 s heartbeats, 3 misses
+  harness.Hello("w1", 1);
+  harness.Submit("c", {"job"}, "default", 0, /*notify=*/true);
+  ASSERT_EQ(harness.Dispatched("w1").size(), 1u);
+  harness.Hello("w2", 1);
+  EXPECT_TRUE(harness.Dispatched("w2").empty());
+
+  std::vector<wire::DispatchedJob> redispatched;
+  for (int i = 0; i < 40 && redispatched.empty(); ++i) {
+    harness.AdvanceMs(250);
+    redispatched = harness.Dispatched("w2");
+    Heartbeat(harness, "w2");  // only w2 stays alive
+  }
+  ASSERT_EQ(redispatched.size(), 1u) << "w1 silent for 3 intervals is dead";
+  EXPECT_EQ(redispatched[0].attempt(), 2u);
+  EXPECT_EQ(harness.core().worker_count(), 1u);
+  EXPECT_EQ(harness.core().counters().workers_lost, 1u);
+
+  harness.Result("w2", IdOf(redispatched[0]), 2, true);
+  ASSERT_EQ(harness.Outcomes("c").size(), 1u);
+  EXPECT_EQ(harness.Outcomes("c")[0].state(), wire::JOB_STATE_SUCCEEDED);
+}
+
+TEST(BrokerCoreTest, HeartbeatsKeepAWorkerAlive) {
+  CoreHarness harness;
+  harness.Hello("w", 1);
+  for (int i = 0; i < 40; ++i) {
+    harness.AdvanceMs(250);
+    Heartbeat(harness, "w");
+  }
+  EXPECT_EQ(harness.core().worker_count(), 1u);
+}
+
+TEST(BrokerCoreTest, BrokerSendsHeartbeatsToWorkers) {
+  CoreHarness harness;
+  harness.Hello("w", 1);
+  bool heard = false;
+  for (int i = 0; i < 8 && !heard; ++i) {
+    harness.AdvanceMs(250);
+    for (Command command : harness.CommandsTo("w")) {
+      heard |= command == Command::kBrokerHeartbeat;
+    }
+  }
+  EXPECT_TRUE(heard);
+}
+
+TEST(BrokerCoreTest, DuplicateResultIsIgnored) {
+  CoreHarness harness;
+  harness.Hello("w", 1);
+  std::vector<JobId> ids = harness.Submit("c", {"job"}, "default", 0, /*notify=*/true);
+  harness.Result("w", ids[0], 1, true);
+  EXPECT_EQ(harness.Outcomes("c").size(), 1u);
+  harness.Result("w", ids[0], 1, true);
+  EXPECT_TRUE(harness.Outcomes("c").empty());
+  EXPECT_EQ(harness.core().counters().succeeded, 1u);
+  EXPECT_EQ(harness.core().counters().late_results, 1u);
+}
+
+TEST(BrokerCoreTest, LateResultOfAnEarlierAttemptIsIgnored) {
+  CoreHarness harness;
+  harness.Hello("w1", 1);
+  std::vector<JobId> ids = harness.Submit("c", {"job"}, "default", 0, /*notify=*/true);
+  harness.Hello("w2", 1);
+  for (int i = 0; i < 40 && harness.Dispatched("w2").empty(); ++i) {
+    harness.AdvanceMs(250);
+    if (!harness.Dispatched("w2").empty()) break;
+    Heartbeat(harness, "w2");
+  }
+  ASSERT_EQ(harness.Dispatched("w2").size(), 1u);
+
+  // w1 comes back: unknown now, so it is told to reconnect, and its result
+  // for attempt 1 does not count, before or after it registered again.
+  harness.Result("w1", ids[0], 1, true);
+  EXPECT_EQ(harness.CommandsTo("w1"), std::vector<Command>{Command::kReconnect});
+  harness.Hello("w1", 1);
+  harness.Result("w1", ids[0], 1, true);
+  EXPECT_TRUE(harness.Outcomes("c").empty());
+
+  harness.Result("w2", ids[0], 2, false, "exception");
+  ASSERT_EQ(harness.Outcomes("c").size(), 1u);
+  EXPECT_EQ(harness.Outcomes("c")[0].state(), wire::JOB_STATE_FAILED);
+  EXPECT_EQ(harness.Outcomes("c")[0].attempts(), 2u);
+}
+
+TEST(BrokerCoreTest, ResultFromAWorkerNotHoldingTheLeaseIsIgnored) {
+  CoreHarness harness;
+  harness.Hello("w1", 1);
+  std::vector<JobId> ids = harness.Submit("c", {"job"});
+  harness.Hello("w2", 1);
+  harness.Result("w2", ids[0], 1, true);
+  EXPECT_EQ(harness.core().counters().late_results, 1u);
+  EXPECT_EQ(harness.core().FindJob(ids[0])->state, wire::JOB_STATE_RUNNING);
+}
+
+TEST(BrokerCoreTest, FailureWithAttemptsLeftIsRetriedThenDead) {
+  CoreHarness harness;
+  harness.Hello("w", 1);
+  std::vector<JobId> ids =
+      harness.Submit("c", {"flaky"}, "default", 0, /*notify=*/true, /*max_attempts=*/2);
+  harness.Result("w", ids[0], 1, false, "exception");
+  harness.Credit("w", 1);
+  ASSERT_EQ(harness.Dispatched("w").size(), 1u);
+  EXPECT_EQ(harness.Dispatched("w")[0].attempt(), 2u);
+  harness.Result("w", ids[0], 2, false, "exception");
+  ASSERT_EQ(harness.Outcomes("c").size(), 1u);
+  EXPECT_EQ(harness.Outcomes("c")[0].state(), wire::JOB_STATE_DEAD);
+  EXPECT_EQ(harness.Outcomes("c")[0].error().message(), "it broke");
+}
+
+TEST(BrokerCoreTest, BadArgumentsAreNotRetried) {
+  CoreHarness harness;
+  harness.Hello("w", 1);
+  std::vector<JobId> ids =
+      harness.Submit("c", {"strict"}, "default", 0, /*notify=*/true, /*max_attempts=*/5);
+  harness.Result("w", ids[0], 1, false, "bad_args");
+  ASSERT_EQ(harness.Outcomes("c").size(), 1u);
+  EXPECT_EQ(harness.Outcomes("c")[0].state(), wire::JOB_STATE_FAILED);
+  EXPECT_EQ(harness.Outcomes("c")[0].error().type(), "bad_args");
+}
+
+TEST(BrokerCoreTest, SentinelReachesEveryConsumerAfterTheJobsBeforeIt) {
+  CoreHarness harness;
+  harness.Submit("c", {"before1", "before2"});
+  wire::Sentinel sentinel;
+  sentinel.set_queue("default");
+  harness.FromClient("c", Command::kSentinel, sentinel);
+  EXPECT_EQ(harness.CommandsTo("c"), std::vector<Command>{Command::kSubmitted})
+      << "a sentinel is acknowledged";
+  harness.Submit("c", {"after"}, "default", /*priority=*/9);
+
+  harness.Hello("w1", 10);
+  EXPECT_EQ(Tasks(harness.Dispatched("w1")), (std::vector<std::string>{"before1", "before2"}));
+  EXPECT_EQ(harness.CommandsTo("w1"), (std::vector<Command>{Command::kWelcome, Command::kDispatch,
+                                                            Command::kWorkerSentinel}));
+  harness.Credit("w1", 2);
+  EXPECT_TRUE(harness.Dispatched("w1").empty()) << "w1 no longer serves the queue";
+
+  harness.Hello("w2", 10);
+  EXPECT_EQ(Tasks(harness.Dispatched("w2")), (std::vector<std::string>{"after"}));
+}
+
+TEST(BrokerCoreTest, SentinelGoesToEveryWorkerServingTheQueue) {
+  CoreHarness harness;
+  harness.Hello("w1", 1);
+  harness.Hello("w2", 1);
+  harness.Hello("other", 1, {"other"});
+  wire::Sentinel sentinel;
+  harness.FromClient("c", Command::kSentinel, sentinel);  // "" is the default queue
+  int sentinels = 0;
+  for (const auto& out : harness.effects().outbound) {
+    if (out.command == Command::kWorkerSentinel) {
+      ++sentinels;
+      EXPECT_NE(out.routing_id, "other");
+    }
+  }
+  EXPECT_EQ(sentinels, 2);
+}
+
+TEST(BrokerCoreTest, SentinelWaitsForAConsumer) {
+  CoreHarness harness;
+  wire::Sentinel sentinel;
+  harness.FromClient("c", Command::kSentinel, sentinel);
+  harness.Submit("c", {"after"});
+  harness.Hello("w", 5);
+  EXPECT_TRUE(harness.Dispatched("w").empty());
+  EXPECT_EQ(harness.CommandsTo("w"),
+            (std::vector<Command>{Command::kWelcome, Command::kWorkerSentinel}));
+}
+
+TEST(BrokerCoreTest, MalformedBodiesAreAnsweredAndCounted) {
+  CoreHarness harness;
+  harness.RawFromClient("c", Command::kSubmit, std::string("\xff\xff\xff\xff", 4));
+  std::vector<wire::Error> errors = harness.Errors("c");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].code(), wire::ERROR_CODE_BAD_BODY);
+  EXPECT_NE(errors[0].text().find("Submit"), std::string::npos) << errors[0].text();
+  EXPECT_EQ(harness.core().counters().bad_messages, 1u);
+  EXPECT_EQ(harness.core().job_count(), 0u);
+}
+
+TEST(BrokerCoreTest, WorkerCommandOnTheClientSocketIsRefused) {
+  CoreHarness harness;
+  harness.RawFromClient("c", Command::kHello, "");
+  ASSERT_EQ(harness.Errors("c").size(), 1u);
+  EXPECT_EQ(harness.Errors("c")[0].code(), wire::ERROR_CODE_BAD_COMMAND);
+}
+
+TEST(BrokerCoreTest, UnknownWorkerIsToldToReconnect) {
+  CoreHarness harness;
+  harness.Credit("stranger", 5);
+  EXPECT_EQ(harness.CommandsTo("stranger"), std::vector<Command>{Command::kReconnect});
+  EXPECT_EQ(harness.core().worker_count(), 0u);
+}
+
+TEST(BrokerCoreTest, FullQueueRejectsWithAClearError) {
+  CoreOptions options;
+  options.queue_depth_max = 2;
+  CoreHarness harness(options);
+  harness.Submit("c", {"1", "2", "3"});
+  std::vector<wire::SubmitAck> acks = harness.Acks("c");
+  ASSERT_EQ(acks.size(), 3u);
+  EXPECT_FALSE(acks[1].id().empty());
+  EXPECT_TRUE(acks[2].id().empty());
+  EXPECT_EQ(acks[2].client_seq(), 3u);
+  EXPECT_EQ(acks[2].error().type(), "queue_full");
+  EXPECT_NE(acks[2].error().message().find("default"), std::string::npos);
+}
+
+TEST(BrokerCoreTest, JobWithoutTaskIsRejected) {
+  CoreHarness harness;
+  harness.Submit("c", {""});
+  ASSERT_EQ(harness.Acks("c").size(), 1u);
+  EXPECT_EQ(harness.Acks("c")[0].error().type(), "bad_request");
+}
+
+TEST(BrokerCoreTest, WaitAnswersFinishedAndUnknownJobsAtOnce) {
+  CoreHarness harness;
+  harness.Hello("w", 1);
+  std::vector<JobId> ids = harness.Submit("c", {"job"});
+  harness.Result("w", ids[0], 1, true);
+
+  wire::Wait wait;
+  wait.add_ids(std::string(ids[0].Bytes()));
+  JobIdGenerator other(99);
+  wait.add_ids(std::string(other.Next(1).Bytes()));
+  harness.FromClient("waiter", Command::kWait, wait);
+  std::vector<wire::JobOutcome> outcomes = harness.Outcomes("waiter");
+  ASSERT_EQ(outcomes.size(), 2u);
+  EXPECT_EQ(outcomes[0].state(), wire::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(outcomes[0].result(), "42");
+  EXPECT_EQ(outcomes[1].error().type(), "unknown_job");
+}
+
+TEST(BrokerCoreTest, WaitIsIdempotent) {
+  CoreHarness harness;
+  std::vector<JobId> ids = harness.Submit("c", {"job"});
+  wire::Wait wait;
+  wait.add_ids(std::string(ids[0].Bytes()));
+  harness.FromClient("waiter", Command::kWait, wait);
+  harness.FromClient("waiter", Command::kWait, wait);
+  harness.Hello("w", 1);
+  harness.Result("w", ids[0], 1, true);
+  EXPECT_EQ(harness.Outcomes("waiter").size(), 1u);
+}
+
+TEST(BrokerCoreTest, CancelledQueuedJobIsNeverDispatched) {
+  CoreHarness harness;
+  std::vector<JobId> ids = harness.Submit("c", {"cancel-me", "keep"}, "default", 0, true);
+  wire::Cancel cancel;
+  cancel.add_ids(std::string(ids[0].Bytes()));
+  harness.FromClient("c", Command::kCancel, cancel);
+  ASSERT_EQ(harness.Outcomes("c").size(), 1u);
+  EXPECT_EQ(harness.Outcomes("c")[0].state(), wire::JOB_STATE_CANCELLED);
+  harness.Hello("w", 5);
+  EXPECT_EQ(Tasks(harness.Dispatched("w")), (std::vector<std::string>{"keep"}));
+}
+
+TEST(BrokerCoreTest, ReconnectingWorkerKeepsTheJobsItHolds) {
+  CoreHarness harness;
+  harness.Hello("w", 2);
+  std::vector<JobId> ids = harness.Submit("c", {"held", "lost"}, "default", 0, true);
+  ASSERT_EQ(harness.Dispatched("w").size(), 2u);
+
+  // Same name over a new connection, still running "held" only.
+  wire::HeldJob held;
+  held.set_id(std::string(ids[0].Bytes()));
+  held.set_attempt(1);
+  wire::Hello hello;
+  hello.set_name("w");
+  wire::PoolCapacity& pool = *hello.add_pools();
+  pool.set_kind(wire::KIND_IO);
+  pool.set_capacity(2);
+  *hello.add_in_flight() = held;
+  harness.FromWorker("w-new-connection", Command::kHello, hello);
+
+  EXPECT_EQ(harness.core().worker_count(), 1u);
+  EXPECT_EQ(harness.core().FindJob(ids[0])->leased_to, "w-new-connection");
+  std::vector<wire::DispatchedJob> again = harness.Dispatched("w-new-connection");
+  ASSERT_EQ(again.size(), 1u) << "one slot free: the job it no longer holds comes back";
+  EXPECT_EQ(again[0].task(), "lost");
+  EXPECT_EQ(again[0].attempt(), 2u);
+
+  harness.Result("w-new-connection", ids[0], 1, true);
+  ASSERT_EQ(harness.Outcomes("c").size(), 1u);
+  EXPECT_EQ(harness.Outcomes("c")[0].state(), wire::JOB_STATE_SUCCEEDED);
+}
+
+TEST(BrokerCoreTest, DelayedJobWaitsForItsTime) {
+  CoreHarness harness;
+  harness.Hello("w", 1);
+  wire::Submit submit;
+  wire::JobSpec& spec = *submit.add_jobs();
+  spec.set_task("later");
+  spec.set_not_before_ms(harness.clock().NowMs() + 5000);
+  harness.FromClient("c", Command::kSubmit, submit);
+  EXPECT_TRUE(harness.Dispatched("w").empty());
+  for (int i = 0; i < 19; ++i) {
+    harness.AdvanceMs(250);
+    EXPECT_TRUE(harness.Dispatched("w").empty()) << "at +" << (i + 1) * 250 << " ms";
+    Heartbeat(harness, "w");
+  }
+  harness.AdvanceMs(250);
+  EXPECT_EQ(harness.Dispatched("w").size(), 1u);
+}
+
+TEST(BrokerCoreTest, WorkerLostTooOftenMakesTheJobDead) {
+  CoreOptions options;
+  options.lost_leases_max = 2;
+  CoreHarness harness(options);
+  std::vector<JobId> ids = harness.Submit("c", {"poison"}, "default", 0, true);
+  for (int round = 0; round < 2; ++round) {
+    harness.Hello("w", 1);
+    ASSERT_EQ(harness.Dispatched("w").size(), 1u);
+    harness.FromWorker("w", Command::kBye, wire::Empty());
+  }
+  ASSERT_EQ(harness.Outcomes("c").size(), 1u);
+  EXPECT_EQ(harness.Outcomes("c")[0].state(), wire::JOB_STATE_DEAD);
+  EXPECT_EQ(harness.Outcomes("c")[0].error().type(), "worker_lost");
+}
+
+TEST(BrokerCoreTest, FinishedJobsExpireAfterTheirTtl) {
+  CoreOptions options;
+  options.result_ttl_ms = 10'000;
+  CoreHarness harness(options);
+  harness.Hello("w", 1);
+  std::vector<JobId> ids = harness.Submit("c", {"job"});
+  harness.Result("w", ids[0], 1, true);
+  harness.AdvanceMs(9'000);
+  EXPECT_NE(harness.core().FindJob(ids[0]), nullptr);
+  harness.AdvanceMs(1'000);
+  EXPECT_EQ(harness.core().FindJob(ids[0]), nullptr);
+}
+
+}  // namespace
+}  // namespace jobq::broker::core
