@@ -1,0 +1,122 @@
+// A job end to end over real sockets: jobq CLI -> jobq-broker -> jobq-worker
+// -> back to the CLI.
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <sstream>
+
+#include "tests/support/cluster.h"
+
+namespace jobq::testing {
+namespace {
+
+TEST(SubmitRunTest, OneJobWithWait) {
+  Cluster cluster;
+  cluster.StartBroker();
+  cluster.StartWorker("w1");
+  CommandResult run = cluster.Jobq({"submit", "echo", "--arg", "n=5", "--arg", "s=abc", "--wait"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  std::vector<nlohmann::json> lines = JsonLines(run.out);
+  ASSERT_EQ(lines.size(), 1u) << run.out;
+  EXPECT_EQ(lines[0]["state"], "succeeded");
+  EXPECT_EQ(lines[0]["attempts"], 1);
+  EXPECT_EQ(lines[0]["result"], (nlohmann::json{{"n", 5}, {"s", "abc"}}));
+  EXPECT_EQ(lines[0]["id"].get<std::string>().size(), 36u);
+}
+
+TEST(SubmitRunTest, SubmitWithoutWaitThenWaitById) {
+  Cluster cluster;
+  cluster.StartBroker();
+  CommandResult submitted = cluster.Jobq({"submit", "echo", "--json", R"({"k":[1,2]})"});
+  ASSERT_EQ(submitted.exit_code, 0) << submitted.err;
+  std::vector<nlohmann::json> lines = JsonLines(submitted.out);
+  ASSERT_EQ(lines.size(), 1u);
+  const std::string id = lines[0]["id"];
+
+  cluster.StartWorker("w1");  // the job waited in the queue for a worker
+  CommandResult waited = cluster.Jobq({"wait", id});
+  ASSERT_EQ(waited.exit_code, 0) << waited.err;
+  lines = JsonLines(waited.out);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0]["id"], id);
+  EXPECT_EQ(lines[0]["result"], (nlohmann::json{{"k", {1, 2}}}));
+}
+
+TEST(SubmitRunTest, ManyJobsAcrossTwoWorkersFromAFile) {
+  Cluster cluster;
+  cluster.StartBroker();
+  cluster.StartWorker("w1", {"--io-threads", "2"});
+  cluster.StartWorker("w2", {"--io-threads", "2"});
+  ASSERT_TRUE(cluster.WaitForWorkers(2));
+
+  constexpr int kJobs = 500;
+  std::ostringstream file;
+  for (int i = 0; i < kJobs; ++i) {
+    // A short sleep keeps both workers busy, so both take part.
+    file << R"({"task": "echo", "args": {"i": )" << i << "}}\n";
+    if (i % 50 == 0) file << R"({"task": "sleep", "args": {"seconds": 0.05}})" << "\n";
+  }
+  WriteFile(cluster.dir().File("jobs.jsonl"), file.str());
+  CommandResult run =
+      cluster.Jobq({"submit", "--file", cluster.dir().File("jobs.jsonl"), "--wait"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+
+  std::vector<nlohmann::json> lines = JsonLines(run.out);
+  std::set<int> echoed;
+  std::set<std::string> ids;
+  for (const nlohmann::json& line : lines) {
+    ASSERT_EQ(line["state"], "succeeded") << line.dump();
+    ids.insert(line["id"].get<std::string>());
+    if (line["result"].is_object() && line["result"].contains("i")) {
+      echoed.insert(line["result"]["i"].get<int>());
+    }
+  }
+  EXPECT_EQ(echoed.size(), static_cast<size_t>(kJobs)) << "every echo came back with its own args";
+  EXPECT_EQ(ids.size(), lines.size()) << "each job reported once";
+
+  nlohmann::json status = cluster.Status();
+  ASSERT_FALSE(status.is_null());
+  uint64_t done_total = 0;
+  for (const nlohmann::json& worker : status["workers"]) {
+    uint64_t done = std::stoull(worker.value("jobsDone", std::string("0")));
+    EXPECT_GT(done, 0u) << "worker " << worker["name"] << " ran nothing";
+    done_total += done;
+  }
+  EXPECT_EQ(done_total, lines.size());
+}
+
+TEST(SubmitRunTest, TenThousandNoopJobsFromStdin) {
+  Cluster cluster;
+  cluster.StartBroker();
+  cluster.StartWorker("w1");
+  std::string jobs;
+  for (int i = 0; i < 10'000; ++i) jobs += "{\"task\":\"noop\"}\n";
+  CommandResult run = cluster.Jobq({"submit", "--file", "-", "--wait"}, jobs);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  std::vector<nlohmann::json> lines = JsonLines(run.out);
+  ASSERT_EQ(lines.size(), 10'000u);
+  size_t succeeded = 0;
+  for (const nlohmann::json& line : lines) succeeded += line["state"] == "succeeded" ? 1 : 0;
+  EXPECT_EQ(succeeded, 10'000u);
+}
+
+TEST(SubmitRunTest, StatusShowsQueuesAndWorkers) {
+  Cluster cluster;
+  cluster.StartBroker();
+  cluster.StartWorker("watched", {"--queues", "alpha,beta", "--io-threads", "3"});
+  ASSERT_TRUE(cluster.WaitForWorkers(1));
+  nlohmann::json status = cluster.Status();
+  EXPECT_EQ(status["store"], "memory");
+  const nlohmann::json& worker = status["workers"][0];
+  EXPECT_EQ(worker["name"], "watched");
+  EXPECT_EQ(worker["queues"], (nlohmann::json{"alpha", "beta"}));
+  EXPECT_EQ(worker["pools"][0]["capacity"], 3);
+
+  CommandResult table = cluster.Jobq({"status"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("watched"), std::string::npos) << table.out;
+}
+
+}  // namespace
+}  // namespace jobq::testing

@@ -1,0 +1,92 @@
+#include "tests/support/cluster.h"
+
+#include <sstream>
+#include <stdexcept>
+
+namespace jobq::testing {
+
+Cluster::Cluster() = default;
+
+Cluster::~Cluster() {
+  for (auto& worker : workers_) worker->Stop(std::chrono::seconds(3));
+  if (broker_) broker_->Stop(std::chrono::seconds(3));
+}
+
+void Cluster::StartBroker(std::vector<std::string> extra_args, int frontend_port,
+                          int backend_port) {
+  const std::string ready_file = dir_.File("broker-ready-" + std::to_string(broker_starts_));
+  auto endpoint = [](int port) {
+    return "tcp://127.0.0.1:" + (port == 0 ? std::string("*") : std::to_string(port));
+  };
+  std::vector<std::string> argv = {JOBQ_BROKER_BIN,
+                                   "--frontend",
+                                   endpoint(frontend_port),
+                                   "--backend",
+                                   endpoint(backend_port),
+                                   "--admin",
+                                   "127.0.0.1:0",
+                                   "--ready-file",
+                                   ready_file};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  broker_ = std::make_unique<Process>(argv, dir_.File("broker-" + std::to_string(broker_starts_)));
+  ++broker_starts_;
+  bool ready = WaitFor([&] { return !ReadFile(ready_file).empty() || !broker_->Running(); });
+  if (!ready || !broker_->Running()) {
+    throw std::runtime_error("broker did not start: " + broker_->Stderr());
+  }
+  nlohmann::json endpoints = nlohmann::json::parse(ReadFile(ready_file));
+  frontend_ = endpoints.at("frontend").get<std::string>();
+  backend_ = endpoints.at("backend").get<std::string>();
+  admin_ = endpoints.at("admin").get<std::string>();
+}
+
+void Cluster::StopBroker() {
+  if (broker_) broker_->Stop();
+}
+
+void Cluster::KillBroker() {
+  if (broker_) broker_->Kill();
+}
+
+Process& Cluster::StartWorker(const std::string& name, std::vector<std::string> extra_args) {
+  std::vector<std::string> argv = {JOBQ_WORKER_BIN, "--broker", backend_, "--name", name};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  workers_.push_back(std::make_unique<Process>(argv, dir_.File("worker-" + name)));
+  return *workers_.back();
+}
+
+CommandResult Cluster::Jobq(std::vector<std::string> args, const std::string& input,
+                            std::chrono::milliseconds timeout) {
+  args.insert(args.begin(), JOBQ_CLI_BIN);
+  return RunCommand(args, input, timeout, {{"JOBQ_BROKER", frontend_}, {"JOBQ_ADMIN", admin_}});
+}
+
+nlohmann::json Cluster::Status() {
+  CommandResult result = Jobq({"status", "--json"}, "", std::chrono::seconds(10));
+  if (result.exit_code != 0) return nullptr;
+  nlohmann::json status = nlohmann::json::parse(result.out, nullptr, /*allow_exceptions=*/false);
+  return status.is_discarded() ? nullptr : status;
+}
+
+bool Cluster::WaitForWorkers(size_t count) {
+  return WaitFor([&] {
+    nlohmann::json status = Status();
+    if (status.is_null()) return false;
+    size_t workers = status.contains("workers") ? status["workers"].size() : 0;
+    return workers == count;
+  });
+}
+
+std::vector<nlohmann::json> JsonLines(const std::string& text) {
+  std::vector<nlohmann::json> lines;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    nlohmann::json parsed = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!parsed.is_discarded()) lines.push_back(std::move(parsed));
+  }
+  return lines;
+}
+
+}  // namespace jobq::testing

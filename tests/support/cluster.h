@@ -1,0 +1,58 @@
+#pragma once
+// Cluster: a real jobq-broker, jobq-workers and jobq CLI runs on loopback,
+// for integration tests. Binaries come from the build (compile definitions
+// JOBQ_BROKER_BIN, JOBQ_WORKER_BIN, JOBQ_CLI_BIN). Everything started is
+// stopped by PID when the Cluster goes away. Not thread-safe.
+
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "tests/support/process.h"
+
+namespace jobq::testing {
+
+class Cluster {
+ public:
+  Cluster();
+  ~Cluster();
+
+  // Starts the broker on free ports (or on `frontend_port`/`backend_port`
+  // when given, to restart on the same address) and waits until it listens.
+  void StartBroker(std::vector<std::string> extra_args = {}, int frontend_port = 0,
+                   int backend_port = 0);
+  Process& broker() { return *broker_; }
+  void StopBroker();
+  void KillBroker();
+
+  Process& StartWorker(const std::string& name, std::vector<std::string> extra_args = {});
+
+  // Runs `jobq ARGS...` against this cluster's broker and admin addresses.
+  CommandResult Jobq(std::vector<std::string> args, const std::string& input = "",
+                     std::chrono::milliseconds timeout = std::chrono::seconds(120));
+  // `jobq status --json`, parsed; null when the call failed.
+  nlohmann::json Status();
+  // Waits until the broker lists exactly these workers.
+  bool WaitForWorkers(size_t count);
+
+  const std::string& frontend() const { return frontend_; }
+  const std::string& backend() const { return backend_; }
+  const std::string& admin() const { return admin_; }
+  TempDir& dir() { return dir_; }
+
+ private:
+  TempDir dir_;
+  std::unique_ptr<Process> broker_;
+  std::vector<std::unique_ptr<Process>> workers_;
+  int broker_starts_ = 0;
+  std::string frontend_;
+  std::string backend_;
+  std::string admin_;
+};
+
+// The JSON lines of a command's stdout, parsed.
+std::vector<nlohmann::json> JsonLines(const std::string& text);
+
+}  // namespace jobq::testing
