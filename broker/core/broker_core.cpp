@@ -78,7 +78,7 @@ void BrokerCore::OnClientMessage(const std::string& client, Command command, std
       if (!cancel.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
         return bad_body("jobq.wire.Cancel");
       }
-      return Cancel(cancel, now_ms, effects);
+      return Cancel(client, cancel, now_ms, effects);
     }
     default:
       OnMalformed(Socket::kFrontend, client, wire::ERROR_CODE_BAD_COMMAND,
@@ -177,12 +177,15 @@ void BrokerCore::Wait(const std::string& client, const wire::Wait& wait, Effects
   }
 }
 
-void BrokerCore::Cancel(const wire::Cancel& cancel, TimeMs now_ms, Effects* effects) {
+void BrokerCore::Cancel(const std::string& client, const wire::Cancel& cancel, TimeMs now_ms,
+                        Effects* effects) {
   std::map<std::string, std::unique_ptr<wire::Cancel>> per_worker;
+  std::string unknown;
   for (const std::string& raw_id : cancel.ids()) {
     std::optional<JobId> id = JobId::FromBytes(raw_id);
     auto it = id ? jobs_.find(*id) : jobs_.end();
     if (it == jobs_.end()) {
+      unknown += (unknown.empty() ? "" : " ") + (id ? id->ToString() : "(not 16 bytes)");
       continue;
     }
     Job& job = it->second;
@@ -200,6 +203,10 @@ void BrokerCore::Cancel(const wire::Cancel& cancel, TimeMs now_ms, Effects* effe
   }
   for (auto& [worker, message] : per_worker) {
     effects->Send(Socket::kBackend, worker, Command::kWorkerCancel, std::move(message));
+  }
+  if (!unknown.empty()) {
+    effects->SendError(Socket::kFrontend, client, wire::ERROR_CODE_UNKNOWN_JOB,
+                       "cannot cancel jobs the broker does not know: " + unknown);
   }
 }
 

@@ -100,7 +100,8 @@ class BrokerCore {
               Effects* effects);
   void AddSentinel(const std::string& queue_name);
   void Wait(const std::string& client, const wire::Wait& wait, Effects* effects);
-  void Cancel(const wire::Cancel& cancel, TimeMs now_ms, Effects* effects);
+  void Cancel(const std::string& client, const wire::Cancel& cancel, TimeMs now_ms,
+              Effects* effects);
 
   // Worker commands.
   void Hello(const std::string& routing_id, const wire::Hello& hello, TimeMs now_ms,

@@ -319,6 +319,22 @@ TEST(BrokerCoreTest, CancelledQueuedJobIsNeverDispatched) {
   EXPECT_EQ(Tasks(harness.Dispatched("w")), (std::vector<std::string>{"keep"}));
 }
 
+TEST(BrokerCoreTest, CancelOfUnknownJobsIsAnswered) {
+  CoreHarness harness;
+  std::vector<JobId> ids = harness.Submit("c", {"known"});
+  JobIdGenerator other(5);
+  const JobId stranger = other.Next(1);
+  wire::Cancel cancel;
+  cancel.add_ids(std::string(stranger.Bytes()));
+  cancel.add_ids(std::string(ids[0].Bytes()));
+  harness.FromClient("c", Command::kCancel, cancel);
+  std::vector<wire::Error> errors = harness.Errors("c");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].code(), wire::ERROR_CODE_UNKNOWN_JOB);
+  EXPECT_NE(errors[0].text().find(stranger.ToString()), std::string::npos);
+  EXPECT_EQ(harness.core().FindJob(ids[0])->state, wire::JOB_STATE_CANCELLED);
+}
+
 TEST(BrokerCoreTest, ReconnectingWorkerKeepsTheJobsItHolds) {
   CoreHarness harness;
   harness.Hello("w", 2);
