@@ -33,12 +33,18 @@ bool SendRaw(zmq::socket_t& socket, std::string_view routing_id, Command command
              std::string_view body) {
   const uint8_t command_byte = static_cast<uint8_t>(command);
   try {
+    // Only the first frame can be refused (high-water mark, or no peer on a
+    // DEALER); once it is taken, ZeroMQ takes the rest of the message.
     if (!routing_id.empty()) {
-      if (!socket.send(zmq::buffer(routing_id), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+      if (!socket.send(zmq::buffer(routing_id),
+                       zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
         return false;
       }
+      socket.send(zmq::const_buffer(nullptr, 0), zmq::send_flags::sndmore);
+    } else if (!socket.send(zmq::const_buffer(nullptr, 0),
+                            zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+      return false;
     }
-    socket.send(zmq::const_buffer(nullptr, 0), zmq::send_flags::sndmore);
     socket.send(zmq::buffer(kProtocolSignature), zmq::send_flags::sndmore);
     socket.send(zmq::const_buffer(&command_byte, 1), zmq::send_flags::sndmore);
     socket.send(zmq::buffer(body), zmq::send_flags::none);

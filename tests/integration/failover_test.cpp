@@ -14,7 +14,7 @@ namespace {
 uint64_t InFlight(const nlohmann::json& worker) {
   uint64_t in_flight = 0;
   for (const nlohmann::json& pool : worker.value("pools", nlohmann::json::array())) {
-    in_flight += pool.value("inFlight", 0u);
+    in_flight += pool.value("in_flight", 0u);
   }
   return in_flight;
 }

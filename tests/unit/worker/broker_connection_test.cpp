@@ -1,0 +1,284 @@
+// BrokerConnection against a scripted broker on an in-process transport:
+// the wire protocol as the worker speaks it, end to end, without a network.
+#include "worker/conn/broker_connection.h"
+
+#include <gtest/gtest.h>
+
+#include <future>
+#include <memory>
+
+#include "tests/unit/worker/fake_broker.h"
+#include "tests/unit/worker/job_builders.h"
+#include "tests/unit/worker/wait_for.h"
+#include "worker/pools/io_pool.h"
+#include "worker/tasks/builtin_tasks.h"
+#include "worker/tasks/task_error.h"
+
+namespace jobq::worker {
+namespace {
+
+using testing::FakeBroker;
+using testing::IsReadyBy;
+using testing::MakeJob;
+using testing::WorkerMessage;
+
+constexpr uint32_t kIoThreads = 2;
+
+class BrokerConnectionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    RegisterBuiltinTasks(registry_);
+    // A task that holds its thread until the test releases it (or the job
+    // is cancelled), to keep a job in flight across broker events.
+    ASSERT_TRUE(registry_
+                    .Register("hold", TaskKind::kIo,
+                              [this](TaskContext& context) -> std::string {
+                                while (!released_.load()) {
+                                  if (!context.SleepFor(std::chrono::milliseconds(1))) {
+                                    throw TaskError(kErrorCancelled, "hold: cancelled");
+                                  }
+                                }
+                                return "\"held\"";
+                              })
+                    .ok());
+    pool_ = std::make_unique<IoPool>(registry_, kIoThreads, 2 * kIoThreads);
+    static int instance = 0;
+    endpoint_ = "inproc://broker-" + std::to_string(++instance);
+    broker_ = std::make_unique<FakeBroker>(context_, endpoint_);
+  }
+
+  void TearDown() override {
+    released_ = true;
+    if (connection_ != nullptr) {
+      connection_->RequestStop();
+      EXPECT_TRUE(IsReadyBy(exit_));
+    }
+    pool_->Stop();
+    connection_.reset();
+  }
+
+  void StartWorker(ConnectionOptions options = {}) {
+    options.broker_endpoint = endpoint_;
+    options.identity = {"w1", "test-host", 4242};
+    options.heartbeat_interval_ms = 50;
+    options.liveness_misses = 3;
+    options.hello_resend_ms = 50;
+    options.reconnect_initial_ms = 5;
+    options.reconnect_max_ms = 20;
+    options.bye_linger_ms = 0;
+    connection_ = std::make_unique<BrokerConnection>(context_, options, registry_,
+                                                     std::vector<JobPool*>{pool_.get()});
+    exit_ = std::async(std::launch::async, [this] { return connection_->Run(); });
+  }
+
+  // Reads the HELLO and answers WELCOME.
+  wire::Hello Register(uint32_t heartbeat_interval_ms = 1000) {
+    std::optional<WorkerMessage> hello = broker_->NextOf(Command::kHello);
+    EXPECT_TRUE(hello.has_value()) << "no HELLO";
+    wire::Welcome welcome;
+    welcome.set_heartbeat_interval_ms(heartbeat_interval_ms);
+    welcome.set_liveness_misses(3);
+    broker_->Send(Command::kWelcome, welcome);
+    broker_->set_heartbeat_interval(std::chrono::milliseconds(heartbeat_interval_ms));
+    return hello.has_value() ? hello->As<wire::Hello>() : wire::Hello();
+  }
+
+  void Dispatch(std::initializer_list<wire::DispatchedJob> jobs) {
+    wire::Dispatch dispatch;
+    for (const wire::DispatchedJob& job : jobs) {
+      *dispatch.add_jobs() = job;
+    }
+    broker_->Send(Command::kDispatch, dispatch);
+  }
+
+  // Reads messages until `count` results arrived; returns them. Fails the
+  // test if a CREDIT comes before the first RESULT.
+  std::vector<wire::JobResult> Results(size_t count, uint32_t* credits = nullptr) {
+    std::vector<wire::JobResult> results;
+    while (results.size() < count) {
+      std::optional<WorkerMessage> message = broker_->Next();
+      if (!message.has_value()) {
+        ADD_FAILURE() << "only " << results.size() << " of " << count << " results arrived";
+        break;
+      }
+      if (message->command == Command::kCredit) {
+        EXPECT_FALSE(results.empty()) << "CREDIT before any RESULT";
+        if (credits != nullptr) {
+          *credits += message->As<wire::Credit>().credits();
+        }
+      } else if (message->command == Command::kWorkerResult) {
+        const auto batch = message->As<wire::WorkerResults>();
+        results.insert(results.end(), batch.results().begin(), batch.results().end());
+      }
+    }
+    return results;
+  }
+
+  zmq::context_t context_{1};
+  TaskRegistry registry_;
+  std::unique_ptr<IoPool> pool_;
+  std::string endpoint_;
+  std::unique_ptr<FakeBroker> broker_;
+  std::unique_ptr<BrokerConnection> connection_;
+  std::future<ConnectionExit> exit_;
+  std::atomic<bool> released_{false};
+};
+
+TEST_F(BrokerConnectionTest, HelloDescribesTheWorker) {
+  StartWorker();
+  wire::Hello hello = Register();
+  EXPECT_EQ(hello.name(), "w1");
+  EXPECT_EQ(hello.pid(), 4242);
+  ASSERT_EQ(hello.pools_size(), 1);
+  EXPECT_EQ(hello.pools(0).kind(), wire::KIND_IO);
+  EXPECT_EQ(hello.pools(0).capacity(), kIoThreads);
+  ASSERT_EQ(hello.queues_size(), 1);
+  EXPECT_EQ(hello.queues(0), "default");
+  EXPECT_EQ(hello.tasks_size(), 5) << "built-ins and the test's own task";
+  EXPECT_EQ(hello.in_flight_size(), 0);
+}
+
+TEST_F(BrokerConnectionTest, ResendsHelloUntilWelcome) {
+  StartWorker();
+  ASSERT_TRUE(broker_->NextOf(Command::kHello).has_value());
+  ASSERT_TRUE(broker_->NextOf(Command::kHello).has_value()) << "HELLO was not resent";
+}
+
+TEST_F(BrokerConnectionTest, RunsDispatchedJobsAndSendsResultsThenCredit) {
+  StartWorker();
+  Register();
+  Dispatch({MakeJob("echo", R"({"x":1})", 1), MakeJob("nope", "{}", 2)});
+  uint32_t credits = 0;
+  std::vector<wire::JobResult> results = Results(2, &credits);
+  ASSERT_EQ(results.size(), 2u);
+  for (const wire::JobResult& result : results) {
+    if (result.id() == testing::TestJobId(1)) {
+      EXPECT_TRUE(result.ok());
+      EXPECT_EQ(result.result(), R"({"x":1})");
+    } else {
+      EXPECT_EQ(result.error().type(), "unknown_task");
+    }
+  }
+  // Both slots come back, possibly over two CREDITs.
+  while (credits < 2) {
+    std::optional<WorkerMessage> credit = broker_->NextOf(Command::kCredit);
+    ASSERT_TRUE(credit.has_value()) << "credits so far: " << credits;
+    credits += credit->As<wire::Credit>().credits();
+  }
+  EXPECT_EQ(credits, 2u);
+}
+
+TEST_F(BrokerConnectionTest, SendsHeartbeatsWithLoad) {
+  StartWorker();
+  Register(/*heartbeat_interval_ms=*/20);
+  std::optional<WorkerMessage> heartbeat = broker_->NextOf(Command::kWorkerHeartbeat);
+  ASSERT_TRUE(heartbeat.has_value());
+  wire::Heartbeat body = heartbeat->As<wire::Heartbeat>();
+  ASSERT_EQ(body.pools_size(), 1);
+  EXPECT_EQ(body.pools(0).capacity(), kIoThreads);
+}
+
+TEST_F(BrokerConnectionTest, CancelStopsARunningJob) {
+  StartWorker();
+  Register();
+  Dispatch({MakeJob("sleep", R"({"seconds": 3600})", 1)});
+  wire::Cancel cancel;
+  cancel.add_ids(testing::TestJobId(1));
+  broker_->Send(Command::kWorkerCancel, cancel);
+  std::vector<wire::JobResult> results = Results(1);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].error().type(), "cancelled");
+}
+
+TEST_F(BrokerConnectionTest, LastSentinelDrainsSendsByeAndReturns) {
+  StartWorker();
+  Register();
+  Dispatch({MakeJob("hold", "{}", 1)});
+  wire::Sentinel sentinel;
+  sentinel.set_queue("default");
+  broker_->Send(Command::kWorkerSentinel, sentinel);
+  released_ = true;
+  std::vector<wire::JobResult> results = Results(1);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_TRUE(results[0].ok()) << "the held job finishes before the worker leaves";
+  ASSERT_TRUE(broker_->NextOf(Command::kBye).has_value());
+  ASSERT_TRUE(IsReadyBy(exit_));
+  EXPECT_EQ(exit_.get(), ConnectionExit::kQueuesDone);
+  connection_.reset();
+}
+
+TEST_F(BrokerConnectionTest, StopRequestSendsByeAndCancelsJobs) {
+  StartWorker();
+  Register();
+  Dispatch({MakeJob("hold", "{}", 1)});
+  // The job is in flight once a heartbeat says so.
+  ASSERT_TRUE(testing::WaitFor([&] {
+    std::optional<WorkerMessage> heartbeat = broker_->NextOf(Command::kWorkerHeartbeat);
+    return heartbeat.has_value() && heartbeat->As<wire::Heartbeat>().pools(0).in_flight() == 1;
+  }));
+  connection_->RequestStop();
+  ASSERT_TRUE(broker_->NextOf(Command::kBye).has_value());
+  ASSERT_TRUE(IsReadyBy(exit_));
+  EXPECT_EQ(exit_.get(), ConnectionExit::kStopRequested);
+  connection_.reset();
+  pool_->Stop();  // returns because the held job saw its cancellation
+}
+
+TEST_F(BrokerConnectionTest, ReconnectCommandGetsANewHello) {
+  StartWorker();
+  Register();
+  broker_->Send(Command::kReconnect, wire::Empty());
+  ASSERT_TRUE(broker_->NextOf(Command::kHello).has_value());
+}
+
+TEST_F(BrokerConnectionTest, BadInputIsDroppedAndTheWorkerCarriesOn) {
+  StartWorker();
+  Register();
+  broker_->SendRawBody(Command::kDispatch, "\xff\xff\xff not protobuf");
+  broker_->SendFrames({"", "XX\x01", "\x32", ""});  // bad signature
+  broker_->SendFrames({"", "JQ\x01", "\x7f", ""});  // unknown command
+  broker_->SendFrames({"only one frame"});          // too few frames
+  wire::Error error;
+  error.set_code(wire::ERROR_CODE_BAD_BODY);
+  error.set_text("that was odd");
+  broker_->Send(Command::kError, error);
+  Dispatch({MakeJob("noop", "", 1)});
+  std::vector<wire::JobResult> results = Results(1);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_TRUE(results[0].ok());
+}
+
+TEST_F(BrokerConnectionTest, AfterBrokerRestartHelloListsHeldJobsAndResultsFollowWelcome) {
+  StartWorker();
+  Register(/*heartbeat_interval_ms=*/20);
+  Dispatch({MakeJob("hold", "{}", 1)});
+  ASSERT_TRUE(testing::WaitFor([&] {
+    std::optional<WorkerMessage> heartbeat = broker_->NextOf(Command::kWorkerHeartbeat);
+    return heartbeat.has_value() && heartbeat->As<wire::Heartbeat>().pools(0).in_flight() == 1;
+  }));
+
+  // The broker dies and a new one takes the same address. The worker hears
+  // nothing for liveness_misses × 20 ms, reconnects and says HELLO again.
+  broker_.reset();
+  broker_ = std::make_unique<FakeBroker>(context_, endpoint_);
+  std::optional<WorkerMessage> hello = broker_->NextOf(Command::kHello);
+  ASSERT_TRUE(hello.has_value()) << "no HELLO after the broker restarted";
+  wire::Hello body = hello->As<wire::Hello>();
+  ASSERT_EQ(body.in_flight_size(), 1);
+  EXPECT_EQ(body.in_flight(0).id(), testing::TestJobId(1));
+
+  // The job finishes before the new broker answers; its result waits for
+  // WELCOME.
+  released_ = true;
+  wire::Welcome welcome;
+  welcome.set_heartbeat_interval_ms(1000);
+  broker_->Send(Command::kWelcome, welcome);
+  broker_->set_heartbeat_interval(std::chrono::milliseconds(1000));
+  std::vector<wire::JobResult> results = Results(1);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].id(), testing::TestJobId(1));
+  EXPECT_TRUE(results[0].ok());
+}
+
+}  // namespace
+}  // namespace jobq::worker

@@ -1,0 +1,79 @@
+#include "worker/worker_flags.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace jobq::worker {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using Action = FlagsOutcome::Action;
+
+FlagsOutcome Parse(std::vector<const char*> args, WorkerConfig* config) {
+  args.insert(args.begin(), "jobq-worker");
+  return ParseWorkerFlags(static_cast<int>(args.size()), args.data(), config);
+}
+
+TEST(WorkerFlagsTest, DefaultsWithoutFlags) {
+  WorkerConfig config;
+  ASSERT_EQ(Parse({}, &config).action, Action::kRun);
+  EXPECT_EQ(config.broker, "tcp://127.0.0.1:5556");
+  EXPECT_THAT(config.queues, ElementsAre("default"));
+  EXPECT_EQ(config.io_threads, DefaultIoThreads());
+  EXPECT_GE(config.io_threads, 1u);
+  EXPECT_THAT(config.name, HasSubstr("-"));
+  EXPECT_EQ(config.log_level, LogLevel::kInfo);
+}
+
+TEST(WorkerFlagsTest, TakesEveryFlag) {
+  WorkerConfig config;
+  ASSERT_EQ(Parse({"--broker", "tcp://broker.local:6000", "--queues", "a,b,a", "--io-threads", "8",
+                   "--name", "w1", "--log-level", "debug"},
+                  &config)
+                .action,
+            Action::kRun);
+  EXPECT_EQ(config.broker, "tcp://broker.local:6000");
+  EXPECT_THAT(config.queues, ElementsAre("a", "b")) << "duplicates are dropped";
+  EXPECT_EQ(config.io_threads, 8u);
+  EXPECT_EQ(config.name, "w1");
+  EXPECT_EQ(config.log_level, LogLevel::kDebug);
+}
+
+struct BadFlags {
+  std::vector<const char*> args;
+  const char* says;
+};
+
+class WorkerFlagsErrorTest : public ::testing::TestWithParam<BadFlags> {};
+
+TEST_P(WorkerFlagsErrorTest, IsAUsageErrorThatSaysWhatIsWrong) {
+  WorkerConfig config;
+  FlagsOutcome outcome = Parse(GetParam().args, &config);
+  EXPECT_EQ(outcome.action, Action::kUsageError);
+  EXPECT_THAT(outcome.text, HasSubstr(GetParam().says));
+  EXPECT_THAT(outcome.text, HasSubstr("--help"));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, WorkerFlagsErrorTest,
+    ::testing::Values(BadFlags{{"--io-threads", "0"}, "--io-threads must be between 1 and"},
+                      BadFlags{{"--io-threads", "5000"}, "got 5000"},
+                      BadFlags{{"--io-threads", "many"}, "--io-threads"},
+                      BadFlags{{"--log-level", "loud"}, "--log-level must be"},
+                      BadFlags{{"--broker", "localhost:5556"}, "--broker must be"},
+                      BadFlags{{"--broker", "tcp://host"}, "tcp://HOST:PORT"},
+                      BadFlags{{"--queues", ""}, "--queues"}, BadFlags{{"--name", ""}, "--name"},
+                      BadFlags{{"--frobnicate"}, "--frobnicate"}));
+
+TEST(WorkerFlagsTest, HelpIsNotAnError) {
+  WorkerConfig config;
+  FlagsOutcome outcome = Parse({"--help"}, &config);
+  EXPECT_EQ(outcome.action, Action::kPrintHelp);
+  EXPECT_THAT(outcome.text, HasSubstr("--io-threads"));
+}
+
+}  // namespace
+}  // namespace jobq::worker

@@ -1,0 +1,477 @@
+#include "worker/conn/broker_connection.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <utility>
+
+#include "common/check.h"
+#include "common/log.h"
+#include "worker/tasks/run_job.h"
+
+namespace jobq::worker {
+namespace {
+
+// RequestStop() runs in signal handlers, where only lock-free atomics are safe.
+static_assert(std::atomic<bool>::is_always_lock_free);
+
+// A broker asking for heartbeats faster than this would keep the loop
+// spinning on timers; the floor keeps a misconfiguration harmless.
+constexpr uint32_t kMinHeartbeatIntervalMs = 10;
+// Messages handled per loop iteration before results get their turn, so a
+// flood from the broker cannot starve the RESULT/CREDIT path.
+constexpr int kMaxMessagesPerIteration = 1000;
+
+constexpr char kErrorWorkerOverloaded[] = "worker_overloaded";
+
+template <typename Body>
+bool ParseBody(const ReceivedMessage& message, Body* body) {
+  const std::string_view bytes = message.decoded.body;
+  if (body->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return true;
+  }
+  JOBQ_LOG(kWarning, "worker", "bad_body")
+      .Kv("command", CommandName(message.decoded.command))
+      .Kv("bytes", bytes.size());
+  return false;
+}
+
+std::string Join(const std::set<std::string>& items) {
+  std::string joined;
+  for (const std::string& item : items) {
+    joined += (joined.empty() ? "" : ",") + item;
+  }
+  return joined;
+}
+
+}  // namespace
+
+BrokerConnection::BrokerConnection(zmq::context_t& context, ConnectionOptions options,
+                                   const TaskRegistry& registry, std::vector<JobPool*> pools)
+    : context_(context),
+      options_(std::move(options)),
+      registry_(registry),
+      pools_(std::move(pools)),
+      queues_(options_.queues.begin(), options_.queues.end()),
+      heartbeat_interval_ms_(std::max(kMinHeartbeatIntervalMs, options_.heartbeat_interval_ms)),
+      liveness_misses_(std::max<uint32_t>(1, options_.liveness_misses)),
+      backoff_(options_.reconnect_initial_ms, options_.reconnect_max_ms, options_.jitter_seed) {
+  JOBQ_CHECK(!pools_.empty()) << "a worker runs jobs on at least one pool";
+  JOBQ_CHECK(!queues_.empty()) << "flags guarantee at least one queue";
+  JOBQ_CHECK(options_.max_results_per_message >= 1) << "a RESULT carries at least one result";
+}
+
+ConnectionExit BrokerConnection::Run() {
+  JOBQ_LOG(kInfo, "worker", "started")
+      .Kv("name", options_.identity.name)
+      .Kv("broker", options_.broker_endpoint)
+      .Kv("queues", Join(queues_))
+      .Kv("io_threads", pools_.front()->capacity());
+  if (!OpenSocket(NowMs())) {
+    return ConnectionExit::kBadEndpoint;
+  }
+  SendHello(NowMs());
+  while (true) {
+    Poll(NowMs());
+    if (stop_requested_.load()) {
+      return Finish(ConnectionExit::kStopRequested);
+    }
+    ReceiveAll(NowMs());
+    CollectResults();
+    FlushResults();
+    RunTimers(NowMs());
+    // Results wait for a broker to take them; with nothing left to report
+    // there is no reason to wait for one.
+    if (queues_.empty() && in_flight_.empty() && unsent_.empty()) {
+      return Finish(ConnectionExit::kQueuesDone);
+    }
+  }
+}
+
+void BrokerConnection::RequestStop() {
+  stop_requested_.store(true);
+  stop_wake_.Notify();
+}
+
+// Timers run on the steady clock: a wall-clock step must not look like a
+// silent broker or postpone a heartbeat.
+int64_t BrokerConnection::NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t BrokerConnection::LivenessMs() const {
+  return int64_t{liveness_misses_} * heartbeat_interval_ms_;
+}
+
+bool BrokerConnection::OpenSocket(int64_t now_ms) {
+  try {
+    socket_.emplace(context_, zmq::socket_type::dealer);
+    socket_->set(zmq::sockopt::linger, 0);
+    // A send must never block the loop. With no room the message is
+    // dropped, which the protocol survives: HELLO is resent, and a lost
+    // RESULT means the job runs again (delivery is at least once).
+    socket_->set(zmq::sockopt::sndtimeo, 0);
+    socket_->connect(options_.broker_endpoint);
+  } catch (const zmq::error_t& e) {
+    JOBQ_LOG(kError, "worker", "connect_failed")
+        .Kv("broker", options_.broker_endpoint)
+        .Kv("error", e.what());
+    socket_.reset();
+    return false;
+  }
+  // Silence is measured from the moment there is someone to hear from.
+  last_heard_ms_ = now_ms;
+  return true;
+}
+
+void BrokerConnection::CloseSocket(uint32_t linger_ms) {
+  if (!socket_) {
+    return;
+  }
+  socket_->set(zmq::sockopt::linger, static_cast<int>(linger_ms));
+  socket_.reset();
+}
+
+void BrokerConnection::LoseBroker(int64_t now_ms) {
+  const uint32_t delay_ms = backoff_.NextDelayMs();
+  if (phase_ == Phase::kRegistered) {
+    JOBQ_LOG(kWarning, "worker", "broker_lost")
+        .Kv("broker", options_.broker_endpoint)
+        .Kv("silent_ms", now_ms - last_heard_ms_)
+        .Kv("held", in_flight_.size())
+        .Kv("retry_in_ms", delay_ms);
+  } else {
+    JOBQ_LOG(kWarning, "worker", "broker_unanswered")
+        .Kv("broker", options_.broker_endpoint)
+        .Kv("waited_ms", now_ms - last_heard_ms_)
+        .Kv("attempt", backoff_.attempts())
+        .Kv("retry_in_ms", delay_ms);
+  }
+  // Linger 0: whatever was queued for the old broker is stale. A new
+  // socket also drops ZeroMQ's own reconnect state for the old peer.
+  CloseSocket(0);
+  phase_ = Phase::kWaitingToOpen;
+  open_at_ms_ = now_ms + delay_ms;
+}
+
+void BrokerConnection::Send(Command command, const google::protobuf::MessageLite& body) {
+  if (!socket_) {
+    return;
+  }
+  if (!SendMessage(*socket_, "", command, body, &scratch_)) {
+    JOBQ_LOG(kDebug, "worker", "send_dropped").Kv("command", CommandName(command));
+  }
+}
+
+void BrokerConnection::Poll(int64_t now_ms) {
+  std::vector<zmq::pollitem_t> items = {
+      {nullptr, stop_wake_.fd(), ZMQ_POLLIN, 0},
+      {nullptr, mailbox_.fd(), ZMQ_POLLIN, 0},
+  };
+  if (socket_) {
+    items.push_back({socket_->handle(), 0, ZMQ_POLLIN, 0});
+  }
+  const int64_t timeout_ms = std::max<int64_t>(0, NextTimerMs() - now_ms);
+  try {
+    zmq::poll(items, std::chrono::milliseconds(timeout_ms));
+  } catch (const zmq::error_t& e) {
+    // EINTR: a signal arrived; the loop looks at the stop flag next.
+    if (e.num() != EINTR) {
+      JOBQ_LOG(kWarning, "worker", "poll_failed").Kv("error", e.what());
+    }
+  }
+}
+
+int64_t BrokerConnection::NextTimerMs() const {
+  switch (phase_) {
+    case Phase::kWaitingToOpen:
+      return open_at_ms_;
+    case Phase::kHelloSent:
+      return std::min(last_heard_ms_ + LivenessMs(), hello_sent_ms_ + options_.hello_resend_ms);
+    case Phase::kRegistered:
+      return std::min(last_heard_ms_ + LivenessMs(), next_heartbeat_ms_);
+  }
+  return 0;
+}
+
+void BrokerConnection::RunTimers(int64_t now_ms) {
+  if (phase_ == Phase::kWaitingToOpen) {
+    if (now_ms < open_at_ms_) {
+      return;
+    }
+    JOBQ_LOG(kInfo, "worker", "reconnecting")
+        .Kv("broker", options_.broker_endpoint)
+        .Kv("attempt", backoff_.attempts());
+    if (OpenSocket(now_ms)) {
+      SendHello(now_ms);
+    } else {
+      open_at_ms_ = now_ms + backoff_.NextDelayMs();
+    }
+    return;
+  }
+  if (now_ms - last_heard_ms_ >= LivenessMs()) {
+    LoseBroker(now_ms);
+    return;
+  }
+  if (phase_ == Phase::kHelloSent && now_ms - hello_sent_ms_ >= options_.hello_resend_ms) {
+    SendHello(now_ms);
+  }
+  if (phase_ == Phase::kRegistered && now_ms >= next_heartbeat_ms_) {
+    SendHeartbeat();
+    next_heartbeat_ms_ = now_ms + heartbeat_interval_ms_;
+  }
+}
+
+void BrokerConnection::ReceiveAll(int64_t now_ms) {
+  ReceivedMessage message;
+  try {
+    for (int handled = 0; handled < kMaxMessagesPerIteration && socket_ &&
+                          ReceiveMessage(*socket_, Channel::kBrokerToWorker, false, &message);
+         ++handled) {
+      HandleMessage(message, now_ms);
+    }
+  } catch (const zmq::error_t& e) {
+    JOBQ_LOG(kWarning, "worker", "receive_failed").Kv("error", e.what());
+    LoseBroker(now_ms);
+  }
+}
+
+void BrokerConnection::HandleMessage(const ReceivedMessage& message, int64_t now_ms) {
+  if (message.decoded.error != FrameError::kNone) {
+    JOBQ_LOG(kWarning, "worker", "bad_message").Kv("error", message.decoded.ErrorText());
+    return;
+  }
+  // Only a well-formed message other than ERROR proves the broker knows
+  // us: a restarted broker may answer an unknown worker with ERROR, and
+  // counting that as life would keep the worker from registering again.
+  bool sign_of_life = false;
+  switch (message.decoded.command) {
+    case Command::kWelcome: {
+      wire::Welcome welcome;
+      if ((sign_of_life = ParseBody(message, &welcome))) {
+        HandleWelcome(welcome, now_ms);
+      }
+      break;
+    }
+    case Command::kDispatch: {
+      wire::Dispatch dispatch;
+      if ((sign_of_life = ParseBody(message, &dispatch))) {
+        for (wire::DispatchedJob& job : *dispatch.mutable_jobs()) {
+          StartJob(std::move(job));
+        }
+      }
+      break;
+    }
+    case Command::kWorkerCancel: {
+      wire::Cancel cancel;
+      if ((sign_of_life = ParseBody(message, &cancel))) {
+        for (const std::string& id : cancel.ids()) {
+          in_flight_.Cancel(id);
+        }
+      }
+      break;
+    }
+    case Command::kWorkerSentinel: {
+      wire::Sentinel sentinel;
+      if ((sign_of_life = ParseBody(message, &sentinel))) {
+        HandleSentinel(sentinel);
+      }
+      break;
+    }
+    case Command::kBrokerHeartbeat: {
+      wire::Heartbeat heartbeat;
+      sign_of_life = ParseBody(message, &heartbeat);
+      break;
+    }
+    case Command::kReconnect: {
+      JOBQ_LOG(kInfo, "worker", "reconnect_requested").Kv("broker", options_.broker_endpoint);
+      sign_of_life = true;
+      SendHello(now_ms);
+      break;
+    }
+    case Command::kError: {
+      wire::Error error;
+      if (ParseBody(message, &error)) {
+        JOBQ_LOG(kWarning, "worker", "broker_error")
+            .Kv("code", wire::ErrorCode_Name(error.code()))
+            .Kv("text", error.text());
+      }
+      break;
+    }
+    default:
+      // DecodeFrames admits only broker-to-worker commands; a new one added
+      // there without a case here is dropped rather than misread.
+      JOBQ_LOG(kWarning, "worker", "unhandled_command")
+          .Kv("command", CommandName(message.decoded.command));
+      break;
+  }
+  if (sign_of_life) {
+    last_heard_ms_ = now_ms;
+  }
+}
+
+void BrokerConnection::HandleWelcome(const wire::Welcome& welcome, int64_t now_ms) {
+  if (welcome.heartbeat_interval_ms() > 0) {
+    heartbeat_interval_ms_ = std::max(kMinHeartbeatIntervalMs, welcome.heartbeat_interval_ms());
+  }
+  if (welcome.liveness_misses() > 0) {
+    liveness_misses_ = welcome.liveness_misses();
+  }
+  // A second WELCOME answers a resent HELLO; the registration stands.
+  if (phase_ == Phase::kRegistered) {
+    return;
+  }
+  phase_ = Phase::kRegistered;
+  backoff_.Reset();
+  next_heartbeat_ms_ = now_ms + heartbeat_interval_ms_;
+  JOBQ_LOG(kInfo, "worker", "registered")
+      .Kv("broker", options_.broker_endpoint)
+      .Kv("name", options_.identity.name)
+      .Kv("heartbeat_ms", heartbeat_interval_ms_)
+      .Kv("held", in_flight_.size())
+      .Kv("unsent_results", unsent_.size());
+}
+
+void BrokerConnection::HandleSentinel(const wire::Sentinel& sentinel) {
+  if (queues_.erase(sentinel.queue()) == 0) {
+    JOBQ_LOG(kWarning, "worker", "sentinel_for_unserved_queue").Kv("queue", sentinel.queue());
+    return;
+  }
+  JOBQ_LOG(kInfo, "worker", "sentinel")
+      .Kv("queue", sentinel.queue())
+      .Kv("queues_left", queues_.size())
+      .Kv("in_flight", in_flight_.size());
+}
+
+JobPool* BrokerConnection::PoolFor(const wire::DispatchedJob& job) const {
+  std::optional<TaskKind> kind = FromWireKind(job.kind());
+  if (!kind.has_value()) {
+    if (const TaskDefinition* definition = registry_.Find(job.task())) {
+      kind = definition->kind;
+    }
+  }
+  if (kind.has_value()) {
+    for (JobPool* pool : pools_) {
+      if (pool->kind() == *kind) {
+        return pool;
+      }
+    }
+  }
+  return pools_.front();
+}
+
+void BrokerConnection::StartJob(wire::DispatchedJob job) {
+  JobPool* pool = PoolFor(job);
+  InFlightJobs::Key key{job.id(), job.attempt()};
+  auto cancel = std::make_shared<CancellationToken>();
+  if (!in_flight_.Add(key, pool->kind(), cancel)) {
+    JOBQ_LOG(kWarning, "worker", "duplicate_dispatch")
+        .Kv("job", JobIdText(key.id))
+        .Kv("attempt", key.attempt);
+    return;
+  }
+  ResultMailbox* mailbox = &mailbox_;
+  if (pool->Submit(std::move(job), cancel,
+                   [mailbox](wire::JobResult result) { mailbox->Post(std::move(result)); })) {
+    return;
+  }
+  // Only a broker that sends more jobs than it has credits gets here. The
+  // job fails at once, and its slot is credited back with the result.
+  in_flight_.Finish(key);
+  ++freed_[pool->kind()];
+  const TaskKind refused_pool = pool->kind();
+  ++counters_.failed;
+  JOBQ_LOG(kWarning, "worker", "pool_full")
+      .Kv("pool", TaskKindName(pool->kind()))
+      .Kv("job", JobIdText(key.id));
+  wire::JobResult refused;
+  refused.set_id(key.id);
+  refused.set_attempt(key.attempt);
+  refused.set_ok(false);
+  refused.mutable_error()->set_type(kErrorWorkerOverloaded);
+  refused.mutable_error()->set_message(
+      std::string("the worker's ") + TaskKindName(pool->kind()) +
+      " pool is full: the broker sent more jobs than the worker had credited");
+  unsent_.push_back({std::move(refused), refused_pool});
+}
+
+void BrokerConnection::SendHello(int64_t now_ms) {
+  Send(Command::kHello,
+       BuildHello(options_.identity, pools_, queues_, registry_, in_flight_, unsent_));
+  phase_ = Phase::kHelloSent;
+  hello_sent_ms_ = now_ms;
+  freed_.clear();
+  for (const UnsentResult& finished : unsent_) {
+    ++freed_[finished.pool];
+  }
+}
+
+void BrokerConnection::SendHeartbeat() {
+  Send(Command::kWorkerHeartbeat, BuildHeartbeat(pools_, in_flight_, counters_,
+                                                 stats_.Take(std::chrono::steady_clock::now())));
+}
+
+void BrokerConnection::CollectResults() {
+  for (wire::JobResult& result : mailbox_.TakeAll()) {
+    std::optional<TaskKind> pool = in_flight_.Finish({result.id(), result.attempt()});
+    if (!pool) {
+      continue;  // not ours any more (a duplicate completion)
+    }
+    ++freed_[*pool];
+    ++(result.ok() ? counters_.done : counters_.failed);
+    unsent_.push_back({std::move(result), *pool});
+  }
+}
+
+void BrokerConnection::FlushResults() {
+  if (phase_ != Phase::kRegistered) {
+    return;
+  }
+  const size_t batch_max = options_.max_results_per_message;
+  for (size_t begin = 0; begin < unsent_.size(); begin += batch_max) {
+    wire::WorkerResults batch;
+    const size_t end = std::min(unsent_.size(), begin + batch_max);
+    for (size_t i = begin; i < end; ++i) {
+      *batch.add_results() = std::move(unsent_[i].result);
+    }
+    Send(Command::kWorkerResult, batch);
+  }
+  unsent_.clear();
+  // With no queue left the worker takes no more jobs, so it offers no slots.
+  if (!queues_.empty()) {
+    for (const auto& [kind, freed] : freed_) {
+      if (freed == 0) {
+        continue;
+      }
+      wire::Credit credit;
+      credit.set_kind(ToWireKind(kind));
+      credit.set_credits(freed);
+      Send(Command::kCredit, credit);
+    }
+  }
+  freed_.clear();
+}
+
+ConnectionExit BrokerConnection::Finish(ConnectionExit exit) {
+  if (exit == ConnectionExit::kStopRequested) {
+    // BYE hands the held jobs back to the broker; cancelling lets
+    // cooperative tasks end now rather than run for nobody.
+    in_flight_.CancelAll();
+  }
+  if (socket_) {
+    if (!SendRaw(*socket_, "", Command::kBye, "")) {
+      JOBQ_LOG(kDebug, "worker", "send_dropped").Kv("command", "BYE");
+    }
+    CloseSocket(options_.bye_linger_ms);
+  }
+  JOBQ_LOG(kInfo, "worker", exit == ConnectionExit::kQueuesDone ? "drained" : "stopping")
+      .Kv("name", options_.identity.name)
+      .Kv("jobs_done", counters_.done)
+      .Kv("jobs_failed", counters_.failed)
+      .Kv("cancelled", in_flight_.size());
+  return exit;
+}
+
+}  // namespace jobq::worker

@@ -1,0 +1,154 @@
+#pragma once
+// BrokerConnection: the worker's side of the broker protocol
+// (docs/protocol.md), run on one thread: a DEALER socket to the broker,
+// polled next to the result mailbox and the stop request.
+//
+//   HELLO ──▶ WELCOME        register; resend HELLO every hello_resend_ms
+//                            until WELCOME, then HEARTBEAT every interval
+//   DISPATCH ──▶ pool        run each job on the pool for its kind
+//   results ──▶ RESULT, CREDIT   one batch per loop iteration, then one
+//                            CREDIT per pool for the slots that freed up
+//   CANCEL                   set the jobs' cancellation tokens
+//   SENTINEL(queue)          stop serving it; with no queue left, finish
+//                            in-flight jobs, send their results, BYE, return
+//   RECONNECT                send HELLO again
+//   silence for liveness_misses × heartbeat_interval_ms
+//                            the broker is gone: close the socket, back off
+//                            (exponential, jittered), open a new DEALER and
+//                            HELLO again, listing the jobs still running;
+//                            results finished meanwhile go after WELCOME
+//
+// Bad input from the broker is logged and dropped; it never ends the loop.
+//
+// Thread-safety: Run() on one thread, once. RequestStop() from any thread
+// or a signal handler.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+#include "common/transport/zmq_messages.h"
+#include "jobq/wire.pb.h"
+#include "worker/conn/backoff.h"
+#include "worker/conn/in_flight_jobs.h"
+#include "worker/conn/process_stats.h"
+#include "worker/conn/result_mailbox.h"
+#include "worker/conn/wake_fd.h"
+#include "worker/conn/worker_messages.h"
+#include "worker/pools/job_pool.h"
+#include "worker/tasks/task_registry.h"
+
+namespace jobq::worker {
+
+struct ConnectionOptions {
+  std::string broker_endpoint = "tcp://127.0.0.1:5556";
+  WorkerIdentity identity;
+  std::vector<std::string> queues = {"default"};
+  // Used until the broker's WELCOME says otherwise.
+  uint32_t heartbeat_interval_ms = 1000;
+  uint32_t liveness_misses = 3;
+  uint32_t hello_resend_ms = 1000;
+  uint32_t reconnect_initial_ms = 100;
+  uint32_t reconnect_max_ms = 5000;
+  // How long the final BYE may wait to be delivered when the loop ends.
+  uint32_t bye_linger_ms = 1000;
+  uint64_t jitter_seed = 0;
+  // A limit on one RESULT message; a larger batch goes out as several.
+  size_t max_results_per_message = 1000;
+};
+
+enum class ConnectionExit {
+  kQueuesDone,     // every served queue got its SENTINEL and the jobs are done
+  kStopRequested,  // RequestStop(): BYE sent, in-flight jobs cancelled
+  kBadEndpoint,    // ZeroMQ refused broker_endpoint; nothing was sent
+};
+
+class BrokerConnection {
+ public:
+  // `context`, `registry` and `pools` must outlive the connection, and the
+  // pools must be stopped before it is destroyed: their completions post
+  // into it. `pools` is non-empty; a job whose kind has no pool of its own
+  // runs on the first.
+  BrokerConnection(zmq::context_t& context, ConnectionOptions options, const TaskRegistry& registry,
+                   std::vector<JobPool*> pools);
+  BrokerConnection(const BrokerConnection&) = delete;
+  BrokerConnection& operator=(const BrokerConnection&) = delete;
+
+  // Serves the broker until a way out in ConnectionExit. On
+  // kStopRequested, jobs may still be running (cancelled); stopping the
+  // pools waits for them.
+  ConnectionExit Run();
+
+  // Makes Run() send BYE and return kStopRequested soon. Async-signal-safe.
+  void RequestStop();
+
+ private:
+  enum class Phase {
+    kHelloSent,      // socket open, waiting for WELCOME
+    kRegistered,     // WELCOME received
+    kWaitingToOpen,  // socket closed after the broker went quiet
+  };
+
+  static int64_t NowMs();
+  int64_t LivenessMs() const;
+
+  bool OpenSocket(int64_t now_ms);
+  void CloseSocket(uint32_t linger_ms);
+  void LoseBroker(int64_t now_ms);
+  void Send(Command command, const google::protobuf::MessageLite& body);
+
+  void Poll(int64_t now_ms);
+  int64_t NextTimerMs() const;
+  void RunTimers(int64_t now_ms);
+
+  void ReceiveAll(int64_t now_ms);
+  void HandleMessage(const ReceivedMessage& message, int64_t now_ms);
+  void HandleWelcome(const wire::Welcome& welcome, int64_t now_ms);
+  void HandleSentinel(const wire::Sentinel& sentinel);
+  void StartJob(wire::DispatchedJob job);
+  JobPool* PoolFor(const wire::DispatchedJob& job) const;
+
+  void SendHello(int64_t now_ms);
+  void SendHeartbeat();
+  void CollectResults();
+  void FlushResults();
+  ConnectionExit Finish(ConnectionExit exit);
+
+  zmq::context_t& context_;
+  const ConnectionOptions options_;
+  const TaskRegistry& registry_;
+  const std::vector<JobPool*> pools_;
+
+  std::atomic<bool> stop_requested_{false};
+  WakeFd stop_wake_;
+  ResultMailbox mailbox_;
+
+  std::optional<zmq::socket_t> socket_;
+  Phase phase_ = Phase::kWaitingToOpen;
+  std::set<std::string> queues_;  // served; SENTINEL removes
+  uint32_t heartbeat_interval_ms_;
+  uint32_t liveness_misses_;
+  int64_t last_heard_ms_ = 0;  // last well-formed message from the broker
+  int64_t hello_sent_ms_ = 0;
+  int64_t next_heartbeat_ms_ = 0;
+  int64_t open_at_ms_ = 0;  // when kWaitingToOpen ends
+  Backoff backoff_;
+
+  InFlightJobs in_flight_;
+  std::vector<UnsentResult> unsent_;  // finished, not yet in a RESULT
+  // Slots freed per pool since the last CREDIT. HELLO sets them to the unsent
+  // results it lists: the broker starts a worker's credit at capacity minus
+  // what HELLO lists, and those slots come back with their RESULT.
+  std::map<TaskKind, uint32_t> freed_;
+  JobCounters counters_;
+  ProcessStats stats_;
+  std::string scratch_;
+};
+
+}  // namespace jobq::worker

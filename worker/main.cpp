@@ -1,0 +1,22 @@
+// jobq-worker: takes jobs from a jobq broker and runs them (DESIGN §7).
+#include <iostream>
+
+#include "worker/worker_flags.h"
+#include "worker/worker_server.h"
+
+int main(int argc, char** argv) {
+  jobq::worker::WorkerConfig config;
+  jobq::worker::FlagsOutcome flags = jobq::worker::ParseWorkerFlags(argc, argv, &config);
+  switch (flags.action) {
+    case jobq::worker::FlagsOutcome::Action::kPrintHelp:
+      std::cout << flags.text;
+      return 0;
+    case jobq::worker::FlagsOutcome::Action::kUsageError:
+      std::cerr << flags.text;
+      return 2;
+    case jobq::worker::FlagsOutcome::Action::kRun:
+      break;
+  }
+  jobq::worker::WorkerServer server(std::move(config));
+  return server.Run();
+}

@@ -1,0 +1,44 @@
+#pragma once
+// JobPool: where the connection hands a dispatched job to be run — the I/O
+// thread pool now, the CPU process pool later (DESIGN §7). The interface is
+// in terms of whole jobs, not closures, so a pool that runs jobs in child
+// processes can satisfy it by shipping the DispatchedJob over a pipe.
+//
+// Thread-safety: Submit() and Stop() are called from one thread (the
+// connection's). Completions run on the pool's own threads.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "jobq/wire.pb.h"
+#include "worker/tasks/cancellation_token.h"
+#include "worker/tasks/task_registry.h"
+
+namespace jobq::worker {
+
+class JobPool {
+ public:
+  // Receives the job's result. Called exactly once per accepted job, on a
+  // pool thread; it must be thread-safe, quick, and must not throw.
+  using Completion = std::function<void(wire::JobResult)>;
+
+  virtual ~JobPool() = default;
+
+  // Which jobs this pool is for, and how many it runs at once (the number
+  // of slots the worker offers the broker for this kind).
+  virtual TaskKind kind() const = 0;
+  virtual uint32_t capacity() const = 0;
+
+  // Queues `job` to run; `cancel` is its cancellation token. False when the
+  // pool refuses it (its queue is at its bound, or it is stopping): then
+  // `done` is never called and the caller answers for the job.
+  virtual bool Submit(wire::DispatchedJob job, std::shared_ptr<CancellationToken> cancel,
+                      Completion done) = 0;
+
+  // Stops taking jobs, lets the queued ones finish, and waits until every
+  // thread (or child) has ended. Idempotent.
+  virtual void Stop() = 0;
+};
+
+}  // namespace jobq::worker

@@ -1,0 +1,36 @@
+#pragma once
+// RunJob: runs one dispatched job on the calling thread and turns whatever
+// happens into a wire::JobResult. Never throws: every exception from task
+// code becomes the job's error, so no exception escapes a pool thread.
+//
+//   unknown task            -> "unknown_task", message lists the registered tasks
+//   TaskError               -> its type and message
+//   other std::exception    -> the demangled dynamic type ("std::runtime_error"), what()
+//   anything else thrown    -> "unknown_exception"
+//   result not JSON text    -> "bad_result"
+//
+// Thread-safe: any number of pool threads may run jobs against one registry.
+
+#include <string>
+
+#include "jobq/wire.pb.h"
+#include "worker/tasks/cancellation_token.h"
+#include "worker/tasks/task_registry.h"
+
+namespace jobq::worker {
+
+inline constexpr char kErrorBadResult[] = "bad_result";
+
+// Runs `job`; the task sees `cancel` as its cancellation token. Fills id,
+// attempt, ok, result + content_type (JSON) or error, and run_time_us.
+wire::JobResult RunJob(const TaskRegistry& registry, const wire::DispatchedJob& job,
+                       const CancellationToken& cancel);
+
+// Same, with a token nobody cancels.
+wire::JobResult RunJob(const TaskRegistry& registry, const wire::DispatchedJob& job);
+
+// The job id as people read it: the canonical UUID form of the 16 wire
+// bytes, or hex when the broker sent some other length.
+std::string JobIdText(const std::string& id_bytes);
+
+}  // namespace jobq::worker

@@ -1,0 +1,32 @@
+#pragma once
+// TaskError: the exception a task throws to fail its job with an error type
+// of its choosing ("bad_args", "cancelled", "exit_status", ...). Any other
+// exception also fails the job; its type is then the exception's C++ type
+// name (see run_job.h). Immutable, so thread-safe.
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace jobq::worker {
+
+// Error types the worker itself reports.
+inline constexpr char kErrorBadArgs[] = "bad_args";
+inline constexpr char kErrorCancelled[] = "cancelled";
+inline constexpr char kErrorUnknownTask[] = "unknown_task";
+inline constexpr char kErrorUnknownException[] = "unknown_exception";
+
+class TaskError : public std::runtime_error {
+ public:
+  // `type` is a short snake_case word a program can branch on; `message` is
+  // one line for people that says what went wrong and with which input.
+  TaskError(std::string type, const std::string& message)
+      : std::runtime_error(message), type_(std::move(type)) {}
+
+  const std::string& type() const { return type_; }
+
+ private:
+  std::string type_;
+};
+
+}  // namespace jobq::worker

@@ -1,0 +1,27 @@
+#pragma once
+// Parses jobq-worker's command line (and JOBQ_WORKER_BROKER) into a
+// WorkerConfig:
+//   --broker ENDPOINT   --queues a,b   --io-threads N   --name NAME
+//   --log-level debug|info|warning|error
+// Thread-compatible; reads the environment.
+
+#include <string>
+
+#include "worker/worker_config.h"
+
+namespace jobq::worker {
+
+struct FlagsOutcome {
+  enum class Action {
+    kRun,        // *config is complete
+    kPrintHelp,  // print `text` to stdout, exit 0
+    kUsageError  // print `text` to stderr, exit 2
+  };
+  Action action = Action::kRun;
+  // For kUsageError: what is wrong and what to do, ending in a newline.
+  std::string text;
+};
+
+FlagsOutcome ParseWorkerFlags(int argc, const char* const* argv, WorkerConfig* config);
+
+}  // namespace jobq::worker
