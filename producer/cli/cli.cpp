@@ -1,0 +1,58 @@
+#include "producer/cli/cli.h"
+
+#include <CLI/CLI.hpp>
+
+#include "producer/cli/exit_code.h"
+#include "producer/cli/global_flags.h"
+#include "producer/cli/status_command.h"
+#include "producer/cli/submit_command.h"
+#include "producer/cli/wait_command.h"
+
+namespace jobq::cli {
+
+int RunCli(int argc, char** argv) {
+  CLI::App app(
+      "jobq: submit jobs to a jobq broker, wait for their outcomes, and inspect the broker.\n"
+      "Exit status: 0 success, 1 some job was rejected or did not succeed, 2 usage or "
+      "connection error.",
+      "jobq");
+  app.set_version_flag("--version", JOBQ_VERSION);
+  app.require_subcommand(1);
+  // Lets the global options also follow the subcommand
+  // (`jobq submit noop --connect-timeout 1`); subcommands inherit it.
+  app.fallthrough();
+
+  GlobalFlags global;
+  app.add_option("--broker", global.broker,
+                 "Broker frontend (env JOBQ_BROKER, default tcp://127.0.0.1:5555)");
+  app.add_option("--admin", global.admin,
+                 "Broker admin address (env JOBQ_ADMIN, default 127.0.0.1:50051)");
+  app.add_option("--connect-timeout", global.connect_timeout_seconds,
+                 "Seconds to wait for the broker to answer before giving up (default 5)");
+
+  SubmitFlags submit_flags;
+  WaitFlags wait_flags;
+  StatusFlags status_flags;
+  CLI::App* submit = AddSubmitCommand(app, &submit_flags);
+  CLI::App* wait = AddWaitCommand(app, &wait_flags);
+  CLI::App* status = AddStatusCommand(app, &status_flags);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    // CLI11 prints help (exit code 0) or the error; every error is a usage error here.
+    return app.exit(error) == 0 ? kExitOk : kExitUsage;
+  }
+  if (submit->parsed()) {
+    return RunSubmit(submit_flags, global);
+  }
+  if (wait->parsed()) {
+    return RunWait(wait_flags, global);
+  }
+  if (status->parsed()) {
+    return RunStatus(status_flags, global);
+  }
+  return kExitUsage;  // unreachable: require_subcommand(1)
+}
+
+}  // namespace jobq::cli

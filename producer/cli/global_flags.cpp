@@ -1,0 +1,46 @@
+#include "producer/cli/global_flags.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "producer/cli/addresses.h"
+
+namespace jobq::cli {
+
+absl::StatusOr<ClientOptions> MakeClientOptions(const GlobalFlags& global,
+                                                std::string_view command_broker) {
+  if (!std::isfinite(global.connect_timeout_seconds) || global.connect_timeout_seconds <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--connect-timeout must be a positive number of seconds, got ",
+                     global.connect_timeout_seconds));
+  }
+  ClientOptions options;
+  options.broker_endpoint = NormalizeBrokerEndpoint(ResolveAddress(
+      command_broker, global.broker, std::getenv(kBrokerEnv), kDefaultBrokerEndpoint));
+  options.connect_timeout_ms =
+      std::max<int64_t>(1, std::llround(global.connect_timeout_seconds * 1000.0));
+  return options;
+}
+
+void PrintError(absl::string_view message) {
+  std::fflush(stdout);  // keep stdout lines before the error when both go to one terminal
+  for (absl::string_view line : absl::StrSplit(message, '\n')) {
+    std::fprintf(stderr, "jobq: %.*s\n", static_cast<int>(line.size()), line.data());
+  }
+}
+
+std::string DescribeClientFailure(const absl::Status& status) {
+  std::string message(status.message());
+  if (absl::IsUnavailable(status)) {
+    if (!message.empty() && message.back() != '?' && message.back() != '.') {
+      message += '.';
+    }
+    absl::StrAppend(&message, " Set --broker or ", kBrokerEnv, " to the broker's frontend.");
+  }
+  return message;
+}
+
+}  // namespace jobq::cli

@@ -1,0 +1,35 @@
+#pragma once
+// Flags every `jobq` subcommand shares, and the helpers the commands use to
+// turn them into a client and to report errors the same way. Thread-compatible.
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "producer/client/client.h"
+
+namespace jobq::cli {
+
+// Given before the subcommand (`jobq --broker X submit ...`); each
+// subcommand also takes --broker / --admin, which win.
+struct GlobalFlags {
+  std::string broker;  // empty: not given
+  std::string admin;
+  double connect_timeout_seconds = 5;
+};
+
+// Client options from the flags, JOBQ_BROKER and the defaults.
+// kInvalidArgument for a non-positive connect timeout.
+absl::StatusOr<ClientOptions> MakeClientOptions(const GlobalFlags& global,
+                                                std::string_view command_broker);
+
+// Writes "jobq: <line>" to stderr for each line of `message`.
+void PrintError(absl::string_view message);
+
+// The message for a client failure, with what to do about it: an
+// unreachable broker gets a hint on how to point the CLI elsewhere.
+std::string DescribeClientFailure(const absl::Status& status);
+
+}  // namespace jobq::cli

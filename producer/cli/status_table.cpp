@@ -1,0 +1,133 @@
+#include "producer/cli/status_table.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+
+namespace jobq::cli {
+namespace {
+
+using Row = std::vector<std::string>;
+
+// Left-aligned columns two spaces apart; the last column is not padded so
+// lines carry no trailing blanks.
+std::string FormatTable(const std::vector<Row>& rows) {
+  std::vector<size_t> widths;
+  for (const Row& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()), 0);
+    for (size_t i = 0; i < row.size(); ++i) {
+      widths[i] = std::max(widths[i], row[i].size());
+    }
+  }
+  std::string out;
+  for (const Row& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      out += row[i];
+      if (i + 1 < row.size()) {
+        out.append(widths[i] - row[i].size() + 2, ' ');
+      }
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+std::string FormatPools(const admin::WorkerStatus& worker) {
+  std::vector<std::string> pools;
+  for (const admin::PoolStatus& pool : worker.pools()) {
+    pools.push_back(absl::StrCat(pool.kind(), " ", pool.in_flight(), "/", pool.capacity()));
+  }
+  return pools.empty() ? "-" : absl::StrJoin(pools, ", ");
+}
+
+std::string FormatHeartbeatAge(int64_t ms_ago) {
+  if (ms_ago < 0) {
+    return "-";
+  }
+  if (ms_ago < 60'000) {
+    return absl::StrFormat("%.1fs ago", static_cast<double>(ms_ago) / 1000.0);
+  }
+  return absl::StrCat(FormatDuration(ms_ago), " ago");
+}
+
+}  // namespace
+
+std::string FormatDuration(int64_t ms) {
+  const int64_t total_seconds = std::max<int64_t>(0, ms / 1000);
+  const int64_t days = total_seconds / 86400;
+  const int64_t hours = total_seconds / 3600 % 24;
+  const int64_t minutes = total_seconds / 60 % 60;
+  const int64_t seconds = total_seconds % 60;
+  if (days > 0) {
+    return absl::StrFormat("%dd %02dh %02dm", days, hours, minutes);
+  }
+  if (hours > 0) {
+    return absl::StrFormat("%dh %02dm %02ds", hours, minutes, seconds);
+  }
+  if (minutes > 0) {
+    return absl::StrFormat("%dm %02ds", minutes, seconds);
+  }
+  return absl::StrFormat("%ds", seconds);
+}
+
+std::string FormatBytes(uint64_t bytes) {
+  if (bytes < 1024) {
+    return absl::StrCat(bytes, " B");
+  }
+  static constexpr const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes) / 1024.0;
+  size_t unit = 0;
+  while (value >= 1024.0 && unit + 1 < std::size(kUnits)) {
+    value /= 1024.0;
+    ++unit;
+  }
+  return absl::StrFormat("%.1f %s", value, kUnits[unit]);
+}
+
+std::string FormatStatusTable(const admin::GetStatusResponse& status) {
+  const admin::Counters& counters = status.counters();
+  std::string out = absl::StrCat(
+      "broker   version ", status.version().empty() ? "?" : status.version(), ", up ",
+      FormatDuration(status.uptime_ms()), "\n", "store    ", status.store(),
+      status.durable() ? " (durable)" : " (not durable)", "\n", "jobs     submitted ",
+      counters.submitted(), ", succeeded ", counters.succeeded(), ", failed ", counters.failed(),
+      ", requeued ", counters.requeued(), ", rejected ", counters.rejected(), ", results kept ",
+      status.jobs_kept(), "\n", "messages bad ", counters.bad_messages(), ", late results ",
+      counters.late_results(), "\n\n");
+
+  if (status.queues().empty()) {
+    out += "no queues\n";
+  } else {
+    std::vector<Row> rows = {{"QUEUE", "QUEUED", "RUNNING", "WORKERS", "SENTINELS"}};
+    for (const admin::QueueStatus& queue : status.queues()) {
+      rows.push_back({queue.name(), absl::StrCat(queue.queued()), absl::StrCat(queue.running()),
+                      absl::StrCat(queue.workers()), absl::StrCat(queue.sentinels())});
+    }
+    out += FormatTable(rows);
+  }
+  out += '\n';
+
+  if (status.workers().empty()) {
+    out += "no workers connected\n";
+  } else {
+    std::vector<Row> rows = {{"WORKER", "HOST", "PID", "STATE", "QUEUES",
+                              "POOLS (in-flight/capacity)", "CPU%", "RSS", "DONE", "FAILED",
+                              "HEARTBEAT"}};
+    for (const admin::WorkerStatus& worker : status.workers()) {
+      rows.push_back({worker.name(), worker.host(), absl::StrCat(worker.pid()),
+                      worker.state().empty() ? "-" : worker.state(),
+                      worker.queues().empty() ? "-" : absl::StrJoin(worker.queues(), ","),
+                      FormatPools(worker), absl::StrFormat("%.1f", worker.cpu_percent()),
+                      FormatBytes(worker.rss_bytes()), absl::StrCat(worker.jobs_done()),
+                      absl::StrCat(worker.jobs_failed()),
+                      FormatHeartbeatAge(worker.last_heartbeat_ms_ago())});
+    }
+    out += FormatTable(rows);
+  }
+  return out;
+}
+
+}  // namespace jobq::cli

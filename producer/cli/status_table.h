@@ -1,0 +1,20 @@
+#pragma once
+// The human-readable form of the broker's GetStatus answer, as printed by
+// `jobq status`: a summary (version, store, uptime, counters), then a table
+// of queues and a table of workers. Pure; thread-safe.
+
+#include <cstdint>
+#include <string>
+
+#include "jobq/admin.pb.h"
+
+namespace jobq::cli {
+
+std::string FormatStatusTable(const admin::GetStatusResponse& status);
+
+// "12s", "5m 03s", "1h 02m 03s", "3d 04h 05m".
+std::string FormatDuration(int64_t ms);
+// "512 B", "1.5 KiB", "45.2 MiB", "1.1 GiB".
+std::string FormatBytes(uint64_t bytes);
+
+}  // namespace jobq::cli

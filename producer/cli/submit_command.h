@@ -1,0 +1,56 @@
+#pragma once
+// `jobq submit`: one job from flags, or many from a JSON Lines file or
+// stdin, optionally waiting for their outcomes (DESIGN.md §10a).
+//
+//   jobq submit TASK [--arg k=v]... [--json '{...}'] [-q QUEUE] [--priority N]
+//               [--kind io|cpu] [--timeout SECONDS] [--retries N] [--key KEY]
+//               [--wait] [--sentinel]
+//   jobq submit --file FILE|- [--wait]
+//
+// The input is validated whole before anything is sent: one bad line and
+// nothing is submitted (exit 2, every bad line named). stdin (`-`) and
+// pipes are copied to a temporary file first (producer/cli/job_input.h),
+// so their jobs go out once the input has ended.
+//
+// stdout gets the lines of producer/cli/output_lines.h; stderr a progress
+// bar when it is a terminal, and errors. Runs on the calling thread.
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "jobq/wire.pb.h"
+#include "producer/cli/global_flags.h"
+
+namespace jobq::cli {
+
+struct SubmitFlags {
+  std::string task;
+  std::vector<std::string> args;
+  std::optional<std::string> json;
+  std::string queue;
+  int32_t priority = 0;
+  std::optional<std::string> kind;
+  std::optional<double> timeout_seconds;
+  std::optional<int64_t> retries;
+  std::string key;
+  bool wait = false;
+  bool sentinel = false;
+  std::string file;
+  std::string broker;
+};
+
+// Registers the subcommand; `flags` receives its values and must outlive `app`.
+CLI::App* AddSubmitCommand(CLI::App& app, SubmitFlags* flags);
+
+// The job `jobq submit TASK ...` describes. kInvalidArgument naming the
+// flag when a value is unusable.
+absl::StatusOr<wire::JobSpec> JobSpecFromFlags(const SubmitFlags& flags);
+
+// Runs the parsed command; returns the exit status.
+int RunSubmit(const SubmitFlags& flags, const GlobalFlags& global);
+
+}  // namespace jobq::cli

@@ -1,0 +1,188 @@
+#include "producer/client/client.h"
+
+#include <utility>
+#include <zmq.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "producer/client/internal/io_loop.h"
+#include "producer/client/internal/shared_state.h"
+
+namespace jobq {
+namespace {
+
+using client_internal::FutureAccess;
+using client_internal::FutureState;
+using client_internal::OutItem;
+using client_internal::ReadyFutures;
+
+// inproc names are per context, and each Client has its own context.
+constexpr char kMonitorEndpoint[] = "inproc://jobq-client-monitor";
+
+absl::Status ValidateOptions(const ClientOptions& options) {
+  if (options.broker_endpoint.empty()) {
+    return absl::InvalidArgumentError("the broker endpoint is empty");
+  }
+  if (options.connect_timeout_ms <= 0 || options.reconnect_timeout_ms <= 0 ||
+      options.wait_resend_interval_ms <= 0) {
+    return absl::InvalidArgumentError("client timeouts and intervals must be positive");
+  }
+  if (options.batch_jobs_max == 0 || options.batch_bytes_max == 0) {
+    return absl::InvalidArgumentError("batch limits must be positive");
+  }
+  if (options.window_jobs_max < options.batch_jobs_max) {
+    return absl::InvalidArgumentError(
+        "window_jobs_max must be at least batch_jobs_max, or batches could never fill");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
+  JOBQ_RETURN_IF_ERROR(ValidateOptions(options));
+  std::unique_ptr<Client> client(new Client(std::move(options)));
+  JOBQ_RETURN_IF_ERROR(client->Start());
+  return client;
+}
+
+Client::Client(ClientOptions options)
+    : options_(std::move(options)), context_(std::make_unique<zmq::context_t>(1)) {}
+
+absl::Status Client::Start() {
+  JOBQ_ASSIGN_OR_RETURN(client_internal::WakePipe wake, client_internal::WakePipe::Create());
+  shared_ = std::make_shared<client_internal::Shared>(std::move(wake));
+  try {
+    zmq::socket_t dealer(*context_, zmq::socket_type::dealer);
+    // Never let close() wait on an absent broker; IoLoop raises it only
+    // while connected.
+    dealer.set(zmq::sockopt::linger, 0);
+    // No receive limit: a broker's ROUTER silently drops what a full peer
+    // pipe cannot take, and a dropped SUBMITTED or RESULT would strand
+    // futures. What the broker sends is bounded by our own window and wait
+    // set, so memory stays bounded anyway.
+    dealer.set(zmq::sockopt::rcvhwm, 0);
+    // The monitor must exist before connect(), or the first handshake
+    // event would be lost.
+    if (zmq_socket_monitor(dealer.handle(), kMonitorEndpoint,
+                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) != 0) {
+      return absl::InternalError(
+          absl::StrCat("cannot monitor the broker connection: ", zmq_strerror(zmq_errno())));
+    }
+    zmq::socket_t monitor(*context_, zmq::socket_type::pair);
+    monitor.set(zmq::sockopt::linger, 0);
+    monitor.connect(kMonitorEndpoint);
+    try {
+      dealer.connect(options_.broker_endpoint);
+    } catch (const zmq::error_t& error) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad broker endpoint '", options_.broker_endpoint, "': ", error.what(),
+                       " (expected something like tcp://127.0.0.1:5555)"));
+    }
+    auto loop = std::make_unique<client_internal::IoLoop>(options_, shared_, std::move(dealer),
+                                                          std::move(monitor));
+    io_thread_ = std::thread([loop = std::move(loop)] { loop->Run(); });
+  } catch (const zmq::error_t& error) {
+    return absl::InternalError(absl::StrCat("cannot set up the client's sockets: ", error.what()));
+  }
+  return absl::OkStatus();
+}
+
+Client::~Client() {
+  if (io_thread_.joinable()) {
+    {
+      std::lock_guard lock(shared_->mutex);
+      shared_->stop = true;
+      shared_->WakeLoopLocked();
+    }
+    io_thread_.join();
+  }
+}
+
+Future Client::Submit(JobSpec spec, const SubmitOptions& options) {
+  auto completions = options.completions == nullptr ? nullptr : options.completions->state_;
+  if (completions != nullptr) {
+    completions->Expect();
+  }
+  auto state = std::make_shared<FutureState>(options.notify, options.tag, completions);
+  Future future = FutureAccess::Make(shared_, state);
+  ReadyFutures ready(shared_);  // declared first: delivers after the lock is released
+  std::unique_lock lock(shared_->mutex);
+  if (spec.task().empty()) {
+    state->failure = absl::InvalidArgumentError("a job needs a task name");
+    ready.AddIfDone(state);
+    return future;
+  }
+  shared_->changed.wait(lock, [&] {
+    return !shared_->failure.ok() || shared_->stop ||
+           shared_->window_used < options_.window_jobs_max;
+  });
+  if (!shared_->failure.ok() || shared_->stop) {
+    state->failure =
+        shared_->failure.ok() ? absl::CancelledError("the client is closing") : shared_->failure;
+    ready.AddIfDone(state);
+    return future;
+  }
+  ++shared_->window_used;
+  shared_->outbox.push_back(OutItem{OutItem::Type::kJob, std::move(spec), "", state});
+  if (shared_->outbox.size() >= shared_->wake_after_jobs) {
+    shared_->WakeLoopLocked();
+  }
+  return future;
+}
+
+std::vector<Future> Client::Wait(std::span<const JobId> ids, CompletionQueue* completions) {
+  auto queue = completions == nullptr ? nullptr : completions->state_;
+  std::vector<std::shared_ptr<FutureState>> states;
+  std::vector<Future> futures;
+  states.reserve(ids.size());
+  futures.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (queue != nullptr) {
+      queue->Expect();  // before taking Shared::mutex: never hold both
+    }
+    auto state = std::make_shared<FutureState>(/*notify=*/true, i, queue);
+    state->ack = SubmitAck{ids[i], {}};
+    futures.push_back(FutureAccess::Make(shared_, state));
+    states.push_back(std::move(state));
+  }
+  ReadyFutures ready(shared_);
+  std::lock_guard lock(shared_->mutex);
+  if (!shared_->failure.ok() || shared_->stop) {
+    for (const auto& state : states) {
+      state->failure =
+          shared_->failure.ok() ? absl::CancelledError("the client is closing") : shared_->failure;
+      ready.AddIfDone(state);
+    }
+    return futures;
+  }
+  for (auto& state : states) {
+    shared_->new_waits.push_back(std::move(state));
+  }
+  if (!ids.empty()) {
+    shared_->WakeLoopLocked();
+  }
+  return futures;
+}
+
+absl::Status Client::SendSentinel(std::string_view queue) {
+  auto state = std::make_shared<FutureState>(/*notify=*/false, 0, nullptr);
+  std::unique_lock lock(shared_->mutex);
+  if (!shared_->failure.ok()) {
+    return shared_->failure;
+  }
+  if (shared_->stop) {
+    return absl::CancelledError("the client is closing");
+  }
+  shared_->outbox.push_back(OutItem{OutItem::Type::kSentinel, {}, std::string(queue), state});
+  shared_->WakeLoopLocked();
+  shared_->changed.wait(lock, [&] { return state->sent || !state->failure.ok(); });
+  return state->failure;
+}
+
+absl::Status Client::status() const {
+  std::lock_guard lock(shared_->mutex);
+  return shared_->failure;
+}
+
+}  // namespace jobq

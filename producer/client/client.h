@@ -1,0 +1,128 @@
+#pragma once
+// Client: a producer's connection to the jobq broker, a distributed
+// concurrent.futures (DESIGN.md §1). Submit() returns a Future at once; the
+// client batches jobs into SUBMIT messages, keeps a bounded window of
+// unacknowledged jobs, and completes futures as SUBMITTED and RESULT
+// messages arrive. For streaming many jobs with progress reports see
+// producer/client/bulk_submit.h.
+//
+//   auto client = jobq::Client::Create({.broker_endpoint = "tcp://127.0.0.1:5555"});
+//   jobq::Future f = (*client)->Submit(spec);
+//   jobq::Outcome done = f.Get();  // throws jobq::RemoteError if the job failed
+//
+// Thread-safety: thread-safe. A background I/O thread, started by Create()
+// and joined by the destructor, is the only one that touches the ZeroMQ
+// sockets; every public method may be called from any thread. Methods that
+// block (Submit on a full window, SendSentinel, Future waits) are always
+// released when the client fails: if the broker cannot be reached or
+// stops answering for the configured timeouts, every pending request fails
+// with kUnavailable and so does every later one (create a new Client to try
+// again). No method throws; only Future::Get does, by design.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/job_id.h"
+#include "jobq/wire.pb.h"
+#include "producer/client/completion_queue.h"
+#include "producer/client/future.h"
+#include "producer/client/outcome.h"
+
+namespace zmq {
+class context_t;
+}  // namespace zmq
+
+namespace jobq {
+
+// What to run: task name, payload and options (wire.proto documents each).
+using JobSpec = wire::JobSpec;
+
+inline constexpr std::string_view kDefaultBrokerEndpoint = "tcp://127.0.0.1:5555";
+
+struct ClientOptions {
+  // The broker's frontend, a ZeroMQ endpoint.
+  std::string broker_endpoint = std::string(kDefaultBrokerEndpoint);
+  // A SUBMIT must be answered, and a first connection made, within this.
+  int64_t connect_timeout_ms = 5000;
+  // After a connection was lost, how long to keep reconnecting while
+  // requests are pending (a broker restart) before failing them.
+  int64_t reconnect_timeout_ms = 30000;
+  // While waiting for outcomes, WAIT is re-sent this often for every job
+  // still outstanding, so a restarted broker learns who waits.
+  int64_t wait_resend_interval_ms = 2000;
+  // Jobs per SUBMIT message, and their encoded size, at most (a single
+  // larger job is still sent alone; the broker judges it).
+  size_t batch_jobs_max = 1000;
+  size_t batch_bytes_max = 4 << 20;
+  // Submitted but unacknowledged jobs at most; Submit blocks beyond this,
+  // which bounds memory when streaming a huge file.
+  size_t window_jobs_max = 20000;
+};
+
+struct SubmitOptions {
+  // Ask the broker to push the outcome; Future::Result needs it.
+  bool notify = true;
+  // Returned by Future::tag(); BulkSubmit uses it for the job's index.
+  uint64_t tag = 0;
+  // Receives the future once done. Not owned; see completion_queue.h.
+  CompletionQueue* completions = nullptr;
+};
+
+class Client {
+ public:
+  // Validates `options`, creates the socket and starts the I/O thread.
+  // Errors: kInvalidArgument for a malformed endpoint or option; kInternal
+  // when the process is out of file descriptors. Never blocks on the
+  // network: an unreachable broker shows up as kUnavailable on requests.
+  static absl::StatusOr<std::unique_ptr<Client>> Create(ClientOptions options);
+
+  // Stops the I/O thread. Futures not done yet fail with kCancelled. Waits
+  // at most min(1 s, connect_timeout) for queued messages to go out, and
+  // only while connected; otherwise nothing is waited for.
+  ~Client();
+
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Queues one job and returns its future. Blocks while window_jobs_max
+  // jobs are unacknowledged. Jobs submitted from one thread are sent in
+  // order. A spec without a task fails its future with kInvalidArgument; a
+  // failed client fails it with the client's status.
+  Future Submit(JobSpec spec, const SubmitOptions& options = {});
+
+  // Futures for jobs submitted earlier (by anyone): each completes with the
+  // job's outcome when it finishes, at once if it already has, or with an
+  // "unknown" outcome (error.type "unknown_job") when the broker does not
+  // know the id. Returns immediately; futures[i] is ids[i], with tag i.
+  std::vector<Future> Wait(std::span<const JobId> ids, CompletionQueue* completions = nullptr);
+
+  // Asks the broker to put a sentinel into `queue` behind every job this
+  // client submitted before the call (DESIGN.md §5). Blocks until the
+  // message has been handed to ZeroMQ on a live connection. The protocol
+  // has no reply to SENTINEL, so OK does not prove the broker processed it.
+  absl::Status SendSentinel(std::string_view queue);
+
+  // OK while healthy; the sticky failure afterwards.
+  absl::Status status() const;
+
+  const ClientOptions& options() const { return options_; }
+
+ private:
+  explicit Client(ClientOptions options);
+  absl::Status Start();
+
+  const ClientOptions options_;
+  std::unique_ptr<zmq::context_t> context_;  // outlives the I/O thread, which closes the sockets
+  std::shared_ptr<client_internal::Shared> shared_;
+  std::thread io_thread_;
+};
+
+}  // namespace jobq

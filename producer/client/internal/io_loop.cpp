@@ -1,0 +1,540 @@
+#include "producer/client/internal/io_loop.h"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/framing.h"
+#include "common/log.h"
+
+namespace jobq::client_internal {
+namespace {
+
+// 4096 ids are 64 KiB: small enough not to hold up other messages, large
+// enough that re-sending a big wait set takes few messages.
+constexpr size_t kWaitIdsPerMessage = 4096;
+
+absl::Status StatusForBrokerError(const wire::Error& error, const std::string& endpoint) {
+  std::string text = absl::StrCat("the broker at ", endpoint, " rejected a request (",
+                                  wire::ErrorCode_Name(error.code()), "): ", error.text());
+  switch (error.code()) {
+    case wire::ERROR_CODE_QUEUE_FULL:
+      return absl::ResourceExhaustedError(text);
+    case wire::ERROR_CODE_TOO_LARGE:
+      return absl::InvalidArgumentError(text);
+    case wire::ERROR_CODE_UNKNOWN_JOB:
+      return absl::NotFoundError(text);
+    case wire::ERROR_CODE_INTERNAL:
+      return absl::InternalError(text);
+    case wire::ERROR_CODE_BAD_VERSION:
+    case wire::ERROR_CODE_BAD_COMMAND:
+    case wire::ERROR_CODE_BAD_BODY:
+      // The client and the broker disagree about the protocol: retrying will not help.
+      return absl::FailedPreconditionError(text);
+    default:
+      return absl::UnknownError(text);
+  }
+}
+
+}  // namespace
+
+IoLoop::IoLoop(const ClientOptions& options, std::shared_ptr<Shared> shared, zmq::socket_t dealer,
+               zmq::socket_t monitor)
+    : options_(options),
+      shared_(std::move(shared)),
+      dealer_(std::move(dealer)),
+      monitor_(std::move(monitor)) {}
+
+void IoLoop::Run() {
+  try {
+    RunLoop();
+  } catch (const zmq::error_t& error) {
+    // Only a broken context or an exhausted process gets here; callers must
+    // still be released.
+    Fail(absl::InternalError(absl::StrCat("the client's ZeroMQ I/O failed: ", error.what())));
+  }
+  // Flush queued messages (a sentinel, say) only when a broker is there to
+  // take them; otherwise closing must not wait at all.
+  const int linger_ms = connected_ && !failed_
+                            ? static_cast<int>(std::min<int64_t>(1000, options_.connect_timeout_ms))
+                            : 0;
+  Fail(absl::CancelledError("the client was closed before the broker answered"));
+  dealer_.set(zmq::sockopt::linger, linger_ms);
+  dealer_.close();
+  monitor_.close();
+}
+
+void IoLoop::RunLoop() {
+  next_wait_resend_at_ =
+      SteadyClock::now() + std::chrono::milliseconds(options_.wait_resend_interval_ms);
+  while (TakeRequests()) {
+    TimePoint now = SteadyClock::now();
+    SendPending(now);
+    CheckDeadlines(now);
+
+    std::chrono::milliseconds timeout(-1);  // no deadline: sleep until woken
+    if (std::optional<TimePoint> deadline = NextDeadline()) {
+      auto remaining = std::chrono::ceil<std::chrono::milliseconds>(*deadline - now);
+      timeout = std::max(remaining, std::chrono::milliseconds(0));
+    }
+    const short dealer_events =
+        static_cast<short>(ZMQ_POLLIN | (BlockedOnWrite() ? ZMQ_POLLOUT : 0));
+    std::array<zmq::pollitem_t, 3> items = {{
+        {dealer_.handle(), 0, dealer_events, 0},
+        {monitor_.handle(), 0, ZMQ_POLLIN, 0},
+        {nullptr, shared_->wake.read_fd(), ZMQ_POLLIN, 0},
+    }};
+    try {
+      zmq::poll(items.data(), items.size(), timeout);
+    } catch (const zmq::error_t& error) {
+      if (error.num() != EINTR) {
+        throw;
+      }
+    }
+    now = SteadyClock::now();
+    ReceiveMonitorEvents(now);
+    ReceiveFromBroker(now);
+  }
+}
+
+bool IoLoop::TakeRequests() {
+  shared_->wake.Drain();
+  std::lock_guard lock(shared_->mutex);
+  // Reset under the lock: a caller that queues after this signals again.
+  shared_->wake_pending = false;
+  if (shared_->stop) {
+    return false;
+  }
+  for (OutItem& item : shared_->outbox) {
+    unsent_.push_back(std::move(item));
+  }
+  shared_->outbox.clear();
+  shared_->wake_after_jobs = pending_acks_.empty() ? 1 : options_.batch_jobs_max;
+  for (std::shared_ptr<FutureState>& state : shared_->new_waits) {
+    const JobId id = *state->ack->id;
+    waiting_[id].push_back(std::move(state));
+    new_wait_ids_.push_back(id);
+  }
+  shared_->new_waits.clear();
+  return true;
+}
+
+bool IoLoop::Writable() { return (dealer_.get(zmq::sockopt::events) & ZMQ_POLLOUT) != 0; }
+
+bool IoLoop::BlockedOnWrite() const {
+  // A held partial batch is not blocked: asking for POLLOUT then would
+  // wake poll at once, over and over, until the acks come.
+  return (!unsent_.empty() && !ShouldHoldBatch()) || wait_send_pos_ < wait_send_.size();
+}
+
+bool IoLoop::HasPendingWork() const {
+  return !unsent_.empty() || !pending_acks_.empty() || !waiting_.empty() ||
+         !sentinels_unconfirmed_.empty();
+}
+
+void IoLoop::SendPending(TimePoint now) {
+  // Each send is preceded by a writability check because a DEALER blocks at
+  // its high-water mark, and this thread must never block outside poll.
+  while (!failed_ && !unsent_.empty() && Writable()) {
+    OutItem& front = unsent_.front();
+    if (front.type == OutItem::Type::kSentinel) {
+      wire::Sentinel sentinel;
+      sentinel.set_queue(front.queue);
+      if (!SendMessage(dealer_, "", Command::kSentinel, sentinel, &scratch_)) {
+        Fail(absl::InternalError("ZeroMQ refused a SENTINEL message"));
+        return;
+      }
+      sentinels_unconfirmed_.push_back(std::move(front.state));
+      unsent_.pop_front();
+      continue;
+    }
+    if (ShouldHoldBatch()) {
+      break;
+    }
+    SendSubmitBatch(now);
+  }
+  MarkSentinelsSent();
+  SendWaits(now);
+}
+
+bool IoLoop::ShouldHoldBatch() const {
+  // Nagle's rule for batches: while a SUBMIT awaits its ack, a partial
+  // batch waits for more jobs (or for the acks), so a fast producer sends
+  // full batches and a lone job still goes out at once.
+  if (pending_acks_.empty()) {
+    return false;
+  }
+  const bool notify = unsent_.front().state->notify;
+  size_t jobs = 0;
+  for (const OutItem& item : unsent_) {
+    if (item.type != OutItem::Type::kJob || item.state->notify != notify) {
+      return false;  // the batch is closed by what follows it
+    }
+    if (++jobs >= options_.batch_jobs_max) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void IoLoop::SendSubmitBatch(TimePoint now) {
+  wire::Submit submit;
+  submit.set_first_seq(next_seq_);
+  // `notify` belongs to the whole message, so a batch never mixes values.
+  const bool notify = unsent_.front().state->notify;
+  submit.set_notify(notify);
+  size_t batch_bytes = 0;
+  while (!unsent_.empty() && unsent_.front().type == OutItem::Type::kJob &&
+         unsent_.front().state->notify == notify &&
+         static_cast<size_t>(submit.jobs_size()) < options_.batch_jobs_max) {
+    OutItem& item = unsent_.front();
+    const size_t job_bytes = item.job.ByteSizeLong();
+    if (submit.jobs_size() > 0 && batch_bytes + job_bytes > options_.batch_bytes_max) {
+      break;
+    }
+    batch_bytes += job_bytes;
+    *submit.add_jobs() = std::move(item.job);
+    pending_acks_.emplace(next_seq_++, PendingAck{std::move(item.state), now});
+    unsent_.pop_front();
+  }
+  if (!SendMessage(dealer_, "", Command::kSubmit, submit, &scratch_)) {
+    Fail(absl::InternalError("ZeroMQ refused a SUBMIT message"));
+  }
+}
+
+void IoLoop::SendWaits(TimePoint now) {
+  if (failed_) {
+    return;
+  }
+  if (waiting_.empty()) {
+    // The resend period starts when something is waited for, so the first
+    // registration is not repeated at once.
+    next_wait_resend_at_ = now + std::chrono::milliseconds(options_.wait_resend_interval_ms);
+  }
+  if (wait_send_pos_ >= wait_send_.size()) {
+    wait_send_.clear();
+    wait_send_pos_ = 0;
+    const bool periodic = connected_ && !waiting_.empty() && now >= next_wait_resend_at_;
+    if (resend_all_waits_ || periodic) {
+      // Re-registering every outstanding id covers a broker that restarted
+      // (and forgot who waits) between two monitor events.
+      wait_send_.reserve(waiting_.size());
+      for (const auto& entry : waiting_) {
+        wait_send_.push_back(entry.first);
+      }
+      resend_all_waits_ = false;
+      new_wait_ids_.clear();
+      next_wait_resend_at_ = now + std::chrono::milliseconds(options_.wait_resend_interval_ms);
+    } else if (!new_wait_ids_.empty()) {
+      wait_send_.swap(new_wait_ids_);
+    }
+  }
+  while (wait_send_pos_ < wait_send_.size() && Writable()) {
+    wire::Wait wait;
+    const size_t end = std::min(wait_send_.size(), wait_send_pos_ + kWaitIdsPerMessage);
+    for (; wait_send_pos_ < end; ++wait_send_pos_) {
+      wait.add_ids(std::string(wait_send_[wait_send_pos_].Bytes()));
+    }
+    if (!SendMessage(dealer_, "", Command::kWait, wait, &scratch_)) {
+      Fail(absl::InternalError("ZeroMQ refused a WAIT message"));
+      return;
+    }
+  }
+}
+
+void IoLoop::MarkSentinelsSent() {
+  // A sentinel queued before the first connection could still be dropped
+  // if the client closed, so it only counts as sent once connected.
+  if (!connected_ || sentinels_unconfirmed_.empty()) {
+    return;
+  }
+  {
+    std::lock_guard lock(shared_->mutex);
+    for (const auto& state : sentinels_unconfirmed_) {
+      state->sent = true;
+    }
+  }
+  sentinels_unconfirmed_.clear();
+  shared_->changed.notify_all();
+}
+
+void IoLoop::ReceiveFromBroker(TimePoint now) {
+  while (ReceiveMessage(dealer_, Channel::kBrokerToClient, /*has_routing_id=*/false, &received_)) {
+    heard_from_broker_ = true;
+    if (failed_) {
+      continue;  // drain and drop: nobody is waiting any more
+    }
+    const DecodedFrames& decoded = received_.decoded;
+    if (decoded.error != FrameError::kNone) {
+      Fail(absl::FailedPreconditionError(
+          absl::StrCat("the broker at ", options_.broker_endpoint, " sent a malformed message (",
+                       decoded.ErrorText(), "): is it a jobq broker of the same version?")));
+      continue;
+    }
+    switch (decoded.command) {
+      case Command::kSubmitted:
+        HandleSubmitted(decoded.body, now);
+        break;
+      case Command::kClientResult:
+        HandleResults(decoded.body);
+        break;
+      case Command::kError:
+        HandleError(decoded.body);
+        break;
+      default:
+        break;  // DecodeFrames admits only the three above on this channel
+    }
+  }
+}
+
+void IoLoop::HandleSubmitted(std::string_view body, TimePoint now) {
+  wire::Submitted submitted;
+  if (!submitted.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    Fail(
+        absl::FailedPreconditionError(absl::StrCat("the broker at ", options_.broker_endpoint,
+                                                   " sent a SUBMITTED body that does not decode")));
+    return;
+  }
+  last_ack_at_ = now;
+  ReadyFutures ready(shared_);
+  {
+    std::lock_guard lock(shared_->mutex);
+    for (const wire::SubmitAck& ack : submitted.acks()) {
+      auto pending = pending_acks_.find(ack.client_seq());
+      if (pending == pending_acks_.end()) {
+        // A duplicate, or an ack for an older connection's batch: harmless.
+        JOBQ_LOG(kDebug, "client", "unexpected_ack").Kv("seq", ack.client_seq());
+        continue;
+      }
+      std::shared_ptr<FutureState> state = std::move(pending->second.state);
+      pending_acks_.erase(pending);
+      --shared_->window_used;
+      if (pending_acks_.empty()) {
+        shared_->wake_after_jobs = 1;  // nothing in flight: send the next job at once
+      }
+
+      SubmitAck converted;
+      std::optional<JobId> id = JobId::FromBytes(ack.id());
+      if (!ack.error().type().empty() || ack.id().empty()) {
+        converted.error = ack.error();
+        if (converted.error.type().empty()) {
+          converted.error.set_type("rejected");
+        }
+      } else if (!id) {
+        converted.error.set_type("bad_response");
+        converted.error.set_message("the broker acknowledged the job with a malformed id");
+      } else {
+        converted.id = *id;
+      }
+      state->ack = std::move(converted);
+      if (state->notify && state->ack->accepted()) {
+        waiting_[*state->ack->id].push_back(state);
+      }
+      ready.AddIfDone(state);
+    }
+  }
+  shared_->changed.notify_all();
+}
+
+void IoLoop::HandleResults(std::string_view body) {
+  wire::ClientResults results;
+  if (!results.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    Fail(absl::FailedPreconditionError(absl::StrCat("the broker at ", options_.broker_endpoint,
+                                                    " sent a RESULT body that does not decode")));
+    return;
+  }
+  ReadyFutures ready(shared_);
+  {
+    std::lock_guard lock(shared_->mutex);
+    for (const wire::JobOutcome& wire_outcome : results.outcomes()) {
+      std::optional<Outcome> outcome = OutcomeFromWire(wire_outcome);
+      if (!outcome || !IsFinalState(outcome->state)) {
+        continue;
+      }
+      // Several pushes for one job are normal (notify plus a re-sent WAIT):
+      // the first completes the futures, the rest find nothing.
+      auto waiting = waiting_.find(outcome->id);
+      if (waiting == waiting_.end()) {
+        continue;
+      }
+      for (const auto& state : waiting->second) {
+        state->outcome = *outcome;
+        ready.AddIfDone(state);
+      }
+      waiting_.erase(waiting);
+    }
+  }
+  shared_->changed.notify_all();
+}
+
+void IoLoop::HandleError(std::string_view body) {
+  wire::Error error;
+  if (!error.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    error.Clear();
+    error.set_text("(the ERROR body does not decode)");
+  }
+  // ERROR names no job, so it cannot be pinned on one request; failing all
+  // of them with the broker's words beats letting them time out.
+  Fail(StatusForBrokerError(error, options_.broker_endpoint));
+}
+
+void IoLoop::ReceiveMonitorEvents(TimePoint now) {
+  while (true) {
+    zmq::message_t event;
+    if (!monitor_.recv(event, zmq::recv_flags::dontwait)) {
+      return;
+    }
+    // Every event is two frames: [u16 event, u32 value] and the endpoint.
+    if (event.more()) {
+      zmq::message_t endpoint;
+      (void)monitor_.recv(endpoint, zmq::recv_flags::none);
+    }
+    if (event.size() < sizeof(uint16_t)) {
+      continue;
+    }
+    uint16_t event_id;
+    std::memcpy(&event_id, event.data(), sizeof(event_id));
+    if (event_id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+      if (ever_connected_) {
+        // A new connection after a lost one may be a restarted broker that
+        // no longer knows who waits for what.
+        resend_all_waits_ = !waiting_.empty();
+        JOBQ_LOG(kInfo, "client", "broker_reconnected").Kv("broker", options_.broker_endpoint);
+      }
+      connected_ = true;
+      ever_connected_ = true;
+    } else if (event_id == ZMQ_EVENT_DISCONNECTED) {
+      connected_ = false;
+      JOBQ_LOG(kInfo, "client", "broker_disconnected").Kv("broker", options_.broker_endpoint);
+    }
+  }
+}
+
+void IoLoop::CheckDeadlines(TimePoint now) {
+  if (failed_) {
+    return;
+  }
+  const auto connect_timeout = std::chrono::milliseconds(options_.connect_timeout_ms);
+  const std::string cannot_reach =
+      absl::StrCat("cannot reach the broker at ", options_.broker_endpoint, " (no reply in ",
+                   TimeoutText(options_.connect_timeout_ms), "): is jobq-broker running?");
+  if (!pending_acks_.empty()) {
+    const TimePoint since = std::max(pending_acks_.begin()->second.sent_at, last_ack_at_);
+    if (now - since >= connect_timeout) {
+      if (!heard_from_broker_) {
+        Fail(absl::UnavailableError(cannot_reach));
+      } else {
+        Fail(absl::UnavailableError(absl::StrCat(
+            "the broker at ", options_.broker_endpoint, " did not acknowledge ",
+            pending_acks_.size(), " submitted jobs within ",
+            TimeoutText(options_.connect_timeout_ms), "; they may or may not have been accepted")));
+      }
+      return;
+    }
+  }
+  if (connected_ || !HasPendingWork()) {
+    unreachable_since_.reset();
+    return;
+  }
+  if (!unreachable_since_) {
+    unreachable_since_ = now;
+  }
+  const int64_t limit_ms =
+      ever_connected_ ? options_.reconnect_timeout_ms : options_.connect_timeout_ms;
+  if (now - *unreachable_since_ >= std::chrono::milliseconds(limit_ms)) {
+    if (ever_connected_) {
+      Fail(absl::UnavailableError(absl::StrCat(
+          "lost the connection to the broker at ", options_.broker_endpoint,
+          " and could not reconnect within ", TimeoutText(limit_ms), ": is jobq-broker running?")));
+    } else {
+      Fail(absl::UnavailableError(cannot_reach));
+    }
+  }
+}
+
+std::optional<IoLoop::TimePoint> IoLoop::NextDeadline() const {
+  if (failed_) {
+    return std::nullopt;
+  }
+  std::optional<TimePoint> next;
+  auto consider = [&next](TimePoint candidate) {
+    if (!next || candidate < *next) {
+      next = candidate;
+    }
+  };
+  if (!pending_acks_.empty()) {
+    consider(std::max(pending_acks_.begin()->second.sent_at, last_ack_at_) +
+             std::chrono::milliseconds(options_.connect_timeout_ms));
+  }
+  if (unreachable_since_) {
+    const int64_t limit_ms =
+        ever_connected_ ? options_.reconnect_timeout_ms : options_.connect_timeout_ms;
+    consider(*unreachable_since_ + std::chrono::milliseconds(limit_ms));
+  }
+  if (connected_ && !waiting_.empty()) {
+    consider(next_wait_resend_at_);
+  }
+  return next;
+}
+
+void IoLoop::Fail(const absl::Status& status) {
+  if (failed_) {
+    return;
+  }
+  failed_ = true;
+  JOBQ_LOG(kDebug, "client", "failed").Kv("status", status.ToString());
+  ReadyFutures ready(shared_);
+  {
+    std::lock_guard lock(shared_->mutex);
+    shared_->failure = status;
+    auto fail = [&](const std::shared_ptr<FutureState>& state) {
+      if (!state->Done()) {
+        state->failure = status;
+        ready.AddIfDone(state);
+      }
+    };
+    for (const OutItem& item : shared_->outbox) {
+      fail(item.state);
+    }
+    for (const auto& state : shared_->new_waits) {
+      fail(state);
+    }
+    for (const OutItem& item : unsent_) {
+      fail(item.state);
+    }
+    for (const auto& entry : pending_acks_) {
+      fail(entry.second.state);
+    }
+    for (const auto& entry : waiting_) {
+      for (const auto& state : entry.second) {
+        fail(state);
+      }
+    }
+    for (const auto& state : sentinels_unconfirmed_) {
+      state->failure = status;
+    }
+    shared_->outbox.clear();
+    shared_->new_waits.clear();
+    shared_->window_used = 0;
+  }
+  unsent_.clear();
+  pending_acks_.clear();
+  waiting_.clear();
+  sentinels_unconfirmed_.clear();
+  new_wait_ids_.clear();
+  wait_send_.clear();
+  wait_send_pos_ = 0;
+  resend_all_waits_ = false;
+  unreachable_since_.reset();
+  shared_->changed.notify_all();
+}
+
+std::string IoLoop::TimeoutText(int64_t timeout_ms) const {
+  return absl::StrFormat("%g s", static_cast<double>(timeout_ms) / 1000.0);
+}
+
+}  // namespace jobq::client_internal
