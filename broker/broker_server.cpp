@@ -70,6 +70,7 @@ int BrokerServer::Run() {
     return 1;
   }
 
+  loop.PublishSnapshot(clock.NowMs());
   g_loop = &loop;
   std::signal(SIGTERM, OnStopSignal);
   std::signal(SIGINT, OnStopSignal);

@@ -55,10 +55,13 @@ class BrokerLoop {
   absl::Status Run();
   void RequestStop() { stop_requested_.store(true, std::memory_order_relaxed); }
 
+  // Publishes a status snapshot now. Call before announcing the broker as
+  // ready, so the admin service has something to answer with from the start.
+  void PublishSnapshot(TimeMs now_ms);
+
  private:
   void ReadSocket(zmq::socket_t& socket, bool frontend, TimeMs now_ms);
   absl::Status CommitAndSend();
-  void PublishSnapshot(TimeMs now_ms);
 
   LoopOptions options_;
   core::BrokerCore* core_;
