@@ -32,7 +32,7 @@ struct LoopOptions {
   int64_t max_message_bytes = 64 << 20;
   int send_high_water_mark = 100'000;  // messages queued per peer before ZeroMQ drops
   int messages_per_iteration = 1024;   // bounds latency of a busy socket on the other
-  TimeMs snapshot_interval_ms = 200;   // how stale `jobq status` may be
+  TimeMs snapshot_interval_ms = 50;    // how stale `jobq status` may be
 };
 
 // Called on the loop thread with a fresh status snapshot.
