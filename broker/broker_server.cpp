@@ -64,7 +64,11 @@ int BrokerServer::Run() {
     JOBQ_LOG(kError, "broker", "cannot_listen").Kv("why", bound.message());
     return 1;
   }
-  admin::AdminServer admin_server(&board, kVersion);
+  // A loop busy with a burst answers within a few iterations; a stuck one
+  // is covered by the last snapshot.
+  constexpr TimeMs kFetchTimeoutMs = 500;
+  admin::AdminServer admin_server(
+      &board, [&loop] { return loop.FetchStatus(kFetchTimeoutMs); }, kVersion);
   if (absl::Status started = admin_server.Start(config_.admin); !started.ok()) {
     JOBQ_LOG(kError, "broker", "cannot_listen").Kv("why", started.message());
     return 1;

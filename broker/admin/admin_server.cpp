@@ -8,7 +8,11 @@ grpc::ServerUnaryReactor* AdminService::GetStatus(grpc::CallbackServerContext* c
                                                   const jobq::admin::GetStatusRequest* request,
                                                   jobq::admin::GetStatusResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  std::shared_ptr<const jobq::admin::GetStatusResponse> latest = board_->Latest();
+  std::shared_ptr<const jobq::admin::GetStatusResponse> latest =
+      fetch_status_ ? fetch_status_() : nullptr;
+  if (latest == nullptr) {
+    latest = board_->Latest();
+  }
   if (latest == nullptr) {
     reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                                  "the broker is still starting; try again in a moment"));
@@ -20,8 +24,9 @@ grpc::ServerUnaryReactor* AdminService::GetStatus(grpc::CallbackServerContext* c
   return reactor;
 }
 
-AdminServer::AdminServer(const StatusBoard* board, std::string version)
-    : service_(board, std::move(version)) {}
+AdminServer::AdminServer(const StatusBoard* board, StatusFetcher fetch_status,
+                         std::string version)
+    : service_(board, std::move(fetch_status), std::move(version)) {}
 
 AdminServer::~AdminServer() { Stop(); }
 

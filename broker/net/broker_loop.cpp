@@ -1,6 +1,8 @@
 #include "broker/net/broker_loop.h"
 
 #include <algorithm>
+#include <iterator>
+#include <zmq_addon.hpp>
 #include <unordered_set>
 
 #include "common/log.h"
@@ -32,11 +34,14 @@ BrokerLoop::BrokerLoop(const LoopOptions& options, core::BrokerCore* core, store
       snapshot_sink_(std::move(snapshot_sink)),
       context_(1),
       frontend_(context_, zmq::socket_type::router),
-      backend_(context_, zmq::socket_type::router) {}
+      backend_(context_, zmq::socket_type::router),
+      mailbox_(context_, zmq::socket_type::router),
+      mailbox_endpoint_("inproc://jobq-admin-mailbox") {}
 
 BrokerLoop::~BrokerLoop() {
   frontend_.set(zmq::sockopt::linger, 0);
   backend_.set(zmq::sockopt::linger, 0);
+  mailbox_.set(zmq::sockopt::linger, 0);
 }
 
 absl::Status BrokerLoop::Bind() {
@@ -60,6 +65,8 @@ absl::Status BrokerLoop::Bind() {
                                   ": " + error.what() +
                                   " (is another broker running? choose --backend)");
   }
+  mailbox_.set(zmq::sockopt::linger, 0);
+  mailbox_.bind(mailbox_endpoint_);
   frontend_bound_ = frontend_.get(zmq::sockopt::last_endpoint);
   backend_bound_ = backend_.get(zmq::sockopt::last_endpoint);
   return absl::OkStatus();
@@ -69,6 +76,7 @@ absl::Status BrokerLoop::Run() {
   zmq::pollitem_t items[] = {
       {frontend_.handle(), 0, ZMQ_POLLIN, 0},
       {backend_.handle(), 0, ZMQ_POLLIN, 0},
+      {mailbox_.handle(), 0, ZMQ_POLLIN, 0},
   };
   TimeMs deadline_ms = core_->Tick(clock_->NowMs(), &effects_);
   JOBQ_RETURN_IF_ERROR(CommitAndSend());
@@ -76,7 +84,7 @@ absl::Status BrokerLoop::Run() {
     TimeMs now_ms = clock_->NowMs();
     TimeMs wait_ms = std::clamp<TimeMs>(deadline_ms - now_ms, 0, kMaxPollMs);
     try {
-      zmq::poll(items, 2, std::chrono::milliseconds(wait_ms));
+      zmq::poll(items, 3, std::chrono::milliseconds(wait_ms));
     } catch (const zmq::error_t& error) {
       if (error.num() == EINTR) continue;  // a signal; the stop flag says what to do
       return absl::InternalError(std::string("poll failed: ") + error.what());
@@ -86,6 +94,8 @@ absl::Status BrokerLoop::Run() {
     if (items[1].revents & ZMQ_POLLIN) ReadSocket(backend_, /*frontend=*/false, now_ms);
     deadline_ms = core_->Tick(now_ms, &effects_);
     JOBQ_RETURN_IF_ERROR(CommitAndSend());
+    // After the commit: an answer reflects what this iteration made durable.
+    if (items[2].revents & ZMQ_POLLIN) ServeMailbox(now_ms);
     if (now_ms >= next_snapshot_ms_) {
       PublishSnapshot(now_ms);
       next_snapshot_ms_ = now_ms + options_.snapshot_interval_ms;
@@ -151,13 +161,57 @@ absl::Status BrokerLoop::CommitAndSend() {
   return absl::OkStatus();
 }
 
+void BrokerLoop::FillStatus(TimeMs now_ms, ::jobq::admin::GetStatusResponse* status) const {
+  core_->FillStatus(now_ms, status);
+  status->set_store(store_->Describe());
+  status->set_durable(store_->durable());
+}
+
 void BrokerLoop::PublishSnapshot(TimeMs now_ms) {
   if (!snapshot_sink_) return;
   auto status = std::make_shared<::jobq::admin::GetStatusResponse>();
-  core_->FillStatus(now_ms, status.get());
-  status->set_store(store_->Describe());
-  status->set_durable(store_->durable());
+  FillStatus(now_ms, status.get());
   snapshot_sink_(std::move(status));
+}
+
+// Mailbox requests are [routing id] [request]; the only request so far is
+// "status", answered with [routing id] [serialized GetStatusResponse]. The
+// requesters are this process's own threads, so nothing here is hostile.
+void BrokerLoop::ServeMailbox(TimeMs now_ms) {
+  for (int i = 0; i < options_.messages_per_iteration; ++i) {
+    std::vector<zmq::message_t> frames;
+    if (!zmq::recv_multipart(mailbox_, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
+      return;
+    }
+    if (frames.size() != 2) continue;
+    ::jobq::admin::GetStatusResponse status;
+    FillStatus(now_ms, &status);
+    mailbox_.send(frames[0], zmq::send_flags::sndmore);
+    mailbox_.send(zmq::buffer(status.SerializeAsString()), zmq::send_flags::none);
+  }
+}
+
+std::shared_ptr<const ::jobq::admin::GetStatusResponse> BrokerLoop::FetchStatus(
+    TimeMs timeout_ms) {
+  try {
+    // One socket per call: sockets are not thread-safe, and admin calls are
+    // rare enough that creating one costs nothing that matters.
+    zmq::socket_t requester(context_, zmq::socket_type::dealer);
+    requester.set(zmq::sockopt::linger, 0);
+    requester.connect(mailbox_endpoint_);
+    requester.send(zmq::str_buffer("status"), zmq::send_flags::none);
+    zmq::pollitem_t item{requester.handle(), 0, ZMQ_POLLIN, 0};
+    if (zmq::poll(&item, 1, std::chrono::milliseconds(timeout_ms)) <= 0) {
+      return nullptr;
+    }
+    zmq::message_t reply;
+    if (!requester.recv(reply, zmq::recv_flags::dontwait)) return nullptr;
+    auto status = std::make_shared<::jobq::admin::GetStatusResponse>();
+    if (!status->ParseFromArray(reply.data(), static_cast<int>(reply.size()))) return nullptr;
+    return status;
+  } catch (const zmq::error_t&) {
+    return nullptr;  // the context is shutting down
+  }
 }
 
 }  // namespace jobq::broker::net

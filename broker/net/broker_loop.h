@@ -10,7 +10,10 @@
 // Acknowledgements (SUBMITTED) therefore never leave before the store
 // committed. Not thread-safe: Run() and everything it calls happen on the
 // loop thread; RequestStop() may be called from any thread or a signal
-// handler.
+// handler, FetchStatus() from any thread.
+//
+// Other threads (the gRPC admin service) reach the loop's state only through
+// its mailbox: an inproc ROUTER the loop polls beside the two peer sockets.
 
 #include <atomic>
 #include <functional>
@@ -32,7 +35,7 @@ struct LoopOptions {
   int64_t max_message_bytes = 64 << 20;
   int send_high_water_mark = 100'000;  // messages queued per peer before ZeroMQ drops
   int messages_per_iteration = 1024;   // bounds latency of a busy socket on the other
-  TimeMs snapshot_interval_ms = 50;    // how stale `jobq status` may be
+  TimeMs snapshot_interval_ms = 200;   // the fallback when the mailbox is slow
 };
 
 // Called on the loop thread with a fresh status snapshot.
@@ -59,8 +62,16 @@ class BrokerLoop {
   // ready, so the admin service has something to answer with from the start.
   void PublishSnapshot(TimeMs now_ms);
 
+  // Asks the loop, through its mailbox, for the status as of now. Blocks the
+  // calling thread up to `timeout_ms`; nullptr when the loop did not answer
+  // in time (it is stopped or stuck). Thread-safe; never call it from the
+  // loop thread.
+  std::shared_ptr<const ::jobq::admin::GetStatusResponse> FetchStatus(TimeMs timeout_ms);
+
  private:
   void ReadSocket(zmq::socket_t& socket, bool frontend, TimeMs now_ms);
+  void ServeMailbox(TimeMs now_ms);
+  void FillStatus(TimeMs now_ms, ::jobq::admin::GetStatusResponse* status) const;
   absl::Status CommitAndSend();
 
   LoopOptions options_;
@@ -71,6 +82,8 @@ class BrokerLoop {
   zmq::context_t context_;
   zmq::socket_t frontend_;
   zmq::socket_t backend_;
+  zmq::socket_t mailbox_;
+  std::string mailbox_endpoint_;
   std::string frontend_bound_;
   std::string backend_bound_;
   core::Effects effects_;
