@@ -24,6 +24,24 @@ extern "C" void OnStopSignal(int) {
   if (g_loop != nullptr) g_loop->RequestStop();
 }
 
+// The admin service's way into the loop: the loop's mailbox.
+class LoopControl final : public admin::BrokerControl {
+ public:
+  explicit LoopControl(net::BrokerLoop* loop) : loop_(loop) {}
+  std::shared_ptr<const ::jobq::admin::GetStatusResponse> FetchStatus() override {
+    return loop_->FetchStatus(kAnswerTimeoutMs);
+  }
+  absl::StatusOr<uint32_t> Shutdown(bool drain) override {
+    return loop_->Shutdown(drain, kAnswerTimeoutMs);
+  }
+
+ private:
+  // A loop busy with a burst answers within a few iterations; a stuck one
+  // is covered by the last snapshot (status) or a clear error (commands).
+  static constexpr TimeMs kAnswerTimeoutMs = 500;
+  net::BrokerLoop* loop_;
+};
+
 bool WriteReadyFile(const std::string& path, const net::BrokerLoop& loop,
                     const std::string& admin_address) {
   // Written under a temporary name and renamed, so a reader never sees half.
@@ -64,11 +82,8 @@ int BrokerServer::Run() {
     JOBQ_LOG(kError, "broker", "cannot_listen").Kv("why", bound.message());
     return 1;
   }
-  // A loop busy with a burst answers within a few iterations; a stuck one
-  // is covered by the last snapshot.
-  constexpr TimeMs kFetchTimeoutMs = 500;
-  admin::AdminServer admin_server(
-      &board, [&loop] { return loop.FetchStatus(kFetchTimeoutMs); }, kVersion);
+  LoopControl control(&loop);
+  admin::AdminServer admin_server(&board, &control, kVersion);
   if (absl::Status started = admin_server.Start(config_.admin); !started.ok()) {
     JOBQ_LOG(kError, "broker", "cannot_listen").Kv("why", started.message());
     return 1;

@@ -8,8 +8,7 @@ grpc::ServerUnaryReactor* AdminService::GetStatus(grpc::CallbackServerContext* c
                                                   const jobq::admin::GetStatusRequest* request,
                                                   jobq::admin::GetStatusResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  std::shared_ptr<const jobq::admin::GetStatusResponse> latest =
-      fetch_status_ ? fetch_status_() : nullptr;
+  std::shared_ptr<const jobq::admin::GetStatusResponse> latest = control_->FetchStatus();
   if (latest == nullptr) {
     latest = board_->Latest();
   }
@@ -24,9 +23,29 @@ grpc::ServerUnaryReactor* AdminService::GetStatus(grpc::CallbackServerContext* c
   return reactor;
 }
 
-AdminServer::AdminServer(const StatusBoard* board, StatusFetcher fetch_status,
-                         std::string version)
-    : service_(board, std::move(fetch_status), std::move(version)) {}
+grpc::ServerUnaryReactor* AdminService::Shutdown(grpc::CallbackServerContext* context,
+                                                 const jobq::admin::ShutdownRequest* request,
+                                                 jobq::admin::ShutdownResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const bool drain = request->mode() != jobq::admin::ShutdownRequest::MODE_NOW;
+  absl::StatusOr<uint32_t> draining = control_->Shutdown(drain);
+  if (!draining.ok()) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string(draining.status().message())));
+    return reactor;
+  }
+  response->set_workers_draining(*draining);
+  response->set_message(
+      !drain ? "the broker stops now; workers reconnect when a broker is back"
+      : *draining == 0
+          ? "no worker to drain: the broker stops now"
+          : "every queue got a sentinel; the broker stops once its " + std::to_string(*draining) +
+                " workers have finished what they hold");
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+AdminServer::AdminServer(const StatusBoard* board, BrokerControl* control, std::string version)
+    : service_(board, control, std::move(version)) {}
 
 AdminServer::~AdminServer() { Stop(); }
 

@@ -1,45 +1,45 @@
 #pragma once
 // AdminServer: the broker's gRPC admin service (proto/jobq/admin.proto) on
-// its own threads. It never touches the loop's state: it asks the loop for a
-// fresh status through `fetch_status` (the loop's mailbox) and, when the loop
-// does not answer in time, falls back to the last snapshot on the board. Start and Stop are called from one thread (the broker's
+// its own threads. It never touches the loop's state: it asks the loop
+// through a BrokerControl (the loop's mailbox) and, when the loop does not
+// answer a status request in time, falls back to the last snapshot on the
+// board. Start and Stop are called from one thread (the broker's
 // main thread); the RPCs run on gRPC's threads.
 
 #include <grpcpp/grpcpp.h>
 
-#include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/status/status.h"
+#include "broker/admin/broker_control.h"
 #include "broker/admin/status_board.h"
 #include "jobq/admin.grpc.pb.h"
 
 namespace jobq::broker::admin {
 
-// Returns the status as of now, or nullptr when the loop cannot say.
-// Called on gRPC threads.
-using StatusFetcher = std::function<std::shared_ptr<const jobq::admin::GetStatusResponse>()>;
-
 class AdminService final : public jobq::admin::Admin::CallbackService {
  public:
-  AdminService(const StatusBoard* board, StatusFetcher fetch_status, std::string version)
-      : board_(board), fetch_status_(std::move(fetch_status)), version_(std::move(version)) {}
+  AdminService(const StatusBoard* board, BrokerControl* control, std::string version)
+      : board_(board), control_(control), version_(std::move(version)) {}
 
   grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* context,
                                       const jobq::admin::GetStatusRequest* request,
                                       jobq::admin::GetStatusResponse* response) override;
+  grpc::ServerUnaryReactor* Shutdown(grpc::CallbackServerContext* context,
+                                     const jobq::admin::ShutdownRequest* request,
+                                     jobq::admin::ShutdownResponse* response) override;
 
  private:
   const StatusBoard* board_;
-  StatusFetcher fetch_status_;
+  BrokerControl* control_;
   std::string version_;
 };
 
 class AdminServer {
  public:
-  // `board`, and whatever `fetch_status` uses, must outlive the server.
-  AdminServer(const StatusBoard* board, StatusFetcher fetch_status, std::string version);
+  // `board` and `control` must outlive the server.
+  AdminServer(const StatusBoard* board, BrokerControl* control, std::string version);
   ~AdminServer();
 
   // Listens on `address` (host:port; port 0 picks a free one).

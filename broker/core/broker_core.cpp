@@ -1,6 +1,7 @@
 #include "broker/core/broker_core.h"
 
 #include <algorithm>
+#include <set>
 
 #include "common/check.h"
 
@@ -62,8 +63,9 @@ void BrokerCore::OnClientMessage(const std::string& client, Command command, std
         return bad_body("jobq.wire.Sentinel");
       }
       AddSentinel(sentinel.queue().empty() ? kDefaultQueue : sentinel.queue());
-      // Acknowledged like a job: an empty SUBMITTED once it is in the queue.
-      effects->SubmittedFor(client);
+      // Acknowledged like a job, once it is in the queue (and committed).
+      wire::Submitted& submitted = effects->SubmittedFor(client);
+      submitted.set_sentinels(submitted.sentinels() + 1);
       return;
     }
     case Command::kWait: {
@@ -102,6 +104,12 @@ void BrokerCore::Submit(const std::string& client, const wire::Submit& submit, T
       Reject(submitted, client_seq, "bad_request",
              "payload is " + std::to_string(spec.payload().size()) + " bytes; the limit is " +
                  std::to_string(options_.payload_bytes_max));
+      continue;
+    }
+    if (shutting_down_) {
+      ++counters_.rejected;
+      Reject(submitted, client_seq, "shutting_down",
+             "the broker is shutting down; submit again once it is back, or to another broker");
       continue;
     }
     const std::string& queue_name = spec.queue().empty() ? kDefaultQueue : spec.queue();
@@ -144,6 +152,19 @@ void BrokerCore::Submit(const std::string& client, const wire::Submit& submit, T
     wire::SubmitAck& ack = *submitted.add_acks();
     ack.set_client_seq(client_seq);
     ack.set_id(std::string(stored.id.Bytes()));
+  }
+}
+
+void BrokerCore::BeginShutdown() {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  std::set<std::string> names;
+  for (const auto& [name, queue] : queues_) names.insert(name);
+  for (const auto& [routing_id, worker] : workers_) {
+    names.insert(worker.queues.begin(), worker.queues.end());
+  }
+  for (const std::string& name : names) {
+    AddSentinel(name);
   }
 }
 
@@ -338,6 +359,7 @@ TimeMs BrokerCore::Tick(TimeMs now_ms, Effects* effects) {
 void BrokerCore::FillStatus(TimeMs now_ms, admin::GetStatusResponse* status) const {
   status->set_uptime_ms(started_ms_ < 0 ? 0 : now_ms - started_ms_);
   status->set_jobs_kept(jobs_.size());
+  status->set_shutting_down(shutting_down_);
   for (const auto& [name, queue] : queues_) {
     admin::QueueStatus& out = *status->add_queues();
     out.set_name(name);

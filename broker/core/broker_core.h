@@ -66,6 +66,12 @@ class BrokerCore {
   // every batch of messages. Returns when it next needs to run.
   TimeMs Tick(TimeMs now_ms, Effects* effects);
 
+  // Shutdown(drain): a sentinel behind every queue any worker serves (and
+  // every queue with jobs), and SUBMIT refused from now on. The broker may
+  // exit once worker_count() is 0.
+  void BeginShutdown();
+  bool shutting_down() const { return shutting_down_; }
+
   // Rebuilds state from what the store recovered. Jobs that were running
   // are requeued: their workers belonged to a previous broker life.
   void Restore(std::vector<Job> jobs, TimeMs now_ms, Effects* effects);
@@ -144,6 +150,7 @@ class BrokerCore {
   std::string rr_cursor_;  // round-robin start among workers
   CoreCounters counters_;
   TimeMs started_ms_ = -1;
+  bool shutting_down_ = false;
 };
 
 }  // namespace jobq::broker::core

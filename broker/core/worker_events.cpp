@@ -61,6 +61,10 @@ void BrokerCore::OnWorkerMessage(const std::string& routing_id, Command command,
       if (!heartbeat.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
         return bad_body("jobq.wire.Heartbeat");
       }
+      if (heartbeat.draining() && !worker.queues.empty()) {
+        // It finishes what it holds; nothing new goes to it.
+        worker.queues.clear();
+      }
       worker.last_heartbeat = std::move(heartbeat);
       return;
     }

@@ -95,7 +95,15 @@ absl::Status BrokerLoop::Run() {
     deadline_ms = core_->Tick(now_ms, &effects_);
     JOBQ_RETURN_IF_ERROR(CommitAndSend());
     // After the commit: an answer reflects what this iteration made durable.
-    if (items[2].revents & ZMQ_POLLIN) ServeMailbox(now_ms);
+    if (items[2].revents & ZMQ_POLLIN) {
+      ServeMailbox(now_ms);
+      deadline_ms = core_->Tick(now_ms, &effects_);  // a shutdown adds sentinels
+      JOBQ_RETURN_IF_ERROR(CommitAndSend());
+    }
+    if (stop_when_drained_ && core_->worker_count() == 0) {
+      JOBQ_LOG(kInfo, "broker", "drained");
+      RequestStop();
+    }
     if (now_ms >= next_snapshot_ms_) {
       PublishSnapshot(now_ms);
       next_snapshot_ms_ = now_ms + options_.snapshot_interval_ms;
@@ -174,8 +182,9 @@ void BrokerLoop::PublishSnapshot(TimeMs now_ms) {
   snapshot_sink_(std::move(status));
 }
 
-// Mailbox requests are [routing id] [request]; the only request so far is
-// "status", answered with [routing id] [serialized GetStatusResponse]. The
+// Mailbox requests are [routing id] [verb], answered with [routing id]
+// [reply]: "status" -> a serialized GetStatusResponse; "shutdown-drain" and
+// "shutdown-now" -> the number of workers left to drain, in decimal. The
 // requesters are this process's own threads, so nothing here is hostile.
 void BrokerLoop::ServeMailbox(TimeMs now_ms) {
   for (int i = 0; i < options_.messages_per_iteration; ++i) {
@@ -184,34 +193,62 @@ void BrokerLoop::ServeMailbox(TimeMs now_ms) {
       return;
     }
     if (frames.size() != 2) continue;
-    ::jobq::admin::GetStatusResponse status;
-    FillStatus(now_ms, &status);
+    const std::string verb = frames[1].to_string();
+    std::string reply;
+    if (verb == "status") {
+      ::jobq::admin::GetStatusResponse status;
+      FillStatus(now_ms, &status);
+      reply = status.SerializeAsString();
+    } else if (verb == "shutdown-drain") {
+      JOBQ_LOG(kInfo, "broker", "shutdown_requested").Kv("mode", "drain");
+      core_->BeginShutdown();
+      stop_when_drained_ = true;
+      reply = std::to_string(core_->worker_count());
+    } else if (verb == "shutdown-now") {
+      JOBQ_LOG(kInfo, "broker", "shutdown_requested").Kv("mode", "now");
+      RequestStop();
+      reply = "0";
+    }
     mailbox_.send(frames[0], zmq::send_flags::sndmore);
-    mailbox_.send(zmq::buffer(status.SerializeAsString()), zmq::send_flags::none);
+    mailbox_.send(zmq::buffer(reply), zmq::send_flags::none);
   }
 }
 
-std::shared_ptr<const ::jobq::admin::GetStatusResponse> BrokerLoop::FetchStatus(
-    TimeMs timeout_ms) {
+std::optional<std::string> BrokerLoop::AskLoop(std::string_view request, TimeMs timeout_ms) {
   try {
     // One socket per call: sockets are not thread-safe, and admin calls are
     // rare enough that creating one costs nothing that matters.
     zmq::socket_t requester(context_, zmq::socket_type::dealer);
     requester.set(zmq::sockopt::linger, 0);
     requester.connect(mailbox_endpoint_);
-    requester.send(zmq::str_buffer("status"), zmq::send_flags::none);
+    requester.send(zmq::buffer(request), zmq::send_flags::none);
     zmq::pollitem_t item{requester.handle(), 0, ZMQ_POLLIN, 0};
     if (zmq::poll(&item, 1, std::chrono::milliseconds(timeout_ms)) <= 0) {
-      return nullptr;
+      return std::nullopt;
     }
     zmq::message_t reply;
-    if (!requester.recv(reply, zmq::recv_flags::dontwait)) return nullptr;
-    auto status = std::make_shared<::jobq::admin::GetStatusResponse>();
-    if (!status->ParseFromArray(reply.data(), static_cast<int>(reply.size()))) return nullptr;
-    return status;
+    if (!requester.recv(reply, zmq::recv_flags::dontwait)) return std::nullopt;
+    return reply.to_string();
   } catch (const zmq::error_t&) {
-    return nullptr;  // the context is shutting down
+    return std::nullopt;  // the context is shutting down
   }
+}
+
+std::shared_ptr<const ::jobq::admin::GetStatusResponse> BrokerLoop::FetchStatus(
+    TimeMs timeout_ms) {
+  std::optional<std::string> reply = AskLoop("status", timeout_ms);
+  if (!reply) return nullptr;
+  auto status = std::make_shared<::jobq::admin::GetStatusResponse>();
+  if (!status->ParseFromString(*reply)) return nullptr;
+  return status;
+}
+
+absl::StatusOr<uint32_t> BrokerLoop::Shutdown(bool drain, TimeMs timeout_ms) {
+  std::optional<std::string> reply = AskLoop(drain ? "shutdown-drain" : "shutdown-now", timeout_ms);
+  if (!reply) {
+    return absl::UnavailableError("the broker's loop did not answer; stop it with SIGTERM");
+  }
+  return static_cast<uint32_t>(std::stoul(*reply));
 }
 
 }  // namespace jobq::broker::net

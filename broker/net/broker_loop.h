@@ -18,10 +18,13 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <zmq.hpp>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "broker/core/broker_core.h"
 #include "broker/store/store.h"
 #include "common/clock.h"
@@ -68,9 +71,17 @@ class BrokerLoop {
   // loop thread.
   std::shared_ptr<const ::jobq::admin::GetStatusResponse> FetchStatus(TimeMs timeout_ms);
 
+  // Asks the loop to shut down: `drain` sentinels every queue and stops once
+  // the workers have drained; otherwise it stops after this iteration.
+  // Returns the number of workers left to drain, or an error when the loop
+  // did not answer within `timeout_ms`. Thread-safe, as FetchStatus.
+  absl::StatusOr<uint32_t> Shutdown(bool drain, TimeMs timeout_ms);
+
  private:
   void ReadSocket(zmq::socket_t& socket, bool frontend, TimeMs now_ms);
   void ServeMailbox(TimeMs now_ms);
+  // One round trip through the mailbox; nullopt on timeout.
+  std::optional<std::string> AskLoop(std::string_view request, TimeMs timeout_ms);
   void FillStatus(TimeMs now_ms, ::jobq::admin::GetStatusResponse* status) const;
   absl::Status CommitAndSend();
 
@@ -90,6 +101,7 @@ class BrokerLoop {
   std::vector<const core::Job*> changed_scratch_;
   std::string send_scratch_;
   std::atomic<bool> stop_requested_{false};
+  bool stop_when_drained_ = false;  // Shutdown(drain): stop once no worker is left
   TimeMs next_snapshot_ms_ = 0;
 };
 

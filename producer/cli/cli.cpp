@@ -4,6 +4,8 @@
 
 #include "producer/cli/exit_code.h"
 #include "producer/cli/global_flags.h"
+#include "producer/cli/sentinel_command.h"
+#include "producer/cli/shutdown_command.h"
 #include "producer/cli/status_command.h"
 #include "producer/cli/submit_command.h"
 #include "producer/cli/wait_command.h"
@@ -33,9 +35,13 @@ int RunCli(int argc, char** argv) {
   SubmitFlags submit_flags;
   WaitFlags wait_flags;
   StatusFlags status_flags;
+  SentinelFlags sentinel_flags;
+  ShutdownFlags shutdown_flags;
   CLI::App* submit = AddSubmitCommand(app, &submit_flags);
   CLI::App* wait = AddWaitCommand(app, &wait_flags);
   CLI::App* status = AddStatusCommand(app, &status_flags);
+  CLI::App* sentinel = AddSentinelCommand(app, &sentinel_flags);
+  CLI::App* shutdown = AddShutdownCommand(app, &shutdown_flags);
 
   try {
     app.parse(argc, argv);
@@ -51,6 +57,12 @@ int RunCli(int argc, char** argv) {
   }
   if (status->parsed()) {
     return RunStatus(status_flags, global);
+  }
+  if (sentinel->parsed()) {
+    return RunSentinel(sentinel_flags, global);
+  }
+  if (shutdown->parsed()) {
+    return RunShutdown(shutdown_flags, global);
   }
   return kExitUsage;  // unreachable: require_subcommand(1)
 }

@@ -105,9 +105,9 @@ class Client {
   std::vector<Future> Wait(std::span<const JobId> ids, CompletionQueue* completions = nullptr);
 
   // Asks the broker to put a sentinel into `queue` behind every job this
-  // client submitted before the call (DESIGN.md §5). Blocks until the
-  // message has been handed to ZeroMQ on a live connection. The protocol
-  // has no reply to SENTINEL, so OK does not prove the broker processed it.
+  // client submitted before the call (DESIGN.md §5). Blocks until the broker
+  // acknowledged it (it is then in the queue, and durable), or fails like a
+  // submit when the broker does not answer within the connect timeout.
   absl::Status SendSentinel(std::string_view queue);
 
   // OK while healthy; the sticky failure afterwards.

@@ -148,7 +148,7 @@ void IoLoop::SendPending(TimePoint now) {
         Fail(absl::InternalError("ZeroMQ refused a SENTINEL message"));
         return;
       }
-      sentinels_unconfirmed_.push_back(std::move(front.state));
+      sentinels_unconfirmed_.push_back({std::move(front.state), now});
       unsent_.pop_front();
       continue;
     }
@@ -157,7 +157,6 @@ void IoLoop::SendPending(TimePoint now) {
     }
     SendSubmitBatch(now);
   }
-  MarkSentinelsSent();
   SendWaits(now);
 }
 
@@ -246,22 +245,6 @@ void IoLoop::SendWaits(TimePoint now) {
   }
 }
 
-void IoLoop::MarkSentinelsSent() {
-  // A sentinel queued before the first connection could still be dropped
-  // if the client closed, so it only counts as sent once connected.
-  if (!connected_ || sentinels_unconfirmed_.empty()) {
-    return;
-  }
-  {
-    std::lock_guard lock(shared_->mutex);
-    for (const auto& state : sentinels_unconfirmed_) {
-      state->sent = true;
-    }
-  }
-  sentinels_unconfirmed_.clear();
-  shared_->changed.notify_all();
-}
-
 void IoLoop::ReceiveFromBroker(TimePoint now) {
   while (ReceiveMessage(dealer_, Channel::kBrokerToClient, /*has_routing_id=*/false, &received_)) {
     heard_from_broker_ = true;
@@ -303,6 +286,14 @@ void IoLoop::HandleSubmitted(std::string_view body, TimePoint now) {
   ReadyFutures ready(shared_);
   {
     std::lock_guard lock(shared_->mutex);
+    // The broker acknowledges sentinels in the order they were sent.
+    for (uint32_t i = 0; i < submitted.sentinels() && !sentinels_unconfirmed_.empty(); ++i) {
+      sentinels_unconfirmed_.front().state->sent = true;
+      sentinels_unconfirmed_.pop_front();
+    }
+    if (submitted.sentinels() > 0) {
+      shared_->changed.notify_all();
+    }
     for (const wire::SubmitAck& ack : submitted.acks()) {
       auto pending = pending_acks_.find(ack.client_seq());
       if (pending == pending_acks_.end()) {
@@ -422,6 +413,15 @@ void IoLoop::CheckDeadlines(TimePoint now) {
   const std::string cannot_reach =
       absl::StrCat("cannot reach the broker at ", options_.broker_endpoint, " (no reply in ",
                    TimeoutText(options_.connect_timeout_ms), "): is jobq-broker running?");
+  if (!sentinels_unconfirmed_.empty() &&
+      now - std::max(sentinels_unconfirmed_.front().sent_at, last_ack_at_) >= connect_timeout) {
+    Fail(absl::UnavailableError(heard_from_broker_
+                                    ? absl::StrCat("the broker at ", options_.broker_endpoint,
+                                                   " did not acknowledge the sentinel within ",
+                                                   TimeoutText(options_.connect_timeout_ms))
+                                    : cannot_reach));
+    return;
+  }
   if (!pending_acks_.empty()) {
     const TimePoint since = std::max(pending_acks_.begin()->second.sent_at, last_ack_at_);
     if (now - since >= connect_timeout) {
@@ -470,6 +470,10 @@ std::optional<IoLoop::TimePoint> IoLoop::NextDeadline() const {
     consider(std::max(pending_acks_.begin()->second.sent_at, last_ack_at_) +
              std::chrono::milliseconds(options_.connect_timeout_ms));
   }
+  if (!sentinels_unconfirmed_.empty()) {
+    consider(std::max(sentinels_unconfirmed_.front().sent_at, last_ack_at_) +
+             std::chrono::milliseconds(options_.connect_timeout_ms));
+  }
   if (unreachable_since_) {
     const int64_t limit_ms =
         ever_connected_ ? options_.reconnect_timeout_ms : options_.connect_timeout_ms;
@@ -514,8 +518,8 @@ void IoLoop::Fail(const absl::Status& status) {
         fail(state);
       }
     }
-    for (const auto& state : sentinels_unconfirmed_) {
-      state->failure = status;
+    for (const PendingSentinel& sentinel : sentinels_unconfirmed_) {
+      sentinel.state->failure = status;
     }
     shared_->outbox.clear();
     shared_->new_waits.clear();

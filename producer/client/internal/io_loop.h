@@ -59,7 +59,6 @@ class IoLoop {
   void HandleResults(std::string_view body);
   void HandleError(std::string_view body);
   void ReceiveMonitorEvents(TimePoint now);
-  void MarkSentinelsSent();
   void CheckDeadlines(TimePoint now);
   std::optional<TimePoint> NextDeadline() const;
   // Fails every pending request and every later one with `status`.
@@ -84,7 +83,11 @@ class IoLoop {
   bool resend_all_waits_ = false;
   std::vector<JobId> wait_send_;  // ids of the WAIT messages being sent, from wait_send_pos_
   size_t wait_send_pos_ = 0;
-  std::vector<std::shared_ptr<FutureState>> sentinels_unconfirmed_;
+  struct PendingSentinel {
+    std::shared_ptr<FutureState> state;
+    TimePoint sent_at;
+  };
+  std::deque<PendingSentinel> sentinels_unconfirmed_;  // sent, not yet acknowledged
   uint64_t next_seq_ = 1;
 
   bool connected_ = false;

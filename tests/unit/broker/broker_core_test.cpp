@@ -190,6 +190,9 @@ TEST(BrokerCoreTest, SentinelReachesEveryConsumerAfterTheJobsBeforeIt) {
   harness.FromClient("c", Command::kSentinel, sentinel);
   EXPECT_EQ(harness.CommandsTo("c"), std::vector<Command>{Command::kSubmitted})
       << "a sentinel is acknowledged";
+  EXPECT_EQ(harness.Acks("c").size(), 0u);
+  EXPECT_EQ(static_cast<const wire::Submitted&>(*harness.effects().outbound[0].body).sentinels(),
+            1u);
   harness.Submit("c", {"after"}, "default", /*priority=*/9);
 
   harness.Hello("w1", 10);
@@ -229,6 +232,35 @@ TEST(BrokerCoreTest, SentinelWaitsForAConsumer) {
   EXPECT_TRUE(harness.Dispatched("w").empty());
   EXPECT_EQ(harness.CommandsTo("w"),
             (std::vector<Command>{Command::kWelcome, Command::kWorkerSentinel}));
+}
+
+TEST(BrokerCoreTest, DrainingWorkerGetsNothingNew) {
+  CoreHarness harness;
+  harness.Hello("w", 1);
+  std::vector<JobId> ids = harness.Submit("c", {"held", "waiting"});
+  ASSERT_EQ(harness.Dispatched("w").size(), 1u);
+  wire::Heartbeat draining;
+  draining.set_draining(true);
+  harness.FromWorker("w", Command::kWorkerHeartbeat, draining);
+  harness.Result("w", ids[0], 1, true);
+  harness.Credit("w", 1);
+  EXPECT_TRUE(harness.Dispatched("w").empty());
+  EXPECT_TRUE(harness.core().FindWorkerByName("w")->draining());
+}
+
+TEST(BrokerCoreTest, ShutdownSentinelsEveryQueueAndRefusesSubmits) {
+  CoreHarness harness;
+  harness.Hello("w", 1, {"a", "b"});
+  harness.core().BeginShutdown();
+  harness.AdvanceMs(1);
+  int sentinels = 0;
+  for (Command command : harness.CommandsTo("w")) {
+    sentinels += command == Command::kWorkerSentinel ? 1 : 0;
+  }
+  EXPECT_EQ(sentinels, 2);
+  harness.Submit("c", {"late"});
+  ASSERT_EQ(harness.Acks("c").size(), 1u);
+  EXPECT_EQ(harness.Acks("c")[0].error().type(), "shutting_down");
 }
 
 TEST(BrokerCoreTest, MalformedBodiesAreAnsweredAndCounted) {
