@@ -11,8 +11,18 @@ namespace {
 std::atomic<BrokerConnection*> g_connection{nullptr};
 static_assert(std::atomic<BrokerConnection*>::is_always_lock_free);
 
+std::atomic<int> g_signals_seen{0};
+static_assert(std::atomic<int>::is_always_lock_free);
+
+// The first SIGTERM/SIGINT drains; the next one stops now (DESIGN §5).
 void HandleStopSignal(int) {
-  if (BrokerConnection* connection = g_connection.load()) {
+  BrokerConnection* connection = g_connection.load();
+  if (connection == nullptr) {
+    return;
+  }
+  if (g_signals_seen.fetch_add(1) == 0) {
+    connection->RequestDrain();
+  } else {
     connection->RequestStop();
   }
 }
@@ -36,6 +46,7 @@ ScopedStopSignals::~ScopedStopSignals() {
   sigaction(SIGTERM, &previous_term_, nullptr);
   sigaction(SIGINT, &previous_int_, nullptr);
   g_connection.store(nullptr);
+  g_signals_seen.store(0);
 }
 
 }  // namespace jobq::worker

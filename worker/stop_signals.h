@@ -1,9 +1,10 @@
 #pragma once
-// ScopedStopSignals: while alive, SIGTERM and SIGINT ask a BrokerConnection
-// to stop (RequestStop(): a flag and an eventfd write, both safe in a
-// signal handler); the loop does the rest. Afterwards the previous handlers
-// are back, so a signal during the final pool shutdown ends the process the
-// usual way — the "second signal = stop now" of DESIGN §5.
+// ScopedStopSignals: while alive, the first SIGTERM or SIGINT asks a
+// BrokerConnection to drain (RequestDrain()) and the next one to stop now
+// (RequestStop()): each a flag and an eventfd write, both safe in a signal
+// handler; the loop does the rest (DESIGN §5). Afterwards the previous
+// handlers are back, so a signal during the final pool shutdown ends the
+// process the usual way.
 //
 // At most one instance per process. Create and destroy on one thread.
 

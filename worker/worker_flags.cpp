@@ -2,7 +2,9 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string_view>
 
@@ -38,13 +40,58 @@ bool IsEndpoint(std::string_view endpoint) {
   return false;
 }
 
+// "1048576", "512K", "512M", "2G", "1T" (also "512MB", "512MiB"; the
+// multipliers are powers of 1024, as RSS is counted in pages). nullopt when
+// it is not a size or does not fit 64 bits.
+std::optional<uint64_t> ParseByteSize(std::string_view text) {
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') {
+    ++digits;
+  }
+  if (digits == 0) {
+    return std::nullopt;
+  }
+  uint64_t value = 0;
+  for (char c : text.substr(0, digits)) {
+    const uint64_t digit = static_cast<uint64_t>(c - '0');
+    if (value > (UINT64_MAX - digit) / 10) {
+      return std::nullopt;
+    }
+    value = value * 10 + digit;
+  }
+  std::string suffix(text.substr(digits));
+  std::transform(suffix.begin(), suffix.end(), suffix.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  int shift = 0;
+  if (!suffix.empty() && suffix != "B") {
+    constexpr std::string_view kUnits = "KMGT";
+    const size_t unit = kUnits.find(suffix[0]);
+    const std::string_view rest = std::string_view(suffix).substr(1);
+    if (unit == std::string_view::npos || !(rest.empty() || rest == "B" || rest == "IB")) {
+      return std::nullopt;
+    }
+    shift = 10 * static_cast<int>(unit + 1);
+  }
+  if (shift > 0 && value > (UINT64_MAX >> shift)) {
+    return std::nullopt;
+  }
+  return value << shift;
+}
+
 }  // namespace
 
 FlagsOutcome ParseWorkerFlags(int argc, const char* const* argv, WorkerConfig* config) {
-  CLI::App app("Runs jobs from a jobq broker: I/O-bound tasks on a thread pool.", kProgram);
+  CLI::App app(
+      "Runs jobs from a jobq broker: I/O-bound tasks on a thread pool, CPU-bound tasks on a "
+      "pool of child processes.",
+      kProgram);
   std::string broker = kDefaultBrokerEndpoint;
   std::vector<std::string> queues = {"default"};
   int64_t io_threads = DefaultIoThreads();
+  int64_t cpu_procs = DefaultCpuProcs();
+  int64_t max_jobs_per_child = 0;
+  std::string max_rss_per_child = "0";
+  std::vector<std::string> plugins;
   std::string name = DefaultWorkerName();
   std::string log_level = "info";
   app.add_option("--broker", broker, "The broker's worker endpoint (env JOBQ_WORKER_BROKER)")
@@ -55,6 +102,21 @@ FlagsOutcome ParseWorkerFlags(int argc, const char* const* argv, WorkerConfig* c
       ->capture_default_str();
   app.add_option("--io-threads", io_threads, "Threads of the I/O pool (default 2 x cores)")
       ->capture_default_str();
+  app.add_option("--cpu-procs", cpu_procs,
+                 "Child processes of the CPU pool (default: cores; 0: none, CPU jobs run on the "
+                 "I/O pool)")
+      ->capture_default_str();
+  app.add_option("--max-jobs-per-child", max_jobs_per_child,
+                 "Replace a CPU-pool child after this many jobs (0: never)")
+      ->capture_default_str();
+  app.add_option("--max-rss-per-child", max_rss_per_child,
+                 "Replace a CPU-pool child whose memory is above this after a job, in bytes or "
+                 "with K, M, G, T (0: never)")
+      ->capture_default_str();
+  app.add_option("--plugin", plugins,
+                 "A shared library of tasks to load (repeat for more); children load it too")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--name", name, "This worker's name, unique per broker (default HOST-PID)")
       ->capture_default_str();
   app.add_option("--log-level", log_level, "debug, info, warning or error")->capture_default_str();
@@ -87,6 +149,24 @@ FlagsOutcome ParseWorkerFlags(int argc, const char* const* argv, WorkerConfig* c
     return UsageError("--io-threads must be between 1 and " + std::to_string(kMaxIoThreads) +
                       ", got " + std::to_string(io_threads));
   }
+  if (cpu_procs < 0 || cpu_procs > kMaxCpuProcs) {
+    return UsageError("--cpu-procs must be between 0 and " + std::to_string(kMaxCpuProcs) +
+                      ", got " + std::to_string(cpu_procs));
+  }
+  if (max_jobs_per_child < 0 || max_jobs_per_child > UINT32_MAX) {
+    return UsageError("--max-jobs-per-child must be between 0 (no limit) and " +
+                      std::to_string(UINT32_MAX) + ", got " + std::to_string(max_jobs_per_child));
+  }
+  const std::optional<uint64_t> max_rss_per_child_bytes = ParseByteSize(max_rss_per_child);
+  if (!max_rss_per_child_bytes.has_value()) {
+    return UsageError("--max-rss-per-child must be a size such as 536870912, 512M or 2G, got \"" +
+                      max_rss_per_child + "\"");
+  }
+  for (const std::string& plugin : plugins) {
+    if (plugin.empty()) {
+      return UsageError("--plugin needs the path of a shared library, e.g. --plugin ./libtasks.so");
+    }
+  }
   if (name.empty()) {
     return UsageError("--name must not be empty; leave it out to use HOST-PID");
   }
@@ -99,6 +179,10 @@ FlagsOutcome ParseWorkerFlags(int argc, const char* const* argv, WorkerConfig* c
   config->broker = broker;
   config->queues = std::move(unique_queues);
   config->io_threads = static_cast<uint32_t>(io_threads);
+  config->cpu_procs = static_cast<uint32_t>(cpu_procs);
+  config->max_jobs_per_child = static_cast<uint32_t>(max_jobs_per_child);
+  config->max_rss_per_child_bytes = *max_rss_per_child_bytes;
+  config->plugins = std::move(plugins);
   config->name = name;
   config->log_level = level;
   return {};

@@ -2,7 +2,10 @@
 // Parses jobq-worker's command line (and JOBQ_WORKER_BROKER) into a
 // WorkerConfig:
 //   --broker ENDPOINT   --queues a,b   --io-threads N   --name NAME
-//   --log-level debug|info|warning|error
+//   --cpu-procs N   --max-jobs-per-child N   --max-rss-per-child SIZE
+//   --plugin PATH (repeatable)   --log-level debug|info|warning|error
+// Child mode (`--child`, worker/child/child_command_line.h) is not parsed
+// here: main() hands it off before.
 // Thread-compatible; reads the environment.
 
 #include <string>

@@ -2,13 +2,17 @@
 
 #include <unistd.h>
 
+#include <iostream>
+#include <memory>
 #include <random>
 #include <zmq.hpp>
 
 #include "worker/conn/broker_connection.h"
 #include "worker/pools/io_pool.h"
+#include "worker/pools/process_pool.h"
 #include "worker/stop_signals.h"
 #include "worker/tasks/builtin_tasks.h"
+#include "worker/tasks/plugin_loader.h"
 #include "worker/tasks/task_registry.h"
 
 namespace jobq::worker {
@@ -18,30 +22,61 @@ int WorkerServer::Run() {
 
   TaskRegistry registry;
   RegisterBuiltinTasks(registry);
+  // Before any pool or connection: a worker that cannot run what it was
+  // told to should say so and stop, not register and fail every job.
+  for (const std::string& plugin : config_.plugins) {
+    if (absl::Status status = LoadPlugin(plugin, &registry); !status.ok()) {
+      std::cerr << "jobq-worker: cannot load plugin " << plugin << ": " << status.message() << "\n";
+      return 2;
+    }
+  }
 
   // Credits keep the queue at most one job deep per thread; twice that is
   // slack for a broker that prefetches.
   IoPool io_pool(registry, config_.io_threads, 2 * size_t{config_.io_threads});
+  std::vector<JobPool*> pools = {&io_pool};
+  std::unique_ptr<ProcessPool> cpu_pool;
+  if (config_.cpu_procs > 0) {
+    ProcessPoolOptions cpu_options;
+    cpu_options.executable = child_executable_;
+    cpu_options.children = config_.cpu_procs;
+    cpu_options.queue_max = 2 * size_t{config_.cpu_procs};
+    cpu_options.max_jobs_per_child = config_.max_jobs_per_child;
+    cpu_options.max_rss_per_child_bytes = config_.max_rss_per_child_bytes;
+    cpu_options.plugins = config_.plugins;
+    cpu_options.child_log_level = config_.log_level;
+    cpu_pool = std::make_unique<ProcessPool>(std::move(cpu_options));
+    // The connection routes a job to the pool of its kind; without a CPU
+    // pool, CPU jobs fall back to the first pool (I/O).
+    pools.push_back(cpu_pool.get());
+  }
 
   ConnectionOptions options;
   options.broker_endpoint = config_.broker;
   options.identity = {config_.name, LocalHostName(), static_cast<int32_t>(getpid())};
   options.queues = config_.queues;
   options.jitter_seed = std::random_device{}();
+  if (cpu_pool != nullptr) {
+    options.child_pids = [pool = cpu_pool.get()] { return pool->ChildPids(); };
+  }
 
   // Declared before the connection so that it is destroyed after the
   // socket; its destructor waits up to bye_linger_ms for BYE to leave.
   zmq::context_t context(1);
   ConnectionExit exit;
   {
-    BrokerConnection connection(context, options, registry, {&io_pool});
+    BrokerConnection connection(context, options, registry, pools);
     {
       ScopedStopSignals signals(&connection);
       exit = connection.Run();
     }
-    // One sentinel per thread, behind the jobs still queued; completions
-    // post into the connection, so it must outlive this.
+    // Each pool stops the reference's way — one sentinel per thread or
+    // child, behind the jobs still queued — and reaps what it started;
+    // completions post into the connection, so it must outlive this.
     io_pool.Stop();
+    if (cpu_pool != nullptr) {
+      cpu_pool->Stop();
+    }
   }
   return exit == ConnectionExit::kBadEndpoint ? 2 : 0;
 }

@@ -55,7 +55,8 @@ BrokerConnection::BrokerConnection(zmq::context_t& context, ConnectionOptions op
       queues_(options_.queues.begin(), options_.queues.end()),
       heartbeat_interval_ms_(std::max(kMinHeartbeatIntervalMs, options_.heartbeat_interval_ms)),
       liveness_misses_(std::max<uint32_t>(1, options_.liveness_misses)),
-      backoff_(options_.reconnect_initial_ms, options_.reconnect_max_ms, options_.jitter_seed) {
+      backoff_(options_.reconnect_initial_ms, options_.reconnect_max_ms, options_.jitter_seed),
+      stats_(options_.child_pids) {
   JOBQ_CHECK(!pools_.empty()) << "a worker runs jobs on at least one pool";
   JOBQ_CHECK(!queues_.empty()) << "flags guarantee at least one queue";
   JOBQ_CHECK(options_.max_results_per_message >= 1) << "a RESULT carries at least one result";
@@ -76,6 +77,15 @@ ConnectionExit BrokerConnection::Run() {
     if (stop_requested_.load()) {
       return Finish(ConnectionExit::kStopRequested);
     }
+    if (drain_requested_.load() && !draining_) {
+      BeginDrain(NowMs());
+    }
+    if (draining_ && NowMs() >= drain_deadline_ms_) {
+      JOBQ_LOG(kWarning, "worker", "drain_timed_out")
+          .Kv("grace_ms", options_.drain_grace_ms)
+          .Kv("in_flight", in_flight_.size());
+      return Finish(ConnectionExit::kStopRequested);
+    }
     ReceiveAll(NowMs());
     CollectResults();
     FlushResults();
@@ -91,6 +101,25 @@ ConnectionExit BrokerConnection::Run() {
 void BrokerConnection::RequestStop() {
   stop_requested_.store(true);
   stop_wake_.Notify();
+}
+
+void BrokerConnection::RequestDrain() {
+  drain_requested_.store(true);
+  stop_wake_.Notify();
+}
+
+void BrokerConnection::BeginDrain(int64_t now_ms) {
+  draining_ = true;
+  drain_deadline_ms_ = now_ms + options_.drain_grace_ms;
+  // With no queue left no CREDIT goes out, and the loop ends once the jobs
+  // held are reported.
+  queues_.clear();
+  JOBQ_LOG(kInfo, "worker", "draining")
+      .Kv("in_flight", in_flight_.size())
+      .Kv("grace_ms", options_.drain_grace_ms);
+  if (phase_ == Phase::kRegistered) {
+    SendHeartbeat();  // tells the broker at once to send nothing more
+  }
 }
 
 // Timers run on the steady clock: a wall-clock step must not look like a
@@ -409,8 +438,10 @@ void BrokerConnection::SendHello(int64_t now_ms) {
 }
 
 void BrokerConnection::SendHeartbeat() {
-  Send(Command::kWorkerHeartbeat, BuildHeartbeat(pools_, in_flight_, counters_,
-                                                 stats_.Take(std::chrono::steady_clock::now())));
+  wire::Heartbeat heartbeat = BuildHeartbeat(pools_, in_flight_, counters_,
+                                             stats_.Take(std::chrono::steady_clock::now()));
+  heartbeat.set_draining(draining_);
+  Send(Command::kWorkerHeartbeat, heartbeat);
 }
 
 void BrokerConnection::CollectResults() {

@@ -26,6 +26,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -58,13 +59,19 @@ struct ConnectionOptions {
   uint32_t reconnect_max_ms = 5000;
   // How long the final BYE may wait to be delivered when the loop ends.
   uint32_t bye_linger_ms = 1000;
+  // How long a drain (RequestDrain) may take before the worker stops anyway.
+  uint32_t drain_grace_ms = 30'000;
   uint64_t jitter_seed = 0;
   // A limit on one RESULT message; a larger batch goes out as several.
   size_t max_results_per_message = 1000;
+  // The worker's child processes (the CPU pool's), whose CPU and memory
+  // HEARTBEAT adds to the worker's own; unset for none. Called on the
+  // connection thread.
+  std::function<std::vector<pid_t>()> child_pids;
 };
 
 enum class ConnectionExit {
-  kQueuesDone,     // every served queue got its SENTINEL and the jobs are done
+  kQueuesDone,     // every served queue got its SENTINEL (or a drain ended) and the jobs are done
   kStopRequested,  // RequestStop(): BYE sent, in-flight jobs cancelled
   kBadEndpoint,    // ZeroMQ refused broker_endpoint; nothing was sent
 };
@@ -88,6 +95,11 @@ class BrokerConnection {
   // Makes Run() send BYE and return kStopRequested soon. Async-signal-safe.
   void RequestStop();
 
+  // Drain: take no more jobs, tell the broker, finish the jobs held, then
+  // BYE and kQueuesDone; after drain_grace_ms, as RequestStop().
+  // Async-signal-safe.
+  void RequestDrain();
+
  private:
   enum class Phase {
     kHelloSent,      // socket open, waiting for WELCOME
@@ -96,6 +108,7 @@ class BrokerConnection {
   };
 
   static int64_t NowMs();
+  void BeginDrain(int64_t now_ms);
   int64_t LivenessMs() const;
 
   bool OpenSocket(int64_t now_ms);
@@ -126,6 +139,9 @@ class BrokerConnection {
   const std::vector<JobPool*> pools_;
 
   std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> drain_requested_{false};
+  bool draining_ = false;
+  int64_t drain_deadline_ms_ = 0;
   WakeFd stop_wake_;
   ResultMailbox mailbox_;
 

@@ -35,15 +35,17 @@ std::string UnknownTaskMessage(const TaskRegistry& registry, const std::string& 
   return message;
 }
 
-void SetError(wire::JobResult* result, std::string type, std::string message) {
+void SetError(wire::JobResult* result, std::string type, std::string message,
+              std::string detail = "") {
   result->set_ok(false);
   result->clear_result();
   result->clear_content_type();
   result->mutable_error()->set_type(std::move(type));
   result->mutable_error()->set_message(std::move(message));
+  result->mutable_error()->set_detail(std::move(detail));
 }
 
-TaskInput MakeInput(const wire::DispatchedJob& job) {
+TaskInput MakeInput(const wire::DispatchedJob& job, TimeMs deadline_ms) {
   TaskInput input;
   input.job_id = JobIdText(job.id());
   input.task = job.task();
@@ -51,22 +53,20 @@ TaskInput MakeInput(const wire::DispatchedJob& job) {
   input.attempt = job.attempt();
   input.payload = job.payload();
   input.content_type = job.content_type();
-  if (job.timeout_ms() > 0) {
-    input.deadline_ms = RealClock().NowMs() + job.timeout_ms();
-  }
+  input.deadline_ms = deadline_ms;
   return input;
 }
 
 // Calls the task; every way it can end becomes part of *result.
 void CallTask(const TaskRegistry& registry, const wire::DispatchedJob& job,
-              const CancellationToken& cancel, wire::JobResult* result) {
+              const CancellationToken& cancel, TimeMs deadline_ms, wire::JobResult* result) {
   const TaskDefinition* definition = registry.Find(job.task());
   if (definition == nullptr) {
     SetError(result, kErrorUnknownTask, UnknownTaskMessage(registry, job.task()));
     return;
   }
   try {
-    TaskContext context(MakeInput(job), cancel);
+    TaskContext context(MakeInput(job, deadline_ms), cancel);
     std::string output = definition->function(context);
     if (!nlohmann::json::accept(output)) {
       constexpr size_t kShown = 80;
@@ -79,7 +79,7 @@ void CallTask(const TaskRegistry& registry, const wire::DispatchedJob& job,
     result->set_result(std::move(output));
     result->set_content_type(kJsonContentType);
   } catch (const TaskError& e) {
-    SetError(result, e.type(), e.what());
+    SetError(result, e.type(), e.what(), e.detail());
   } catch (const std::exception& e) {
     SetError(result, DemangledTypeName(typeid(e)), e.what());
   } catch (...) {
@@ -92,11 +92,17 @@ void CallTask(const TaskRegistry& registry, const wire::DispatchedJob& job,
 
 wire::JobResult RunJob(const TaskRegistry& registry, const wire::DispatchedJob& job,
                        const CancellationToken& cancel) {
+  return RunJob(registry, job, cancel,
+                job.timeout_ms() > 0 ? RealClock().NowMs() + job.timeout_ms() : 0);
+}
+
+wire::JobResult RunJob(const TaskRegistry& registry, const wire::DispatchedJob& job,
+                       const CancellationToken& cancel, TimeMs deadline_ms) {
   wire::JobResult result;
   result.set_id(job.id());
   result.set_attempt(job.attempt());
   const auto start = std::chrono::steady_clock::now();
-  CallTask(registry, job, cancel, &result);
+  CallTask(registry, job, cancel, deadline_ms, &result);
   result.set_run_time_us(std::chrono::duration_cast<std::chrono::microseconds>(
                              std::chrono::steady_clock::now() - start)
                              .count());
@@ -106,6 +112,14 @@ wire::JobResult RunJob(const TaskRegistry& registry, const wire::DispatchedJob& 
 wire::JobResult RunJob(const TaskRegistry& registry, const wire::DispatchedJob& job) {
   CancellationToken never_cancelled;
   return RunJob(registry, job, never_cancelled);
+}
+
+wire::JobResult ErrorResult(const wire::DispatchedJob& job, std::string type, std::string message) {
+  wire::JobResult result;
+  result.set_id(job.id());
+  result.set_attempt(job.attempt());
+  SetError(&result, std::move(type), std::move(message));
+  return result;
 }
 
 std::string JobIdText(const std::string& id_bytes) {

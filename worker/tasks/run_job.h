@@ -4,7 +4,7 @@
 // code becomes the job's error, so no exception escapes a pool thread.
 //
 //   unknown task            -> "unknown_task", message lists the registered tasks
-//   TaskError               -> its type and message
+//   TaskError               -> its type, message and detail
 //   other std::exception    -> the demangled dynamic type ("std::runtime_error"), what()
 //   anything else thrown    -> "unknown_exception"
 //   result not JSON text    -> "bad_result"
@@ -22,9 +22,19 @@ namespace jobq::worker {
 inline constexpr char kErrorBadResult[] = "bad_result";
 
 // Runs `job`; the task sees `cancel` as its cancellation token. Fills id,
-// attempt, ok, result + content_type (JSON) or error, and run_time_us.
+// attempt, ok, result + content_type (JSON) or error, and run_time_us. The
+// task's deadline is now + the job's timeout_ms (none when it is 0).
 wire::JobResult RunJob(const TaskRegistry& registry, const wire::DispatchedJob& job,
                        const CancellationToken& cancel);
+
+// Same, with the deadline (unix ms, 0 = none) given by a caller that
+// enforces it, so that the task and its enforcer agree on one instant.
+wire::JobResult RunJob(const TaskRegistry& registry, const wire::DispatchedJob& job,
+                       const CancellationToken& cancel, TimeMs deadline_ms);
+
+// The result RunJob() would give for `job` failing with `type`/`message`,
+// for failures decided outside the task (a timeout, a refused job).
+wire::JobResult ErrorResult(const wire::DispatchedJob& job, std::string type, std::string message);
 
 // Same, with a token nobody cancels.
 wire::JobResult RunJob(const TaskRegistry& registry, const wire::DispatchedJob& job);

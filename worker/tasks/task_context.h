@@ -57,6 +57,9 @@ class TaskContext {
   bool IsCancelled() const { return cancel_.IsCancelled(); }
   // Sleeps for `duration` unless cancelled first; false when cancelled.
   bool SleepFor(std::chrono::nanoseconds duration) const { return cancel_.SleepFor(duration); }
+  // The token itself, for helpers that watch it while they wait on
+  // something else (a child process, a transfer). Valid while the task runs.
+  const CancellationToken& cancellation_token() const { return cancel_; }
 
  private:
   TaskInput input_;

@@ -114,7 +114,8 @@ TEST_F(RunJobTest, UnknownTaskNamesItAndListsRegisteredOnes) {
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().type(), "unknown_task");
   EXPECT_THAT(result.error().message(), HasSubstr("\"resize_image\""));
-  EXPECT_THAT(result.error().message(), HasSubstr("echo, fail, noop, sleep"));
+  EXPECT_THAT(result.error().message(),
+              HasSubstr("echo, exec, factorial, fail, http_get, noop, sleep, sum_squares"));
 }
 
 TEST_F(RunJobTest, StdExceptionTypeIsDemangledAndMessageKept) {

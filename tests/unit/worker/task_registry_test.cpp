@@ -30,12 +30,14 @@ TEST(TaskRegistryTest, RefusesDuplicatesEmptyNamesAndEmptyFunctions) {
             absl::StatusCode::kInvalidArgument);
 }
 
-TEST(TaskRegistryTest, BuiltinsAreIoTasksListedByName) {
+TEST(TaskRegistryTest, BuiltinsAreListedByNameWithTheirKinds) {
   TaskRegistry registry;
   RegisterBuiltinTasks(registry);
-  EXPECT_THAT(registry.Names(), ElementsAre("echo", "fail", "noop", "sleep"));
+  EXPECT_THAT(registry.Names(), ElementsAre("echo", "exec", "factorial", "fail", "http_get", "noop",
+                                            "sleep", "sum_squares"));
   for (const auto& [name, definition] : registry.tasks()) {
-    EXPECT_EQ(definition.kind, TaskKind::kIo) << name;
+    const bool cpu = name == "sum_squares" || name == "factorial";
+    EXPECT_EQ(definition.kind, cpu ? TaskKind::kCpu : TaskKind::kIo) << name;
   }
 }
 
