@@ -23,6 +23,7 @@ struct WorkerConfig {
   // Children of the CPU pool, 0..kMaxCpuProcs; 0 = no CPU pool, CPU jobs
   // run on the I/O pool.
   uint32_t cpu_procs = 1;
+  uint32_t drain_grace_ms = 30'000;       // how long the first SIGTERM's drain may take
   uint32_t max_jobs_per_child = 0;       // recycle a child after this many jobs; 0 = never
   uint64_t max_rss_per_child_bytes = 0;  // recycle a child above this RSS; 0 = never
   // Task plugins (shared libraries), loaded in order by the worker and by

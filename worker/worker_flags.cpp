@@ -94,6 +94,7 @@ FlagsOutcome ParseWorkerFlags(int argc, const char* const* argv, WorkerConfig* c
   std::vector<std::string> plugins;
   std::string name = DefaultWorkerName();
   std::string log_level = "info";
+  double drain_grace_seconds = 30;
   app.add_option("--broker", broker, "The broker's worker endpoint (env JOBQ_WORKER_BROKER)")
       ->envname("JOBQ_WORKER_BROKER")
       ->capture_default_str();
@@ -118,6 +119,10 @@ FlagsOutcome ParseWorkerFlags(int argc, const char* const* argv, WorkerConfig* c
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--name", name, "This worker's name, unique per broker (default HOST-PID)")
+      ->capture_default_str();
+  app.add_option("--drain-grace", drain_grace_seconds,
+                 "Seconds a drain (first SIGTERM) may take before the jobs still held are "
+                 "handed back to the broker")
       ->capture_default_str();
   app.add_option("--log-level", log_level, "debug, info, warning or error")->capture_default_str();
   try {
@@ -167,6 +172,10 @@ FlagsOutcome ParseWorkerFlags(int argc, const char* const* argv, WorkerConfig* c
       return UsageError("--plugin needs the path of a shared library, e.g. --plugin ./libtasks.so");
     }
   }
+  if (!(drain_grace_seconds >= 0 && drain_grace_seconds <= 86400)) {
+    return UsageError("--drain-grace must be between 0 and 86400 seconds, got " +
+                      std::to_string(drain_grace_seconds));
+  }
   if (name.empty()) {
     return UsageError("--name must not be empty; leave it out to use HOST-PID");
   }
@@ -185,6 +194,7 @@ FlagsOutcome ParseWorkerFlags(int argc, const char* const* argv, WorkerConfig* c
   config->plugins = std::move(plugins);
   config->name = name;
   config->log_level = level;
+  config->drain_grace_ms = static_cast<uint32_t>(drain_grace_seconds * 1000);
   return {};
 }
 

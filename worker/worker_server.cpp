@@ -56,6 +56,7 @@ int WorkerServer::Run() {
   options.identity = {config_.name, LocalHostName(), static_cast<int32_t>(getpid())};
   options.queues = config_.queues;
   options.jitter_seed = std::random_device{}();
+  options.drain_grace_ms = config_.drain_grace_ms;
   if (cpu_pool != nullptr) {
     options.child_pids = [pool = cpu_pool.get()] { return pool->ChildPids(); };
   }

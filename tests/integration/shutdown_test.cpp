@@ -147,6 +147,29 @@ TEST(ShutdownTest, SecondSigtermHandsTheJobBack) {
   producer.Kill();
 }
 
+TEST(ShutdownTest, DrainPastItsGraceHandsTheJobBack) {
+  Cluster cluster;
+  cluster.StartBroker();
+  Process& worker =
+      cluster.StartWorker("slow", {"--io-threads", "1", "--drain-grace", "0.5"});
+  ASSERT_TRUE(cluster.WaitForWorkers(1));
+  CommandResult submitted = cluster.Jobq({"submit", "sleep", "--arg", "seconds=60"});
+  ASSERT_EQ(submitted.exit_code, 0);
+  ASSERT_TRUE(WaitFor([&] {
+    nlohmann::json status = cluster.Status();
+    return !status.is_null() && status["workers"].size() == 1 &&
+           InFlight(status["workers"][0]) == 1;
+  }));
+  worker.Signal(SIGTERM);
+  std::optional<int> worker_exit = worker.WaitExit(std::chrono::seconds(30));
+  ASSERT_TRUE(worker_exit.has_value());
+  EXPECT_EQ(*worker_exit, 0);
+  EXPECT_TRUE(WaitFor([&] {
+    nlohmann::json status = cluster.Status();
+    return !status.is_null() && Queued(status, "default") == 1;
+  })) << "the unfinished job is queued again";
+}
+
 TEST(ShutdownTest, BrokerShutdownDrainsWorkersThenExits) {
   Cluster cluster;
   cluster.StartBroker();
