@@ -25,6 +25,21 @@ absl::StatusOr<ClientOptions> MakeClientOptions(const GlobalFlags& global,
   return options;
 }
 
+std::unique_ptr<Client> ConnectOrReport(const GlobalFlags& global,
+                                        std::string_view command_broker) {
+  absl::StatusOr<ClientOptions> options = MakeClientOptions(global, command_broker);
+  if (!options.ok()) {
+    PrintError(options.status().message());
+    return nullptr;
+  }
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(*options);
+  if (!client.ok()) {
+    PrintError(DescribeClientFailure(client.status()));
+    return nullptr;
+  }
+  return std::move(client).value();
+}
+
 void PrintError(absl::string_view message) {
   std::fflush(stdout);  // keep stdout lines before the error when both go to one terminal
   for (absl::string_view line : absl::StrSplit(message, '\n')) {

@@ -25,6 +25,11 @@ struct GlobalFlags {
 absl::StatusOr<ClientOptions> MakeClientOptions(const GlobalFlags& global,
                                                 std::string_view command_broker);
 
+// A client for the broker from the flags; nullptr after printing what is
+// wrong (a bad flag, or a client that could not start).
+std::unique_ptr<Client> ConnectOrReport(const GlobalFlags& global,
+                                        std::string_view command_broker);
+
 // Writes "jobq: <line>" to stderr for each line of `message`.
 void PrintError(absl::string_view message);
 

@@ -23,17 +23,11 @@ int RunSentinel(const SentinelFlags& flags, const GlobalFlags& global) {
     PrintError("a queue name cannot be empty; leave out -q for the queue \"default\"");
     return kExitUsage;
   }
-  absl::StatusOr<ClientOptions> options = MakeClientOptions(global, flags.broker);
-  if (!options.ok()) {
-    PrintError(options.status().message());
+  std::unique_ptr<Client> client = ConnectOrReport(global, flags.broker);
+  if (client == nullptr) {
     return kExitUsage;
   }
-  absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(*options);
-  if (!client.ok()) {
-    PrintError(DescribeClientFailure(client.status()));
-    return kExitUsage;
-  }
-  absl::Status sent = (*client)->SendSentinel(flags.queue);
+  absl::Status sent = client->SendSentinel(flags.queue);
   if (!sent.ok()) {
     PrintError(DescribeClientFailure(sent));
     return kExitUsage;

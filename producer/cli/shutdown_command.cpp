@@ -1,15 +1,8 @@
 #include "producer/cli/shutdown_command.h"
 
-#include <grpcpp/grpcpp.h>
-
-#include <chrono>
-#include <cmath>
 #include <cstdio>
-#include <cstdlib>
 
-#include "absl/strings/str_cat.h"
-#include "jobq/admin.grpc.pb.h"
-#include "producer/cli/addresses.h"
+#include "producer/cli/admin_connection.h"
 #include "producer/cli/exit_code.h"
 
 namespace jobq::cli {
@@ -25,32 +18,19 @@ CLI::App* AddShutdownCommand(CLI::App& app, ShutdownFlags* flags) {
 }
 
 int RunShutdown(const ShutdownFlags& flags, const GlobalFlags& global) {
-  const std::string address =
-      ResolveAddress(flags.admin, global.admin, std::getenv(kAdminEnv), kDefaultAdminAddress);
-  if (!std::isfinite(global.connect_timeout_seconds) || global.connect_timeout_seconds <= 0) {
-    PrintError("--connect-timeout must be a positive number of seconds");
+  std::optional<AdminConnection> admin = OpenAdmin(global, flags.admin);
+  if (!admin) {
     return kExitUsage;
   }
-  auto stub = admin::Admin::NewStub(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::milliseconds(
-                           std::llround(global.connect_timeout_seconds * 1000.0)));
+  context.set_deadline(admin->deadline);
   admin::ShutdownRequest request;
   request.set_mode(flags.now ? admin::ShutdownRequest::MODE_NOW
                              : admin::ShutdownRequest::MODE_DRAIN);
   admin::ShutdownResponse response;
-  grpc::Status rpc = stub->Shutdown(&context, request, &response);
+  grpc::Status rpc = admin->stub->Shutdown(&context, request, &response);
   if (!rpc.ok()) {
-    if (rpc.error_code() == grpc::StatusCode::UNAVAILABLE ||
-        rpc.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-      PrintError(absl::StrCat("cannot reach the broker's admin service at ", address, " (",
-                              rpc.error_message(), "): is jobq-broker running? Set --admin or ",
-                              kAdminEnv, "."));
-    } else {
-      PrintError(absl::StrCat("Shutdown failed at ", address, ": ", rpc.error_message()));
-    }
+    PrintRpcFailure("Shutdown", *admin, rpc);
     return kExitUsage;
   }
   std::printf("%s\n", response.message().c_str());

@@ -12,7 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "jobq/admin.grpc.pb.h"
-#include "producer/cli/addresses.h"
+#include "producer/cli/admin_connection.h"
 #include "producer/cli/exit_code.h"
 #include "producer/cli/status_table.h"
 
@@ -33,29 +33,22 @@ CLI::App* AddStatusCommand(CLI::App& app, StatusFlags* flags) {
 }
 
 int RunStatus(const StatusFlags& flags, const GlobalFlags& global) {
-  const std::string address =
-      ResolveAddress(flags.admin, global.admin, std::getenv(kAdminEnv), kDefaultAdminAddress);
-  if (!std::isfinite(global.connect_timeout_seconds) || global.connect_timeout_seconds <= 0) {
-    PrintError("--connect-timeout must be a positive number of seconds");
+  std::optional<AdminConnection> admin = OpenAdmin(global, flags.admin);
+  if (!admin) {
     return kExitUsage;
   }
-  std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-  auto stub = admin::Admin::NewStub(channel);
-  const auto deadline =
-      std::chrono::system_clock::now() +
-      std::chrono::milliseconds(std::llround(global.connect_timeout_seconds * 1000.0));
+  const auto deadline = admin->deadline;
   admin::GetStatusRequest request;
   admin::GetStatusResponse response;
   grpc::Status rpc;
   while (true) {
     grpc::ClientContext context;
     context.set_deadline(deadline);
-    rpc = stub->GetStatus(&context, request, &response);
+    rpc = admin->stub->GetStatus(&context, request, &response);
     // UNAVAILABLE over a live connection is the broker itself saying it is
     // not ready yet (still starting): ask again until the deadline. Without
     // a connection nobody is there, and saying so at once is more useful.
-    const bool broker_answered = channel->GetState(false) == GRPC_CHANNEL_READY;
+    const bool broker_answered = admin->channel->GetState(false) == GRPC_CHANNEL_READY;
     if (rpc.error_code() != grpc::StatusCode::UNAVAILABLE || !broker_answered ||
         std::chrono::system_clock::now() + kRetryDelay >= deadline) {
       break;
@@ -63,14 +56,7 @@ int RunStatus(const StatusFlags& flags, const GlobalFlags& global) {
     std::this_thread::sleep_for(kRetryDelay);
   }
   if (!rpc.ok()) {
-    if (rpc.error_code() == grpc::StatusCode::UNAVAILABLE ||
-        rpc.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-      PrintError(absl::StrCat("cannot reach the broker's admin service at ", address, " (",
-                              rpc.error_message(), "): is jobq-broker running? Set --admin or ",
-                              kAdminEnv, "."));
-    } else {
-      PrintError(absl::StrCat("GetStatus failed at ", address, ": ", rpc.error_message()));
-    }
+    PrintRpcFailure("GetStatus", *admin, rpc);
     return kExitUsage;
   }
 

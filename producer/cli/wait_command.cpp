@@ -37,19 +37,13 @@ int RunWait(const WaitFlags& flags, const GlobalFlags& global) {
       ids.push_back(*id);  // each job is reported once, however often it is named
     }
   }
-  absl::StatusOr<ClientOptions> options = MakeClientOptions(global, flags.broker);
-  if (!options.ok()) {
-    PrintError(options.status().message());
-    return kExitUsage;
-  }
-  absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(*options);
-  if (!client.ok()) {
-    PrintError(DescribeClientFailure(client.status()));
+  std::unique_ptr<Client> client = ConnectOrReport(global, flags.broker);
+  if (client == nullptr) {
     return kExitUsage;
   }
 
   CompletionQueue completions;
-  (*client)->Wait(ids, &completions);
+  client->Wait(ids, &completions);
   RunTally tally;
   absl::Status status;
   while (std::optional<Future> future = completions.Next()) {

@@ -11,14 +11,6 @@
 namespace jobq::testing {
 namespace {
 
-uint64_t InFlight(const nlohmann::json& worker) {
-  uint64_t in_flight = 0;
-  for (const nlohmann::json& pool : worker.value("pools", nlohmann::json::array())) {
-    in_flight += pool.value("in_flight", 0u);
-  }
-  return in_flight;
-}
-
 TEST(FailoverTest, JobOfAWorkerKilledMidJobCompletesOnAnother) {
   Cluster cluster;
   cluster.StartBroker({"--heartbeat-ms", "200"});
@@ -30,11 +22,7 @@ TEST(FailoverTest, JobOfAWorkerKilledMidJobCompletesOnAnother) {
       std::vector<std::string>{JOBQ_CLI_BIN, "--broker", cluster.frontend(), "submit", "sleep",
                                "--arg", "seconds=1", "--wait"},
       cluster.dir().File("producer"));
-  ASSERT_TRUE(WaitFor([&] {
-    nlohmann::json status = cluster.Status();
-    return !status.is_null() && status["workers"].size() == 1 &&
-           InFlight(status["workers"][0]) == 1;
-  })) << "the job never started on the first worker";
+  ASSERT_TRUE(cluster.WaitForOneWorkerHolding(1)) << "the job never started on the first worker";
 
   cluster.StartWorker("survivor", {"--io-threads", "1"});
   ASSERT_TRUE(cluster.WaitForWorkers(2));

@@ -19,21 +19,6 @@ std::vector<std::string> Ids(const CommandResult& submitted) {
   return ids;
 }
 
-uint64_t InFlight(const nlohmann::json& worker) {
-  uint64_t in_flight = 0;
-  for (const nlohmann::json& pool : worker.value("pools", nlohmann::json::array())) {
-    in_flight += pool.value("in_flight", 0u);
-  }
-  return in_flight;
-}
-
-uint64_t Queued(const nlohmann::json& status, const std::string& queue) {
-  for (const nlohmann::json& entry : status.value("queues", nlohmann::json::array())) {
-    if (entry["name"] == queue) return std::stoull(entry["queued"].get<std::string>());
-  }
-  return 0;
-}
-
 void ExpectAllSucceeded(Cluster& cluster, const std::vector<std::string>& ids) {
   std::vector<std::string> args = {"wait"};
   args.insert(args.end(), ids.begin(), ids.end());
@@ -65,10 +50,8 @@ TEST(ShutdownTest, SentinelStopsTheWorkersAfterTheJobsBeforeIt) {
   ASSERT_TRUE(exit_code.has_value()) << "the worker did not stop at the sentinel";
   EXPECT_EQ(*exit_code, 0);
   ExpectAllSucceeded(cluster, Ids(before));
-  EXPECT_TRUE(WaitFor([&] {
-    nlohmann::json status = cluster.Status();
-    return !status.is_null() && Queued(status, "default") == 2;
-  })) << "the jobs behind the sentinel wait for the next workers";
+  EXPECT_TRUE(cluster.WaitForQueued("default", 2))
+      << "the jobs behind the sentinel wait for the next workers";
 
   cluster.StartWorker("next");
   ExpectAllSucceeded(cluster, Ids(after));
@@ -95,11 +78,7 @@ TEST(ShutdownTest, SigtermDrainsTheJobInFlight) {
   Process producer({JOBQ_CLI_BIN, "--broker", cluster.frontend(), "submit", "sleep", "--arg",
                     "seconds=1", "--wait"},
                    cluster.dir().File("producer"));
-  ASSERT_TRUE(WaitFor([&] {
-    nlohmann::json status = cluster.Status();
-    return !status.is_null() && status["workers"].size() == 1 &&
-           InFlight(status["workers"][0]) == 1;
-  }));
+  ASSERT_TRUE(cluster.WaitForOneWorkerHolding(1));
 
   worker.Signal(SIGTERM);
   std::optional<int> worker_exit = worker.WaitExit(std::chrono::seconds(30));
@@ -122,11 +101,7 @@ TEST(ShutdownTest, SecondSigtermHandsTheJobBack) {
   Process producer({JOBQ_CLI_BIN, "--broker", cluster.frontend(), "submit", "sleep", "--arg",
                     "seconds=60", "--wait"},
                    cluster.dir().File("producer"));
-  ASSERT_TRUE(WaitFor([&] {
-    nlohmann::json status = cluster.Status();
-    return !status.is_null() && status["workers"].size() == 1 &&
-           InFlight(status["workers"][0]) == 1;
-  }));
+  ASSERT_TRUE(cluster.WaitForOneWorkerHolding(1));
 
   worker.Signal(SIGTERM);
   ASSERT_TRUE(WaitFor([&] {
@@ -140,10 +115,7 @@ TEST(ShutdownTest, SecondSigtermHandsTheJobBack) {
   EXPECT_EQ(*worker_exit, 0);
 
   // Handed back at once (BYE): queued again for the next worker.
-  EXPECT_TRUE(WaitFor([&] {
-    nlohmann::json status = cluster.Status();
-    return !status.is_null() && Queued(status, "default") == 1;
-  }));
+  EXPECT_TRUE(cluster.WaitForQueued("default", 1));
   producer.Kill();
 }
 
@@ -155,19 +127,12 @@ TEST(ShutdownTest, DrainPastItsGraceHandsTheJobBack) {
   ASSERT_TRUE(cluster.WaitForWorkers(1));
   CommandResult submitted = cluster.Jobq({"submit", "sleep", "--arg", "seconds=60"});
   ASSERT_EQ(submitted.exit_code, 0);
-  ASSERT_TRUE(WaitFor([&] {
-    nlohmann::json status = cluster.Status();
-    return !status.is_null() && status["workers"].size() == 1 &&
-           InFlight(status["workers"][0]) == 1;
-  }));
+  ASSERT_TRUE(cluster.WaitForOneWorkerHolding(1));
   worker.Signal(SIGTERM);
   std::optional<int> worker_exit = worker.WaitExit(std::chrono::seconds(30));
   ASSERT_TRUE(worker_exit.has_value());
   EXPECT_EQ(*worker_exit, 0);
-  EXPECT_TRUE(WaitFor([&] {
-    nlohmann::json status = cluster.Status();
-    return !status.is_null() && Queued(status, "default") == 1;
-  })) << "the unfinished job is queued again";
+  EXPECT_TRUE(cluster.WaitForQueued("default", 1)) << "the unfinished job is queued again";
 }
 
 TEST(ShutdownTest, BrokerShutdownDrainsWorkersThenExits) {

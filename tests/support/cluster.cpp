@@ -77,6 +77,31 @@ bool Cluster::WaitForWorkers(size_t count) {
   });
 }
 
+bool Cluster::WaitForOneWorkerHolding(uint64_t jobs) {
+  return WaitFor([&] {
+    nlohmann::json status = Status();
+    if (status.is_null() || !status.contains("workers") || status["workers"].size() != 1) {
+      return false;
+    }
+    uint64_t in_flight = 0;
+    for (const nlohmann::json& pool : status["workers"][0].value("pools", nlohmann::json::array())) {
+      in_flight += pool.value("in_flight", 0u);
+    }
+    return in_flight == jobs;
+  });
+}
+
+bool Cluster::WaitForQueued(const std::string& queue, uint64_t jobs) {
+  return WaitFor([&] {
+    nlohmann::json status = Status();
+    if (status.is_null()) return false;
+    for (const nlohmann::json& entry : status.value("queues", nlohmann::json::array())) {
+      if (entry["name"] == queue) return std::stoull(entry["queued"].get<std::string>()) == jobs;
+    }
+    return jobs == 0;
+  });
+}
+
 std::vector<nlohmann::json> JsonLines(const std::string& text) {
   std::vector<nlohmann::json> lines;
   std::istringstream in(text);

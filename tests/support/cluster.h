@@ -36,6 +36,11 @@ class Cluster {
   nlohmann::json Status();
   // Waits until the broker lists exactly these workers.
   bool WaitForWorkers(size_t count);
+  // Waits until the broker lists one worker, holding `jobs` jobs (as its
+  // heartbeats report them).
+  bool WaitForOneWorkerHolding(uint64_t jobs);
+  // Waits until `queue` has `jobs` jobs waiting.
+  bool WaitForQueued(const std::string& queue, uint64_t jobs);
 
   const std::string& frontend() const { return frontend_; }
   const std::string& backend() const { return backend_; }
