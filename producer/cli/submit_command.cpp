@@ -79,7 +79,8 @@ CLI::App* AddSubmitCommand(CLI::App& app, SubmitFlags* flags) {
   command->add_option("--retries", flags->retries,
                       "Retry a failed attempt up to N times (at most N+1 attempts)");
   command->add_option("--key", flags->key,
-                      "Idempotency key: resubmitting the same key returns the first job's id");
+                      "Idempotency key, kept with the job (the broker does not deduplicate "
+                      "by it yet)");
   command->add_flag("--wait", flags->wait,
                     "Wait for the jobs and print one outcome line per finished job");
   command->add_flag("--sentinel", flags->sentinel,
