@@ -19,7 +19,8 @@ std::optional<BrokerConfig> ParseBrokerFlags(int argc, char** argv, int* exit_co
       ->envname("JOBQ_ADMIN_LISTEN")
       ->capture_default_str();
   app.add_option("--store", config.store,
-                 "where jobs are kept: memory (fast, lost when the broker stops)")
+                 "where jobs are kept: memory (fastest, lost when the broker stops) or "
+                 "sqlite:PATH (durable: one SQLite file)")
       ->capture_default_str();
   app.add_option("--ready-file", config.ready_file,
                  "write the bound endpoints as JSON to this file once listening");
@@ -50,9 +51,11 @@ std::optional<BrokerConfig> ParseBrokerFlags(int argc, char** argv, int* exit_co
     *exit_code = 2;
     return std::nullopt;
   }
-  if (config.store != "memory") {
+  const bool sqlite = config.store.rfind("sqlite:", 0) == 0;
+  if (config.store != "memory" && !(sqlite && config.store.size() > 7)) {
     std::cerr << "jobq-broker: unknown store \"" << config.store
-              << "\"; this build keeps jobs with --store memory\n";
+              << "\"; use --store memory or --store sqlite:PATH "
+                 "(e.g. sqlite:/var/lib/jobq/jobq.db)\n";
     *exit_code = 2;
     return std::nullopt;
   }

@@ -9,6 +9,7 @@
 #include "broker/core/broker_core.h"
 #include "broker/net/broker_loop.h"
 #include "broker/store/memory_store.h"
+#include "broker/store/sqlite_store.h"
 #include "common/clock.h"
 #include "common/log.h"
 
@@ -61,7 +62,17 @@ int BrokerServer::Run() {
   SetLogLevel(config_.log_level);
   RealClock clock;
   config_.core.seed = static_cast<uint64_t>(clock.NowMs());
-  auto store = std::make_unique<store::MemoryStore>();
+  std::unique_ptr<store::Store> store;
+  if (config_.store == "memory") {
+    store = std::make_unique<store::MemoryStore>();
+  } else {
+    auto opened = store::SqliteStore::Open(config_.store.substr(std::string("sqlite:").size()));
+    if (!opened.ok()) {
+      JOBQ_LOG(kError, "broker", "cannot_open_store").Kv("why", opened.status().message());
+      return 1;
+    }
+    store = std::move(opened).value();
+  }
   core::BrokerCore core(config_.core);
 
   core::Effects recovered_effects;
@@ -70,7 +81,11 @@ int BrokerServer::Run() {
     JOBQ_LOG(kError, "broker", "recovery_failed").Kv("why", recovered.status().message());
     return 1;
   }
+  const size_t recovered_jobs = recovered->size();
   core.Restore(std::move(recovered).value(), clock.NowMs(), &recovered_effects);
+  if (recovered_jobs > 0) {
+    JOBQ_LOG(kInfo, "broker", "recovered").Kv("jobs", recovered_jobs).Kv("store", store->Describe());
+  }
 
   admin::StatusBoard board;
   net::LoopOptions loop_options;

@@ -1,0 +1,89 @@
+#pragma once
+// SqliteStore: the durable Store (`--store sqlite:PATH`), one SQLite file.
+//
+// Durability: WAL journal with synchronous=FULL, so Commit returns only once
+// the transaction is in the WAL and fsync'ed: an acknowledged job survives a
+// kill -9 of the broker and a power loss. Each Commit is one transaction
+// (BEGIN IMMEDIATE ... COMMIT): the loop's group commit. On any error the
+// transaction is rolled back and nothing of that call is written.
+//
+// Schema: versioned by `PRAGMA user_version`; Open applies the missing
+// migration steps (kMigrations in sqlite_store.cpp) in one transaction and
+// refuses a file written by a newer jobq. Version 1:
+//   jobs(id BLOB PRIMARY KEY  -- the 16 JobId bytes
+//        state INTEGER        -- wire::JobState, for admin filters
+//        queue TEXT           -- spec.queue, for admin filters
+//        record BLOB)         -- a serialized jobq.store.JobRecord
+//
+// Used by the loop thread only (like every Store); not thread-safe.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "broker/store/store.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace jobq::broker::store {
+
+class SqliteStore final : public Store {
+ public:
+  // The schema version this build writes, and the newest it can read.
+  static constexpr int kSchemaVersion = 1;
+  // `PRAGMA application_id` of a jobq store ("JOBQ"), so that another
+  // program's SQLite file is refused instead of being written into.
+  static constexpr int kApplicationId = 0x4A4F4251;
+
+  // Opens `path`, creating it when missing, and brings its schema up to
+  // kSchemaVersion. Errors name the path and say why: directory missing,
+  // permission, not a database, a schema newer than this build.
+  static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const std::string& path);
+
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  std::string Describe() const override { return "sqlite:" + path_; }
+  bool durable() const override { return true; }
+  absl::Status Commit(const std::vector<const core::Job*>& changed,
+                      const std::vector<JobId>& erased) override;
+  absl::StatusOr<std::vector<core::Job>> Recover() override;
+
+ private:
+  struct StatementDeleter {
+    void operator()(sqlite3_stmt* statement) const;
+  };
+  using Statement = std::unique_ptr<sqlite3_stmt, StatementDeleter>;
+
+  SqliteStore(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
+
+  absl::Status Configure();
+  absl::Status Migrate();
+  absl::Status Prepare();
+  absl::StatusOr<Statement> PrepareOne(const char* sql);
+  absl::Status Exec(const char* sql, const char* what);
+  absl::StatusOr<int> PragmaInt(const char* sql);
+  absl::Status Step(sqlite3_stmt* statement, const char* what);
+  absl::Status CommitLocked(const std::vector<const core::Job*>& changed,
+                            const std::vector<JobId>& erased);
+  void RollbackIfOpen();
+  // "sqlite:PATH: <what>: <sqlite's message>", with a code fitting `rc`.
+  absl::Status Error(int rc, std::string_view what) const;
+
+  std::string path_;
+  sqlite3* db_;
+  // Prepared once in Open, reused by every Commit / Recover.
+  Statement begin_;
+  Statement commit_;
+  Statement rollback_;
+  Statement upsert_;
+  Statement erase_;
+  Statement select_all_;
+  std::string buffer_;  // the serialized record being written
+};
+
+}  // namespace jobq::broker::store

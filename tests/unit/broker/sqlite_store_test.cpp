@@ -1,0 +1,387 @@
+#include "broker/store/sqlite_store.h"
+
+#include <google/protobuf/util/message_differencer.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "broker/store/job_record.h"
+#include "common/job_id.h"
+
+namespace jobq::broker::store {
+namespace {
+
+using ::google::protobuf::util::MessageDifferencer;
+
+// A fresh directory per test, removed afterwards.
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "jobq-sqlite-test-XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    path_ = dir_ + "/jobq.db";
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  std::unique_ptr<SqliteStore> OpenOrDie() {
+    absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path_);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+
+  // Runs `sql` on its own connection to the file, as another program would.
+  void RawExec(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    char* error = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
+        << (error ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(db);
+  }
+
+  JobId NextId() { return ids_.Next(1'700'000'000'000 + (++now_)); }
+
+  core::Job SimpleJob(const std::string& task) {
+    core::Job job;
+    job.id = NextId();
+    job.spec.set_queue("default");
+    job.spec.set_task(task);
+    job.spec.set_content_type("application/json");
+    job.submitted_ms = 1'700'000'000'000 + now_;
+    return job;
+  }
+
+  // A job with every persisted field set to something other than its default.
+  core::Job FullJob() {
+    core::Job job;
+    job.id = NextId();
+    job.spec.set_queue("emails");
+    job.spec.set_task("send");
+    job.spec.set_payload(std::string("a\0b\0\xff\x00z", 7));
+    job.spec.set_content_type("application/octet-stream");
+    job.spec.set_kind(wire::KIND_CPU);
+    job.spec.set_priority(-7);
+    job.spec.set_not_before_ms(1'700'000'000'123);
+    job.spec.set_timeout_ms(30'000);
+    job.spec.set_max_attempts(5);
+    job.spec.set_idempotency_key("key-1");
+    job.spec.set_result_ttl_ms(86'400'000);
+    job.spec.set_sentinel(true);
+    job.state = wire::JOB_STATE_FAILED;
+    job.attempt = 3;
+    job.failures = 2;
+    job.lost_leases = 1;
+    job.leased_to = std::string("\0\x80\x01worker", 9);  // a ROUTER-made routing id
+    job.submitted_ms = 1'700'000'000'001;
+    job.started_ms = 1'700'000'000'002;
+    job.finished_ms = 1'700'000'000'003;
+    job.result = std::string("r\0e\0s", 5);
+    job.result_content_type = "application/x-bin";
+    job.error.set_type("exception");
+    job.error.set_message("boom");
+    job.error.set_detail("Traceback...\n  line 1");
+    job.watchers = {"client-a", "client-b"};
+    return job;
+  }
+
+  std::string dir_;
+  std::string path_;
+  JobIdGenerator ids_{42};
+  int64_t now_ = 0;
+};
+
+// Equal in everything persisted (everything but watchers).
+void ExpectSameJob(const core::Job& actual, const core::Job& expected) {
+  EXPECT_EQ(actual.id, expected.id);
+  EXPECT_TRUE(MessageDifferencer::Equals(ToRecord(actual), ToRecord(expected)))
+      << "actual:\n"
+      << ToRecord(actual).DebugString() << "expected:\n"
+      << ToRecord(expected).DebugString();
+  EXPECT_TRUE(actual.watchers.empty());
+}
+
+std::map<JobId, core::Job> ById(std::vector<core::Job> jobs) {
+  std::map<JobId, core::Job> by_id;
+  for (core::Job& job : jobs) {
+    JobId id = job.id;
+    EXPECT_TRUE(by_id.emplace(id, std::move(job)).second) << "duplicate " << id.ToString();
+  }
+  return by_id;
+}
+
+TEST(JobRecordTest, RoundTripsEveryFieldButWatchers) {
+  JobIdGenerator ids(7);
+  core::Job job;
+  job.id = ids.Next(1);
+  job.spec.set_payload(std::string("\0\0", 2));
+  job.state = wire::JOB_STATE_RUNNING;
+  job.attempt = 1;
+  job.leased_to = std::string("\0w", 2);
+  job.error.set_message("m");
+  job.watchers = {"c"};
+  const core::Job back = FromRecord(ToRecord(job));
+  EXPECT_EQ(back.id, job.id);
+  EXPECT_EQ(back.spec.payload(), job.spec.payload());
+  EXPECT_EQ(back.state, job.state);
+  EXPECT_EQ(back.attempt, 1u);
+  EXPECT_EQ(back.leased_to, job.leased_to);
+  EXPECT_EQ(back.error.message(), "m");
+  EXPECT_TRUE(back.watchers.empty());
+}
+
+TEST_F(SqliteStoreTest, DescribesItselfAndIsDurable) {
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->Describe(), "sqlite:" + path_);
+  EXPECT_TRUE(store->durable());
+  auto jobs = store->Recover();
+  ASSERT_TRUE(jobs.ok()) << jobs.status();
+  EXPECT_TRUE(jobs->empty());
+}
+
+TEST_F(SqliteStoreTest, RoundTripsAJobWithEveryFieldSet) {
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  const core::Job job = FullJob();
+  ASSERT_TRUE(store->Commit({&job}, {}).ok());
+
+  auto jobs = store->Recover();
+  ASSERT_TRUE(jobs.ok()) << jobs.status();
+  ASSERT_EQ(jobs->size(), 1u);
+  const core::Job& back = (*jobs)[0];
+  ExpectSameJob(back, job);
+  // The bytes that are easiest to lose, checked on their own.
+  EXPECT_EQ(back.spec.payload(), std::string("a\0b\0\xff\x00z", 7));
+  EXPECT_EQ(back.leased_to, std::string("\0\x80\x01worker", 9));
+  EXPECT_EQ(back.result, std::string("r\0e\0s", 5));
+  EXPECT_EQ(back.error.detail(), "Traceback...\n  line 1");
+}
+
+TEST_F(SqliteStoreTest, UpdatesAndErases) {
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  core::Job a = SimpleJob("a");
+  core::Job b = SimpleJob("b");
+  core::Job c = SimpleJob("c");
+  ASSERT_TRUE(store->Commit({&a, &b, &c}, {}).ok());
+
+  a.state = wire::JOB_STATE_RUNNING;
+  a.attempt = 1;
+  a.leased_to = "w1";
+  a.started_ms = 5;
+  // One call both updates `a` and erases `b` (and an id never written).
+  ASSERT_TRUE(store->Commit({&a}, {b.id, NextId()}).ok());
+
+  auto jobs = store->Recover();
+  ASSERT_TRUE(jobs.ok()) << jobs.status();
+  auto by_id = ById(std::move(*jobs));
+  ASSERT_EQ(by_id.size(), 2u);
+  ExpectSameJob(by_id.at(a.id), a);
+  ExpectSameJob(by_id.at(c.id), c);
+  EXPECT_EQ(by_id.count(b.id), 0u);
+
+  ASSERT_TRUE(store->Commit({}, {a.id, c.id}).ok());
+  jobs = store->Recover();
+  ASSERT_TRUE(jobs.ok());
+  EXPECT_TRUE(jobs->empty());
+}
+
+TEST_F(SqliteStoreTest, ReopenRecoversExactlyWhatWasCommitted) {
+  std::vector<core::Job> kept;
+  {
+    auto store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    core::Job full = FullJob();
+    core::Job gone = SimpleJob("gone");
+    core::Job updated = SimpleJob("updated");
+    ASSERT_TRUE(store->Commit({&full, &gone, &updated}, {}).ok());
+    updated.state = wire::JOB_STATE_SUCCEEDED;
+    updated.result = "42";
+    ASSERT_TRUE(store->Commit({&updated}, {gone.id}).ok());
+    kept = {full, updated};
+  }
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  auto jobs = store->Recover();
+  ASSERT_TRUE(jobs.ok()) << jobs.status();
+  auto by_id = ById(std::move(*jobs));
+  ASSERT_EQ(by_id.size(), kept.size());
+  for (const core::Job& job : kept) {
+    ASSERT_EQ(by_id.count(job.id), 1u) << job.id.ToString();
+    ExpectSameJob(by_id.at(job.id), job);
+  }
+}
+
+// kill -9 right after Commit returned: no destructor, no checkpoint, the
+// job is only in the WAL. The next Open must find it there.
+TEST_F(SqliteStoreTest, ACommittedJobSurvivesKillMinus9) {
+  const core::Job job = FullJob();
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path_);
+    if (!store.ok() || !(*store)->Commit({&job}, {}).ok()) _exit(1);
+    kill(getpid(), SIGKILL);
+    _exit(2);  // not reached
+  }
+  int wait_status = 0;
+  ASSERT_EQ(waitpid(child, &wait_status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(wait_status)) << "child exited with " << WEXITSTATUS(wait_status);
+  ASSERT_EQ(WTERMSIG(wait_status), SIGKILL);
+  EXPECT_TRUE(std::filesystem::exists(path_ + "-wal"));
+
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  auto jobs = store->Recover();
+  ASSERT_TRUE(jobs.ok()) << jobs.status();
+  ASSERT_EQ(jobs->size(), 1u);
+  ExpectSameJob((*jobs)[0], job);
+}
+
+TEST_F(SqliteStoreTest, CommitsTenThousandJobsInOneCall) {
+  constexpr int kJobs = 10'000;
+  std::vector<core::Job> jobs;
+  jobs.reserve(kJobs);
+  for (int i = 0; i < kJobs; ++i) {
+    jobs.push_back(SimpleJob("t" + std::to_string(i)));
+    jobs.back().spec.set_payload(std::string(100, static_cast<char>(i)));
+  }
+  std::vector<const core::Job*> changed;
+  for (const core::Job& job : jobs) changed.push_back(&job);
+  {
+    auto store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Commit(changed, {}).ok());
+  }
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  auto recovered = store->Recover();
+  ASSERT_TRUE(recovered.ok()) << recovered.status();
+  auto by_id = ById(std::move(*recovered));
+  ASSERT_EQ(by_id.size(), static_cast<size_t>(kJobs));
+  for (const core::Job& job : jobs) {
+    auto it = by_id.find(job.id);
+    ASSERT_NE(it, by_id.end());
+    ASSERT_EQ(it->second.spec.task(), job.spec.task());
+    ASSERT_EQ(it->second.spec.payload(), job.spec.payload());
+  }
+}
+
+TEST_F(SqliteStoreTest, AFailedCommitWritesNothing) {
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  core::Job old_job = SimpleJob("old");
+  ASSERT_TRUE(store->Commit({&old_job}, {}).ok());
+  // Another program makes every DELETE fail: the upsert of the same call,
+  // which ran before it, must not stay.
+  RawExec(
+      "CREATE TRIGGER no_delete BEFORE DELETE ON jobs "
+      "BEGIN SELECT RAISE(ABORT, 'deletes refused by test'); END;");
+  core::Job new_job = SimpleJob("new");
+  core::Job changed_old = old_job;
+  changed_old.state = wire::JOB_STATE_RUNNING;
+  absl::Status status = store->Commit({&new_job, &changed_old}, {old_job.id});
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("deletes refused by test"), std::string::npos) << status;
+  EXPECT_NE(status.message().find(path_), std::string::npos) << status;
+
+  auto jobs = store->Recover();
+  ASSERT_TRUE(jobs.ok()) << jobs.status();
+  ASSERT_EQ(jobs->size(), 1u);
+  ExpectSameJob((*jobs)[0], old_job);
+
+  // The store still works afterwards.
+  RawExec("DROP TRIGGER no_delete;");
+  ASSERT_TRUE(store->Commit({&new_job}, {old_job.id}).ok());
+  jobs = store->Recover();
+  ASSERT_TRUE(jobs.ok());
+  ASSERT_EQ(jobs->size(), 1u);
+  ExpectSameJob((*jobs)[0], new_job);
+}
+
+TEST_F(SqliteStoreTest, SetsSchemaVersionWalAndApplicationId) {
+  ASSERT_NE(OpenOrDie(), nullptr);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  auto pragma = [&](const char* sql) {
+    sqlite3_stmt* statement = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &statement, nullptr), SQLITE_OK);
+    EXPECT_EQ(sqlite3_step(statement), SQLITE_ROW);
+    std::string value = reinterpret_cast<const char*>(sqlite3_column_text(statement, 0));
+    sqlite3_finalize(statement);
+    return value;
+  };
+  EXPECT_EQ(pragma("PRAGMA user_version"), std::to_string(SqliteStore::kSchemaVersion));
+  EXPECT_EQ(pragma("PRAGMA application_id"), std::to_string(SqliteStore::kApplicationId));
+  EXPECT_EQ(pragma("PRAGMA journal_mode"), "wal");
+  sqlite3_close(db);
+}
+
+TEST_F(SqliteStoreTest, RefusesAFileFromANewerJobq) {
+  {
+    auto store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    core::Job job = SimpleJob("a");
+    ASSERT_TRUE(store->Commit({&job}, {}).ok());
+  }
+  RawExec("PRAGMA user_version = " + std::to_string(SqliteStore::kSchemaVersion + 1));
+  auto store = SqliteStore::Open(path_);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(store.status().message().find(path_), std::string::npos) << store.status();
+  EXPECT_NE(store.status().message().find("newer"), std::string::npos) << store.status();
+}
+
+TEST_F(SqliteStoreTest, APathInAMissingDirectoryGivesAClearError) {
+  const std::string path = dir_ + "/no-such-dir/jobq.db";
+  auto store = SqliteStore::Open(path);
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.status().message().find(path), std::string::npos) << store.status();
+  EXPECT_NE(store.status().message().find("does not exist"), std::string::npos) << store.status();
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/no-such-dir"));
+}
+
+TEST_F(SqliteStoreTest, RefusesAGarbageFileWithoutTouchingIt) {
+  std::string garbage;
+  for (int i = 0; i < 8192; ++i) garbage.push_back(static_cast<char>((i * 7919) % 251));
+  {
+    std::ofstream out(path_, std::ios::binary);
+    out << garbage;
+  }
+  auto store = SqliteStore::Open(path_);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(store.status().message().find(path_), std::string::npos) << store.status();
+  EXPECT_NE(store.status().message().find("not a database"), std::string::npos) << store.status();
+
+  std::ifstream in(path_, std::ios::binary);
+  std::string after((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(after, garbage);
+}
+
+TEST_F(SqliteStoreTest, RefusesAnotherProgramsDatabase) {
+  RawExec("CREATE TABLE jobs (x INTEGER); INSERT INTO jobs VALUES (1);");
+  auto store = SqliteStore::Open(path_);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(store.status().message().find("not a jobq store"), std::string::npos) << store.status();
+}
+
+}  // namespace
+}  // namespace jobq::broker::store
