@@ -82,9 +82,11 @@ int BrokerServer::Run() {
     return 1;
   }
   const size_t recovered_jobs = recovered->size();
-  core.Restore(std::move(recovered).value(), clock.NowMs(), &recovered_effects);
+  core.Restore(std::move(recovered).value(), &recovered_effects);
   if (recovered_jobs > 0) {
-    JOBQ_LOG(kInfo, "broker", "recovered").Kv("jobs", recovered_jobs).Kv("store", store->Describe());
+    JOBQ_LOG(kInfo, "broker", "recovered")
+        .Kv("jobs", recovered_jobs)
+        .Kv("store", store->Describe());
   }
 
   admin::StatusBoard board;

@@ -275,7 +275,7 @@ void BrokerCore::Notify(const Job& job, const std::string& client, Effects* effe
   }
 }
 
-void BrokerCore::Restore(std::vector<Job> jobs, TimeMs now_ms, Effects* effects) {
+void BrokerCore::Restore(std::vector<Job> jobs, Effects* effects) {
   // Sorted by id = by submit time, so requeued jobs keep their order.
   std::sort(jobs.begin(), jobs.end(), [](const Job& a, const Job& b) { return a.id < b.id; });
   for (Job& recovered : jobs) {
@@ -303,7 +303,6 @@ void BrokerCore::Restore(std::vector<Job> jobs, TimeMs now_ms, Effects* effects)
         break;
     }
   }
-  (void)now_ms;
 }
 
 const Job* BrokerCore::FindJob(const JobId& id) const {

@@ -74,7 +74,7 @@ class BrokerCore {
 
   // Rebuilds state from what the store recovered. Jobs that were running
   // are requeued: their workers belonged to a previous broker life.
-  void Restore(std::vector<Job> jobs, TimeMs now_ms, Effects* effects);
+  void Restore(std::vector<Job> jobs, Effects* effects);
 
   const Job* FindJob(const JobId& id) const;
   void FillStatus(TimeMs now_ms, ::jobq::admin::GetStatusResponse* status) const;
@@ -121,8 +121,7 @@ class BrokerCore {
   void Lease(Job& job, WorkerInfo& worker, wire::Kind pool, TimeMs now_ms, Effects* effects);
   void Finish(Job& job, wire::JobState state, TimeMs now_ms, Effects* effects);
   void ReleaseLease(Job& job);
-  void RemoveWorker(const std::string& routing_id, const char* why, TimeMs now_ms,
-                    Effects* effects);
+  void RemoveWorker(const std::string& routing_id, TimeMs now_ms, Effects* effects);
   void Notify(const Job& job, const std::string& client, Effects* effects) const;
 
   // Dispatch: fires sentinels that reached the head, then fills free credit.

@@ -71,7 +71,7 @@ void BrokerCore::OnWorkerMessage(const std::string& routing_id, Command command,
     case Command::kProgress:
       return;  // reserved; a sign of life only
     case Command::kBye:
-      return RemoveWorker(routing_id, "said goodbye", now_ms, effects);
+      return RemoveWorker(routing_id, now_ms, effects);  // said goodbye
     default:
       OnMalformed(Socket::kBackend, routing_id, wire::ERROR_CODE_BAD_COMMAND,
                   std::string(CommandName(command)) + " is not a worker command", effects);
@@ -108,7 +108,7 @@ void BrokerCore::Hello(const std::string& routing_id, const wire::Hello& hello, 
     for (const JobId& id : transferred) {
       old->second.leased.erase(id);
     }
-    RemoveWorker(old_id, "registered again", now_ms, effects);
+    RemoveWorker(old_id, now_ms, effects);  // registered again
   }
 
   WorkerInfo& worker = workers_[routing_id];
@@ -231,7 +231,7 @@ void BrokerCore::ReleaseLease(Job& job) {
   job.leased_to.clear();
 }
 
-void BrokerCore::RemoveWorker(const std::string& routing_id, const char* why, TimeMs now_ms,
+void BrokerCore::RemoveWorker(const std::string& routing_id, TimeMs now_ms,
                               Effects* effects) {
   auto found = workers_.find(routing_id);
   if (found == workers_.end()) return;
@@ -260,7 +260,6 @@ void BrokerCore::RemoveWorker(const std::string& routing_id, const char* why, Ti
   if (rr_cursor_ == routing_id) {
     rr_cursor_.clear();
   }
-  (void)why;
   workers_.erase(found);
 }
 
@@ -275,7 +274,7 @@ void BrokerCore::CheckLiveness(TimeMs now_ms, Effects* effects) {
   }
   for (const std::string& routing_id : dead) {
     ++counters_.workers_lost;
-    RemoveWorker(routing_id, "missed heartbeats", now_ms, effects);
+    RemoveWorker(routing_id, now_ms, effects);  // missed heartbeats
   }
 }
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <iterator>
 #include <zmq_addon.hpp>
-#include <unordered_set>
 
 #include "common/log.h"
 #include "common/status_macros.h"
@@ -143,11 +142,14 @@ absl::Status BrokerLoop::CommitAndSend() {
     return absl::OkStatus();
   }
   if (!effects_.changed_jobs.empty() || !effects_.erased_jobs.empty()) {
+    // A job changed several times in one iteration is written once, in its
+    // latest state. Sorting the ids dedups them without a hash set per pass.
+    std::vector<JobId>& changed = effects_.changed_jobs;
+    std::sort(changed.begin(), changed.end());
+    changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
     changed_scratch_.clear();
-    std::unordered_set<JobId> seen;
-    for (const JobId& id : effects_.changed_jobs) {
-      const core::Job* job = core_->FindJob(id);
-      if (job != nullptr && seen.insert(id).second) {
+    for (const JobId& id : changed) {
+      if (const core::Job* job = core_->FindJob(id)) {
         changed_scratch_.push_back(job);
       }
     }
