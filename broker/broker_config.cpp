@@ -2,8 +2,57 @@
 
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "common/duration.h"
 
 namespace jobq::broker {
+namespace {
+
+// A CLI11 validator that also stores the parsed value, so a bad duration
+// is reported by CLI11 like any other bad flag value.
+CLI::Validator DurationInto(int64_t* ms) {
+  return CLI::Validator(
+      [ms](std::string& text) -> std::string {
+        absl::StatusOr<int64_t> parsed = ParseDurationMs(text);
+        if (!parsed.ok()) return std::string(parsed.status().message());
+        *ms = *parsed;
+        return "";
+      },
+      "DURATION");
+}
+
+// "NAME:retries=N,backoff=DURATION" -> queue_defaults[NAME].
+std::string ParseQueueDefaults(const std::string& text, core::CoreOptions* core) {
+  const size_t colon = text.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
+    return "--queue takes NAME:retries=N,backoff=DURATION (e.g. emails:retries=5,backoff=2s), "
+           "not \"" + text + "\"";
+  }
+  core::QueueDefaults defaults;
+  const std::vector<std::string> settings =
+      absl::StrSplit(text.substr(colon + 1), ',', absl::SkipEmpty());
+  for (const std::string& setting : settings) {
+    const size_t equals = setting.find('=');
+    const std::string key = setting.substr(0, equals);
+    const std::string value = equals == std::string::npos ? "" : setting.substr(equals + 1);
+    uint32_t retries = 0;
+    if (key == "retries" && absl::SimpleAtoi(value, &retries) && retries < 1'000'000) {
+      defaults.max_attempts = retries + 1;
+    } else if (key == "backoff" && ParseDurationMs(value).ok() && *ParseDurationMs(value) > 0) {
+      defaults.backoff_ms = *ParseDurationMs(value);
+    } else {
+      return "--queue " + text + ": \"" + setting +
+             "\" is not retries=N (0 or more) or backoff=DURATION (e.g. 2s)";
+    }
+  }
+  core->queue_defaults[text.substr(0, colon)] = defaults;
+  return "";
+}
+
+}  // namespace
 
 std::optional<BrokerConfig> ParseBrokerFlags(int argc, char** argv, int* exit_code) {
   BrokerConfig config;
@@ -19,9 +68,37 @@ std::optional<BrokerConfig> ParseBrokerFlags(int argc, char** argv, int* exit_co
       ->envname("JOBQ_ADMIN_LISTEN")
       ->capture_default_str();
   app.add_option("--store", config.store,
-                 "where jobs are kept: memory (fastest, lost when the broker stops) or "
-                 "sqlite:PATH (durable: one SQLite file)")
+                 "where jobs are kept: sqlite:PATH (durable: one SQLite file; the default is "
+                 "DATA_DIR/jobq.db) or memory (fastest, lost when the broker stops)");
+  app.add_option("--data-dir", config.data_dir,
+                 "directory of the default store, created when missing")
+      ->envname("JOBQ_DATA_DIR")
       ->capture_default_str();
+  uint32_t retries = 0;
+  app.add_option("--retries", retries,
+                 "times a failed job is retried unless it or its queue says otherwise")
+      ->check(CLI::Range(0u, 999'999u))
+      ->capture_default_str();
+  std::string unused;
+  app.add_option("--backoff", unused,
+                 "first retry delay (then doubled each time, with jitter) unless the job or "
+                 "its queue says otherwise (default 1s)")
+      ->check(DurationInto(&config.core.backoff_ms));
+  app.add_option("--backoff-max", unused, "no retry waits longer than this (default 1h)")
+      ->check(DurationInto(&config.core.backoff_max_ms));
+  std::vector<std::string> queue_settings;
+  app.add_option("--queue", queue_settings,
+                 "defaults of one queue, repeatable: NAME:retries=N,backoff=DURATION");
+  app.add_option("--result-ttl", unused,
+                 "how long finished jobs and their results are kept (default 24h)")
+      ->check(DurationInto(&config.core.result_ttl_ms));
+  app.add_option("--dead-ttl", unused,
+                 "how long dead jobs wait for `jobq retry` (default 7d)")
+      ->check(DurationInto(&config.core.dead_ttl_ms));
+  app.add_option("--lease-grace", unused,
+                 "added to a running job's timeout (or the liveness window) before its lease "
+                 "expires and it is requeued (default 5s)")
+      ->check(DurationInto(&config.core.lease_grace_ms));
   app.add_option("--ready-file", config.ready_file,
                  "write the bound endpoints as JSON to this file once listening");
   app.add_option("--heartbeat-ms", config.core.heartbeat_interval_ms,
@@ -50,6 +127,28 @@ std::optional<BrokerConfig> ParseBrokerFlags(int argc, char** argv, int* exit_co
               << log_level << "\"\n";
     *exit_code = 2;
     return std::nullopt;
+  }
+  config.core.max_attempts = retries + 1;
+  for (const std::string& setting : queue_settings) {
+    if (std::string error = ParseQueueDefaults(setting, &config.core); !error.empty()) {
+      std::cerr << "jobq-broker: " << error << "\n";
+      *exit_code = 2;
+      return std::nullopt;
+    }
+  }
+  if (config.core.backoff_ms <= 0 || config.core.backoff_max_ms < config.core.backoff_ms) {
+    std::cerr << "jobq-broker: --backoff must be positive and at most --backoff-max\n";
+    *exit_code = 2;
+    return std::nullopt;
+  }
+  if (config.store.empty()) {
+    if (config.data_dir.empty()) {
+      std::cerr << "jobq-broker: --data-dir is empty; name a directory, or use --store\n";
+      *exit_code = 2;
+      return std::nullopt;
+    }
+    config.store = "sqlite:" + config.data_dir + "/jobq.db";
+    config.store_in_data_dir = true;
   }
   const bool sqlite = config.store.rfind("sqlite:", 0) == 0;
   if (config.store != "memory" && !(sqlite && config.store.size() > 7)) {

@@ -14,7 +14,10 @@ struct BrokerConfig {
   std::string frontend = "tcp://127.0.0.1:5555";
   std::string backend = "tcp://127.0.0.1:5556";
   std::string admin = "127.0.0.1:50051";
-  std::string store = "memory";
+  // "memory", "sqlite:PATH", or "" = sqlite:<data_dir>/jobq.db, the default.
+  std::string store;
+  std::string data_dir = "jobq-data";
+  bool store_in_data_dir = false;  // the default store: create data_dir if missing
   // When set, the endpoints actually bound are written here as JSON once the
   // broker listens (tests bind port 0 and read them back).
   std::string ready_file;

@@ -1,6 +1,7 @@
 #include "broker/broker_server.h"
 
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 
@@ -35,11 +36,26 @@ class LoopControl final : public admin::BrokerControl {
   absl::StatusOr<uint32_t> Shutdown(bool drain) override {
     return loop_->Shutdown(drain, kAnswerTimeoutMs);
   }
+  absl::StatusOr<::jobq::admin::ListJobsResponse> ListJobs(
+      const ::jobq::admin::ListJobsRequest& request) override {
+    return loop_->ListJobs(request, kJobsTimeoutMs);
+  }
+  absl::StatusOr<::jobq::admin::JobInfo> GetJob(
+      const ::jobq::admin::GetJobRequest& request) override {
+    return loop_->GetJob(request, kJobsTimeoutMs);
+  }
+  absl::StatusOr<::jobq::admin::RetryJobsResponse> RetryJobs(
+      const ::jobq::admin::RetryJobsRequest& request) override {
+    return loop_->RetryJobs(request, kJobsTimeoutMs);
+  }
 
  private:
   // A loop busy with a burst answers within a few iterations; a stuck one
   // is covered by the last snapshot (status) or a clear error (commands).
   static constexpr TimeMs kAnswerTimeoutMs = 500;
+  // Job calls have no snapshot to fall back on, and a retry waits for its
+  // store commit: they get longer, still well inside the CLI's 5 s default.
+  static constexpr TimeMs kJobsTimeoutMs = 3000;
   net::BrokerLoop* loop_;
 };
 
@@ -66,6 +82,16 @@ int BrokerServer::Run() {
   if (config_.store == "memory") {
     store = std::make_unique<store::MemoryStore>();
   } else {
+    if (config_.store_in_data_dir) {
+      std::error_code error;
+      std::filesystem::create_directories(config_.data_dir, error);
+      if (error) {
+        JOBQ_LOG(kError, "broker", "cannot_create_data_dir")
+            .Kv("path", config_.data_dir)
+            .Kv("why", error.message());
+        return 1;
+      }
+    }
     auto opened = store::SqliteStore::Open(config_.store.substr(std::string("sqlite:").size()));
     if (!opened.ok()) {
       JOBQ_LOG(kError, "broker", "cannot_open_store").Kv("why", opened.status().message());
@@ -81,11 +107,14 @@ int BrokerServer::Run() {
     JOBQ_LOG(kError, "broker", "recovery_failed").Kv("why", recovered.status().message());
     return 1;
   }
-  const size_t recovered_jobs = recovered->size();
-  core.Restore(std::move(recovered).value(), &recovered_effects);
-  if (recovered_jobs > 0) {
+  const size_t recovered_jobs = recovered->jobs.size();
+  const size_t recovered_sentinels = recovered->sentinels.size();
+  core.Restore(std::move(recovered->jobs), std::move(recovered->sentinels), clock.NowMs(),
+               &recovered_effects);
+  if (recovered_jobs > 0 || recovered_sentinels > 0) {
     JOBQ_LOG(kInfo, "broker", "recovered")
         .Kv("jobs", recovered_jobs)
+        .Kv("sentinels", recovered_sentinels)
         .Kv("store", store->Describe());
   }
 

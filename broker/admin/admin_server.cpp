@@ -2,7 +2,37 @@
 
 #include <chrono>
 
+#include "broker/admin/job_requests.h"
+
 namespace jobq::broker::admin {
+namespace {
+
+// absl and gRPC share the canonical status codes and their numbers.
+grpc::Status ToGrpc(const absl::Status& status) {
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
+// Checks `request`, asks the loop, and finishes the call with its answer.
+template <typename Request, typename Response, typename Normalize, typename Ask>
+grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, const Request& request,
+                                 Response* response, Normalize normalize, Ask ask) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Request checked = request;
+  if (absl::Status valid = normalize(&checked); !valid.ok()) {
+    reactor->Finish(ToGrpc(valid));
+    return reactor;
+  }
+  absl::StatusOr<Response> answer = ask(checked);
+  if (!answer.ok()) {
+    reactor->Finish(ToGrpc(answer.status()));
+    return reactor;
+  }
+  *response = *std::move(answer);
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+}  // namespace
 
 grpc::ServerUnaryReactor* AdminService::GetStatus(grpc::CallbackServerContext* context,
                                                   const jobq::admin::GetStatusRequest* request,
@@ -42,6 +72,27 @@ grpc::ServerUnaryReactor* AdminService::Shutdown(grpc::CallbackServerContext* co
                 " workers have finished what they hold");
   reactor->Finish(grpc::Status::OK);
   return reactor;
+}
+
+grpc::ServerUnaryReactor* AdminService::ListJobs(grpc::CallbackServerContext* context,
+                                                 const jobq::admin::ListJobsRequest* request,
+                                                 jobq::admin::ListJobsResponse* response) {
+  return Answer(context, *request, response, NormalizeListJobs,
+                [this](const auto& checked) { return control_->ListJobs(checked); });
+}
+
+grpc::ServerUnaryReactor* AdminService::GetJob(grpc::CallbackServerContext* context,
+                                               const jobq::admin::GetJobRequest* request,
+                                               jobq::admin::JobInfo* response) {
+  return Answer(context, *request, response, NormalizeGetJob,
+                [this](const auto& checked) { return control_->GetJob(checked); });
+}
+
+grpc::ServerUnaryReactor* AdminService::RetryJobs(grpc::CallbackServerContext* context,
+                                                  const jobq::admin::RetryJobsRequest* request,
+                                                  jobq::admin::RetryJobsResponse* response) {
+  return Answer(context, *request, response, NormalizeRetryJobs,
+                [this](const auto& checked) { return control_->RetryJobs(checked); });
 }
 
 AdminServer::AdminServer(const StatusBoard* board, BrokerControl* control, std::string version)

@@ -29,6 +29,15 @@ class AdminService final : public jobq::admin::Admin::CallbackService {
   grpc::ServerUnaryReactor* Shutdown(grpc::CallbackServerContext* context,
                                      const jobq::admin::ShutdownRequest* request,
                                      jobq::admin::ShutdownResponse* response) override;
+  grpc::ServerUnaryReactor* ListJobs(grpc::CallbackServerContext* context,
+                                     const jobq::admin::ListJobsRequest* request,
+                                     jobq::admin::ListJobsResponse* response) override;
+  grpc::ServerUnaryReactor* GetJob(grpc::CallbackServerContext* context,
+                                   const jobq::admin::GetJobRequest* request,
+                                   jobq::admin::JobInfo* response) override;
+  grpc::ServerUnaryReactor* RetryJobs(grpc::CallbackServerContext* context,
+                                      const jobq::admin::RetryJobsRequest* request,
+                                      jobq::admin::RetryJobsResponse* response) override;
 
  private:
   const StatusBoard* board_;

@@ -22,6 +22,17 @@ class BrokerControl {
   // Shutdown(drain) or Shutdown(now); returns how many workers are left to
   // drain. UNAVAILABLE when the loop did not answer.
   virtual absl::StatusOr<uint32_t> Shutdown(bool drain) = 0;
+
+  // The job queries and commands. Requests arrive checked and with ids
+  // (and page_after) as 16 bytes and a resolved state enum. Errors carry
+  // the code the RPC returns: NOT_FOUND (GetJob of an unknown job),
+  // UNAVAILABLE (the loop did not answer), INTERNAL (the store failed).
+  virtual absl::StatusOr<jobq::admin::ListJobsResponse> ListJobs(
+      const jobq::admin::ListJobsRequest& request) = 0;
+  virtual absl::StatusOr<jobq::admin::JobInfo> GetJob(
+      const jobq::admin::GetJobRequest& request) = 0;
+  virtual absl::StatusOr<jobq::admin::RetryJobsResponse> RetryJobs(
+      const jobq::admin::RetryJobsRequest& request) = 0;
 };
 
 }  // namespace jobq::broker::admin

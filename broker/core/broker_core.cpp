@@ -20,10 +20,19 @@ wire::SubmitAck& Reject(wire::Submitted& submitted, uint64_t client_seq, const c
   return ack;
 }
 
+// Dead jobs are kept for `jobq retry` longer than results are for readers.
+TimeMs ExpiryOf(const Job& job, const CoreOptions& options) {
+  if (job.state == wire::JOB_STATE_DEAD) {
+    return job.finished_ms + std::max(options.dead_ttl_ms, job.spec.result_ttl_ms());
+  }
+  return job.finished_ms +
+         (job.spec.result_ttl_ms() > 0 ? job.spec.result_ttl_ms() : options.result_ttl_ms);
+}
+
 }  // namespace
 
 BrokerCore::BrokerCore(const CoreOptions& options)
-    : options_(options), id_generator_(options.seed) {}
+    : options_(options), id_generator_(options.seed), jitter_(options.seed) {}
 
 void BrokerCore::OnMalformed(Socket socket, const std::string& routing_id, wire::ErrorCode code,
                              const std::string& text, Effects* effects) {
@@ -62,7 +71,7 @@ void BrokerCore::OnClientMessage(const std::string& client, Command command, std
       if (!sentinel.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
         return bad_body("jobq.wire.Sentinel");
       }
-      AddSentinel(sentinel.queue().empty() ? kDefaultQueue : sentinel.queue());
+      AddSentinel(sentinel.queue().empty() ? kDefaultQueue : sentinel.queue(), now_ms, effects);
       // Acknowledged like a job, once it is in the queue (and committed).
       wire::Submitted& submitted = effects->SubmittedFor(client);
       submitted.set_sentinels(submitted.sentinels() + 1);
@@ -112,6 +121,24 @@ void BrokerCore::Submit(const std::string& client, const wire::Submit& submit, T
              "the broker is shutting down; submit again once it is back, or to another broker");
       continue;
     }
+    if (Job* first = FindDuplicate(spec)) {
+      // The same job again (a producer's retry, or the client library
+      // re-sending after a reconnect): answer with the first one.
+      ++counters_.duplicates;
+      if (submit.notify()) {
+        if (IsTerminal(first->state)) {
+          Notify(*first, client, effects);
+        } else if (std::find(first->watchers.begin(), first->watchers.end(), client) ==
+                   first->watchers.end()) {
+          first->watchers.push_back(client);
+        }
+      }
+      wire::SubmitAck& ack = *submitted.add_acks();
+      ack.set_client_seq(client_seq);
+      ack.set_id(std::string(first->id.Bytes()));
+      ack.set_duplicate(true);
+      continue;
+    }
     const std::string& queue_name = spec.queue().empty() ? kDefaultQueue : spec.queue();
     QueueState& queue = QueueNamed(queue_name);
     if (queue.waiting >= options_.queue_depth_max) {
@@ -130,6 +157,7 @@ void BrokerCore::Submit(const std::string& client, const wire::Submit& submit, T
       job.spec.set_content_type(kDefaultContentType);
     }
     job.spec.set_sentinel(false);
+    ResolveDefaults(job.spec);
     job.submitted_ms = now_ms;
     if (submit.notify()) {
       job.watchers.push_back(client);
@@ -137,16 +165,15 @@ void BrokerCore::Submit(const std::string& client, const wire::Submit& submit, T
     auto [it, inserted] = jobs_.emplace(job.id, std::move(job));
     JOBQ_CHECK(inserted) << "job ids are unique";
     Job& stored = it->second;
+    IndexKeys(stored);
     ++queue.waiting;
     if (stored.spec.not_before_ms() > now_ms) {
-      stored.state = wire::JOB_STATE_SCHEDULED;
-      scheduled_.push({stored.spec.not_before_ms(), stored.id});
-      effects->JobChanged(stored.id);
+      Schedule(stored, stored.spec.not_before_ms(), effects);
     } else {
       Enqueue(stored, /*at_front=*/false, effects);
     }
     if (spec.sentinel()) {
-      AddSentinel(queue_name);
+      AddSentinel(queue_name, now_ms, effects);
     }
     ++counters_.submitted;
     wire::SubmitAck& ack = *submitted.add_acks();
@@ -155,7 +182,49 @@ void BrokerCore::Submit(const std::string& client, const wire::Submit& submit, T
   }
 }
 
-void BrokerCore::BeginShutdown() {
+void BrokerCore::ResolveDefaults(wire::JobSpec& spec) const {
+  // Resolved once, at submit: a job keeps the policy it was accepted under
+  // even if the broker restarts with other defaults.
+  auto queue = options_.queue_defaults.find(spec.queue());
+  const QueueDefaults* defaults = queue == options_.queue_defaults.end() ? nullptr : &queue->second;
+  if (spec.max_attempts() == 0) {
+    spec.set_max_attempts(defaults != nullptr && defaults->max_attempts > 0
+                              ? defaults->max_attempts
+                              : std::max<uint32_t>(1, options_.max_attempts));
+  }
+  if (spec.backoff_ms() <= 0) {
+    spec.set_backoff_ms(defaults != nullptr && defaults->backoff_ms > 0 ? defaults->backoff_ms
+                                                                        : options_.backoff_ms);
+  }
+}
+
+Job* BrokerCore::FindDuplicate(const wire::JobSpec& spec) {
+  for (const auto& [prefix, value] :
+       {std::pair{"k", &spec.idempotency_key()}, std::pair{"t", &spec.submit_token()}}) {
+    if (value->empty()) continue;
+    auto found = keys_.find(prefix + *value);
+    if (found == keys_.end()) continue;
+    auto job = jobs_.find(found->second);
+    if (job != jobs_.end()) return &job->second;
+  }
+  return nullptr;
+}
+
+void BrokerCore::IndexKeys(const Job& job) {
+  if (!job.spec.idempotency_key().empty()) keys_["k" + job.spec.idempotency_key()] = job.id;
+  if (!job.spec.submit_token().empty()) keys_["t" + job.spec.submit_token()] = job.id;
+}
+
+void BrokerCore::UnindexKeys(const Job& job) {
+  for (const auto& [prefix, value] : {std::pair{"k", &job.spec.idempotency_key()},
+                                      std::pair{"t", &job.spec.submit_token()}}) {
+    if (value->empty()) continue;
+    auto found = keys_.find(prefix + *value);
+    if (found != keys_.end() && found->second == job.id) keys_.erase(found);
+  }
+}
+
+void BrokerCore::BeginShutdown(TimeMs now_ms, Effects* effects) {
   if (shutting_down_) return;
   shutting_down_ = true;
   std::set<std::string> names;
@@ -164,12 +233,15 @@ void BrokerCore::BeginShutdown() {
     names.insert(worker.queues.begin(), worker.queues.end());
   }
   for (const std::string& name : names) {
-    AddSentinel(name);
+    AddSentinel(name, now_ms, effects);
   }
 }
 
-void BrokerCore::AddSentinel(const std::string& queue_name) {
-  QueueNamed(queue_name).ready.PushSentinel();
+void BrokerCore::AddSentinel(const std::string& queue_name, TimeMs now_ms, Effects* effects) {
+  // Its id orders it among the queue's jobs when the store gives it back.
+  const JobId id = id_generator_.Next(now_ms);
+  QueueNamed(queue_name).ready.PushSentinel(id);
+  effects->SentinelAdded(id, queue_name);
   dispatch_pending_ = true;
 }
 
@@ -231,6 +303,13 @@ void BrokerCore::Cancel(const std::string& client, const wire::Cancel& cancel, T
   }
 }
 
+void BrokerCore::Schedule(Job& job, TimeMs due_ms, Effects* effects) {
+  job.state = wire::JOB_STATE_SCHEDULED;
+  job.scheduled_ms = due_ms;
+  scheduled_.push({due_ms, job.id});
+  effects->JobChanged(job.id);
+}
+
 void BrokerCore::Enqueue(Job& job, bool at_front, Effects* effects) {
   job.state = wire::JOB_STATE_QUEUED;
   QueueState& queue = QueueNamed(job.spec.queue());
@@ -251,9 +330,8 @@ void BrokerCore::Finish(Job& job, wire::JobState state, TimeMs now_ms, Effects* 
     case wire::JOB_STATE_CANCELLED: ++counters_.cancelled; break;
     default: ++counters_.failed; break;
   }
-  const TimeMs ttl_ms =
-      job.spec.result_ttl_ms() > 0 ? job.spec.result_ttl_ms() : options_.result_ttl_ms;
-  expiry_.push({now_ms + ttl_ms, job.id});
+  job.expires_ms = ExpiryOf(job, options_);
+  expiry_.push({job.expires_ms, job.id});
   for (const std::string& client : job.watchers) {
     Notify(job, client, effects);
   }
@@ -275,34 +353,97 @@ void BrokerCore::Notify(const Job& job, const std::string& client, Effects* effe
   }
 }
 
-void BrokerCore::Restore(std::vector<Job> jobs, Effects* effects) {
-  // Sorted by id = by submit time, so requeued jobs keep their order.
+void BrokerCore::Restore(std::vector<Job> jobs, std::vector<SentinelMark> sentinels,
+                         TimeMs now_ms, Effects* effects) {
+  // Queued jobs and sentinels go back in id order, which is the order they
+  // were accepted in, so every sentinel is again behind the jobs before it.
   std::sort(jobs.begin(), jobs.end(), [](const Job& a, const Job& b) { return a.id < b.id; });
+  std::sort(sentinels.begin(), sentinels.end(),
+            [](const SentinelMark& a, const SentinelMark& b) { return a.id < b.id; });
+  size_t next_sentinel = 0;
+  auto restore_sentinels_before = [&](const std::optional<JobId>& id) {
+    for (; next_sentinel < sentinels.size() && (!id || sentinels[next_sentinel].id < *id);
+         ++next_sentinel) {
+      const SentinelMark& sentinel = sentinels[next_sentinel];
+      QueueNamed(sentinel.queue).ready.PushSentinel(sentinel.id);
+      dispatch_pending_ = true;
+    }
+  };
+  const TimeMs orphan_deadline_ms = now_ms + LivenessWindowMs() + options_.lease_grace_ms;
   for (Job& recovered : jobs) {
+    restore_sentinels_before(recovered.id);
     recovered.watchers.clear();
-    recovered.leased_to.clear();
     auto [it, inserted] = jobs_.emplace(recovered.id, std::move(recovered));
     if (!inserted) {
       continue;
     }
     Job& job = it->second;
+    IndexKeys(job);
+    QueueState& queue = QueueNamed(job.spec.queue());
     switch (job.state) {
       case wire::JOB_STATE_SCHEDULED:
-        ++QueueNamed(job.spec.queue()).waiting;
-        scheduled_.push({job.spec.not_before_ms(), job.id});
+        ++queue.waiting;
+        if (job.scheduled_ms == 0) job.scheduled_ms = job.spec.not_before_ms();
+        scheduled_.push({job.scheduled_ms, job.id});
         break;
       case wire::JOB_STATE_QUEUED:
+        ++queue.waiting;
+        queue.ready.Push(job.id, job.spec.priority());
+        dispatch_pending_ = true;
+        break;
       case wire::JOB_STATE_RUNNING:
-        ++QueueNamed(job.spec.queue()).waiting;
-        Enqueue(job, /*at_front=*/false, effects);
+        // Its worker may still be running it and will say so in HELLO.
+        ++queue.running;
+        job.lease_expires_ms = orphan_deadline_ms;
+        orphans_.emplace(job.id, orphan_deadline_ms);
         break;
       default:
-        expiry_.push({job.finished_ms + (job.spec.result_ttl_ms() > 0 ? job.spec.result_ttl_ms()
-                                                                       : options_.result_ttl_ms),
-                      job.id});
+        job.expires_ms = ExpiryOf(job, options_);
+        expiry_.push({job.expires_ms, job.id});
         break;
     }
   }
+  restore_sentinels_before(std::nullopt);
+  (void)effects;  // nothing changed that the store does not already hold
+}
+
+std::vector<const Job*> BrokerCore::ListJobs(const JobFilter& filter) const {
+  std::vector<const Job*> matching;
+  for (const auto& [id, job] : jobs_) {
+    if (filter.state != wire::JOB_STATE_UNSPECIFIED && job.state != filter.state) continue;
+    if (!filter.queue.empty() && job.spec.queue() != filter.queue) continue;
+    if (filter.after && !(*filter.after < id)) continue;
+    matching.push_back(&job);
+  }
+  const size_t keep = std::min(filter.limit, matching.size());
+  std::partial_sort(matching.begin(), matching.begin() + static_cast<ptrdiff_t>(keep),
+                    matching.end(), [](const Job* a, const Job* b) { return a->id < b->id; });
+  matching.resize(keep);
+  return matching;
+}
+
+RetryOutcome BrokerCore::RetryJob(const JobId& id, TimeMs now_ms, Effects* effects) {
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return RetryOutcome::kUnknownJob;
+  Job& job = it->second;
+  if (job.state != wire::JOB_STATE_DEAD && job.state != wire::JOB_STATE_FAILED &&
+      job.state != wire::JOB_STATE_CANCELLED) {
+    return RetryOutcome::kNotFinished;
+  }
+  if (shutting_down_) return RetryOutcome::kShuttingDown;
+  // A fresh start: the attempt number keeps growing so that results of the
+  // old attempts can never be taken for the new ones.
+  job.failures = 0;
+  job.lost_leases = 0;
+  job.error.Clear();
+  job.result.clear();
+  job.finished_ms = 0;
+  job.expires_ms = 0;
+  ++QueueNamed(job.spec.queue()).waiting;
+  ++counters_.requeued;
+  Enqueue(job, /*at_front=*/false, effects);
+  (void)now_ms;
+  return RetryOutcome::kRetried;
 }
 
 const Job* BrokerCore::FindJob(const JobId& id) const {
@@ -325,7 +466,9 @@ TimeMs BrokerCore::Tick(TimeMs now_ms, Effects* effects) {
     JobId id = scheduled_.top().id;
     scheduled_.pop();
     auto it = jobs_.find(id);
-    if (it != jobs_.end() && it->second.state == wire::JOB_STATE_SCHEDULED) {
+    // Skips entries made stale by a cancel or a later reschedule.
+    if (it != jobs_.end() && it->second.state == wire::JOB_STATE_SCHEDULED &&
+        it->second.scheduled_ms <= now_ms) {
       Enqueue(it->second, /*at_front=*/false, effects);
     }
   }
@@ -333,13 +476,16 @@ TimeMs BrokerCore::Tick(TimeMs now_ms, Effects* effects) {
     JobId id = expiry_.top().id;
     expiry_.pop();
     auto it = jobs_.find(id);
-    if (it != jobs_.end() && IsTerminal(it->second.state)) {
+    // A job retried after its entry was made is not terminal, or expires later.
+    if (it != jobs_.end() && IsTerminal(it->second.state) && it->second.expires_ms <= now_ms) {
+      UnindexKeys(it->second);
       jobs_.erase(it);
       effects->JobErased(id);
     }
   }
   if (now_ms >= next_liveness_check_ms_) {
     CheckLiveness(now_ms, effects);
+    ExpireLeases(now_ms, effects);
     // Four checks per interval bound how late a death is noticed.
     next_liveness_check_ms_ = now_ms + std::max<TimeMs>(1, options_.heartbeat_interval_ms / 4);
   }
@@ -414,15 +560,22 @@ void BrokerCore::CheckInvariants() const {
     JOBQ_CHECK(job.id == id) << "job keyed by its id";
     if (job.state == wire::JOB_STATE_RUNNING) {
       ++running[job.spec.queue()];
-      auto worker = workers_.find(job.leased_to);
-      JOBQ_CHECK(worker != workers_.end()) << "a running job is leased to a live worker";
-      JOBQ_CHECK(worker->second.leased.count(id) == 1) << "lease recorded on both sides";
+      if (orphans_.count(id) == 0) {
+        auto worker = workers_.find(job.leased_to);
+        JOBQ_CHECK(worker != workers_.end())
+            << "a running job is leased to a live worker, or waits for one after a restart";
+        JOBQ_CHECK(worker->second.leased.count(id) == 1) << "lease recorded on both sides";
+      }
     } else {
+      JOBQ_CHECK(orphans_.count(id) == 0) << "only running jobs wait for their worker";
       JOBQ_CHECK(job.leased_to.empty()) << "only running jobs have a lease";
     }
     if (job.state == wire::JOB_STATE_QUEUED || job.state == wire::JOB_STATE_SCHEDULED) {
       ++waiting[job.spec.queue()];
     }
+  }
+  for (const auto& [key, id] : keys_) {
+    JOBQ_CHECK(jobs_.count(id) == 1) << "an idempotency key names a kept job";
   }
   for (const auto& [name, queue] : queues_) {
     JOBQ_CHECK(queue.waiting == waiting[name]) << "waiting count of queue " << name;

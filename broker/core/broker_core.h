@@ -11,7 +11,9 @@
 // Not thread-safe: exactly one loop thread owns an instance.
 
 #include <map>
+#include <optional>
 #include <queue>
+#include <random>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -40,7 +42,20 @@ struct CoreCounters {
   uint64_t bad_messages = 0;
   uint64_t late_results = 0;
   uint64_t workers_lost = 0;
+  uint64_t leases_expired = 0;
+  uint64_t duplicates = 0;  // submits answered with an existing job (same key or token)
+  uint64_t retried = 0;     // failed attempts scheduled to run again
 };
+
+// Which jobs ListJobs returns. Unset fields match everything.
+struct JobFilter {
+  wire::JobState state = wire::JOB_STATE_UNSPECIFIED;
+  std::string queue;
+  std::optional<JobId> after;  // paging: only ids after this one
+  size_t limit = 100;
+};
+
+enum class RetryOutcome { kRetried, kUnknownJob, kNotFinished, kShuttingDown };
 
 class BrokerCore {
  public:
@@ -69,14 +84,21 @@ class BrokerCore {
   // Shutdown(drain): a sentinel behind every queue any worker serves (and
   // every queue with jobs), and SUBMIT refused from now on. The broker may
   // exit once worker_count() is 0.
-  void BeginShutdown();
+  void BeginShutdown(TimeMs now_ms, Effects* effects);
   bool shutting_down() const { return shutting_down_; }
 
-  // Rebuilds state from what the store recovered. Jobs that were running
-  // are requeued: their workers belonged to a previous broker life.
-  void Restore(std::vector<Job> jobs, Effects* effects);
+  // Rebuilds state from what the store recovered, before the first Tick.
+  // Jobs that were running stay leased to their workers for a liveness
+  // window plus the lease grace: a worker that reconnects and lists them in
+  // HELLO keeps them; the rest are requeued then.
+  void Restore(std::vector<Job> jobs, std::vector<SentinelMark> sentinels, TimeMs now_ms,
+               Effects* effects);
 
   const Job* FindJob(const JobId& id) const;
+  // Jobs matching `filter`, in id (= submit) order, at most filter.limit.
+  std::vector<const Job*> ListJobs(const JobFilter& filter) const;
+  // Runs a dead, failed or cancelled job again from its first attempt.
+  RetryOutcome RetryJob(const JobId& id, TimeMs now_ms, Effects* effects);
   void FillStatus(TimeMs now_ms, ::jobq::admin::GetStatusResponse* status) const;
   const CoreCounters& counters() const { return counters_; }
   size_t job_count() const { return jobs_.size(); }
@@ -104,7 +126,12 @@ class BrokerCore {
   // Client commands.
   void Submit(const std::string& client, const wire::Submit& submit, TimeMs now_ms,
               Effects* effects);
-  void AddSentinel(const std::string& queue_name);
+  // A job whose key or token names a kept job: that job, else nullptr.
+  Job* FindDuplicate(const wire::JobSpec& spec);
+  void IndexKeys(const Job& job);
+  void UnindexKeys(const Job& job);
+  void ResolveDefaults(wire::JobSpec& spec) const;
+  void AddSentinel(const std::string& queue_name, TimeMs now_ms, Effects* effects);
   void Wait(const std::string& client, const wire::Wait& wait, Effects* effects);
   void Cancel(const std::string& client, const wire::Cancel& cancel, TimeMs now_ms,
               Effects* effects);
@@ -119,8 +146,18 @@ class BrokerCore {
   // Job transitions.
   void Enqueue(Job& job, bool at_front, Effects* effects);
   void Lease(Job& job, WorkerInfo& worker, wire::Kind pool, TimeMs now_ms, Effects* effects);
+  void Schedule(Job& job, TimeMs due_ms, Effects* effects);
   void Finish(Job& job, wire::JobState state, TimeMs now_ms, Effects* effects);
   void ReleaseLease(Job& job);
+  // The lease ended without a result (its worker died, or it expired):
+  // back to the front of its queue, or dead after too many such losses.
+  void LoseLease(Job& job, bool count_loss, TimeMs now_ms, Effects* effects);
+  // A result for an attempt whose lease the broker took back: a success
+  // still finishes the job (once); anything else is ignored.
+  void LateResult(Job& job, const wire::JobResult& result, TimeMs now_ms, Effects* effects);
+  TimeMs BackoffFor(const Job& job);
+  TimeMs LivenessWindowMs() const;
+  TimeMs LeaseExpiry(const Job& job, TimeMs now_ms) const;
   void RemoveWorker(const std::string& routing_id, TimeMs now_ms, Effects* effects);
   void Notify(const Job& job, const std::string& client, Effects* effects) const;
 
@@ -131,6 +168,8 @@ class BrokerCore {
   void FillCredit(WorkerInfo& worker, TimeMs now_ms, Effects* effects);
 
   void CheckLiveness(TimeMs now_ms, Effects* effects);
+  void ExpireLeases(TimeMs now_ms, Effects* effects);
+  void RenewLeases(WorkerInfo& worker, const wire::Heartbeat& heartbeat, TimeMs now_ms);
   void SendHeartbeats(Effects* effects);
 
   QueueState& QueueNamed(const std::string& name) { return queues_[name]; }
@@ -141,8 +180,14 @@ class BrokerCore {
   std::map<std::string, QueueState> queues_;          // ordered: deterministic output
   std::map<std::string, WorkerInfo> workers_;         // by routing id
   std::unordered_map<std::string, std::string> worker_by_name_;
-  TimerHeap scheduled_;  // not_before of scheduled jobs
-  TimerHeap expiry_;     // result expiry of finished jobs
+  TimerHeap scheduled_;  // scheduled_ms of scheduled jobs; stale entries skipped
+  TimerHeap expiry_;     // expires_ms of finished jobs; stale entries skipped
+  // Idempotency keys ("k" + key) and submit tokens ("t" + token) of kept jobs.
+  std::unordered_map<std::string, JobId> keys_;
+  // Running jobs recovered from the store, whose workers have not said
+  // HELLO yet: requeued when the time runs out.
+  std::map<JobId, TimeMs> orphans_;
+  std::mt19937_64 jitter_;
   TimeMs next_heartbeat_ms_ = 0;
   TimeMs next_liveness_check_ms_ = 0;
   bool dispatch_pending_ = false;

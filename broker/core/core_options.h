@@ -4,10 +4,19 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <string>
 
 #include "common/clock.h"
 
 namespace jobq::broker::core {
+
+// Defaults for the jobs of one queue that do not set their own (0 = unset:
+// the broker-wide default applies).
+struct QueueDefaults {
+  uint32_t max_attempts = 0;
+  TimeMs backoff_ms = 0;
+};
 
 struct CoreOptions {
   uint32_t heartbeat_interval_ms = 1000;
@@ -20,6 +29,17 @@ struct CoreOptions {
   // A job whose workers died this many times while running it is dead.
   uint32_t lost_leases_max = 5;
   TimeMs result_ttl_ms = 24 * 3600 * 1000;
+  // Dead jobs wait this long for `jobq retry` before they are forgotten.
+  TimeMs dead_ttl_ms = 7 * 24 * 3600 * 1000;
+  // Attempts and first retry delay of a job that sets neither, unless its
+  // queue has its own defaults.
+  uint32_t max_attempts = 1;
+  TimeMs backoff_ms = 1000;
+  TimeMs backoff_max_ms = 3600 * 1000;  // a retry never waits longer than this
+  std::map<std::string, QueueDefaults> queue_defaults;
+  // Added to a job's timeout for its lease, and to the liveness window for
+  // jobs without one: time for a worker's report to arrive.
+  TimeMs lease_grace_ms = 5000;
   uint64_t seed = 1;  // job ids; the simulation replays a run from it
 };
 

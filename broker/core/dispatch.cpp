@@ -59,6 +59,7 @@ void BrokerCore::FireSentinelIfAtHead(const std::string& queue_name, QueueState&
       effects->Send(Socket::kBackend, routing_id, Command::kWorkerSentinel, std::move(sentinel));
     }
     if (!any_consumer) return;
+    effects->SentinelRemoved(queue.ready.Peek().id);
     queue.ready.PopHead();
   }
 }

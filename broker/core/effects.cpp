@@ -43,6 +43,8 @@ void Effects::Clear() {
   outbound.clear();
   changed_jobs.clear();
   erased_jobs.clear();
+  sentinels_added.clear();
+  sentinels_removed.clear();
   dispatch_index_.clear();
   submitted_index_.clear();
   results_index_.clear();

@@ -23,6 +23,12 @@ namespace jobq::broker::core {
 
 enum class Socket { kFrontend, kBackend };
 
+// A sentinel as the store keeps it: its id orders it among the queue's jobs.
+struct SentinelMark {
+  JobId id;
+  std::string queue;
+};
+
 struct Outbound {
   Socket socket;
   std::string routing_id;
@@ -45,13 +51,23 @@ class Effects {
   // A job whose state changed (persist its latest state) or that is gone.
   void JobChanged(const JobId& id) { changed_jobs.push_back(id); }
   void JobErased(const JobId& id) { erased_jobs.push_back(id); }
+  void SentinelAdded(const JobId& id, const std::string& queue) {
+    sentinels_added.push_back({id, queue});
+  }
+  void SentinelRemoved(const JobId& id) { sentinels_removed.push_back(id); }
 
-  bool empty() const { return outbound.empty() && changed_jobs.empty() && erased_jobs.empty(); }
+  bool has_store_writes() const {
+    return !changed_jobs.empty() || !erased_jobs.empty() || !sentinels_added.empty() ||
+           !sentinels_removed.empty();
+  }
+  bool empty() const { return outbound.empty() && !has_store_writes(); }
   void Clear();
 
   std::vector<Outbound> outbound;
   std::vector<JobId> changed_jobs;  // may repeat an id; the store writes the latest state once
   std::vector<JobId> erased_jobs;
+  std::vector<SentinelMark> sentinels_added;
+  std::vector<JobId> sentinels_removed;  // fired; may name one added in the same step
 
  private:
   template <typename Message>

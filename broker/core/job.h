@@ -28,9 +28,17 @@ struct Job {
   uint32_t lost_leases = 0;
 
   std::string leased_to;  // routing id of the worker running it; empty otherwise
+  // When a running job's lease runs out without a result: its timeout plus
+  // the grace, or (no timeout) a liveness window past the last heartbeat
+  // that listed it. Not persisted: a restarted broker grants new leases.
+  TimeMs lease_expires_ms = 0;
   TimeMs submitted_ms = 0;
+  // When a scheduled job becomes ready: the spec's not_before_ms, or the
+  // end of a retry's backoff.
+  TimeMs scheduled_ms = 0;
   TimeMs started_ms = 0;
   TimeMs finished_ms = 0;
+  TimeMs expires_ms = 0;  // a finished job is forgotten then (its result TTL)
 
   std::string result;
   std::string result_content_type;

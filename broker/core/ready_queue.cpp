@@ -20,11 +20,12 @@ void ReadyQueue::PushFront(const JobId& id, int32_t priority) {
   ++job_entries_;
 }
 
-void ReadyQueue::PushSentinel() {
+void ReadyQueue::PushSentinel(const JobId& id) {
   if (epochs_.empty() || epochs_.back().closed_by_sentinel) {
     epochs_.emplace_back();
   }
   epochs_.back().closed_by_sentinel = true;
+  epochs_.back().sentinel_id = id;
 }
 
 ReadyQueue::Head ReadyQueue::Peek() const {
@@ -36,7 +37,7 @@ ReadyQueue::Head ReadyQueue::Peek() const {
     return {HeadKind::kJob, front.by_priority.begin()->second.front()};
   }
   if (front.closed_by_sentinel) {
-    return {HeadKind::kSentinel, {}};
+    return {HeadKind::kSentinel, front.sentinel_id};
   }
   return {};
 }

@@ -25,7 +25,7 @@ class ReadyQueue {
   enum class HeadKind { kEmpty, kJob, kSentinel };
   struct Head {
     HeadKind kind = HeadKind::kEmpty;
-    JobId id;  // when kind == kJob
+    JobId id;  // the job's, or the sentinel's (sentinels have ids so the store can keep them)
   };
 
   // Appends behind everything, the last sentinel included.
@@ -34,7 +34,7 @@ class ReadyQueue {
   // worker died: it was accepted before anything still waiting).
   void PushFront(const JobId& id, int32_t priority);
   // A barrier behind everything pushed so far.
-  void PushSentinel();
+  void PushSentinel(const JobId& id);
 
   Head Peek() const;
   // Removes what Peek() returned. Must not be called on an empty queue.
@@ -48,6 +48,7 @@ class ReadyQueue {
   struct Epoch {
     std::map<int32_t, std::deque<JobId>, std::greater<>> by_priority;
     bool closed_by_sentinel = false;
+    JobId sentinel_id;  // when closed_by_sentinel
   };
   std::deque<Epoch> epochs_;  // front: oldest
   size_t job_entries_ = 0;

@@ -65,6 +65,8 @@ void BrokerCore::OnWorkerMessage(const std::string& routing_id, Command command,
         // It finishes what it holds; nothing new goes to it.
         worker.queues.clear();
       }
+      RenewLeases(worker, heartbeat, now_ms);
+      heartbeat.clear_holding();  // kept for status; the ids are of no more use
       worker.last_heartbeat = std::move(heartbeat);
       return;
     }
@@ -83,13 +85,16 @@ void BrokerCore::Hello(const std::string& routing_id, const wire::Hello& hello, 
   // The jobs the worker says it holds that are still leased to its previous
   // registration (same routing id, or same name over a new connection) stay
   // leased to it; whatever else that registration held goes back to the queue.
+  // Jobs recovered from the store as running are adopted the same way.
   std::unordered_set<JobId> held;
+  std::vector<JobId> adopted;
   for (const wire::HeldJob& job : hello.in_flight()) {
     if (auto id = JobId::FromBytes(job.id())) {
       const Job* known = FindJob(*id);
       if (known != nullptr && known->state == wire::JOB_STATE_RUNNING &&
           known->attempt == job.attempt()) {
         held.insert(*id);
+        if (orphans_.erase(*id) == 1) adopted.push_back(*id);
       }
     }
   }
@@ -137,9 +142,16 @@ void BrokerCore::Hello(const std::string& routing_id, const wire::Hello& hello, 
   worker.registered_ms = now_ms;
   worker.last_seen_ms = now_ms;
   worker_by_name_[worker.name] = routing_id;
+  transferred.insert(transferred.end(), adopted.begin(), adopted.end());
   for (const JobId& id : transferred) {
     // Still running and counted as such; only the lease holder changes.
-    jobs_.at(id).leased_to = routing_id;
+    Job& job = jobs_.at(id);
+    if (job.leased_to != routing_id) {
+      // The store names the holder too: after a restart, CANCELs go there.
+      job.leased_to = routing_id;
+      effects->JobChanged(id);
+    }
+    job.lease_expires_ms = LeaseExpiry(job, now_ms);
     worker.leased.insert(id);
   }
   dispatch_pending_ = true;
@@ -166,13 +178,25 @@ void BrokerCore::Results(WorkerInfo& worker, const wire::WorkerResults& results,
   for (const wire::JobResult& result : results.results()) {
     std::optional<JobId> id = JobId::FromBytes(result.id());
     auto it = id ? jobs_.find(*id) : jobs_.end();
-    // One result per (job, attempt), from the worker holding the lease.
-    if (it == jobs_.end() || it->second.state != wire::JOB_STATE_RUNNING ||
-        it->second.leased_to != worker.routing_id || it->second.attempt != result.attempt()) {
+    if (it == jobs_.end()) {
       ++counters_.late_results;
       continue;
     }
     Job& job = it->second;
+    if (auto orphan = orphans_.find(job.id);
+        orphan != orphans_.end() && job.attempt == result.attempt()) {
+      // Recovered as running and not listed in a HELLO, yet only the worker
+      // given this attempt can report it: its holder is back.
+      orphans_.erase(orphan);
+      job.leased_to = worker.routing_id;
+      worker.leased.insert(job.id);
+    }
+    // One result per (job, attempt), from the worker holding the lease.
+    if (job.state != wire::JOB_STATE_RUNNING || job.leased_to != worker.routing_id ||
+        job.attempt != result.attempt()) {
+      LateResult(job, result, now_ms, effects);
+      continue;
+    }
     ReleaseLease(job);
     if (result.ok()) {
       ++worker.jobs_done;
@@ -191,11 +215,70 @@ void BrokerCore::Results(WorkerInfo& worker, const wire::WorkerResults& results,
     } else if (job.failures >= max_attempts) {
       Finish(job, wire::JOB_STATE_DEAD, now_ms, effects);
     } else {
-      ++counters_.requeued;
+      ++counters_.retried;
       ++QueueNamed(job.spec.queue()).waiting;
-      Enqueue(job, /*at_front=*/false, effects);
+      Schedule(job, now_ms + BackoffFor(job), effects);
     }
   }
+}
+
+void BrokerCore::LateResult(Job& job, const wire::JobResult& result, TimeMs now_ms,
+                            Effects* effects) {
+  // A success of an attempt the broker gave up on (its worker was declared
+  // dead, or its lease expired) still means the work is done: take it
+  // instead of running the job again. Failures of such attempts, and
+  // anything for a finished job, are ignored: the job is being retried
+  // already, or has its one outcome.
+  const bool taken_back = result.attempt() >= 1 && result.attempt() <= job.attempt &&
+                          !(job.state == wire::JOB_STATE_RUNNING &&
+                            result.attempt() == job.attempt);
+  if (!result.ok() || IsTerminal(job.state) || !taken_back) {
+    ++counters_.late_results;
+    return;
+  }
+  switch (job.state) {
+    case wire::JOB_STATE_RUNNING: {
+      // A later attempt runs somewhere: stop it.
+      auto cancel = std::make_unique<wire::Cancel>();
+      cancel->add_ids(std::string(job.id.Bytes()));
+      effects->Send(Socket::kBackend, job.leased_to, Command::kWorkerCancel, std::move(cancel));
+      orphans_.erase(job.id);
+      ReleaseLease(job);
+      break;
+    }
+    case wire::JOB_STATE_QUEUED:
+    case wire::JOB_STATE_SCHEDULED:
+      // Its ready-queue or timer entry is skipped when it comes up.
+      --QueueNamed(job.spec.queue()).waiting;
+      break;
+    default:
+      break;
+  }
+  job.result = result.result();
+  job.result_content_type = result.content_type();
+  job.error.Clear();
+  Finish(job, wire::JOB_STATE_SUCCEEDED, now_ms, effects);
+}
+
+TimeMs BrokerCore::BackoffFor(const Job& job) {
+  // Exponential, capped, with "equal jitter" (half fixed, half random) so
+  // that jobs failing together do not come back together.
+  const TimeMs base = std::max<TimeMs>(1, job.spec.backoff_ms());
+  const uint32_t doublings = std::min<uint32_t>(job.failures > 0 ? job.failures - 1 : 0, 40);
+  const TimeMs delay = std::min<TimeMs>(options_.backoff_max_ms, base << doublings);
+  const TimeMs half = delay / 2;
+  std::uniform_int_distribution<TimeMs> jitter(0, delay - half);
+  return half + jitter(jitter_);
+}
+
+TimeMs BrokerCore::LivenessWindowMs() const {
+  return static_cast<TimeMs>(options_.heartbeat_interval_ms) * options_.liveness_misses;
+}
+
+TimeMs BrokerCore::LeaseExpiry(const Job& job, TimeMs now_ms) const {
+  const TimeMs covered =
+      job.spec.timeout_ms() > 0 ? job.spec.timeout_ms() : LivenessWindowMs();
+  return now_ms + covered + options_.lease_grace_ms;
 }
 
 void BrokerCore::Lease(Job& job, WorkerInfo& worker, wire::Kind pool, TimeMs now_ms,
@@ -208,6 +291,7 @@ void BrokerCore::Lease(Job& job, WorkerInfo& worker, wire::Kind pool, TimeMs now
   job.state = wire::JOB_STATE_RUNNING;
   job.leased_to = worker.routing_id;
   job.started_ms = now_ms;
+  job.lease_expires_ms = LeaseExpiry(job, now_ms);
   worker.leased.insert(job.id);
   effects->JobChanged(job.id);
 
@@ -229,6 +313,22 @@ void BrokerCore::ReleaseLease(Job& job) {
   }
   --QueueNamed(job.spec.queue()).running;
   job.leased_to.clear();
+  job.lease_expires_ms = 0;
+}
+
+void BrokerCore::LoseLease(Job& job, bool count_loss, TimeMs now_ms, Effects* effects) {
+  ReleaseLease(job);
+  job.lost_leases += count_loss ? 1 : 0;
+  if (job.lost_leases >= options_.lost_leases_max) {
+    job.error.set_type("worker_lost");
+    job.error.set_message("the job's lease was lost " + std::to_string(job.lost_leases) +
+                          " times (its workers died or stopped answering)");
+    Finish(job, wire::JOB_STATE_DEAD, now_ms, effects);
+    return;
+  }
+  ++counters_.requeued;
+  ++QueueNamed(job.spec.queue()).waiting;
+  Enqueue(job, /*at_front=*/true, effects);
 }
 
 void BrokerCore::RemoveWorker(const std::string& routing_id, TimeMs now_ms,
@@ -239,19 +339,7 @@ void BrokerCore::RemoveWorker(const std::string& routing_id, TimeMs now_ms,
   std::vector<JobId> leased(found->second.leased.begin(), found->second.leased.end());
   std::sort(leased.rbegin(), leased.rend());
   for (const JobId& id : leased) {
-    Job& job = jobs_.at(id);
-    ReleaseLease(job);
-    ++job.lost_leases;
-    if (job.lost_leases >= options_.lost_leases_max) {
-      job.error.set_type("worker_lost");
-      job.error.set_message("the workers running this job died " +
-                            std::to_string(job.lost_leases) + " times");
-      Finish(job, wire::JOB_STATE_DEAD, now_ms, effects);
-      continue;
-    }
-    ++counters_.requeued;
-    ++QueueNamed(job.spec.queue()).waiting;
-    Enqueue(job, /*at_front=*/true, effects);
+    LoseLease(jobs_.at(id), /*count_loss=*/true, now_ms, effects);
   }
   if (auto by_name = worker_by_name_.find(found->second.name);
       by_name != worker_by_name_.end() && by_name->second == routing_id) {
@@ -275,6 +363,52 @@ void BrokerCore::CheckLiveness(TimeMs now_ms, Effects* effects) {
   for (const std::string& routing_id : dead) {
     ++counters_.workers_lost;
     RemoveWorker(routing_id, now_ms, effects);  // missed heartbeats
+  }
+}
+
+void BrokerCore::RenewLeases(WorkerInfo& worker, const wire::Heartbeat& heartbeat,
+                             TimeMs now_ms) {
+  for (const std::string& raw_id : heartbeat.holding()) {
+    std::optional<JobId> id = JobId::FromBytes(raw_id);
+    if (!id || worker.leased.count(*id) == 0) continue;
+    Job& job = jobs_.at(*id);
+    // A job with a timeout keeps the lease it got: the worker reports a
+    // timeout by then, so one still running past it is stuck or lost.
+    if (job.spec.timeout_ms() <= 0) {
+      job.lease_expires_ms = LeaseExpiry(job, now_ms);
+    }
+  }
+}
+
+void BrokerCore::ExpireLeases(TimeMs now_ms, Effects* effects) {
+  // (id, whether a live worker held it). Orphans' workers did not come back
+  // after a broker restart; that is not the job's doing, so not counted.
+  std::vector<std::pair<JobId, bool>> expired;
+  for (const auto& [routing_id, worker] : workers_) {
+    for (const JobId& id : worker.leased) {
+      if (jobs_.at(id).lease_expires_ms <= now_ms) expired.emplace_back(id, true);
+    }
+  }
+  for (auto it = orphans_.begin(); it != orphans_.end();) {
+    if (it->second <= now_ms) {
+      expired.emplace_back(it->first, false);
+      it = orphans_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  // Requeued at the front newest first, so the oldest ends up first.
+  std::sort(expired.rbegin(), expired.rend());
+  for (const auto& [id, held_by_live_worker] : expired) {
+    Job& job = jobs_.at(id);
+    if (held_by_live_worker) {
+      ++counters_.leases_expired;
+      // It may still be running there: stop it, the job will run elsewhere.
+      auto cancel = std::make_unique<wire::Cancel>();
+      cancel->add_ids(std::string(id.Bytes()));
+      effects->Send(Socket::kBackend, job.leased_to, Command::kWorkerCancel, std::move(cancel));
+    }
+    LoseLease(job, /*count_loss=*/held_by_live_worker, now_ms, effects);
   }
 }
 

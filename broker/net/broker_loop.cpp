@@ -1,9 +1,11 @@
 #include "broker/net/broker_loop.h"
 
 #include <algorithm>
+#include <charconv>
 #include <iterator>
 #include <zmq_addon.hpp>
 
+#include "broker/admin/job_requests.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "common/transport/zmq_messages.h"
@@ -13,6 +15,51 @@ namespace {
 
 // The loop wakes at least this often to notice RequestStop().
 constexpr TimeMs kMaxPollMs = 100;
+
+// "dead", "running", ...: the names `jobq jobs --state` takes.
+std::string_view StateName(wire::JobState state) {
+  switch (state) {
+    case wire::JOB_STATE_SCHEDULED: return "scheduled";
+    case wire::JOB_STATE_QUEUED: return "queued";
+    case wire::JOB_STATE_RUNNING: return "running";
+    case wire::JOB_STATE_SUCCEEDED: return "succeeded";
+    case wire::JOB_STATE_FAILED: return "failed";
+    case wire::JOB_STATE_DEAD: return "dead";
+    case wire::JOB_STATE_CANCELLED: return "cancelled";
+    default: return "unknown";
+  }
+}
+
+constexpr std::string_view kUnknownJobWhy =
+    "the id is wrong, or the job finished and its result expired (result TTL)";
+
+// `with_result`: ListJobs leaves results out, which may be large; their
+// size still shows.
+void FillJobInfo(const core::Job& job, bool with_result, ::jobq::admin::JobInfo* info) {
+  info->set_id(std::string(job.id.Bytes()));
+  info->set_queue(job.spec.queue());
+  info->set_task(job.spec.task());
+  info->set_state(job.state);
+  info->set_attempts(job.attempt);
+  info->set_failures(job.failures);
+  info->set_max_attempts(job.spec.max_attempts());
+  info->set_priority(job.spec.priority());
+  info->set_idempotency_key(job.spec.idempotency_key());
+  info->set_submitted_ms(job.submitted_ms);
+  info->set_started_ms(job.started_ms);
+  info->set_finished_ms(job.finished_ms);
+  info->set_expires_ms(job.expires_ms);
+  info->set_content_type(job.result_content_type);
+  info->set_result_bytes(job.result.size());
+  if (with_result) {
+    info->set_result(job.result);
+  }
+  if (!job.error.type().empty() || !job.error.message().empty()) {
+    *info->mutable_error() = job.error;
+  }
+  // `worker` stays empty: the core names a running job's worker only by its
+  // routing id, and offers no lookup from that to the worker's name.
+}
 
 wire::ErrorCode CodeFor(FrameError error) {
   switch (error) {
@@ -141,7 +188,7 @@ absl::Status BrokerLoop::CommitAndSend() {
   if (effects_.empty()) {
     return absl::OkStatus();
   }
-  if (!effects_.changed_jobs.empty() || !effects_.erased_jobs.empty()) {
+  if (effects_.has_store_writes()) {
     // A job changed several times in one iteration is written once, in its
     // latest state. Sorting the ids dedups them without a hash set per pass.
     std::vector<JobId>& changed = effects_.changed_jobs;
@@ -153,7 +200,9 @@ absl::Status BrokerLoop::CommitAndSend() {
         changed_scratch_.push_back(job);
       }
     }
-    absl::Status committed = store_->Commit(changed_scratch_, effects_.erased_jobs);
+    const store::CommitBatch batch{changed_scratch_, effects_.erased_jobs,
+                                   effects_.sentinels_added, effects_.sentinels_removed};
+    absl::Status committed = store_->Commit(batch);
     if (!committed.ok()) {
       // Nothing of this iteration may be acknowledged: stop, and let the
       // restart recover from what the store holds.
@@ -184,73 +233,278 @@ void BrokerLoop::PublishSnapshot(TimeMs now_ms) {
   snapshot_sink_(std::move(status));
 }
 
-// Mailbox requests are [routing id] [verb], answered with [routing id]
-// [reply]: "status" -> a serialized GetStatusResponse; "shutdown-drain" and
-// "shutdown-now" -> the number of workers left to drain, in decimal. The
-// requesters are this process's own threads, so nothing here is hostile.
+// Mailbox requests are [routing id] [verb] [body?], answered with
+// [routing id] [reply...]:
+//   "status"                        -> [serialized GetStatusResponse]
+//   "shutdown-drain", "shutdown-now" -> [workers left to drain, in decimal]
+//   "list-jobs", "get-job", "retry-jobs", with the serialized admin request
+//   as body -> [code] [payload]: code the absl::StatusCode in decimal;
+//   payload the serialized response when it is 0, the error message else.
+// The requesters are this process's own threads, so nothing here is
+// hostile; the job verbs still refuse bodies that do not decode.
 void BrokerLoop::ServeMailbox(TimeMs now_ms) {
   for (int i = 0; i < options_.messages_per_iteration; ++i) {
     std::vector<zmq::message_t> frames;
     if (!zmq::recv_multipart(mailbox_, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
       return;
     }
-    if (frames.size() != 2) continue;
+    if (frames.size() != 2 && frames.size() != 3) continue;
     const std::string verb = frames[1].to_string();
-    std::string reply;
+    const std::string_view body =
+        frames.size() == 3 ? frames[2].to_string_view() : std::string_view();
+    std::vector<std::string> reply;
     if (verb == "status") {
       ::jobq::admin::GetStatusResponse status;
       FillStatus(now_ms, &status);
-      reply = status.SerializeAsString();
+      reply.push_back(status.SerializeAsString());
     } else if (verb == "shutdown-drain") {
       JOBQ_LOG(kInfo, "broker", "shutdown_requested").Kv("mode", "drain");
-      core_->BeginShutdown();
+      core_->BeginShutdown(now_ms, &effects_);
       stop_when_drained_ = true;
-      reply = std::to_string(core_->worker_count());
+      reply.push_back(std::to_string(core_->worker_count()));
     } else if (verb == "shutdown-now") {
       JOBQ_LOG(kInfo, "broker", "shutdown_requested").Kv("mode", "now");
       RequestStop();
-      reply = "0";
+      reply.push_back("0");
+    } else {
+      absl::StatusOr<std::string> answer =
+          absl::InvalidArgumentError("unknown mailbox verb \"" + verb + "\"");
+      if (verb == "list-jobs") {
+        answer = ServeListJobs(body);
+      } else if (verb == "get-job") {
+        answer = ServeGetJob(body);
+      } else if (verb == "retry-jobs") {
+        answer = ServeRetryJobs(body, now_ms);
+      }
+      reply.push_back(std::to_string(static_cast<int>(answer.status().code())));
+      reply.push_back(answer.ok() ? *std::move(answer) : std::string(answer.status().message()));
     }
     mailbox_.send(frames[0], zmq::send_flags::sndmore);
-    mailbox_.send(zmq::buffer(reply), zmq::send_flags::none);
+    for (size_t part = 0; part < reply.size(); ++part) {
+      mailbox_.send(zmq::buffer(reply[part]),
+                    part + 1 < reply.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    }
   }
 }
 
-std::optional<std::string> BrokerLoop::AskLoop(std::string_view request, TimeMs timeout_ms) {
+absl::StatusOr<std::string> BrokerLoop::ServeListJobs(std::string_view body) const {
+  ::jobq::admin::ListJobsRequest request;
+  if (!request.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    return absl::InvalidArgumentError("ListJobsRequest does not decode");
+  }
+  core::JobFilter filter;
+  filter.state = request.state();
+  filter.queue = request.queue();
+  if (!request.page_after().empty()) {
+    filter.after = JobId::FromBytes(request.page_after());
+    if (!filter.after) {
+      return absl::InvalidArgumentError("page_after is not a 16-byte job id");
+    }
+  }
+  const size_t limit = request.limit() == 0
+                           ? admin::kDefaultListLimit
+                           : std::min<size_t>(request.limit(), admin::kMaxListLimit);
+  // One more than asked for tells whether another page follows.
+  filter.limit = limit + 1;
+  const std::vector<const core::Job*> jobs = core_->ListJobs(filter);
+  ::jobq::admin::ListJobsResponse response;
+  for (size_t i = 0; i < std::min(limit, jobs.size()); ++i) {
+    FillJobInfo(*jobs[i], /*with_result=*/false, response.add_jobs());
+  }
+  if (jobs.size() > limit) {
+    response.set_next_page_after(std::string(jobs[limit - 1]->id.Bytes()));
+  }
+  return response.SerializeAsString();
+}
+
+absl::StatusOr<std::string> BrokerLoop::ServeGetJob(std::string_view body) const {
+  ::jobq::admin::GetJobRequest request;
+  if (!request.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    return absl::InvalidArgumentError("GetJobRequest does not decode");
+  }
+  std::optional<JobId> id = JobId::FromBytes(request.id());
+  if (!id) {
+    return absl::InvalidArgumentError("id is not a 16-byte job id");
+  }
+  const core::Job* job = core_->FindJob(*id);
+  if (job == nullptr) {
+    return absl::NotFoundError("no job " + id->ToString() +
+                               " here: " + std::string(kUnknownJobWhy));
+  }
+  ::jobq::admin::JobInfo info;
+  FillJobInfo(*job, /*with_result=*/true, &info);
+  return info.SerializeAsString();
+}
+
+absl::StatusOr<std::string> BrokerLoop::ServeRetryJobs(std::string_view body, TimeMs now_ms) {
+  ::jobq::admin::RetryJobsRequest request;
+  if (!request.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    return absl::InvalidArgumentError("RetryJobsRequest does not decode");
+  }
+  // Every id is checked before any job is touched: all or nothing.
+  std::vector<JobId> ids;
+  for (const std::string& bytes : request.ids()) {
+    std::optional<JobId> id = JobId::FromBytes(bytes);
+    if (!id) {
+      return absl::InvalidArgumentError("ids holds one that is not a 16-byte job id");
+    }
+    ids.push_back(*id);
+  }
+  ::jobq::admin::RetryJobsResponse response;
+  bool any_retried = false;
+  for (const JobId& id : ids) {
+    ::jobq::admin::RetryJobResult* result = response.add_results();
+    result->set_id(std::string(id.Bytes()));
+    const core::Job* job = core_->FindJob(id);
+    const wire::JobState state = job != nullptr ? job->state : wire::JOB_STATE_UNSPECIFIED;
+    result->set_state(state);
+    switch (core_->RetryJob(id, now_ms, &effects_)) {
+      case core::RetryOutcome::kRetried:
+        any_retried = true;
+        result->set_outcome(::jobq::admin::RetryJobResult::OUTCOME_RETRIED);
+        result->set_message("retried: queued again, with its full retry budget");
+        break;
+      case core::RetryOutcome::kUnknownJob:
+        result->set_outcome(::jobq::admin::RetryJobResult::OUTCOME_UNKNOWN_JOB);
+        result->set_message("not retried: no such job here: " + std::string(kUnknownJobWhy));
+        break;
+      case core::RetryOutcome::kNotFinished:
+        result->set_outcome(::jobq::admin::RetryJobResult::OUTCOME_NOT_FINISHED);
+        result->set_message(std::string("not retried: the job ") +
+                            (state == wire::JOB_STATE_SUCCEEDED
+                                 ? "succeeded"
+                                 : "is still " + std::string(StateName(state))) +
+                            "; only dead, failed or cancelled jobs can be retried");
+        break;
+      case core::RetryOutcome::kShuttingDown:
+        result->set_outcome(::jobq::admin::RetryJobResult::OUTCOME_SHUTTING_DOWN);
+        result->set_message("not retried: the broker is shutting down and takes no new work");
+        break;
+    }
+  }
+  // "retried" is an acknowledgement: like SUBMITTED it leaves only once the
+  // store has the job queued again.
+  if (any_retried) {
+    if (absl::Status committed = CommitAndSend(); !committed.ok()) {
+      JOBQ_LOG(kError, "broker", "stopped").Kv("why", committed.message());
+      RequestStop();
+      return absl::InternalError(std::string(committed.message()) +
+                                 "; the broker stops, and the jobs stay as they were");
+    }
+  }
+  return response.SerializeAsString();
+}
+
+std::optional<std::vector<std::string>> BrokerLoop::AskLoop(std::string_view verb,
+                                                            std::optional<std::string_view> body,
+                                                            TimeMs timeout_ms) {
   try {
     // One socket per call: sockets are not thread-safe, and admin calls are
     // rare enough that creating one costs nothing that matters.
     zmq::socket_t requester(context_, zmq::socket_type::dealer);
     requester.set(zmq::sockopt::linger, 0);
     requester.connect(mailbox_endpoint_);
-    requester.send(zmq::buffer(request), zmq::send_flags::none);
+    if (body) {
+      requester.send(zmq::buffer(verb), zmq::send_flags::sndmore);
+      requester.send(zmq::buffer(*body), zmq::send_flags::none);
+    } else {
+      requester.send(zmq::buffer(verb), zmq::send_flags::none);
+    }
     zmq::pollitem_t item{requester.handle(), 0, ZMQ_POLLIN, 0};
     if (zmq::poll(&item, 1, std::chrono::milliseconds(timeout_ms)) <= 0) {
       return std::nullopt;
     }
-    zmq::message_t reply;
-    if (!requester.recv(reply, zmq::recv_flags::dontwait)) return std::nullopt;
-    return reply.to_string();
+    std::vector<zmq::message_t> frames;
+    if (!zmq::recv_multipart(requester, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
+      return std::nullopt;
+    }
+    std::vector<std::string> reply;
+    for (const zmq::message_t& frame : frames) reply.push_back(frame.to_string());
+    return reply;
   } catch (const zmq::error_t&) {
     return std::nullopt;  // the context is shutting down
   }
 }
 
+absl::StatusOr<std::string> BrokerLoop::AskJobs(std::string_view verb, const std::string& body,
+                                                TimeMs timeout_ms) {
+  std::optional<std::vector<std::string>> reply = AskLoop(verb, body, timeout_ms);
+  if (!reply) {
+    return absl::UnavailableError("the broker's loop did not answer within " +
+                                  std::to_string(timeout_ms) + " ms (busy or stuck); try again");
+  }
+  int code = -1;
+  if (reply->size() == 2) {
+    const std::string& text = (*reply)[0];
+    std::from_chars(text.data(), text.data() + text.size(), code);
+  }
+  if (code < 0) {
+    return absl::InternalError("the broker's loop sent a malformed answer");
+  }
+  if (code == 0) {
+    return std::move((*reply)[1]);
+  }
+  return absl::Status(static_cast<absl::StatusCode>(code), (*reply)[1]);
+}
+
 std::shared_ptr<const ::jobq::admin::GetStatusResponse> BrokerLoop::FetchStatus(
     TimeMs timeout_ms) {
-  std::optional<std::string> reply = AskLoop("status", timeout_ms);
-  if (!reply) return nullptr;
+  std::optional<std::vector<std::string>> reply = AskLoop("status", std::nullopt, timeout_ms);
+  if (!reply || reply->size() != 1) return nullptr;
   auto status = std::make_shared<::jobq::admin::GetStatusResponse>();
-  if (!status->ParseFromString(*reply)) return nullptr;
+  if (!status->ParseFromString(reply->front())) return nullptr;
   return status;
 }
 
 absl::StatusOr<uint32_t> BrokerLoop::Shutdown(bool drain, TimeMs timeout_ms) {
-  std::optional<std::string> reply = AskLoop(drain ? "shutdown-drain" : "shutdown-now", timeout_ms);
-  if (!reply) {
+  std::optional<std::vector<std::string>> reply =
+      AskLoop(drain ? "shutdown-drain" : "shutdown-now", std::nullopt, timeout_ms);
+  if (!reply || reply->size() != 1) {
     return absl::UnavailableError("the broker's loop did not answer; stop it with SIGTERM");
   }
-  return static_cast<uint32_t>(std::stoul(*reply));
+  return static_cast<uint32_t>(std::stoul(reply->front()));
+}
+
+// Each parses what it gets back: a reply that does not decode is the
+// loop's bug, reported rather than passed on as an empty answer.
+absl::StatusOr<::jobq::admin::ListJobsResponse> BrokerLoop::ListJobs(
+    const ::jobq::admin::ListJobsRequest& request, TimeMs timeout_ms) {
+  absl::StatusOr<std::string> reply = AskJobs("list-jobs", request.SerializeAsString(), timeout_ms);
+  if (!reply.ok()) return reply.status();
+  ::jobq::admin::ListJobsResponse response;
+  if (!response.ParseFromString(*reply)) {
+    return absl::InternalError("the broker's loop sent a ListJobsResponse that does not decode");
+  }
+  return response;
+}
+
+absl::StatusOr<::jobq::admin::JobInfo> BrokerLoop::GetJob(
+    const ::jobq::admin::GetJobRequest& request, TimeMs timeout_ms) {
+  absl::StatusOr<std::string> reply = AskJobs("get-job", request.SerializeAsString(), timeout_ms);
+  if (!reply.ok()) return reply.status();
+  ::jobq::admin::JobInfo info;
+  if (!info.ParseFromString(*reply)) {
+    return absl::InternalError("the broker's loop sent a JobInfo that does not decode");
+  }
+  return info;
+}
+
+absl::StatusOr<::jobq::admin::RetryJobsResponse> BrokerLoop::RetryJobs(
+    const ::jobq::admin::RetryJobsRequest& request, TimeMs timeout_ms) {
+  absl::StatusOr<std::string> reply =
+      AskJobs("retry-jobs", request.SerializeAsString(), timeout_ms);
+  if (!reply.ok()) {
+    if (absl::IsUnavailable(reply.status())) {
+      return absl::UnavailableError(std::string(reply.status().message()) +
+                                    "; the retries may still take effect: check with jobq jobs");
+    }
+    return reply.status();
+  }
+  ::jobq::admin::RetryJobsResponse response;
+  if (!response.ParseFromString(*reply)) {
+    return absl::InternalError("the broker's loop sent a RetryJobsResponse that does not decode");
+  }
+  return response;
 }
 
 }  // namespace jobq::broker::net

@@ -21,6 +21,7 @@
 #include <optional>
 #include <string_view>
 #include <string>
+#include <vector>
 #include <zmq.hpp>
 
 #include "absl/status/status.h"
@@ -77,11 +78,34 @@ class BrokerLoop {
   // did not answer within `timeout_ms`. Thread-safe, as FetchStatus.
   absl::StatusOr<uint32_t> Shutdown(bool drain, TimeMs timeout_ms);
 
+  // The admin job RPCs, answered by the loop from the core. Requests must
+  // be checked already (broker/admin/job_requests.h); the loop still
+  // refuses malformed ones with kInvalidArgument. kNotFound for GetJob of
+  // an unknown job; kUnavailable when the loop did not answer within
+  // `timeout_ms`. Thread-safe, as FetchStatus.
+  absl::StatusOr<::jobq::admin::ListJobsResponse> ListJobs(
+      const ::jobq::admin::ListJobsRequest& request, TimeMs timeout_ms);
+  absl::StatusOr<::jobq::admin::JobInfo> GetJob(const ::jobq::admin::GetJobRequest& request,
+                                                TimeMs timeout_ms);
+  // A retry is committed to the store before it is answered as retried.
+  absl::StatusOr<::jobq::admin::RetryJobsResponse> RetryJobs(
+      const ::jobq::admin::RetryJobsRequest& request, TimeMs timeout_ms);
+
  private:
   void ReadSocket(zmq::socket_t& socket, bool frontend, TimeMs now_ms);
   void ServeMailbox(TimeMs now_ms);
-  // One round trip through the mailbox; nullopt on timeout.
-  std::optional<std::string> AskLoop(std::string_view request, TimeMs timeout_ms);
+  // One round trip through the mailbox: sends [verb] or [verb][body],
+  // returns the reply's frames; nullopt on timeout.
+  std::optional<std::vector<std::string>> AskLoop(std::string_view verb,
+                                                  std::optional<std::string_view> body,
+                                                  TimeMs timeout_ms);
+  // A job verb's round trip: the serialized response, or the loop's error.
+  absl::StatusOr<std::string> AskJobs(std::string_view verb, const std::string& body,
+                                      TimeMs timeout_ms);
+  // The job verbs on the loop thread: a serialized response or an error.
+  absl::StatusOr<std::string> ServeListJobs(std::string_view body) const;
+  absl::StatusOr<std::string> ServeGetJob(std::string_view body) const;
+  absl::StatusOr<std::string> ServeRetryJobs(std::string_view body, TimeMs now_ms);
   void FillStatus(TimeMs now_ms, ::jobq::admin::GetStatusResponse* status) const;
   absl::Status CommitAndSend();
 

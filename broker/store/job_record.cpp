@@ -14,6 +14,7 @@ JobRecord ToRecord(const core::Job& job) {
   record.set_lost_leases(job.lost_leases);
   record.set_leased_to(job.leased_to);
   record.set_submitted_ms(job.submitted_ms);
+  record.set_scheduled_ms(job.scheduled_ms);
   record.set_started_ms(job.started_ms);
   record.set_finished_ms(job.finished_ms);
   record.set_result(job.result);
@@ -32,6 +33,7 @@ core::Job FromRecord(const JobRecord& record) {
   job.lost_leases = record.lost_leases();
   job.leased_to = record.leased_to();
   job.submitted_ms = record.submitted_ms();
+  job.scheduled_ms = record.scheduled_ms();
   job.started_ms = record.started_ms();
   job.finished_ms = record.finished_ms();
   job.result = record.result();

@@ -2,27 +2,35 @@
 
 namespace jobq::broker::store {
 
-absl::Status MemoryStore::Commit(const std::vector<const core::Job*>& changed,
-                                 const std::vector<JobId>& erased) {
-  for (const core::Job* job : changed) {
+absl::Status MemoryStore::Commit(const CommitBatch& batch) {
+  for (const core::Job* job : batch.changed) {
     core::Job& copy = jobs_[job->id];
     copy = *job;
     // Watchers are connections of this broker life; they do not survive it.
     copy.watchers.clear();
   }
-  for (const JobId& id : erased) {
+  for (const JobId& id : batch.erased) {
     jobs_.erase(id);
+  }
+  for (const core::SentinelMark& sentinel : batch.sentinels_added) {
+    sentinels_[sentinel.id] = sentinel.queue;
+  }
+  for (const JobId& id : batch.sentinels_removed) {
+    sentinels_.erase(id);
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<core::Job>> MemoryStore::Recover() {
-  std::vector<core::Job> jobs;
-  jobs.reserve(jobs_.size());
+absl::StatusOr<Recovered> MemoryStore::Recover() {
+  Recovered recovered;
+  recovered.jobs.reserve(jobs_.size());
   for (const auto& [id, job] : jobs_) {
-    jobs.push_back(job);
+    recovered.jobs.push_back(job);
   }
-  return jobs;
+  for (const auto& [id, queue] : sentinels_) {
+    recovered.sentinels.push_back({id, queue});
+  }
+  return recovered;
 }
 
 }  // namespace jobq::broker::store

@@ -5,6 +5,8 @@
 // process. Not durable: everything is gone with the process.
 // Not thread-safe.
 
+#include <map>
+#include <string>
 #include <unordered_map>
 
 #include "broker/store/store.h"
@@ -15,14 +17,15 @@ class MemoryStore final : public Store {
  public:
   std::string Describe() const override { return "memory"; }
   bool durable() const override { return false; }
-  absl::Status Commit(const std::vector<const core::Job*>& changed,
-                      const std::vector<JobId>& erased) override;
-  absl::StatusOr<std::vector<core::Job>> Recover() override;
+  absl::Status Commit(const CommitBatch& batch) override;
+  absl::StatusOr<Recovered> Recover() override;
 
   size_t size() const { return jobs_.size(); }
+  size_t sentinel_count() const { return sentinels_.size(); }
 
  private:
   std::unordered_map<JobId, core::Job> jobs_;
+  std::map<JobId, std::string> sentinels_;  // id -> queue
 };
 
 }  // namespace jobq::broker::store

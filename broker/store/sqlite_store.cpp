@@ -1,6 +1,9 @@
 #include "broker/store/sqlite_store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
@@ -29,6 +32,11 @@ constexpr const char* kMigrations[] = {
     "  state INTEGER NOT NULL,"
     "  queue TEXT NOT NULL,"
     "  record BLOB NOT NULL"
+    ");",
+    // 1 -> 2: sentinels survive a restart; their ids order them among jobs.
+    "CREATE TABLE sentinels ("
+    "  id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),"
+    "  queue TEXT NOT NULL"
     ");",
 };
 static_assert(std::size(kMigrations) == SqliteStore::kSchemaVersion,
@@ -89,12 +97,30 @@ absl::Status SqliteStore::Error(int rc, std::string_view what) const {
 }
 
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) {
+  // Two brokers writing one store would each hand out the other's jobs:
+  // the first one to open it keeps it (the lock goes with its process).
+  const int lock_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0) {
+    const int error = errno;
+    return absl::Status(
+        error == EACCES ? absl::StatusCode::kPermissionDenied
+                        : absl::StatusCode::kFailedPrecondition,
+        absl::StrCat("sqlite:", path, ": cannot open or create the database file: ",
+                     std::strerror(error), DirectoryHint(path)));
+  }
+  if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(lock_fd);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "sqlite:", path,
+        ": another process (a jobq-broker?) is using this store; stop it, or give this "
+        "broker its own --data-dir or --store"));
+  }
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(
       path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   // The store owns `db` from here, even when the open failed (sqlite3 then
   // still allocates a handle that carries the error message).
-  std::unique_ptr<SqliteStore> store(new SqliteStore(path, db));
+  std::unique_ptr<SqliteStore> store(new SqliteStore(path, db, lock_fd));
   if (rc != SQLITE_OK) return store->Error(rc, "cannot open or create the database file");
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, kBusyTimeoutMs);
@@ -113,7 +139,11 @@ SqliteStore::~SqliteStore() {
   upsert_.reset();
   erase_.reset();
   select_all_.reset();
+  insert_sentinel_.reset();
+  erase_sentinel_.reset();
+  select_sentinels_.reset();
   sqlite3_close_v2(db_);
+  ::close(lock_fd_);  // releases the lock
 }
 
 absl::StatusOr<SqliteStore::Statement> SqliteStore::PrepareOne(const char* sql) {
@@ -220,6 +250,9 @@ absl::Status SqliteStore::Prepare() {
       {&upsert_, "INSERT OR REPLACE INTO jobs (id, state, queue, record) VALUES (?1, ?2, ?3, ?4)"},
       {&erase_, "DELETE FROM jobs WHERE id = ?1"},
       {&select_all_, "SELECT id, record FROM jobs"},
+      {&insert_sentinel_, "INSERT OR REPLACE INTO sentinels (id, queue) VALUES (?1, ?2)"},
+      {&erase_sentinel_, "DELETE FROM sentinels WHERE id = ?1"},
+      {&select_sentinels_, "SELECT id, queue FROM sentinels"},
   };
   for (const auto& [slot, sql] : statements) {
     absl::StatusOr<Statement> statement = PrepareOne(sql);
@@ -239,21 +272,25 @@ void SqliteStore::RollbackIfOpen() {
   }
 }
 
-absl::Status SqliteStore::Commit(const std::vector<const core::Job*>& changed,
-                                 const std::vector<JobId>& erased) {
-  if (changed.empty() && erased.empty()) return absl::OkStatus();
+absl::Status SqliteStore::Commit(const CommitBatch& batch) {
+  if (batch.empty()) return absl::OkStatus();
   if (absl::Status status = Step(begin_.get(), "cannot begin a transaction"); !status.ok()) {
     return status;
   }
-  absl::Status status = CommitLocked(changed, erased);
+  absl::Status status = CommitLocked(batch);
   if (!status.ok()) RollbackIfOpen();
   return status;
 }
 
-absl::Status SqliteStore::CommitLocked(const std::vector<const core::Job*>& changed,
-                                       const std::vector<JobId>& erased) {
+absl::Status SqliteStore::EraseById(sqlite3_stmt* statement, const JobId& id, const char* what) {
+  const std::string_view bytes = id.Bytes();
+  sqlite3_bind_blob(statement, 1, bytes.data(), static_cast<int>(bytes.size()), SQLITE_STATIC);
+  return Step(statement, what);
+}
+
+absl::Status SqliteStore::CommitLocked(const CommitBatch& batch) {
   sqlite3_stmt* upsert = upsert_.get();
-  for (const core::Job* job : changed) {
+  for (const core::Job* job : batch.changed) {
     buffer_.clear();
     if (!ToRecord(*job).SerializeToString(&buffer_)) {
       return absl::InternalError(
@@ -268,17 +305,66 @@ absl::Status SqliteStore::CommitLocked(const std::vector<const core::Job*>& chan
     sqlite3_bind_blob64(upsert, 4, buffer_.data(), buffer_.size(), SQLITE_STATIC);
     if (absl::Status status = Step(upsert, "cannot write a job"); !status.ok()) return status;
   }
-  for (const JobId& id : erased) {
-    const std::string_view bytes = id.Bytes();
-    sqlite3_bind_blob(erase_.get(), 1, bytes.data(), static_cast<int>(bytes.size()), SQLITE_STATIC);
-    if (absl::Status status = Step(erase_.get(), "cannot erase a job"); !status.ok()) {
+  for (const JobId& id : batch.erased) {
+    if (absl::Status status = EraseById(erase_.get(), id, "cannot erase a job"); !status.ok()) {
+      return status;
+    }
+  }
+  for (const core::SentinelMark& sentinel : batch.sentinels_added) {
+    const std::string_view id = sentinel.id.Bytes();
+    sqlite3_stmt* insert = insert_sentinel_.get();
+    sqlite3_bind_blob(insert, 1, id.data(), static_cast<int>(id.size()), SQLITE_STATIC);
+    sqlite3_bind_text(insert, 2, sentinel.queue.data(), static_cast<int>(sentinel.queue.size()),
+                      SQLITE_STATIC);
+    if (absl::Status status = Step(insert, "cannot write a sentinel"); !status.ok()) {
+      return status;
+    }
+  }
+  for (const JobId& id : batch.sentinels_removed) {
+    if (absl::Status status = EraseById(erase_sentinel_.get(), id, "cannot erase a sentinel");
+        !status.ok()) {
       return status;
     }
   }
   return Step(commit_.get(), "cannot commit");
 }
 
-absl::StatusOr<std::vector<core::Job>> SqliteStore::Recover() {
+absl::StatusOr<Recovered> SqliteStore::Recover() {
+  Recovered recovered;
+  absl::StatusOr<std::vector<core::Job>> jobs = RecoverJobs();
+  if (!jobs.ok()) return jobs.status();
+  recovered.jobs = std::move(*jobs);
+  absl::StatusOr<std::vector<core::SentinelMark>> sentinels = RecoverSentinels();
+  if (!sentinels.ok()) return sentinels.status();
+  recovered.sentinels = std::move(*sentinels);
+  return recovered;
+}
+
+absl::StatusOr<std::vector<core::SentinelMark>> SqliteStore::RecoverSentinels() {
+  sqlite3_stmt* select = select_sentinels_.get();
+  std::vector<core::SentinelMark> sentinels;
+  absl::Status status;
+  int rc;
+  while ((rc = sqlite3_step(select)) == SQLITE_ROW) {
+    const auto* id = static_cast<const char*>(sqlite3_column_blob(select, 0));
+    const int id_size = sqlite3_column_bytes(select, 0);
+    std::optional<JobId> parsed =
+        JobId::FromBytes(std::string_view(id == nullptr ? "" : id, static_cast<size_t>(id_size)));
+    if (!parsed) {
+      status = absl::DataLossError(
+          absl::StrCat(Describe(), ": a sentinel's id has ", id_size, " bytes, not 16"));
+      break;
+    }
+    const auto* queue = reinterpret_cast<const char*>(sqlite3_column_text(select, 1));
+    sentinels.push_back({*parsed, queue == nullptr ? "" : queue});
+  }
+  if (status.ok() && rc != SQLITE_DONE) status = Error(rc, "cannot read the sentinels");
+  sqlite3_reset(select);
+  if (!status.ok()) return status;
+  return sentinels;
+}
+
+absl::StatusOr<std::vector<core::Job>> SqliteStore::RecoverJobs() {
   sqlite3_stmt* select = select_all_.get();
   std::vector<core::Job> jobs;
   absl::Status status;

@@ -14,6 +14,9 @@
 //        state INTEGER        -- wire::JobState, for admin filters
 //        queue TEXT           -- spec.queue, for admin filters
 //        record BLOB)         -- a serialized jobq.store.JobRecord
+// Version 2 adds
+//   sentinels(id BLOB PRIMARY KEY  -- orders it among its queue's job ids
+//             queue TEXT)          -- sentinels not fired yet
 //
 // Used by the loop thread only (like every Store); not thread-safe.
 
@@ -33,14 +36,15 @@ namespace jobq::broker::store {
 class SqliteStore final : public Store {
  public:
   // The schema version this build writes, and the newest it can read.
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   // `PRAGMA application_id` of a jobq store ("JOBQ"), so that another
   // program's SQLite file is refused instead of being written into.
   static constexpr int kApplicationId = 0x4A4F4251;
 
-  // Opens `path`, creating it when missing, and brings its schema up to
-  // kSchemaVersion. Errors name the path and say why: directory missing,
-  // permission, not a database, a schema newer than this build.
+  // Opens `path`, creating it when missing, locks it against other
+  // processes, and brings its schema up to kSchemaVersion. Errors name the
+  // path and say why: directory missing, permission, in use by another
+  // broker, not a database, a schema newer than this build.
   static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const std::string& path);
 
   ~SqliteStore() override;
@@ -49,9 +53,8 @@ class SqliteStore final : public Store {
 
   std::string Describe() const override { return "sqlite:" + path_; }
   bool durable() const override { return true; }
-  absl::Status Commit(const std::vector<const core::Job*>& changed,
-                      const std::vector<JobId>& erased) override;
-  absl::StatusOr<std::vector<core::Job>> Recover() override;
+  absl::Status Commit(const CommitBatch& batch) override;
+  absl::StatusOr<Recovered> Recover() override;
 
  private:
   struct StatementDeleter {
@@ -59,7 +62,8 @@ class SqliteStore final : public Store {
   };
   using Statement = std::unique_ptr<sqlite3_stmt, StatementDeleter>;
 
-  SqliteStore(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
+  SqliteStore(std::string path, sqlite3* db, int lock_fd)
+      : path_(std::move(path)), db_(db), lock_fd_(lock_fd) {}
 
   absl::Status Configure();
   absl::Status Migrate();
@@ -68,14 +72,17 @@ class SqliteStore final : public Store {
   absl::Status Exec(const char* sql, const char* what);
   absl::StatusOr<int> PragmaInt(const char* sql);
   absl::Status Step(sqlite3_stmt* statement, const char* what);
-  absl::Status CommitLocked(const std::vector<const core::Job*>& changed,
-                            const std::vector<JobId>& erased);
+  absl::Status CommitLocked(const CommitBatch& batch);
+  absl::Status EraseById(sqlite3_stmt* statement, const JobId& id, const char* what);
+  absl::StatusOr<std::vector<core::Job>> RecoverJobs();
+  absl::StatusOr<std::vector<core::SentinelMark>> RecoverSentinels();
   void RollbackIfOpen();
   // "sqlite:PATH: <what>: <sqlite's message>", with a code fitting `rc`.
   absl::Status Error(int rc, std::string_view what) const;
 
   std::string path_;
   sqlite3* db_;
+  int lock_fd_;  // holds flock(LOCK_EX) on the file while the store is open
   // Prepared once in Open, reused by every Commit / Recover.
   Statement begin_;
   Statement commit_;
@@ -83,6 +90,9 @@ class SqliteStore final : public Store {
   Statement upsert_;
   Statement erase_;
   Statement select_all_;
+  Statement insert_sentinel_;
+  Statement erase_sentinel_;
+  Statement select_sentinels_;
   std::string buffer_;  // the serialized record being written
 };
 

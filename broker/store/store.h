@@ -7,15 +7,36 @@
 // Implementations: MemoryStore (--store memory: fastest, lost with the
 // process). A Store is used by the loop thread only.
 
+#include <span>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "broker/core/effects.h"
 #include "broker/core/job.h"
 #include "common/job_id.h"
 
 namespace jobq::broker::store {
+
+// What one loop iteration changed. Sentinels are applied added, then
+// removed: one may be added and fired in the same iteration.
+struct CommitBatch {
+  std::span<const core::Job* const> changed;  // write their current state
+  std::span<const JobId> erased;
+  std::span<const core::SentinelMark> sentinels_added;
+  std::span<const JobId> sentinels_removed;
+
+  bool empty() const {
+    return changed.empty() && erased.empty() && sentinels_added.empty() &&
+           sentinels_removed.empty();
+  }
+};
+
+struct Recovered {
+  std::vector<core::Job> jobs;                // in no particular order
+  std::vector<core::SentinelMark> sentinels;  // not fired yet, in no particular order
+};
 
 class Store {
  public:
@@ -26,13 +47,11 @@ class Store {
   // Whether a committed job survives a crash of the broker process.
   virtual bool durable() const = 0;
 
-  // Writes the current state of `changed` and removes `erased`, all or
-  // nothing. The pointers need only live for the call.
-  [[nodiscard]] virtual absl::Status Commit(const std::vector<const core::Job*>& changed,
-                                            const std::vector<JobId>& erased) = 0;
+  // Applies `batch`, all or nothing. The pointers need only live for the call.
+  [[nodiscard]] virtual absl::Status Commit(const CommitBatch& batch) = 0;
 
-  // Everything committed and not erased, in no particular order.
-  [[nodiscard]] virtual absl::StatusOr<std::vector<core::Job>> Recover() = 0;
+  // Everything committed and not erased.
+  [[nodiscard]] virtual absl::StatusOr<Recovered> Recover() = 0;
 };
 
 }  // namespace jobq::broker::store

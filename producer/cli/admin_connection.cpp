@@ -17,7 +17,11 @@ std::optional<AdminConnection> OpenAdmin(const GlobalFlags& global,
   AdminConnection admin;
   admin.address =
       ResolveAddress(command_admin, global.admin, std::getenv(kAdminEnv), kDefaultAdminAddress);
-  admin.channel = grpc::CreateChannel(admin.address, grpc::InsecureChannelCredentials());
+  grpc::ChannelArguments arguments;
+  // A job's result can be far larger than gRPC's default 4 MiB limit.
+  arguments.SetMaxReceiveMessageSize(-1);
+  admin.channel =
+      grpc::CreateCustomChannel(admin.address, grpc::InsecureChannelCredentials(), arguments);
   admin.stub = admin::Admin::NewStub(admin.channel);
   admin.deadline = std::chrono::system_clock::now() +
                    std::chrono::milliseconds(std::llround(global.connect_timeout_seconds * 1000.0));
@@ -25,7 +29,10 @@ std::optional<AdminConnection> OpenAdmin(const GlobalFlags& global,
 }
 
 void PrintRpcFailure(const char* rpc, const AdminConnection& admin, const grpc::Status& status) {
-  if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+  // UNAVAILABLE over a live connection is the broker's own answer (its loop
+  // is busy), not a missing broker.
+  const bool connected = admin.channel->GetState(false) == GRPC_CHANNEL_READY;
+  if ((status.error_code() == grpc::StatusCode::UNAVAILABLE && !connected) ||
       status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
     PrintError(absl::StrCat("cannot reach the broker's admin service at ", admin.address, " (",
                             status.error_message(), "): is jobq-broker running? Set --admin or ",

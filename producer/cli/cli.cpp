@@ -4,6 +4,9 @@
 
 #include "producer/cli/exit_code.h"
 #include "producer/cli/global_flags.h"
+#include "producer/cli/jobs_command.h"
+#include "producer/cli/result_command.h"
+#include "producer/cli/retry_command.h"
 #include "producer/cli/sentinel_command.h"
 #include "producer/cli/shutdown_command.h"
 #include "producer/cli/status_command.h"
@@ -37,11 +40,17 @@ int RunCli(int argc, char** argv) {
   StatusFlags status_flags;
   SentinelFlags sentinel_flags;
   ShutdownFlags shutdown_flags;
+  JobsFlags jobs_flags;
+  ResultFlags result_flags;
+  RetryFlags retry_flags;
   CLI::App* submit = AddSubmitCommand(app, &submit_flags);
   CLI::App* wait = AddWaitCommand(app, &wait_flags);
   CLI::App* status = AddStatusCommand(app, &status_flags);
   CLI::App* sentinel = AddSentinelCommand(app, &sentinel_flags);
   CLI::App* shutdown = AddShutdownCommand(app, &shutdown_flags);
+  CLI::App* jobs = AddJobsCommand(app, &jobs_flags);
+  CLI::App* result = AddResultCommand(app, &result_flags);
+  CLI::App* retry = AddRetryCommand(app, &retry_flags);
 
   try {
     app.parse(argc, argv);
@@ -63,6 +72,15 @@ int RunCli(int argc, char** argv) {
   }
   if (shutdown->parsed()) {
     return RunShutdown(shutdown_flags, global);
+  }
+  if (jobs->parsed()) {
+    return RunJobs(jobs_flags, global);
+  }
+  if (result->parsed()) {
+    return RunResult(result_flags, global);
+  }
+  if (retry->parsed()) {
+    return RunRetry(retry_flags, global);
   }
   return kExitUsage;  // unreachable: require_subcommand(1)
 }

@@ -40,10 +40,17 @@ bool IsJsonContentType(std::string_view content_type) {
 
 }  // namespace
 
-std::string FormatAckLine(const JobId& id) {
+std::string FormatAckLine(const JobId& id, bool duplicate) {
   Json json = Json::object();
   json["id"] = id.ToString();
+  if (duplicate) {
+    json["duplicate"] = true;  // only then: the plain line stays as scripts know it
+  }
   return Dump(json);
+}
+
+std::string FormatDuplicateNote(const JobId& id) {
+  return id.ToString() + " (already submitted with this key)";
 }
 
 std::string FormatRejectionLine(const wire::ErrorInfo& error, std::optional<uint64_t> line) {

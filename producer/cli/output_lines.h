@@ -4,6 +4,7 @@
 // it; see DESIGN.md §10a):
 //
 //   {"id":"…"}                                       acknowledged (no --wait)
+//   {"id":"…","duplicate":true}                      the broker already had it (same key)
 //   {"line":7,"error":{"type":"queue_full","message":"…"}}   rejected ("line" with --file only)
 //   {"id":"…","state":"succeeded","attempts":1,"result":…}
 //   {"id":"…","state":"failed","attempts":2,"error":{"type":"…","message":"…"}}
@@ -22,7 +23,12 @@
 
 namespace jobq::cli {
 
-std::string FormatAckLine(const JobId& id);
+// `duplicate`: nothing new was created, `id` is the job the broker
+// already had (SubmitAck::duplicate).
+std::string FormatAckLine(const JobId& id, bool duplicate = false);
+
+// For people, on stderr: "<id> (already submitted with this key)".
+std::string FormatDuplicateNote(const JobId& id);
 
 // `line`: the input line of the job, for `--file`.
 std::string FormatRejectionLine(const wire::ErrorInfo& error, std::optional<uint64_t> line);

@@ -10,30 +10,7 @@
 namespace jobq::cli {
 namespace {
 
-using Row = std::vector<std::string>;
-
-// Left-aligned columns two spaces apart; the last column is not padded so
-// lines carry no trailing blanks.
-std::string FormatTable(const std::vector<Row>& rows) {
-  std::vector<size_t> widths;
-  for (const Row& row : rows) {
-    widths.resize(std::max(widths.size(), row.size()), 0);
-    for (size_t i = 0; i < row.size(); ++i) {
-      widths[i] = std::max(widths[i], row[i].size());
-    }
-  }
-  std::string out;
-  for (const Row& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) {
-      out += row[i];
-      if (i + 1 < row.size()) {
-        out.append(widths[i] - row[i].size() + 2, ' ');
-      }
-    }
-    out += '\n';
-  }
-  return out;
-}
+using Row = TableRow;
 
 std::string FormatPools(const admin::WorkerStatus& worker) {
   std::vector<std::string> pools;
@@ -54,6 +31,27 @@ std::string FormatHeartbeatAge(int64_t ms_ago) {
 }
 
 }  // namespace
+
+std::string FormatTable(const std::vector<TableRow>& rows) {
+  std::vector<size_t> widths;
+  for (const Row& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()), 0);
+    for (size_t i = 0; i < row.size(); ++i) {
+      widths[i] = std::max(widths[i], row[i].size());
+    }
+  }
+  std::string out;
+  for (const Row& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      out += row[i];
+      if (i + 1 < row.size()) {
+        out.append(widths[i] - row[i].size() + 2, ' ');
+      }
+    }
+    out += '\n';
+  }
+  return out;
+}
 
 std::string FormatDuration(int64_t ms) {
   const int64_t total_seconds = std::max<int64_t>(0, ms / 1000);

@@ -5,12 +5,18 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "jobq/admin.pb.h"
 
 namespace jobq::cli {
 
 std::string FormatStatusTable(const admin::GetStatusResponse& status);
+
+using TableRow = std::vector<std::string>;
+// Left-aligned columns two spaces apart; the last column is not padded so
+// lines carry no trailing blanks. Shared with `jobq jobs`.
+std::string FormatTable(const std::vector<TableRow>& rows);
 
 // "12s", "5m 03s", "1h 02m 03s", "3d 04h 05m".
 std::string FormatDuration(int64_t ms);

@@ -168,14 +168,25 @@ int RunSubmit(const SubmitFlags& flags, const GlobalFlags& global) {
   }
   LineOutput output(bar ? &*bar : nullptr);
   RunTally tally;
+  uint64_t duplicates = 0;
   BulkSubmitCallbacks callbacks;
   callbacks.on_ack = [&](uint64_t, const SubmitAck& ack) {
     const std::optional<uint64_t> line = input->PopLineOfAck();
     tally.CountAck(ack);
     if (!ack.accepted()) {
       output.Print(FormatRejectionLine(ack.error, line));
-    } else if (!flags.wait) {
-      output.Print(FormatAckLine(*ack.id));
+      return;
+    }
+    if (ack.duplicate) {
+      ++duplicates;
+      if (!input->has_lines()) {
+        // For a person: stdout is for scripts, and with --wait it carries
+        // only the outcome, which does not tell that an earlier job answered.
+        PrintError(FormatDuplicateNote(*ack.id));
+      }
+    }
+    if (!flags.wait) {
+      output.Print(FormatAckLine(*ack.id, ack.duplicate));
     }
   };
   callbacks.on_outcome = [&](uint64_t, const Outcome& outcome) {
@@ -202,6 +213,11 @@ int RunSubmit(const SubmitFlags& flags, const GlobalFlags& global) {
   bulk_options.notify = flags.wait;
   const absl::Status status = BulkSubmit(**client, source, bulk_options, callbacks);
   output.Flush();
+  if (duplicates > 0 && input->has_lines()) {
+    PrintError(absl::StrCat(duplicates, duplicates == 1 ? " job was" : " jobs were",
+                            " already submitted with the same key; nothing new was created "
+                            "for them"));
+  }
 
   if (!status.ok()) {
     if (!input_error.ok() && status == input_error) {

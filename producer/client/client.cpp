@@ -1,5 +1,8 @@
 #include "producer/client/client.h"
 
+#include <cstring>
+#include <exception>
+#include <random>
 #include <utility>
 #include <zmq.hpp>
 
@@ -37,6 +40,24 @@ absl::Status ValidateOptions(const ClientOptions& options) {
   return absl::OkStatus();
 }
 
+// Random, so that the submit_tokens of two Clients (two runs of one
+// producer, say, whose client_seqs both start at 1) never meet.
+absl::StatusOr<std::string> RandomTokenPrefix() {
+  try {
+    std::random_device device;
+    std::string prefix(client_internal::IoLoop::kSubmitTokenPrefixBytes, '\0');
+    static_assert(client_internal::IoLoop::kSubmitTokenPrefixBytes % sizeof(uint32_t) == 0);
+    for (size_t i = 0; i < prefix.size(); i += sizeof(uint32_t)) {
+      const uint32_t bits = device();
+      std::memcpy(&prefix[i], &bits, sizeof(bits));
+    }
+    return prefix;
+  } catch (const std::exception& error) {
+    return absl::InternalError(
+        absl::StrCat("no source of random numbers for submit tokens: ", error.what()));
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
@@ -51,6 +72,7 @@ Client::Client(ClientOptions options)
 
 absl::Status Client::Start() {
   JOBQ_ASSIGN_OR_RETURN(client_internal::WakePipe wake, client_internal::WakePipe::Create());
+  JOBQ_ASSIGN_OR_RETURN(std::string token_prefix, RandomTokenPrefix());
   shared_ = std::make_shared<client_internal::Shared>(std::move(wake));
   try {
     zmq::socket_t dealer(*context_, zmq::socket_type::dealer);
@@ -62,6 +84,12 @@ absl::Status Client::Start() {
     // futures. What the broker sends is bounded by our own window and wait
     // set, so memory stays bounded anyway.
     dealer.set(zmq::sockopt::rcvhwm, 0);
+    // Queue nothing while no connection is up, and drop what a lost one
+    // still held: the I/O thread re-sends unacknowledged jobs itself, in
+    // order, and a SENTINEL replayed on a new connection would be
+    // acknowledged after the client failed it as lost, its ack then
+    // credited to the next sentinel.
+    dealer.set(zmq::sockopt::immediate, true);
     // The monitor must exist before connect(), or the first handshake
     // event would be lost.
     if (zmq_socket_monitor(dealer.handle(), kMonitorEndpoint,
@@ -79,8 +107,8 @@ absl::Status Client::Start() {
           absl::StrCat("bad broker endpoint '", options_.broker_endpoint, "': ", error.what(),
                        " (expected something like tcp://127.0.0.1:5555)"));
     }
-    auto loop = std::make_unique<client_internal::IoLoop>(options_, shared_, std::move(dealer),
-                                                          std::move(monitor));
+    auto loop = std::make_unique<client_internal::IoLoop>(
+        options_, shared_, std::move(dealer), std::move(monitor), std::move(token_prefix));
     io_thread_ = std::thread([loop = std::move(loop)] { loop->Run(); });
   } catch (const zmq::error_t& error) {
     return absl::InternalError(absl::StrCat("cannot set up the client's sockets: ", error.what()));
@@ -142,7 +170,7 @@ std::vector<Future> Client::Wait(std::span<const JobId> ids, CompletionQueue* co
       queue->Expect();  // before taking Shared::mutex: never hold both
     }
     auto state = std::make_shared<FutureState>(/*notify=*/true, i, queue);
-    state->ack = SubmitAck{ids[i], {}};
+    state->ack.emplace().id = ids[i];
     futures.push_back(FutureAccess::Make(shared_, state));
     states.push_back(std::move(state));
   }

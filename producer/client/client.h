@@ -10,14 +10,28 @@
 //   jobq::Future f = (*client)->Submit(spec);
 //   jobq::Outcome done = f.Get();  // throws jobq::RemoteError if the job failed
 //
+// Lost connections (a broker killed and restarted, say): the client
+// reconnects on its own and, on the new connection, first sends again every
+// job not yet acknowledged, in submit order and with its original
+// client_seq, then whatever was submitted meanwhile. No job is created
+// twice by this: the client gives every job a JobSpec.submit_token (8 random
+// bytes per Client, then the job's client_seq) unless the caller set one,
+// and the broker acknowledges a second job with a token it already has with
+// the first job's id. WAIT registrations are sent again too. Sentinels are
+// not: one sent but not acknowledged when the connection was lost fails
+// (kUnavailable) once a new connection is up, as it may or may not be in
+// its queue and a second one would be a second barrier.
+//
 // Thread-safety: thread-safe. A background I/O thread, started by Create()
 // and joined by the destructor, is the only one that touches the ZeroMQ
 // sockets; every public method may be called from any thread. Methods that
 // block (Submit on a full window, SendSentinel, Future waits) are always
-// released when the client fails: if the broker cannot be reached or
-// stops answering for the configured timeouts, every pending request fails
-// with kUnavailable and so does every later one (create a new Client to try
-// again). No method throws; only Future::Get does, by design.
+// released when the client fails: if the broker cannot be reached at first,
+// stops answering while connected, or cannot be reached again within
+// reconnect_timeout_ms after a lost connection, every pending request fails
+// with kUnavailable (saying which of them may have been accepted) and so
+// does every later one (create a new Client to try again). No method
+// throws; only Future::Get does, by design.
 
 #include <cstddef>
 #include <cstdint>
@@ -50,10 +64,14 @@ inline constexpr std::string_view kDefaultBrokerEndpoint = "tcp://127.0.0.1:5555
 struct ClientOptions {
   // The broker's frontend, a ZeroMQ endpoint.
   std::string broker_endpoint = std::string(kDefaultBrokerEndpoint);
-  // A SUBMIT must be answered, and a first connection made, within this.
+  // A first connection must be made within this, and while connected a
+  // SUBMIT or SENTINEL must be acknowledged within it (counted from its
+  // latest send, or from the latest ack if later). It does not run while
+  // disconnected: reconnect_timeout_ms does.
   int64_t connect_timeout_ms = 5000;
   // After a connection was lost, how long to keep reconnecting while
-  // requests are pending (a broker restart) before failing them.
+  // requests are pending (a broker restart, recovery included) before
+  // failing them. Unacknowledged jobs are re-sent on the new connection.
   int64_t reconnect_timeout_ms = 30000;
   // While waiting for outcomes, WAIT is re-sent this often for every job
   // still outstanding, so a restarted broker learns who waits.
@@ -63,7 +81,8 @@ struct ClientOptions {
   size_t batch_jobs_max = 1000;
   size_t batch_bytes_max = 4 << 20;
   // Submitted but unacknowledged jobs at most; Submit blocks beyond this,
-  // which bounds memory when streaming a huge file.
+  // which bounds memory when streaming a huge file. The client keeps each
+  // of these jobs whole until its ack, to send it again after a reconnect.
   size_t window_jobs_max = 20000;
 };
 
@@ -95,7 +114,9 @@ class Client {
   // Queues one job and returns its future. Blocks while window_jobs_max
   // jobs are unacknowledged. Jobs submitted from one thread are sent in
   // order. A spec without a task fails its future with kInvalidArgument; a
-  // failed client fails it with the client's status.
+  // failed client fails it with the client's status. A submit_token set by
+  // the caller is kept (it must then be unique per job); otherwise the
+  // client sets one.
   Future Submit(JobSpec spec, const SubmitOptions& options = {});
 
   // Futures for jobs submitted earlier (by anyone): each completes with the
@@ -107,7 +128,10 @@ class Client {
   // Asks the broker to put a sentinel into `queue` behind every job this
   // client submitted before the call (DESIGN.md §5). Blocks until the broker
   // acknowledged it (it is then in the queue, and durable), or fails like a
-  // submit when the broker does not answer within the connect timeout.
+  // submit when the broker does not answer within the connect timeout. If
+  // the connection is lost before the ack, it fails with kUnavailable once
+  // reconnected (the sentinel may or may not be in the queue; it is not
+  // re-sent) while the client itself stays usable.
   absl::Status SendSentinel(std::string_view queue);
 
   // OK while healthy; the sticky failure afterwards.

@@ -18,6 +18,11 @@ namespace jobq {
 struct SubmitAck {
   std::optional<JobId> id;  // set when the broker accepted the job (it is durable)
   wire::ErrorInfo error;    // set when it rejected it: type "queue_full", "bad_request", ...
+  // Accepted, but nothing new was created: the broker already had a job with
+  // this idempotency key (or a submit_token the caller chose), and `id` is
+  // that job's. Not set when the match was only the client's own token on a
+  // re-send after a reconnect: that job is this one, submitted once.
+  bool duplicate = false;
 
   bool accepted() const { return id.has_value(); }
 };

@@ -113,7 +113,9 @@ TEST(SubmitRunTest, StatusShowsQueuesAndWorkers) {
   cluster.StartWorker("watched", {"--queues", "alpha,beta", "--io-threads", "3"});
   ASSERT_TRUE(cluster.WaitForWorkers(1));
   nlohmann::json status = cluster.Status();
-  EXPECT_EQ(status["store"], "memory");
+  // The durable store is the default, in the broker's data directory.
+  EXPECT_EQ(status["store"], "sqlite:" + cluster.dir().File("data") + "/jobq.db");
+  EXPECT_EQ(status["durable"], true);
   const nlohmann::json& worker = status["workers"][0];
   EXPECT_EQ(worker["name"], "watched");
   EXPECT_EQ(worker["queues"], (nlohmann::json{"alpha", "beta"}));

@@ -26,7 +26,11 @@ void Cluster::StartBroker(std::vector<std::string> extra_args, int frontend_port
                                    "--admin",
                                    "127.0.0.1:0",
                                    "--ready-file",
-                                   ready_file};
+                                   ready_file,
+                                   // The default store, one per cluster; a
+                                   // restarted broker finds it again.
+                                   "--data-dir",
+                                   dir_.File("data")};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   broker_ = std::make_unique<Process>(argv, dir_.File("broker-" + std::to_string(broker_starts_)));
   ++broker_starts_;

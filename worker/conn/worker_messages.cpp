@@ -71,6 +71,11 @@ wire::Heartbeat BuildHeartbeat(const std::vector<JobPool*>& pools, const InFligh
   }
   heartbeat.set_jobs_done(counters.done);
   heartbeat.set_jobs_failed(counters.failed);
+  // Renews the leases of jobs without a timeout, which would otherwise be
+  // taken back after a liveness window.
+  for (const InFlightJobs::Key& key : in_flight.Keys()) {
+    heartbeat.add_holding(key.id);
+  }
   return heartbeat;
 }
 

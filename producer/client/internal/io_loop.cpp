@@ -18,6 +18,13 @@ namespace {
 // enough that re-sending a big wait set takes few messages.
 constexpr size_t kWaitIdsPerMessage = 4096;
 
+// A submit_token: the Client's random prefix, then the job's client_seq.
+constexpr size_t kSubmitTokenBytes = IoLoop::kSubmitTokenPrefixBytes + sizeof(uint64_t);
+// The token as a JobSpec field: tag, length, bytes.
+constexpr size_t kSubmitTokenFieldBytes = 2 + kSubmitTokenBytes;
+
+std::string QueueName(const std::string& queue) { return queue.empty() ? "default" : queue; }
+
 absl::Status StatusForBrokerError(const wire::Error& error, const std::string& endpoint) {
   std::string text = absl::StrCat("the broker at ", endpoint, " rejected a request (",
                                   wire::ErrorCode_Name(error.code()), "): ", error.text());
@@ -43,11 +50,12 @@ absl::Status StatusForBrokerError(const wire::Error& error, const std::string& e
 }  // namespace
 
 IoLoop::IoLoop(const ClientOptions& options, std::shared_ptr<Shared> shared, zmq::socket_t dealer,
-               zmq::socket_t monitor)
+               zmq::socket_t monitor, std::string token_prefix)
     : options_(options),
       shared_(std::move(shared)),
       dealer_(std::move(dealer)),
-      monitor_(std::move(monitor)) {}
+      monitor_(std::move(monitor)),
+      token_prefix_(std::move(token_prefix)) {}
 
 void IoLoop::Run() {
   try {
@@ -96,8 +104,10 @@ void IoLoop::RunLoop() {
       }
     }
     now = SteadyClock::now();
-    ReceiveMonitorEvents(now);
+    // Messages first: what a lost connection delivered before it went down
+    // (a sentinel's ack, say) must count before the reconnect is handled.
     ReceiveFromBroker(now);
+    ReceiveMonitorEvents(now);
   }
 }
 
@@ -126,9 +136,13 @@ bool IoLoop::TakeRequests() {
 bool IoLoop::Writable() { return (dealer_.get(zmq::sockopt::events) & ZMQ_POLLOUT) != 0; }
 
 bool IoLoop::BlockedOnWrite() const {
+  if (!connected_) {
+    return false;  // nothing may go out yet; the monitor wakes poll on a connection
+  }
   // A held partial batch is not blocked: asking for POLLOUT then would
   // wake poll at once, over and over, until the acks come.
-  return (!unsent_.empty() && !ShouldHoldBatch()) || wait_send_pos_ < wait_send_.size();
+  return resend_from_seq_.has_value() || (!unsent_.empty() && !ShouldHoldBatch()) ||
+         wait_send_pos_ < wait_send_.size();
 }
 
 bool IoLoop::HasPendingWork() const {
@@ -137,9 +151,18 @@ bool IoLoop::HasPendingWork() const {
 }
 
 void IoLoop::SendPending(TimePoint now) {
+  // Until the monitor has reported the connection, a send could overtake
+  // the re-send that a reconnect calls for, or be counted as made on the
+  // lost connection.
+  if (!connected_) {
+    return;
+  }
   // Each send is preceded by a writability check because a DEALER blocks at
   // its high-water mark, and this thread must never block outside poll.
-  while (!failed_ && !unsent_.empty() && Writable()) {
+  while (!failed_ && resend_from_seq_ && Writable()) {
+    ResendBatch(now);
+  }
+  while (!failed_ && !resend_from_seq_ && !unsent_.empty() && Writable()) {
     OutItem& front = unsent_.front();
     if (front.type == OutItem::Type::kSentinel) {
       wire::Sentinel sentinel;
@@ -148,7 +171,7 @@ void IoLoop::SendPending(TimePoint now) {
         Fail(absl::InternalError("ZeroMQ refused a SENTINEL message"));
         return;
       }
-      sentinels_unconfirmed_.push_back({std::move(front.state), now});
+      sentinels_unconfirmed_.push_back({std::move(front.state), std::move(front.queue), now});
       unsent_.pop_front();
       continue;
     }
@@ -188,21 +211,89 @@ void IoLoop::SendSubmitBatch(TimePoint now) {
   submit.set_notify(notify);
   size_t batch_bytes = 0;
   while (!unsent_.empty() && unsent_.front().type == OutItem::Type::kJob &&
-         unsent_.front().state->notify == notify &&
-         static_cast<size_t>(submit.jobs_size()) < options_.batch_jobs_max) {
+         unsent_.front().state->notify == notify) {
     OutItem& item = unsent_.front();
-    const size_t job_bytes = item.job.ByteSizeLong();
-    if (submit.jobs_size() > 0 && batch_bytes + job_bytes > options_.batch_bytes_max) {
+    const bool own_token = item.job.submit_token().empty();
+    // Counted before it is set: a job left for the next batch keeps no
+    // token, or it would pass for one the caller chose.
+    const size_t job_bytes = item.job.ByteSizeLong() + (own_token ? kSubmitTokenFieldBytes : 0);
+    if (!BatchHasRoom(submit, batch_bytes, job_bytes)) {
       break;
+    }
+    if (own_token) {
+      SetSubmitToken(next_seq_, &item.job);
     }
     batch_bytes += job_bytes;
     *submit.add_jobs() = std::move(item.job);
-    pending_acks_.emplace(next_seq_++, PendingAck{std::move(item.state), now});
+    pending_acks_.emplace(next_seq_++, PendingAck{std::move(item.state), {}, now, own_token});
     unsent_.pop_front();
   }
-  if (!SendMessage(dealer_, "", Command::kSubmit, submit, &scratch_)) {
-    Fail(absl::InternalError("ZeroMQ refused a SUBMIT message"));
+  SendSubmit(&submit);
+}
+
+void IoLoop::ResendBatch(TimePoint now) {
+  auto it = pending_acks_.lower_bound(*resend_from_seq_);
+  if (it == pending_acks_.end()) {
+    resend_from_seq_.reset();
+    return;
   }
+  // The rules of a first send: job i is first_seq + i, so a gap (a job
+  // acknowledged meanwhile) ends the SUBMIT, as do a change of notify and
+  // the batch limits.
+  wire::Submit submit;
+  submit.set_first_seq(it->first);
+  const bool notify = it->second.state->notify;
+  submit.set_notify(notify);
+  size_t batch_bytes = 0;
+  for (uint64_t seq = it->first;
+       it != pending_acks_.end() && it->first == seq && it->second.state->notify == notify;
+       ++it, ++seq) {
+    const size_t job_bytes = it->second.job.ByteSizeLong();
+    if (!BatchHasRoom(submit, batch_bytes, job_bytes)) {
+      break;
+    }
+    batch_bytes += job_bytes;
+    *submit.add_jobs() = std::move(it->second.job);
+    it->second.sent_at = now;
+  }
+  if (it == pending_acks_.end()) {
+    resend_from_seq_.reset();
+  } else {
+    resend_from_seq_ = it->first;
+  }
+  SendSubmit(&submit);
+}
+
+bool IoLoop::BatchHasRoom(const wire::Submit& submit, size_t batch_bytes, size_t job_bytes) const {
+  if (submit.jobs_size() == 0) {
+    return true;  // a single larger job still goes, alone: the broker judges it
+  }
+  return static_cast<size_t>(submit.jobs_size()) < options_.batch_jobs_max &&
+         batch_bytes + job_bytes <= options_.batch_bytes_max;
+}
+
+void IoLoop::SendSubmit(wire::Submit* submit) {
+  if (!SendMessage(dealer_, "", Command::kSubmit, *submit, &scratch_)) {
+    Fail(absl::InternalError("ZeroMQ refused a SUBMIT message"));
+    return;
+  }
+  // Moved, not copied, into the message and back: the jobs are kept for a
+  // re-send at no extra cost.
+  auto pending = pending_acks_.find(submit->first_seq());
+  for (wire::JobSpec& job : *submit->mutable_jobs()) {
+    (pending++)->second.job = std::move(job);
+  }
+}
+
+void IoLoop::SetSubmitToken(uint64_t seq, wire::JobSpec* job) const {
+  // Unique per job for the Client's life (the seq never repeats) and across
+  // Clients (the random prefix), and the same on every send of the job.
+  std::array<char, kSubmitTokenBytes> token;
+  std::memcpy(token.data(), token_prefix_.data(), kSubmitTokenPrefixBytes);
+  for (size_t i = 0; i < sizeof(seq); ++i) {
+    token[kSubmitTokenPrefixBytes + i] = static_cast<char>(seq >> (8 * (sizeof(seq) - 1 - i)));
+  }
+  job->mutable_submit_token()->assign(token.data(), token.size());
 }
 
 void IoLoop::SendWaits(TimePoint now) {
@@ -301,6 +392,11 @@ void IoLoop::HandleSubmitted(std::string_view body, TimePoint now) {
         JOBQ_LOG(kDebug, "client", "unexpected_ack").Kv("seq", ack.client_seq());
         continue;
       }
+      // Matched on the client's own token alone, the job found is this very
+      // one, sent before a reconnect and acknowledged on the lost
+      // connection: from the caller's side nothing was submitted twice.
+      const bool matched_own_token_only =
+          pending->second.own_token && pending->second.job.idempotency_key().empty();
       std::shared_ptr<FutureState> state = std::move(pending->second.state);
       pending_acks_.erase(pending);
       --shared_->window_used;
@@ -320,6 +416,7 @@ void IoLoop::HandleSubmitted(std::string_view body, TimePoint now) {
         converted.error.set_message("the broker acknowledged the job with a malformed id");
       } else {
         converted.id = *id;
+        converted.duplicate = ack.duplicate() && !matched_own_token_only;
       }
       state->ack = std::move(converted);
       if (state->notify && state->ack->accepted()) {
@@ -391,10 +488,7 @@ void IoLoop::ReceiveMonitorEvents(TimePoint now) {
     std::memcpy(&event_id, event.data(), sizeof(event_id));
     if (event_id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
       if (ever_connected_) {
-        // A new connection after a lost one may be a restarted broker that
-        // no longer knows who waits for what.
-        resend_all_waits_ = !waiting_.empty();
-        JOBQ_LOG(kInfo, "client", "broker_reconnected").Kv("broker", options_.broker_endpoint);
+        OnReconnected(now);
       }
       connected_ = true;
       ever_connected_ = true;
@@ -405,38 +499,73 @@ void IoLoop::ReceiveMonitorEvents(TimePoint now) {
   }
 }
 
+void IoLoop::OnReconnected(TimePoint now) {
+  // The new connection may be a restarted broker: it no longer knows who
+  // waits for what, and it lost what it had not made durable. A job it did
+  // keep is found by its submit_token and only acknowledged again.
+  resend_all_waits_ = !waiting_.empty();
+  if (!pending_acks_.empty()) {
+    resend_from_seq_ = pending_acks_.begin()->first;
+  }
+  reconnected_at_ = now;
+  FailUnconfirmedSentinels();
+  JOBQ_LOG(kInfo, "client", "broker_reconnected")
+      .Kv("broker", options_.broker_endpoint)
+      .Kv("resubmitting", pending_acks_.size());
+}
+
+void IoLoop::FailUnconfirmedSentinels() {
+  if (sentinels_unconfirmed_.empty()) {
+    return;
+  }
+  // A sentinel carries no token, so a re-sent one could make a second
+  // barrier: its caller decides, knowing the first may be there.
+  {
+    std::lock_guard lock(shared_->mutex);
+    for (const PendingSentinel& sentinel : sentinels_unconfirmed_) {
+      sentinel.state->failure = absl::UnavailableError(absl::StrCat(
+          "the connection to the broker at ", options_.broker_endpoint,
+          " was lost before it acknowledged the sentinel for queue ", QueueName(sentinel.queue),
+          ", so it may or may not be in the queue: check the queue's SENTINELS in `jobq status` "
+          "before sending another, which would be a second barrier"));
+    }
+  }
+  sentinels_unconfirmed_.clear();
+  shared_->changed.notify_all();
+}
+
+IoLoop::TimePoint IoLoop::AckWaitStart(TimePoint sent_at) const {
+  return std::max({sent_at, last_ack_at_, reconnected_at_});
+}
+
+std::string IoLoop::UnknownFateText() const {
+  std::string text;
+  if (const size_t jobs = pending_acks_.size(); jobs > 0) {
+    absl::StrAppend(&text, "; ", jobs, jobs == 1 ? " submitted job was" : " submitted jobs were",
+                    " not acknowledged and may or may not have been accepted (submit again once "
+                    "the broker is back; an idempotency key keeps a job accepted already from "
+                    "being created twice)");
+  }
+  if (const size_t sentinels = sentinels_unconfirmed_.size(); sentinels > 0) {
+    absl::StrAppend(&text, "; ", sentinels, sentinels == 1 ? " sentinel was" : " sentinels were",
+                    " not acknowledged and may or may not be in the queue");
+  }
+  return text;
+}
+
 void IoLoop::CheckDeadlines(TimePoint now) {
   if (failed_) {
     return;
   }
-  const auto connect_timeout = std::chrono::milliseconds(options_.connect_timeout_ms);
-  const std::string cannot_reach =
-      absl::StrCat("cannot reach the broker at ", options_.broker_endpoint, " (no reply in ",
-                   TimeoutText(options_.connect_timeout_ms), "): is jobq-broker running?");
-  if (!sentinels_unconfirmed_.empty() &&
-      now - std::max(sentinels_unconfirmed_.front().sent_at, last_ack_at_) >= connect_timeout) {
-    Fail(absl::UnavailableError(heard_from_broker_
-                                    ? absl::StrCat("the broker at ", options_.broker_endpoint,
-                                                   " did not acknowledge the sentinel within ",
-                                                   TimeoutText(options_.connect_timeout_ms))
-                                    : cannot_reach));
+  // A lost connection is not a slow ack: a broker restarting (and
+  // recovering its store) gets reconnect_timeout_ms, and acks are awaited
+  // again from the re-send on the new connection.
+  if (connected_) {
+    CheckAckDeadlines(now);
+    unreachable_since_.reset();
     return;
   }
-  if (!pending_acks_.empty()) {
-    const TimePoint since = std::max(pending_acks_.begin()->second.sent_at, last_ack_at_);
-    if (now - since >= connect_timeout) {
-      if (!heard_from_broker_) {
-        Fail(absl::UnavailableError(cannot_reach));
-      } else {
-        Fail(absl::UnavailableError(absl::StrCat(
-            "the broker at ", options_.broker_endpoint, " did not acknowledge ",
-            pending_acks_.size(), " submitted jobs within ",
-            TimeoutText(options_.connect_timeout_ms), "; they may or may not have been accepted")));
-      }
-      return;
-    }
-  }
-  if (connected_ || !HasPendingWork()) {
+  if (!HasPendingWork()) {
     unreachable_since_.reset();
     return;
   }
@@ -445,15 +574,43 @@ void IoLoop::CheckDeadlines(TimePoint now) {
   }
   const int64_t limit_ms =
       ever_connected_ ? options_.reconnect_timeout_ms : options_.connect_timeout_ms;
-  if (now - *unreachable_since_ >= std::chrono::milliseconds(limit_ms)) {
-    if (ever_connected_) {
-      Fail(absl::UnavailableError(absl::StrCat(
-          "lost the connection to the broker at ", options_.broker_endpoint,
-          " and could not reconnect within ", TimeoutText(limit_ms), ": is jobq-broker running?")));
-    } else {
-      Fail(absl::UnavailableError(cannot_reach));
-    }
+  if (now - *unreachable_since_ < std::chrono::milliseconds(limit_ms)) {
+    return;
   }
+  if (ever_connected_) {
+    Fail(absl::UnavailableError(
+        absl::StrCat("lost the connection to the broker at ", options_.broker_endpoint,
+                     " and could not reconnect within ", TimeoutText(limit_ms),
+                     ": is jobq-broker running?", UnknownFateText())));
+  } else {
+    Fail(absl::UnavailableError(absl::StrCat("cannot reach the broker at ",
+                                             options_.broker_endpoint, " (no reply in ",
+                                             TimeoutText(limit_ms), "): is jobq-broker running?")));
+  }
+}
+
+void IoLoop::CheckAckDeadlines(TimePoint now) {
+  const auto connect_timeout = std::chrono::milliseconds(options_.connect_timeout_ms);
+  const bool sentinel_late =
+      !sentinels_unconfirmed_.empty() &&
+      now - AckWaitStart(sentinels_unconfirmed_.front().sent_at) >= connect_timeout;
+  const bool jobs_late =
+      !pending_acks_.empty() &&
+      now - AckWaitStart(pending_acks_.begin()->second.sent_at) >= connect_timeout;
+  if (!sentinel_late && !jobs_late) {
+    return;
+  }
+  if (!heard_from_broker_) {
+    // Connected to something that never answers: not a jobq broker, or a hung one.
+    Fail(absl::UnavailableError(absl::StrCat("cannot reach the broker at ",
+                                             options_.broker_endpoint, " (no reply in ",
+                                             TimeoutText(options_.connect_timeout_ms),
+                                             "): is jobq-broker running?", UnknownFateText())));
+    return;
+  }
+  Fail(absl::UnavailableError(absl::StrCat(
+      "the broker at ", options_.broker_endpoint, " stopped answering (no acknowledgement in ",
+      TimeoutText(options_.connect_timeout_ms), ")", UnknownFateText())));
 }
 
 std::optional<IoLoop::TimePoint> IoLoop::NextDeadline() const {
@@ -466,12 +623,13 @@ std::optional<IoLoop::TimePoint> IoLoop::NextDeadline() const {
       next = candidate;
     }
   };
-  if (!pending_acks_.empty()) {
-    consider(std::max(pending_acks_.begin()->second.sent_at, last_ack_at_) +
+  // Acks are only due while connected (see CheckDeadlines).
+  if (connected_ && !pending_acks_.empty()) {
+    consider(AckWaitStart(pending_acks_.begin()->second.sent_at) +
              std::chrono::milliseconds(options_.connect_timeout_ms));
   }
-  if (!sentinels_unconfirmed_.empty()) {
-    consider(std::max(sentinels_unconfirmed_.front().sent_at, last_ack_at_) +
+  if (connected_ && !sentinels_unconfirmed_.empty()) {
+    consider(AckWaitStart(sentinels_unconfirmed_.front().sent_at) +
              std::chrono::milliseconds(options_.connect_timeout_ms));
   }
   if (unreachable_since_) {
@@ -533,6 +691,7 @@ void IoLoop::Fail(const absl::Status& status) {
   wait_send_.clear();
   wait_send_pos_ = 0;
   resend_all_waits_ = false;
+  resend_from_seq_.reset();
   unreachable_since_.reset();
   shared_->changed.notify_all();
 }

@@ -6,6 +6,13 @@
 // and enforces the timeouts that keep callers from waiting forever on a
 // broker that is not there (ZeroMQ's connect never fails by itself).
 //
+// Reconnects: the DEALER is ZMQ_IMMEDIATE, so nothing is queued while no
+// connection is up and what was queued on a lost one is dropped, never
+// replayed behind the client's back. Every connection after the first
+// starts with a re-send of the unacknowledged jobs (same client_seq, same
+// submit_token, so the broker creates each at most once) before anything
+// newer goes out.
+//
 // Not thread-safe: constructed on one thread, then Run() on the I/O thread
 // only; the thread start and join order the hand-over.
 
@@ -30,9 +37,13 @@ namespace jobq::client_internal {
 class IoLoop {
  public:
   // `dealer` is connected (or connecting) to the broker; `monitor` is a
-  // PAIR connected to the dealer's monitor endpoint.
+  // PAIR connected to the dealer's monitor endpoint. `token_prefix` holds
+  // kSubmitTokenPrefixBytes random bytes, chosen once per Client.
   IoLoop(const ClientOptions& options, std::shared_ptr<Shared> shared, zmq::socket_t dealer,
-         zmq::socket_t monitor);
+         zmq::socket_t monitor, std::string token_prefix);
+
+  // The random half of a submit_token; the other half is the job's client_seq.
+  static constexpr size_t kSubmitTokenPrefixBytes = 8;
 
   // Returns once Shared::stop is set; fails what is still pending with
   // kCancelled and closes the sockets.
@@ -42,9 +53,14 @@ class IoLoop {
   using SteadyClock = std::chrono::steady_clock;
   using TimePoint = SteadyClock::time_point;
 
+  // A job sent and not yet acknowledged: kept whole, so a new connection
+  // can send it again.
   struct PendingAck {
     std::shared_ptr<FutureState> state;
-    TimePoint sent_at;
+    wire::JobSpec job;  // moved out only while a SUBMIT carrying it is being sent
+    TimePoint sent_at;  // of the latest send
+    // The client made job.submit_token: the caller gave none.
+    bool own_token = false;
   };
 
   void RunLoop();
@@ -53,13 +69,31 @@ class IoLoop {
   void SendPending(TimePoint now);
   bool ShouldHoldBatch() const;
   void SendSubmitBatch(TimePoint now);
+  // Sends the next SUBMIT of the re-send that follows a reconnect.
+  void ResendBatch(TimePoint now);
+  bool BatchHasRoom(const wire::Submit& submit, size_t batch_bytes, size_t job_bytes) const;
+  // Sends `submit`, whose jobs are pending_acks_ from its first_seq on,
+  // then moves the jobs back into their PendingAcks.
+  void SendSubmit(wire::Submit* submit);
+  void SetSubmitToken(uint64_t seq, wire::JobSpec* job) const;
   void SendWaits(TimePoint now);
   void ReceiveFromBroker(TimePoint now);
   void HandleSubmitted(std::string_view body, TimePoint now);
   void HandleResults(std::string_view body);
   void HandleError(std::string_view body);
   void ReceiveMonitorEvents(TimePoint now);
+  void OnReconnected(TimePoint now);
+  // Fails the sentinels sent on a lost connection, and only them.
+  void FailUnconfirmedSentinels();
   void CheckDeadlines(TimePoint now);
+  // Fails the client when a SUBMIT or SENTINEL was not acknowledged within
+  // connect_timeout_ms. Only while connected.
+  void CheckAckDeadlines(TimePoint now);
+  // When waiting for an ack sent at `sent_at` started: any ack, or a new
+  // connection, restarts the wait.
+  TimePoint AckWaitStart(TimePoint sent_at) const;
+  // What the caller should know about requests whose fate a failure leaves unknown.
+  std::string UnknownFateText() const;
   std::optional<TimePoint> NextDeadline() const;
   // Fails every pending request and every later one with `status`.
   void Fail(const absl::Status& status);
@@ -73,6 +107,7 @@ class IoLoop {
   const std::shared_ptr<Shared> shared_;
   zmq::socket_t dealer_;
   zmq::socket_t monitor_;
+  const std::string token_prefix_;
   std::string scratch_;
   ReceivedMessage received_;
 
@@ -85,10 +120,14 @@ class IoLoop {
   size_t wait_send_pos_ = 0;
   struct PendingSentinel {
     std::shared_ptr<FutureState> state;
+    std::string queue;
     TimePoint sent_at;
   };
   std::deque<PendingSentinel> sentinels_unconfirmed_;  // sent, not yet acknowledged
   uint64_t next_seq_ = 1;
+  // Set by a reconnect: the re-send goes on from this client_seq. Newer
+  // requests wait until it is done, so they stay behind older jobs.
+  std::optional<uint64_t> resend_from_seq_;
 
   bool connected_ = false;
   bool ever_connected_ = false;
@@ -96,6 +135,7 @@ class IoLoop {
   bool failed_ = false;
   std::optional<TimePoint> unreachable_since_;
   TimePoint last_ack_at_{};
+  TimePoint reconnected_at_{};
   TimePoint next_wait_resend_at_{};
 };
 

@@ -34,33 +34,39 @@ TEST(ReadyQueueTest, PriorityThenFifo) {
 }
 
 TEST(ReadyQueueTest, SentinelIsABarrierAcrossPriorities) {
-  std::vector<JobId> ids = MakeIds(3);
+  std::vector<JobId> ids = MakeIds(6);
   ReadyQueue queue;
   queue.Push(ids[0], 0);
-  queue.PushSentinel();
+  queue.PushSentinel(ids[3]);
   queue.Push(ids[1], 100);
-  queue.PushSentinel();
-  queue.PushSentinel();
+  queue.PushSentinel(ids[4]);
+  queue.PushSentinel(ids[5]);
   queue.Push(ids[2], 0);
   EXPECT_EQ(queue.sentinels(), 3u);
 
   std::vector<std::string> seen;
   while (queue.Peek().kind != ReadyQueue::HeadKind::kEmpty) {
     ReadyQueue::Head head = queue.Peek();
-    seen.push_back(head.kind == ReadyQueue::HeadKind::kSentinel ? "S"
-                   : head.id == ids[0]                            ? "0"
-                   : head.id == ids[1]                            ? "1"
-                                                                  : "2");
+    std::string name = head.id == ids[0]   ? "0"
+                       : head.id == ids[1] ? "1"
+                       : head.id == ids[2] ? "2"
+                       : head.id == ids[3] ? "S3"
+                       : head.id == ids[4] ? "S4"
+                                           : "S5";
+    if (head.kind == ReadyQueue::HeadKind::kSentinel) {
+      EXPECT_EQ(name[0], 'S') << "a sentinel's head carries the sentinel's own id";
+    }
+    seen.push_back(name);
     queue.PopHead();
   }
-  EXPECT_EQ(seen, (std::vector<std::string>{"0", "S", "1", "S", "S", "2"}));
+  EXPECT_EQ(seen, (std::vector<std::string>{"0", "S3", "1", "S4", "S5", "2"}));
 }
 
 TEST(ReadyQueueTest, PushFrontGoesAheadOfItsPriority) {
   std::vector<JobId> ids = MakeIds(3);
   ReadyQueue queue;
   queue.Push(ids[0], 0);
-  queue.PushSentinel();
+  queue.PushSentinel(ids[2]);
   queue.PushFront(ids[1], 0);
   EXPECT_EQ(queue.Peek().id, ids[1]) << "a requeued job goes before the sentinel";
 }

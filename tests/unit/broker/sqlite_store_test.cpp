@@ -23,6 +23,17 @@ namespace {
 
 using ::google::protobuf::util::MessageDifferencer;
 
+absl::Status CommitJobs(Store& store, const std::vector<const core::Job*>& changed,
+                        const std::vector<JobId>& erased) {
+  return store.Commit(CommitBatch{changed, erased, {}, {}});
+}
+
+absl::StatusOr<std::vector<core::Job>> RecoverJobs(Store& store) {
+  absl::StatusOr<Recovered> recovered = store.Recover();
+  if (!recovered.ok()) return recovered.status();
+  return std::move(recovered->jobs);
+}
+
 // A fresh directory per test, removed afterwards.
 class SqliteStoreTest : public ::testing::Test {
  protected:
@@ -150,7 +161,7 @@ TEST_F(SqliteStoreTest, DescribesItselfAndIsDurable) {
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(store->Describe(), "sqlite:" + path_);
   EXPECT_TRUE(store->durable());
-  auto jobs = store->Recover();
+  auto jobs = RecoverJobs(*store);
   ASSERT_TRUE(jobs.ok()) << jobs.status();
   EXPECT_TRUE(jobs->empty());
 }
@@ -159,9 +170,9 @@ TEST_F(SqliteStoreTest, RoundTripsAJobWithEveryFieldSet) {
   auto store = OpenOrDie();
   ASSERT_NE(store, nullptr);
   const core::Job job = FullJob();
-  ASSERT_TRUE(store->Commit({&job}, {}).ok());
+  ASSERT_TRUE(CommitJobs(*store, {&job}, {}).ok());
 
-  auto jobs = store->Recover();
+  auto jobs = RecoverJobs(*store);
   ASSERT_TRUE(jobs.ok()) << jobs.status();
   ASSERT_EQ(jobs->size(), 1u);
   const core::Job& back = (*jobs)[0];
@@ -179,16 +190,16 @@ TEST_F(SqliteStoreTest, UpdatesAndErases) {
   core::Job a = SimpleJob("a");
   core::Job b = SimpleJob("b");
   core::Job c = SimpleJob("c");
-  ASSERT_TRUE(store->Commit({&a, &b, &c}, {}).ok());
+  ASSERT_TRUE(CommitJobs(*store, {&a, &b, &c}, {}).ok());
 
   a.state = wire::JOB_STATE_RUNNING;
   a.attempt = 1;
   a.leased_to = "w1";
   a.started_ms = 5;
   // One call both updates `a` and erases `b` (and an id never written).
-  ASSERT_TRUE(store->Commit({&a}, {b.id, NextId()}).ok());
+  ASSERT_TRUE(CommitJobs(*store, {&a}, {b.id, NextId()}).ok());
 
-  auto jobs = store->Recover();
+  auto jobs = RecoverJobs(*store);
   ASSERT_TRUE(jobs.ok()) << jobs.status();
   auto by_id = ById(std::move(*jobs));
   ASSERT_EQ(by_id.size(), 2u);
@@ -196,8 +207,8 @@ TEST_F(SqliteStoreTest, UpdatesAndErases) {
   ExpectSameJob(by_id.at(c.id), c);
   EXPECT_EQ(by_id.count(b.id), 0u);
 
-  ASSERT_TRUE(store->Commit({}, {a.id, c.id}).ok());
-  jobs = store->Recover();
+  ASSERT_TRUE(CommitJobs(*store, {}, {a.id, c.id}).ok());
+  jobs = RecoverJobs(*store);
   ASSERT_TRUE(jobs.ok());
   EXPECT_TRUE(jobs->empty());
 }
@@ -210,15 +221,15 @@ TEST_F(SqliteStoreTest, ReopenRecoversExactlyWhatWasCommitted) {
     core::Job full = FullJob();
     core::Job gone = SimpleJob("gone");
     core::Job updated = SimpleJob("updated");
-    ASSERT_TRUE(store->Commit({&full, &gone, &updated}, {}).ok());
+    ASSERT_TRUE(CommitJobs(*store, {&full, &gone, &updated}, {}).ok());
     updated.state = wire::JOB_STATE_SUCCEEDED;
     updated.result = "42";
-    ASSERT_TRUE(store->Commit({&updated}, {gone.id}).ok());
+    ASSERT_TRUE(CommitJobs(*store, {&updated}, {gone.id}).ok());
     kept = {full, updated};
   }
   auto store = OpenOrDie();
   ASSERT_NE(store, nullptr);
-  auto jobs = store->Recover();
+  auto jobs = RecoverJobs(*store);
   ASSERT_TRUE(jobs.ok()) << jobs.status();
   auto by_id = ById(std::move(*jobs));
   ASSERT_EQ(by_id.size(), kept.size());
@@ -236,7 +247,7 @@ TEST_F(SqliteStoreTest, ACommittedJobSurvivesKillMinus9) {
   ASSERT_GE(child, 0);
   if (child == 0) {
     absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path_);
-    if (!store.ok() || !(*store)->Commit({&job}, {}).ok()) _exit(1);
+    if (!store.ok() || !CommitJobs(**store, {&job}, {}).ok()) _exit(1);
     kill(getpid(), SIGKILL);
     _exit(2);  // not reached
   }
@@ -248,7 +259,7 @@ TEST_F(SqliteStoreTest, ACommittedJobSurvivesKillMinus9) {
 
   auto store = OpenOrDie();
   ASSERT_NE(store, nullptr);
-  auto jobs = store->Recover();
+  auto jobs = RecoverJobs(*store);
   ASSERT_TRUE(jobs.ok()) << jobs.status();
   ASSERT_EQ(jobs->size(), 1u);
   ExpectSameJob((*jobs)[0], job);
@@ -267,11 +278,11 @@ TEST_F(SqliteStoreTest, CommitsTenThousandJobsInOneCall) {
   {
     auto store = OpenOrDie();
     ASSERT_NE(store, nullptr);
-    ASSERT_TRUE(store->Commit(changed, {}).ok());
+    ASSERT_TRUE(CommitJobs(*store, changed, {}).ok());
   }
   auto store = OpenOrDie();
   ASSERT_NE(store, nullptr);
-  auto recovered = store->Recover();
+  auto recovered = RecoverJobs(*store);
   ASSERT_TRUE(recovered.ok()) << recovered.status();
   auto by_id = ById(std::move(*recovered));
   ASSERT_EQ(by_id.size(), static_cast<size_t>(kJobs));
@@ -287,7 +298,7 @@ TEST_F(SqliteStoreTest, AFailedCommitWritesNothing) {
   auto store = OpenOrDie();
   ASSERT_NE(store, nullptr);
   core::Job old_job = SimpleJob("old");
-  ASSERT_TRUE(store->Commit({&old_job}, {}).ok());
+  ASSERT_TRUE(CommitJobs(*store, {&old_job}, {}).ok());
   // Another program makes every DELETE fail: the upsert of the same call,
   // which ran before it, must not stay.
   RawExec(
@@ -296,20 +307,20 @@ TEST_F(SqliteStoreTest, AFailedCommitWritesNothing) {
   core::Job new_job = SimpleJob("new");
   core::Job changed_old = old_job;
   changed_old.state = wire::JOB_STATE_RUNNING;
-  absl::Status status = store->Commit({&new_job, &changed_old}, {old_job.id});
+  absl::Status status = CommitJobs(*store, {&new_job, &changed_old}, {old_job.id});
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.message().find("deletes refused by test"), std::string::npos) << status;
   EXPECT_NE(status.message().find(path_), std::string::npos) << status;
 
-  auto jobs = store->Recover();
+  auto jobs = RecoverJobs(*store);
   ASSERT_TRUE(jobs.ok()) << jobs.status();
   ASSERT_EQ(jobs->size(), 1u);
   ExpectSameJob((*jobs)[0], old_job);
 
   // The store still works afterwards.
   RawExec("DROP TRIGGER no_delete;");
-  ASSERT_TRUE(store->Commit({&new_job}, {old_job.id}).ok());
-  jobs = store->Recover();
+  ASSERT_TRUE(CommitJobs(*store, {&new_job}, {old_job.id}).ok());
+  jobs = RecoverJobs(*store);
   ASSERT_TRUE(jobs.ok());
   ASSERT_EQ(jobs->size(), 1u);
   ExpectSameJob((*jobs)[0], new_job);
@@ -333,12 +344,91 @@ TEST_F(SqliteStoreTest, SetsSchemaVersionWalAndApplicationId) {
   sqlite3_close(db);
 }
 
+TEST_F(SqliteStoreTest, SentinelsSurviveAReopenUntilRemoved) {
+  const JobId first = NextId();
+  const JobId second = NextId();
+  const JobId fired_at_once = NextId();
+  {
+    auto store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    const std::vector<core::SentinelMark> added = {
+        {first, "default"}, {second, "emails"}, {fired_at_once, "default"}};
+    const std::vector<JobId> removed = {fired_at_once};
+    ASSERT_TRUE(store->Commit(CommitBatch{{}, {}, added, removed}).ok());
+  }
+  {
+    auto store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    auto recovered = store->Recover();
+    ASSERT_TRUE(recovered.ok()) << recovered.status();
+    std::map<JobId, std::string> sentinels;
+    for (const core::SentinelMark& mark : recovered->sentinels) sentinels[mark.id] = mark.queue;
+    EXPECT_EQ(sentinels, (std::map<JobId, std::string>{{first, "default"}, {second, "emails"}}));
+    const std::vector<JobId> removed = {first};
+    ASSERT_TRUE(store->Commit(CommitBatch{{}, {}, {}, removed}).ok());
+  }
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  auto recovered = store->Recover();
+  ASSERT_TRUE(recovered.ok()) << recovered.status();
+  ASSERT_EQ(recovered->sentinels.size(), 1u);
+  EXPECT_EQ(recovered->sentinels[0].id, second);
+}
+
+TEST_F(SqliteStoreTest, MigratesAVersionOneFileAndKeepsItsJobs) {
+  // A store as jobq wrote it before sentinels were kept (schema 1).
+  const JobId id = NextId();
+  core::Job job = SimpleJob("from-v1");
+  job.id = id;
+  std::string record;
+  ASSERT_TRUE(ToRecord(job).SerializeToString(&record));
+  RawExec(
+      "PRAGMA application_id = 1246708305; PRAGMA user_version = 1;"
+      "CREATE TABLE jobs (id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),"
+      " state INTEGER NOT NULL, queue TEXT NOT NULL, record BLOB NOT NULL);");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* insert = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "INSERT INTO jobs VALUES (?1, 2, 'default', ?2)", -1,
+                                 &insert, nullptr),
+              SQLITE_OK);
+    const std::string_view bytes = id.Bytes();
+    sqlite3_bind_blob(insert, 1, bytes.data(), static_cast<int>(bytes.size()), SQLITE_STATIC);
+    sqlite3_bind_blob(insert, 2, record.data(), static_cast<int>(record.size()), SQLITE_STATIC);
+    EXPECT_EQ(sqlite3_step(insert), SQLITE_DONE);
+    sqlite3_finalize(insert);
+    sqlite3_close(db);
+  }
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  auto recovered = store->Recover();
+  ASSERT_TRUE(recovered.ok()) << recovered.status();
+  ASSERT_EQ(recovered->jobs.size(), 1u);
+  EXPECT_EQ(recovered->jobs[0].spec.task(), "from-v1");
+  const std::vector<core::SentinelMark> added = {{NextId(), "default"}};
+  EXPECT_TRUE(store->Commit(CommitBatch{{}, {}, added, {}}).ok())
+      << "the migration created the sentinels table";
+}
+
+TEST_F(SqliteStoreTest, ASecondStoreOnTheSameFileIsRefusedWhileTheFirstIsOpen) {
+  auto first = OpenOrDie();
+  ASSERT_NE(first, nullptr);
+  auto second = SqliteStore::Open(path_);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(second.status().message().find("another process"), std::string::npos)
+      << second.status();
+  first.reset();
+  EXPECT_NE(OpenOrDie(), nullptr) << "closing the first store releases the file";
+}
+
 TEST_F(SqliteStoreTest, RefusesAFileFromANewerJobq) {
   {
     auto store = OpenOrDie();
     ASSERT_NE(store, nullptr);
     core::Job job = SimpleJob("a");
-    ASSERT_TRUE(store->Commit({&job}, {}).ok());
+    ASSERT_TRUE(CommitJobs(*store, {&job}, {}).ok());
   }
   RawExec("PRAGMA user_version = " + std::to_string(SqliteStore::kSchemaVersion + 1));
   auto store = SqliteStore::Open(path_);

@@ -5,7 +5,11 @@
 namespace jobq::cli {
 namespace {
 
-SubmitAck Accepted() { return SubmitAck{JobId(), {}}; }
+SubmitAck Accepted() {
+  SubmitAck ack;
+  ack.id = JobId();
+  return ack;
+}
 
 SubmitAck Rejected() {
   SubmitAck ack;

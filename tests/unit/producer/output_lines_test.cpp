@@ -20,6 +20,18 @@ TEST(FormatAckLineTest, IdOnly) {
             R"({"id":"0190d4c2-7a4e-7c3b-9f1e-3a5b6c7d8e9f"})");
 }
 
+TEST(FormatAckLineTest, DuplicateSaysSo) {
+  EXPECT_EQ(FormatAckLine(*JobId::Parse(kIdText), /*duplicate=*/true),
+            R"({"id":"0190d4c2-7a4e-7c3b-9f1e-3a5b6c7d8e9f","duplicate":true})");
+  EXPECT_EQ(FormatAckLine(*JobId::Parse(kIdText), /*duplicate=*/false),
+            R"({"id":"0190d4c2-7a4e-7c3b-9f1e-3a5b6c7d8e9f"})");
+}
+
+TEST(FormatDuplicateNoteTest, NamesTheJobAlreadySubmitted) {
+  EXPECT_EQ(FormatDuplicateNote(*JobId::Parse(kIdText)),
+            "0190d4c2-7a4e-7c3b-9f1e-3a5b6c7d8e9f (already submitted with this key)");
+}
+
 TEST(FormatRejectionLineTest, ErrorWithOptionalLine) {
   wire::ErrorInfo error;
   error.set_type("queue_full");

@@ -1,0 +1,111 @@
+#include "broker/admin/job_requests.h"
+
+#include <array>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/job_id.h"
+
+namespace jobq::broker::admin {
+namespace {
+
+constexpr std::array<std::pair<std::string_view, wire::JobState>, 7> kStates = {{
+    {"scheduled", wire::JOB_STATE_SCHEDULED},
+    {"queued", wire::JOB_STATE_QUEUED},
+    {"running", wire::JOB_STATE_RUNNING},
+    {"succeeded", wire::JOB_STATE_SUCCEEDED},
+    {"failed", wire::JOB_STATE_FAILED},
+    {"dead", wire::JOB_STATE_DEAD},
+    {"cancelled", wire::JOB_STATE_CANCELLED},
+}};
+
+}  // namespace
+
+absl::StatusOr<std::string> NormalizeJobId(std::string_view id, std::string_view field) {
+  if (id.size() == JobId::kSize) {
+    return std::string(id);
+  }
+  if (std::optional<JobId> parsed = JobId::Parse(id)) {
+    return std::string(parsed->Bytes());
+  }
+  // The bytes may be anything; echoing them back could garble the message.
+  return absl::InvalidArgumentError(
+      absl::StrCat(std::string(field),
+                   " is not a job id: expected the 36-character UUID text jobq prints (e.g. "
+                   "0190d4c2-7a4e-7c3b-9f1e-3a5b6c7d8e9f) or its 16 bytes, got ",
+                   id.size(), " bytes"));
+}
+
+absl::StatusOr<wire::JobState> ParseJobStateName(std::string_view name) {
+  const std::string lower = absl::AsciiStrToLower(absl::string_view(name.data(), name.size()));
+  std::vector<std::string> names;
+  for (const auto& [state_name, state] : kStates) {
+    if (lower == state_name) {
+      return state;
+    }
+    names.emplace_back(state_name);
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown job state \"", std::string(name),
+                                                 "\"; valid states: ", absl::StrJoin(names, ", ")));
+}
+
+absl::Status NormalizeListJobs(jobq::admin::ListJobsRequest* request) {
+  if (!request->state_name().empty()) {
+    absl::StatusOr<wire::JobState> state = ParseJobStateName(request->state_name());
+    if (!state.ok()) {
+      return state.status();
+    }
+    request->set_state(*state);
+    request->clear_state_name();
+  } else if (!wire::JobState_IsValid(request->state())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown job state ", static_cast<int>(request->state())));
+  }
+  if (!request->page_after().empty()) {
+    absl::StatusOr<std::string> after = NormalizeJobId(request->page_after(), "page_after");
+    if (!after.ok()) {
+      return after.status();
+    }
+    request->set_page_after(*std::move(after));
+  }
+  if (request->limit() == 0) {
+    request->set_limit(kDefaultListLimit);
+  } else if (request->limit() > kMaxListLimit) {
+    request->set_limit(kMaxListLimit);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status NormalizeGetJob(jobq::admin::GetJobRequest* request) {
+  absl::StatusOr<std::string> id = NormalizeJobId(request->id(), "id");
+  if (!id.ok()) {
+    return id.status();
+  }
+  request->set_id(*std::move(id));
+  return absl::OkStatus();
+}
+
+absl::Status NormalizeRetryJobs(jobq::admin::RetryJobsRequest* request) {
+  if (request->ids().empty()) {
+    return absl::InvalidArgumentError("no job ids to retry");
+  }
+  if (request->ids_size() > kMaxRetryIds) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("at most ", kMaxRetryIds, " ids per call, got ", request->ids_size()));
+  }
+  // All or nothing: one bad id and no job is touched.
+  for (int i = 0; i < request->ids_size(); ++i) {
+    absl::StatusOr<std::string> id = NormalizeJobId(request->ids(i), absl::StrCat("ids[", i, "]"));
+    if (!id.ok()) {
+      return id.status();
+    }
+    *request->mutable_ids(i) = *std::move(id);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace jobq::broker::admin

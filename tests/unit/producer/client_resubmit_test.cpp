@@ -1,0 +1,429 @@
+// The client's side of a lost connection: it gives every job a
+// submit_token, re-sends unacknowledged jobs with their client_seqs and
+// tokens once it is connected again, reports a duplicate ack, fails a
+// sentinel it cannot vouch for, and gives up after reconnect_timeout_ms.
+// The broker is a ROUTER the test drives; closing it plays kill -9, binding
+// the same endpoint again plays the restart. No test sleeps to wait or
+// asserts how long anything took: waits poll a condition with a deadline.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <future>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+#include <zmq.hpp>
+
+#include "absl/status/status.h"
+#include "common/framing.h"
+#include "common/job_id.h"
+#include "common/transport/zmq_messages.h"
+#include "jobq/wire.pb.h"
+#include "producer/client/client.h"
+
+namespace jobq {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+// Only turns a hang into a failure.
+constexpr std::chrono::seconds kTestDeadline{20};
+
+// The 16 id bytes the fake broker gives the job with `seq`, told apart from
+// a restarted broker's by `epoch`.
+JobId IdFor(uint64_t seq, uint8_t epoch = 1) {
+  std::string bytes(JobId::kSize, '\0');
+  bytes[0] = static_cast<char>(epoch);
+  for (size_t i = 0; i < sizeof(seq); ++i) {
+    bytes[JobId::kSize - 1 - i] = static_cast<char>(seq >> (8 * i));
+  }
+  return *JobId::FromBytes(bytes);
+}
+
+std::string BigEndian(uint64_t value) {
+  std::string bytes(sizeof(value), '\0');
+  for (size_t i = 0; i < sizeof(value); ++i) {
+    bytes[sizeof(value) - 1 - i] = static_cast<char>(value >> (8 * i));
+  }
+  return bytes;
+}
+
+// An endpoint nothing listens on yet, for a client that must start before
+// its broker.
+std::string FreeEndpoint(zmq::context_t& context) {
+  zmq::socket_t probe(context, zmq::socket_type::router);
+  probe.set(zmq::sockopt::linger, 0);
+  probe.bind("tcp://127.0.0.1:*");
+  std::string endpoint = probe.get(zmq::sockopt::last_endpoint);
+  probe.unbind(endpoint);
+  return endpoint;
+}
+
+struct ReceivedJob {
+  uint64_t seq = 0;
+  bool notify = false;
+  wire::JobSpec spec;
+};
+
+// One SUBMIT as received: its first_seq, notify and job count.
+struct SubmitShape {
+  uint64_t first_seq = 0;
+  bool notify = false;
+  int jobs = 0;
+
+  friend bool operator==(const SubmitShape&, const SubmitShape&) = default;
+  friend std::ostream& operator<<(std::ostream& out, const SubmitShape& shape) {
+    return out << "{first_seq " << shape.first_seq << ", notify " << shape.notify << ", jobs "
+               << shape.jobs << "}";
+  }
+};
+
+// A broker frontend played by the test. Not thread-safe: the test thread
+// owns it.
+class FakeBroker {
+ public:
+  // Binds `endpoint` ("tcp://127.0.0.1:*": any free port). Retries while
+  // the address is still held: a closed socket releases it on ZeroMQ's own
+  // thread, a moment later.
+  FakeBroker(zmq::context_t& context, const std::string& endpoint)
+      : socket_(context, zmq::socket_type::router) {
+    socket_.set(zmq::sockopt::linger, 0);
+    const auto deadline = std::chrono::steady_clock::now() + kTestDeadline;
+    while (true) {
+      try {
+        socket_.bind(endpoint);
+        break;
+      } catch (const zmq::error_t& error) {
+        if (error.num() != EADDRINUSE || std::chrono::steady_clock::now() >= deadline) {
+          throw;
+        }
+        std::this_thread::yield();
+      }
+    }
+    endpoint_ = socket_.get(zmq::sockopt::last_endpoint);
+  }
+  ~FakeBroker() { Crash(); }
+
+  const std::string& endpoint() const { return endpoint_; }
+
+  // Like kill -9: the listener and every connection go at once, whatever
+  // was left unanswered.
+  void Crash() {
+    if (socket_) {
+      socket_.unbind(endpoint_);
+      socket_.close();
+    }
+  }
+
+  // The body of the next message of `command`, dropping any other (the
+  // WAITs a client re-sends, say); nullopt at the deadline. Replies go to
+  // the client heard from last.
+  std::optional<std::string> NextOf(Command command) {
+    const auto deadline = std::chrono::steady_clock::now() + kTestDeadline;
+    while (true) {
+      ReceivedMessage received;
+      if (ReceiveMessage(socket_, Channel::kClientToBroker, /*has_routing_id=*/true, &received)) {
+        if (received.decoded.error == FrameError::kNone && received.decoded.command == command) {
+          peer_ = std::string(received.decoded.routing_id);
+          return std::string(received.decoded.body);
+        }
+        continue;
+      }
+      const auto left =
+          std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        return std::nullopt;
+      }
+      zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+      zmq::poll(&item, 1, left);
+    }
+  }
+
+  // SUBMITs until they carried `count` jobs in all (fewer at the deadline).
+  // With `ack`, each SUBMIT is acknowledged at once (ids IdFor(seq,
+  // epoch)), so that a client holding a partial batch behind an unanswered
+  // one sends it.
+  std::vector<ReceivedJob> ReceiveJobs(size_t count, bool ack, uint8_t epoch = 1) {
+    std::vector<ReceivedJob> jobs;
+    while (jobs.size() < count) {
+      std::optional<std::string> body = NextOf(Command::kSubmit);
+      if (!body) {
+        break;
+      }
+      wire::Submit submit;
+      EXPECT_TRUE(submit.ParseFromString(*body));
+      shapes_.push_back({submit.first_seq(), submit.notify(), submit.jobs_size()});
+      std::vector<uint64_t> seqs;
+      for (int i = 0; i < submit.jobs_size(); ++i) {
+        const uint64_t seq = submit.first_seq() + static_cast<uint64_t>(i);
+        jobs.push_back({seq, submit.notify(), submit.jobs(i)});
+        seqs.push_back(seq);
+      }
+      if (ack) {
+        AckSeqs(seqs, epoch);
+      }
+    }
+    return jobs;
+  }
+
+  void AckSeqs(const std::vector<uint64_t>& seqs, uint8_t epoch = 1, bool duplicate = false) {
+    wire::Submitted submitted;
+    for (uint64_t seq : seqs) {
+      wire::SubmitAck* ack = submitted.add_acks();
+      ack->set_client_seq(seq);
+      ack->set_id(std::string(IdFor(seq, epoch).Bytes()));
+      ack->set_duplicate(duplicate);
+    }
+    Send(Command::kSubmitted, submitted);
+  }
+
+  void Send(Command command, const google::protobuf::MessageLite& body) {
+    ASSERT_TRUE(SendMessage(socket_, peer_, command, body, &scratch_));
+  }
+
+  // The SUBMITs received so far, in order.
+  const std::vector<SubmitShape>& shapes() const { return shapes_; }
+
+ private:
+  zmq::socket_t socket_;
+  std::string endpoint_;
+  std::string peer_;
+  std::string scratch_;
+  std::vector<SubmitShape> shapes_;
+};
+
+class ClientResubmitTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Client> MakeClient(const std::string& endpoint, ClientOptions options = {}) {
+    options.broker_endpoint = endpoint;
+    absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(options);
+    EXPECT_TRUE(client.ok()) << client.status();
+    return client.ok() ? *std::move(client) : nullptr;
+  }
+
+  static JobSpec Job(const std::string& payload) {
+    JobSpec spec;
+    spec.set_task("echo");
+    spec.set_payload(payload);
+    return spec;
+  }
+
+  static SubmitOptions NoNotify() {
+    SubmitOptions options;
+    options.notify = false;
+    return options;
+  }
+
+  zmq::context_t context_;
+};
+
+TEST_F(ClientResubmitTest, EveryJobGetsItsOwnTokenFromTheClientsPrefixAndItsSeq) {
+  FakeBroker broker(context_, "tcp://127.0.0.1:*");
+  std::unique_ptr<Client> client = MakeClient(broker.endpoint());
+  ASSERT_NE(client, nullptr);
+  std::vector<Future> futures;
+  for (int i = 0; i < 3; ++i) {
+    futures.push_back(client->Submit(Job(std::to_string(i)), NoNotify()));
+  }
+  JobSpec chosen = Job("chosen");
+  chosen.set_submit_token("the caller's own");
+  futures.push_back(client->Submit(chosen, NoNotify()));
+
+  std::vector<ReceivedJob> jobs = broker.ReceiveJobs(4, /*ack=*/true);
+  ASSERT_THAT(jobs, SizeIs(4));
+  const std::string prefix = jobs[0].spec.submit_token().substr(0, 8);
+  std::set<std::string> tokens;
+  for (int i = 0; i < 3; ++i) {
+    const std::string& token = jobs[i].spec.submit_token();
+    ASSERT_EQ(token.size(), 16u) << "job " << i;
+    EXPECT_EQ(token.substr(0, 8), prefix) << "job " << i;
+    EXPECT_EQ(token.substr(8), BigEndian(jobs[i].seq)) << "job " << i;
+    tokens.insert(token);
+  }
+  EXPECT_THAT(tokens, SizeIs(3));
+  EXPECT_EQ(jobs[3].spec.submit_token(), "the caller's own");
+  for (size_t i = 0; i < futures.size(); ++i) {
+    absl::StatusOr<SubmitAck> ack = futures[i].Ack();
+    ASSERT_TRUE(ack.ok()) << ack.status();
+    EXPECT_EQ(ack->id, IdFor(jobs[i].seq));
+  }
+
+  // Another Client (another run of the producer) starts at client_seq 1 too.
+  std::unique_ptr<Client> other = MakeClient(broker.endpoint());
+  ASSERT_NE(other, nullptr);
+  Future other_future = other->Submit(Job("other"), NoNotify());
+  std::vector<ReceivedJob> other_jobs = broker.ReceiveJobs(1, /*ack=*/true);
+  ASSERT_THAT(other_jobs, SizeIs(1));
+  EXPECT_EQ(other_jobs[0].seq, jobs[0].seq);
+  EXPECT_NE(other_jobs[0].spec.submit_token(), jobs[0].spec.submit_token());
+}
+
+TEST_F(ClientResubmitTest, UnacknowledgedJobsAreResentInOrderAfterABrokerRestart) {
+  const std::string endpoint = FreeEndpoint(context_);
+  ClientOptions options;
+  options.batch_jobs_max = 3;
+  // Generous: this test is about what is re-sent, not about timeouts.
+  options.connect_timeout_ms = 60000;
+  std::unique_ptr<Client> client = MakeClient(endpoint, options);
+  ASSERT_NE(client, nullptr);
+  // All submitted before the broker is up, so the first connection sends
+  // them all at once (no batch held back for an ack that will not come).
+  std::vector<Future> futures;
+  for (int i = 0; i < 8; ++i) {
+    SubmitOptions submit_options;
+    submit_options.notify = i >= 2;
+    futures.push_back(client->Submit(Job(std::to_string(i)), submit_options));
+  }
+
+  auto first = std::make_unique<FakeBroker>(context_, endpoint);
+  std::vector<ReceivedJob> sent = first->ReceiveJobs(8, /*ack=*/false);
+  ASSERT_THAT(sent, SizeIs(8));
+  std::map<uint64_t, ReceivedJob> by_seq;
+  for (const ReceivedJob& job : sent) {
+    by_seq[job.seq] = job;
+  }
+  ASSERT_THAT(by_seq, SizeIs(8));
+  // Seq 4 gets its ack before the crash; it must not be sent again.
+  const uint64_t acked_seq = sent[0].seq + 3;
+  first->AckSeqs({acked_seq});
+  ASSERT_TRUE(futures[3].WaitForAck(kTestDeadline));
+  first->Crash();
+
+  FakeBroker second(context_, endpoint);
+  std::vector<ReceivedJob> resent = second.ReceiveJobs(7, /*ack=*/false);
+  ASSERT_THAT(resent, SizeIs(7));
+  std::vector<uint64_t> resent_seqs;
+  for (const ReceivedJob& job : resent) {
+    resent_seqs.push_back(job.seq);
+    const ReceivedJob& original = by_seq[job.seq];
+    EXPECT_EQ(job.spec.submit_token(), original.spec.submit_token()) << "seq " << job.seq;
+    EXPECT_EQ(job.spec.payload(), original.spec.payload()) << "seq " << job.seq;
+    EXPECT_EQ(job.notify, original.notify) << "seq " << job.seq;
+  }
+  const uint64_t s = sent[0].seq;
+  EXPECT_EQ(resent_seqs, (std::vector<uint64_t>{s, s + 1, s + 2, s + 4, s + 5, s + 6, s + 7}));
+  // Split by notify (jobs 0 and 1 have none), by the gap acked_seq left,
+  // and by batch_jobs_max.
+  EXPECT_EQ(second.shapes(),
+            (std::vector<SubmitShape>{
+                {s, false, 2}, {s + 2, true, 1}, {s + 4, true, 3}, {s + 7, true, 1}}));
+
+  second.AckSeqs(resent_seqs, /*epoch=*/2);
+  for (size_t i = 0; i < futures.size(); ++i) {
+    absl::StatusOr<SubmitAck> ack = futures[i].Ack();
+    ASSERT_TRUE(ack.ok()) << "job " << i << ": " << ack.status();
+    const uint64_t seq = s + i;
+    EXPECT_EQ(ack->id, seq == acked_seq ? IdFor(seq, 1) : IdFor(seq, 2)) << "job " << i;
+    EXPECT_FALSE(ack->duplicate) << "job " << i;
+  }
+  EXPECT_TRUE(client->status().ok()) << client->status();
+}
+
+TEST_F(ClientResubmitTest, DuplicateAckCompletesTheFutureAndSaysSo) {
+  FakeBroker broker(context_, "tcp://127.0.0.1:*");
+  std::unique_ptr<Client> client = MakeClient(broker.endpoint());
+  ASSERT_NE(client, nullptr);
+  JobSpec keyed = Job("keyed");
+  keyed.set_idempotency_key("nightly-report");
+  Future keyed_future = client->Submit(keyed, NoNotify());
+  std::vector<ReceivedJob> jobs = broker.ReceiveJobs(1, /*ack=*/false);
+  ASSERT_THAT(jobs, SizeIs(1));
+  broker.AckSeqs({jobs[0].seq}, /*epoch=*/7, /*duplicate=*/true);
+
+  absl::StatusOr<SubmitAck> ack = keyed_future.Ack();
+  ASSERT_TRUE(ack.ok()) << ack.status();
+  EXPECT_TRUE(ack->accepted());
+  EXPECT_TRUE(ack->duplicate);
+  EXPECT_EQ(ack->id, IdFor(jobs[0].seq, 7));
+  EXPECT_TRUE(keyed_future.WaitFor(std::chrono::milliseconds(0)));  // done: notify=false
+
+  // Without a key, only the client's own token can have matched: the job
+  // found is this one, sent before, so the caller submitted nothing twice.
+  Future plain_future = client->Submit(Job("plain"), NoNotify());
+  jobs = broker.ReceiveJobs(1, /*ack=*/false);
+  ASSERT_THAT(jobs, SizeIs(1));
+  broker.AckSeqs({jobs[0].seq}, /*epoch=*/7, /*duplicate=*/true);
+  ack = plain_future.Ack();
+  ASSERT_TRUE(ack.ok()) << ack.status();
+  EXPECT_EQ(ack->id, IdFor(jobs[0].seq, 7));
+  EXPECT_FALSE(ack->duplicate);
+}
+
+TEST_F(ClientResubmitTest, FailsWithUnavailableWhenTheBrokerDoesNotComeBack) {
+  auto broker = std::make_unique<FakeBroker>(context_, "tcp://127.0.0.1:*");
+  ClientOptions options;
+  // Shorter than the reconnect timeout: it must not apply while disconnected.
+  options.connect_timeout_ms = 1000;
+  options.reconnect_timeout_ms = 2000;
+  std::unique_ptr<Client> client = MakeClient(broker->endpoint(), options);
+  ASSERT_NE(client, nullptr);
+  Future future = client->Submit(Job("lost"), NoNotify());
+  ASSERT_THAT(broker->ReceiveJobs(1, /*ack=*/false), SizeIs(1));
+  broker->Crash();
+
+  ASSERT_TRUE(future.WaitForAck(kTestDeadline));
+  absl::StatusOr<SubmitAck> ack = future.Ack();
+  ASSERT_TRUE(absl::IsUnavailable(ack.status())) << ack.status();
+  EXPECT_THAT(ack.status().message(), HasSubstr("could not reconnect within 2 s"));
+  EXPECT_THAT(ack.status().message(), HasSubstr("is jobq-broker running?"));
+  EXPECT_THAT(ack.status().message(),
+              HasSubstr("1 submitted job was not acknowledged and may or may not have been "
+                        "accepted (submit again once the broker is back"));
+  EXPECT_EQ(client->status(), ack.status());
+  EXPECT_EQ(client->Submit(Job("later"), NoNotify()).Ack().status(), ack.status());
+}
+
+TEST_F(ClientResubmitTest, SentinelUnconfirmedAtADisconnectFailsAloneAndIsNotResent) {
+  const std::string endpoint = FreeEndpoint(context_);
+  auto first = std::make_unique<FakeBroker>(context_, endpoint);
+  std::unique_ptr<Client> client = MakeClient(endpoint);
+  ASSERT_NE(client, nullptr);
+  Future job = client->Submit(Job("before the sentinel"), NoNotify());
+  ASSERT_THAT(first->ReceiveJobs(1, /*ack=*/false), SizeIs(1));
+  std::future<absl::Status> lost_sentinel =
+      std::async(std::launch::async, [&] { return client->SendSentinel("reports"); });
+  ASSERT_TRUE(first->NextOf(Command::kSentinel).has_value());
+  first->Crash();
+
+  FakeBroker second(context_, endpoint);
+  std::vector<ReceivedJob> resent = second.ReceiveJobs(1, /*ack=*/true);
+  ASSERT_THAT(resent, SizeIs(1));
+  EXPECT_EQ(resent[0].spec.payload(), "before the sentinel");
+  EXPECT_EQ(second.shapes().size(), 1u);
+  ASSERT_EQ(lost_sentinel.wait_for(kTestDeadline), std::future_status::ready);
+  const absl::Status status = lost_sentinel.get();
+  ASSERT_TRUE(absl::IsUnavailable(status)) << status;
+  EXPECT_THAT(status.message(), HasSubstr("sentinel for queue reports"));
+  EXPECT_THAT(status.message(), HasSubstr("may or may not be in the queue"));
+  absl::StatusOr<SubmitAck> ack = job.Ack();
+  ASSERT_TRUE(ack.ok()) << ack.status();
+  EXPECT_EQ(ack->id, IdFor(resent[0].seq));
+
+  // The client stays usable. The first SENTINEL the new broker gets is the
+  // new one: the lost one was not re-sent.
+  std::future<absl::Status> sentinel =
+      std::async(std::launch::async, [&] { return client->SendSentinel("billing"); });
+  std::optional<std::string> body = second.NextOf(Command::kSentinel);
+  ASSERT_TRUE(body.has_value());
+  wire::Sentinel received;
+  ASSERT_TRUE(received.ParseFromString(*body));
+  EXPECT_EQ(received.queue(), "billing");
+  wire::Submitted submitted;
+  submitted.set_sentinels(1);
+  second.Send(Command::kSubmitted, submitted);
+  ASSERT_EQ(sentinel.wait_for(kTestDeadline), std::future_status::ready);
+  EXPECT_TRUE(sentinel.get().ok());
+  EXPECT_TRUE(client->status().ok()) << client->status();
+}
+
+}  // namespace
+}  // namespace jobq
