@@ -119,28 +119,37 @@ absl::Status BrokerLoop::Bind() {
 }
 
 absl::Status BrokerLoop::Run() {
+  if (store_->durable()) {
+    writer_ = std::make_unique<StoreWriter>(store_, &context_);
+  }
   zmq::pollitem_t items[] = {
       {frontend_.handle(), 0, ZMQ_POLLIN, 0},
       {backend_.handle(), 0, ZMQ_POLLIN, 0},
       {mailbox_.handle(), 0, ZMQ_POLLIN, 0},
+      {writer_ ? writer_->done_socket().handle() : nullptr, 0, ZMQ_POLLIN, 0},
   };
+  const int poll_items = writer_ ? 4 : 3;
   TimeMs deadline_ms = core_->Tick(clock_->NowMs(), &effects_);
   JOBQ_RETURN_IF_ERROR(CommitAndSend());
   while (!stop_requested_.load(std::memory_order_relaxed)) {
     TimeMs now_ms = clock_->NowMs();
     TimeMs wait_ms = std::clamp<TimeMs>(deadline_ms - now_ms, 0, kMaxPollMs);
     try {
-      zmq::poll(items, 3, std::chrono::milliseconds(wait_ms));
+      zmq::poll(items, poll_items, std::chrono::milliseconds(wait_ms));
     } catch (const zmq::error_t& error) {
       if (error.num() == EINTR) continue;  // a signal; the stop flag says what to do
       return absl::InternalError(std::string("poll failed: ") + error.what());
+    }
+    if (writer_ && (items[3].revents & ZMQ_POLLIN)) {
+      if (std::optional<absl::Status> done = writer_->TakeDone()) {
+        JOBQ_RETURN_IF_ERROR(OnBatchCommitted(*done));
+      }
     }
     now_ms = clock_->NowMs();
     if (items[0].revents & ZMQ_POLLIN) ReadSocket(frontend_, /*frontend=*/true, now_ms);
     if (items[1].revents & ZMQ_POLLIN) ReadSocket(backend_, /*frontend=*/false, now_ms);
     deadline_ms = core_->Tick(now_ms, &effects_);
     JOBQ_RETURN_IF_ERROR(CommitAndSend());
-    // After the commit: an answer reflects what this iteration made durable.
     if (items[2].revents & ZMQ_POLLIN) {
       ServeMailbox(now_ms);
       deadline_ms = core_->Tick(now_ms, &effects_);  // a shutdown adds sentinels
@@ -155,7 +164,8 @@ absl::Status BrokerLoop::Run() {
       next_snapshot_ms_ = now_ms + options_.snapshot_interval_ms;
     }
   }
-  return absl::OkStatus();
+  // Acknowledgements that wait for a commit still go out before we exit.
+  return CommitAndFlush();
 }
 
 void BrokerLoop::ReadSocket(zmq::socket_t& socket, bool frontend, TimeMs now_ms) {
@@ -184,10 +194,96 @@ void BrokerLoop::ReadSocket(zmq::socket_t& socket, bool frontend, TimeMs now_ms)
   }
 }
 
+void BrokerLoop::Send(const core::Outbound& out) {
+  zmq::socket_t& socket = out.socket == core::Socket::kFrontend ? frontend_ : backend_;
+  // A peer that has gone is no loss: clients re-send WAIT and unacknowledged
+  // jobs, workers that come back say HELLO and are told their state.
+  SendMessage(socket, out.routing_id, out.command, *out.body, &send_scratch_);
+}
+
 absl::Status BrokerLoop::CommitAndSend() {
   if (effects_.empty()) {
     return absl::OkStatus();
   }
+  if (!writer_) {
+    return CommitInlineAndSend();
+  }
+  const bool wrote = effects_.has_store_writes();
+  if (wrote) {
+    auto append = [](auto& to, auto& from) { to.insert(to.end(), from.begin(), from.end()); };
+    append(unwritten_.changed_jobs, effects_.changed_jobs);
+    append(unwritten_.erased_jobs, effects_.erased_jobs);
+    append(unwritten_.sentinels_added, effects_.sentinels_added);
+    append(unwritten_.sentinels_removed, effects_.sentinels_removed);
+  }
+  // The batch a client message depends on: the one gathering this step's
+  // writes, else the one in flight (it may hold what the message reports).
+  const uint64_t batch = unwritten_.has_store_writes() ? next_batch_
+                         : writer_->busy()             ? next_batch_ - 1
+                                                       : 0;
+  for (core::Outbound& out : effects_.outbound) {
+    if (out.socket == core::Socket::kBackend || (batch == 0 && held_.empty())) {
+      // Workers may get a job before it is durable: if the broker dies
+      // first, the job was never acknowledged and its producer re-sends it.
+      Send(out);
+    } else {
+      held_.emplace_back(std::max(batch, held_.empty() ? 0 : held_.back().first),
+                         std::move(out));
+    }
+  }
+  effects_.Clear();
+  StartNextBatch();
+  return absl::OkStatus();
+}
+
+void BrokerLoop::StartNextBatch() {
+  if (writer_->busy() || !unwritten_.has_store_writes()) return;
+  OwnedBatch batch;
+  // A job changed many times since the last batch is written once, in its
+  // latest state. Sorting the ids dedups them without a hash set.
+  std::vector<JobId>& changed = unwritten_.changed_jobs;
+  std::sort(changed.begin(), changed.end());
+  changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
+  batch.changed.reserve(changed.size());
+  for (const JobId& id : changed) {
+    if (const core::Job* job = core_->FindJob(id)) {
+      batch.changed.push_back(*job);
+      batch.changed.back().watchers.clear();  // connections, not state
+    }
+  }
+  batch.erased = std::move(unwritten_.erased_jobs);
+  batch.sentinels_added = std::move(unwritten_.sentinels_added);
+  batch.sentinels_removed = std::move(unwritten_.sentinels_removed);
+  unwritten_.Clear();
+  writer_->Commit(std::move(batch));
+  ++next_batch_;
+}
+
+absl::Status BrokerLoop::OnBatchCommitted(const absl::Status& status) {
+  if (!status.ok()) {
+    // Nothing that waited for this batch may be acknowledged: stop, and let
+    // the restart recover from what the store holds.
+    held_.clear();
+    return absl::InternalError("store commit failed: " + std::string(status.message()));
+  }
+  ++committed_batch_;
+  while (!held_.empty() && held_.front().first <= committed_batch_) {
+    Send(held_.front().second);
+    held_.pop_front();
+  }
+  StartNextBatch();
+  return absl::OkStatus();
+}
+
+absl::Status BrokerLoop::CommitAndFlush() {
+  JOBQ_RETURN_IF_ERROR(CommitAndSend());
+  while (writer_ && writer_->busy()) {
+    JOBQ_RETURN_IF_ERROR(OnBatchCommitted(writer_->WaitIdle()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status BrokerLoop::CommitInlineAndSend() {
   if (effects_.has_store_writes()) {
     // A job changed several times in one iteration is written once, in its
     // latest state. Sorting the ids dedups them without a hash set per pass.
@@ -204,17 +300,12 @@ absl::Status BrokerLoop::CommitAndSend() {
                                    effects_.sentinels_added, effects_.sentinels_removed};
     absl::Status committed = store_->Commit(batch);
     if (!committed.ok()) {
-      // Nothing of this iteration may be acknowledged: stop, and let the
-      // restart recover from what the store holds.
       effects_.Clear();
       return absl::InternalError("store commit failed: " + std::string(committed.message()));
     }
   }
   for (const core::Outbound& out : effects_.outbound) {
-    zmq::socket_t& socket = out.socket == core::Socket::kFrontend ? frontend_ : backend_;
-    // A peer that has gone is no loss: clients re-send WAIT, workers that
-    // come back say HELLO and are told their state.
-    SendMessage(socket, out.routing_id, out.command, *out.body, &send_scratch_);
+    Send(out);
   }
   effects_.Clear();
   return absl::OkStatus();
@@ -385,7 +476,7 @@ absl::StatusOr<std::string> BrokerLoop::ServeRetryJobs(std::string_view body, Ti
   // "retried" is an acknowledgement: like SUBMITTED it leaves only once the
   // store has the job queued again.
   if (any_retried) {
-    if (absl::Status committed = CommitAndSend(); !committed.ok()) {
+    if (absl::Status committed = CommitAndFlush(); !committed.ok()) {
       JOBQ_LOG(kError, "broker", "stopped").Kv("why", committed.message());
       RequestStop();
       return absl::InternalError(std::string(committed.message()) +

@@ -5,10 +5,13 @@
 //   deadline = core.Tick(now)
 //   poll both sockets until a message or the deadline
 //   decode up to a batch of messages -> core.On*Message
-//   core.Tick -> store.Commit(changed jobs) -> send effects
+//   core.Tick -> hand the changed jobs to the store -> send effects
 //
-// Acknowledgements (SUBMITTED) therefore never leave before the store
-// committed. Not thread-safe: Run() and everything it calls happen on the
+// Messages to workers leave at once. Messages to clients (SUBMITTED, RESULT,
+// ERROR) wait until the store has committed everything changed before them,
+// so an acknowledgement never gets ahead of the store. A durable store
+// commits on its own thread (StoreWriter): the loop keeps dispatching while
+// the disk syncs, and what changes meanwhile is the next commit. Not thread-safe: Run() and everything it calls happen on the
 // loop thread; RequestStop() may be called from any thread or a signal
 // handler, FetchStatus() from any thread.
 //
@@ -16,6 +19,7 @@
 // its mailbox: an inproc ROUTER the loop polls beside the two peer sockets.
 
 #include <atomic>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -27,6 +31,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "broker/core/broker_core.h"
+#include "broker/net/store_writer.h"
 #include "broker/store/store.h"
 #include "common/clock.h"
 #include "jobq/admin.pb.h"
@@ -108,6 +113,15 @@ class BrokerLoop {
   absl::StatusOr<std::string> ServeRetryJobs(std::string_view body, TimeMs now_ms);
   void FillStatus(TimeMs now_ms, ::jobq::admin::GetStatusResponse* status) const;
   absl::Status CommitAndSend();
+  // CommitAndSend, then waits until everything is committed and sent.
+  absl::Status CommitAndFlush();
+  // The synchronous path, for stores that are not durable (memory).
+  absl::Status CommitInlineAndSend();
+  // Hands the writes gathered so far to the writer, when it is free.
+  void StartNextBatch();
+  // The writer finished a batch: release the messages that waited for it.
+  absl::Status OnBatchCommitted(const absl::Status& status);
+  void Send(const core::Outbound& out);
 
   LoopOptions options_;
   core::BrokerCore* core_;
@@ -123,6 +137,13 @@ class BrokerLoop {
   std::string backend_bound_;
   core::Effects effects_;
   std::vector<const core::Job*> changed_scratch_;
+  std::unique_ptr<StoreWriter> writer_;  // durable stores only
+  // Store writes made since the batch in flight was handed over.
+  core::Effects unwritten_;
+  uint64_t next_batch_ = 1;       // number of the batch being gathered
+  uint64_t committed_batch_ = 0;  // highest batch committed
+  // Client messages waiting for a batch (FIFO, batch numbers ascending).
+  std::deque<std::pair<uint64_t, core::Outbound>> held_;
   std::string send_scratch_;
   std::atomic<bool> stop_requested_{false};
   bool stop_when_drained_ = false;  // Shutdown(drain): stop once no worker is left
