@@ -3,7 +3,10 @@
 // its own threads. It never touches the loop's state: it asks the loop
 // through a BrokerControl (the loop's mailbox) and, when the loop does not
 // answer a status request in time, falls back to the last snapshot on the
-// board. Start and Stop are called from one thread (the broker's
+// board. The job RPCs have nothing to fall back on: they check their
+// request here (broker/admin/job_requests.h), so the loop only sees
+// well-formed ones, and answer UNAVAILABLE when the loop does not answer.
+// Start and Stop are called from one thread (the broker's
 // main thread); the RPCs run on gRPC's threads.
 
 #include <grpcpp/grpcpp.h>

@@ -451,6 +451,11 @@ const Job* BrokerCore::FindJob(const JobId& id) const {
   return it == jobs_.end() ? nullptr : &it->second;
 }
 
+const WorkerInfo* BrokerCore::FindWorker(const std::string& routing_id) const {
+  auto it = workers_.find(routing_id);
+  return it == workers_.end() ? nullptr : &it->second;
+}
+
 const WorkerInfo* BrokerCore::FindWorkerByName(const std::string& name) const {
   auto it = worker_by_name_.find(name);
   return it == worker_by_name_.end() ? nullptr : &workers_.at(it->second);

@@ -104,6 +104,7 @@ class BrokerCore {
   size_t job_count() const { return jobs_.size(); }
   size_t worker_count() const { return workers_.size(); }
   const WorkerInfo* FindWorkerByName(const std::string& name) const;
+  const WorkerInfo* FindWorker(const std::string& routing_id) const;
 
   // Aborts on the first broken invariant (sim and unit tests call it).
   void CheckInvariants() const;

@@ -35,7 +35,9 @@ constexpr std::string_view kUnknownJobWhy =
 
 // `with_result`: ListJobs leaves results out, which may be large; their
 // size still shows.
-void FillJobInfo(const core::Job& job, bool with_result, ::jobq::admin::JobInfo* info) {
+// `worker`: the name of the worker running the job, when the core knows it.
+void FillJobInfo(const core::Job& job, const core::WorkerInfo* worker, bool with_result,
+                 ::jobq::admin::JobInfo* info) {
   info->set_id(std::string(job.id.Bytes()));
   info->set_queue(job.spec.queue());
   info->set_task(job.spec.task());
@@ -57,8 +59,9 @@ void FillJobInfo(const core::Job& job, bool with_result, ::jobq::admin::JobInfo*
   if (!job.error.type().empty() || !job.error.message().empty()) {
     *info->mutable_error() = job.error;
   }
-  // `worker` stays empty: the core names a running job's worker only by its
-  // routing id, and offers no lookup from that to the worker's name.
+  if (worker != nullptr) {
+    info->set_worker(worker->name);
+  }
 }
 
 wire::ErrorCode CodeFor(FrameError error) {
@@ -164,6 +167,7 @@ absl::Status BrokerLoop::Run() {
       next_snapshot_ms_ = now_ms + options_.snapshot_interval_ms;
     }
   }
+  JOBQ_RETURN_IF_ERROR(fatal_);
   // Acknowledgements that wait for a commit still go out before we exit.
   return CommitAndFlush();
 }
@@ -400,7 +404,8 @@ absl::StatusOr<std::string> BrokerLoop::ServeListJobs(std::string_view body) con
   const std::vector<const core::Job*> jobs = core_->ListJobs(filter);
   ::jobq::admin::ListJobsResponse response;
   for (size_t i = 0; i < std::min(limit, jobs.size()); ++i) {
-    FillJobInfo(*jobs[i], /*with_result=*/false, response.add_jobs());
+    FillJobInfo(*jobs[i], core_->FindWorker(jobs[i]->leased_to), /*with_result=*/false,
+                response.add_jobs());
   }
   if (jobs.size() > limit) {
     response.set_next_page_after(std::string(jobs[limit - 1]->id.Bytes()));
@@ -423,7 +428,7 @@ absl::StatusOr<std::string> BrokerLoop::ServeGetJob(std::string_view body) const
                                " here: " + std::string(kUnknownJobWhy));
   }
   ::jobq::admin::JobInfo info;
-  FillJobInfo(*job, /*with_result=*/true, &info);
+  FillJobInfo(*job, core_->FindWorker(job->leased_to), /*with_result=*/true, &info);
   return info.SerializeAsString();
 }
 
@@ -478,6 +483,7 @@ absl::StatusOr<std::string> BrokerLoop::ServeRetryJobs(std::string_view body, Ti
   if (any_retried) {
     if (absl::Status committed = CommitAndFlush(); !committed.ok()) {
       JOBQ_LOG(kError, "broker", "stopped").Kv("why", committed.message());
+      fatal_ = committed;  // Run returns it: the broker must exit with an error
       RequestStop();
       return absl::InternalError(std::string(committed.message()) +
                                  "; the broker stops, and the jobs stay as they were");

@@ -146,6 +146,7 @@ class BrokerLoop {
   std::deque<std::pair<uint64_t, core::Outbound>> held_;
   std::string send_scratch_;
   std::atomic<bool> stop_requested_{false};
+  absl::Status fatal_;  // an error met outside Run's own calls (the mailbox's commits)
   bool stop_when_drained_ = false;  // Shutdown(drain): stop once no worker is left
   TimeMs next_snapshot_ms_ = 0;
 };

@@ -8,6 +8,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/duration.h"
 #include "absl/strings/str_join.h"
 #include "producer/cli/job_fields.h"
 
@@ -16,8 +17,8 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-constexpr std::array<const char*, 8> kFields = {"task",     "args",    "queue",   "kind",
-                                                "priority", "timeout", "retries", "key"};
+constexpr std::array<const char*, 9> kFields = {"task",     "args",    "queue",   "kind",
+                                                "priority", "timeout", "retries", "backoff", "key"};
 
 // The value itself for a scalar ("got 1.5", "got \"io\""), the type for
 // an object or array, which could be long.
@@ -126,6 +127,22 @@ absl::Status ApplyField(const std::string& field, const Json& value, wire::JobSp
       return FieldValueError(field, max_attempts.status());
     }
     spec->set_max_attempts(*max_attempts);
+  } else if (field == "backoff") {
+    // Seconds like "timeout", or a duration string like "500ms".
+    absl::StatusOr<int64_t> backoff_ms =
+        value.is_number()   ? ParseDurationMs(absl::StrCat(value.get<double>()))
+        : value.is_string() ? ParseDurationMs(value.get<std::string>())
+                            : absl::InvalidArgumentError("");
+    if (!value.is_number() && !value.is_string()) {
+      return FieldTypeError(field, "seconds or a duration like \"500ms\"", value);
+    }
+    if (!backoff_ms.ok()) {
+      return FieldValueError(field, backoff_ms.status());
+    }
+    if (*backoff_ms <= 0) {
+      return FieldValueError(field, absl::InvalidArgumentError("must be positive"));
+    }
+    spec->set_backoff_ms(*backoff_ms);
   } else if (field == "key") {
     if (!value.is_string()) {
       return FieldTypeError(field, "a string", value);

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "common/duration.h"
 #include "producer/cli/exit_code.h"
 #include "producer/cli/job_args.h"
 #include "producer/cli/job_fields.h"
@@ -78,9 +79,12 @@ CLI::App* AddSubmitCommand(CLI::App& app, SubmitFlags* flags) {
                       "Seconds one attempt may run (fractions allowed; default: none)");
   command->add_option("--retries", flags->retries,
                       "Retry a failed attempt up to N times (at most N+1 attempts)");
+  command->add_option("--backoff", flags->backoff,
+                      "First retry delay, doubled for each later retry, with jitter "
+                      "(e.g. 500ms, 2s, 1m; default: the queue's, else the broker's --backoff)");
   command->add_option("--key", flags->key,
-                      "Idempotency key, kept with the job (the broker does not deduplicate "
-                      "by it yet)");
+                      "Idempotency key: while a job with this key is kept, submitting it again "
+                      "creates nothing and returns that job's id");
   command->add_flag("--wait", flags->wait,
                     "Wait for the jobs and print one outcome line per finished job");
   command->add_flag("--sentinel", flags->sentinel,
@@ -88,9 +92,9 @@ CLI::App* AddSubmitCommand(CLI::App& app, SubmitFlags* flags) {
   CLI::Option* file = command->add_option(
       "-f,--file", flags->file,
       "Submit one job per line of a JSON Lines file, - for stdin; fields: task, "
-      "args, queue, kind, priority, timeout, retries, key");
+      "args, queue, kind, priority, timeout, retries, backoff, key");
   for (const char* per_job : {"--arg", "--json", "--queue", "--priority", "--kind", "--timeout",
-                              "--retries", "--key", "--sentinel"}) {
+                              "--retries", "--backoff", "--key", "--sentinel"}) {
     file->excludes(command->get_option(per_job));
   }
   command->add_option("--broker", flags->broker,
@@ -130,6 +134,14 @@ absl::StatusOr<wire::JobSpec> JobSpecFromFlags(const SubmitFlags& flags) {
           absl::StrCat("--retries ", max_attempts.status().message()));
     }
     spec.set_max_attempts(*max_attempts);
+  }
+  if (!flags.backoff.empty()) {
+    absl::StatusOr<int64_t> backoff_ms = ParseDurationMs(flags.backoff);
+    if (!backoff_ms.ok() || *backoff_ms <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--backoff ", backoff_ms.ok() ? "must be positive" : backoff_ms.status().message()));
+    }
+    spec.set_backoff_ms(*backoff_ms);
   }
   spec.set_idempotency_key(flags.key);
   spec.set_sentinel(flags.sentinel);

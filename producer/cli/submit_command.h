@@ -3,7 +3,8 @@
 // stdin, optionally waiting for their outcomes (DESIGN.md §10a).
 //
 //   jobq submit TASK [--arg k=v]... [--json '{...}'] [-q QUEUE] [--priority N]
-//               [--kind io|cpu] [--timeout SECONDS] [--retries N] [--key KEY]
+//               [--kind io|cpu] [--timeout SECONDS] [--retries N] [--backoff DURATION]
+//               [--key KEY]
 //               [--wait] [--sentinel]
 //   jobq submit --file FILE|- [--wait]
 //
@@ -36,6 +37,7 @@ struct SubmitFlags {
   std::optional<std::string> kind;
   std::optional<double> timeout_seconds;
   std::optional<int64_t> retries;
+  std::string backoff;  // a duration: 500ms, 2s, 1m
   std::string key;
   bool wait = false;
   bool sentinel = false;

@@ -54,6 +54,12 @@ TEST(ParseJobLineTest, FractionalTimeoutAndNegativePriority) {
   EXPECT_EQ(job.priority(), -2);
 }
 
+TEST(ParseJobLineTest, BackoffIsSecondsOrADuration) {
+  EXPECT_EQ(ParseOk(R"({"task": "x", "backoff": 2})").backoff_ms(), 2000);
+  EXPECT_EQ(ParseOk(R"({"task": "x", "backoff": "250ms"})").backoff_ms(), 250);
+  EXPECT_EQ(ParseOk(R"({"task": "x"})").backoff_ms(), 0) << "none: the queue's default";
+}
+
 TEST(ParseJobLineTest, BlankLinesAreSkipped) {
   for (std::string_view line : {"", "   ", "\t \t"}) {
     auto job = ParseJobLine(line);
@@ -88,6 +94,9 @@ TEST(ParseJobLineTest, ReportsWhatIsWrong) {
       {R"({"task": "x", "retries": -1})", "field \"retries\" must be a whole number from 0"},
       {R"({"task": "x", "retries": 1.5})", "field \"retries\" must be a whole number, got 1.5"},
       {R"({"task": "x", "key": 17})", "field \"key\" must be a string, got 17"},
+      {R"({"task": "x", "backoff": "soon"})", "field \"backoff\""},
+      {R"({"task": "x", "backoff": 0})", "field \"backoff\""},
+      {R"({"task": "x", "backoff": [1]})", "field \"backoff\" must be seconds or a duration"},
       {R"({"task": "x", "prio": 1})", "unknown field \"prio\"; known fields: task, args,"},
   };
   for (const Case& c : cases) {

@@ -58,6 +58,17 @@ TEST(JobSpecFromFlagsTest, ErrorsNameTheFlag) {
   EXPECT_EQ(spec.status().message().substr(0, 10), "--timeout ");
 
   flags.timeout_seconds.reset();
+  flags.backoff = "later";
+  spec = JobSpecFromFlags(flags);
+  ASSERT_FALSE(spec.ok());
+  EXPECT_EQ(spec.status().message().substr(0, 10), "--backoff ");
+
+  flags.backoff = "1500ms";
+  spec = JobSpecFromFlags(flags);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->backoff_ms(), 1500);
+
+  flags.backoff.clear();
   flags.args = {"novalue"};
   spec = JobSpecFromFlags(flags);
   ASSERT_FALSE(spec.ok());
