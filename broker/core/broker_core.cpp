@@ -380,6 +380,13 @@ void BrokerCore::Restore(std::vector<Job> jobs, std::vector<SentinelMark> sentin
     Job& job = it->second;
     IndexKeys(job);
     QueueState& queue = QueueNamed(job.spec.queue());
+    if (job.state == wire::JOB_STATE_QUEUED || job.state == wire::JOB_STATE_SCHEDULED) {
+      // The loop sends DISPATCH before the commit that records it, so this
+      // job may have gone to a worker as attempt + 1 just before the crash:
+      // skip that number, so that no two workers ever run the same attempt
+      // and a late success of that one is recognised as taken back.
+      ++job.attempt;
+    }
     switch (job.state) {
       case wire::JOB_STATE_SCHEDULED:
         ++queue.waiting;

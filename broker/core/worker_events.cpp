@@ -401,7 +401,10 @@ void BrokerCore::ExpireLeases(TimeMs now_ms, Effects* effects) {
   std::sort(expired.rbegin(), expired.rend());
   for (const auto& [id, held_by_live_worker] : expired) {
     Job& job = jobs_.at(id);
-    if (held_by_live_worker) {
+    if (!held_by_live_worker) {
+      // As in Restore: an unrecorded DISPATCH of attempt + 1 may be out there.
+      ++job.attempt;
+    } else {
       ++counters_.leases_expired;
       // It may still be running there: stop it, the job will run elsewhere.
       auto cancel = std::make_unique<wire::Cancel>();

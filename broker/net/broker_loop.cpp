@@ -226,9 +226,14 @@ absl::Status BrokerLoop::CommitAndSend() {
                          : writer_->busy()             ? next_batch_ - 1
                                                        : 0;
   for (core::Outbound& out : effects_.outbound) {
-    if (out.socket == core::Socket::kBackend || (batch == 0 && held_.empty())) {
+    const bool to_worker = out.socket == core::Socket::kBackend;
+    if ((to_worker && out.command != Command::kWorkerSentinel) ||
+        (batch == 0 && held_.empty())) {
       // Workers may get a job before it is durable: if the broker dies
-      // first, the job was never acknowledged and its producer re-sends it.
+      // first, the job was never acknowledged and its producer re-sends it,
+      // and a restored broker skips the attempt number it may have used.
+      // A SENTINEL waits for its removal to be durable, or a restored broker
+      // would fire it again and stop a second round of workers.
       Send(out);
     } else {
       held_.emplace_back(std::max(batch, held_.empty() ? 0 : held_.back().first),

@@ -1,34 +1,83 @@
-// Seeded, deterministic simulation of BrokerCore (DESIGN §11, STYLE §8; in
-// the spirit of TigerBeetle's VOPR and FoundationDB's RandomClogging).
+// Seeded, deterministic simulation of BrokerCore and its store (DESIGN §4,
+// §11, STYLE §8; in the spirit of TigerBeetle's VOPR and FoundationDB's
+// RandomClogging).
 //
 // One std::mt19937_64, seeded from the seed, drives everything: a SimNetwork
-// that drops, duplicates, delays and reorders messages in both directions,
-// simulated clients (SUBMIT / WAIT / CANCEL / SENTINEL) and simulated workers
-// (HELLO, DISPATCH -> RESULT + CREDIT, heartbeats, crashes, stalls past the
-// liveness window, BYE, drains; a few deliberately broken ones). After every
-// step the core's own CheckInvariants() runs, then the simulation's checks:
-//   1. no accepted job is lost: FindJob knows it for the whole run (the
-//      result TTL is far longer than a run);
-//   2. a job reaches one terminal state and stays there; each watcher gets
-//      one outcome per job (plus one per WAIT sent once it had finished), all
-//      with that state;
-//   3. no job leased to two live worker sessions at once (from the DISPATCH
-//      messages the core emitted, the results it accepted and the sessions
-//      that ended), and the core's leases agree with that model both ways;
-//   4. `attempt` in DISPATCH strictly increases per job; accepted failures
-//      never exceed max_attempts; each accepted result moves the job to the
-//      state the protocol says;
-//   5. sentinel order: no job accepted behind a sentinel is dispatched
-//      before every job accepted ahead of it was dispatched (or cancelled);
+// (sim_network.h) that drops, duplicates, delays and reorders messages,
+// clients and workers that behave like the real client library and worker,
+// and broker crashes. A step feeds the core one input (a message, or time
+// passing) and a Tick, runs the core's CheckInvariants(), then does what
+// BrokerLoop::CommitInlineAndSend does: commits the step's Effects to a
+// MemoryStore (the disk of the simulated machine: it outlives the core) and
+// only then hands the step's messages to the network. (The loop's writer
+// thread lets worker messages out before their commit; a crash in between
+// hands one attempt to two workers and fires a sentinel twice, which checks
+// 4 and 5 reject, so that path is not modelled.)
+//
+// Broker crashes, at random steps: before the commit (nothing of the step
+// happened), or after it once a random prefix of the step's messages went
+// out (the state is durable, acks and dispatches may be lost). After some
+// downtime a new BrokerCore (same options, another id seed) is Restore()d
+// from store.Recover(). Every connection breaks: clients re-send their
+// unacknowledged jobs (same submit_token and client_seq) and WAIT again;
+// workers say HELLO listing what they hold and what they finished but did
+// not report. Some workers go down with the broker and never come back.
+//
+// Clients SUBMIT (a submit_token on every job, sometimes an idempotency key
+// from a small shared pool; timeouts; small backoffs; notify), WAIT (re-sent
+// every 2 s, as the client library does), CANCEL and SENTINEL. Workers say
+// HELLO, wait for WELCOME, run DISPATCHed jobs (honouring their timeouts) and
+// answer RESULT + CREDIT, heartbeat listing the jobs they hold, crash, stall
+// past the liveness window, say BYE, drain; some silently lose a RESULT on a
+// link that stays up (only the lease expiry frees that job); a few break the
+// protocol on purpose.
+//
+// After every step the simulation checks, against its own model:
+//   1. no job is lost: every job whose commit the model saw (a superset of
+//      the acknowledged ones) is known to the core for the whole run, across
+//      restarts (the result TTL outlasts a run), and the store holds exactly
+//      those jobs (with their attempts, failures and terminal states) and no
+//      other. Every SubmitAck a client receives names such a job; a job
+//      acknowledged twice (a re-sent submit) has the same id both times;
+//      one job per submit_token and per idempotency key, in the core and in
+//      the store; a duplicate ack names the first job;
+//   2. a job reaches one terminal state and keeps it, across restarts; a
+//      watcher gets at most one outcome per registration (WAIT or a notify
+//      SUBMIT, renewed after a restart) plus one per WAIT sent once the job
+//      had finished, all with that state, never `unknown_job`; clients get
+//      no ERROR;
+//   3. no job leased to two workers at once: the model's leases (DISPATCH,
+//      HELLO transfers and adoptions of orphans, accepted results, late
+//      successes, ended sessions, restarts that turn running jobs into
+//      orphans) agree with the core's both ways, lease_expires_ms included
+//      (renewed by heartbeats that list a job without a timeout); the core
+//      takes a lease back only once it expired, with a CANCEL to its holder,
+//      and not much later;
+//   4. `attempt` in DISPATCH strictly increases per job, across restarts,
+//      and each attempt reaches one worker only;
+//      results are accepted exactly when the model says (the lease holder's
+//      attempt, or an orphan's attempt), at most once per (job, attempt)
+//      from honest workers, and move the job to the state the protocol says:
+//      a retry waits its backoff (exponential, jittered, within bounds) and
+//      is not dispatched before; a late success of a taken-back attempt
+//      finishes an unfinished job once, late failures change nothing;
+//      accepted failures never exceed max_attempts, which the model resolves
+//      from the queue's and broker's defaults as the core must;
+//   5. sentinel order, across restarts: a queue's sentinels fire in order,
+//      each only once every job accepted ahead of it was dispatched or
+//      finished, and no job behind a sentinel is dispatched before that; the
+//      store keeps exactly the sentinels that have not fired;
 //   +  a worker is only declared dead after a silence longer than the
-//      liveness window.
-// Then a quiet phase (no more faults, workers spawned for queues that lack
-// one) must bring every accepted job to a terminal state (liveness).
+//      liveness window; a CANCEL of a job that is not running cancels it.
+// Then a quiet phase (no faults, no crashes, workers spawned for queues that
+// lack them) must bring every committed job to a terminal state, every
+// submit to an ack, every waiting client to its outcomes and every sentinel
+// to a worker (liveness).
 //
 // Network model: ZeroMQ over TCP does not lose single messages; a loss means
-// the connection broke. So a message dropped on a worker's link makes that
-// worker reconnect (HELLO listing what it holds) a little later, which is how
-// the real worker heals. Client links just lose the message.
+// the connection broke. So a message dropped on a link makes its peer
+// reconnect a little later: a worker says HELLO again, a client re-sends
+// what is unacknowledged and WAIT.
 //
 // JOBQ_SIM_SEEDS=<n> runs seeds 1..n (default 1000); JOBQ_SIM_SEED=<n>
 // replays one seed, with a trace of every event on stderr.
@@ -36,6 +85,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -46,13 +96,16 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "broker/core/broker_core.h"
+#include "broker/store/memory_store.h"
 #include "common/clock.h"
 #include "common/framing.h"
 #include "common/job_id.h"
 #include "jobq/wire.pb.h"
+#include "tests/sim/sim_network.h"
 
 namespace jobq::testing {
 namespace {
@@ -63,12 +116,21 @@ using broker::core::Effects;
 using broker::core::IsTerminal;
 using broker::core::Job;
 using broker::core::Outbound;
+using broker::core::SentinelMark;
 using broker::core::Socket;
-using broker::core::WorkerInfo;
+using broker::store::CommitBatch;
+using broker::store::MemoryStore;
+using broker::store::Recovered;
 
 constexpr uint32_t kHeartbeatMs = 1000;
 constexpr uint32_t kLivenessMisses = 3;
 constexpr TimeMs kSilenceMaxMs = static_cast<TimeMs>(kHeartbeatMs) * kLivenessMisses;
+constexpr TimeMs kHelloResendMs = 1000;  // the worker's default
+constexpr TimeMs kWaitResendMs = 2000;   // the client library's
+// The core looks for expired leases every quarter interval, the first time
+// a whole interval after it started, and the simulation lets at most 150 ms
+// pass between two steps.
+constexpr TimeMs kExpiryLatenessMaxMs = kHeartbeatMs + 150;
 const std::vector<std::string> kQueues = {"q0", "q1", "q2"};
 
 // The seed being run, for the SIGABRT handler (the core's CheckInvariants
@@ -102,68 +164,6 @@ struct SimFailure {
 std::string Hex(const JobId& id) { return id.ToString(); }
 
 // ---------------------------------------------------------------------------
-// SimNetwork: messages in flight between the core and its peers.
-
-struct Message {
-  bool to_core = true;
-  bool worker_link = false;  // backend (worker) or frontend (client)
-  std::string peer;
-  Command command{};
-  std::string body;
-  TimeMs deliver_ms = 0;
-};
-
-class SimNetwork {
- public:
-  explicit SimNetwork(std::mt19937_64& rng) : rng_(rng) {}
-
-  void set_faults(bool faults) { faults_ = faults; }
-  bool empty() const { return in_flight_.empty(); }
-
-  // Returns false when the message was dropped (the caller reacts to a lost
-  // worker link).
-  bool Send(Message message, TimeMs now_ms) {
-    if (faults_ && Chance(2)) return false;  // 2% lost
-    int copies = faults_ && Chance(2) ? 2 : 1;
-    for (int i = 0; i < copies; ++i) {
-      Message copy = message;
-      copy.deliver_ms = now_ms + Delay();
-      in_flight_.push_back(std::move(copy));
-    }
-    return true;
-  }
-
-  // A random message that is due (reordering among those), if any.
-  std::optional<Message> TakeDue(TimeMs now_ms) {
-    due_.clear();
-    for (size_t i = 0; i < in_flight_.size(); ++i) {
-      if (in_flight_[i].deliver_ms <= now_ms) due_.push_back(i);
-    }
-    if (due_.empty()) return std::nullopt;
-    size_t pick = due_[rng_() % due_.size()];
-    Message message = std::move(in_flight_[pick]);
-    in_flight_[pick] = std::move(in_flight_.back());
-    in_flight_.pop_back();
-    return message;
-  }
-
- private:
-  bool Chance(int percent) { return static_cast<int>(rng_() % 100) < percent; }
-  TimeMs Delay() {
-    if (!faults_) return static_cast<TimeMs>(rng_() % 20);
-    uint64_t r = rng_() % 100;
-    if (r < 80) return static_cast<TimeMs>(rng_() % 50);
-    if (r < 97) return static_cast<TimeMs>(rng_() % 500);
-    return static_cast<TimeMs>(rng_() % 4000);  // clogged: may outlast the liveness window
-  }
-
-  std::mt19937_64& rng_;
-  bool faults_ = true;
-  std::vector<Message> in_flight_;
-  std::vector<size_t> due_;
-};
-
-// ---------------------------------------------------------------------------
 // Simulated peers.
 
 struct HeldJob {
@@ -172,28 +172,49 @@ struct HeldJob {
   std::string error_type;
 };
 
+// The worker's connection, as broker_connection.cpp has it.
+enum class Link {
+  kDown,       // HELLO at hello_at_ms
+  kHelloSent,  // waiting for WELCOME; HELLO again at hello_at_ms
+  kUp,         // registered: results and heartbeats go out
+};
+
 struct SimWorker {
   std::string id;
   uint32_t capacity = 1;
   std::vector<std::string> queues;  // what it still takes jobs from
   bool broken = false;              // ignores the protocol on purpose
+  bool lossy = false;               // loses some RESULTs on a link that stays up
   bool crashed = false;             // silent forever
   bool gone = false;                // said BYE
   bool draining = false;
   TimeMs silent_until_ms = 0;  // stalled (no messages out) until then
   TimeMs next_heartbeat_ms = 0;
-  std::optional<TimeMs> hello_at_ms;  // reconnect pending
+  Link link = Link::kDown;
+  TimeMs hello_at_ms = 0;
   std::map<std::pair<JobId, uint32_t>, HeldJob> held;
   std::set<std::pair<JobId, uint32_t>> seen;
-  std::vector<Message> outbox;  // held back while stalled
+  std::vector<wire::JobResult> unsent;  // finished while not registered; listed in HELLO
+  std::vector<Message> outbox;          // held back while stalled
 
   bool alive() const { return !crashed && !gone; }
+};
+
+struct PendingSubmit {
+  wire::JobSpec spec;
+  bool notify = false;
 };
 
 struct SimClient {
   std::string id;
   uint64_t next_seq = 1;
-  std::vector<JobId> acked;
+  std::map<uint64_t, PendingSubmit> unacked;  // by client_seq, re-sent after a reconnect
+  std::map<uint64_t, JobId> acked;            // by client_seq
+  std::vector<JobId> known;                   // distinct acked ids, to WAIT for and CANCEL
+  std::set<JobId> waiting;                    // outcome expected
+  std::set<JobId> finished;                   // outcome received
+  std::optional<TimeMs> reconnect_at_ms;
+  TimeMs next_wait_resend_ms = 0;
 };
 
 // ---------------------------------------------------------------------------
@@ -201,35 +222,99 @@ struct SimClient {
 
 struct JobModel {
   std::string queue;
-  uint32_t max_attempts = 1;
+  std::string token;
+  std::string key;
+  uint32_t max_attempts = 1;  // resolved as the core must resolve it
+  TimeMs backoff_ms = 0;      // resolved too
+  TimeMs timeout_ms = 0;
   size_t epoch = 0;  // sentinels accepted on its queue before it
   bool dispatched_or_done = false;
   uint32_t last_attempt = 0;
-  uint32_t failures = 0;  // failed results the core accepted
+  uint32_t failures = 0;       // failed results the core accepted
+  TimeMs not_before_ms = 0;    // a retry waits for its backoff
+  std::set<uint32_t> honest_results;  // attempts whose result was accepted from honest workers
   std::optional<wire::JobState> terminal;
 };
 
 struct Lease {
   std::string worker;
   uint32_t attempt = 0;
+  // The worker's registration holding it; 0: an orphan, running when the
+  // broker restarted and not claimed by a HELLO or RESULT yet.
   uint64_t session = 0;
+  TimeMs expires_ms = 0;
+
+  bool orphan() const { return session == 0; }
 };
 
 struct QueueModel {
-  size_t sentinels = 0;
+  size_t sentinels = 0;  // committed
+  size_t fired = 0;
   std::vector<size_t> pending_by_epoch;  // jobs neither dispatched nor done
+};
+
+struct SentinelModel {
+  std::string queue;
+  size_t index = 0;  // among its queue's sentinels
+  bool fired = false;
+};
+
+// What the model expects a result to do to its job.
+struct Prediction {
+  wire::JobState want = wire::JOB_STATE_UNSPECIFIED;
+  uint32_t attempt = 0;   // of the result
+  uint32_t failures = 0;  // after it (a retry's backoff grows with them)
+};
+
+enum class Crash { kNone, kBeforeCommit, kAfterCommit };
+
+// How often the paths the checks are about were taken: a run that never
+// takes one proves nothing about it.
+struct Coverage {
+  uint64_t crashes_before_commit = 0;
+  uint64_t crashes_after_commit = 0;
+  uint64_t duplicate_acks = 0;
+  uint64_t retries = 0;
+  uint64_t leases_expired = 0;
+  uint64_t orphans_adopted = 0;  // by HELLO or RESULT
+  uint64_t orphans_requeued = 0;
+  uint64_t late_successes = 0;
+  uint64_t results_lost = 0;
+  uint64_t sentinels_fired = 0;
+
+  void Add(const Coverage& other) {
+    crashes_before_commit += other.crashes_before_commit;
+    crashes_after_commit += other.crashes_after_commit;
+    duplicate_acks += other.duplicate_acks;
+    retries += other.retries;
+    leases_expired += other.leases_expired;
+    orphans_adopted += other.orphans_adopted;
+    orphans_requeued += other.orphans_requeued;
+    late_successes += other.late_successes;
+    results_lost += other.results_lost;
+    sentinels_fired += other.sentinels_fired;
+  }
 };
 
 class Simulation {
  public:
   Simulation(uint64_t seed, bool verbose) : seed_(seed), verbose_(verbose), rng_(seed), net_(rng_) {
-    CoreOptions options;
-    options.heartbeat_interval_ms = kHeartbeatMs;
-    options.liveness_misses = kLivenessMisses;
-    options.result_ttl_ms = TimeMs{1} << 40;
-    options.lost_leases_max = 5;
-    options.seed = rng_();
-    core_ = std::make_unique<BrokerCore>(options);
+    options_.heartbeat_interval_ms = kHeartbeatMs;
+    options_.liveness_misses = kLivenessMisses;
+    options_.result_ttl_ms = TimeMs{1} << 40;
+    options_.lost_leases_max = 5;
+    // Short graces and backoffs, so that leases expire and retries come
+    // back within a run.
+    static constexpr TimeMs kGraces[] = {200, 1000, 5000};
+    options_.lease_grace_ms = kGraces[Below(3)];
+    options_.max_attempts = 1 + static_cast<uint32_t>(Below(3));
+    options_.backoff_ms = 1 + static_cast<TimeMs>(Below(300));
+    options_.backoff_max_ms = 2000;
+    if (Chance(50)) options_.queue_defaults["q1"] = {3, 20};
+    options_.seed = rng_();
+    core_ = std::make_unique<BrokerCore>(options_);
+    // Some runs never crash the broker; the others every few hundred steps.
+    crash_one_in_ = Chance(20) ? 0 : 100 + Below(300);
   }
 
   // Empty when every check held; else what broke.
@@ -243,6 +328,10 @@ class Simulation {
   }
 
   size_t jobs() const { return jobs_.size(); }
+  uint64_t restarts() const { return restarts_; }
+  uint64_t steps() const { return steps_; }
+  const Coverage& coverage() const { return coverage_; }
+  uint64_t quiet_steps() const { return fault_steps_ > 0 ? steps_ - fault_steps_ : 0; }
 
  private:
   bool Chance(int percent) { return static_cast<int>(rng_() % 100) < percent; }
@@ -260,14 +349,14 @@ class Simulation {
 
   [[noreturn]] void Fail(const std::string& what) {
     std::ostringstream out;
-    out << "seed " << seed_ << " at t=" << (Now() - start_ms_) << "ms step " << steps_ << ": "
-        << what;
+    out << "seed " << seed_ << " at t=" << (Now() - start_ms_) << "ms step " << steps_
+        << " (after " << restarts_ << " restart(s)): " << what;
     throw SimFailure{out.str()};
   }
 
   void RunPhases() {
     start_ms_ = Now();
-    Step([&](Effects*) {});
+    Step([](Effects*) {}, [] {}, Crash::kNone);
     for (int i = 0, n = 2 + static_cast<int>(Below(4)); i < n; ++i) SpawnWorker(std::nullopt);
     if (Chance(15)) {
       SpawnWorker(std::nullopt);
@@ -276,6 +365,7 @@ class Simulation {
     for (int i = 0, n = 1 + static_cast<int>(Below(3)); i < n; ++i) {
       SimClient client;
       client.id = "c" + std::to_string(i);
+      client.next_wait_resend_ms = Now() + kWaitResendMs;
       clients_.push_back(std::move(client));
     }
 
@@ -283,84 +373,214 @@ class Simulation {
     const int fault_steps = 600 + static_cast<int>(Below(600));
     for (int i = 0; i < fault_steps; ++i) {
       uint64_t r = Below(100);
-      if (r < 45 && DeliverOne()) continue;
-      if (r < 62) {
+      if (r < 40) {
+        DeliverOne();  // between other events, when one is due
+      } else if (r < 50) {
         ClientAct(clients_[Below(clients_.size())]);
-      } else if (r < 64) {
+      } else if (r < 52) {
         SpawnWorker(std::nullopt);
       } else {
+        // The broker reads whatever has arrived before time moves on: a
+        // backlog would only add queueing delays no real broker has.
+        while (DeliverOne()) {
+        }
         AdvanceTime(1 + static_cast<TimeMs>(Below(150)), /*faults=*/true);
       }
     }
 
-    // Quiet phase: no faults; stalled workers wake; every queue with work
-    // gets a worker; everything accepted must finish.
+    // Quiet phase: no faults, no crashes; stalled workers wake; every queue
+    // with work gets a worker; everything committed must finish.
+    fault_steps_ = steps_;
+    crashes_ = false;
     net_.set_faults(false);
-    for (SimWorker& worker : workers_)
+    for (SimWorker& worker : workers_) {
       worker.silent_until_ms = std::min(worker.silent_until_ms, Now());
+    }
     Trace("--- quiet phase ---");
     const TimeMs quiet_deadline_ms = Now() + 600'000;
     while (true) {
       while (DeliverOne()) {
       }
-      if (AllTerminal()) break;
-      if (Now() > quiet_deadline_ms) {
-        std::ostringstream out;
-        out << "liveness: jobs still not finished after the quiet phase:";
-        int shown = 0;
-        for (const auto& [id, model] : jobs_) {
-          if (model.terminal) continue;
-          const Job* job = core_->FindJob(id);
-          out << " " << Hex(id) << "(queue " << model.queue << ", state "
-              << (job ? wire::JobState_Name(job->state) : "?") << ", leased_to "
-              << (job ? job->leased_to : "?") << ")";
-          if (++shown == 5) break;
-        }
-        Fail(out.str());
-      }
+      const std::string unsettled = Unsettled();
+      if (unsettled.empty()) break;
+      if (Now() > quiet_deadline_ms) Fail("liveness: after the quiet phase, " + unsettled);
       EnsureConsumers();
       AdvanceTime(50, /*faults=*/false);
     }
     SweepChecks();
+    absl::StatusOr<Recovered> recovered = store_.Recover();
+    SIM_EXPECT(recovered.ok(), "the store cannot recover");
+    CheckRecovered(*recovered);
+    SIM_EXPECT(recovered->sentinels.empty(), "the store still holds fired sentinels");
   }
 
-  bool AllTerminal() const {
+  // Empty when the run has settled; else what has not.
+  std::string Unsettled() const {
+    std::ostringstream out;
+    int shown = 0;
     for (const auto& [id, model] : jobs_) {
-      if (!model.terminal) return false;
+      if (model.terminal) continue;
+      const Job* job = core_->FindJob(id);
+      out << (shown == 0 ? "jobs not finished:" : "") << " " << Hex(id) << "(queue "
+          << model.queue << ", state " << (job ? wire::JobState_Name(job->state) : "?")
+          << ", leased_to " << (job ? job->leased_to : "?") << ")";
+      if (++shown == 5) break;
     }
-    return true;
+    if (shown > 0) return out.str();
+    for (const SimClient& client : clients_) {
+      if (!client.unacked.empty()) {
+        return "client " + client.id + " has " + std::to_string(client.unacked.size()) +
+               " job(s) never acknowledged, the first client_seq " +
+               std::to_string(client.unacked.begin()->first);
+      }
+      if (!client.waiting.empty()) {
+        return "client " + client.id + " never got the outcome of " +
+               Hex(*client.waiting.begin()) + " (and " +
+               std::to_string(client.waiting.size() - 1) + " more)";
+      }
+    }
+    for (const auto& [name, queue] : queues_) {
+      if (queue.fired != queue.sentinels) {
+        return "queue " + name + ": " + std::to_string(queue.sentinels - queue.fired) +
+               " sentinel(s) never reached a worker";
+      }
+    }
+    return "";
   }
 
-  // Spawns a healthy worker for each queue that has unfinished jobs and no
-  // alive, undrained worker taking from it.
+  // Spawns healthy workers for each queue that has unfinished jobs or
+  // sentinels, until alive, undrained workers have room there for a few of
+  // its jobs: a queue emptied of consumers by a sentinel gets new ones, and
+  // a backlog does not stretch the run.
   void EnsureConsumers() {
-    std::set<std::string> need;
+    std::map<std::string, size_t> need;
     for (const auto& [id, model] : jobs_) {
-      if (!model.terminal) need.insert(model.queue);
+      if (!model.terminal) need[model.queue] = std::min<size_t>(need[model.queue] + 1, 8);
     }
+    for (const auto& [name, queue] : queues_) {
+      if (queue.fired < queue.sentinels) need[name] = std::max<size_t>(need[name], 1);
+    }
+    std::map<std::string, size_t> room;
     for (const SimWorker& worker : workers_) {
       if (!worker.alive() || worker.draining || worker.broken) continue;
-      for (const std::string& queue : worker.queues) need.erase(queue);
+      for (const std::string& queue : worker.queues) room[queue] += worker.capacity;
     }
-    for (const std::string& queue : need) SpawnWorker(queue);
+    for (const auto& [queue, slots] : need) {
+      for (size_t have = room[queue]; have < slots; have += workers_.back().capacity) {
+        SpawnWorker(queue);
+      }
+    }
   }
 
-  // ---- driving the core: one step = one input + Tick + every check.
+  // ---- driving the core: one step = one input + Tick + commit + checks.
 
-  template <typename Input>
-  void Step(Input input) {
+  Crash PlanCrash() {
+    if (!crashes_ || crash_one_in_ == 0 || Below(crash_one_in_) != 0) return Crash::kNone;
+    return Chance(50) ? Crash::kBeforeCommit : Crash::kAfterCommit;
+  }
+
+  // `after_input` updates the model with what the input meant, once the
+  // step is committed (it never runs for a step lost in a crash).
+  template <typename Input, typename AfterInput>
+  void Step(Input input, AfterInput after_input, Crash crash) {
     ++steps_;
     effects_.Clear();
     input(&effects_);
     core_->Tick(Now(), &effects_);
     core_->CheckInvariants();
-    AfterStep();
+    if (crash == Crash::kBeforeCommit) {
+      Trace("broker crashes before committing");
+      ++coverage_.crashes_before_commit;
+      Restart();
+      return;
+    }
+    Commit();
+    after_input();
+    size_t sent = effects_.outbound.size();
+    if (crash == Crash::kAfterCommit) {
+      sent = Below(sent + 1);
+      ++coverage_.crashes_after_commit;
+      Trace("broker crashes after committing, having sent ", sent, " of ",
+            effects_.outbound.size(), " message(s)");
+    }
+    AfterStep(sent);
+    if (crash == Crash::kAfterCommit) Restart();
+  }
+
+  // What BrokerLoop::CommitInlineAndSend does before it sends anything.
+  void Commit() {
+    if (!effects_.has_store_writes()) return;
+    changed_ids_.assign(effects_.changed_jobs.begin(), effects_.changed_jobs.end());
+    std::sort(changed_ids_.begin(), changed_ids_.end());
+    changed_ids_.erase(std::unique(changed_ids_.begin(), changed_ids_.end()), changed_ids_.end());
+    changed_.clear();
+    for (const JobId& id : changed_ids_) {
+      if (const Job* job = core_->FindJob(id)) changed_.push_back(job);
+    }
+    const CommitBatch batch{changed_, effects_.erased_jobs, effects_.sentinels_added,
+                            effects_.sentinels_removed};
+    absl::Status committed = store_.Commit(batch);
+    SIM_EXPECT(committed.ok(), "store commit failed: " + std::string(committed.message()));
+  }
+
+  void Restart() {
+    ++restarts_;
+    net_.BrokerCrashed();
+    core_.reset();
+    // The downtime also keeps the ids of the next life above this one's
+    // (ids are time-ordered), as a real restart does.
+    clock_.AdvanceMs(1 + static_cast<TimeMs>(Below(2000)));
+    Trace("=== broker restart ", restarts_, " ===");
+    CoreOptions options = options_;
+    options.seed = options_.seed + restarts_;
+    core_ = std::make_unique<BrokerCore>(options);
+    absl::StatusOr<Recovered> recovered = store_.Recover();
+    SIM_EXPECT(recovered.ok(), "the store cannot recover");
+    CheckRecovered(*recovered);
+
+    // The new broker knows no worker and no watcher; jobs that were running
+    // wait for their workers until the liveness window and grace are over.
+    const TimeMs orphan_until = Now() + kSilenceMaxMs + options_.lease_grace_ms;
+    for (auto& [id, lease] : leases_) {
+      lease.session = 0;
+      lease.expires_ms = orphan_until;
+    }
+    registered_.clear();
+    watchers_.clear();
+    expect_removal_.clear();
+    expected_cancels_.clear();
+    expect_cancelled_.clear();
+    Step(
+        [&](Effects* effects) {
+          core_->Restore(std::move(recovered->jobs), std::move(recovered->sentinels), Now(),
+                         effects);
+        },
+        [] {}, Crash::kNone);
+
+    // Every connection broke. A worker notices at once or, still talking,
+    // when the new broker answers RECONNECT; some never come back.
+    for (SimWorker& worker : workers_) {
+      if (!worker.alive()) continue;
+      if (!worker.broken && Chance(10)) {
+        worker.crashed = true;
+        Trace("crash ", worker.id, " with the broker");
+        continue;
+      }
+      if (Chance(50)) {
+        worker.link = Link::kDown;
+        worker.hello_at_ms = Now() + static_cast<TimeMs>(Below(Chance(10) ? 12'000 : 1'000));
+      }
+    }
+    for (SimClient& client : clients_) {
+      if (!client.reconnect_at_ms) client.reconnect_at_ms = Now() + static_cast<TimeMs>(Below(1000));
+    }
   }
 
   void AdvanceTime(TimeMs delta_ms, bool faults) {
     clock_.AdvanceMs(delta_ms);
-    Step([&](Effects*) {});
+    Step([](Effects*) {}, [] {}, PlanCrash());
     for (size_t i = 0; i < workers_.size(); ++i) WorkerTime(i, faults);
+    for (SimClient& client : clients_) ClientTime(client);
   }
 
   bool DeliverOne() {
@@ -382,53 +602,102 @@ class Simulation {
 
   void DeliverToCore(const Message& message) {
     Trace("-> core from ", message.peer, ": ", CommandName(message.command));
+    const Crash crash = PlanCrash();
+    // A step lost in a crash never reaches the model.
+    const bool committed = crash != Crash::kBeforeCommit;
     if (!message.worker_link) {
-      BeforeClientMessage(message);
-      std::optional<wire::Submit> submit;
-      if (message.command == Command::kSubmit) {
-        submit.emplace();
-        submit->ParseFromString(message.body);
-      }
-      in_submit_ = message.command == Command::kSubmit;
-      Step([&](Effects* effects) {
-        core_->OnClientMessage(message.peer, message.command, message.body, Now(), effects);
-      });
-      in_submit_ = false;
-      if (message.command == Command::kSubmit) {
-        AfterSubmit(message.peer, *submit);
-      } else if (message.command == Command::kSentinel) {
-        wire::Sentinel sentinel;
-        sentinel.ParseFromString(message.body);
-        ++queues_[sentinel.queue()].sentinels;
-      }
+      if (committed) BeforeClientMessage(message);
+      Step(
+          [&](Effects* effects) {
+            core_->OnClientMessage(message.peer, message.command, message.body, Now(), effects);
+          },
+          [&] { AfterClientMessage(message); }, crash);
       return;
     }
-    std::vector<PendingResult> results = BeforeWorkerMessage(message);
-    Step([&](Effects* effects) {
-      core_->OnWorkerMessage(message.peer, message.command, message.body, Now(), effects);
-    });
-    AfterResults(message.peer, results);
+    std::map<JobId, Prediction> predictions;
+    if (committed) predictions = BeforeWorkerMessage(message);
+    Step(
+        [&](Effects* effects) {
+          core_->OnWorkerMessage(message.peer, message.command, message.body, Now(), effects);
+        },
+        [&] { AfterResults(message.peer, predictions); }, crash);
   }
 
   // ---- the model: what each step's input and effects mean.
 
+  TimeMs LeaseExpiry(const JobModel& model, TimeMs now_ms) const {
+    return now_ms + (model.timeout_ms > 0 ? model.timeout_ms : kSilenceMaxMs) +
+           options_.lease_grace_ms;
+  }
+
   void BeforeClientMessage(const Message& message) {
-    if (message.command != Command::kWait) return;
-    wire::Wait wait;
-    wait.ParseFromString(message.body);
-    for (const std::string& raw : wait.ids()) {
-      std::optional<JobId> id = JobId::FromBytes(raw);
-      auto it = id ? jobs_.find(*id) : jobs_.end();
-      if (it == jobs_.end()) continue;
-      if (it->second.terminal) {
-        ++extra_outcomes_[{message.peer, *id}];
-      } else {
-        watching_.insert({message.peer, *id});
+    if (message.command == Command::kWait) {
+      wire::Wait wait;
+      wait.ParseFromString(message.body);
+      for (const std::string& raw : wait.ids()) {
+        std::optional<JobId> id = JobId::FromBytes(raw);
+        auto it = id ? jobs_.find(*id) : jobs_.end();
+        if (it == jobs_.end()) continue;  // answered unknown_job: OnOutcome fails
+        if (it->second.terminal) {
+          ++allowed_outcomes_[{message.peer, *id}];
+        } else {
+          watchers_[*id].insert(message.peer);
+        }
+      }
+    } else if (message.command == Command::kCancel) {
+      wire::Cancel cancel;
+      cancel.ParseFromString(message.body);
+      for (const std::string& raw : cancel.ids()) {
+        std::optional<JobId> id = JobId::FromBytes(raw);
+        auto it = id ? jobs_.find(*id) : jobs_.end();
+        if (it != jobs_.end() && !it->second.terminal && !leases_.count(*id)) {
+          expect_cancelled_.push_back(*id);
+        }
       }
     }
   }
 
-  void AfterSubmit(const std::string& client, const wire::Submit& submit) {
+  void AfterClientMessage(const Message& message) {
+    size_t sentinels_expected = 0;
+    if (message.command == Command::kSubmit) {
+      wire::Submit submit;
+      submit.ParseFromString(message.body);
+      sentinels_expected = AfterSubmit(message.peer, submit);
+    } else if (message.command == Command::kSentinel) {
+      wire::Sentinel sentinel;
+      sentinel.ParseFromString(message.body);
+      AddSentinelModel(sentinel.queue(), 0);
+      sentinels_expected = 1;
+    }
+    SIM_EXPECT(effects_.sentinels_added.size() == sentinels_expected,
+               std::to_string(effects_.sentinels_added.size()) + " sentinel(s) added by " +
+                   CommandName(message.command) + ", expected " +
+                   std::to_string(sentinels_expected));
+    for (const JobId& id : expect_cancelled_) {
+      const Job* job = core_->FindJob(id);
+      SIM_EXPECT(job != nullptr && job->state == wire::JOB_STATE_CANCELLED,
+                 "CANCEL of " + Hex(id) + ", not running, left it " +
+                     (job ? wire::JobState_Name(job->state) : "unknown"));
+    }
+    expect_cancelled_.clear();
+  }
+
+  void AddSentinelModel(const std::string& queue_name, size_t added_index) {
+    SIM_EXPECT(added_index < effects_.sentinels_added.size(),
+               "a sentinel for " + queue_name + " was not added");
+    const SentinelMark& mark = effects_.sentinels_added[added_index];
+    SIM_EXPECT(mark.queue == queue_name,
+               "sentinel for " + queue_name + " added to " + mark.queue);
+    QueueModel& queue = queues_[queue_name];
+    SIM_EXPECT(sentinels_.emplace(mark.id, SentinelModel{queue_name, queue.sentinels}).second,
+               "sentinel id reused: " + Hex(mark.id));
+    ++queue.sentinels;
+  }
+
+  // Registers the jobs the step created and checks the duplicates; returns
+  // how many sentinels the step must have added.
+  size_t AfterSubmit(const std::string& client, const wire::Submit& submit) {
+    size_t sentinels = 0;
     for (const Outbound& out : effects_.outbound) {
       if (out.routing_id != client || out.command != Command::kSubmitted) continue;
       const auto& submitted = static_cast<const wire::Submitted&>(*out.body);
@@ -437,60 +706,150 @@ class Simulation {
         SIM_EXPECT(id.has_value(), "SUBMIT rejected: " + ack.error().message());
         const wire::JobSpec& spec =
             submit.jobs(static_cast<int>(ack.client_seq() - submit.first_seq()));
+        if (ack.duplicate()) {
+          ++coverage_.duplicate_acks;
+          auto by_key = spec.idempotency_key().empty() ? keys_.end()
+                                                       : keys_.find(spec.idempotency_key());
+          auto by_token = tokens_.find(spec.submit_token());
+          SIM_EXPECT(by_key != keys_.end() || by_token != tokens_.end(),
+                     "duplicate ack for client_seq " + std::to_string(ack.client_seq()) +
+                         " of " + client + ", whose key and token no job has");
+          SIM_EXPECT(by_key == keys_.end() || by_key->second == *id,
+                     "duplicate ack names " + Hex(*id) + ", the key's job is " +
+                         Hex(by_key->second));
+          SIM_EXPECT(by_token == tokens_.end() || by_token->second == *id,
+                     "duplicate ack names " + Hex(*id) + ", the token's job is " +
+                         Hex(by_token->second));
+          if (submit.notify()) {
+            if (jobs_.at(*id).terminal) {
+              ++allowed_outcomes_[{client, *id}];
+            } else {
+              watchers_[*id].insert(client);
+            }
+          }
+          continue;
+        }
         SIM_EXPECT(!jobs_.count(*id), "job id reused: " + Hex(*id));
+        SIM_EXPECT(!tokens_.count(spec.submit_token()),
+                   "a second job (" + Hex(*id) + ") for the submit token of " +
+                       Hex(tokens_[spec.submit_token()]));
+        SIM_EXPECT(spec.idempotency_key().empty() || !keys_.count(spec.idempotency_key()),
+                   "a second job (" + Hex(*id) + ") for idempotency key " +
+                       spec.idempotency_key());
+        tokens_[spec.submit_token()] = *id;
+        if (!spec.idempotency_key().empty()) keys_[spec.idempotency_key()] = *id;
+
         QueueModel& queue = queues_[spec.queue()];
         JobModel& model = jobs_[*id];
         model.queue = spec.queue();
-        model.max_attempts = std::max<uint32_t>(1, spec.max_attempts());
+        model.token = spec.submit_token();
+        model.key = spec.idempotency_key();
+        model.timeout_ms = spec.timeout_ms();
+        auto defaults = options_.queue_defaults.find(spec.queue());
+        const bool has_defaults = defaults != options_.queue_defaults.end();
+        model.max_attempts = spec.max_attempts() > 0 ? spec.max_attempts()
+                             : has_defaults && defaults->second.max_attempts > 0
+                                 ? defaults->second.max_attempts
+                                 : std::max<uint32_t>(1, options_.max_attempts);
+        model.backoff_ms = spec.backoff_ms() > 0 ? spec.backoff_ms()
+                           : has_defaults && defaults->second.backoff_ms > 0
+                               ? defaults->second.backoff_ms
+                               : options_.backoff_ms;
+        const Job* job = core_->FindJob(*id);
+        SIM_EXPECT(job != nullptr, "acknowledged job " + Hex(*id) + " unknown to the core");
+        SIM_EXPECT(job->spec.max_attempts() == model.max_attempts &&
+                       job->spec.backoff_ms() == model.backoff_ms,
+                   "job " + Hex(*id) + " resolved to max_attempts " +
+                       std::to_string(job->spec.max_attempts()) + ", backoff " +
+                       std::to_string(job->spec.backoff_ms()) + "ms; expected " +
+                       std::to_string(model.max_attempts) + ", " +
+                       std::to_string(model.backoff_ms) + "ms");
         model.epoch = queue.sentinels;
         if (queue.pending_by_epoch.size() <= model.epoch) {
           queue.pending_by_epoch.resize(model.epoch + 1);
         }
         ++queue.pending_by_epoch[model.epoch];
-        if (submit.notify()) watching_.insert({client, *id});
-        if (spec.sentinel()) ++queue.sentinels;
-        // A DISPATCH in this very step was handled before the job was known.
-        for (const auto& [job, lease] : early_dispatch_) {
-          if (job == *id) OnDispatched(job, lease);
-        }
+        if (submit.notify()) watchers_[*id].insert(client);
+        if (spec.sentinel()) AddSentinelModel(spec.queue(), sentinels++);
       }
     }
-    early_dispatch_.clear();
+    return sentinels;
   }
 
-  struct PendingResult {
-    JobId id;
-    uint32_t attempt;
-    bool ok;
-    std::string error_type;
-    bool accepted;
-  };
+  bool IsBroken(const std::string& worker) const {
+    for (const SimWorker& sim : workers_) {
+      if (sim.id == worker) return sim.broken;
+    }
+    return false;
+  }
 
-  // Decides, from the model alone, what the core must do with this message.
-  std::vector<PendingResult> BeforeWorkerMessage(const Message& message) {
-    std::vector<PendingResult> pending;
+  // Decides, from the model alone, what the core must do with a worker's
+  // message; returns what the results must do to their jobs.
+  std::map<JobId, Prediction> BeforeWorkerMessage(const Message& message) {
+    std::map<JobId, Prediction> predictions;
     const std::string& worker = message.peer;
     const bool registered = registered_.count(worker) > 0;
     if (registered && message.command != Command::kHello) last_heard_ms_[worker] = Now();
     switch (message.command) {
       case Command::kWorkerResult: {
         wire::WorkerResults results;
-        if (!results.ParseFromString(message.body)) break;
-        std::set<std::pair<JobId, uint32_t>> accepted_here;
+        // An unknown worker is told to reconnect; its results count for nothing.
+        if (!registered || !results.ParseFromString(message.body)) break;
+        const bool honest = !IsBroken(worker);
         for (const wire::JobResult& result : results.results()) {
           std::optional<JobId> id = JobId::FromBytes(result.id());
-          if (!id) continue;
-          bool accepted = false;
+          auto found = id ? jobs_.find(*id) : jobs_.end();
+          if (found == jobs_.end()) continue;
+          JobModel& model = found->second;
+          const uint32_t attempt = result.attempt();
           auto lease = leases_.find(*id);
-          if (registered && lease != leases_.end() && lease->second.worker == worker &&
-              lease->second.attempt == result.attempt() &&
-              lease->second.session == session_[worker] &&
-              !accepted_here.count({*id, result.attempt()})) {
-            accepted = true;
-            accepted_here.insert({*id, result.attempt()});
+          auto predicted = predictions.find(*id);
+          const bool finished = model.terminal.has_value() ||
+                                (predicted != predictions.end() && IsTerminal(predicted->second.want));
+          if (lease != leases_.end() && lease->second.attempt == attempt &&
+              (lease->second.orphan() || lease->second.worker == worker)) {
+            // The holder's result, or an orphan's claimed by the worker
+            // that reports its attempt.
+            coverage_.orphans_adopted += lease->second.orphan() ? 1 : 0;
+            leases_.erase(lease);
+            if (honest) {
+              SIM_EXPECT(model.honest_results.insert(attempt).second,
+                         "a second result accepted for " + Hex(*id) + " attempt " +
+                             std::to_string(attempt));
+            }
+            Prediction& prediction = predictions[*id];
+            prediction.attempt = attempt;
+            if (result.ok()) {
+              prediction.want = wire::JOB_STATE_SUCCEEDED;
+              continue;
+            }
+            ++model.failures;
+            SIM_EXPECT(model.failures <= model.max_attempts,
+                       "job " + Hex(*id) + " failed more often than max_attempts");
+            const std::string& type = result.error().type();
+            if (type == "bad_args" || type == "unknown_task" || model.max_attempts == 1) {
+              prediction.want = wire::JOB_STATE_FAILED;
+            } else if (model.failures >= model.max_attempts) {
+              prediction.want = wire::JOB_STATE_DEAD;
+            } else {
+              prediction.want = wire::JOB_STATE_SCHEDULED;
+              ++coverage_.retries;
+              prediction.failures = model.failures;
+            }
+            continue;
+          }
+          // Not the running attempt: a success of an attempt the broker took
+          // back finishes the job, if nothing else has.
+          const bool running_attempt = lease != leases_.end() && lease->second.attempt == attempt;
+          const bool taken_back = attempt >= 1 && attempt <= model.last_attempt && !running_attempt;
+          if (!result.ok() || finished || !taken_back) continue;
+          if (lease != leases_.end()) {
+            expected_cancels_.insert({lease->second.worker, *id});
             leases_.erase(lease);
           }
-          pending.push_back({*id, result.attempt(), result.ok(), result.error().type(), accepted});
+          Trace("late success of ", Hex(*id), " attempt ", attempt);
+          ++coverage_.late_successes;
+          predictions[*id] = Prediction{wire::JOB_STATE_SUCCEEDED, attempt, 0};
         }
         break;
       }
@@ -504,16 +863,38 @@ class Simulation {
         const uint64_t old_session = session_[worker];
         const uint64_t new_session = ++next_session_;
         for (auto& [id, lease] : leases_) {
-          if (lease.worker != worker) continue;
-          if (registered && lease.session == old_session && held.count({id, lease.attempt})) {
-            lease.session = new_session;  // still running there
-          }
+          if (!held.count({id, lease.attempt})) continue;
+          const bool kept = !lease.orphan() && registered && lease.worker == worker &&
+                            lease.session == old_session;
+          if (!lease.orphan() && !kept) continue;
+          Trace(worker, lease.orphan() ? " adopts orphan " : " keeps ", Hex(id), " attempt ",
+                lease.attempt);
+          coverage_.orphans_adopted += lease.orphan() ? 1 : 0;
+          // Still running there (or, an orphan, claimed): a fresh lease.
+          lease.worker = worker;
+          lease.session = new_session;
+          lease.expires_ms = LeaseExpiry(jobs_.at(id), Now());
         }
         EndLeases(worker, new_session);
         session_[worker] = new_session;
         registered_.insert(worker);
         last_heard_ms_[worker] = Now();
         expect_removal_ = worker;  // the old registration ends
+        break;
+      }
+      case Command::kWorkerHeartbeat: {
+        wire::Heartbeat heartbeat;
+        if (!registered || !heartbeat.ParseFromString(message.body)) break;
+        for (const std::string& raw : heartbeat.holding()) {
+          std::optional<JobId> id = JobId::FromBytes(raw);
+          auto lease = id ? leases_.find(*id) : leases_.end();
+          if (lease == leases_.end() || lease->second.orphan() || lease->second.worker != worker) {
+            continue;
+          }
+          const JobModel& model = jobs_.at(*id);
+          // A job with a timeout keeps the lease it got.
+          if (model.timeout_ms <= 0) lease->second.expires_ms = LeaseExpiry(model, Now());
+        }
         break;
       }
       case Command::kBye:
@@ -526,13 +907,15 @@ class Simulation {
       default:
         break;
     }
-    return pending;
+    return predictions;
   }
 
   // Ends the leases of `worker` in sessions other than `keep_session`.
+  // Orphans belong to no session: only their expiry or a claim ends them.
   void EndLeases(const std::string& worker, uint64_t keep_session) {
     for (auto it = leases_.begin(); it != leases_.end();) {
-      if (it->second.worker == worker && it->second.session != keep_session) {
+      if (!it->second.orphan() && it->second.worker == worker &&
+          it->second.session != keep_session) {
         it = leases_.erase(it);
       } else {
         ++it;
@@ -540,56 +923,63 @@ class Simulation {
     }
   }
 
-  void AfterResults(const std::string& worker, const std::vector<PendingResult>& results) {
-    for (const PendingResult& result : results) {
-      if (!result.accepted) continue;
-      JobModel& model = jobs_.at(result.id);
-      const Job* job = core_->FindJob(result.id);
-      SIM_EXPECT(job != nullptr, "job vanished after its result: " + Hex(result.id));
-      wire::JobState want;
-      if (result.ok) {
-        want = wire::JOB_STATE_SUCCEEDED;
-      } else {
-        ++model.failures;
-        SIM_EXPECT(model.failures <= model.max_attempts,
-                   "job " + Hex(result.id) + " failed more often than max_attempts");
-        if (result.error_type == "bad_args" || model.max_attempts == 1) {
-          want = wire::JOB_STATE_FAILED;
-        } else if (model.failures >= model.max_attempts) {
-          want = wire::JOB_STATE_DEAD;
-        } else {
-          want = wire::JOB_STATE_QUEUED;
-        }
+  // The first retry waits between half the base and the base, each later
+  // one twice as long, capped (BrokerCore::BackoffFor: "equal jitter").
+  TimeMs RetryDelayMs(const JobModel& model, uint32_t failures) const {
+    const TimeMs base = std::max<TimeMs>(1, model.backoff_ms);
+    const uint32_t doublings = std::min<uint32_t>(failures > 0 ? failures - 1 : 0, 40);
+    return std::min<TimeMs>(options_.backoff_max_ms, base << doublings);
+  }
+
+  void AfterResults(const std::string& worker, const std::map<JobId, Prediction>& predictions) {
+    for (const auto& [id, prediction] : predictions) {
+      JobModel& model = jobs_.at(id);
+      const Job* job = core_->FindJob(id);
+      SIM_EXPECT(job != nullptr, "job vanished after its result: " + Hex(id));
+      bool ok = job->state == prediction.want;
+      if (prediction.want == wire::JOB_STATE_SCHEDULED) {
+        const TimeMs delay = RetryDelayMs(model, prediction.failures);
+        const TimeMs wait = job->scheduled_ms - Now();
+        SIM_EXPECT(wait >= delay / 2 && wait <= delay,
+                   "retry of " + Hex(id) + " after failure " +
+                       std::to_string(prediction.failures) + " waits " + std::to_string(wait) +
+                       "ms, outside [" + std::to_string(delay / 2) + ", " +
+                       std::to_string(delay) + "]");
+        // A backoff that rounds to nothing is over at once.
+        ok = ok || (wait == 0 && (job->state == wire::JOB_STATE_QUEUED ||
+                                  (job->state == wire::JOB_STATE_RUNNING &&
+                                   job->attempt > prediction.attempt)));
+        model.not_before_ms = job->scheduled_ms;
       }
-      const bool ok = job->state == want ||
-                      (want == wire::JOB_STATE_QUEUED && job->state == wire::JOB_STATE_RUNNING &&
-                       job->attempt > result.attempt);
-      SIM_EXPECT(ok, "result from " + worker + " for " + Hex(result.id) + " attempt " +
-                         std::to_string(result.attempt) + " left the job " +
+      SIM_EXPECT(ok, "result from " + worker + " for " + Hex(id) + " attempt " +
+                         std::to_string(prediction.attempt) + " left the job " +
                          wire::JobState_Name(job->state) + ", expected " +
-                         wire::JobState_Name(want));
+                         wire::JobState_Name(prediction.want));
     }
   }
 
-  void OnDispatched(const JobId& id, const Lease& lease) {
+  void OnDispatched(const JobId& id, const std::string& worker, uint32_t attempt) {
     auto found = jobs_.find(id);
-    if (found == jobs_.end()) {
-      early_dispatch_.push_back({id, lease});
-      return;
-    }
+    SIM_EXPECT(found != jobs_.end(), "DISPATCH of a job never acknowledged: " + Hex(id));
     JobModel& model = found->second;
     SIM_EXPECT(!model.terminal, "finished job " + Hex(id) + " dispatched again");
-    SIM_EXPECT(lease.attempt > model.last_attempt, "attempt of " + Hex(id) + " went from " +
-                                                       std::to_string(model.last_attempt) + " to " +
-                                                       std::to_string(lease.attempt));
-    model.last_attempt = lease.attempt;
+    SIM_EXPECT(attempt > model.last_attempt, "attempt of " + Hex(id) + " went from " +
+                                                 std::to_string(model.last_attempt) + " to " +
+                                                 std::to_string(attempt));
+    model.last_attempt = attempt;
     if (auto old = leases_.find(id); old != leases_.end()) {
-      Fail("job " + Hex(id) + " dispatched to " + lease.worker + " (attempt " +
-           std::to_string(lease.attempt) + ") while still leased to live " + old->second.worker +
-           " (attempt " + std::to_string(old->second.attempt) + ")");
+      Fail("job " + Hex(id) + " dispatched to " + worker + " (attempt " +
+           std::to_string(attempt) + ") while still leased to " + old->second.worker +
+           (old->second.orphan() ? " (an orphan)" : "") + " (attempt " +
+           std::to_string(old->second.attempt) + ")");
     }
-    SIM_EXPECT(registered_.count(lease.worker) > 0, "dispatch to unregistered " + lease.worker);
-    leases_[id] = lease;
+    SIM_EXPECT(registered_.count(worker) > 0, "dispatch to unregistered " + worker);
+    SIM_EXPECT(Now() >= model.not_before_ms,
+               "retry of " + Hex(id) + " dispatched " +
+                   std::to_string(model.not_before_ms - Now()) + "ms before its backoff ended");
+    Trace("dispatch ", Hex(id), " attempt ", attempt, " to ", worker);
+    Lease& lease = leases_[id];
+    lease = Lease{worker, attempt, session_[worker], LeaseExpiry(model, Now())};
     QueueModel& queue = queues_[model.queue];
     for (size_t e = 0; e < model.epoch; ++e) {
       SIM_EXPECT(queue.pending_by_epoch[e] == 0,
@@ -611,30 +1001,36 @@ class Simulation {
     std::optional<JobId> id = JobId::FromBytes(outcome.id());
     SIM_EXPECT(id.has_value(), "outcome without a job id");
     auto found = jobs_.find(*id);
-    if (found == jobs_.end()) return;  // accepted this step; AfterSubmit has not run
+    SIM_EXPECT(found != jobs_.end(), "outcome for a job never acknowledged: " + Hex(*id));
     JobModel& model = found->second;
     SIM_EXPECT(IsTerminal(outcome.state()),
-               "outcome for " + Hex(*id) + " in state " + wire::JobState_Name(outcome.state()));
+               "outcome for " + Hex(*id) + " in state " + wire::JobState_Name(outcome.state()) +
+                   " (" + outcome.error().type() + ": " + outcome.error().message() + ")");
     if (!model.terminal) SetTerminal(*id, model, outcome.state());
     SIM_EXPECT(*model.terminal == outcome.state(),
                "job " + Hex(*id) + " reported " + wire::JobState_Name(outcome.state()) + " after " +
                    wire::JobState_Name(*model.terminal));
-    int& count = outcomes_sent_[{client, *id}];
-    ++count;
-    const int allowed = (watching_.count({client, *id}) ? 1 : 0) + extra_outcomes_[{client, *id}];
-    SIM_EXPECT(count <= allowed,
-               "client " + client + " got " + std::to_string(count) + " outcomes for " + Hex(*id));
+    const std::pair<std::string, JobId> key{client, *id};
+    const int count = ++outcomes_sent_[key];
+    SIM_EXPECT(count <= allowed_outcomes_[key],
+               "client " + client + " got " + std::to_string(count) + " outcomes for " + Hex(*id) +
+                   ", more than it asked for");
   }
 
   void SetTerminal(const JobId& id, JobModel& model, wire::JobState state) {
     SIM_EXPECT(!leases_.count(id), "job " + Hex(id) + " became " + wire::JobState_Name(state) +
-                                       " while leased to live " + leases_.at(id).worker +
+                                       " while leased to " + leases_.at(id).worker +
                                        " with no result from it");
     model.terminal = state;
+    // Every watcher registered now gets its outcome.
+    if (auto watchers = watchers_.find(id); watchers != watchers_.end()) {
+      for (const std::string& client : watchers->second) ++allowed_outcomes_[{client, id}];
+      watchers_.erase(watchers);
+    }
     MarkDispatchedOrDone(model);
   }
 
-  void AfterStep() {
+  void AfterStep(size_t sent) {
     // Sessions the core ended: BYE, HELLO again, or missed heartbeats.
     for (auto it = registered_.begin(); it != registered_.end();) {
       if (core_->FindWorkerByName(*it) != nullptr) {
@@ -651,20 +1047,36 @@ class Simulation {
     }
     expect_removal_.clear();
 
-    // Effects: dispatches, outcomes, then hand everything to the network.
-    for (Outbound& out : effects_.outbound) {
+    SyncLeases();
+    // Jobs whose state changed this step: terminal ones are recorded.
+    for (const JobId& id : effects_.changed_jobs) CheckJob(id);
+
+    // Effects: dispatches, outcomes; then the first `sent` messages go out.
+    std::set<std::pair<std::string, JobId>> cancels_sent;
+    for (size_t i = 0; i < effects_.outbound.size(); ++i) {
+      Outbound& out = effects_.outbound[i];
       if (out.command == Command::kDispatch) {
         const auto& dispatch = static_cast<const wire::Dispatch&>(*out.body);
         for (const wire::DispatchedJob& job : dispatch.jobs()) {
           std::optional<JobId> id = JobId::FromBytes(job.id());
           SIM_EXPECT(id.has_value(), "DISPATCH with a bad id");
-          OnDispatched(*id, Lease{out.routing_id, job.attempt(), session_[out.routing_id]});
+          OnDispatched(*id, out.routing_id, job.attempt());
         }
       } else if (out.command == Command::kClientResult) {
         const auto& results = static_cast<const wire::ClientResults&>(*out.body);
-        for (const wire::JobOutcome& outcome : results.outcomes())
+        for (const wire::JobOutcome& outcome : results.outcomes()) {
           OnOutcome(out.routing_id, outcome);
+        }
+      } else if (out.command == Command::kWorkerCancel) {
+        const auto& cancel = static_cast<const wire::Cancel&>(*out.body);
+        for (const std::string& raw : cancel.ids()) {
+          if (auto id = JobId::FromBytes(raw)) cancels_sent.insert({out.routing_id, *id});
+        }
+      } else if (out.command == Command::kError && out.socket == Socket::kFrontend) {
+        const auto& error = static_cast<const wire::Error&>(*out.body);
+        Fail("ERROR to client " + out.routing_id + ": " + error.text());
       }
+      if (i >= sent) continue;
       Message message;
       message.to_core = false;
       message.worker_link = out.socket == Socket::kBackend;
@@ -674,20 +1086,81 @@ class Simulation {
       Trace("core -> ", out.routing_id, ": ", CommandName(out.command));
       SendFromCore(std::move(message));
     }
+    for (const auto& [worker, id] : expected_cancels_) {
+      SIM_EXPECT(cancels_sent.count({worker, id}),
+                 "lease of " + Hex(id) + " taken from " + worker + " without a CANCEL to it");
+    }
+    expected_cancels_.clear();
 
-    // Jobs whose state changed this step: terminal ones are recorded.
-    for (const JobId& id : effects_.changed_jobs) CheckJob(id);
+    CheckSentinels();
     SIM_EXPECT(effects_.erased_jobs.empty(), "a job was erased within its result TTL");
     if (steps_ % 64 == 0) SweepChecks();
-    SIM_EXPECT(in_submit_ || early_dispatch_.empty(), "DISPATCH of a job never accepted");
+  }
+
+  // Leases the core ended on its own must have expired; the others must
+  // agree with the model's, expiry included.
+  void SyncLeases() {
+    for (auto it = leases_.begin(); it != leases_.end();) {
+      const JobId& id = it->first;
+      const Lease& lease = it->second;
+      const Job* job = core_->FindJob(id);
+      SIM_EXPECT(job != nullptr, "leased job lost: " + Hex(id));
+      if (job->state == wire::JOB_STATE_RUNNING && job->attempt == lease.attempt &&
+          job->leased_to == lease.worker) {
+        SIM_EXPECT(job->lease_expires_ms == lease.expires_ms,
+                   "lease of " + Hex(id) + " on " + lease.worker + " expires at +" +
+                       std::to_string(job->lease_expires_ms - start_ms_) + "ms, expected +" +
+                       std::to_string(lease.expires_ms - start_ms_) + "ms");
+        SIM_EXPECT(Now() <= lease.expires_ms + kExpiryLatenessMaxMs,
+                   "lease of " + Hex(id) + " on " + lease.worker + " expired " +
+                       std::to_string(Now() - lease.expires_ms) + "ms ago and is still held");
+        ++it;
+        continue;
+      }
+      SIM_EXPECT(Now() >= lease.expires_ms,
+                 "lease of " + Hex(id) + " (attempt " + std::to_string(lease.attempt) + " on " +
+                     lease.worker + (lease.orphan() ? ", an orphan" : "") + ") taken back " +
+                     std::to_string(lease.expires_ms - Now()) +
+                     "ms before it expired; the job is " + wire::JobState_Name(job->state) +
+                     " attempt " + std::to_string(job->attempt) + " on '" + job->leased_to + "'");
+      Trace("lease of ", Hex(id), " on ", lease.worker, " expired");
+      ++(lease.orphan() ? coverage_.orphans_requeued : coverage_.leases_expired);
+      if (!lease.orphan()) expected_cancels_.insert({lease.worker, id});
+      it = leases_.erase(it);
+    }
+  }
+
+  void CheckSentinels() {
+    for (const SentinelMark& mark : effects_.sentinels_added) {
+      SIM_EXPECT(sentinels_.count(mark.id), "a sentinel nobody asked for in " + mark.queue);
+    }
+    for (const JobId& id : effects_.sentinels_removed) {
+      auto found = sentinels_.find(id);
+      SIM_EXPECT(found != sentinels_.end() && !found->second.fired,
+                 "an unknown or fired sentinel fired: " + Hex(id));
+      SentinelModel& sentinel = found->second;
+      QueueModel& queue = queues_[sentinel.queue];
+      SIM_EXPECT(sentinel.index == queue.fired,
+                 "sentinel " + std::to_string(sentinel.index + 1) + " of " + sentinel.queue +
+                     " fired before sentinel " + std::to_string(queue.fired + 1));
+      for (size_t e = 0; e <= sentinel.index && e < queue.pending_by_epoch.size(); ++e) {
+        SIM_EXPECT(queue.pending_by_epoch[e] == 0,
+                   "sentinel " + std::to_string(sentinel.index + 1) + " of " + sentinel.queue +
+                       " fired while " + std::to_string(queue.pending_by_epoch[e]) +
+                       " job(s) ahead of it were never dispatched");
+      }
+      sentinel.fired = true;
+      ++queue.fired;
+      ++coverage_.sentinels_fired;
+    }
   }
 
   void CheckJob(const JobId& id) {
     auto found = jobs_.find(id);
-    if (found == jobs_.end()) return;  // accepted this step
+    SIM_EXPECT(found != jobs_.end(), "the core changed " + Hex(id) + ", a job never acknowledged");
     JobModel& model = found->second;
     const Job* job = core_->FindJob(id);
-    SIM_EXPECT(job != nullptr, "accepted job lost: " + Hex(id));
+    SIM_EXPECT(job != nullptr, "committed job lost: " + Hex(id));
     if (model.terminal) {
       SIM_EXPECT(job->state == *model.terminal, "job " + Hex(id) + " left terminal state " +
                                                     wire::JobState_Name(*model.terminal) + " for " +
@@ -695,31 +1168,79 @@ class Simulation {
     } else if (IsTerminal(job->state)) {
       SetTerminal(id, model, job->state);
     }
-    SIM_EXPECT(job->failures <= model.max_attempts, "core counts too many failures for " + Hex(id));
+    SIM_EXPECT(job->failures == model.failures,
+               "core counts " + std::to_string(job->failures) + " failures of " + Hex(id) +
+                   ", the model " + std::to_string(model.failures));
   }
 
   void SweepChecks() {
     for (const auto& [id, model] : jobs_) CheckJob(id);
     for (const SimClient& client : clients_) {
-      for (const JobId& id : client.acked) {
+      for (const JobId& id : client.known) {
         SIM_EXPECT(core_->FindJob(id) != nullptr, "acknowledged job lost: " + Hex(id));
       }
     }
-    // The core's leases and the model's agree, both ways.
-    for (const auto& [id, lease] : leases_) {
-      const Job* job = core_->FindJob(id);
-      SIM_EXPECT(job != nullptr && job->state == wire::JOB_STATE_RUNNING &&
-                     job->leased_to == lease.worker && job->attempt == lease.attempt,
-                 "model lease of " + Hex(id) + " to " + lease.worker + " attempt " +
-                     std::to_string(lease.attempt) + " unknown to the core");
-    }
+    SyncLeases();
     for (const auto& [id, model] : jobs_) {
       const Job* job = core_->FindJob(id);
-      if (job != nullptr && job->state == wire::JOB_STATE_RUNNING) {
+      if (job->state == wire::JOB_STATE_RUNNING) {
         SIM_EXPECT(leases_.count(id) > 0,
-                   "core has " + Hex(id) + " running on " + job->leased_to + " without a dispatch");
+                   "core has " + Hex(id) + " running on " + job->leased_to + " without a lease");
       }
     }
+  }
+
+  // The store after a crash: exactly the committed jobs, as the model has
+  // them, and the sentinels that have not fired.
+  void CheckRecovered(const Recovered& recovered) {
+    std::map<JobId, const Job*> stored;
+    std::map<std::string, int> per_token;
+    std::map<std::string, int> per_key;
+    for (const Job& job : recovered.jobs) {
+      SIM_EXPECT(stored.emplace(job.id, &job).second, "the store holds " + Hex(job.id) + " twice");
+      SIM_EXPECT(jobs_.count(job.id), "the store holds " + Hex(job.id) + ", never acknowledged");
+      SIM_EXPECT(++per_token[job.spec.submit_token()] == 1,
+                 "the store holds two jobs for one submit token, " + Hex(job.id) + " one of them");
+      if (!job.spec.idempotency_key().empty()) {
+        SIM_EXPECT(++per_key[job.spec.idempotency_key()] == 1,
+                   "the store holds two jobs for key " + job.spec.idempotency_key());
+      }
+    }
+    for (const auto& [id, model] : jobs_) {
+      auto found = stored.find(id);
+      SIM_EXPECT(found != stored.end(), "committed job missing from the store: " + Hex(id));
+      const Job& job = *found->second;
+      SIM_EXPECT(job.spec.submit_token() == model.token && job.spec.idempotency_key() == model.key,
+                 "the store has " + Hex(id) + " under another submit token or key");
+      SIM_EXPECT(job.attempt == model.last_attempt && job.failures == model.failures,
+                 "the store has " + Hex(id) + " at attempt " + std::to_string(job.attempt) +
+                     " with " + std::to_string(job.failures) + " failures; the model at " +
+                     std::to_string(model.last_attempt) + " with " +
+                     std::to_string(model.failures));
+      if (model.terminal) {
+        SIM_EXPECT(job.state == *model.terminal,
+                   "the store has finished job " + Hex(id) + " " + wire::JobState_Name(job.state));
+      }
+      auto lease = leases_.find(id);
+      SIM_EXPECT((job.state == wire::JOB_STATE_RUNNING) == (lease != leases_.end()),
+                 "the store has " + Hex(id) + " " + wire::JobState_Name(job.state) +
+                     (lease != leases_.end() ? ", the model a lease on " + lease->second.worker
+                                             : ", the model no lease"));
+      if (lease != leases_.end()) {
+        SIM_EXPECT(job.leased_to == lease->second.worker,
+                   "the store has " + Hex(id) + " leased to " + job.leased_to + ", the model to " +
+                       lease->second.worker);
+      }
+    }
+    std::map<JobId, std::string> unfired;
+    for (const auto& [id, sentinel] : sentinels_) {
+      if (!sentinel.fired) unfired[id] = sentinel.queue;
+    }
+    std::map<JobId, std::string> stored_sentinels;
+    for (const SentinelMark& mark : recovered.sentinels) stored_sentinels[mark.id] = mark.queue;
+    SIM_EXPECT(stored_sentinels == unfired,
+               "the store holds " + std::to_string(stored_sentinels.size()) +
+                   " sentinel(s), the model expects " + std::to_string(unfired.size()));
   }
 
   // ---- network plumbing
@@ -727,21 +1248,25 @@ class Simulation {
   void SendFromCore(Message message) {
     const std::string peer = message.peer;
     const bool worker_link = message.worker_link;
-    if (!net_.Send(std::move(message), Now()) && worker_link) LinkBroke(peer);
+    if (!net_.Send(std::move(message), Now())) LinkBroke(peer, worker_link);
   }
 
-  void SendToCore(SimWorker* worker, Message message) {
+  void SendToCore(SimWorker& worker, Message message) {
     message.to_core = true;
-    if (worker != nullptr) {
-      message.worker_link = true;
-      message.peer = worker->id;
-      if (Now() < worker->silent_until_ms) {
-        worker->outbox.push_back(std::move(message));
-        return;
-      }
+    message.worker_link = true;
+    message.peer = worker.id;
+    if (Now() < worker.silent_until_ms) {
+      worker.outbox.push_back(std::move(message));
+      return;
     }
-    const std::string peer = message.peer;
-    if (!net_.Send(std::move(message), Now()) && worker != nullptr) LinkBroke(peer);
+    if (!net_.Send(std::move(message), Now())) LinkBroke(worker.id, true);
+  }
+
+  void ClientSend(SimClient& client, Message message) {
+    message.to_core = true;
+    message.worker_link = false;
+    message.peer = client.id;
+    if (!net_.Send(std::move(message), Now())) LinkBroke(client.id, false);
   }
 
   template <typename Body>
@@ -753,12 +1278,21 @@ class Simulation {
     return message;
   }
 
-  // A lost message on a worker link = a broken connection: the worker
-  // reconnects with HELLO a little later.
-  void LinkBroke(const std::string& peer) {
-    for (SimWorker& worker : workers_) {
-      if (worker.id == peer && worker.alive() && !worker.hello_at_ms) {
-        worker.hello_at_ms = Now() + static_cast<TimeMs>(Below(500));
+  // A lost message = a broken connection: the peer reconnects a little later.
+  void LinkBroke(const std::string& peer, bool worker_link) {
+    if (worker_link) {
+      for (SimWorker& worker : workers_) {
+        if (worker.id == peer && worker.alive() && worker.link != Link::kDown) {
+          worker.link = Link::kDown;
+          worker.hello_at_ms = Now() + static_cast<TimeMs>(Below(500));
+          Trace("link of ", peer, " broke");
+        }
+      }
+      return;
+    }
+    for (SimClient& client : clients_) {
+      if (client.id == peer && !client.reconnect_at_ms) {
+        client.reconnect_at_ms = Now() + static_cast<TimeMs>(Below(500));
         Trace("link of ", peer, " broke");
       }
     }
@@ -770,6 +1304,7 @@ class Simulation {
     SimWorker worker;
     worker.id = "w" + std::to_string(workers_.size());
     worker.capacity = 1 + static_cast<uint32_t>(Below(4));
+    worker.lossy = Chance(15);
     if (queue) {
       worker.queues = {*queue};
     } else {
@@ -780,10 +1315,12 @@ class Simulation {
     }
     worker.next_heartbeat_ms = Now() + kHeartbeatMs - static_cast<TimeMs>(Below(200));
     workers_.push_back(std::move(worker));
-    Trace("spawn ", workers_.back().id);
+    Trace("spawn ", workers_.back().id, workers_.back().lossy ? " (lossy)" : "");
     SendHello(workers_.back());
   }
 
+  // Lists what it runs and what it finished but did not report, as the
+  // real worker's BuildHello does.
   void SendHello(SimWorker& worker) {
     wire::Hello hello;
     hello.set_name(worker.id);
@@ -798,25 +1335,68 @@ class Simulation {
       held.set_attempt(key.second);
       held.set_kind(wire::KIND_IO);
     }
-    worker.hello_at_ms.reset();
-    SendToCore(&worker, MakeMessage(worker.id, Command::kHello, hello));
+    for (const wire::JobResult& result : worker.unsent) {
+      wire::HeldJob& held = *hello.add_in_flight();
+      held.set_id(result.id());
+      held.set_attempt(result.attempt());
+      held.set_kind(wire::KIND_IO);
+    }
+    worker.link = Link::kHelloSent;
+    worker.hello_at_ms = Now() + kHelloResendMs;
+    SendToCore(worker, MakeMessage(worker.id, Command::kHello, hello));
+  }
+
+  void SendResults(SimWorker& worker, const wire::WorkerResults& results, uint32_t freed) {
+    if (results.results_size() > 0) {
+      SendToCore(worker, MakeMessage(worker.id, Command::kWorkerResult, results));
+    }
+    if (freed > 0) {
+      wire::Credit credit;
+      credit.set_kind(wire::KIND_IO);
+      credit.set_credits(freed);
+      SendToCore(worker, MakeMessage(worker.id, Command::kCredit, credit));
+    }
   }
 
   void WorkerReceive(size_t index, const Message& message) {
     SimWorker& worker = workers_[index];
     if (!worker.alive()) return;
     switch (message.command) {
+      case Command::kWelcome: {
+        if (worker.link != Link::kHelloSent) break;  // an old HELLO's answer
+        worker.link = Link::kUp;
+        if (worker.unsent.empty()) break;
+        wire::WorkerResults results;
+        for (wire::JobResult& result : worker.unsent) *results.add_results() = std::move(result);
+        const auto freed = static_cast<uint32_t>(worker.unsent.size());
+        worker.unsent.clear();
+        SendResults(worker, results, freed);
+        break;
+      }
       case Command::kDispatch: {
         wire::Dispatch dispatch;
         dispatch.ParseFromString(message.body);
         for (const wire::DispatchedJob& job : dispatch.jobs()) {
           auto id = JobId::FromBytes(job.id());
           if (!id || !worker.seen.insert({*id, job.attempt()}).second) continue;  // duplicate
+          // Attempts are never reused, not even by a broker that restarted
+          // after sending this DISPATCH: the attempt was durable first.
+          auto [holder, first] = attempt_holders_.emplace(std::pair{*id, job.attempt()}, worker.id);
+          SIM_EXPECT(first, "attempt " + std::to_string(job.attempt()) + " of " + Hex(*id) +
+                                " reached " + holder->second + " and " + worker.id);
           HeldJob held;
-          held.finish_ms = Now() + 1 + static_cast<TimeMs>(Below(Chance(10) ? 5000 : 800));
-          uint64_t r = Below(100);
-          held.ok = r < 78;
-          held.error_type = r < 78 ? "" : (r < 92 ? "exception" : "bad_args");
+          const TimeMs run_ms = 1 + static_cast<TimeMs>(Below(Chance(10) ? 5000 : 800));
+          if (job.timeout_ms() > 0 && run_ms > job.timeout_ms()) {
+            // The worker stops it at its timeout and reports that.
+            held.finish_ms = Now() + job.timeout_ms();
+            held.ok = false;
+            held.error_type = "timeout";
+          } else {
+            held.finish_ms = Now() + run_ms;
+            uint64_t r = Below(100);
+            held.ok = r < 78;
+            held.error_type = r < 78 ? "" : (r < 92 ? "exception" : "bad_args");
+          }
           worker.held[{*id, job.attempt()}] = held;
         }
         break;
@@ -845,10 +1425,10 @@ class Simulation {
         break;
       }
       case Command::kReconnect:
-        if (!worker.hello_at_ms) worker.hello_at_ms = Now();
+        SendHello(worker);
         break;
       default:
-        break;  // WELCOME, HEARTBEAT, ERROR
+        break;  // HEARTBEAT, ERROR
     }
   }
 
@@ -869,7 +1449,7 @@ class Simulation {
         Trace("stall ", worker.id);
       } else if (r < 7) {
         Trace("bye ", worker.id, " holding ", worker.held.size());
-        SendToCore(&worker, MakeMessage(worker.id, Command::kBye, wire::Empty()));
+        SendToCore(worker, MakeMessage(worker.id, Command::kBye, wire::Empty()));
         worker.gone = true;
         return;
       } else if (r < 9 && !worker.draining) {
@@ -877,25 +1457,27 @@ class Simulation {
         worker.queues.clear();
         wire::Heartbeat heartbeat;
         heartbeat.set_draining(true);
-        SendToCore(&worker, MakeMessage(worker.id, Command::kWorkerHeartbeat, heartbeat));
+        SendToCore(worker, MakeMessage(worker.id, Command::kWorkerHeartbeat, heartbeat));
       }
     }
     if (Now() >= worker.silent_until_ms && !worker.outbox.empty()) {
       std::vector<Message> outbox = std::move(worker.outbox);
       worker.outbox.clear();
-      for (Message& message : outbox) SendToCore(&worker, std::move(message));
+      for (Message& message : outbox) SendToCore(worker, std::move(message));
     }
-    if (worker.hello_at_ms && Now() >= *worker.hello_at_ms) SendHello(worker);
+    if (worker.link != Link::kUp && Now() >= worker.hello_at_ms) SendHello(worker);
     if (faults && worker.broken) Misbehave(worker);
 
     wire::WorkerResults results;
+    uint32_t freed = 0;
     for (auto it = worker.held.begin(); it != worker.held.end();) {
       if (it->second.finish_ms > Now()) {
         ++it;
         continue;
       }
-      wire::JobResult& result = *results.add_results();
-      result.set_id(std::string(it->first.first.Bytes()));
+      const JobId id = it->first.first;
+      wire::JobResult result;
+      result.set_id(std::string(id.Bytes()));
       result.set_attempt(it->first.second);
       result.set_ok(it->second.ok);
       if (it->second.ok) {
@@ -905,25 +1487,36 @@ class Simulation {
         result.mutable_error()->set_message("sim");
       }
       it = worker.held.erase(it);
+      if (worker.link != Link::kUp) {
+        worker.unsent.push_back(std::move(result));  // reported after WELCOME
+        continue;
+      }
+      ++freed;
+      if (faults && worker.lossy && Chance(15)) {
+        // Gone without a trace, the connection up: only the lease's
+        // expiry gives the job back.
+        Trace(worker.id, " loses its result for ", Hex(id));
+        ++coverage_.results_lost;
+        continue;
+      }
+      *results.add_results() = std::move(result);
     }
-    if (results.results_size() > 0) {
-      SendToCore(&worker, MakeMessage(worker.id, Command::kWorkerResult, results));
-      wire::Credit credit;
-      credit.set_kind(wire::KIND_IO);
-      credit.set_credits(static_cast<uint32_t>(results.results_size()));
-      SendToCore(&worker, MakeMessage(worker.id, Command::kCredit, credit));
-    }
+    SendResults(worker, results, freed);
     if (Now() >= worker.next_heartbeat_ms) {
       worker.next_heartbeat_ms = Now() + kHeartbeatMs - static_cast<TimeMs>(Below(100));
-      if (Now() >= worker.silent_until_ms) {
+      if (worker.link == Link::kUp && Now() >= worker.silent_until_ms) {
         wire::Heartbeat heartbeat;
         heartbeat.set_draining(worker.draining);
-        SendToCore(&worker, MakeMessage(worker.id, Command::kWorkerHeartbeat, heartbeat));
+        for (const auto& [key, held] : worker.held) {
+          heartbeat.add_holding(std::string(key.first.Bytes()));
+        }
+        SendToCore(worker, MakeMessage(worker.id, Command::kWorkerHeartbeat, heartbeat));
       }
     }
-    if (worker.draining && worker.held.empty() && worker.outbox.empty()) {
+    if (worker.draining && worker.held.empty() && worker.unsent.empty() &&
+        worker.outbox.empty()) {
       Trace("drained ", worker.id);
-      SendToCore(&worker, MakeMessage(worker.id, Command::kBye, wire::Empty()));
+      SendToCore(worker, MakeMessage(worker.id, Command::kBye, wire::Empty()));
       worker.gone = true;
     }
   }
@@ -935,7 +1528,7 @@ class Simulation {
       wire::Credit credit;
       credit.set_kind(wire::KIND_IO);
       credit.set_credits(1000);
-      SendToCore(&worker, MakeMessage(worker.id, Command::kCredit, credit));
+      SendToCore(worker, MakeMessage(worker.id, Command::kCredit, credit));
     } else if (r < 10 && !jobs_.empty()) {
       // A result for some job it may well not hold.
       auto it = jobs_.begin();
@@ -945,13 +1538,12 @@ class Simulation {
       result.set_id(std::string(it->first.Bytes()));
       result.set_attempt(static_cast<uint32_t>(Below(4)));
       result.set_ok(Chance(50));
-      SendToCore(&worker, MakeMessage(worker.id, Command::kWorkerResult, results));
+      SendToCore(worker, MakeMessage(worker.id, Command::kWorkerResult, results));
     } else if (r < 13) {
       Message message;
-      message.peer = worker.id;
       message.command = Chance(50) ? Command::kCredit : Command::kWorkerResult;
       message.body = std::string("\xff\xff\xff\x01garbage", 11);
-      SendToCore(&worker, std::move(message));
+      SendToCore(worker, std::move(message));
     } else if (r < 15 && !jobs_.empty()) {
       // HELLO claiming a job it never got.
       auto it = jobs_.begin();
@@ -965,7 +1557,7 @@ class Simulation {
       wire::HeldJob& held = *hello.add_in_flight();
       held.set_id(std::string(it->first.Bytes()));
       held.set_attempt(it->second.last_attempt);
-      SendToCore(&worker, MakeMessage(worker.id, Command::kHello, hello));
+      SendToCore(worker, MakeMessage(worker.id, Command::kHello, hello));
     }
   }
 
@@ -979,44 +1571,119 @@ class Simulation {
       submit.set_notify(Chance(50));
       const int count = 1 + static_cast<int>(Below(4));
       for (int i = 0; i < count; ++i) {
+        const uint64_t seq = client.next_seq++;
         wire::JobSpec& spec = *submit.add_jobs();
         spec.set_task("t");
         spec.set_queue(kQueues[Below(kQueues.size())]);
         spec.set_priority(static_cast<int32_t>(Below(5)) - 2);
         spec.set_max_attempts(static_cast<uint32_t>(Below(4)));
         spec.set_sentinel(Chance(2));
+        if (Chance(20)) spec.set_timeout_ms(50 + static_cast<int64_t>(Below(3000)));
+        if (Chance(50)) spec.set_backoff_ms(1 + static_cast<int64_t>(Below(50)));
+        // Producers that resubmit "the same" job: keys shared by everyone.
+        if (Chance(15)) spec.set_idempotency_key("key-" + std::to_string(Below(40)));
+        // As the client library sets it: unique per job, kept for re-sends.
+        spec.set_submit_token(client.id + "/" + std::to_string(seq));
+        client.unacked[seq] = PendingSubmit{spec, submit.notify()};
       }
-      client.next_seq += static_cast<uint64_t>(count);
-      SendToCore(nullptr, MakeMessage(client.id, Command::kSubmit, submit));
-    } else if (r < 75 && !client.acked.empty()) {
-      wire::Wait wait;
+      ClientSend(client, MakeMessage(client.id, Command::kSubmit, submit));
+    } else if (r < 75 && !client.known.empty()) {
+      std::vector<JobId> ids;
       for (int i = 0, n = 1 + static_cast<int>(Below(3)); i < n; ++i) {
-        std::string raw(client.acked[Below(client.acked.size())].Bytes());
-        if (std::find(wait.ids().begin(), wait.ids().end(), raw) == wait.ids().end()) {
-          wait.add_ids(raw);
-        }
+        ids.push_back(client.known[Below(client.known.size())]);
       }
-      SendToCore(nullptr, MakeMessage(client.id, Command::kWait, wait));
-    } else if (r < 87 && !client.acked.empty()) {
+      SendWait(client, ids);
+    } else if (r < 87 && !client.known.empty()) {
       wire::Cancel cancel;
-      cancel.add_ids(std::string(client.acked[Below(client.acked.size())].Bytes()));
-      SendToCore(nullptr, MakeMessage(client.id, Command::kCancel, cancel));
+      cancel.add_ids(std::string(client.known[Below(client.known.size())].Bytes()));
+      ClientSend(client, MakeMessage(client.id, Command::kCancel, cancel));
     } else if (r < 92) {
       wire::Sentinel sentinel;
       sentinel.set_queue(kQueues[Below(kQueues.size())]);
-      SendToCore(nullptr, MakeMessage(client.id, Command::kSentinel, sentinel));
+      ClientSend(client, MakeMessage(client.id, Command::kSentinel, sentinel));
     }
   }
 
+  template <typename Ids>
+  void SendWait(SimClient& client, const Ids& ids) {
+    wire::Wait wait;
+    std::set<JobId> distinct;
+    for (const JobId& id : ids) {
+      if (!distinct.insert(id).second) continue;
+      wait.add_ids(std::string(id.Bytes()));
+      if (!client.finished.count(id)) client.waiting.insert(id);
+    }
+    ClientSend(client, MakeMessage(client.id, Command::kWait, wait));
+  }
+
+  void ClientTime(SimClient& client) {
+    if (client.reconnect_at_ms && Now() >= *client.reconnect_at_ms) ClientReconnect(client);
+    if (Now() >= client.next_wait_resend_ms) {
+      client.next_wait_resend_ms = Now() + kWaitResendMs;
+      if (!client.waiting.empty()) SendWait(client, client.waiting);
+    }
+  }
+
+  // As the client library does on a new connection: every unacknowledged
+  // job again, with its token and client_seq, then WAIT for what it awaits.
+  void ClientReconnect(SimClient& client) {
+    client.reconnect_at_ms.reset();
+    Trace(client.id, " reconnects: ", client.unacked.size(), " unacknowledged, ",
+          client.waiting.size(), " awaited");
+    wire::Submit submit;
+    uint64_t next_seq = 0;
+    for (const auto& [seq, pending] : client.unacked) {
+      if (submit.jobs_size() > 0 && (seq != next_seq || pending.notify != submit.notify())) {
+        ClientSend(client, MakeMessage(client.id, Command::kSubmit, submit));
+        submit.Clear();
+      }
+      if (submit.jobs_size() == 0) {
+        submit.set_first_seq(seq);
+        submit.set_notify(pending.notify);
+      }
+      *submit.add_jobs() = pending.spec;
+      next_seq = seq + 1;
+    }
+    if (submit.jobs_size() > 0) {
+      ClientSend(client, MakeMessage(client.id, Command::kSubmit, submit));
+    }
+    if (!client.waiting.empty()) SendWait(client, client.waiting);
+  }
+
   void ClientReceive(SimClient& client, const Message& message) {
+    if (message.command == Command::kClientResult) {
+      wire::ClientResults results;
+      results.ParseFromString(message.body);
+      for (const wire::JobOutcome& outcome : results.outcomes()) {
+        if (auto id = JobId::FromBytes(outcome.id())) {
+          client.waiting.erase(*id);
+          client.finished.insert(*id);
+        }
+      }
+      return;
+    }
     if (message.command != Command::kSubmitted) return;
     wire::Submitted submitted;
     submitted.ParseFromString(message.body);
     for (const wire::SubmitAck& ack : submitted.acks()) {
-      if (auto id = JobId::FromBytes(ack.id())) {
-        SIM_EXPECT(jobs_.count(*id) > 0, "acknowledged an id the core never accepted");
-        client.acked.push_back(*id);
+      std::optional<JobId> id = JobId::FromBytes(ack.id());
+      if (!id) continue;  // a rejection; AfterSubmit has failed the run already
+      SIM_EXPECT(jobs_.count(*id) > 0, "acknowledged an id the core never committed");
+      auto [acked, first] = client.acked.emplace(ack.client_seq(), *id);
+      SIM_EXPECT(acked->second == *id, "client_seq " + std::to_string(ack.client_seq()) + " of " +
+                                           client.id + " acknowledged as " + Hex(acked->second) +
+                                           " and then as " + Hex(*id));
+      if (!first) continue;
+      if (std::find(client.known.begin(), client.known.end(), *id) == client.known.end()) {
+        client.known.push_back(*id);
       }
+      auto pending = client.unacked.find(ack.client_seq());
+      if (pending == client.unacked.end()) continue;
+      SIM_EXPECT(tokens_.count(pending->second.spec.submit_token()) ||
+                     keys_.count(pending->second.spec.idempotency_key()),
+                 "acknowledged a job whose token and key no job has");
+      if (pending->second.notify && !client.finished.count(*id)) client.waiting.insert(*id);
+      client.unacked.erase(pending);
     }
   }
 
@@ -1027,24 +1694,37 @@ class Simulation {
   FakeClock clock_;
   TimeMs start_ms_ = 0;
   uint64_t steps_ = 0;
+  uint64_t fault_steps_ = 0;
+  CoreOptions options_;
   std::unique_ptr<BrokerCore> core_;
+  MemoryStore store_;  // outlives every core: the machine's disk
   Effects effects_;
+  std::vector<JobId> changed_ids_;
+  std::vector<const Job*> changed_;
+  bool crashes_ = true;
+  uint64_t crash_one_in_ = 0;
+  uint64_t restarts_ = 0;
+  Coverage coverage_;
 
   std::vector<SimWorker> workers_;
   std::vector<SimClient> clients_;
 
-  std::map<JobId, JobModel> jobs_;
+  std::map<JobId, JobModel> jobs_;  // committed
+  std::map<std::string, JobId> tokens_;
+  std::map<std::string, JobId> keys_;
   std::map<std::string, QueueModel> queues_;
+  std::map<JobId, SentinelModel> sentinels_;
   std::map<JobId, Lease> leases_;
-  std::vector<std::pair<JobId, Lease>> early_dispatch_;
+  std::map<std::pair<JobId, uint32_t>, std::string> attempt_holders_;  // who got each DISPATCH
   std::map<std::string, uint64_t> session_;
   uint64_t next_session_ = 0;
   std::set<std::string> registered_;
   std::map<std::string, TimeMs> last_heard_ms_;
   std::string expect_removal_;
-  bool in_submit_ = false;
-  std::set<std::pair<std::string, JobId>> watching_;
-  std::map<std::pair<std::string, JobId>, int> extra_outcomes_;
+  std::set<std::pair<std::string, JobId>> expected_cancels_;  // (worker, job) this step
+  std::vector<JobId> expect_cancelled_;                       // by a client's CANCEL this step
+  std::map<JobId, std::set<std::string>> watchers_;           // as the core has them
+  std::map<std::pair<std::string, JobId>, int> allowed_outcomes_;
   std::map<std::pair<std::string, JobId>, int> outcomes_sent_;
 };
 
@@ -1053,26 +1733,48 @@ uint64_t EnvNumber(const char* name, uint64_t fallback) {
   return value != nullptr && *value != '\0' ? std::strtoull(value, nullptr, 10) : fallback;
 }
 
-TEST(BrokerSimTest, InvariantsHoldUnderFaults) {
+TEST(BrokerSimTest, InvariantsHoldUnderFaultsAndRestarts) {
   std::signal(SIGABRT, PrintReplayOnAbort);
   const char* one = std::getenv("JOBQ_SIM_SEED");
   const bool replay = one != nullptr && *one != '\0';
   const uint64_t first = replay ? std::strtoull(one, nullptr, 10) : 1;
   const uint64_t count = replay ? 1 : EnvNumber("JOBQ_SIM_SEEDS", 1000);
   int failures = 0;
+  uint64_t seeds = 0;
   size_t jobs = 0;
+  uint64_t restarts = 0;
+  uint64_t steps = 0;
+  uint64_t quiet_steps = 0;
+  Coverage coverage;
   for (uint64_t seed = first; seed < first + count && failures < 3; ++seed) {
     g_current_seed = static_cast<std::sig_atomic_t>(seed);
     Simulation simulation(seed, replay);
     std::string failure = simulation.Run();
+    ++seeds;
     jobs += simulation.jobs();
+    restarts += simulation.restarts();
+    steps += simulation.steps();
+    coverage.Add(simulation.coverage());
+    quiet_steps += simulation.quiet_steps();
     if (!failure.empty()) {
       ++failures;
       ADD_FAILURE() << failure << "\nreplay: JOBQ_SIM_SEED=" << seed
                     << " ./build/tests/sim/broker_sim_test";
     }
   }
-  std::printf("simulated %llu seed(s), %zu jobs\n", static_cast<unsigned long long>(count), jobs);
+  std::printf("simulated %llu seed(s), %zu jobs, %llu steps (%llu quiet), %llu broker restarts\n",
+              static_cast<unsigned long long>(seeds), jobs, static_cast<unsigned long long>(steps),
+              static_cast<unsigned long long>(quiet_steps),
+              static_cast<unsigned long long>(restarts));
+  auto n = [](uint64_t value) { return static_cast<unsigned long long>(value); };
+  std::printf(
+      "  crashes before/after commit %llu/%llu, duplicate acks %llu, retries %llu, "
+      "leases expired %llu, orphans adopted/requeued %llu/%llu, late successes %llu, "
+      "results lost %llu, sentinels fired %llu\n",
+      n(coverage.crashes_before_commit), n(coverage.crashes_after_commit),
+      n(coverage.duplicate_acks), n(coverage.retries), n(coverage.leases_expired),
+      n(coverage.orphans_adopted), n(coverage.orphans_requeued), n(coverage.late_successes),
+      n(coverage.results_lost), n(coverage.sentinels_fired));
   std::signal(SIGABRT, SIG_DFL);
 }
 

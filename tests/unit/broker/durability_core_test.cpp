@@ -253,13 +253,52 @@ TEST(DurabilityCoreTest, AfterARestartAReturningWorkerKeepsItsJobsAndTheRestAreR
   }
   ASSERT_EQ(sent.size(), 2u);
   EXPECT_EQ(sent[1], abandoned);
-  EXPECT_EQ(after.core().FindJob(abandoned)->attempt, 2u);
+  EXPECT_EQ(after.core().FindJob(abandoned)->attempt, 3u)
+      << "attempt 2 is skipped: an unrecorded DISPATCH may have used it before the crash";
   EXPECT_EQ(after.core().FindJob(abandoned)->lost_leases, 0u)
       << "a broker restart is not held against the job";
 
   after.Result("w1-again", kept, 1, true);
   EXPECT_EQ(after.core().FindJob(kept)->state, wire::JOB_STATE_SUCCEEDED);
   EXPECT_EQ(after.core().counters().late_results, 0u);
+}
+
+TEST(DurabilityCoreTest, AdoptingAJobRecordsItsNewHolderForTheStore) {
+  CoreHarness before;
+  before.Hello("w9", 1);
+  const JobId id = IdOf(SubmitSpec(before, "c", [](auto&) {}));
+  ASSERT_EQ(before.core().FindJob(id)->leased_to, "w9");
+
+  CoreHarness after;
+  after.effects().Clear();
+  after.core().Restore(Snapshot(before.core()), {}, after.clock().NowMs(), &after.effects());
+  wire::HeldJob held;
+  held.set_id(std::string(id.Bytes()));
+  held.set_attempt(1);
+  after.Hello("w4", 1, {"default"}, {held});
+  const std::vector<JobId>& changed = after.effects().changed_jobs;
+  EXPECT_NE(std::find(changed.begin(), changed.end(), id), changed.end())
+      << "the store must name w4, or a CANCEL after the next restart goes to w9";
+  EXPECT_EQ(after.core().FindJob(id)->leased_to, "w4");
+}
+
+TEST(DurabilityCoreTest, ARestoredQueuedJobNeverReusesAnAttemptNumber) {
+  CoreHarness before;
+  const JobId id = IdOf(SubmitSpec(before, "c", [](auto&) {}));
+  ASSERT_EQ(before.core().FindJob(id)->attempt, 0u);
+
+  CoreHarness after;
+  after.effects().Clear();
+  after.core().Restore(Snapshot(before.core()), {}, after.clock().NowMs(), &after.effects());
+  after.Hello("w", 1);
+  ASSERT_EQ(after.Dispatched("w").size(), 1u);
+  EXPECT_EQ(after.Dispatched("w")[0].attempt(), 2u)
+      << "attempt 1 may have reached a worker in a DISPATCH the store never recorded";
+  // That worker's success still counts: attempt 1 is one the broker took back.
+  after.Hello("ghost", 1);
+  after.Result("ghost", id, 1, true);
+  EXPECT_EQ(after.core().FindJob(id)->state, wire::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(after.CommandsTo("w"), std::vector<Command>{Command::kWorkerCancel});
 }
 
 TEST(DurabilityCoreTest, SentinelsComeBackBetweenTheSameJobsAfterARestart) {
