@@ -411,7 +411,6 @@ void BrokerCore::Restore(std::vector<Job> jobs, std::vector<SentinelMark> sentin
     }
   }
   restore_sentinels_before(std::nullopt);
-  (void)effects;  // nothing changed that the store does not already hold
 }
 
 std::vector<const Job*> BrokerCore::ListJobs(const JobFilter& filter) const {
@@ -429,7 +428,7 @@ std::vector<const Job*> BrokerCore::ListJobs(const JobFilter& filter) const {
   return matching;
 }
 
-RetryOutcome BrokerCore::RetryJob(const JobId& id, TimeMs now_ms, Effects* effects) {
+RetryOutcome BrokerCore::RetryJob(const JobId& id, Effects* effects) {
   auto it = jobs_.find(id);
   if (it == jobs_.end()) return RetryOutcome::kUnknownJob;
   Job& job = it->second;
@@ -449,7 +448,6 @@ RetryOutcome BrokerCore::RetryJob(const JobId& id, TimeMs now_ms, Effects* effec
   ++QueueNamed(job.spec.queue()).waiting;
   ++counters_.requeued;
   Enqueue(job, /*at_front=*/false, effects);
-  (void)now_ms;
   return RetryOutcome::kRetried;
 }
 

@@ -98,7 +98,7 @@ class BrokerCore {
   // Jobs matching `filter`, in id (= submit) order, at most filter.limit.
   std::vector<const Job*> ListJobs(const JobFilter& filter) const;
   // Runs a dead, failed or cancelled job again from its first attempt.
-  RetryOutcome RetryJob(const JobId& id, TimeMs now_ms, Effects* effects);
+  RetryOutcome RetryJob(const JobId& id, Effects* effects);
   void FillStatus(TimeMs now_ms, ::jobq::admin::GetStatusResponse* status) const;
   const CoreCounters& counters() const { return counters_; }
   size_t job_count() const { return jobs_.size(); }

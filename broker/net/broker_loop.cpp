@@ -374,7 +374,7 @@ void BrokerLoop::ServeMailbox(TimeMs now_ms) {
       } else if (verb == "get-job") {
         answer = ServeGetJob(body);
       } else if (verb == "retry-jobs") {
-        answer = ServeRetryJobs(body, now_ms);
+        answer = ServeRetryJobs(body);
       }
       reply.push_back(std::to_string(static_cast<int>(answer.status().code())));
       reply.push_back(answer.ok() ? *std::move(answer) : std::string(answer.status().message()));
@@ -437,7 +437,7 @@ absl::StatusOr<std::string> BrokerLoop::ServeGetJob(std::string_view body) const
   return info.SerializeAsString();
 }
 
-absl::StatusOr<std::string> BrokerLoop::ServeRetryJobs(std::string_view body, TimeMs now_ms) {
+absl::StatusOr<std::string> BrokerLoop::ServeRetryJobs(std::string_view body) {
   ::jobq::admin::RetryJobsRequest request;
   if (!request.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
     return absl::InvalidArgumentError("RetryJobsRequest does not decode");
@@ -459,7 +459,7 @@ absl::StatusOr<std::string> BrokerLoop::ServeRetryJobs(std::string_view body, Ti
     const core::Job* job = core_->FindJob(id);
     const wire::JobState state = job != nullptr ? job->state : wire::JOB_STATE_UNSPECIFIED;
     result->set_state(state);
-    switch (core_->RetryJob(id, now_ms, &effects_)) {
+    switch (core_->RetryJob(id, &effects_)) {
       case core::RetryOutcome::kRetried:
         any_retried = true;
         result->set_outcome(::jobq::admin::RetryJobResult::OUTCOME_RETRIED);

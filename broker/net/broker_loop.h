@@ -110,7 +110,7 @@ class BrokerLoop {
   // The job verbs on the loop thread: a serialized response or an error.
   absl::StatusOr<std::string> ServeListJobs(std::string_view body) const;
   absl::StatusOr<std::string> ServeGetJob(std::string_view body) const;
-  absl::StatusOr<std::string> ServeRetryJobs(std::string_view body, TimeMs now_ms);
+  absl::StatusOr<std::string> ServeRetryJobs(std::string_view body);
   void FillStatus(TimeMs now_ms, ::jobq::admin::GetStatusResponse* status) const;
   absl::Status CommitAndSend();
   // CommitAndSend, then waits until everything is committed and sent.

@@ -345,15 +345,15 @@ TEST(DurabilityCoreTest, ADeadJobIsListedAndRunsAgainWhenRetried) {
   EXPECT_TRUE(harness.core().ListJobs(queued).empty());
 
   harness.effects().Clear();
-  EXPECT_EQ(harness.core().RetryJob(id, harness.clock().NowMs(), &harness.effects()),
+  EXPECT_EQ(harness.core().RetryJob(id, &harness.effects()),
             RetryOutcome::kRetried);
   harness.AdvanceMs(1);
   ASSERT_EQ(harness.Dispatched("w").size(), 1u);
   EXPECT_EQ(harness.Dispatched("w")[0].attempt(), 3u) << "old attempts' results stay stale";
   EXPECT_EQ(harness.core().FindJob(id)->failures, 0u);
-  EXPECT_EQ(harness.core().RetryJob(id, harness.clock().NowMs(), &harness.effects()),
+  EXPECT_EQ(harness.core().RetryJob(id, &harness.effects()),
             RetryOutcome::kNotFinished);
-  EXPECT_EQ(harness.core().RetryJob(JobId(), harness.clock().NowMs(), &harness.effects()),
+  EXPECT_EQ(harness.core().RetryJob(JobId(), &harness.effects()),
             RetryOutcome::kUnknownJob);
   harness.Result("w", id, 3, true);
   EXPECT_EQ(harness.core().FindJob(id)->state, wire::JOB_STATE_SUCCEEDED);
