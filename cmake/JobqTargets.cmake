@@ -24,12 +24,17 @@ endfunction()
 # jobq_test(NAME SRCS ... DEPS ... [LABELS ...]): one GoogleTest binary,
 # each test registered with CTest by gtest_discover_tests.
 function(jobq_test)
-  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;LABELS" ${ARGN})
+  # TIMEOUT (seconds) for tests that need more than ctest's --timeout.
+  cmake_parse_arguments(ARG "" "NAME;TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
   add_executable(${ARG_NAME} ${ARG_SRCS})
   target_include_directories(${ARG_NAME} PRIVATE ${PROJECT_SOURCE_DIR})
   target_compile_options(${ARG_NAME} PRIVATE ${JOBQ_WARNINGS})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  set(timeout_property "")
+  if(ARG_TIMEOUT)
+    set(timeout_property TIMEOUT ${ARG_TIMEOUT})
+  endif()
   gtest_discover_tests(${ARG_NAME}
-    PROPERTIES LABELS "${ARG_LABELS}"
+    PROPERTIES LABELS "${ARG_LABELS}" ${timeout_property}
     DISCOVERY_TIMEOUT 60)
 endfunction()

@@ -106,6 +106,56 @@ bool Cluster::WaitForQueued(const std::string& queue, uint64_t jobs) {
   });
 }
 
+bool Cluster::WaitForWorkerNames(const std::set<std::string>& names,
+                                 std::chrono::milliseconds timeout) {
+  return WaitFor(
+      [&] {
+        nlohmann::json status = Status();
+        return !status.is_null() && WorkerNames(status) == names;
+      },
+      timeout);
+}
+
+std::vector<nlohmann::json> Cluster::AllJobs(const std::string& state) {
+  constexpr int kPage = 10'000;  // jobq jobs --limit at most
+  std::vector<nlohmann::json> jobs;
+  std::string after;
+  while (true) {
+    std::vector<std::string> args = {"jobs", "--json", "--limit", std::to_string(kPage)};
+    if (!state.empty()) args.insert(args.end(), {"--state", state});
+    if (!after.empty()) args.insert(args.end(), {"--after", after});
+    CommandResult page = Jobq(args, "", std::chrono::seconds(60));
+    if (page.exit_code != 0) {
+      throw std::runtime_error("jobq jobs failed (" + std::to_string(page.exit_code) +
+                               "): " + page.err);
+    }
+    std::vector<nlohmann::json> lines = JsonLines(page.out);
+    jobs.insert(jobs.end(), lines.begin(), lines.end());
+    // A further page is announced on stderr with the id to go on after.
+    if (lines.empty() || page.err.find("more jobs follow") == std::string::npos) break;
+    after = lines.back().at("id").get<std::string>();
+  }
+  return jobs;
+}
+
+uint64_t StatusCounter(const nlohmann::json& status, const std::string& name) {
+  if (!status.is_object() || !status.contains("counters")) return 0;
+  const nlohmann::json& counters = status["counters"];
+  if (!counters.contains(name)) return 0;
+  const nlohmann::json& value = counters[name];
+  if (value.is_string()) return std::stoull(value.get<std::string>());
+  return value.is_number() ? value.get<uint64_t>() : 0;
+}
+
+std::set<std::string> WorkerNames(const nlohmann::json& status) {
+  std::set<std::string> names;
+  if (!status.is_object() || !status.contains("workers")) return names;
+  for (const nlohmann::json& worker : status["workers"]) {
+    names.insert(worker.value("name", std::string()));
+  }
+  return names;
+}
+
 std::vector<nlohmann::json> JsonLines(const std::string& text) {
   std::vector<nlohmann::json> lines;
   std::istringstream in(text);

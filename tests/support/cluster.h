@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,12 @@ class Cluster {
   bool WaitForOneWorkerHolding(uint64_t jobs);
   // Waits until `queue` has `jobs` jobs waiting.
   bool WaitForQueued(const std::string& queue, uint64_t jobs);
+  // Waits until the broker lists exactly the workers with these names.
+  bool WaitForWorkerNames(const std::set<std::string>& names,
+                          std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  // Every job the broker has (`jobq jobs --json`, page after page), oldest
+  // first; `state` filters as --state does. Throws when a page cannot be read.
+  std::vector<nlohmann::json> AllJobs(const std::string& state = "");
 
   const std::string& frontend() const { return frontend_; }
   const std::string& backend() const { return backend_; }
@@ -59,5 +66,11 @@ class Cluster {
 
 // The JSON lines of a command's stdout, parsed.
 std::vector<nlohmann::json> JsonLines(const std::string& text);
+
+// A counter of `jobq status --json` ("succeeded", "late_results", ...), which
+// the JSON gives as a decimal string (uint64); 0 when missing.
+uint64_t StatusCounter(const nlohmann::json& status, const std::string& name);
+// The names of the workers `jobq status --json` lists.
+std::set<std::string> WorkerNames(const nlohmann::json& status);
 
 }  // namespace jobq::testing

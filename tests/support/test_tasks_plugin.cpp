@@ -6,11 +6,32 @@
 //   spin  {}                                   busy-loops until cancelled
 //                                              (or its process is killed)
 //   pid   {}                                   {"pid": the process's pid}
-// All are kind cpu. Built as a MODULE library; loaded with --plugin.
+// and, for the crash tests (tests/integration/crash_test.cpp), tasks that
+// leave evidence of every execution in files:
+//   record {path, tag?}                        appends "<job id> <attempt>[ <tag>]\n"
+//                                              to `path` (O_APPEND); {"tag"}
+//                                              when given (an integer), else null
+//   gate  {record?, pid_file?, gate?,          appends "<job id> <attempt>
+//          block_attempts? = 1}                <pid>\n" to `record`, writes its
+//                                              pid to `pid_file` (atomically),
+//                                              then, while attempt <=
+//                                              block_attempts, waits until the
+//                                              file `gate` exists (or until
+//                                              cancelled); {"pid", "attempt",
+//                                              "job"}
+// crash, spin and pid are kind cpu, record and gate kind io (submit gate
+// with --kind cpu to run it in a CPU child). Built as a MODULE library;
+// loaded with --plugin.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "worker/tasks/plugin_api.h"
@@ -48,13 +69,83 @@ std::string Spin(TaskContext& context) {
 
 std::string Pid(TaskContext&) { return "{\"pid\":" + std::to_string(::getpid()) + "}"; }
 
+// One write(2) to a file opened with O_APPEND: lines of concurrent writers
+// (threads, worker processes) never interleave.
+void AppendLine(const std::string& task, const std::string& path, const std::string& line) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    throw TaskError("io_error", task + ": cannot open " + path + ": " + std::strerror(errno));
+  }
+  const ssize_t written = ::write(fd, line.data(), line.size());
+  const int write_errno = errno;
+  ::close(fd);
+  if (written != static_cast<ssize_t>(line.size())) {
+    throw TaskError("io_error", task + ": cannot append to " + path + ": " +
+                                    std::strerror(write_errno));
+  }
+}
+
+std::string Record(TaskContext& context) {
+  const nlohmann::json& args = context.Args();
+  const std::string path = jobq::worker::RequireString(args, "record", "path");
+  if (!args.contains("tag")) {
+    AppendLine("record", path, context.job_id() + " " + std::to_string(context.attempt()) + "\n");
+    return "null";
+  }
+  const int64_t tag = jobq::worker::RequireInt(args, "record", "tag", 0, int64_t{1} << 53);
+  AppendLine("record", path,
+             context.job_id() + " " + std::to_string(context.attempt()) + " " +
+                 std::to_string(tag) + "\n");
+  return "{\"tag\":" + std::to_string(tag) + "}";
+}
+
+std::string Gate(TaskContext& context) {
+  const nlohmann::json& args = context.Args();
+  const std::string pid = std::to_string(::getpid());
+  if (auto record = jobq::worker::OptionalString(args, "gate", "record")) {
+    AppendLine("gate", *record,
+               context.job_id() + " " + std::to_string(context.attempt()) + " " + pid + "\n");
+  }
+  if (auto pid_file = jobq::worker::OptionalString(args, "gate", "pid_file")) {
+    // Written whole under another name, then renamed: a reader never sees
+    // half a pid.
+    const std::string temporary = *pid_file + ".tmp";
+    std::remove(temporary.c_str());
+    AppendLine("gate", temporary, pid + "\n");
+    if (std::rename(temporary.c_str(), pid_file->c_str()) != 0) {
+      throw TaskError("io_error", "gate: cannot rename " + temporary + ": " + std::strerror(errno));
+    }
+  }
+  const int64_t block_attempts =
+      args.contains("block_attempts")
+          ? jobq::worker::RequireInt(args, "gate", "block_attempts", 0, 1000)
+          : 1;
+  if (auto gate = jobq::worker::OptionalString(args, "gate", "gate");
+      gate && context.attempt() <= block_attempts) {
+    struct stat info {};
+    while (::stat(gate->c_str(), &info) != 0) {
+      if (!context.SleepFor(std::chrono::milliseconds(10))) {
+        throw TaskError("cancelled", "gate: cancelled while waiting for " + *gate);
+      }
+    }
+  }
+  nlohmann::json result = {
+      {"pid", ::getpid()}, {"attempt", context.attempt()}, {"job", context.job_id()}};
+  return result.dump();
+}
+
 }  // namespace
 
 extern "C" void jobq_register_tasks_v1(jobq::worker::TaskRegistry* registry, absl::Status* status) {
-  for (auto& [name, function] : {std::pair<const char*, jobq::worker::TaskFunction>{"crash", Crash},
-                                 {"spin", Spin},
-                                 {"pid", Pid}}) {
-    *status = registry->Register(name, TaskKind::kCpu, function);
+  struct Task {
+    const char* name;
+    TaskKind kind;
+    jobq::worker::TaskFunction function;
+  };
+  for (const Task& task : {Task{"crash", TaskKind::kCpu, Crash}, Task{"spin", TaskKind::kCpu, Spin},
+                           Task{"pid", TaskKind::kCpu, Pid}, Task{"record", TaskKind::kIo, Record},
+                           Task{"gate", TaskKind::kIo, Gate}}) {
+    *status = registry->Register(task.name, task.kind, task.function);
     if (!status->ok()) {
       return;
     }

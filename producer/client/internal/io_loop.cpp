@@ -159,16 +159,17 @@ void IoLoop::SendPending(TimePoint now) {
   }
   // Each send is preceded by a writability check because a DEALER blocks at
   // its high-water mark, and this thread must never block outside poll.
-  while (!failed_ && resend_from_seq_ && Writable()) {
+  // `connected_` is checked again after every send: a refused one clears it.
+  while (!failed_ && connected_ && resend_from_seq_ && Writable()) {
     ResendBatch(now);
   }
-  while (!failed_ && !resend_from_seq_ && !unsent_.empty() && Writable()) {
+  while (!failed_ && connected_ && !resend_from_seq_ && !unsent_.empty() && Writable()) {
     OutItem& front = unsent_.front();
     if (front.type == OutItem::Type::kSentinel) {
       wire::Sentinel sentinel;
       sentinel.set_queue(front.queue);
       if (!SendMessage(dealer_, "", Command::kSentinel, sentinel, &scratch_)) {
-        Fail(absl::InternalError("ZeroMQ refused a SENTINEL message"));
+        OnSendRefused();  // it stays first in line for the next connection
         return;
       }
       sentinels_unconfirmed_.push_back({std::move(front.state), std::move(front.queue), now});
@@ -180,7 +181,9 @@ void IoLoop::SendPending(TimePoint now) {
     }
     SendSubmitBatch(now);
   }
-  SendWaits(now);
+  if (connected_) {
+    SendWaits(now);
+  }
 }
 
 bool IoLoop::ShouldHoldBatch() const {
@@ -273,16 +276,26 @@ bool IoLoop::BatchHasRoom(const wire::Submit& submit, size_t batch_bytes, size_t
 }
 
 void IoLoop::SendSubmit(wire::Submit* submit) {
-  if (!SendMessage(dealer_, "", Command::kSubmit, *submit, &scratch_)) {
-    Fail(absl::InternalError("ZeroMQ refused a SUBMIT message"));
-    return;
-  }
+  const bool sent = SendMessage(dealer_, "", Command::kSubmit, *submit, &scratch_);
   // Moved, not copied, into the message and back: the jobs are kept for a
   // re-send at no extra cost.
   auto pending = pending_acks_.find(submit->first_seq());
   for (wire::JobSpec& job : *submit->mutable_jobs()) {
     (pending++)->second.job = std::move(job);
   }
+  if (!sent) {
+    // Nothing of it left: these jobs go with the re-send on the next connection.
+    resend_from_seq_ = std::min(resend_from_seq_.value_or(submit->first_seq()), submit->first_seq());
+    OnSendRefused();
+  }
+}
+
+void IoLoop::OnSendRefused() {
+  // POLLOUT said writable, yet the send was refused: the connection broke
+  // in between, before the monitor told us. Wait for the next one, which
+  // re-sends everything unacknowledged, instead of failing the client.
+  JOBQ_LOG(kInfo, "client", "send_refused").Kv("broker", options_.broker_endpoint);
+  connected_ = false;
 }
 
 void IoLoop::SetSubmitToken(uint64_t seq, wire::JobSpec* job) const {
@@ -330,7 +343,11 @@ void IoLoop::SendWaits(TimePoint now) {
       wait.add_ids(std::string(wait_send_[wait_send_pos_].Bytes()));
     }
     if (!SendMessage(dealer_, "", Command::kWait, wait, &scratch_)) {
-      Fail(absl::InternalError("ZeroMQ refused a WAIT message"));
+      // Every WAIT goes again on the next connection.
+      wait_send_.clear();
+      wait_send_pos_ = 0;
+      resend_all_waits_ = !waiting_.empty();
+      OnSendRefused();
       return;
     }
   }

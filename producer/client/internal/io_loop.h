@@ -74,6 +74,7 @@ class IoLoop {
   bool BatchHasRoom(const wire::Submit& submit, size_t batch_bytes, size_t job_bytes) const;
   // Sends `submit`, whose jobs are pending_acks_ from its first_seq on,
   // then moves the jobs back into their PendingAcks.
+  void OnSendRefused();
   void SendSubmit(wire::Submit* submit);
   void SetSubmitToken(uint64_t seq, wire::JobSpec* job) const;
   void SendWaits(TimePoint now);
