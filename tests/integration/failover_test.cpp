@@ -1,41 +1,13 @@
-// Processes dying: a worker killed mid-job, a broker restarted under its
-// workers.
+// A broker restarted under its workers. (Workers and children killed
+// mid-job: crash_test.cpp.)
 
 #include <gtest/gtest.h>
 
-#include <csignal>
-#include <thread>
 
 #include "tests/support/cluster.h"
 
 namespace jobq::testing {
 namespace {
-
-TEST(FailoverTest, JobOfAWorkerKilledMidJobCompletesOnAnother) {
-  Cluster cluster;
-  cluster.StartBroker({"--heartbeat-ms", "200"});
-  Process& doomed = cluster.StartWorker("doomed", {"--io-threads", "1"});
-  ASSERT_TRUE(cluster.WaitForWorkers(1));
-
-  // The producer waits in the background while the job's worker dies.
-  std::unique_ptr<Process> producer = std::make_unique<Process>(
-      std::vector<std::string>{JOBQ_CLI_BIN, "--broker", cluster.frontend(), "submit", "sleep",
-                               "--arg", "seconds=1", "--wait"},
-      cluster.dir().File("producer"));
-  ASSERT_TRUE(cluster.WaitForOneWorkerHolding(1)) << "the job never started on the first worker";
-
-  cluster.StartWorker("survivor", {"--io-threads", "1"});
-  ASSERT_TRUE(cluster.WaitForWorkers(2));
-  doomed.Kill();
-
-  std::optional<int> exit_code = producer->WaitExit(std::chrono::seconds(30));
-  ASSERT_TRUE(exit_code.has_value()) << "the producer never got its result";
-  EXPECT_EQ(*exit_code, 0) << producer->Stderr();
-  std::vector<nlohmann::json> lines = JsonLines(producer->Stdout());
-  ASSERT_EQ(lines.size(), 1u);
-  EXPECT_EQ(lines[0]["state"], "succeeded");
-  EXPECT_EQ(lines[0]["attempts"], 2) << "ran a second time, on the survivor";
-}
 
 TEST(FailoverTest, WorkersReconnectToARestartedBroker) {
   Cluster cluster;
