@@ -400,6 +400,7 @@ void BrokerCore::Restore(std::vector<Job> jobs, std::vector<SentinelMark> sentin
         break;
       case wire::JOB_STATE_RUNNING:
         // Its worker may still be running it and will say so in HELLO.
+        skip_attempt_.insert(job.id);
         ++queue.running;
         job.lease_expires_ms = orphan_deadline_ms;
         orphans_.emplace(job.id, orphan_deadline_ms);

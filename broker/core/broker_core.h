@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <queue>
+#include <set>
 #include <random>
 #include <string>
 #include <string_view>
@@ -188,6 +189,9 @@ class BrokerCore {
   // Running jobs recovered from the store, whose workers have not said
   // HELLO yet: requeued when the time runs out.
   std::map<JobId, TimeMs> orphans_;
+  // Restored as running: an unrecorded DISPATCH of attempt + 1 may be out
+  // there; when their lease ends, that number is skipped.
+  std::set<JobId> skip_attempt_;
   std::mt19937_64 jitter_;
   TimeMs next_heartbeat_ms_ = 0;
   TimeMs next_liveness_check_ms_ = 0;

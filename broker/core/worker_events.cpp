@@ -314,6 +314,7 @@ void BrokerCore::ReleaseLease(Job& job) {
   --QueueNamed(job.spec.queue()).running;
   job.leased_to.clear();
   job.lease_expires_ms = 0;
+  if (skip_attempt_.erase(job.id) == 1) ++job.attempt;
 }
 
 void BrokerCore::LoseLease(Job& job, bool count_loss, TimeMs now_ms, Effects* effects) {
@@ -401,10 +402,7 @@ void BrokerCore::ExpireLeases(TimeMs now_ms, Effects* effects) {
   std::sort(expired.rbegin(), expired.rend());
   for (const auto& [id, held_by_live_worker] : expired) {
     Job& job = jobs_.at(id);
-    if (!held_by_live_worker) {
-      // As in Restore: an unrecorded DISPATCH of attempt + 1 may be out there.
-      ++job.attempt;
-    } else {
+    if (held_by_live_worker) {
       ++counters_.leases_expired;
       // It may still be running there: stop it, the job will run elsewhere.
       auto cancel = std::make_unique<wire::Cancel>();

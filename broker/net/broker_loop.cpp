@@ -205,6 +205,20 @@ void BrokerLoop::Send(const core::Outbound& out) {
   SendMessage(socket, out.routing_id, out.command, *out.body, &send_scratch_);
 }
 
+bool BrokerLoop::AheadOfStore(const core::Outbound& out) const {
+  if (out.command != Command::kDispatch) return false;
+  // A restored broker skips one attempt number, so at most one DISPATCH per
+  // job may be out that the store does not record; another one waits.
+  const auto& dispatch = static_cast<const wire::Dispatch&>(*out.body);
+  for (const wire::DispatchedJob& job : dispatch.jobs()) {
+    std::optional<JobId> id = JobId::FromBytes(job.id());
+    auto stored = id ? committed_attempts_.find(*id) : committed_attempts_.end();
+    const uint32_t committed = stored == committed_attempts_.end() ? 0 : stored->second;
+    if (job.attempt() > committed + 1) return true;
+  }
+  return false;
+}
+
 absl::Status BrokerLoop::CommitAndSend() {
   if (effects_.empty()) {
     return absl::OkStatus();
@@ -227,11 +241,12 @@ absl::Status BrokerLoop::CommitAndSend() {
                                                        : 0;
   for (core::Outbound& out : effects_.outbound) {
     const bool to_worker = out.socket == core::Socket::kBackend;
-    if ((to_worker && out.command != Command::kWorkerSentinel) ||
+    if ((to_worker && out.command != Command::kWorkerSentinel && !AheadOfStore(out)) ||
         (batch == 0 && held_.empty())) {
       // Workers may get a job before it is durable: if the broker dies
       // first, the job was never acknowledged and its producer re-sends it,
-      // and a restored broker skips the attempt number it may have used.
+      // and a restored broker skips the one attempt number it may have used
+      // (a DISPATCH that would make it two waits for its commit).
       // A SENTINEL waits for its removal to be durable, or a restored broker
       // would fire it again and stop a second round of workers.
       Send(out);
@@ -254,12 +269,15 @@ void BrokerLoop::StartNextBatch() {
   std::sort(changed.begin(), changed.end());
   changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
   batch.changed.reserve(changed.size());
+  in_flight_attempts_.clear();
   for (const JobId& id : changed) {
     if (const core::Job* job = core_->FindJob(id)) {
       batch.changed.push_back(*job);
       batch.changed.back().watchers.clear();  // connections, not state
+      in_flight_attempts_.emplace_back(id, job->attempt, core::IsTerminal(job->state));
     }
   }
+  in_flight_erased_ = unwritten_.erased_jobs;
   batch.erased = std::move(unwritten_.erased_jobs);
   batch.sentinels_added = std::move(unwritten_.sentinels_added);
   batch.sentinels_removed = std::move(unwritten_.sentinels_removed);
@@ -276,6 +294,14 @@ absl::Status BrokerLoop::OnBatchCommitted(const absl::Status& status) {
     return absl::InternalError("store commit failed: " + std::string(status.message()));
   }
   ++committed_batch_;
+  for (const auto& [id, attempt, finished] : in_flight_attempts_) {
+    if (finished) {
+      committed_attempts_.erase(id);
+    } else {
+      committed_attempts_[id] = attempt;
+    }
+  }
+  for (const JobId& id : in_flight_erased_) committed_attempts_.erase(id);
   while (!held_.empty() && held_.front().first <= committed_batch_) {
     Send(held_.front().second);
     held_.pop_front();

@@ -25,6 +25,8 @@
 #include <optional>
 #include <string_view>
 #include <string>
+#include <tuple>
+#include <unordered_map>
 #include <vector>
 #include <zmq.hpp>
 
@@ -122,6 +124,9 @@ class BrokerLoop {
   // The writer finished a batch: release the messages that waited for it.
   absl::Status OnBatchCommitted(const absl::Status& status);
   void Send(const core::Outbound& out);
+  // Whether `out` is a DISPATCH of an attempt more than one above the
+  // attempt the store holds for its job.
+  bool AheadOfStore(const core::Outbound& out) const;
 
   LoopOptions options_;
   core::BrokerCore* core_;
@@ -144,6 +149,12 @@ class BrokerLoop {
   uint64_t committed_batch_ = 0;  // highest batch committed
   // Client messages waiting for a batch (FIFO, batch numbers ascending).
   std::deque<std::pair<uint64_t, core::Outbound>> held_;
+  // The attempt the store holds for each unfinished job it has (a job it
+  // does not have counts as 0), from the batches the writer committed; and
+  // what the batch in flight will make of it: (id, attempt, finished).
+  std::unordered_map<JobId, uint32_t> committed_attempts_;
+  std::vector<std::tuple<JobId, uint32_t, bool>> in_flight_attempts_;
+  std::vector<JobId> in_flight_erased_;
   std::string send_scratch_;
   std::atomic<bool> stop_requested_{false};
   absl::Status fatal_;  // an error met outside Run's own calls (the mailbox's commits)

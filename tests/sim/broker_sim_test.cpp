@@ -5,20 +5,30 @@
 // One std::mt19937_64, seeded from the seed, drives everything: a SimNetwork
 // (sim_network.h) that drops, duplicates, delays and reorders messages,
 // clients and workers that behave like the real client library and worker,
-// and broker crashes. A step feeds the core one input (a message, or time
-// passing) and a Tick, runs the core's CheckInvariants(), then does what
-// BrokerLoop::CommitInlineAndSend does: commits the step's Effects to a
-// MemoryStore (the disk of the simulated machine: it outlives the core) and
-// only then hands the step's messages to the network. (The loop's writer
-// thread lets worker messages out before their commit; a crash in between
-// hands one attempt to two workers and fires a sentinel twice, which checks
-// 4 and 5 reject, so that path is not modelled.)
+// the disk, and broker crashes. A step feeds the core one input (a message,
+// or time passing) and a Tick, runs the core's CheckInvariants(), then does
+// what BrokerLoop::CommitAndSend does with a durable store (group commit,
+// pipelined on a writer thread):
+//   - the step's store writes join those gathered since the batch in flight
+//     was handed over;
+//   - messages to workers go out at once, before the commit of the step
+//     that made them, except SENTINEL;
+//   - messages to clients (SUBMITTED, RESULT, ERROR) and SENTINELs wait, in
+//     order, for the batch gathering writes if there are any, else for the
+//     one in flight if there is one (else they go at once);
+//   - at most one batch is in flight: when the writer is free and writes
+//     are waiting, they are handed over (a copy of each changed job in its
+//     latest state, taken then), and they reach the MemoryStore (the disk of
+//     the simulated machine: it outlives the core) a random disk latency
+//     later (a few ms, sometimes hundreds), which releases what waited.
 //
-// Broker crashes, at random steps: before the commit (nothing of the step
-// happened), or after it once a random prefix of the step's messages went
-// out (the state is durable, acks and dispatches may be lost). After some
-// downtime a new BrokerCore (same options, another id seed) is Restore()d
-// from store.Recover(). Every connection breaks: clients re-send their
+// Broker crashes, at random steps, once a random prefix of the step's
+// immediate messages went out: the batch in flight has reached the disk or
+// not (at random), and the gathered writes (maybe several steps' worth) and
+// every held message are lost, while the worker messages of those steps
+// (DISPATCHes among them) may have left. After some downtime a new
+// BrokerCore (same options, another id seed) is Restore()d from
+// store.Recover(). Every connection breaks: clients re-send their
 // unacknowledged jobs (same submit_token and client_seq) and WAIT again;
 // workers say HELLO listing what they hold and what they finished but did
 // not report. Some workers go down with the broker and never come back.
@@ -32,47 +42,67 @@
 // link that stays up (only the lease expiry frees that job); a few break the
 // protocol on purpose.
 //
-// After every step the simulation checks, against its own model:
-//   1. no job is lost: every job whose commit the model saw (a superset of
-//      the acknowledged ones) is known to the core for the whole run, across
-//      restarts (the result TTL outlasts a run), and the store holds exactly
-//      those jobs (with their attempts, failures and terminal states) and no
-//      other. Every SubmitAck a client receives names such a job; a job
-//      acknowledged twice (a re-sent submit) has the same id both times;
-//      one job per submit_token and per idempotency key, in the core and in
-//      the store; a duplicate ack names the first job;
-//   2. a job reaches one terminal state and keeps it, across restarts; a
-//      watcher gets at most one outcome per registration (WAIT or a notify
-//      SUBMIT, renewed after a restart) plus one per WAIT sent once the job
-//      had finished, all with that state, never `unknown_job`; clients get
-//      no ERROR;
+// The model mirrors the core's memory, step by step, and keeps, per job and
+// sentinel, what each batch wrote as the model had it when the batch was
+// handed over: what the store must hold once the batch committed. A crash
+// rolls the mirror back to that (then applies what Restore does to it).
+// After every step the simulation checks, against its model:
+//   1. no job is lost: every job of a committed batch (a superset of the
+//      acknowledged ones) is known to the core for the whole run, across
+//      restarts (the result TTL outlasts a run), and after a crash the store
+//      holds exactly the jobs of the committed batches, as the model had
+//      them (attempts, failures, terminal states, lease holders), and no
+//      other; each batch writes the jobs as the model has them. A SUBMITTED
+//      leaves only once the jobs and sentinels it acknowledges are
+//      committed; every SubmitAck a client receives names such a job; a job
+//      acknowledged twice (a re-sent submit) has the same id both times; one
+//      job per submit_token and per idempotency key, in the core and in the
+//      store; a duplicate ack names the first job;
+//   2. a job reaches one terminal state and keeps it within a broker life,
+//      and once committed across restarts (a crash may undo one that was
+//      not: nobody heard of it); an outcome leaves only once that state is
+//      committed; a watcher gets at most one outcome per registration (WAIT
+//      or a notify SUBMIT, renewed after a restart) plus one per WAIT sent
+//      once the job had finished, all with that state, never `unknown_job`;
+//      clients get no ERROR;
 //   3. no job leased to two workers at once: the model's leases (DISPATCH,
 //      HELLO transfers and adoptions of orphans, accepted results, late
-//      successes, ended sessions, restarts that turn running jobs into
-//      orphans) agree with the core's both ways, lease_expires_ms included
-//      (renewed by heartbeats that list a job without a timeout); the core
-//      takes a lease back only once it expired, with a CANCEL to its holder,
-//      and not much later;
-//   4. `attempt` in DISPATCH strictly increases per job, across restarts,
-//      and each attempt reaches one worker only;
+//      successes, ended sessions, restarts that turn the committed running
+//      jobs into orphans) agree with the core's both ways, lease_expires_ms
+//      included (renewed by heartbeats that list a job without a timeout);
+//      the core takes a lease back only once it expired, with a CANCEL to
+//      its holder, and not much later;
+//   4. a job's attempt is the model's: a DISPATCH takes the next number, a
+//      restore adds one to every queued or scheduled job and a requeued
+//      orphan gets one more (an unrecorded DISPATCH may have used it). So,
+//      although a DISPATCH leaves before its commit, the attempts in the
+//      DISPATCHes that leave strictly increase per job, across restarts, and
+//      each attempt reaches one worker only;
 //      results are accepted exactly when the model says (the lease holder's
 //      attempt, or an orphan's attempt), at most once per (job, attempt)
 //      from honest workers, and move the job to the state the protocol says:
 //      a retry waits its backoff (exponential, jittered, within bounds) and
 //      is not dispatched before; a late success of a taken-back attempt
-//      finishes an unfinished job once, late failures change nothing;
-//      accepted failures never exceed max_attempts, which the model resolves
-//      from the queue's and broker's defaults as the core must;
+//      (unrecorded ones included) finishes an unfinished job once, late
+//      failures change nothing; accepted failures never exceed max_attempts,
+//      which the model resolves from the queue's and broker's defaults as
+//      the core must;
 //   5. sentinel order, across restarts: a queue's sentinels fire in order,
 //      each only once every job accepted ahead of it was dispatched or
-//      finished, and no job behind a sentinel is dispatched before that; the
-//      store keeps exactly the sentinels that have not fired;
+//      finished, and no job behind a sentinel is dispatched before that; a
+//      sentinel's SENTINELs leave only once its removal is committed, all in
+//      one firing: a firing lost in a crash (SENTINELs held, removal not
+//      committed) never happened, and the restored sentinel fires again (one
+//      whose removal reached the disk just before the crash is over, its
+//      SENTINELs lost: at most once, as with a commit before the sends); the
+//      store keeps exactly the committed sentinels that have not fired;
 //   +  a worker is only declared dead after a silence longer than the
 //      liveness window; a CANCEL of a job that is not running cancels it.
 // Then a quiet phase (no faults, no crashes, workers spawned for queues that
 // lack them) must bring every committed job to a terminal state, every
 // submit to an ack, every waiting client to its outcomes and every sentinel
-// to a worker (liveness).
+// to a worker (liveness; but for firings lost after their commit, above);
+// once the writer is idle, the store holds every job as the core does.
 //
 // Network model: ZeroMQ over TCP does not lose single messages; a loss means
 // the connection broke. So a message dropped on a link makes its peer
@@ -89,6 +119,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -229,7 +260,7 @@ struct JobModel {
   TimeMs timeout_ms = 0;
   size_t epoch = 0;  // sentinels accepted on its queue before it
   bool dispatched_or_done = false;
-  uint32_t last_attempt = 0;
+  uint32_t attempt = 0;        // the core's job.attempt
   uint32_t failures = 0;       // failed results the core accepted
   TimeMs not_before_ms = 0;    // a retry waits for its backoff
   std::set<uint32_t> honest_results;  // attempts whose result was accepted from honest workers
@@ -243,6 +274,7 @@ struct Lease {
   // broker restarted and not claimed by a HELLO or RESULT yet.
   uint64_t session = 0;
   TimeMs expires_ms = 0;
+  bool restored = false;  // restored as running: the core skips a number when it ends
 
   bool orphan() const { return session == 0; }
 };
@@ -266,13 +298,66 @@ struct Prediction {
   uint32_t failures = 0;  // after it (a retry's backoff grows with them)
 };
 
-enum class Crash { kNone, kBeforeCommit, kAfterCommit };
+// A job as a committed batch wrote it: the model's view of it when the
+// batch was handed over to the writer.
+struct DurableJob {
+  JobModel model;
+  std::optional<Lease> lease;  // running: its holder and attempt
+};
+
+// The batch the writer is committing (BrokerLoop's OwnedBatch).
+struct Batch {
+  uint64_t number = 0;
+  uint64_t steps = 0;             // whose writes it holds
+  TimeMs done_ms = 0;             // when it reaches the disk
+  std::vector<Job> jobs;          // copies taken at hand-off
+  std::vector<DurableJob> model;  // the same jobs, as the model had them then
+  std::vector<JobId> erased;
+  std::vector<SentinelMark> sentinels_added;
+  std::vector<SentinelModel> added_model;
+  std::vector<JobId> sentinels_removed;
+};
+
+// Store writes made since the batch in flight was handed over.
+struct Unwritten {
+  std::vector<JobId> changed_jobs;
+  std::vector<JobId> erased_jobs;
+  std::vector<SentinelMark> sentinels_added;
+  std::vector<JobId> sentinels_removed;
+
+  bool has_store_writes() const {
+    return !changed_jobs.empty() || !erased_jobs.empty() || !sentinels_added.empty() ||
+           !sentinels_removed.empty();
+  }
+};
+
+// What one step let out to clients (and its SENTINELs to workers), and what
+// the model lets those messages carry: held until batch `batch` committed
+// (0: sent at once).
+struct Release {
+  uint64_t batch = 0;
+  uint64_t step = 0;
+  std::vector<Outbound> messages;
+  // Outcomes the step allows, per client: counted once a message to that
+  // client leaves (lost with the message in a crash).
+  std::map<std::string, std::map<JobId, int>> allowances;
+  // Sentinels fired by the step, per queue: the SENTINELs to that queue's
+  // workers are their firing.
+  std::map<std::string, std::vector<JobId>> fired;
+  std::vector<JobId> sentinels_added;  // acknowledged by the step's SUBMITTED
+};
 
 // How often the paths the checks are about were taken: a run that never
 // takes one proves nothing about it.
 struct Coverage {
-  uint64_t crashes_before_commit = 0;
-  uint64_t crashes_after_commit = 0;
+  uint64_t crashes = 0;
+  uint64_t crashes_in_flight_committed = 0;  // the batch in flight reached the disk first
+  uint64_t crashes_in_flight_lost = 0;
+  uint64_t steps_lost = 0;             // steps whose writes a crash lost
+  uint64_t held_lost = 0;              // client messages and SENTINELs lost in a crash
+  uint64_t unrecorded_dispatches = 0;  // DISPATCHes that left, then a crash lost their commit
+  uint64_t batches = 0;
+  uint64_t multi_step_batches = 0;  // holding the writes of several steps
   uint64_t duplicate_acks = 0;
   uint64_t retries = 0;
   uint64_t leases_expired = 0;
@@ -280,11 +365,19 @@ struct Coverage {
   uint64_t orphans_requeued = 0;
   uint64_t late_successes = 0;
   uint64_t results_lost = 0;
-  uint64_t sentinels_fired = 0;
+  uint64_t sentinels_fired = 0;        // SENTINELs that left, per sentinel
+  uint64_t sentinels_refired = 0;      // fired, the firing lost in a crash, restored
+  uint64_t sentinel_firings_lost = 0;  // removal committed, SENTINELs lost in a crash
 
   void Add(const Coverage& other) {
-    crashes_before_commit += other.crashes_before_commit;
-    crashes_after_commit += other.crashes_after_commit;
+    crashes += other.crashes;
+    crashes_in_flight_committed += other.crashes_in_flight_committed;
+    crashes_in_flight_lost += other.crashes_in_flight_lost;
+    steps_lost += other.steps_lost;
+    held_lost += other.held_lost;
+    unrecorded_dispatches += other.unrecorded_dispatches;
+    batches += other.batches;
+    multi_step_batches += other.multi_step_batches;
     duplicate_acks += other.duplicate_acks;
     retries += other.retries;
     leases_expired += other.leases_expired;
@@ -293,6 +386,8 @@ struct Coverage {
     late_successes += other.late_successes;
     results_lost += other.results_lost;
     sentinels_fired += other.sentinels_fired;
+    sentinels_refired += other.sentinels_refired;
+    sentinel_firings_lost += other.sentinel_firings_lost;
   }
 };
 
@@ -356,7 +451,7 @@ class Simulation {
 
   void RunPhases() {
     start_ms_ = Now();
-    Step([](Effects*) {}, [] {}, Crash::kNone);
+    Step([](Effects*) {}, [] {}, false);
     for (int i = 0, n = 2 + static_cast<int>(Below(4)); i < n; ++i) SpawnWorker(std::nullopt);
     if (Chance(15)) {
       SpawnWorker(std::nullopt);
@@ -389,7 +484,7 @@ class Simulation {
     }
 
     // Quiet phase: no faults, no crashes; stalled workers wake; every queue
-    // with work gets a worker; everything committed must finish.
+    // with work gets a worker; every job must finish.
     fault_steps_ = steps_;
     crashes_ = false;
     net_.set_faults(false);
@@ -408,10 +503,20 @@ class Simulation {
       AdvanceTime(50, /*faults=*/false);
     }
     SweepChecks();
+    // Once the writer is idle, the store has every job as the core has it.
+    Flush();
+    SIM_EXPECT(held_.empty() && !unwritten_.has_store_writes(), "writes or messages left behind");
     absl::StatusOr<Recovered> recovered = store_.Recover();
     SIM_EXPECT(recovered.ok(), "the store cannot recover");
     CheckRecovered(*recovered);
     SIM_EXPECT(recovered->sentinels.empty(), "the store still holds fired sentinels");
+    for (const auto& [id, model] : jobs_) {
+      auto durable = durable_jobs_.find(id);
+      SIM_EXPECT(durable != durable_jobs_.end() && durable->second.model.attempt == model.attempt &&
+                     durable->second.model.failures == model.failures &&
+                     durable->second.model.terminal == model.terminal,
+                 "once all is written, the store does not have " + Hex(id) + " as the core has it");
+    }
   }
 
   // Empty when the run has settled; else what has not.
@@ -439,10 +544,10 @@ class Simulation {
                std::to_string(client.waiting.size() - 1) + " more)";
       }
     }
-    for (const auto& [name, queue] : queues_) {
-      if (queue.fired != queue.sentinels) {
-        return "queue " + name + ": " + std::to_string(queue.sentinels - queue.fired) +
-               " sentinel(s) never reached a worker";
+    for (const auto& [id, sentinel] : sentinels_) {
+      if (!sentinel_firings_.count(id) && !sentinel_firings_lost_.count(id)) {
+        return "queue " + sentinel.queue + ": sentinel " + std::to_string(sentinel.index + 1) +
+               (sentinel.fired ? " fired, its SENTINELs still held" : " never fired");
       }
     }
     return "";
@@ -472,55 +577,307 @@ class Simulation {
     }
   }
 
-  // ---- driving the core: one step = one input + Tick + commit + checks.
+  // ---- driving the core: one step = one input + Tick + the model + the loop.
 
-  Crash PlanCrash() {
-    if (!crashes_ || crash_one_in_ == 0 || Below(crash_one_in_) != 0) return Crash::kNone;
-    return Chance(50) ? Crash::kBeforeCommit : Crash::kAfterCommit;
-  }
+  bool PlanCrash() { return crashes_ && crash_one_in_ != 0 && Below(crash_one_in_) == 0; }
 
-  // `after_input` updates the model with what the input meant, once the
-  // step is committed (it never runs for a step lost in a crash).
+  // `after_input` updates the model with what the input meant. With
+  // `crash`, the broker dies while it sends the step's messages.
   template <typename Input, typename AfterInput>
-  void Step(Input input, AfterInput after_input, Crash crash) {
+  void Step(Input input, AfterInput after_input, bool crash) {
     ++steps_;
     effects_.Clear();
     input(&effects_);
     core_->Tick(Now(), &effects_);
     core_->CheckInvariants();
-    if (crash == Crash::kBeforeCommit) {
-      Trace("broker crashes before committing");
-      ++coverage_.crashes_before_commit;
-      Restart();
-      return;
-    }
-    Commit();
     after_input();
-    size_t sent = effects_.outbound.size();
-    if (crash == Crash::kAfterCommit) {
-      sent = Below(sent + 1);
-      ++coverage_.crashes_after_commit;
-      Trace("broker crashes after committing, having sent ", sent, " of ",
-            effects_.outbound.size(), " message(s)");
-    }
-    AfterStep(sent);
-    if (crash == Crash::kAfterCommit) Restart();
+    AfterStep();
+    CommitAndSend(crash);
   }
 
-  // What BrokerLoop::CommitInlineAndSend does before it sends anything.
-  void Commit() {
-    if (!effects_.has_store_writes()) return;
-    changed_ids_.assign(effects_.changed_jobs.begin(), effects_.changed_jobs.end());
-    std::sort(changed_ids_.begin(), changed_ids_.end());
-    changed_ids_.erase(std::unique(changed_ids_.begin(), changed_ids_.end()), changed_ids_.end());
-    changed_.clear();
-    for (const JobId& id : changed_ids_) {
-      if (const Job* job = core_->FindJob(id)) changed_.push_back(job);
+  // Whether the loop holds `out` for a batch: messages to clients and
+  // SENTINELs, whenever the step depends on a batch or others wait already.
+  bool Held(const Outbound& out, bool hold) const {
+    if (out.command == Command::kDispatch) {
+      // A DISPATCH leaves at once only if the store has each of its jobs at
+      // most one attempt behind; else it waits for its batch.
+      const auto& dispatch = static_cast<const wire::Dispatch&>(*out.body);
+      for (const wire::DispatchedJob& job : dispatch.jobs()) {
+        auto id = JobId::FromBytes(job.id());
+        auto committed = committed_attempts_.find(*id);
+        const uint32_t stored = committed == committed_attempts_.end() ? 0 : committed->second;
+        if (job.attempt() > stored + 1) return true;
+      }
+      return false;
     }
-    const CommitBatch batch{changed_, effects_.erased_jobs, effects_.sentinels_added,
-                            effects_.sentinels_removed};
-    absl::Status committed = store_.Commit(batch);
+    const bool to_worker = out.socket == Socket::kBackend;
+    return hold && !(to_worker && out.command != Command::kWorkerSentinel);
+  }
+
+  // BrokerLoop::CommitAndSend with a writer thread.
+  void CommitAndSend(bool crash) {
+    if (effects_.has_store_writes()) {
+      auto append = [](auto& to, const auto& from) {
+        to.insert(to.end(), from.begin(), from.end());
+      };
+      append(unwritten_.changed_jobs, effects_.changed_jobs);
+      append(unwritten_.erased_jobs, effects_.erased_jobs);
+      append(unwritten_.sentinels_added, effects_.sentinels_added);
+      append(unwritten_.sentinels_removed, effects_.sentinels_removed);
+      ++unwritten_steps_;
+    }
+    // The batch the step's held messages depend on: the one gathering
+    // writes, else the one in flight (it may hold what they report).
+    const uint64_t batch = unwritten_.has_store_writes() ? next_batch_
+                           : in_flight_                  ? next_batch_ - 1
+                                                         : 0;
+    const bool hold = batch != 0 || !held_.empty();
+    Release release = std::move(step_release_);
+    step_release_ = Release{};
+    release.step = steps_;
+    for (const SentinelMark& mark : effects_.sentinels_added) {
+      release.sentinels_added.push_back(mark.id);
+    }
+    size_t at_once = 0;
+    for (const Outbound& out : effects_.outbound) at_once += Held(out, hold) ? 0 : 1;
+    // A crash lets a prefix of them out.
+    size_t budget = crash ? Below(at_once + 1) : at_once;
+    const bool all_sent = budget == at_once;
+    for (Outbound& out : effects_.outbound) {
+      if (Held(out, hold)) {
+        release.messages.push_back(std::move(out));
+      } else if (budget > 0) {
+        --budget;
+        Let(out, release);
+      }
+    }
+    if (!release.messages.empty()) {
+      release.batch = std::max(batch, held_.empty() ? 0 : held_.back().batch);
+      held_.push_back(std::move(release));
+    }
+    // Dead before it handed the step's writes over, or just after.
+    if (crash && !(all_sent && Chance(50))) return Crash();
+    StartNextBatch();
+    if (crash) Crash();
+  }
+
+  // Hands the writes gathered so far to the writer, when it is free: each
+  // changed job once, as it is now (BrokerLoop::StartNextBatch).
+  void StartNextBatch() {
+    if (in_flight_ || !unwritten_.has_store_writes()) return;
+    Batch batch;
+    batch.number = next_batch_++;
+    batch.steps = unwritten_steps_;
+    std::vector<JobId>& changed = unwritten_.changed_jobs;
+    std::sort(changed.begin(), changed.end());
+    changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
+    for (const JobId& id : changed) {
+      const Job* job = core_->FindJob(id);
+      if (job == nullptr) continue;
+      auto model = jobs_.find(id);
+      SIM_EXPECT(model != jobs_.end(), "the core writes " + Hex(id) + ", a job it never accepted");
+      DurableJob durable{model->second, std::nullopt};
+      if (auto lease = leases_.find(id); lease != leases_.end()) durable.lease = lease->second;
+      CheckStored(*job, durable, "batch " + std::to_string(batch.number) + " writes ");
+      batch.jobs.push_back(*job);
+      batch.jobs.back().watchers.clear();  // connections, not state
+      batch.model.push_back(std::move(durable));
+    }
+    batch.erased = std::move(unwritten_.erased_jobs);
+    batch.sentinels_added = std::move(unwritten_.sentinels_added);
+    for (const SentinelMark& mark : batch.sentinels_added) {
+      auto model = sentinels_.find(mark.id);
+      SIM_EXPECT(model != sentinels_.end(), "the core writes a sentinel nobody asked for");
+      batch.added_model.push_back(model->second);
+      batch.added_model.back().fired = false;
+    }
+    batch.sentinels_removed = std::move(unwritten_.sentinels_removed);
+    unwritten_ = Unwritten{};
+    unwritten_steps_ = 0;
+    // A few ms, sometimes much longer (a busy disk).
+    const uint64_t r = Below(100);
+    const TimeMs latency_ms = r < 85   ? 1 + static_cast<TimeMs>(Below(4))
+                              : r < 97 ? 5 + static_cast<TimeMs>(Below(46))
+                                       : 50 + static_cast<TimeMs>(Below(400));
+    batch.done_ms = Now() + latency_ms;
+    ++coverage_.batches;
+    coverage_.multi_step_batches += batch.steps > 1 ? 1 : 0;
+    in_flight_ = std::move(batch);
+  }
+
+  // The batch in flight reaches the disk: the store, and what the model
+  // expects of it, move on together.
+  void CommitInFlight() {
+    Batch& batch = *in_flight_;
+    std::vector<const Job*> jobs;
+    jobs.reserve(batch.jobs.size());
+    for (const Job& job : batch.jobs) jobs.push_back(&job);
+    const CommitBatch commit{jobs, batch.erased, batch.sentinels_added, batch.sentinels_removed};
+    // Jobs it does not know count as attempt 0 (a restored job's first
+    // DISPATCH waits for its commit); finished ones are forgotten.
+    for (const Job& job : batch.jobs) {
+      if (IsTerminal(job.state)) {
+        committed_attempts_.erase(job.id);
+      } else {
+        committed_attempts_[job.id] = job.attempt;
+      }
+    }
+    for (const JobId& id : batch.erased) committed_attempts_.erase(id);
+    absl::Status committed = store_.Commit(commit);
     SIM_EXPECT(committed.ok(), "store commit failed: " + std::string(committed.message()));
+    for (size_t i = 0; i < batch.jobs.size(); ++i) {
+      const JobId& id = batch.jobs[i].id;
+      DurableJob& written = batch.model[i];
+      auto [durable, first] = durable_jobs_.try_emplace(id, written);
+      if (first) continue;
+      const std::optional<wire::JobState>& was = durable->second.model.terminal;
+      SIM_EXPECT(!was || written.model.terminal == was,
+                 "committed job " + Hex(id) + " left its committed terminal state " +
+                     wire::JobState_Name(*was) + " for " +
+                     (written.model.terminal ? wire::JobState_Name(*written.model.terminal)
+                                             : std::string("an unfinished one")));
+      durable->second = std::move(written);
+    }
+    for (const JobId& id : batch.erased) durable_jobs_.erase(id);
+    for (size_t i = 0; i < batch.sentinels_added.size(); ++i) {
+      durable_sentinels_[batch.sentinels_added[i].id] = batch.added_model[i];
+    }
+    for (const JobId& id : batch.sentinels_removed) {
+      auto durable = durable_sentinels_.find(id);
+      SIM_EXPECT(durable != durable_sentinels_.end() && !durable->second.fired,
+                 "batch " + std::to_string(batch.number) + " removes sentinel " + Hex(id) +
+                     ", not in the store");
+      durable->second.fired = true;
+    }
+    committed_batch_ = batch.number;
+    Trace("batch ", batch.number, " committed (", batch.jobs.size(), " job(s), ", batch.steps,
+          " step(s))");
+    in_flight_.reset();
+  }
+
+  // BrokerLoop::OnBatchCommitted.
+  void OnBatchCommitted() {
+    CommitInFlight();
+    while (!held_.empty() && held_.front().batch <= committed_batch_) {
+      Release release = std::move(held_.front());
+      held_.pop_front();
+      for (Outbound& out : release.messages) Let(out, release);
+    }
+    StartNextBatch();
+  }
+
+  // The writer finished whatever it had (BrokerLoop::CommitAndFlush).
+  void Flush() {
+    while (in_flight_) {
+      clock_.AdvanceMs(std::max<TimeMs>(0, in_flight_->done_ms - Now()));
+      OnBatchCommitted();
+    }
+  }
+
+  // A message leaves the broker: what it tells the model, then the network.
+  void Let(Outbound& out, Release& release) {
+    if (out.socket == Socket::kFrontend) {
+      if (auto allowed = release.allowances.find(out.routing_id);
+          allowed != release.allowances.end()) {
+        for (const auto& [id, count] : allowed->second) {
+          allowed_outcomes_[{out.routing_id, id}] += count;
+        }
+        release.allowances.erase(allowed);
+      }
+      if (out.command == Command::kSubmitted) {
+        const auto& submitted = static_cast<const wire::Submitted&>(*out.body);
+        for (const wire::SubmitAck& ack : submitted.acks()) {
+          std::optional<JobId> id = JobId::FromBytes(ack.id());
+          SIM_EXPECT(!id || durable_jobs_.count(*id),
+                     "SUBMITTED names " + Hex(*id) + " before its commit");
+        }
+        for (const JobId& id : release.sentinels_added) {
+          SIM_EXPECT(durable_sentinels_.count(id),
+                     "SUBMITTED acknowledges sentinel " + Hex(id) + " before its commit");
+        }
+      } else if (out.command == Command::kClientResult) {
+        const auto& results = static_cast<const wire::ClientResults&>(*out.body);
+        for (const wire::JobOutcome& outcome : results.outcomes()) {
+          OnOutcome(out.routing_id, outcome);
+        }
+      }
+    } else if (out.command == Command::kDispatch) {
+      const auto& dispatch = static_cast<const wire::Dispatch&>(*out.body);
+      for (const wire::DispatchedJob& job : dispatch.jobs()) {
+        std::optional<JobId> id = JobId::FromBytes(job.id());
+        uint32_t& sent = attempts_sent_[*id];
+        std::string& to = last_dispatch_to_[*id];
+        SIM_EXPECT(job.attempt() > sent, "DISPATCHes of " + Hex(*id) + " went from attempt " +
+                                             std::to_string(sent) + " (to " + to + ") to " +
+                                             std::to_string(job.attempt()) + " (to " +
+                                             out.routing_id + ")");
+        sent = job.attempt();
+        to = out.routing_id;
+      }
+    } else if (out.command == Command::kWorkerSentinel) {
+      const auto& sentinel = static_cast<const wire::Sentinel&>(*out.body);
+      for (const JobId& id : release.fired[sentinel.queue()]) {
+        auto durable = durable_sentinels_.find(id);
+        SIM_EXPECT(durable != durable_sentinels_.end() && durable->second.fired,
+                   "SENTINEL of " + Hex(id) + " (" + sentinel.queue() +
+                       ") left before its removal was committed");
+        auto [firing, first] = sentinel_firings_.emplace(id, release.step);
+        SIM_EXPECT(firing->second == release.step,
+                   "sentinel " + Hex(id) + " of " + sentinel.queue() +
+                       " fired twice: its SENTINELs left at steps " +
+                       std::to_string(firing->second) + " and " + std::to_string(release.step));
+        coverage_.sentinels_fired += first ? 1 : 0;
+      }
+    }
+    Message message;
+    message.to_core = false;
+    message.worker_link = out.socket == Socket::kBackend;
+    message.peer = out.routing_id;
+    message.command = out.command;
+    message.body = out.body->SerializeAsString();
+    Trace("core -> ", out.routing_id, ": ", CommandName(out.command));
+    SendFromCore(std::move(message));
+  }
+
+  // The broker process dies: the batch in flight may have reached the disk
+  // just before; the gathered writes and the held messages are gone.
+  void Crash() {
+    ++coverage_.crashes;
+    uint64_t steps_lost = unwritten_steps_;
+    if (in_flight_) {
+      if (Chance(50)) {
+        CommitInFlight();
+        ++coverage_.crashes_in_flight_committed;
+      } else {
+        steps_lost += in_flight_->steps;
+        ++coverage_.crashes_in_flight_lost;
+      }
+    }
+    size_t held = 0;
+    for (const Release& release : held_) {
+      held += release.messages.size();
+      // A firing whose removal reached the disk just before the crash is
+      // over, its SENTINELs lost (at most once, as with an inline commit:
+      // the broker cannot die between a commit and its sends and know it).
+      for (const auto& [queue, ids] : release.fired) {
+        for (const JobId& id : ids) {
+          auto durable = durable_sentinels_.find(id);
+          if (durable != durable_sentinels_.end() && durable->second.fired &&
+              !sentinel_firings_.count(id) && sentinel_firings_lost_.insert(id).second) {
+            Trace("sentinel ", Hex(id), " of ", queue, " fired; its SENTINELs are lost");
+            ++coverage_.sentinel_firings_lost;
+          }
+        }
+      }
+    }
+    Trace("broker crashes: ", steps_lost, " step(s) of writes and ", held, " held message(s) lost");
+    coverage_.steps_lost += steps_lost;
+    coverage_.held_lost += held;
+    in_flight_.reset();
+    unwritten_ = Unwritten{};
+    unwritten_steps_ = 0;
+    held_.clear();
+    Restart();
   }
 
   void Restart() {
@@ -534,28 +891,30 @@ class Simulation {
     CoreOptions options = options_;
     options.seed = options_.seed + restarts_;
     core_ = std::make_unique<BrokerCore>(options);
+    next_batch_ = 1;
+    committed_batch_ = 0;
     absl::StatusOr<Recovered> recovered = store_.Recover();
     SIM_EXPECT(recovered.ok(), "the store cannot recover");
     CheckRecovered(*recovered);
+    committed_attempts_.clear();  // a new loop
 
-    // The new broker knows no worker and no watcher; jobs that were running
-    // wait for their workers until the liveness window and grace are over.
-    const TimeMs orphan_until = Now() + kSilenceMaxMs + options_.lease_grace_ms;
-    for (auto& [id, lease] : leases_) {
-      lease.session = 0;
-      lease.expires_ms = orphan_until;
-    }
+    // The new broker knows what the store holds, no worker and no watcher;
+    // jobs that were running wait for their workers until the liveness
+    // window and grace are over.
+    RollBack(Now() + kSilenceMaxMs + options_.lease_grace_ms);
     registered_.clear();
     watchers_.clear();
     expect_removal_.clear();
     expected_cancels_.clear();
     expect_cancelled_.clear();
+    step_release_ = Release{};
     Step(
         [&](Effects* effects) {
           core_->Restore(std::move(recovered->jobs), std::move(recovered->sentinels), Now(),
                          effects);
         },
-        [] {}, Crash::kNone);
+        [] {}, false);
+    SweepChecks();
 
     // Every connection broke. A worker notices at once or, still talking,
     // when the new broker answers RECONNECT; some never come back.
@@ -576,8 +935,57 @@ class Simulation {
     }
   }
 
+  // The model's mirror of the core becomes what the committed batches
+  // wrote, then what Restore makes of it.
+  void RollBack(TimeMs orphan_until) {
+    for (const auto& [id, sentinel] : sentinels_) {
+      auto durable = durable_sentinels_.find(id);
+      if (sentinel.fired && durable != durable_sentinels_.end() && !durable->second.fired) {
+        ++coverage_.sentinels_refired;
+      }
+    }
+    sentinels_ = durable_sentinels_;
+    queues_.clear();
+    for (const auto& [id, sentinel] : sentinels_) {
+      QueueModel& queue = queues_[sentinel.queue];
+      ++queue.sentinels;
+      queue.fired += sentinel.fired ? 1 : 0;
+    }
+    jobs_.clear();
+    tokens_.clear();
+    keys_.clear();
+    leases_.clear();
+    for (const auto& [id, durable] : durable_jobs_) {
+      JobModel& model = jobs_[id] = durable.model;
+      tokens_[model.token] = id;
+      if (!model.key.empty()) keys_[model.key] = id;
+      if (durable.lease) {
+        leases_[id] = Lease{durable.lease->worker, durable.lease->attempt, 0, orphan_until, true};
+      } else if (!model.terminal) {
+        // Queued or scheduled: its next attempt may have gone out in a
+        // DISPATCH whose commit was lost; Restore skips that number.
+        if (auto sent = attempts_sent_.find(id);
+            sent != attempts_sent_.end() && sent->second > model.attempt) {
+          ++coverage_.unrecorded_dispatches;
+        }
+        ++model.attempt;
+      }
+      QueueModel& queue = queues_[model.queue];
+      if (queue.pending_by_epoch.size() <= model.epoch) {
+        queue.pending_by_epoch.resize(model.epoch + 1);
+      }
+      if (!model.dispatched_or_done) ++queue.pending_by_epoch[model.epoch];
+    }
+  }
+
   void AdvanceTime(TimeMs delta_ms, bool faults) {
-    clock_.AdvanceMs(delta_ms);
+    // The writer finishes batches meanwhile; the loop lets out what waited.
+    const TimeMs until_ms = Now() + delta_ms;
+    while (in_flight_ && in_flight_->done_ms <= until_ms) {
+      clock_.AdvanceMs(std::max<TimeMs>(0, in_flight_->done_ms - Now()));
+      OnBatchCommitted();
+    }
+    clock_.AdvanceMs(until_ms - Now());
     Step([](Effects*) {}, [] {}, PlanCrash());
     for (size_t i = 0; i < workers_.size(); ++i) WorkerTime(i, faults);
     for (SimClient& client : clients_) ClientTime(client);
@@ -602,11 +1010,9 @@ class Simulation {
 
   void DeliverToCore(const Message& message) {
     Trace("-> core from ", message.peer, ": ", CommandName(message.command));
-    const Crash crash = PlanCrash();
-    // A step lost in a crash never reaches the model.
-    const bool committed = crash != Crash::kBeforeCommit;
+    const bool crash = PlanCrash();
     if (!message.worker_link) {
-      if (committed) BeforeClientMessage(message);
+      BeforeClientMessage(message);
       Step(
           [&](Effects* effects) {
             core_->OnClientMessage(message.peer, message.command, message.body, Now(), effects);
@@ -614,8 +1020,7 @@ class Simulation {
           [&] { AfterClientMessage(message); }, crash);
       return;
     }
-    std::map<JobId, Prediction> predictions;
-    if (committed) predictions = BeforeWorkerMessage(message);
+    std::map<JobId, Prediction> predictions = BeforeWorkerMessage(message);
     Step(
         [&](Effects* effects) {
           core_->OnWorkerMessage(message.peer, message.command, message.body, Now(), effects);
@@ -639,7 +1044,7 @@ class Simulation {
         auto it = id ? jobs_.find(*id) : jobs_.end();
         if (it == jobs_.end()) continue;  // answered unknown_job: OnOutcome fails
         if (it->second.terminal) {
-          ++allowed_outcomes_[{message.peer, *id}];
+          ++step_release_.allowances[message.peer][*id];
         } else {
           watchers_[*id].insert(message.peer);
         }
@@ -722,7 +1127,7 @@ class Simulation {
                          Hex(by_token->second));
           if (submit.notify()) {
             if (jobs_.at(*id).terminal) {
-              ++allowed_outcomes_[{client, *id}];
+              ++step_release_.allowances[client][*id];
             } else {
               watchers_[*id].insert(client);
             }
@@ -811,7 +1216,7 @@ class Simulation {
             // The holder's result, or an orphan's claimed by the worker
             // that reports its attempt.
             coverage_.orphans_adopted += lease->second.orphan() ? 1 : 0;
-            leases_.erase(lease);
+            EndLease(lease);
             if (honest) {
               SIM_EXPECT(model.honest_results.insert(attempt).second,
                          "a second result accepted for " + Hex(*id) + " attempt " +
@@ -841,11 +1246,11 @@ class Simulation {
           // Not the running attempt: a success of an attempt the broker took
           // back finishes the job, if nothing else has.
           const bool running_attempt = lease != leases_.end() && lease->second.attempt == attempt;
-          const bool taken_back = attempt >= 1 && attempt <= model.last_attempt && !running_attempt;
+          const bool taken_back = attempt >= 1 && attempt <= model.attempt && !running_attempt;
           if (!result.ok() || finished || !taken_back) continue;
           if (lease != leases_.end()) {
             expected_cancels_.insert({lease->second.worker, *id});
-            leases_.erase(lease);
+            EndLease(lease);
           }
           Trace("late success of ", Hex(*id), " attempt ", attempt);
           ++coverage_.late_successes;
@@ -910,13 +1315,27 @@ class Simulation {
     return predictions;
   }
 
+  // The lease of a job restored as running ends, however it ends: the core
+  // skips the number an unrecorded DISPATCH made before the crash may have used.
+  std::map<JobId, Lease>::iterator EndLease(std::map<JobId, Lease>::iterator it) {
+    if (it->second.restored) {
+      JobModel& model = jobs_.at(it->first);
+      if (auto sent = attempts_sent_.find(it->first);
+          sent != attempts_sent_.end() && sent->second > model.attempt) {
+        ++coverage_.unrecorded_dispatches;
+      }
+      ++model.attempt;
+    }
+    return leases_.erase(it);
+  }
+
   // Ends the leases of `worker` in sessions other than `keep_session`.
   // Orphans belong to no session: only their expiry or a claim ends them.
   void EndLeases(const std::string& worker, uint64_t keep_session) {
     for (auto it = leases_.begin(); it != leases_.end();) {
       if (!it->second.orphan() && it->second.worker == worker &&
           it->second.session != keep_session) {
-        it = leases_.erase(it);
+        it = EndLease(it);
       } else {
         ++it;
       }
@@ -963,10 +1382,10 @@ class Simulation {
     SIM_EXPECT(found != jobs_.end(), "DISPATCH of a job never acknowledged: " + Hex(id));
     JobModel& model = found->second;
     SIM_EXPECT(!model.terminal, "finished job " + Hex(id) + " dispatched again");
-    SIM_EXPECT(attempt > model.last_attempt, "attempt of " + Hex(id) + " went from " +
-                                                 std::to_string(model.last_attempt) + " to " +
-                                                 std::to_string(attempt));
-    model.last_attempt = attempt;
+    SIM_EXPECT(attempt == model.attempt + 1,
+               "DISPATCH of " + Hex(id) + " as attempt " + std::to_string(attempt) +
+                   "; the model has it at " + std::to_string(model.attempt));
+    model.attempt = attempt;
     if (auto old = leases_.find(id); old != leases_.end()) {
       Fail("job " + Hex(id) + " dispatched to " + worker + " (attempt " +
            std::to_string(attempt) + ") while still leased to " + old->second.worker +
@@ -1006,10 +1425,15 @@ class Simulation {
     SIM_EXPECT(IsTerminal(outcome.state()),
                "outcome for " + Hex(*id) + " in state " + wire::JobState_Name(outcome.state()) +
                    " (" + outcome.error().type() + ": " + outcome.error().message() + ")");
-    if (!model.terminal) SetTerminal(*id, model, outcome.state());
+    SIM_EXPECT(model.terminal.has_value(), "outcome " + wire::JobState_Name(outcome.state()) +
+                                               " for " + Hex(*id) + ", not finished");
     SIM_EXPECT(*model.terminal == outcome.state(),
                "job " + Hex(*id) + " reported " + wire::JobState_Name(outcome.state()) + " after " +
                    wire::JobState_Name(*model.terminal));
+    auto durable = durable_jobs_.find(*id);
+    SIM_EXPECT(durable != durable_jobs_.end() && durable->second.model.terminal == model.terminal,
+               "outcome " + wire::JobState_Name(outcome.state()) + " for " + Hex(*id) +
+                   " left before that state was committed");
     const std::pair<std::string, JobId> key{client, *id};
     const int count = ++outcomes_sent_[key];
     SIM_EXPECT(count <= allowed_outcomes_[key],
@@ -1024,13 +1448,14 @@ class Simulation {
     model.terminal = state;
     // Every watcher registered now gets its outcome.
     if (auto watchers = watchers_.find(id); watchers != watchers_.end()) {
-      for (const std::string& client : watchers->second) ++allowed_outcomes_[{client, id}];
+      for (const std::string& client : watchers->second) ++step_release_.allowances[client][id];
       watchers_.erase(watchers);
     }
     MarkDispatchedOrDone(model);
   }
 
-  void AfterStep(size_t sent) {
+  // What the step's effects mean; the loop decides when its messages leave.
+  void AfterStep() {
     // Sessions the core ended: BYE, HELLO again, or missed heartbeats.
     for (auto it = registered_.begin(); it != registered_.end();) {
       if (core_->FindWorkerByName(*it) != nullptr) {
@@ -1048,24 +1473,15 @@ class Simulation {
     expect_removal_.clear();
 
     SyncLeases();
-    // Jobs whose state changed this step: terminal ones are recorded.
-    for (const JobId& id : effects_.changed_jobs) CheckJob(id);
-
-    // Effects: dispatches, outcomes; then the first `sent` messages go out.
+    // Dispatches (outcomes and acknowledgements count once they leave).
     std::set<std::pair<std::string, JobId>> cancels_sent;
-    for (size_t i = 0; i < effects_.outbound.size(); ++i) {
-      Outbound& out = effects_.outbound[i];
+    for (const Outbound& out : effects_.outbound) {
       if (out.command == Command::kDispatch) {
         const auto& dispatch = static_cast<const wire::Dispatch&>(*out.body);
         for (const wire::DispatchedJob& job : dispatch.jobs()) {
           std::optional<JobId> id = JobId::FromBytes(job.id());
           SIM_EXPECT(id.has_value(), "DISPATCH with a bad id");
           OnDispatched(*id, out.routing_id, job.attempt());
-        }
-      } else if (out.command == Command::kClientResult) {
-        const auto& results = static_cast<const wire::ClientResults&>(*out.body);
-        for (const wire::JobOutcome& outcome : results.outcomes()) {
-          OnOutcome(out.routing_id, outcome);
         }
       } else if (out.command == Command::kWorkerCancel) {
         const auto& cancel = static_cast<const wire::Cancel&>(*out.body);
@@ -1076,16 +1492,9 @@ class Simulation {
         const auto& error = static_cast<const wire::Error&>(*out.body);
         Fail("ERROR to client " + out.routing_id + ": " + error.text());
       }
-      if (i >= sent) continue;
-      Message message;
-      message.to_core = false;
-      message.worker_link = out.socket == Socket::kBackend;
-      message.peer = out.routing_id;
-      message.command = out.command;
-      message.body = out.body->SerializeAsString();
-      Trace("core -> ", out.routing_id, ": ", CommandName(out.command));
-      SendFromCore(std::move(message));
     }
+    // Jobs whose state changed this step: terminal ones are recorded.
+    for (const JobId& id : effects_.changed_jobs) CheckJob(id);
     for (const auto& [worker, id] : expected_cancels_) {
       SIM_EXPECT(cancels_sent.count({worker, id}),
                  "lease of " + Hex(id) + " taken from " + worker + " without a CANCEL to it");
@@ -1126,7 +1535,7 @@ class Simulation {
       Trace("lease of ", Hex(id), " on ", lease.worker, " expired");
       ++(lease.orphan() ? coverage_.orphans_requeued : coverage_.leases_expired);
       if (!lease.orphan()) expected_cancels_.insert({lease.worker, id});
-      it = leases_.erase(it);
+      it = EndLease(it);
     }
   }
 
@@ -1151,16 +1560,17 @@ class Simulation {
       }
       sentinel.fired = true;
       ++queue.fired;
-      ++coverage_.sentinels_fired;
+      // The SENTINELs the step sends to the queue's workers are its firing.
+      step_release_.fired[sentinel.queue].push_back(id);
     }
   }
 
   void CheckJob(const JobId& id) {
     auto found = jobs_.find(id);
-    SIM_EXPECT(found != jobs_.end(), "the core changed " + Hex(id) + ", a job never acknowledged");
+    SIM_EXPECT(found != jobs_.end(), "the core changed " + Hex(id) + ", a job it never accepted");
     JobModel& model = found->second;
     const Job* job = core_->FindJob(id);
-    SIM_EXPECT(job != nullptr, "committed job lost: " + Hex(id));
+    SIM_EXPECT(job != nullptr, "job lost: " + Hex(id));
     if (model.terminal) {
       SIM_EXPECT(job->state == *model.terminal, "job " + Hex(id) + " left terminal state " +
                                                     wire::JobState_Name(*model.terminal) + " for " +
@@ -1171,6 +1581,10 @@ class Simulation {
     SIM_EXPECT(job->failures == model.failures,
                "core counts " + std::to_string(job->failures) + " failures of " + Hex(id) +
                    ", the model " + std::to_string(model.failures));
+    SIM_EXPECT(job->attempt == model.attempt, "core has " + Hex(id) + " " +
+                                                  wire::JobState_Name(job->state) + " at attempt " +
+                                                  std::to_string(job->attempt) + ", the model at " +
+                                                  std::to_string(model.attempt));
   }
 
   void SweepChecks() {
@@ -1190,15 +1604,16 @@ class Simulation {
     }
   }
 
-  // The store after a crash: exactly the committed jobs, as the model has
-  // them, and the sentinels that have not fired.
+  // The store after a crash: exactly the jobs of the committed batches, as
+  // the model had them, and their sentinels that have not fired.
   void CheckRecovered(const Recovered& recovered) {
     std::map<JobId, const Job*> stored;
     std::map<std::string, int> per_token;
     std::map<std::string, int> per_key;
     for (const Job& job : recovered.jobs) {
       SIM_EXPECT(stored.emplace(job.id, &job).second, "the store holds " + Hex(job.id) + " twice");
-      SIM_EXPECT(jobs_.count(job.id), "the store holds " + Hex(job.id) + ", never acknowledged");
+      SIM_EXPECT(durable_jobs_.count(job.id),
+                 "the store holds " + Hex(job.id) + ", no committed batch wrote it");
       SIM_EXPECT(++per_token[job.spec.submit_token()] == 1,
                  "the store holds two jobs for one submit token, " + Hex(job.id) + " one of them");
       if (!job.spec.idempotency_key().empty()) {
@@ -1206,34 +1621,13 @@ class Simulation {
                    "the store holds two jobs for key " + job.spec.idempotency_key());
       }
     }
-    for (const auto& [id, model] : jobs_) {
+    for (const auto& [id, durable] : durable_jobs_) {
       auto found = stored.find(id);
       SIM_EXPECT(found != stored.end(), "committed job missing from the store: " + Hex(id));
-      const Job& job = *found->second;
-      SIM_EXPECT(job.spec.submit_token() == model.token && job.spec.idempotency_key() == model.key,
-                 "the store has " + Hex(id) + " under another submit token or key");
-      SIM_EXPECT(job.attempt == model.last_attempt && job.failures == model.failures,
-                 "the store has " + Hex(id) + " at attempt " + std::to_string(job.attempt) +
-                     " with " + std::to_string(job.failures) + " failures; the model at " +
-                     std::to_string(model.last_attempt) + " with " +
-                     std::to_string(model.failures));
-      if (model.terminal) {
-        SIM_EXPECT(job.state == *model.terminal,
-                   "the store has finished job " + Hex(id) + " " + wire::JobState_Name(job.state));
-      }
-      auto lease = leases_.find(id);
-      SIM_EXPECT((job.state == wire::JOB_STATE_RUNNING) == (lease != leases_.end()),
-                 "the store has " + Hex(id) + " " + wire::JobState_Name(job.state) +
-                     (lease != leases_.end() ? ", the model a lease on " + lease->second.worker
-                                             : ", the model no lease"));
-      if (lease != leases_.end()) {
-        SIM_EXPECT(job.leased_to == lease->second.worker,
-                   "the store has " + Hex(id) + " leased to " + job.leased_to + ", the model to " +
-                       lease->second.worker);
-      }
+      CheckStored(*found->second, durable, "the store has ");
     }
     std::map<JobId, std::string> unfired;
-    for (const auto& [id, sentinel] : sentinels_) {
+    for (const auto& [id, sentinel] : durable_sentinels_) {
       if (!sentinel.fired) unfired[id] = sentinel.queue;
     }
     std::map<JobId, std::string> stored_sentinels;
@@ -1241,6 +1635,31 @@ class Simulation {
     SIM_EXPECT(stored_sentinels == unfired,
                "the store holds " + std::to_string(stored_sentinels.size()) +
                    " sentinel(s), the model expects " + std::to_string(unfired.size()));
+  }
+
+  // A job as a batch writes it or the store has it, against the model.
+  void CheckStored(const Job& job, const DurableJob& durable, const std::string& where) {
+    const JobId& id = job.id;
+    const JobModel& model = durable.model;
+    SIM_EXPECT(job.spec.submit_token() == model.token && job.spec.idempotency_key() == model.key,
+               where + Hex(id) + " under another submit token or key");
+    SIM_EXPECT(job.attempt == model.attempt && job.failures == model.failures,
+               where + Hex(id) + " at attempt " + std::to_string(job.attempt) + " with " +
+                   std::to_string(job.failures) + " failures; the model at " +
+                   std::to_string(model.attempt) + " with " + std::to_string(model.failures));
+    SIM_EXPECT(model.terminal ? job.state == *model.terminal : !IsTerminal(job.state),
+               where + Hex(id) + " " + wire::JobState_Name(job.state) + ", the model " +
+                   (model.terminal ? wire::JobState_Name(*model.terminal) : "unfinished"));
+    const std::optional<Lease>& lease = durable.lease;
+    SIM_EXPECT((job.state == wire::JOB_STATE_RUNNING) == lease.has_value(),
+               where + Hex(id) + " " + wire::JobState_Name(job.state) +
+                   (lease ? ", the model a lease on " + lease->worker : ", the model no lease"));
+    if (lease) {
+      SIM_EXPECT(job.leased_to == lease->worker && job.attempt == lease->attempt,
+                 where + Hex(id) + " leased to " + job.leased_to + " (attempt " +
+                     std::to_string(job.attempt) + "), the model to " + lease->worker +
+                     " (attempt " + std::to_string(lease->attempt) + ")");
+    }
   }
 
   // ---- network plumbing
@@ -1380,7 +1799,8 @@ class Simulation {
           auto id = JobId::FromBytes(job.id());
           if (!id || !worker.seen.insert({*id, job.attempt()}).second) continue;  // duplicate
           // Attempts are never reused, not even by a broker that restarted
-          // after sending this DISPATCH: the attempt was durable first.
+          // before the commit that recorded this DISPATCH: it skips the
+          // numbers an unrecorded DISPATCH may have used.
           auto [holder, first] = attempt_holders_.emplace(std::pair{*id, job.attempt()}, worker.id);
           SIM_EXPECT(first, "attempt " + std::to_string(job.attempt()) + " of " + Hex(*id) +
                                 " reached " + holder->second + " and " + worker.id);
@@ -1556,7 +1976,7 @@ class Simulation {
       for (const std::string& queue : worker.queues) hello.add_queues(queue);
       wire::HeldJob& held = *hello.add_in_flight();
       held.set_id(std::string(it->first.Bytes()));
-      held.set_attempt(it->second.last_attempt);
+      held.set_attempt(it->second.attempt);
       SendToCore(worker, MakeMessage(worker.id, Command::kHello, hello));
     }
   }
@@ -1668,7 +2088,7 @@ class Simulation {
     for (const wire::SubmitAck& ack : submitted.acks()) {
       std::optional<JobId> id = JobId::FromBytes(ack.id());
       if (!id) continue;  // a rejection; AfterSubmit has failed the run already
-      SIM_EXPECT(jobs_.count(*id) > 0, "acknowledged an id the core never committed");
+      SIM_EXPECT(durable_jobs_.count(*id) > 0, "acknowledged an id the store does not have");
       auto [acked, first] = client.acked.emplace(ack.client_seq(), *id);
       SIM_EXPECT(acked->second == *id, "client_seq " + std::to_string(ack.client_seq()) + " of " +
                                            client.id + " acknowledged as " + Hex(acked->second) +
@@ -1699,8 +2119,6 @@ class Simulation {
   std::unique_ptr<BrokerCore> core_;
   MemoryStore store_;  // outlives every core: the machine's disk
   Effects effects_;
-  std::vector<JobId> changed_ids_;
-  std::vector<const Job*> changed_;
   bool crashes_ = true;
   uint64_t crash_one_in_ = 0;
   uint64_t restarts_ = 0;
@@ -1709,13 +2127,28 @@ class Simulation {
   std::vector<SimWorker> workers_;
   std::vector<SimClient> clients_;
 
-  std::map<JobId, JobModel> jobs_;  // committed
+  // The loop's writer (BrokerLoop): the batch in flight, the writes
+  // gathered since, the messages waiting for a batch (FIFO).
+  std::optional<Batch> in_flight_;
+  Unwritten unwritten_;
+  uint64_t unwritten_steps_ = 0;
+  uint64_t next_batch_ = 1;       // the one gathering
+  uint64_t committed_batch_ = 0;  // the last committed
+  std::deque<Release> held_;
+  std::map<JobId, uint32_t> committed_attempts_;  // the loop's view of the store
+  Release step_release_;  // what the step being modelled lets its messages carry
+
+  // What the committed batches wrote: what the store must hold.
+  std::map<JobId, DurableJob> durable_jobs_;
+  std::map<JobId, SentinelModel> durable_sentinels_;  // fired: its removal is committed
+
+  // The core's memory, as the model has it (rolled back by a crash).
+  std::map<JobId, JobModel> jobs_;
   std::map<std::string, JobId> tokens_;
   std::map<std::string, JobId> keys_;
   std::map<std::string, QueueModel> queues_;
   std::map<JobId, SentinelModel> sentinels_;
   std::map<JobId, Lease> leases_;
-  std::map<std::pair<JobId, uint32_t>, std::string> attempt_holders_;  // who got each DISPATCH
   std::map<std::string, uint64_t> session_;
   uint64_t next_session_ = 0;
   std::set<std::string> registered_;
@@ -1724,6 +2157,13 @@ class Simulation {
   std::set<std::pair<std::string, JobId>> expected_cancels_;  // (worker, job) this step
   std::vector<JobId> expect_cancelled_;                       // by a client's CANCEL this step
   std::map<JobId, std::set<std::string>> watchers_;           // as the core has them
+
+  // What left the broker: no crash takes it back.
+  std::map<JobId, uint32_t> attempts_sent_;  // the highest attempt DISPATCHed, per job
+  std::map<JobId, std::string> last_dispatch_to_;
+  std::map<std::pair<JobId, uint32_t>, std::string> attempt_holders_;  // who got each attempt
+  std::map<JobId, uint64_t> sentinel_firings_;  // the step whose SENTINELs left, per sentinel
+  std::set<JobId> sentinel_firings_lost_;       // committed, SENTINELs lost in a crash
   std::map<std::pair<std::string, JobId>, int> allowed_outcomes_;
   std::map<std::pair<std::string, JobId>, int> outcomes_sent_;
 };
@@ -1768,13 +2208,20 @@ TEST(BrokerSimTest, InvariantsHoldUnderFaultsAndRestarts) {
               static_cast<unsigned long long>(restarts));
   auto n = [](uint64_t value) { return static_cast<unsigned long long>(value); };
   std::printf(
-      "  crashes before/after commit %llu/%llu, duplicate acks %llu, retries %llu, "
-      "leases expired %llu, orphans adopted/requeued %llu/%llu, late successes %llu, "
-      "results lost %llu, sentinels fired %llu\n",
-      n(coverage.crashes_before_commit), n(coverage.crashes_after_commit),
+      "  batches %llu (%llu with several steps' writes); crashes %llu (batch in flight "
+      "committed/lost %llu/%llu), steps of writes lost %llu, held messages lost %llu, "
+      "unrecorded dispatches skipped %llu\n",
+      n(coverage.batches), n(coverage.multi_step_batches), n(coverage.crashes),
+      n(coverage.crashes_in_flight_committed), n(coverage.crashes_in_flight_lost),
+      n(coverage.steps_lost), n(coverage.held_lost), n(coverage.unrecorded_dispatches));
+  std::printf(
+      "  duplicate acks %llu, retries %llu, leases expired %llu, orphans adopted/requeued "
+      "%llu/%llu, late successes %llu, results lost %llu, sentinels fired/refired %llu/%llu "
+      "(firings lost after their commit %llu)\n",
       n(coverage.duplicate_acks), n(coverage.retries), n(coverage.leases_expired),
       n(coverage.orphans_adopted), n(coverage.orphans_requeued), n(coverage.late_successes),
-      n(coverage.results_lost), n(coverage.sentinels_fired));
+      n(coverage.results_lost), n(coverage.sentinels_fired), n(coverage.sentinels_refired),
+      n(coverage.sentinel_firings_lost));
   std::signal(SIGABRT, SIG_DFL);
 }
 
