@@ -67,6 +67,10 @@ std::optional<BrokerConfig> ParseBrokerFlags(int argc, char** argv, int* exit_co
   app.add_option("--admin", config.admin, "HOST:PORT of the gRPC admin service")
       ->envname("JOBQ_ADMIN_LISTEN")
       ->capture_default_str();
+  app.add_option("--metrics", config.metrics,
+                 "HOST:PORT (an IP address) serving GET /metrics in the Prometheus text format; "
+                 "off unless given")
+      ->envname("JOBQ_METRICS_LISTEN");
   app.add_option("--store", config.store,
                  "where jobs are kept: sqlite:PATH (durable: one SQLite file; the default is "
                  "DATA_DIR/jobq.db) or memory (fastest, lost when the broker stops)");

@@ -14,6 +14,8 @@ struct BrokerConfig {
   std::string frontend = "tcp://127.0.0.1:5555";
   std::string backend = "tcp://127.0.0.1:5556";
   std::string admin = "127.0.0.1:50051";
+  // HOST:PORT serving GET /metrics (Prometheus text); empty: not served.
+  std::string metrics;
   // "memory", "sqlite:PATH", or "" = sqlite:<data_dir>/jobq.db, the default.
   std::string store;
   std::string data_dir = "jobq-data";

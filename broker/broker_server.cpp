@@ -8,6 +8,7 @@
 #include "broker/admin/admin_server.h"
 #include "broker/admin/status_board.h"
 #include "broker/core/broker_core.h"
+#include "broker/metrics/metrics_server.h"
 #include "broker/net/broker_loop.h"
 #include "broker/store/memory_store.h"
 #include "broker/store/sqlite_store.h"
@@ -48,6 +49,34 @@ class LoopControl final : public admin::BrokerControl {
       const ::jobq::admin::RetryJobsRequest& request) override {
     return loop_->RetryJobs(request, kJobsTimeoutMs);
   }
+  absl::StatusOr<::jobq::admin::ListQueuesResponse> ListQueues(
+      const ::jobq::admin::ListQueuesRequest& request) override {
+    return loop_->ListQueues(request, kJobsTimeoutMs);
+  }
+  absl::StatusOr<::jobq::admin::ListWorkersResponse> ListWorkers(
+      const ::jobq::admin::ListWorkersRequest& request) override {
+    return loop_->ListWorkers(request, kJobsTimeoutMs);
+  }
+  absl::StatusOr<::jobq::admin::CancelJobsResponse> CancelJobs(
+      const ::jobq::admin::CancelJobsRequest& request) override {
+    return loop_->CancelJobs(request, kJobsTimeoutMs);
+  }
+  absl::StatusOr<::jobq::admin::PurgeQueueResponse> PurgeQueue(
+      const ::jobq::admin::PurgeQueueRequest& request) override {
+    return loop_->PurgeQueue(request, kJobsTimeoutMs);
+  }
+  absl::StatusOr<::jobq::admin::PauseQueueResponse> PauseQueue(
+      const ::jobq::admin::PauseQueueRequest& request) override {
+    return loop_->PauseQueue(request, kJobsTimeoutMs);
+  }
+  absl::StatusOr<::jobq::admin::ResumeQueueResponse> ResumeQueue(
+      const ::jobq::admin::ResumeQueueRequest& request) override {
+    return loop_->ResumeQueue(request, kJobsTimeoutMs);
+  }
+  absl::StatusOr<::jobq::admin::DrainWorkerResponse> DrainWorker(
+      const ::jobq::admin::DrainWorkerRequest& request) override {
+    return loop_->DrainWorker(request, kJobsTimeoutMs);
+  }
 
  private:
   // A loop busy with a burst answers within a few iterations; a stuck one
@@ -59,14 +88,17 @@ class LoopControl final : public admin::BrokerControl {
   net::BrokerLoop* loop_;
 };
 
+// `metrics_address` is left out when empty (no --metrics).
 bool WriteReadyFile(const std::string& path, const net::BrokerLoop& loop,
-                    const std::string& admin_address) {
+                    const std::string& admin_address, const std::string& metrics_address) {
   // Written under a temporary name and renamed, so a reader never sees half.
   const std::string temporary = path + ".tmp";
   {
     std::ofstream out(temporary, std::ios::trunc);
     out << "{\"frontend\":\"" << loop.frontend_endpoint() << "\",\"backend\":\""
-        << loop.backend_endpoint() << "\",\"admin\":\"" << admin_address << "\"}\n";
+        << loop.backend_endpoint() << "\",\"admin\":\"" << admin_address << "\"";
+    if (!metrics_address.empty()) out << ",\"metrics\":\"" << metrics_address << "\"";
+    out << "}\n";
     if (!out) return false;
   }
   return std::rename(temporary.c_str(), path.c_str()) == 0;
@@ -122,8 +154,14 @@ int BrokerServer::Run() {
   net::LoopOptions loop_options;
   loop_options.frontend_endpoint = config_.frontend;
   loop_options.backend_endpoint = config_.backend;
-  net::BrokerLoop loop(loop_options, &core, store.get(), &clock,
-                       [&board](auto snapshot) { board.Publish(std::move(snapshot)); });
+  // Set once the loop runs: from then on each snapshot also says whether the
+  // broker takes work (grpc.health.v1: NOT_SERVING while it drains). The
+  // loop runs on this thread, so no lock.
+  admin::AdminServer* health = nullptr;
+  net::BrokerLoop loop(loop_options, &core, store.get(), &clock, [&board, &health](auto snapshot) {
+    if (health != nullptr) health->SetServing(!snapshot->shutting_down());
+    board.Publish(std::move(snapshot));
+  });
   if (absl::Status bound = loop.Bind(); !bound.ok()) {
     JOBQ_LOG(kError, "broker", "cannot_listen").Kv("why", bound.message());
     return 1;
@@ -135,13 +173,30 @@ int BrokerServer::Run() {
     return 1;
   }
 
+  // /metrics renders the snapshots the loop publishes, never the loop's state.
+  metrics::MetricsServer metrics_server(
+      [&board]() -> std::shared_ptr<const ::jobq::admin::GetStatusResponse> {
+        std::shared_ptr<const ::jobq::admin::GetStatusResponse> latest = board.Latest();
+        if (latest == nullptr) return nullptr;
+        auto stamped = std::make_shared<::jobq::admin::GetStatusResponse>(*latest);
+        stamped->set_version(kVersion);
+        return stamped;
+      });
+  if (!config_.metrics.empty()) {
+    if (absl::Status started = metrics_server.Start(config_.metrics); !started.ok()) {
+      JOBQ_LOG(kError, "broker", "cannot_listen").Kv("why", started.message());
+      return 1;
+    }
+  }
+
   loop.PublishSnapshot(clock.NowMs());
+  health = &admin_server;
   g_loop = &loop;
   std::signal(SIGTERM, OnStopSignal);
   std::signal(SIGINT, OnStopSignal);
 
   if (!config_.ready_file.empty() &&
-      !WriteReadyFile(config_.ready_file, loop, admin_server.address())) {
+      !WriteReadyFile(config_.ready_file, loop, admin_server.address(), metrics_server.address())) {
     JOBQ_LOG(kError, "broker", "cannot_write_ready_file").Kv("path", config_.ready_file);
     return 1;
   }
@@ -149,6 +204,7 @@ int BrokerServer::Run() {
       .Kv("frontend", loop.frontend_endpoint())
       .Kv("backend", loop.backend_endpoint())
       .Kv("admin", admin_server.address())
+      .Kv("metrics", config_.metrics.empty() ? "off" : metrics_server.address())
       .Kv("store", store->Describe());
   if (!store->durable()) {
     JOBQ_LOG(kWarning, "broker", "store_not_durable")
@@ -157,6 +213,8 @@ int BrokerServer::Run() {
 
   absl::Status ran = loop.Run();
   g_loop = nullptr;
+  admin_server.SetServing(false);
+  metrics_server.Stop();
   admin_server.Stop();
   if (!ran.ok()) {
     JOBQ_LOG(kError, "broker", "stopped").Kv("why", ran.message());

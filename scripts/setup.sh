@@ -14,6 +14,10 @@ packages=(
   libcli11-dev nlohmann-json3-dev
   libcurl4-openssl-dev libgmp-dev
   python3
+  # Admin and monitoring: the broker's /metrics endpoint, `promtool check
+  # metrics` and a gRPC client no one here wrote (Python) in the tests, and a
+  # pseudo-terminal for the `jobq top` test.
+  libcivetweb-dev prometheus python3-grpcio python3-protobuf tmux
 )
 
 missing=()

@@ -7,6 +7,7 @@
 #include <random>
 #include <zmq.hpp>
 
+#include "common/log.h"
 #include "worker/conn/broker_connection.h"
 #include "worker/pools/io_pool.h"
 #include "worker/pools/process_pool.h"
@@ -26,7 +27,9 @@ int WorkerServer::Run() {
   // told to should say so and stop, not register and fail every job.
   for (const std::string& plugin : config_.plugins) {
     if (absl::Status status = LoadPlugin(plugin, &registry); !status.ok()) {
-      std::cerr << "jobq-worker: cannot load plugin " << plugin << ": " << status.message() << "\n";
+      JOBQ_LOG(kError, "worker", "cannot_load_plugin")
+          .Kv("plugin", plugin)
+          .Kv("why", status.message());
       return 2;
     }
   }

@@ -1,8 +1,14 @@
 #include "broker/admin/admin_server.h"
 
+#include <grpc/support/log.h>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
 #include <chrono>
+#include <thread>
 
 #include "broker/admin/job_requests.h"
+#include "common/log.h"
 
 namespace jobq::broker::admin {
 namespace {
@@ -34,23 +40,209 @@ grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, const Req
 
 }  // namespace
 
-grpc::ServerUnaryReactor* AdminService::GetStatus(grpc::CallbackServerContext* context,
-                                                  const jobq::admin::GetStatusRequest* request,
-                                                  jobq::admin::GetStatusResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+std::shared_ptr<const jobq::admin::GetStatusResponse> AdminService::CurrentStatus() {
   std::shared_ptr<const jobq::admin::GetStatusResponse> latest = control_->FetchStatus();
   if (latest == nullptr) {
     latest = board_->Latest();
   }
+  if (latest == nullptr) {
+    return nullptr;
+  }
+  auto stamped = std::make_shared<jobq::admin::GetStatusResponse>(*latest);
+  stamped->set_version(version_);
+  return stamped;
+}
+
+grpc::ServerUnaryReactor* AdminService::GetStatus(grpc::CallbackServerContext* context,
+                                                  const jobq::admin::GetStatusRequest* request,
+                                                  jobq::admin::GetStatusResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::shared_ptr<const jobq::admin::GetStatusResponse> latest = CurrentStatus();
   if (latest == nullptr) {
     reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                                  "the broker is still starting; try again in a moment"));
     return reactor;
   }
   *response = *latest;
-  response->set_version(version_);
   reactor->Finish(grpc::Status::OK);
   return reactor;
+}
+
+// One WatchStatus stream. Its thread fetches a snapshot, writes it, waits
+// for the write to complete, then for the interval; it ends the stream
+// when the client cancels (CANCELLED), a write fails, or the service stops
+// (OK). gRPC deletes nothing: OnDone joins the thread and deletes this.
+class StatusWatch final : public grpc::ServerWriteReactor<jobq::admin::GetStatusResponse> {
+ public:
+  StatusWatch(AdminService* service, std::chrono::milliseconds interval)
+      : service_(service), interval_(interval) {
+    thread_ = std::thread([this] { Run(); });
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard lock(service_->watch_mutex_);
+    writing_ = false;
+    write_failed_ = !ok;
+    service_->watch_wake_.notify_all();
+  }
+
+  void OnCancel() override {
+    std::lock_guard lock(service_->watch_mutex_);
+    cancelled_ = true;
+    service_->watch_wake_.notify_all();
+  }
+
+  void OnDone() override {
+    // Finish, the thread's last act, may run this on that very thread.
+    if (thread_.get_id() == std::this_thread::get_id()) {
+      thread_.detach();
+    } else {
+      thread_.join();
+    }
+    {
+      std::lock_guard lock(service_->watch_mutex_);
+      --service_->watches_;
+      service_->watch_wake_.notify_all();
+    }
+    delete this;
+  }
+
+ private:
+  void Run() {
+    grpc::Status end = grpc::Status::OK;
+    std::unique_lock lock(service_->watch_mutex_);
+    while (true) {
+      if (cancelled_ || write_failed_) {
+        end = grpc::Status(grpc::StatusCode::CANCELLED, "the client went away");
+        break;
+      }
+      if (service_->watches_stopping_) {
+        break;  // the broker stops: a clean end of the stream
+      }
+      lock.unlock();
+      std::shared_ptr<const jobq::admin::GetStatusResponse> status = service_->CurrentStatus();
+      lock.lock();
+      if (status != nullptr) {
+        snapshot_ = *status;
+        writing_ = true;
+        // Not under the lock: gRPC may run OnWriteDone on any thread.
+        lock.unlock();
+        StartWrite(&snapshot_);
+        lock.lock();
+        // OnWriteDone comes even when the call is cancelled meanwhile.
+        service_->watch_wake_.wait(lock, [this] { return !writing_; });
+        if (write_failed_) continue;
+      }
+      const auto next = std::chrono::steady_clock::now() + interval_;
+      service_->watch_wake_.wait_until(lock, next, [this] {
+        return cancelled_ || service_->watches_stopping_;
+      });
+    }
+    lock.unlock();
+    Finish(end);  // may delete this (OnDone): touch nothing after it
+  }
+
+  AdminService* service_;
+  const std::chrono::milliseconds interval_;
+  std::thread thread_;
+  jobq::admin::GetStatusResponse snapshot_;  // the write in flight
+  // Guarded by service_->watch_mutex_.
+  bool writing_ = false;
+  bool write_failed_ = false;
+  bool cancelled_ = false;
+};
+
+grpc::ServerWriteReactor<jobq::admin::GetStatusResponse>* AdminService::WatchStatus(
+    grpc::CallbackServerContext* context, const jobq::admin::WatchStatusRequest* request) {
+  {
+    std::lock_guard lock(watch_mutex_);
+    if (!watches_stopping_ && watches_ < kMaxWatches) {
+      ++watches_;
+      return new StatusWatch(this,
+                             std::chrono::milliseconds(WatchIntervalMs(request->interval_ms())));
+    }
+  }
+  // A reactor that only says why not.
+  class Refusal final : public grpc::ServerWriteReactor<jobq::admin::GetStatusResponse> {
+   public:
+    explicit Refusal(grpc::Status status) { Finish(std::move(status)); }
+    void OnDone() override { delete this; }
+  };
+  std::lock_guard lock(watch_mutex_);
+  return new Refusal(watches_stopping_
+                         ? grpc::Status(grpc::StatusCode::UNAVAILABLE, "the broker is stopping")
+                         : grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                        "too many WatchStatus streams (at most " +
+                                            std::to_string(kMaxWatches) +
+                                            "); close one, or poll GetStatus"));
+}
+
+void AdminService::StopWatches(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(watch_mutex_);
+  watches_stopping_ = true;
+  watch_wake_.notify_all();
+  watch_wake_.wait_for(lock, timeout, [this] { return watches_ == 0; });
+}
+
+grpc::ServerUnaryReactor* AdminService::ListQueues(grpc::CallbackServerContext* context,
+                                                   const jobq::admin::ListQueuesRequest* request,
+                                                   jobq::admin::ListQueuesResponse* response) {
+  return Answer(
+      context, *request, response, [](auto*) { return absl::OkStatus(); },
+      [this](const auto& checked) { return control_->ListQueues(checked); });
+}
+
+grpc::ServerUnaryReactor* AdminService::ListWorkers(grpc::CallbackServerContext* context,
+                                                    const jobq::admin::ListWorkersRequest* request,
+                                                    jobq::admin::ListWorkersResponse* response) {
+  return Answer(
+      context, *request, response, [](auto*) { return absl::OkStatus(); },
+      [this](const auto& checked) { return control_->ListWorkers(checked); });
+}
+
+grpc::ServerUnaryReactor* AdminService::CancelJobs(grpc::CallbackServerContext* context,
+                                                   const jobq::admin::CancelJobsRequest* request,
+                                                   jobq::admin::CancelJobsResponse* response) {
+  return Answer(context, *request, response, NormalizeCancelJobs,
+                [this](const auto& checked) { return control_->CancelJobs(checked); });
+}
+
+grpc::ServerUnaryReactor* AdminService::PurgeQueue(grpc::CallbackServerContext* context,
+                                                   const jobq::admin::PurgeQueueRequest* request,
+                                                   jobq::admin::PurgeQueueResponse* response) {
+  return Answer(
+      context, *request, response,
+      [](jobq::admin::PurgeQueueRequest* checked) { return CheckName(checked->queue(), "queue"); },
+      [this](const auto& checked) { return control_->PurgeQueue(checked); });
+}
+
+grpc::ServerUnaryReactor* AdminService::PauseQueue(grpc::CallbackServerContext* context,
+                                                   const jobq::admin::PauseQueueRequest* request,
+                                                   jobq::admin::PauseQueueResponse* response) {
+  return Answer(
+      context, *request, response,
+      [](jobq::admin::PauseQueueRequest* checked) { return CheckName(checked->queue(), "queue"); },
+      [this](const auto& checked) { return control_->PauseQueue(checked); });
+}
+
+grpc::ServerUnaryReactor* AdminService::ResumeQueue(grpc::CallbackServerContext* context,
+                                                    const jobq::admin::ResumeQueueRequest* request,
+                                                    jobq::admin::ResumeQueueResponse* response) {
+  return Answer(
+      context, *request, response,
+      [](jobq::admin::ResumeQueueRequest* checked) { return CheckName(checked->queue(), "queue"); },
+      [this](const auto& checked) { return control_->ResumeQueue(checked); });
+}
+
+grpc::ServerUnaryReactor* AdminService::DrainWorker(grpc::CallbackServerContext* context,
+                                                    const jobq::admin::DrainWorkerRequest* request,
+                                                    jobq::admin::DrainWorkerResponse* response) {
+  return Answer(
+      context, *request, response,
+      [](jobq::admin::DrainWorkerRequest* checked) {
+        return CheckName(checked->name(), "worker name");
+      },
+      [this](const auto& checked) { return control_->DrainWorker(checked); });
 }
 
 grpc::ServerUnaryReactor* AdminService::Shutdown(grpc::CallbackServerContext* context,
@@ -106,6 +298,23 @@ absl::Status AdminServer::Start(const std::string& address) {
     return absl::InvalidArgumentError("admin address \"" + address +
                                       "\" is not HOST:PORT (e.g. 127.0.0.1:50051)");
   }
+  // Both act on the next ServerBuilder: the health service answers from
+  // SetServing; reflection lets tools such as grpcurl list and call the
+  // RPCs without the .proto files.
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  // gRPC's own messages (errors only, unless GRPC_VERBOSITY says more)
+  // become log lines like every other, not free text on stderr.
+  gpr_set_log_function([](gpr_log_func_args* args) {
+    const LogLevel level = args->severity == GPR_LOG_SEVERITY_ERROR  ? LogLevel::kError
+                           : args->severity == GPR_LOG_SEVERITY_INFO ? LogLevel::kInfo
+                                                                     : LogLevel::kDebug;
+    if (level < GetLogLevel()) return;
+    LogLine(level, "grpc", "message")
+        .Kv("file", args->file)
+        .Kv("line", args->line)
+        .Kv("text", args->message);
+  });
   int selected_port = 0;
   grpc::ServerBuilder builder;
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &selected_port);
@@ -117,11 +326,25 @@ absl::Status AdminServer::Start(const std::string& address) {
                                   " (in use? choose --admin)");
   }
   bound_address_ = address.substr(0, colon) + ":" + std::to_string(selected_port);
+  // gRPC starts out SERVING; the loop is not running yet.
+  server_->GetHealthCheckService()->SetServingStatus(
+      jobq::admin::Admin::service_full_name(), false);
+  server_->GetHealthCheckService()->SetServingStatus(false);
   return absl::OkStatus();
+}
+
+void AdminServer::SetServing(bool serving) {
+  if (server_ != nullptr) {
+    // Sets the server's ("") and every named service's status.
+    server_->GetHealthCheckService()->SetServingStatus(serving);
+  }
 }
 
 void AdminServer::Stop() {
   if (server_ != nullptr) {
+    // Streams end first, cleanly; Shutdown would otherwise wait out its
+    // deadline for them and then cancel them.
+    service_.StopWatches(std::chrono::seconds(2));
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
     server_.reset();
   }

@@ -33,6 +33,25 @@ class BrokerControl {
       const jobq::admin::GetJobRequest& request) = 0;
   virtual absl::StatusOr<jobq::admin::RetryJobsResponse> RetryJobs(
       const jobq::admin::RetryJobsRequest& request) = 0;
+
+  // Queues, workers and the operator's commands; requests arrive checked
+  // (names not empty, ids as 16 bytes). Errors as above, plus NOT_FOUND (no
+  // such queue or worker) and FAILED_PRECONDITION (pause a paused queue,
+  // resume one that is not, drain a draining worker).
+  virtual absl::StatusOr<jobq::admin::ListQueuesResponse> ListQueues(
+      const jobq::admin::ListQueuesRequest& request) = 0;
+  virtual absl::StatusOr<jobq::admin::ListWorkersResponse> ListWorkers(
+      const jobq::admin::ListWorkersRequest& request) = 0;
+  virtual absl::StatusOr<jobq::admin::CancelJobsResponse> CancelJobs(
+      const jobq::admin::CancelJobsRequest& request) = 0;
+  virtual absl::StatusOr<jobq::admin::PurgeQueueResponse> PurgeQueue(
+      const jobq::admin::PurgeQueueRequest& request) = 0;
+  virtual absl::StatusOr<jobq::admin::PauseQueueResponse> PauseQueue(
+      const jobq::admin::PauseQueueRequest& request) = 0;
+  virtual absl::StatusOr<jobq::admin::ResumeQueueResponse> ResumeQueue(
+      const jobq::admin::ResumeQueueRequest& request) = 0;
+  virtual absl::StatusOr<jobq::admin::DrainWorkerResponse> DrainWorker(
+      const jobq::admin::DrainWorkerRequest& request) = 0;
 };
 
 }  // namespace jobq::broker::admin

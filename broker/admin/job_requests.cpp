@@ -1,5 +1,6 @@
 #include "broker/admin/job_requests.h"
 
+#include <algorithm>
 #include <array>
 #include <optional>
 #include <utility>
@@ -65,6 +66,19 @@ absl::Status NormalizeListJobs(jobq::admin::ListJobsRequest* request) {
     return absl::InvalidArgumentError(
         absl::StrCat("unknown job state ", static_cast<int>(request->state())));
   }
+  if (!request->page_token().empty()) {
+    if (!request->page_after().empty()) {
+      return absl::InvalidArgumentError("give page_token or page_after, not both");
+    }
+    // The token is a job id's text (ServeListJobs makes it).
+    std::optional<JobId> after = JobId::Parse(request->page_token());
+    if (!after) {
+      return absl::InvalidArgumentError(
+          "page_token is not one this broker gave out: pass next_page_token as it came");
+    }
+    request->set_page_after(std::string(after->Bytes()));
+    request->clear_page_token();
+  }
   if (!request->page_after().empty()) {
     absl::StatusOr<std::string> after = NormalizeJobId(request->page_after(), "page_after");
     if (!after.ok()) {
@@ -106,6 +120,40 @@ absl::Status NormalizeRetryJobs(jobq::admin::RetryJobsRequest* request) {
     *request->mutable_ids(i) = *std::move(id);
   }
   return absl::OkStatus();
+}
+
+absl::Status NormalizeCancelJobs(jobq::admin::CancelJobsRequest* request) {
+  if (request->ids().empty()) {
+    return absl::InvalidArgumentError("no job ids to cancel");
+  }
+  if (request->ids_size() > kMaxRetryIds) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("at most ", kMaxRetryIds, " ids per call, got ", request->ids_size()));
+  }
+  for (int i = 0; i < request->ids_size(); ++i) {
+    absl::StatusOr<std::string> id = NormalizeJobId(request->ids(i), absl::StrCat("ids[", i, "]"));
+    if (!id.ok()) {
+      return id.status();
+    }
+    *request->mutable_ids(i) = *std::move(id);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckName(std::string_view name, std::string_view what) {
+  if (name.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(std::string(what), " is empty"));
+  }
+  if (name.size() > kMaxNameBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(std::string(what), " is ", name.size(),
+                                                   " bytes; at most ", kMaxNameBytes));
+  }
+  return absl::OkStatus();
+}
+
+uint32_t WatchIntervalMs(uint32_t requested_ms) {
+  if (requested_ms == 0) return kDefaultWatchIntervalMs;
+  return std::clamp(requested_ms, kMinWatchIntervalMs, kMaxWatchIntervalMs);
 }
 
 }  // namespace jobq::broker::admin

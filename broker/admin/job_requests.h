@@ -27,10 +27,24 @@ absl::StatusOr<std::string> NormalizeJobId(std::string_view id, std::string_view
 // "cancelled" (any case); the error lists them.
 absl::StatusOr<wire::JobState> ParseJobStateName(std::string_view name);
 
-// In place: state_name resolved into state (and cleared), page_after
-// normalized, limit defaulted and capped.
+// In place: state_name resolved into state (and cleared), page_token or
+// page_after normalized into page_after (both at once is an error), limit
+// defaulted and capped.
 absl::Status NormalizeListJobs(jobq::admin::ListJobsRequest* request);
 absl::Status NormalizeGetJob(jobq::admin::GetJobRequest* request);
 absl::Status NormalizeRetryJobs(jobq::admin::RetryJobsRequest* request);
+// Ids as for RetryJobs (all or nothing).
+absl::Status NormalizeCancelJobs(jobq::admin::CancelJobsRequest* request);
+// A queue or worker name: not empty, at most 256 bytes. `what` names it
+// in the error ("queue", "worker name").
+absl::Status CheckName(std::string_view name, std::string_view what);
+// WatchStatus: 0 becomes kDefaultWatchIntervalMs; others are clamped to
+// [kMinWatchIntervalMs, kMaxWatchIntervalMs].
+uint32_t WatchIntervalMs(uint32_t requested_ms);
+
+inline constexpr uint32_t kDefaultWatchIntervalMs = 1000;
+inline constexpr uint32_t kMinWatchIntervalMs = 100;
+inline constexpr uint32_t kMaxWatchIntervalMs = 60'000;
+inline constexpr size_t kMaxNameBytes = 256;
 
 }  // namespace jobq::broker::admin

@@ -165,6 +165,7 @@ void BrokerCore::Submit(const std::string& client, const wire::Submit& submit, T
     auto [it, inserted] = jobs_.emplace(job.id, std::move(job));
     JOBQ_CHECK(inserted) << "job ids are unique";
     Job& stored = it->second;
+    stats_.OnSubmitted(stored, now_ms);
     IndexKeys(stored);
     ++queue.waiting;
     if (stored.spec.not_before_ms() > now_ms) {
@@ -304,6 +305,7 @@ void BrokerCore::Cancel(const std::string& client, const wire::Cancel& cancel, T
 }
 
 void BrokerCore::Schedule(Job& job, TimeMs due_ms, Effects* effects) {
+  stats_.OnMoved(job, wire::JOB_STATE_SCHEDULED);
   job.state = wire::JOB_STATE_SCHEDULED;
   job.scheduled_ms = due_ms;
   scheduled_.push({due_ms, job.id});
@@ -311,6 +313,7 @@ void BrokerCore::Schedule(Job& job, TimeMs due_ms, Effects* effects) {
 }
 
 void BrokerCore::Enqueue(Job& job, bool at_front, Effects* effects) {
+  stats_.OnMoved(job, wire::JOB_STATE_QUEUED);
   job.state = wire::JOB_STATE_QUEUED;
   QueueState& queue = QueueNamed(job.spec.queue());
   if (at_front) {
@@ -323,8 +326,10 @@ void BrokerCore::Enqueue(Job& job, bool at_front, Effects* effects) {
 }
 
 void BrokerCore::Finish(Job& job, wire::JobState state, TimeMs now_ms, Effects* effects) {
+  stats_.OnFinished(job, state, now_ms);
   job.state = state;
   job.finished_ms = now_ms;
+  ++QueueNamed(job.spec.queue()).finished;
   switch (state) {
     case wire::JOB_STATE_SUCCEEDED: ++counters_.succeeded; break;
     case wire::JOB_STATE_CANCELLED: ++counters_.cancelled; break;
@@ -378,6 +383,7 @@ void BrokerCore::Restore(std::vector<Job> jobs, std::vector<SentinelMark> sentin
       continue;
     }
     Job& job = it->second;
+    stats_.OnRestored(job);
     IndexKeys(job);
     QueueState& queue = QueueNamed(job.spec.queue());
     if (job.state == wire::JOB_STATE_QUEUED || job.state == wire::JOB_STATE_SCHEDULED) {
@@ -419,6 +425,7 @@ std::vector<const Job*> BrokerCore::ListJobs(const JobFilter& filter) const {
   for (const auto& [id, job] : jobs_) {
     if (filter.state != wire::JOB_STATE_UNSPECIFIED && job.state != filter.state) continue;
     if (!filter.queue.empty() && job.spec.queue() != filter.queue) continue;
+    if (!filter.task.empty() && job.spec.task() != filter.task) continue;
     if (filter.after && !(*filter.after < id)) continue;
     matching.push_back(&job);
   }
@@ -442,6 +449,7 @@ RetryOutcome BrokerCore::RetryJob(const JobId& id, Effects* effects) {
   // old attempts can never be taken for the new ones.
   job.failures = 0;
   job.lost_leases = 0;
+  job.cancel_requested = false;
   job.error.Clear();
   job.result.clear();
   job.finished_ms = 0;
@@ -516,43 +524,13 @@ void BrokerCore::FillStatus(TimeMs now_ms, admin::GetStatusResponse* status) con
   status->set_uptime_ms(started_ms_ < 0 ? 0 : now_ms - started_ms_);
   status->set_jobs_kept(jobs_.size());
   status->set_shutting_down(shutting_down_);
+  stats_.Fill(now_ms, started_ms_, status->mutable_figures());
+  // Shared with ListQueues and ListWorkers (admin_control.cpp).
   for (const auto& [name, queue] : queues_) {
-    admin::QueueStatus& out = *status->add_queues();
-    out.set_name(name);
-    out.set_queued(queue.waiting);
-    out.set_running(queue.running);
-    out.set_sentinels(queue.ready.sentinels());
-    uint32_t serving = 0;
-    for (const auto& [id, worker] : workers_) {
-      serving += worker.Serves(name) ? 1 : 0;
-    }
-    out.set_workers(serving);
+    FillQueueStatus(name, queue, status->add_queues());
   }
   for (const auto& [id, worker] : workers_) {
-    admin::WorkerStatus& out = *status->add_workers();
-    out.set_name(worker.name);
-    out.set_host(worker.host);
-    out.set_pid(worker.pid);
-    for (const std::string& queue : worker.queues) {
-      out.add_queues(queue);
-    }
-    for (wire::Kind kind : {wire::KIND_IO, wire::KIND_CPU}) {
-      if (worker.capacity[kind] == 0) continue;
-      admin::PoolStatus& pool = *out.add_pools();
-      pool.set_kind(kind == wire::KIND_IO ? "io" : "cpu");
-      pool.set_capacity(worker.capacity[kind]);
-      uint32_t in_flight = 0;
-      for (const wire::PoolLoad& load : worker.last_heartbeat.pools()) {
-        if (load.kind() == kind) in_flight = load.in_flight();
-      }
-      pool.set_in_flight(in_flight);
-    }
-    out.set_cpu_percent(worker.last_heartbeat.cpu_percent());
-    out.set_rss_bytes(worker.last_heartbeat.rss_bytes());
-    out.set_jobs_done(worker.jobs_done);
-    out.set_jobs_failed(worker.jobs_failed);
-    out.set_last_heartbeat_ms_ago(now_ms - worker.last_seen_ms);
-    out.set_state(worker.draining() ? "draining" : "active");
+    FillWorkerStatus(worker, now_ms, status->add_workers());
   }
   admin::Counters& counters = *status->mutable_counters();
   counters.set_submitted(counters_.submitted);
@@ -592,6 +570,8 @@ void BrokerCore::CheckInvariants() const {
     JOBQ_CHECK(queue.waiting == waiting[name]) << "waiting count of queue " << name;
     JOBQ_CHECK(queue.running == running[name]) << "running count of queue " << name;
   }
+  stats_.CheckDepths(waiting, running);
+  JOBQ_CHECK(dead_workers_.size() <= kDeadWorkersMax) << "dead workers listed are bounded";
   for (const auto& [routing_id, worker] : workers_) {
     for (const JobId& id : worker.leased) {
       const Job* job = FindJob(id);

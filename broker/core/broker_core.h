@@ -10,6 +10,7 @@
 //
 // Not thread-safe: exactly one loop thread owns an instance.
 
+#include <deque>
 #include <map>
 #include <optional>
 #include <queue>
@@ -24,6 +25,7 @@
 #include "broker/core/effects.h"
 #include "broker/core/job.h"
 #include "broker/core/ready_queue.h"
+#include "broker/core/stats.h"
 #include "broker/core/worker_info.h"
 #include "common/clock.h"
 #include "common/framing.h"
@@ -52,11 +54,21 @@ struct CoreCounters {
 struct JobFilter {
   wire::JobState state = wire::JOB_STATE_UNSPECIFIED;
   std::string queue;
+  std::string task;
   std::optional<JobId> after;  // paging: only ids after this one
   size_t limit = 100;
 };
 
 enum class RetryOutcome { kRetried, kUnknownJob, kNotFinished, kShuttingDown };
+
+// Admin commands (broker/core/admin_control.cpp).
+enum class CancelOutcome { kCancelled, kCancelRequested, kUnknownJob, kAlreadyFinished };
+enum class QueueControlOutcome { kDone, kUnknownQueue, kAlreadyPaused, kNotPaused };
+enum class DrainOutcome { kDraining, kUnknownWorker, kAlreadyDraining };
+
+// How long, and how many, workers declared dead stay listed by ListWorkers.
+inline constexpr TimeMs kDeadWorkerKeepMs = 5 * 60 * 1000;
+inline constexpr size_t kDeadWorkersMax = 100;
 
 class BrokerCore {
  public:
@@ -101,6 +113,33 @@ class BrokerCore {
   // Runs a dead, failed or cancelled job again from its first attempt.
   RetryOutcome RetryJob(const JobId& id, Effects* effects);
   void FillStatus(TimeMs now_ms, ::jobq::admin::GetStatusResponse* status) const;
+
+  // Admin commands and queries (broker/core/admin_control.cpp). Each leaves
+  // the invariants true and reports its changes through `effects`.
+  //
+  // A queued or scheduled job is cancelled now (error type "cancelled");
+  // a running one is marked and its worker sent CANCEL: the error it then
+  // reports, or the loss of its lease, ends it cancelled.
+  CancelOutcome CancelJob(const JobId& id, TimeMs now_ms, Effects* effects);
+  // Cancels every queued and scheduled job of `queue`; nullopt when there
+  // is no such queue. Returns how many.
+  std::optional<size_t> PurgeQueue(const std::string& queue, TimeMs now_ms, Effects* effects);
+  // A paused queue keeps accepting jobs and dispatches none, sentinels
+  // included. Pausing an unknown queue creates it. Not persisted.
+  QueueControlOutcome PauseQueue(const std::string& queue);
+  QueueControlOutcome ResumeQueue(const std::string& queue);
+  bool QueuePaused(const std::string& queue) const;
+  // Sends the worker a SENTINEL for each queue it serves (so it drains and
+  // exits, as on SIGTERM) and dispatches nothing more to it. `queues`, when
+  // given, receives those queue names.
+  DrainOutcome DrainWorker(const std::string& name, Effects* effects,
+                           std::vector<std::string>* queues = nullptr);
+  // Queues as GetStatus has them.
+  void FillQueues(::jobq::admin::ListQueuesResponse* response) const;
+  // Connected workers, then those declared dead within kDeadWorkerKeepMs
+  // (newest death first) whose name has not registered again.
+  void FillWorkers(TimeMs now_ms, ::jobq::admin::ListWorkersResponse* response) const;
+
   const CoreCounters& counters() const { return counters_; }
   size_t job_count() const { return jobs_.size(); }
   size_t worker_count() const { return workers_.size(); }
@@ -115,6 +154,13 @@ class BrokerCore {
     ReadyQueue ready;
     size_t waiting = 0;  // queued + scheduled
     size_t running = 0;
+    bool paused = false;
+    uint64_t finished = 0;  // jobs that ended (any terminal state), for rates
+  };
+  struct DeadWorker {
+    ::jobq::admin::WorkerStatus status;  // state "dead"; last_heartbeat_ms_ago unset
+    TimeMs last_seen_ms = 0;
+    TimeMs died_ms = 0;
   };
   struct Timer {
     TimeMs due_ms;
@@ -170,6 +216,12 @@ class BrokerCore {
   void FillCredit(WorkerInfo& worker, TimeMs now_ms, Effects* effects);
 
   void CheckLiveness(TimeMs now_ms, Effects* effects);
+  // Keeps a worker about to be removed for missed heartbeats listable.
+  void RememberDeadWorker(const WorkerInfo& worker, TimeMs now_ms);
+  void FillQueueStatus(const std::string& name, const QueueState& queue,
+                       ::jobq::admin::QueueStatus* out) const;
+  static void FillWorkerStatus(const WorkerInfo& worker, TimeMs now_ms,
+                               ::jobq::admin::WorkerStatus* out);
   void ExpireLeases(TimeMs now_ms, Effects* effects);
   void RenewLeases(WorkerInfo& worker, const wire::Heartbeat& heartbeat, TimeMs now_ms);
   void SendHeartbeats(Effects* effects);
@@ -182,6 +234,7 @@ class BrokerCore {
   std::map<std::string, QueueState> queues_;          // ordered: deterministic output
   std::map<std::string, WorkerInfo> workers_;         // by routing id
   std::unordered_map<std::string, std::string> worker_by_name_;
+  std::deque<DeadWorker> dead_workers_;  // newest first, at most kDeadWorkersMax
   TimerHeap scheduled_;  // scheduled_ms of scheduled jobs; stale entries skipped
   TimerHeap expiry_;     // expires_ms of finished jobs; stale entries skipped
   // Idempotency keys ("k" + key) and submit tokens ("t" + token) of kept jobs.
@@ -198,6 +251,7 @@ class BrokerCore {
   bool dispatch_pending_ = false;
   std::string rr_cursor_;  // round-robin start among workers
   CoreCounters counters_;
+  CoreStats stats_;  // figures: throughput, depth by state, latency
   TimeMs started_ms_ = -1;
   bool shutting_down_ = false;
 };

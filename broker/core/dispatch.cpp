@@ -12,7 +12,7 @@ void BrokerCore::Pump(TimeMs now_ms, Effects* effects) {
   }
   dispatch_pending_ = false;
   for (auto& [name, queue] : queues_) {
-    FireSentinelIfAtHead(name, queue, effects);
+    if (!queue.paused) FireSentinelIfAtHead(name, queue, effects);
   }
   if (workers_.empty()) {
     return;
@@ -70,7 +70,7 @@ void BrokerCore::FillCredit(WorkerInfo& worker, TimeMs now_ms, Effects* effects)
   for (size_t q = 0; q < worker.queues.size() && worker.total_credit() > 0;) {
     const std::string queue_name = worker.queues[q];
     auto found = queues_.find(queue_name);
-    if (found == queues_.end()) {
+    if (found == queues_.end() || found->second.paused) {  // paused: dispatches nothing
       ++q;
       continue;
     }

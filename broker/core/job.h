@@ -36,6 +36,9 @@ struct Job {
   // When a scheduled job becomes ready: the spec's not_before_ms, or the
   // end of a retry's backoff.
   TimeMs scheduled_ms = 0;
+  // When it last became ready to run, for the queue-wait figure (CoreStats
+  // keeps it); -1 when not known. Not persisted.
+  TimeMs ready_ms = 0;
   TimeMs started_ms = 0;
   TimeMs finished_ms = 0;
   TimeMs expires_ms = 0;  // a finished job is forgotten then (its result TTL)
@@ -43,6 +46,12 @@ struct Job {
   std::string result;
   std::string result_content_type;
   wire::ErrorInfo error;
+
+  // An admin CancelJobs reached it while it ran: its worker was told to
+  // stop it, and an error (or the loss of its lease) now ends it cancelled
+  // instead of retrying it. Not persisted: after a broker restart a
+  // running job runs on.
+  bool cancel_requested = false;
 
   // Client routing ids to push the outcome to when the job finishes.
   std::vector<std::string> watchers;

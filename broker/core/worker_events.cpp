@@ -197,6 +197,7 @@ void BrokerCore::Results(WorkerInfo& worker, const wire::WorkerResults& results,
       LateResult(job, result, now_ms, effects);
       continue;
     }
+    stats_.OnResult(job, result, now_ms);
     ReleaseLease(job);
     if (result.ok()) {
       ++worker.jobs_done;
@@ -209,6 +210,12 @@ void BrokerCore::Results(WorkerInfo& worker, const wire::WorkerResults& results,
     ++worker.jobs_failed;
     ++job.failures;
     job.error = result.error();
+    if (job.cancel_requested) {
+      // An operator cancelled it while it ran (admin CancelJobs): whatever
+      // error its stop produced, it ends cancelled, never retried.
+      Finish(job, wire::JOB_STATE_CANCELLED, now_ms, effects);
+      continue;
+    }
     const uint32_t max_attempts = std::max<uint32_t>(1, job.spec.max_attempts());
     if (!IsRetryable(job.error.type()) || max_attempts == 1) {
       Finish(job, wire::JOB_STATE_FAILED, now_ms, effects);
@@ -283,6 +290,7 @@ TimeMs BrokerCore::LeaseExpiry(const Job& job, TimeMs now_ms) const {
 
 void BrokerCore::Lease(Job& job, WorkerInfo& worker, wire::Kind pool, TimeMs now_ms,
                        Effects* effects) {
+  stats_.OnDispatched(job, now_ms);
   QueueState& queue = QueueNamed(job.spec.queue());
   --queue.waiting;
   ++queue.running;
@@ -319,6 +327,14 @@ void BrokerCore::ReleaseLease(Job& job) {
 
 void BrokerCore::LoseLease(Job& job, bool count_loss, TimeMs now_ms, Effects* effects) {
   ReleaseLease(job);
+  stats_.OnLeaseLost(job, now_ms);
+  if (job.cancel_requested) {
+    // Cancelled by an operator while it ran: not run again.
+    job.error.set_type("cancelled");
+    job.error.set_message("cancelled by an operator while it ran; its worker went away");
+    Finish(job, wire::JOB_STATE_CANCELLED, now_ms, effects);
+    return;
+  }
   job.lost_leases += count_loss ? 1 : 0;
   if (job.lost_leases >= options_.lost_leases_max) {
     job.error.set_type("worker_lost");
@@ -363,6 +379,7 @@ void BrokerCore::CheckLiveness(TimeMs now_ms, Effects* effects) {
   }
   for (const std::string& routing_id : dead) {
     ++counters_.workers_lost;
+    RememberDeadWorker(workers_.at(routing_id), now_ms);
     RemoveWorker(routing_id, now_ms, effects);  // missed heartbeats
   }
 }

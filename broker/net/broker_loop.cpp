@@ -6,6 +6,7 @@
 #include <zmq_addon.hpp>
 
 #include "broker/admin/job_requests.h"
+#include "broker/net/latency_timer.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "common/transport/zmq_messages.h"
@@ -143,6 +144,7 @@ absl::Status BrokerLoop::Run() {
       if (error.num() == EINTR) continue;  // a signal; the stop flag says what to do
       return absl::InternalError(std::string("poll failed: ") + error.what());
     }
+    ScopedLatencyTimer iteration_timer(&iteration_latency_);  // the rest of this iteration
     if (writer_ && (items[3].revents & ZMQ_POLLIN)) {
       if (std::optional<absl::Status> done = writer_->TakeDone()) {
         JOBQ_RETURN_IF_ERROR(OnBatchCommitted(*done));
@@ -333,7 +335,10 @@ absl::Status BrokerLoop::CommitInlineAndSend() {
     }
     const store::CommitBatch batch{changed_scratch_, effects_.erased_jobs,
                                    effects_.sentinels_added, effects_.sentinels_removed};
-    absl::Status committed = store_->Commit(batch);
+    absl::Status committed = [&] {
+      ScopedLatencyTimer commit_timer(&inline_commit_latency_);
+      return store_->Commit(batch);
+    }();
     if (!committed.ok()) {
       effects_.Clear();
       return absl::InternalError("store commit failed: " + std::string(committed.message()));
@@ -350,6 +355,9 @@ void BrokerLoop::FillStatus(TimeMs now_ms, ::jobq::admin::GetStatusResponse* sta
   core_->FillStatus(now_ms, status);
   status->set_store(store_->Describe());
   status->set_durable(store_->durable());
+  iteration_latency_.Fill(status->mutable_figures()->mutable_loop_iteration());
+  (writer_ ? writer_->CommitLatency() : inline_commit_latency_)
+      .Fill(status->mutable_figures()->mutable_store_commit());
 }
 
 void BrokerLoop::PublishSnapshot(TimeMs now_ms) {
@@ -363,7 +371,9 @@ void BrokerLoop::PublishSnapshot(TimeMs now_ms) {
 // [routing id] [reply...]:
 //   "status"                        -> [serialized GetStatusResponse]
 //   "shutdown-drain", "shutdown-now" -> [workers left to drain, in decimal]
-//   "list-jobs", "get-job", "retry-jobs", with the serialized admin request
+//   "list-jobs", "get-job", "retry-jobs", "list-queues", "list-workers",
+//   "cancel-jobs", "purge-queue", "pause-queue", "resume-queue",
+//   "drain-worker", with the serialized admin request
 //   as body -> [code] [payload]: code the absl::StatusCode in decimal;
 //   payload the serialized response when it is 0, the error message else.
 // The requesters are this process's own threads, so nothing here is
@@ -401,6 +411,18 @@ void BrokerLoop::ServeMailbox(TimeMs now_ms) {
         answer = ServeGetJob(body);
       } else if (verb == "retry-jobs") {
         answer = ServeRetryJobs(body);
+      } else if (verb == "list-queues") {
+        answer = ServeListQueues(body);
+      } else if (verb == "list-workers") {
+        answer = ServeListWorkers(body, now_ms);
+      } else if (verb == "cancel-jobs") {
+        answer = ServeCancelJobs(body, now_ms);
+      } else if (verb == "purge-queue") {
+        answer = ServePurgeQueue(body, now_ms);
+      } else if (verb == "pause-queue" || verb == "resume-queue") {
+        answer = ServePauseQueue(body, verb == "pause-queue");
+      } else if (verb == "drain-worker") {
+        answer = ServeDrainWorker(body);
       }
       reply.push_back(std::to_string(static_cast<int>(answer.status().code())));
       reply.push_back(answer.ok() ? *std::move(answer) : std::string(answer.status().message()));
@@ -421,6 +443,7 @@ absl::StatusOr<std::string> BrokerLoop::ServeListJobs(std::string_view body) con
   core::JobFilter filter;
   filter.state = request.state();
   filter.queue = request.queue();
+  filter.task = request.task();
   if (!request.page_after().empty()) {
     filter.after = JobId::FromBytes(request.page_after());
     if (!filter.after) {
@@ -440,6 +463,9 @@ absl::StatusOr<std::string> BrokerLoop::ServeListJobs(std::string_view body) con
   }
   if (jobs.size() > limit) {
     response.set_next_page_after(std::string(jobs[limit - 1]->id.Bytes()));
+    // The token is the same place in the id's text form (NormalizeListJobs
+    // turns it back): printable, and opaque to callers all the same.
+    response.set_next_page_token(jobs[limit - 1]->id.ToString());
   }
   return response.SerializeAsString();
 }
@@ -633,6 +659,217 @@ absl::StatusOr<::jobq::admin::RetryJobsResponse> BrokerLoop::RetryJobs(
     return absl::InternalError("the broker's loop sent a RetryJobsResponse that does not decode");
   }
   return response;
+}
+
+absl::Status BrokerLoop::CommitForAdmin(std::string_view what) {
+  if (absl::Status committed = CommitAndFlush(); !committed.ok()) {
+    JOBQ_LOG(kError, "broker", "stopped").Kv("why", committed.message());
+    fatal_ = committed;  // Run returns it: the broker must exit with an error
+    RequestStop();
+    return absl::InternalError(std::string(committed.message()) + "; the broker stops, and " +
+                               std::string(what) + " may not have taken effect");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> BrokerLoop::ServeListQueues(std::string_view body) const {
+  ::jobq::admin::ListQueuesRequest request;
+  if (!request.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    return absl::InvalidArgumentError("ListQueuesRequest does not decode");
+  }
+  ::jobq::admin::ListQueuesResponse response;
+  core_->FillQueues(&response);
+  return response.SerializeAsString();
+}
+
+absl::StatusOr<std::string> BrokerLoop::ServeListWorkers(std::string_view body,
+                                                         TimeMs now_ms) const {
+  ::jobq::admin::ListWorkersRequest request;
+  if (!request.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    return absl::InvalidArgumentError("ListWorkersRequest does not decode");
+  }
+  ::jobq::admin::ListWorkersResponse response;
+  core_->FillWorkers(now_ms, &response);
+  return response.SerializeAsString();
+}
+
+absl::StatusOr<std::string> BrokerLoop::ServeCancelJobs(std::string_view body, TimeMs now_ms) {
+  ::jobq::admin::CancelJobsRequest request;
+  if (!request.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    return absl::InvalidArgumentError("CancelJobsRequest does not decode");
+  }
+  std::vector<JobId> ids;
+  for (const std::string& bytes : request.ids()) {
+    std::optional<JobId> id = JobId::FromBytes(bytes);
+    if (!id) {
+      return absl::InvalidArgumentError("ids holds one that is not a 16-byte job id");
+    }
+    ids.push_back(*id);
+  }
+  ::jobq::admin::CancelJobsResponse response;
+  bool any_changed = false;
+  for (const JobId& id : ids) {
+    ::jobq::admin::CancelJobResult* result = response.add_results();
+    result->set_id(std::string(id.Bytes()));
+    const core::Job* job = core_->FindJob(id);
+    const wire::JobState state = job != nullptr ? job->state : wire::JOB_STATE_UNSPECIFIED;
+    result->set_state(state);
+    switch (core_->CancelJob(id, now_ms, &effects_)) {
+      case core::CancelOutcome::kCancelled:
+        any_changed = true;
+        result->set_outcome(::jobq::admin::CancelJobResult::OUTCOME_CANCELLED);
+        result->set_message("cancelled: it was " + std::string(StateName(state)));
+        break;
+      case core::CancelOutcome::kCancelRequested:
+        any_changed = true;
+        result->set_outcome(::jobq::admin::CancelJobResult::OUTCOME_CANCEL_REQUESTED);
+        result->set_message(
+            "cancel requested: it is running; its worker was told to stop it, and it ends "
+            "cancelled");
+        if (const core::WorkerInfo* worker = core_->FindWorker(job->leased_to)) {
+          result->set_message("cancel requested: it is running on " + worker->name +
+                              ", which was told to stop it; it ends cancelled");
+        }
+        break;
+      case core::CancelOutcome::kUnknownJob:
+        result->set_outcome(::jobq::admin::CancelJobResult::OUTCOME_UNKNOWN_JOB);
+        result->set_message("not cancelled: no such job here: " + std::string(kUnknownJobWhy));
+        break;
+      case core::CancelOutcome::kAlreadyFinished:
+        result->set_outcome(::jobq::admin::CancelJobResult::OUTCOME_ALREADY_FINISHED);
+        result->set_message("not cancelled: the job is " + std::string(StateName(state)) +
+                            " already");
+        break;
+    }
+  }
+  if (any_changed) {
+    JOBQ_RETURN_IF_ERROR(CommitForAdmin("the cancels"));
+  }
+  return response.SerializeAsString();
+}
+
+absl::StatusOr<std::string> BrokerLoop::ServePurgeQueue(std::string_view body, TimeMs now_ms) {
+  ::jobq::admin::PurgeQueueRequest request;
+  if (!request.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    return absl::InvalidArgumentError("PurgeQueueRequest does not decode");
+  }
+  std::optional<size_t> purged = core_->PurgeQueue(request.queue(), now_ms, &effects_);
+  if (!purged) {
+    return absl::NotFoundError("no queue \"" + request.queue() +
+                               "\" here: jobq queues lists the queues");
+  }
+  if (*purged > 0) {
+    JOBQ_RETURN_IF_ERROR(CommitForAdmin("the purge"));
+  }
+  JOBQ_LOG(kInfo, "broker", "queue_purged").Kv("queue", request.queue()).Kv("cancelled", *purged);
+  ::jobq::admin::PurgeQueueResponse response;
+  response.set_cancelled(*purged);
+  return response.SerializeAsString();
+}
+
+absl::StatusOr<std::string> BrokerLoop::ServePauseQueue(std::string_view body, bool pause) {
+  // PauseQueueRequest and ResumeQueueRequest are the same on the wire.
+  ::jobq::admin::PauseQueueRequest request;
+  if (!request.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    return absl::InvalidArgumentError("PauseQueueRequest does not decode");
+  }
+  const std::string& queue = request.queue();
+  switch (pause ? core_->PauseQueue(queue) : core_->ResumeQueue(queue)) {
+    case core::QueueControlOutcome::kDone:
+      JOBQ_LOG(kInfo, "broker", pause ? "queue_paused" : "queue_resumed").Kv("queue", queue);
+      // Both responses are empty messages.
+      return std::string();
+    case core::QueueControlOutcome::kUnknownQueue:
+      return absl::NotFoundError("no queue \"" + queue + "\" here: jobq queues lists the queues");
+    case core::QueueControlOutcome::kAlreadyPaused:
+      return absl::FailedPreconditionError("queue \"" + queue +
+                                           "\" is paused already; jobq resume " + queue +
+                                           " lets it dispatch again");
+    case core::QueueControlOutcome::kNotPaused:
+      return absl::FailedPreconditionError("queue \"" + queue + "\" is not paused");
+  }
+  return absl::InternalError("unreachable");
+}
+
+absl::StatusOr<std::string> BrokerLoop::ServeDrainWorker(std::string_view body) {
+  ::jobq::admin::DrainWorkerRequest request;
+  if (!request.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    return absl::InvalidArgumentError("DrainWorkerRequest does not decode");
+  }
+  std::vector<std::string> queues;
+  switch (core_->DrainWorker(request.name(), &effects_, &queues)) {
+    case core::DrainOutcome::kDraining:
+      break;
+    case core::DrainOutcome::kUnknownWorker:
+      return absl::NotFoundError("no worker named \"" + request.name() +
+                                 "\" is connected: jobq workers lists them");
+    case core::DrainOutcome::kAlreadyDraining:
+      return absl::FailedPreconditionError("worker \"" + request.name() +
+                                           "\" is draining already: it takes no more jobs and "
+                                           "exits once it has finished the ones it holds");
+  }
+  const core::WorkerInfo* worker = core_->FindWorkerByName(request.name());
+  ::jobq::admin::DrainWorkerResponse response;
+  for (const std::string& queue : queues) response.add_queues(queue);
+  response.set_in_flight(worker != nullptr ? static_cast<uint32_t>(worker->leased.size()) : 0);
+  JOBQ_LOG(kInfo, "broker", "worker_drain_requested")
+      .Kv("worker", request.name())
+      .Kv("in_flight", response.in_flight());
+  return response.SerializeAsString();
+}
+
+template <typename Response>
+absl::StatusOr<Response> BrokerLoop::AskFor(std::string_view verb,
+                                            const google::protobuf::Message& request,
+                                            TimeMs timeout_ms) {
+  absl::StatusOr<std::string> reply = AskJobs(verb, request.SerializeAsString(), timeout_ms);
+  if (!reply.ok()) return reply.status();
+  Response response;
+  if (!response.ParseFromString(*reply)) {
+    return absl::InternalError("the broker's loop sent a " + response.GetTypeName() +
+                               " that does not decode");
+  }
+  return response;
+}
+
+absl::StatusOr<::jobq::admin::ListQueuesResponse> BrokerLoop::ListQueues(
+    const ::jobq::admin::ListQueuesRequest& request, TimeMs timeout_ms) {
+  return AskFor<::jobq::admin::ListQueuesResponse>("list-queues", request, timeout_ms);
+}
+
+absl::StatusOr<::jobq::admin::ListWorkersResponse> BrokerLoop::ListWorkers(
+    const ::jobq::admin::ListWorkersRequest& request, TimeMs timeout_ms) {
+  return AskFor<::jobq::admin::ListWorkersResponse>("list-workers", request, timeout_ms);
+}
+
+absl::StatusOr<::jobq::admin::CancelJobsResponse> BrokerLoop::CancelJobs(
+    const ::jobq::admin::CancelJobsRequest& request, TimeMs timeout_ms) {
+  auto response = AskFor<::jobq::admin::CancelJobsResponse>("cancel-jobs", request, timeout_ms);
+  if (absl::IsUnavailable(response.status())) {
+    return absl::UnavailableError(std::string(response.status().message()) +
+                                  "; the cancels may still take effect: check with jobq job ID");
+  }
+  return response;
+}
+
+absl::StatusOr<::jobq::admin::PurgeQueueResponse> BrokerLoop::PurgeQueue(
+    const ::jobq::admin::PurgeQueueRequest& request, TimeMs timeout_ms) {
+  return AskFor<::jobq::admin::PurgeQueueResponse>("purge-queue", request, timeout_ms);
+}
+
+absl::StatusOr<::jobq::admin::PauseQueueResponse> BrokerLoop::PauseQueue(
+    const ::jobq::admin::PauseQueueRequest& request, TimeMs timeout_ms) {
+  return AskFor<::jobq::admin::PauseQueueResponse>("pause-queue", request, timeout_ms);
+}
+
+absl::StatusOr<::jobq::admin::ResumeQueueResponse> BrokerLoop::ResumeQueue(
+    const ::jobq::admin::ResumeQueueRequest& request, TimeMs timeout_ms) {
+  return AskFor<::jobq::admin::ResumeQueueResponse>("resume-queue", request, timeout_ms);
+}
+
+absl::StatusOr<::jobq::admin::DrainWorkerResponse> BrokerLoop::DrainWorker(
+    const ::jobq::admin::DrainWorkerRequest& request, TimeMs timeout_ms) {
+  return AskFor<::jobq::admin::DrainWorkerResponse>("drain-worker", request, timeout_ms);
 }
 
 }  // namespace jobq::broker::net

@@ -98,6 +98,27 @@ class BrokerLoop {
   absl::StatusOr<::jobq::admin::RetryJobsResponse> RetryJobs(
       const ::jobq::admin::RetryJobsRequest& request, TimeMs timeout_ms);
 
+  // The queue, worker and cancel RPCs, answered the same way (requests
+  // checked by broker/admin/job_requests.h). Errors: kNotFound (no such
+  // queue or worker), kFailedPrecondition (pausing a paused queue, resuming
+  // one that is not, draining a draining worker), kUnavailable (no answer
+  // within `timeout_ms`). Cancels and purges are committed to the store
+  // before they are answered. Thread-safe, as FetchStatus.
+  absl::StatusOr<::jobq::admin::ListQueuesResponse> ListQueues(
+      const ::jobq::admin::ListQueuesRequest& request, TimeMs timeout_ms);
+  absl::StatusOr<::jobq::admin::ListWorkersResponse> ListWorkers(
+      const ::jobq::admin::ListWorkersRequest& request, TimeMs timeout_ms);
+  absl::StatusOr<::jobq::admin::CancelJobsResponse> CancelJobs(
+      const ::jobq::admin::CancelJobsRequest& request, TimeMs timeout_ms);
+  absl::StatusOr<::jobq::admin::PurgeQueueResponse> PurgeQueue(
+      const ::jobq::admin::PurgeQueueRequest& request, TimeMs timeout_ms);
+  absl::StatusOr<::jobq::admin::PauseQueueResponse> PauseQueue(
+      const ::jobq::admin::PauseQueueRequest& request, TimeMs timeout_ms);
+  absl::StatusOr<::jobq::admin::ResumeQueueResponse> ResumeQueue(
+      const ::jobq::admin::ResumeQueueRequest& request, TimeMs timeout_ms);
+  absl::StatusOr<::jobq::admin::DrainWorkerResponse> DrainWorker(
+      const ::jobq::admin::DrainWorkerRequest& request, TimeMs timeout_ms);
+
  private:
   void ReadSocket(zmq::socket_t& socket, bool frontend, TimeMs now_ms);
   void ServeMailbox(TimeMs now_ms);
@@ -113,6 +134,19 @@ class BrokerLoop {
   absl::StatusOr<std::string> ServeListJobs(std::string_view body) const;
   absl::StatusOr<std::string> ServeGetJob(std::string_view body) const;
   absl::StatusOr<std::string> ServeRetryJobs(std::string_view body);
+  absl::StatusOr<std::string> ServeListQueues(std::string_view body) const;
+  absl::StatusOr<std::string> ServeListWorkers(std::string_view body, TimeMs now_ms) const;
+  absl::StatusOr<std::string> ServeCancelJobs(std::string_view body, TimeMs now_ms);
+  absl::StatusOr<std::string> ServePurgeQueue(std::string_view body, TimeMs now_ms);
+  absl::StatusOr<std::string> ServePauseQueue(std::string_view body, bool pause);
+  absl::StatusOr<std::string> ServeDrainWorker(std::string_view body);
+  // Commits what an admin command changed before it is answered; on a
+  // store failure the broker stops (Run returns the error).
+  absl::Status CommitForAdmin(std::string_view what);
+  // A verb's round trip, its answer parsed as Response.
+  template <typename Response>
+  absl::StatusOr<Response> AskFor(std::string_view verb,
+                                  const google::protobuf::Message& request, TimeMs timeout_ms);
   void FillStatus(TimeMs now_ms, ::jobq::admin::GetStatusResponse* status) const;
   absl::Status CommitAndSend();
   // CommitAndSend, then waits until everything is committed and sent.
@@ -160,6 +194,11 @@ class BrokerLoop {
   absl::Status fatal_;  // an error met outside Run's own calls (the mailbox's commits)
   bool stop_when_drained_ = false;  // Shutdown(drain): stop once no worker is left
   TimeMs next_snapshot_ms_ = 0;
+  // Figures of the loop itself (in the status snapshots): how long one
+  // iteration takes, and commits of a store that is not durable (a durable
+  // one's are timed on the writer's thread).
+  core::LatencyHistogram iteration_latency_;
+  core::LatencyHistogram inline_commit_latency_;
 };
 
 }  // namespace jobq::broker::net

@@ -1,6 +1,7 @@
 #include "broker/net/store_writer.h"
 
 #include <atomic>
+#include <chrono>
 
 namespace jobq::broker::net {
 namespace {
@@ -51,6 +52,11 @@ std::optional<absl::Status> StoreWriter::TakeDone() {
   return absl::InternalError(message.to_string());
 }
 
+core::LatencyHistogram StoreWriter::CommitLatency() const {
+  std::lock_guard lock(latency_mutex_);
+  return commit_latency_;
+}
+
 absl::Status StoreWriter::WaitIdle() {
   if (!busy_) return absl::OkStatus();
   zmq::message_t message;
@@ -73,8 +79,16 @@ void StoreWriter::Run() {
     }
     changed.clear();
     for (const core::Job& job : batch.changed) changed.push_back(&job);
+    const auto started = std::chrono::steady_clock::now();
     const absl::Status status = store_->Commit(store::CommitBatch{
         changed, batch.erased, batch.sentinels_added, batch.sentinels_removed});
+    const auto elapsed = std::chrono::steady_clock::now() - started;
+    {
+      // The loop reads it for its snapshots (CommitLatency).
+      std::lock_guard lock(latency_mutex_);
+      commit_latency_.Record(
+          std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count());
+    }
     const std::string reply = status.ok() ? "" : std::string(status.message());
     done_sender_.send(zmq::buffer(reply), zmq::send_flags::none);
   }

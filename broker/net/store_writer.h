@@ -24,6 +24,7 @@
 #include "absl/status/status.h"
 #include "broker/core/effects.h"
 #include "broker/core/job.h"
+#include "broker/core/stats.h"
 #include "broker/store/store.h"
 #include "common/job_id.h"
 
@@ -55,6 +56,8 @@ class StoreWriter {
   std::optional<absl::Status> TakeDone();
   // Blocks until the batch in flight, if any, is committed; its outcome.
   absl::Status WaitIdle();
+  // How long commits took so far (a copy). Any thread.
+  core::LatencyHistogram CommitLatency() const;
 
  private:
   void Run();
@@ -68,6 +71,8 @@ class StoreWriter {
   std::condition_variable wake_;
   std::optional<OwnedBatch> pending_;  // guarded by mutex_
   bool stop_ = false;                  // guarded by mutex_
+  mutable std::mutex latency_mutex_;
+  core::LatencyHistogram commit_latency_;  // guarded by latency_mutex_
   std::thread thread_;
 };
 

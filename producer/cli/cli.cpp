@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "producer/cli/admin_commands.h"
 #include "producer/cli/exit_code.h"
 #include "producer/cli/global_flags.h"
 #include "producer/cli/jobs_command.h"
@@ -11,6 +12,7 @@
 #include "producer/cli/shutdown_command.h"
 #include "producer/cli/status_command.h"
 #include "producer/cli/submit_command.h"
+#include "producer/cli/top_command.h"
 #include "producer/cli/wait_command.h"
 
 namespace jobq::cli {
@@ -51,6 +53,19 @@ int RunCli(int argc, char** argv) {
   CLI::App* jobs = AddJobsCommand(app, &jobs_flags);
   CLI::App* result = AddResultCommand(app, &result_flags);
   CLI::App* retry = AddRetryCommand(app, &retry_flags);
+  TopFlags top_flags;
+  CLI::App* top = AddTopCommand(app, &top_flags);
+  // The operator commands (admin_commands.h), one flags struct each.
+  constexpr AdminCommand kAdminCommands[] = {
+      AdminCommand::kQueues, AdminCommand::kWorkers, AdminCommand::kJob,
+      AdminCommand::kCancel, AdminCommand::kPurge,   AdminCommand::kPause,
+      AdminCommand::kResume, AdminCommand::kDrain,
+  };
+  AdminCommandFlags admin_flags[std::size(kAdminCommands)];
+  CLI::App* admin_commands[std::size(kAdminCommands)];
+  for (size_t i = 0; i < std::size(kAdminCommands); ++i) {
+    admin_commands[i] = AddAdminCommand(app, kAdminCommands[i], &admin_flags[i]);
+  }
 
   try {
     app.parse(argc, argv);
@@ -81,6 +96,14 @@ int RunCli(int argc, char** argv) {
   }
   if (retry->parsed()) {
     return RunRetry(retry_flags, global);
+  }
+  if (top->parsed()) {
+    return RunTop(top_flags, global);
+  }
+  for (size_t i = 0; i < std::size(kAdminCommands); ++i) {
+    if (admin_commands[i]->parsed()) {
+      return RunAdminCommand(kAdminCommands[i], admin_flags[i], global);
+    }
   }
   return kExitUsage;  // unreachable: require_subcommand(1)
 }

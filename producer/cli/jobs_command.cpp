@@ -54,6 +54,7 @@ CLI::App* AddJobsCommand(CLI::App& app, JobsFlags* flags) {
       "  jobq jobs --limit 50 --after ID    the page after job ID");
   command->add_option("--state", flags->state, "Only jobs in this state");
   command->add_option("-q,--queue", flags->queue, "Only jobs of this queue");
+  command->add_option("--task", flags->task, "Only jobs of this task");
   command->add_option("--limit", flags->limit,
                       absl::StrCat("At most this many jobs (default ", kDefaultJobsLimit,
                                    ", at most ", kMaxJobsLimit, ")"));
@@ -80,6 +81,7 @@ absl::StatusOr<admin::ListJobsRequest> ListJobsRequestFromFlags(const JobsFlags&
   }
   request.set_limit(static_cast<uint32_t>(flags.limit));
   request.set_queue(flags.queue);
+  request.set_task(flags.task);
   if (!flags.after.empty()) {
     absl::StatusOr<JobId> after = ParseJobIdArg(flags.after);
     if (!after.ok()) {

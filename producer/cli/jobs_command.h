@@ -1,5 +1,5 @@
 #pragma once
-// `jobq jobs [--state S] [--queue Q] [--limit N] [--after ID] [--json]`:
+// `jobq jobs [--state S] [--queue Q] [--task T] [--limit N] [--after ID] [--json]`:
 // lists the broker's jobs, oldest first, through the admin service
 // (ListJobs) — for instance the dead letters: `jobq jobs --state dead`.
 // A table (producer/cli/jobs_table.h) or JSON lines; when more jobs
@@ -24,6 +24,7 @@ inline constexpr int64_t kMaxJobsLimit = 10'000;
 struct JobsFlags {
   std::optional<std::string> state;
   std::string queue;
+  std::string task;
   int64_t limit = kDefaultJobsLimit;
   std::string after;
   bool json = false;

@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "producer/cli/admin_connection.h"
 #include "producer/cli/exit_code.h"
 #include "producer/cli/job_ids.h"
 #include "producer/cli/jobs_table.h"
+#include "producer/client/outcome.h"
 
 namespace jobq::cli {
 namespace {
@@ -39,6 +41,7 @@ CLI::App* AddRetryCommand(CLI::App& app, RetryFlags* flags) {
   command->footer("Find them with `jobq jobs --state dead` (or failed, cancelled).");
   command->add_option("id", flags->ids, "Job ids as printed by jobq submit or jobq jobs")
       ->required();
+  command->add_flag("--json", flags->json, "One JSON object per id instead of text");
   command->add_option("--admin", flags->admin,
                       "Broker admin address (env JOBQ_ADMIN, default 127.0.0.1:50051)");
   return command;
@@ -48,6 +51,26 @@ std::string FormatRetryLine(const admin::RetryJobResult& result) {
   const std::string message =
       result.message().empty() ? std::string(DefaultMessage(result.outcome())) : result.message();
   return absl::StrCat(JobIdText(result.id()), ": ", OneLine(message, message.size()));
+}
+
+std::string FormatRetryJson(const admin::RetryJobResult& result) {
+  std::string outcome = "unspecified";
+  switch (result.outcome()) {
+    case admin::RetryJobResult::OUTCOME_RETRIED: outcome = "retried"; break;
+    case admin::RetryJobResult::OUTCOME_UNKNOWN_JOB: outcome = "unknown_job"; break;
+    case admin::RetryJobResult::OUTCOME_NOT_FINISHED: outcome = "not_finished"; break;
+    case admin::RetryJobResult::OUTCOME_SHUTTING_DOWN: outcome = "shutting_down"; break;
+    default: break;
+  }
+  nlohmann::ordered_json json = nlohmann::ordered_json::object();
+  json["id"] = JobIdText(result.id());
+  json["outcome"] = outcome;
+  if (result.state() != wire::JOB_STATE_UNSPECIFIED) {
+    json["state"] = std::string(JobStateName(result.state()));
+  }
+  json["message"] = result.message().empty() ? std::string(DefaultMessage(result.outcome()))
+                                             : result.message();
+  return json.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 bool Retried(const admin::RetryJobResult& result) {
@@ -81,7 +104,8 @@ int RunRetry(const RetryFlags& flags, const GlobalFlags& global) {
     std::string text;
     for (const admin::RetryJobResult& result : response.results()) {
       all_retried = all_retried && Retried(result);
-      absl::StrAppend(&text, FormatRetryLine(result), "\n");
+      absl::StrAppend(&text, flags.json ? FormatRetryJson(result) : FormatRetryLine(result),
+                      "\n");
     }
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);

@@ -17,6 +17,7 @@ namespace jobq::cli {
 
 struct RetryFlags {
   std::vector<std::string> ids;
+  bool json = false;
   std::string admin;
 };
 
@@ -25,6 +26,9 @@ CLI::App* AddRetryCommand(CLI::App& app, RetryFlags* flags);
 
 // "ID: <the broker's message>", without a newline.
 std::string FormatRetryLine(const admin::RetryJobResult& result);
+
+// {"id","outcome":"retried"|"unknown_job"|"not_finished"|"shutting_down","state","message"}
+std::string FormatRetryJson(const admin::RetryJobResult& result);
 
 bool Retried(const admin::RetryJobResult& result);
 

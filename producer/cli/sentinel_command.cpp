@@ -13,6 +13,8 @@ CLI::App* AddSentinelCommand(CLI::App& app, SentinelFlags* flags) {
       "sentinel",
       "Put a sentinel behind the jobs accepted so far: workers of the queue drain and stop");
   command->add_option("-q,--queue", flags->queue, "Queue to end (default: default)");
+  command->add_flag("--json", flags->json,
+                    "Accepted for symmetry with the other commands: the output is JSON already");
   command->add_option("--broker", flags->broker,
                       "Broker frontend (env JOBQ_BROKER, default tcp://127.0.0.1:5555)");
   return command;

@@ -13,6 +13,7 @@
 namespace jobq::cli {
 
 struct SentinelFlags {
+  bool json = false;  // accepted for symmetry: the output is JSON already
   std::string queue = "default";
   std::string broker;
 };

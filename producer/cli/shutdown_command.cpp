@@ -1,6 +1,7 @@
 #include "producer/cli/shutdown_command.h"
 
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 #include "producer/cli/admin_connection.h"
 #include "producer/cli/exit_code.h"
@@ -12,6 +13,8 @@ CLI::App* AddShutdownCommand(CLI::App& app, ShutdownFlags* flags) {
       "shutdown", "Stop the broker: drain (sentinel every queue, wait for the workers) or --now");
   command->add_flag("--now", flags->now,
                     "Stop at once; workers reconnect when a broker is back");
+  command->add_flag("--json", flags->json,
+                    "Print {\"message\":…,\"workers_draining\":N} instead of text");
   command->add_option("--admin", flags->admin,
                       "Broker admin address (env JOBQ_ADMIN, default 127.0.0.1:50051)");
   return command;
@@ -33,7 +36,14 @@ int RunShutdown(const ShutdownFlags& flags, const GlobalFlags& global) {
     PrintRpcFailure("Shutdown", *admin, rpc);
     return kExitUsage;
   }
-  std::printf("%s\n", response.message().c_str());
+  if (flags.json) {
+    std::printf("%s\n", nlohmann::ordered_json{{"message", response.message()},
+                                                {"workers_draining", response.workers_draining()}}
+                            .dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
+                            .c_str());
+  } else {
+    std::printf("%s\n", response.message().c_str());
+  }
   return kExitOk;
 }
 

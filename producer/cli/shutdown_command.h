@@ -15,6 +15,7 @@ namespace jobq::cli {
 
 struct ShutdownFlags {
   bool now = false;
+  bool json = false;  // {"message":"…","workers_draining":N}
   std::string admin;
 };
 

@@ -85,24 +85,66 @@ std::string FormatBytes(uint64_t bytes) {
   return absl::StrFormat("%.1f %s", value, kUnits[unit]);
 }
 
+std::string FormatThroughput(const admin::ThroughputFigures& throughput) {
+  auto rates = [](const admin::RateFigures& rate) {
+    return absl::StrFormat("%.1f, %.1f, %.1f", rate.last_1s(), rate.last_10s(), rate.last_60s());
+  };
+  return absl::StrCat("jobs/s over the last 1s, 10s, 60s: submitted ",
+                      rates(throughput.submitted()), "; finished ", rates(throughput.finished()));
+}
+
+std::string FormatLatency(double seconds) {
+  if (seconds < 0.001) {
+    return absl::StrFormat("%.0fus", seconds * 1e6);
+  }
+  if (seconds < 1) {
+    return absl::StrFormat("%.1fms", seconds * 1e3);
+  }
+  if (seconds < 60) {
+    return absl::StrFormat("%.2fs", seconds);
+  }
+  return FormatDuration(static_cast<int64_t>(seconds * 1000));
+}
+
+std::vector<TableRow> LatencyRows(const admin::Figures& figures) {
+  std::vector<Row> rows = {
+      {"TASK", "RUNS", "RUN P50", "RUN P90", "RUN P99", "WAIT P50", "WAIT P90", "WAIT P99"}};
+  // A percentile of nothing is not zero: "-" says none was measured yet.
+  auto percentiles = [](const admin::LatencyFigures& latency, Row* row) {
+    for (double seconds : {latency.p50_seconds(), latency.p90_seconds(), latency.p99_seconds()}) {
+      row->push_back(latency.count() == 0 ? "-" : FormatLatency(seconds));
+    }
+  };
+  for (const admin::TaskFigures& task : figures.tasks()) {
+    Row row = {task.task(), absl::StrCat(task.run_time().count())};
+    percentiles(task.run_time(), &row);
+    percentiles(task.queue_wait(), &row);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
 std::string FormatStatusTable(const admin::GetStatusResponse& status) {
   const admin::Counters& counters = status.counters();
+  // Keys padded to one width so that the values line up.
   std::string out = absl::StrCat(
-      "broker   version ", status.version().empty() ? "?" : status.version(), ", up ",
-      FormatDuration(status.uptime_ms()), "\n", "store    ", status.store(),
-      status.durable() ? " (durable)" : " (not durable: jobs are lost when the broker stops)", "\n", "jobs     submitted ",
-      counters.submitted(), ", succeeded ", counters.succeeded(), ", failed ", counters.failed(),
-      ", requeued ", counters.requeued(), ", rejected ", counters.rejected(), ", results kept ",
-      status.jobs_kept(), "\n", "messages bad ", counters.bad_messages(), ", late results ",
-      counters.late_results(), "\n\n");
+      "broker      version ", status.version().empty() ? "?" : status.version(), ", up ",
+      FormatDuration(status.uptime_ms()), "\n", "store       ", status.store(),
+      status.durable() ? " (durable)" : " (not durable: jobs are lost when the broker stops)",
+      "\n", "jobs        submitted ", counters.submitted(), ", succeeded ", counters.succeeded(),
+      ", failed ", counters.failed(), ", requeued ", counters.requeued(), ", rejected ",
+      counters.rejected(), ", results kept ", status.jobs_kept(), "\n",
+      "messages    bad ", counters.bad_messages(), ", late results ", counters.late_results(),
+      "\n", "throughput  ", FormatThroughput(status.figures().throughput()), "\n\n");
 
   if (status.queues().empty()) {
     out += "no queues\n";
   } else {
-    std::vector<Row> rows = {{"QUEUE", "QUEUED", "RUNNING", "WORKERS", "SENTINELS"}};
+    std::vector<Row> rows = {{"QUEUE", "QUEUED", "RUNNING", "WORKERS", "SENTINELS", "STATE"}};
     for (const admin::QueueStatus& queue : status.queues()) {
       rows.push_back({queue.name(), absl::StrCat(queue.queued()), absl::StrCat(queue.running()),
-                      absl::StrCat(queue.workers()), absl::StrCat(queue.sentinels())});
+                      absl::StrCat(queue.workers()), absl::StrCat(queue.sentinels()),
+                      queue.paused() ? "paused" : "active"});
     }
     out += FormatTable(rows);
   }
@@ -124,6 +166,16 @@ std::string FormatStatusTable(const admin::GetStatusResponse& status) {
                       FormatHeartbeatAge(worker.last_heartbeat_ms_ago())});
     }
     out += FormatTable(rows);
+  }
+  out += '\n';
+
+  // The reference's timing decorator, for every task: how long jobs ran
+  // and how long they waited for a worker.
+  const std::vector<Row> latency = LatencyRows(status.figures());
+  if (latency.size() == 1) {
+    out += "no task latencies yet\n";
+  } else {
+    out += FormatTable(latency);
   }
   return out;
 }

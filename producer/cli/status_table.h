@@ -1,7 +1,7 @@
 #pragma once
 // The human-readable form of the broker's GetStatus answer, as printed by
-// `jobq status`: a summary (version, store, uptime, counters), then a table
-// of queues and a table of workers. Pure; thread-safe.
+// `jobq status`: a summary (version, store, uptime, counters, throughput),
+// then tables of queues, workers and per-task latencies. Pure; thread-safe.
 
 #include <cstdint>
 #include <string>
@@ -22,5 +22,13 @@ std::string FormatTable(const std::vector<TableRow>& rows);
 std::string FormatDuration(int64_t ms);
 // "512 B", "1.5 KiB", "45.2 MiB", "1.1 GiB".
 std::string FormatBytes(uint64_t bytes);
+
+// "jobs/s over the last 1s, 10s, 60s: submitted 12.0, 10.5, 3.2; finished ...".
+std::string FormatThroughput(const admin::ThroughputFigures& throughput);
+// A latency for people: "850us", "12.3ms", "1.50s", "5m 03s".
+std::string FormatLatency(double seconds);
+// Rows of the per-task latency table, header first (TASK, RUNS, RUN P50,
+// P90, P99, WAIT P50, P90, P99); just the header when no task has figures.
+std::vector<TableRow> LatencyRows(const admin::Figures& figures);
 
 }  // namespace jobq::cli

@@ -42,6 +42,7 @@ void Cluster::StartBroker(std::vector<std::string> extra_args, int frontend_port
   frontend_ = endpoints.at("frontend").get<std::string>();
   backend_ = endpoints.at("backend").get<std::string>();
   admin_ = endpoints.at("admin").get<std::string>();
+  metrics_ = endpoints.value("metrics", std::string());
 }
 
 void Cluster::StopBroker() {

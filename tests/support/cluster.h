@@ -52,6 +52,9 @@ class Cluster {
   const std::string& frontend() const { return frontend_; }
   const std::string& backend() const { return backend_; }
   const std::string& admin() const { return admin_; }
+  // HOST:PORT of GET /metrics when the broker was started with --metrics;
+  // empty otherwise.
+  const std::string& metrics() const { return metrics_; }
   TempDir& dir() { return dir_; }
 
  private:
@@ -62,6 +65,7 @@ class Cluster {
   std::string frontend_;
   std::string backend_;
   std::string admin_;
+  std::string metrics_;
 };
 
 // The JSON lines of a command's stdout, parsed.

@@ -478,7 +478,9 @@ void ProcessPool::CheckRunning(Clock::time_point now) {
                                           name + " was killed"},
              /*stop=*/false, now);
     } else if (job.deadline.has_value() && now >= *job.deadline) {
-      JOBQ_LOG(kInfo, kComponent, "job_timed_out")
+      // The job's error says so to its producer; at the default level there
+      // is no line per job.
+      JOBQ_LOG(kDebug, kComponent, "job_timed_out")
           .Kv("job", JobIdText(job.id))
           .Kv("task", job.task)
           .Kv("timeout_ms", job.timeout_ms)

@@ -51,7 +51,58 @@ admin::GetStatusResponse SampleStatus() {
   admin::PoolStatus* cpu = worker->add_pools();
   cpu->set_kind("cpu");
   cpu->set_capacity(4);
+  admin::ThroughputFigures* throughput = status.mutable_figures()->mutable_throughput();
+  throughput->mutable_submitted()->set_last_1s(12);
+  throughput->mutable_submitted()->set_last_10s(10.54);
+  throughput->mutable_submitted()->set_last_60s(3.2);
+  throughput->mutable_finished()->set_last_1s(11);
+  throughput->mutable_finished()->set_last_10s(10.1);
+  throughput->mutable_finished()->set_last_60s(3);
+  admin::TaskFigures* sleep = status.mutable_figures()->add_tasks();
+  sleep->set_task("sleep");
+  sleep->mutable_run_time()->set_count(8);
+  sleep->mutable_run_time()->set_p50_seconds(1.0012);
+  sleep->mutable_run_time()->set_p90_seconds(1.02);
+  sleep->mutable_run_time()->set_p99_seconds(1.5);
+  sleep->mutable_queue_wait()->set_count(8);
+  sleep->mutable_queue_wait()->set_p50_seconds(0.0004);
+  sleep->mutable_queue_wait()->set_p90_seconds(0.0123);
+  sleep->mutable_queue_wait()->set_p99_seconds(0.25);
+  admin::TaskFigures* sum = status.mutable_figures()->add_tasks();
+  sum->set_task("sum_squares");  // dispatched, not finished yet: waits only
+  sum->mutable_queue_wait()->set_count(1);
+  sum->mutable_queue_wait()->set_p50_seconds(0.002);
+  sum->mutable_queue_wait()->set_p90_seconds(0.002);
+  sum->mutable_queue_wait()->set_p99_seconds(0.002);
   return status;
+}
+
+TEST(FormatLatencyTest, UnitsForPeople) {
+  EXPECT_EQ(FormatLatency(0), "0us");
+  EXPECT_EQ(FormatLatency(0.000850), "850us");
+  EXPECT_EQ(FormatLatency(0.0123), "12.3ms");
+  EXPECT_EQ(FormatLatency(1.5), "1.50s");
+  EXPECT_EQ(FormatLatency(303), "5m 03s");
+}
+
+TEST(FormatStatusTableTest, ThroughputLine) {
+  const std::string text = FormatStatusTable(SampleStatus());
+  EXPECT_NE(text.find("throughput  jobs/s over the last 1s, 10s, 60s: submitted 12.0, 10.5, 3.2; "
+                      "finished 11.0, 10.1, 3.0\n"),
+            std::string::npos)
+      << text;
+  // The summary's values line up.
+  EXPECT_NE(text.find("broker      version"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nmessages    bad 0"), std::string::npos) << text;
+}
+
+TEST(FormatStatusTableTest, LatencyTablePerTask) {
+  const std::string text = FormatStatusTable(SampleStatus());
+  EXPECT_NE(text.find("TASK         RUNS  RUN P50  RUN P90  RUN P99  WAIT P50  WAIT P90  WAIT P99\n"
+                      "sleep        8     1.00s    1.02s    1.50s    400us     12.3ms    250.0ms\n"
+                      "sum_squares  0     -        -        -        2.0ms     2.0ms     2.0ms\n"),
+            std::string::npos)
+      << text;
 }
 
 TEST(FormatStatusTableTest, SummaryQueuesAndWorkers) {
@@ -59,8 +110,8 @@ TEST(FormatStatusTableTest, SummaryQueuesAndWorkers) {
   EXPECT_NE(text.find("version 0.1.0, up 1h 02m 03s"), std::string::npos) << text;
   EXPECT_NE(text.find("sqlite:/var/lib/jobq/jobq.db (durable)"), std::string::npos) << text;
   EXPECT_NE(text.find("submitted 120, succeeded 100"), std::string::npos) << text;
-  EXPECT_NE(text.find("QUEUE    QUEUED  RUNNING  WORKERS  SENTINELS\n"
-                      "default  10      2        1        0\n"),
+  EXPECT_NE(text.find("QUEUE    QUEUED  RUNNING  WORKERS  SENTINELS  STATE\n"
+                      "default  10      2        1        0          active\n"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("w1      host-a  4242  active  default,media  io 2/16, cpu 0/4"),
@@ -77,6 +128,8 @@ TEST(FormatStatusTableTest, EmptyBroker) {
   EXPECT_NE(text.find("memory (not durable: jobs are lost when the broker stops)"), std::string::npos) << text;
   EXPECT_NE(text.find("no queues"), std::string::npos) << text;
   EXPECT_NE(text.find("no workers connected"), std::string::npos) << text;
+  EXPECT_NE(text.find("no task latencies yet"), std::string::npos) << text;
+  EXPECT_NE(text.find("submitted 0.0, 0.0, 0.0"), std::string::npos) << text;
 }
 
 TEST(FormatStatusTableTest, NoTrailingBlanks) {

@@ -1,0 +1,107 @@
+#include "broker/metrics/metrics_server.h"
+
+#include <civetweb.h>
+
+#include <cstring>
+
+#include "broker/metrics/metrics_text.h"
+#include "common/log.h"
+
+namespace jobq::broker::metrics {
+namespace {
+
+// civetweb's own messages (a refused connection, a malformed request)
+// become log lines of ours rather than free text on stderr.
+int LogCivetwebMessage(const mg_connection*, const char* message) {
+  JOBQ_LOG(kDebug, "metrics", "http_message").Kv("text", message);
+  return 1;  // handled: civetweb prints nothing itself
+}
+
+void SendPlain(mg_connection* connection, int code, const char* reason, const std::string& body,
+               const char* content_type = "text/plain; charset=utf-8") {
+  mg_printf(connection,
+            "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+            "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
+            code, reason, content_type, body.size());
+  mg_write(connection, body.data(), body.size());
+}
+
+}  // namespace
+
+MetricsServer::MetricsServer(SnapshotSource source) : source_(std::move(source)) {}
+
+MetricsServer::~MetricsServer() { Stop(); }
+
+int MetricsServer::HandleMetrics(mg_connection* connection, void* self) {
+  const mg_request_info* request = mg_get_request_info(connection);
+  const bool head = std::strcmp(request->request_method, "HEAD") == 0;
+  if (!head && std::strcmp(request->request_method, "GET") != 0) {
+    SendPlain(connection, 405, "Method Not Allowed", "GET /metrics only\n");
+    return 405;
+  }
+  std::shared_ptr<const ::jobq::admin::GetStatusResponse> snapshot =
+      static_cast<MetricsServer*>(self)->source_();
+  if (snapshot == nullptr) {
+    SendPlain(connection, 503, "Service Unavailable", "the broker is still starting\n");
+    return 503;
+  }
+  const std::string text = RenderPrometheus(*snapshot);
+  if (head) {
+    mg_printf(connection,
+              "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+              "Connection: close\r\n\r\n",
+              kPrometheusContentType, text.size());
+    return 200;
+  }
+  SendPlain(connection, 200, "OK", text, kPrometheusContentType);
+  return 200;
+}
+
+absl::Status MetricsServer::Start(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size()) {
+    return absl::InvalidArgumentError("metrics address \"" + address +
+                                      "\" is not HOST:PORT (e.g. 127.0.0.1:9464)");
+  }
+  mg_init_library(0);
+  // No document_root: civetweb serves no files, only the handler below.
+  const char* options[] = {"listening_ports", address.c_str(),
+                           "num_threads", "2",
+                           "request_timeout_ms", "10000",
+                           "enable_keep_alive", "no",
+                           nullptr};
+  mg_callbacks callbacks{};
+  callbacks.log_message = LogCivetwebMessage;
+  mg_init_data init{};
+  init.callbacks = &callbacks;
+  init.user_data = this;
+  init.configuration_options = options;
+  char error_text[256] = "";
+  mg_error_data error{};
+  error.text = error_text;
+  error.text_buffer_size = sizeof(error_text);
+  context_ = mg_start2(&init, &error);
+  if (context_ == nullptr) {
+    mg_exit_library();
+    return absl::UnavailableError("cannot serve metrics on " + address + ": " + error_text +
+                                  " (in use? HOST must be an IP address; choose --metrics)");
+  }
+  mg_set_request_handler(context_, "/metrics$", &MetricsServer::HandleMetrics, this);
+  mg_server_port port{};
+  if (mg_get_server_ports(context_, 1, &port) != 1 || port.port == 0) {
+    Stop();
+    return absl::InternalError("the metrics server on " + address + " has no port");
+  }
+  bound_address_ = address.substr(0, colon) + ":" + std::to_string(port.port);
+  return absl::OkStatus();
+}
+
+void MetricsServer::Stop() {
+  if (context_ != nullptr) {
+    mg_stop(context_);  // waits for the requests in progress
+    context_ = nullptr;
+    mg_exit_library();
+  }
+}
+
+}  // namespace jobq::broker::metrics

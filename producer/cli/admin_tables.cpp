@@ -1,0 +1,184 @@
+#include "producer/cli/admin_tables.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "producer/cli/jobs_table.h"
+#include "producer/cli/result_output.h"
+#include "producer/cli/status_table.h"
+#include "producer/client/outcome.h"
+
+namespace jobq::cli {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+std::string Pools(const admin::WorkerStatus& worker) {
+  std::vector<std::string> pools;
+  for (const admin::PoolStatus& pool : worker.pools()) {
+    pools.push_back(absl::StrCat(pool.kind(), " ", pool.in_flight(), "/", pool.capacity()));
+  }
+  return pools.empty() ? "-" : absl::StrJoin(pools, ", ");
+}
+
+std::string HeartbeatAge(int64_t ms_ago) {
+  if (ms_ago < 0) return "-";
+  if (ms_ago < 60'000) return absl::StrFormat("%.1fs ago", static_cast<double>(ms_ago) / 1000.0);
+  return absl::StrCat(FormatDuration(ms_ago), " ago");
+}
+
+std::string When(int64_t unix_ms, int64_t now_ms) {
+  return absl::StrCat(FormatUtcMs(unix_ms), " (", FormatDuration(now_ms - unix_ms),
+                      now_ms >= unix_ms ? " ago)" : " from now)");
+}
+
+std::string_view DefaultCancelMessage(admin::CancelJobResult::Outcome outcome) {
+  switch (outcome) {
+    case admin::CancelJobResult::OUTCOME_CANCELLED:
+      return "cancelled";
+    case admin::CancelJobResult::OUTCOME_CANCEL_REQUESTED:
+      return "cancel requested";
+    case admin::CancelJobResult::OUTCOME_UNKNOWN_JOB:
+      return "not cancelled: no such job";
+    case admin::CancelJobResult::OUTCOME_ALREADY_FINISHED:
+      return "not cancelled: finished";
+    default:
+      return "not cancelled";
+  }
+}
+
+}  // namespace
+
+std::string FormatUtcMs(int64_t unix_ms) {
+  const std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%d %H:%M:%S", &utc);
+  return absl::StrFormat("%s.%03d UTC", text, static_cast<int>(unix_ms % 1000));
+}
+
+std::string FormatQueuesTable(const admin::ListQueuesResponse& queues) {
+  if (queues.queues().empty()) return "no queues\n";
+  std::vector<TableRow> rows = {
+      {"QUEUE", "STATE", "QUEUED", "RUNNING", "WORKERS", "SENTINELS", "FINISHED"}};
+  for (const admin::QueueStatus& queue : queues.queues()) {
+    rows.push_back({queue.name(), queue.paused() ? "paused" : "active",
+                    absl::StrCat(queue.queued()), absl::StrCat(queue.running()),
+                    absl::StrCat(queue.workers()), absl::StrCat(queue.sentinels()),
+                    absl::StrCat(queue.finished())});
+  }
+  return FormatTable(rows);
+}
+
+std::string FormatWorkersTable(const admin::ListWorkersResponse& workers) {
+  if (workers.workers().empty()) return "no workers\n";
+  std::vector<TableRow> rows = {{"WORKER", "HOST", "PID", "STATE", "QUEUES",
+                                 "POOLS (in-flight/capacity)", "CPU%", "RSS", "DONE", "FAILED",
+                                 "HEARTBEAT"}};
+  for (const admin::WorkerStatus& worker : workers.workers()) {
+    rows.push_back({worker.name(), worker.host().empty() ? "-" : worker.host(),
+                    absl::StrCat(worker.pid()), worker.state().empty() ? "-" : worker.state(),
+                    worker.queues().empty() ? "-" : absl::StrJoin(worker.queues(), ","),
+                    Pools(worker), absl::StrFormat("%.1f", worker.cpu_percent()),
+                    FormatBytes(worker.rss_bytes()), absl::StrCat(worker.jobs_done()),
+                    absl::StrCat(worker.jobs_failed()),
+                    HeartbeatAge(worker.last_heartbeat_ms_ago())});
+  }
+  return FormatTable(rows);
+}
+
+std::string FormatJobDetail(const admin::JobInfo& job, int64_t now_ms) {
+  std::vector<TableRow> rows;
+  rows.push_back({"id", JobIdText(job.id())});
+  rows.push_back({"queue", job.queue()});
+  rows.push_back({"task", job.task()});
+  rows.push_back({"state", std::string(JobStateName(job.state()))});
+  rows.push_back({"attempts", absl::StrCat(job.attempts(), " (failures ", job.failures(),
+                                           ", at most ", job.max_attempts(), " attempts)")});
+  rows.push_back({"priority", absl::StrCat(job.priority())});
+  if (!job.idempotency_key().empty()) rows.push_back({"key", OneLine(job.idempotency_key(), 200)});
+  if (!job.worker().empty()) rows.push_back({"worker", job.worker()});
+  if (job.submitted_ms() != 0) rows.push_back({"submitted", When(job.submitted_ms(), now_ms)});
+  if (job.started_ms() != 0) rows.push_back({"started", When(job.started_ms(), now_ms)});
+  if (job.finished_ms() != 0) rows.push_back({"finished", When(job.finished_ms(), now_ms)});
+  if (job.expires_ms() != 0) rows.push_back({"expires", When(job.expires_ms(), now_ms)});
+  if (job.state() == wire::JOB_STATE_SUCCEEDED) {
+    if (ClassifyContentType(job.content_type()) == PayloadKind::kBinary) {
+      rows.push_back({"result", absl::StrCat(FormatBytes(job.result_bytes()), " of ",
+                                             job.content_type(), " (jobq result ID prints it)")});
+    } else {
+      rows.push_back({"result", OneLine(job.result().empty() ? "null" : job.result(), 2000)});
+    }
+  }
+  if (job.has_error() && (!job.error().type().empty() || !job.error().message().empty())) {
+    rows.push_back(
+        {"error", OneLine(absl::StrCat(job.error().type(), ": ", job.error().message()), 2000)});
+  }
+  return FormatTable(rows);
+}
+
+std::string FormatJobDetailJson(const admin::JobInfo& job) {
+  Json json = Json::parse(FormatJobLine(job));
+  if (job.state() == wire::JOB_STATE_SUCCEEDED) {
+    Json result = Json::parse(job.result(), nullptr, /*allow_exceptions=*/false);
+    if (ClassifyContentType(job.content_type()) == PayloadKind::kJson && !result.is_discarded()) {
+      json["result"] = std::move(result);
+    } else if (ClassifyContentType(job.content_type()) != PayloadKind::kBinary) {
+      json["result"] = job.result();
+    }
+  }
+  return json.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::string CancelOutcomeName(admin::CancelJobResult::Outcome outcome) {
+  switch (outcome) {
+    case admin::CancelJobResult::OUTCOME_CANCELLED:
+      return "cancelled";
+    case admin::CancelJobResult::OUTCOME_CANCEL_REQUESTED:
+      return "cancel_requested";
+    case admin::CancelJobResult::OUTCOME_UNKNOWN_JOB:
+      return "unknown_job";
+    case admin::CancelJobResult::OUTCOME_ALREADY_FINISHED:
+      return "already_finished";
+    default:
+      return "unspecified";
+  }
+}
+
+std::string FormatCancelLine(const admin::CancelJobResult& result) {
+  const std::string message = result.message().empty()
+                                  ? std::string(DefaultCancelMessage(result.outcome()))
+                                  : result.message();
+  return absl::StrCat(JobIdText(result.id()), ": ", OneLine(message, message.size()));
+}
+
+std::string FormatCancelJson(const admin::CancelJobResult& result) {
+  Json json = Json::object();
+  json["id"] = JobIdText(result.id());
+  json["outcome"] = CancelOutcomeName(result.outcome());
+  if (result.state() != wire::JOB_STATE_UNSPECIFIED) {
+    json["state"] = std::string(JobStateName(result.state()));
+  }
+  json["message"] = result.message().empty() ? std::string(DefaultCancelMessage(result.outcome()))
+                                             : result.message();
+  return json.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::string ProtoJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.always_print_primitive_fields = true;
+  options.preserve_proto_field_names = true;
+  std::string text;
+  if (!google::protobuf::util::MessageToJsonString(message, &text, options).ok()) {
+    return "{}";
+  }
+  return text;
+}
+
+}  // namespace jobq::cli
