@@ -150,7 +150,11 @@ TEST(ObservabilityTest, StatusShowsThroughputDepthAndLatencyPerTask) {
       retry_scheduled |= queue["name"] == "later" && JsonNumber(queue["scheduled"]) == 1 &&
                          JsonNumber(queue.value("queued", nlohmann::json(0))) == 0;
     }
-    return echoes_done && retry_scheduled;
+    // Rates count whole 100 ms slots: the events show once their slot is over.
+    const nlohmann::json& throughput = status["figures"]["throughput"];
+    const bool rated = throughput["submitted"].value("last_60s", 0.0) > 0 &&
+                       throughput["finished"].value("last_60s", 0.0) > 0;
+    return echoes_done && retry_scheduled && rated;
   })) << status.dump(2);
   const nlohmann::json& figures = status["figures"];
   EXPECT_GT(figures["throughput"]["submitted"].value("last_60s", 0.0), 0) << figures.dump(2);
