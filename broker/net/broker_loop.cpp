@@ -65,6 +65,22 @@ void FillJobInfo(const core::Job& job, const core::WorkerInfo* worker, bool with
   }
 }
 
+// The ids of an admin request, all valid or an error: nothing is done
+// with some of them when another is malformed.
+absl::StatusOr<std::vector<JobId>> ParseJobIds(
+    const google::protobuf::RepeatedPtrField<std::string>& raw_ids) {
+  std::vector<JobId> ids;
+  ids.reserve(static_cast<size_t>(raw_ids.size()));
+  for (const std::string& bytes : raw_ids) {
+    std::optional<JobId> id = JobId::FromBytes(bytes);
+    if (!id) {
+      return absl::InvalidArgumentError("ids holds one that is not a 16-byte job id");
+    }
+    ids.push_back(*id);
+  }
+  return ids;
+}
+
 wire::ErrorCode CodeFor(FrameError error) {
   switch (error) {
     case FrameError::kBadSignature: return wire::ERROR_CODE_BAD_VERSION;
@@ -495,14 +511,7 @@ absl::StatusOr<std::string> BrokerLoop::ServeRetryJobs(std::string_view body) {
     return absl::InvalidArgumentError("RetryJobsRequest does not decode");
   }
   // Every id is checked before any job is touched: all or nothing.
-  std::vector<JobId> ids;
-  for (const std::string& bytes : request.ids()) {
-    std::optional<JobId> id = JobId::FromBytes(bytes);
-    if (!id) {
-      return absl::InvalidArgumentError("ids holds one that is not a 16-byte job id");
-    }
-    ids.push_back(*id);
-  }
+  JOBQ_ASSIGN_OR_RETURN(std::vector<JobId> ids, ParseJobIds(request.ids()));
   ::jobq::admin::RetryJobsResponse response;
   bool any_retried = false;
   for (const JobId& id : ids) {
@@ -698,14 +707,7 @@ absl::StatusOr<std::string> BrokerLoop::ServeCancelJobs(std::string_view body, T
   if (!request.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
     return absl::InvalidArgumentError("CancelJobsRequest does not decode");
   }
-  std::vector<JobId> ids;
-  for (const std::string& bytes : request.ids()) {
-    std::optional<JobId> id = JobId::FromBytes(bytes);
-    if (!id) {
-      return absl::InvalidArgumentError("ids holds one that is not a 16-byte job id");
-    }
-    ids.push_back(*id);
-  }
+  JOBQ_ASSIGN_OR_RETURN(std::vector<JobId> ids, ParseJobIds(request.ids()));
   ::jobq::admin::CancelJobsResponse response;
   bool any_changed = false;
   for (const JobId& id : ids) {
