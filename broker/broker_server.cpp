@@ -10,7 +10,7 @@
 #include "broker/core/broker_core.h"
 #include "broker/metrics/metrics_server.h"
 #include "broker/net/broker_loop.h"
-#include "broker/store/memory_store.h"
+#include "broker/store/volatile_store.h"
 #include "broker/store/sqlite_store.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -112,7 +112,7 @@ int BrokerServer::Run() {
   config_.core.seed = static_cast<uint64_t>(clock.NowMs());
   std::unique_ptr<store::Store> store;
   if (config_.store == "memory") {
-    store = std::make_unique<store::MemoryStore>();
+    store = std::make_unique<store::VolatileStore>();
   } else {
     if (config_.store_in_data_dir) {
       std::error_code error;

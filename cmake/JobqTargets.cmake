@@ -19,6 +19,9 @@ function(jobq_executable)
   target_include_directories(${ARG_NAME} PRIVATE ${PROJECT_SOURCE_DIR})
   target_compile_options(${ARG_NAME} PRIVATE ${JOBQ_WARNINGS})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS})
+  if(JOBQ_JEMALLOC)
+    target_link_libraries(${ARG_NAME} PRIVATE ${JEMALLOC_LIBRARY})
+  endif()
 endfunction()
 
 # jobq_test(NAME SRCS ... DEPS ... [LABELS ...]): one GoogleTest binary,

@@ -11,6 +11,7 @@ packages=(
   libabsl-dev
   libgtest-dev libgmock-dev
   libsqlite3-dev
+  libjemalloc-dev
   libcli11-dev nlohmann-json3-dev
   libcurl4-openssl-dev libgmp-dev
   python3

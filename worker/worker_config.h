@@ -16,6 +16,9 @@ inline constexpr uint32_t kMaxIoThreads = 1024;
 // A limit on --cpu-procs: far more processes than any machine has cores.
 inline constexpr uint32_t kMaxCpuProcs = 1024;
 
+// A limit on --prefetch: a worker holding more only starves the others.
+inline constexpr uint32_t kMaxPrefetch = 100'000;
+
 struct WorkerConfig {
   std::string broker = kDefaultBrokerEndpoint;    // the broker's backend endpoint
   std::vector<std::string> queues = {"default"};  // non-empty, no duplicates
@@ -23,6 +26,8 @@ struct WorkerConfig {
   // Children of the CPU pool, 0..kMaxCpuProcs; 0 = no CPU pool, CPU jobs
   // run on the I/O pool.
   uint32_t cpu_procs = 1;
+  // Jobs each pool holds beyond one per thread or child (--prefetch).
+  uint32_t prefetch = 0;  // 0..kMaxPrefetch
   uint32_t drain_grace_ms = 30'000;       // how long the first SIGTERM's drain may take
   uint32_t max_jobs_per_child = 0;       // recycle a child after this many jobs; 0 = never
   uint64_t max_rss_per_child_bytes = 0;  // recycle a child above this RSS; 0 = never

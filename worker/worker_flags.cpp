@@ -89,6 +89,7 @@ FlagsOutcome ParseWorkerFlags(int argc, const char* const* argv, WorkerConfig* c
   std::vector<std::string> queues = {"default"};
   int64_t io_threads = DefaultIoThreads();
   int64_t cpu_procs = DefaultCpuProcs();
+  int64_t prefetch = 0;
   int64_t max_jobs_per_child = 0;
   std::string max_rss_per_child = "0";
   std::vector<std::string> plugins;
@@ -106,6 +107,11 @@ FlagsOutcome ParseWorkerFlags(int argc, const char* const* argv, WorkerConfig* c
   app.add_option("--cpu-procs", cpu_procs,
                  "Child processes of the CPU pool (default: cores; 0: none, CPU jobs run on the "
                  "I/O pool)")
+      ->capture_default_str();
+  app.add_option("--prefetch", prefetch,
+                 "Jobs each pool takes beyond one per thread or child, so that short jobs never "
+                 "wait for a round trip to the broker (a prefetched job may wait behind a long "
+                 "one)")
       ->capture_default_str();
   app.add_option("--max-jobs-per-child", max_jobs_per_child,
                  "Replace a CPU-pool child after this many jobs (0: never)")
@@ -158,6 +164,10 @@ FlagsOutcome ParseWorkerFlags(int argc, const char* const* argv, WorkerConfig* c
     return UsageError("--cpu-procs must be between 0 and " + std::to_string(kMaxCpuProcs) +
                       ", got " + std::to_string(cpu_procs));
   }
+  if (prefetch < 0 || prefetch > kMaxPrefetch) {
+    return UsageError("--prefetch must be between 0 and " + std::to_string(kMaxPrefetch) +
+                      ", got " + std::to_string(prefetch));
+  }
   if (max_jobs_per_child < 0 || max_jobs_per_child > UINT32_MAX) {
     return UsageError("--max-jobs-per-child must be between 0 (no limit) and " +
                       std::to_string(UINT32_MAX) + ", got " + std::to_string(max_jobs_per_child));
@@ -189,6 +199,7 @@ FlagsOutcome ParseWorkerFlags(int argc, const char* const* argv, WorkerConfig* c
   config->queues = std::move(unique_queues);
   config->io_threads = static_cast<uint32_t>(io_threads);
   config->cpu_procs = static_cast<uint32_t>(cpu_procs);
+  config->prefetch = static_cast<uint32_t>(prefetch);
   config->max_jobs_per_child = static_cast<uint32_t>(max_jobs_per_child);
   config->max_rss_per_child_bytes = *max_rss_per_child_bytes;
   config->plugins = std::move(plugins);

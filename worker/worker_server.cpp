@@ -34,16 +34,18 @@ int WorkerServer::Run() {
     }
   }
 
-  // Credits keep the queue at most one job deep per thread; twice that is
-  // slack for a broker that prefetches.
-  IoPool io_pool(registry, config_.io_threads, 2 * size_t{config_.io_threads});
+  // Credits keep the queue at most prefetch + one job per thread deep;
+  // the rest is slack for a broker that overruns them.
+  IoPool io_pool(registry, config_.io_threads, 2 * size_t{config_.io_threads} + config_.prefetch,
+                 config_.prefetch);
   std::vector<JobPool*> pools = {&io_pool};
   std::unique_ptr<ProcessPool> cpu_pool;
   if (config_.cpu_procs > 0) {
     ProcessPoolOptions cpu_options;
     cpu_options.executable = child_executable_;
     cpu_options.children = config_.cpu_procs;
-    cpu_options.queue_max = 2 * size_t{config_.cpu_procs};
+    cpu_options.prefetch = config_.prefetch;
+    cpu_options.queue_max = 2 * size_t{config_.cpu_procs} + config_.prefetch;
     cpu_options.max_jobs_per_child = config_.max_jobs_per_child;
     cpu_options.max_rss_per_child_bytes = config_.max_rss_per_child_bytes;
     cpu_options.plugins = config_.plugins;

@@ -97,11 +97,11 @@ void BrokerCore::OnClientMessage(const std::string& client, Command command, std
   }
 }
 
-void BrokerCore::Submit(const std::string& client, const wire::Submit& submit, TimeMs now_ms,
+void BrokerCore::Submit(const std::string& client, wire::Submit& submit, TimeMs now_ms,
                         Effects* effects) {
   wire::Submitted& submitted = effects->SubmittedFor(client);
   for (int i = 0; i < submit.jobs_size(); ++i) {
-    const wire::JobSpec& spec = submit.jobs(i);
+    wire::JobSpec& spec = *submit.mutable_jobs(i);
     const uint64_t client_seq = submit.first_seq() + static_cast<uint64_t>(i);
     if (spec.task().empty()) {
       ++counters_.rejected;
@@ -149,10 +149,11 @@ void BrokerCore::Submit(const std::string& client, const wire::Submit& submit, T
       continue;
     }
 
+    const bool sentinel_behind = spec.sentinel();
     Job job;
     job.id = id_generator_.Next(now_ms);
-    job.spec = spec;
-    job.spec.set_queue(queue_name);
+    if (spec.queue().empty()) spec.set_queue(kDefaultQueue);
+    job.spec = std::move(spec);
     if (job.spec.content_type().empty()) {
       job.spec.set_content_type(kDefaultContentType);
     }
@@ -173,8 +174,8 @@ void BrokerCore::Submit(const std::string& client, const wire::Submit& submit, T
     } else {
       Enqueue(stored, /*at_front=*/false, effects);
     }
-    if (spec.sentinel()) {
-      AddSentinel(queue_name, now_ms, effects);
+    if (sentinel_behind) {
+      AddSentinel(stored.spec.queue(), now_ms, effects);
     }
     ++counters_.submitted;
     wire::SubmitAck& ack = *submitted.add_acks();
@@ -200,11 +201,11 @@ void BrokerCore::ResolveDefaults(wire::JobSpec& spec) const {
 }
 
 Job* BrokerCore::FindDuplicate(const wire::JobSpec& spec) {
-  for (const auto& [prefix, value] :
-       {std::pair{"k", &spec.idempotency_key()}, std::pair{"t", &spec.submit_token()}}) {
-    if (value->empty()) continue;
-    auto found = keys_.find(prefix + *value);
-    if (found == keys_.end()) continue;
+  for (const auto& [index, key] : {std::pair{&idempotency_keys_, &spec.idempotency_key()},
+                                   std::pair{&submit_tokens_, &spec.submit_token()}}) {
+    if (key->empty()) continue;
+    auto found = index->find(*key);
+    if (found == index->end()) continue;
     auto job = jobs_.find(found->second);
     if (job != jobs_.end()) return &job->second;
   }
@@ -212,16 +213,18 @@ Job* BrokerCore::FindDuplicate(const wire::JobSpec& spec) {
 }
 
 void BrokerCore::IndexKeys(const Job& job) {
-  if (!job.spec.idempotency_key().empty()) keys_["k" + job.spec.idempotency_key()] = job.id;
-  if (!job.spec.submit_token().empty()) keys_["t" + job.spec.submit_token()] = job.id;
+  if (!job.spec.idempotency_key().empty()) {
+    idempotency_keys_[job.spec.idempotency_key()] = job.id;
+  }
+  if (!job.spec.submit_token().empty()) submit_tokens_[job.spec.submit_token()] = job.id;
 }
 
 void BrokerCore::UnindexKeys(const Job& job) {
-  for (const auto& [prefix, value] : {std::pair{"k", &job.spec.idempotency_key()},
-                                      std::pair{"t", &job.spec.submit_token()}}) {
-    if (value->empty()) continue;
-    auto found = keys_.find(prefix + *value);
-    if (found != keys_.end() && found->second == job.id) keys_.erase(found);
+  for (const auto& [index, key] : {std::pair{&idempotency_keys_, &job.spec.idempotency_key()},
+                                   std::pair{&submit_tokens_, &job.spec.submit_token()}}) {
+    if (key->empty()) continue;
+    auto found = index->find(*key);
+    if (found != index->end() && found->second == job.id) index->erase(found);
   }
 }
 
@@ -279,7 +282,8 @@ void BrokerCore::Cancel(const std::string& client, const wire::Cancel& cancel, T
     std::optional<JobId> id = JobId::FromBytes(raw_id);
     auto it = id ? jobs_.find(*id) : jobs_.end();
     if (it == jobs_.end()) {
-      unknown += (unknown.empty() ? "" : " ") + (id ? id->ToString() : "(not 16 bytes)");
+      if (!unknown.empty()) unknown += ' ';
+      unknown += id ? id->ToString() : "(not 16 bytes)";
       continue;
     }
     Job& job = it->second;
@@ -563,8 +567,10 @@ void BrokerCore::CheckInvariants() const {
       ++waiting[job.spec.queue()];
     }
   }
-  for (const auto& [key, id] : keys_) {
-    JOBQ_CHECK(jobs_.count(id) == 1) << "an idempotency key names a kept job";
+  for (const auto* index : {&idempotency_keys_, &submit_tokens_}) {
+    for (const auto& [key, id] : *index) {
+      JOBQ_CHECK(jobs_.count(id) == 1) << "an idempotency key or submit token names a kept job";
+    }
   }
   for (const auto& [name, queue] : queues_) {
     JOBQ_CHECK(queue.waiting == waiting[name]) << "waiting count of queue " << name;

@@ -21,6 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "broker/core/core_options.h"
 #include "broker/core/effects.h"
 #include "broker/core/job.h"
@@ -172,7 +173,8 @@ class BrokerCore {
   using TimerHeap = std::priority_queue<Timer, std::vector<Timer>, std::greater<>>;
 
   // Client commands.
-  void Submit(const std::string& client, const wire::Submit& submit, TimeMs now_ms,
+  // Takes the jobs out of `submit` (moved, not copied).
+  void Submit(const std::string& client, wire::Submit& submit, TimeMs now_ms,
               Effects* effects);
   // A job whose key or token names a kept job: that job, else nullptr.
   Job* FindDuplicate(const wire::JobSpec& spec);
@@ -231,14 +233,17 @@ class BrokerCore {
   CoreOptions options_;
   JobIdGenerator id_generator_;
   std::unordered_map<JobId, Job> jobs_;
+  wire::WorkerResults results_scratch_;  // RESULT bodies, parsed into one reused message
   std::map<std::string, QueueState> queues_;          // ordered: deterministic output
   std::map<std::string, WorkerInfo> workers_;         // by routing id
   std::unordered_map<std::string, std::string> worker_by_name_;
   std::deque<DeadWorker> dead_workers_;  // newest first, at most kDeadWorkersMax
   TimerHeap scheduled_;  // scheduled_ms of scheduled jobs; stale entries skipped
   TimerHeap expiry_;     // expires_ms of finished jobs; stale entries skipped
-  // Idempotency keys ("k" + key) and submit tokens ("t" + token) of kept jobs.
-  std::unordered_map<std::string, JobId> keys_;
+  // Idempotency keys and submit tokens of kept jobs. Looked up once per
+  // submitted job: flat tables, and lookups by the spec's own string.
+  absl::flat_hash_map<std::string, JobId> idempotency_keys_;
+  absl::flat_hash_map<std::string, JobId> submit_tokens_;
   // Running jobs recovered from the store, whose workers have not said
   // HELLO yet: requeued when the time runs out.
   std::map<JobId, TimeMs> orphans_;

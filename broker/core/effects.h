@@ -73,6 +73,15 @@ class Effects {
   template <typename Message>
   Message& BatchFor(std::unordered_map<std::string, size_t>& index, Socket socket,
                     const std::string& peer, Command command);
+  // Batch messages of earlier steps that were sent, cleared and kept: a
+  // cleared protobuf keeps its repeated elements and string buffers, so
+  // refilling one allocates nothing per job. Messages handed off (held
+  // for a commit) are not recycled.
+  void Recycle(Outbound& out);
+  std::vector<std::unique_ptr<google::protobuf::Message>>& RecycledFor(Command command);
+  std::vector<std::unique_ptr<google::protobuf::Message>> recycled_dispatch_;
+  std::vector<std::unique_ptr<google::protobuf::Message>> recycled_submitted_;
+  std::vector<std::unique_ptr<google::protobuf::Message>> recycled_results_;
 
   std::unordered_map<std::string, size_t> dispatch_index_;
   std::unordered_map<std::string, size_t> submitted_index_;

@@ -50,11 +50,13 @@ void BrokerCore::OnWorkerMessage(const std::string& routing_id, Command command,
       return Credit(worker, credit);
     }
     case Command::kWorkerResult: {
-      wire::WorkerResults results;
-      if (!results.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+      // Parsed into the same message every time: its results and their
+      // strings stay allocated, so a steady stream of RESULTs allocates
+      // nothing per job here.
+      if (!results_scratch_.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
         return bad_body("jobq.wire.WorkerResults");
       }
-      return Results(worker, results, now_ms, effects);
+      return Results(worker, results_scratch_, now_ms, effects);
     }
     case Command::kWorkerHeartbeat: {
       wire::Heartbeat heartbeat;

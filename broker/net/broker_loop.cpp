@@ -337,7 +337,7 @@ absl::Status BrokerLoop::CommitAndFlush() {
 }
 
 absl::Status BrokerLoop::CommitInlineAndSend() {
-  if (effects_.has_store_writes()) {
+  if (effects_.has_store_writes() && store_->keeps_jobs()) {
     // A job changed several times in one iteration is written once, in its
     // latest state. Sorting the ids dedups them without a hash set per pass.
     std::vector<JobId>& changed = effects_.changed_jobs;

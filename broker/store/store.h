@@ -4,8 +4,8 @@
 // iteration with everything that iteration changed (group commit) and sends
 // acknowledgements only after it returned OK.
 //
-// Implementations: MemoryStore (--store memory: fastest, lost with the
-// process). A Store is used by the loop thread only.
+// Implementations: SqliteStore (the default, durable), VolatileStore
+// (--store memory: fastest, lost with the process) and MemoryStore (tests). A Store is used by the loop thread only.
 
 #include <span>
 #include <string>
@@ -46,6 +46,9 @@ class Store {
   virtual std::string Describe() const = 0;
   // Whether a committed job survives a crash of the broker process.
   virtual bool durable() const = 0;
+  // False for a store whose Commit has nothing to do, so that the loop need
+  // not gather what changed.
+  virtual bool keeps_jobs() const { return true; }
 
   // Applies `batch`, all or nothing. The pointers need only live for the call.
   [[nodiscard]] virtual absl::Status Commit(const CommitBatch& batch) = 0;

@@ -67,7 +67,7 @@ ConnectionExit BrokerConnection::Run() {
       .Kv("name", options_.identity.name)
       .Kv("broker", options_.broker_endpoint)
       .Kv("queues", Join(queues_))
-      .Kv("io_threads", pools_.front()->capacity());
+      .Kv("io_slots", pools_.front()->capacity());
   if (!OpenSocket(NowMs())) {
     return ConnectionExit::kBadEndpoint;
   }

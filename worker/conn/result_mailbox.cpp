@@ -3,11 +3,15 @@
 namespace jobq::worker {
 
 void ResultMailbox::Post(wire::JobResult result) {
+  bool was_empty;
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    was_empty = results_.empty();
     results_.push_back(std::move(result));
   }
-  wake_.Notify();
+  // One wake-up per batch, not per result: a non-empty mailbox has been
+  // notified already and TakeAll() takes everything in it.
+  if (was_empty) wake_.Notify();
 }
 
 std::vector<wire::JobResult> ResultMailbox::TakeAll() {

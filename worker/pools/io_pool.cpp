@@ -34,8 +34,9 @@ struct IoPool::Run {
   }
 };
 
-IoPool::IoPool(const TaskRegistry& registry, uint32_t threads, size_t queue_max)
-    : registry_(registry), threads_("io", threads, queue_max) {}
+IoPool::IoPool(const TaskRegistry& registry, uint32_t threads, size_t queue_max,
+               uint32_t prefetch)
+    : registry_(registry), prefetch_(prefetch), threads_("io", threads, queue_max) {}
 
 IoPool::~IoPool() { Stop(); }
 

@@ -29,12 +29,14 @@ class IoPool final : public JobPool {
  public:
   // `threads` >= 1 run jobs; up to `queue_max` more may wait for a thread.
   // The broker sends no more jobs than free slots (credits), so the queue
-  // bound only guards against a broker that overruns them.
-  IoPool(const TaskRegistry& registry, uint32_t threads, size_t queue_max);
+  // bound only guards against a broker that overruns them. `prefetch` slots
+  // beyond the threads let jobs wait here, so that short jobs do not leave
+  // threads idle for a round trip to the broker.
+  IoPool(const TaskRegistry& registry, uint32_t threads, size_t queue_max, uint32_t prefetch = 0);
   ~IoPool() override;  // Stop()
 
   TaskKind kind() const override { return TaskKind::kIo; }
-  uint32_t capacity() const override { return threads_.thread_count(); }
+  uint32_t capacity() const override { return threads_.thread_count() + prefetch_; }
   bool Submit(wire::DispatchedJob job, std::shared_ptr<CancellationToken> cancel,
               Completion done) override;
   // Also waits for tasks that outlived their deadline to return.
@@ -44,6 +46,7 @@ class IoPool final : public JobPool {
   struct Run;
 
   const TaskRegistry& registry_;
+  const uint32_t prefetch_;
   // Declared before the threads, so that it is still there while they stop.
   DeadlineWatcher deadlines_;
   ThreadPool threads_;

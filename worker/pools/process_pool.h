@@ -46,7 +46,10 @@ struct ProcessPoolOptions {
   // The jobq-worker executable to run in child mode. The worker's own,
   // through /proc, even if its file was replaced since it started.
   std::string executable = "/proc/self/exe";
-  uint32_t children = 1;  // >= 1; the pool's capacity
+  uint32_t children = 1;  // >= 1
+  // Jobs the pool accepts beyond one per child: they wait for a child, so
+  // a child never idles for a round trip to the broker between short jobs.
+  uint32_t prefetch = 0;
   // Jobs that may wait for an idle child (running ones do not count).
   size_t queue_max = 2;                  // >= 1
   uint32_t max_jobs_per_child = 0;       // 0 = no limit
@@ -73,7 +76,7 @@ class ProcessPool final : public JobPool {
   ~ProcessPool() override;  // Stop()
 
   TaskKind kind() const override { return TaskKind::kCpu; }
-  uint32_t capacity() const override { return options_.children; }
+  uint32_t capacity() const override { return options_.children + options_.prefetch; }
   bool Submit(wire::DispatchedJob job, std::shared_ptr<CancellationToken> cancel,
               Completion done) override;
   // Refuses new jobs, runs the queued ones, then sends each child its
