@@ -21,6 +21,7 @@ ThreadPool::~ThreadPool() { Stop(); }
 
 bool ThreadPool::TrySubmit(Work work) {
   JOBQ_CHECK(work) << "an empty closure is the stop sentinel";
+  bool wake;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     // While not stopping the queue holds no sentinels, so its size is the
@@ -29,8 +30,16 @@ bool ThreadPool::TrySubmit(Work work) {
       return false;
     }
     queue_.push_back(std::move(work));
+    wake = WakeOneIfNoneSearching();
   }
-  ready_.notify_one();
+  if (wake) ready_.notify_one();
+  return true;
+}
+
+bool ThreadPool::WakeOneIfNoneSearching() {
+  if (searching_ > 0 || sleeping_ <= wakeups_) return false;
+  ++wakeups_;
+  ++searching_;  // the thread it wakes
   return true;
 }
 
@@ -42,6 +51,9 @@ void ThreadPool::Stop() {
       for (size_t i = 0; i < threads_.size(); ++i) {
         queue_.emplace_back();
       }
+      // Every thread must take its sentinel: wake all, counted as a waker would.
+      searching_ += sleeping_ - wakeups_;
+      wakeups_ = sleeping_;
     }
     ready_.notify_all();
     for (auto& thread : threads_) {
@@ -53,14 +65,24 @@ void ThreadPool::Stop() {
 }
 
 void ThreadPool::RunThread() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  ++searching_;
   while (true) {
-    Work work;
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      ready_.wait(lock, [this] { return !queue_.empty(); });
-      work = std::move(queue_.front());
-      queue_.pop_front();
+    while (queue_.empty()) {
+      --searching_;
+      ++sleeping_;
+      ready_.wait(lock, [this] { return wakeups_ > 0; });
+      --wakeups_;
+      --sleeping_;
+      // The waker counted this thread as searching.
     }
+    Work work = std::move(queue_.front());
+    queue_.pop_front();
+    --searching_;
+    // Work left: the next thread is needed now, not when this job is done.
+    const bool wake_next = !queue_.empty() && WakeOneIfNoneSearching();
+    lock.unlock();
+    if (wake_next) ready_.notify_one();
     if (!work) {
       return;  // this thread's sentinel
     }
@@ -75,6 +97,8 @@ void ThreadPool::RunThread() {
           .Kv("pool", name_)
           .Kv("what", "non-std exception");
     }
+    lock.lock();
+    ++searching_;
   }
 }
 

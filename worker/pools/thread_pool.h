@@ -4,6 +4,13 @@
 // thread goes into the queue behind the work already there, so every queued
 // closure still runs, then each thread takes a sentinel and ends.
 //
+// Wake-ups: a thread is woken only when no other is already on its way to
+// the queue, and a thread that takes a job wakes the next if work is left.
+// Waking one thread per job made four threads running `noop` spend more
+// time switching than working (docs/benchmarks.md); this way a burst of
+// short jobs is run by as few threads as keep up with it, and a burst of
+// long ones still wakes every thread, one after the other.
+//
 // Thread-safety: TrySubmit() may be called from any thread; Stop() and the
 // destructor from the owner's thread, never from a pool thread.
 
@@ -43,12 +50,19 @@ class ThreadPool {
 
  private:
   void RunThread();
+  // Under mutex_: wakes one sleeping thread if none is searching already.
+  // Returns whether the caller must notify ready_.
+  bool WakeOneIfNoneSearching();
 
   const std::string name_;
   const size_t queue_max_;
   std::mutex mutex_;
   std::condition_variable ready_;
   std::deque<Work> queue_;  // an empty Work is the stop sentinel
+  // Threads awake and about to look at the queue (woken, or done with a job).
+  uint32_t searching_ = 0;
+  uint32_t sleeping_ = 0;  // threads waiting on ready_
+  uint32_t wakeups_ = 0;   // notifications sent and not yet taken by a sleeper
   bool stopping_ = false;
   std::once_flag stop_once_;
   std::vector<std::thread> threads_;
