@@ -12,6 +12,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "common/clock.h"
 
@@ -38,6 +39,11 @@ class JobId {
   friend auto operator<=>(const JobId&, const JobId&) = default;
 
   size_t Hash() const;
+  // For absl's hash tables, which mix it further.
+  template <typename H>
+  friend H AbslHashValue(H state, const JobId& id) {
+    return H::combine(std::move(state), id.Hash());
+  }
 
  private:
   friend class JobIdGenerator;

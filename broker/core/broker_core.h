@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "broker/core/core_options.h"
 #include "broker/core/effects.h"
 #include "broker/core/job.h"
@@ -232,7 +233,9 @@ class BrokerCore {
 
   CoreOptions options_;
   JobIdGenerator id_generator_;
-  std::unordered_map<JobId, Job> jobs_;
+  // Every job's record, looked up several times per job: a SwissTable
+  // (node-based, so Job references stay valid across inserts).
+  absl::node_hash_map<JobId, Job> jobs_;
   wire::WorkerResults results_scratch_;  // RESULT bodies, parsed into one reused message
   std::map<std::string, QueueState> queues_;          // ordered: deterministic output
   std::map<std::string, WorkerInfo> workers_;         // by routing id
