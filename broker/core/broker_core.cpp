@@ -9,7 +9,6 @@ namespace jobq::broker::core {
 namespace {
 
 constexpr const char* kDefaultQueue = "default";
-constexpr const char* kDefaultContentType = "application/json";
 
 wire::SubmitAck& Reject(wire::Submitted& submitted, uint64_t client_seq, const char* type,
                         std::string message) {
@@ -150,22 +149,23 @@ void BrokerCore::Submit(const std::string& client, wire::Submit& submit, TimeMs 
     }
 
     const bool sentinel_behind = spec.sentinel();
-    Job job;
-    job.id = id_generator_.Next(now_ms);
-    if (spec.queue().empty()) spec.set_queue(kDefaultQueue);
-    job.spec = std::move(spec);
-    if (job.spec.content_type().empty()) {
-      job.spec.set_content_type(kDefaultContentType);
-    }
-    job.spec.set_sentinel(false);
-    ResolveDefaults(job.spec);
-    job.submitted_ms = now_ms;
-    if (submit.notify()) {
-      job.watchers.push_back(client);
-    }
-    auto [it, inserted] = jobs_.emplace(job.id, std::move(job));
+    const JobId id = id_generator_.Next(now_ms);
+    // Built in its node: a Job is large, and moving one costs.
+    auto [it, inserted] = jobs_.try_emplace(id);
     JOBQ_CHECK(inserted) << "job ids are unique";
     Job& stored = it->second;
+    stored.id = id;
+    if (spec.queue().empty()) spec.set_queue(kDefaultQueue);
+    // An empty content type stays empty (the default, filled in at
+    // dispatch): a million queued jobs need not hold a million copies.
+    if (spec.content_type() == kDefaultContentType) spec.clear_content_type();
+    stored.spec = std::move(spec);
+    stored.spec.set_sentinel(false);
+    ResolveDefaults(stored.spec);
+    stored.submitted_ms = now_ms;
+    if (submit.notify()) {
+      stored.watchers.push_back(client);
+    }
     stats_.OnSubmitted(stored, now_ms);
     IndexKeys(stored);
     ++queue.waiting;
@@ -345,7 +345,6 @@ void BrokerCore::Finish(Job& job, wire::JobState state, TimeMs now_ms, Effects* 
     Notify(job, client, effects);
   }
   job.watchers.clear();
-  job.watchers.shrink_to_fit();
   effects->JobChanged(job.id);
 }
 

@@ -243,10 +243,12 @@ class BrokerCore {
   std::deque<DeadWorker> dead_workers_;  // newest first, at most kDeadWorkersMax
   TimerHeap scheduled_;  // scheduled_ms of scheduled jobs; stale entries skipped
   TimerHeap expiry_;     // expires_ms of finished jobs; stale entries skipped
-  // Idempotency keys and submit tokens of kept jobs. Looked up once per
-  // submitted job: flat tables, and lookups by the spec's own string.
-  absl::flat_hash_map<std::string, JobId> idempotency_keys_;
-  absl::flat_hash_map<std::string, JobId> submit_tokens_;
+  // Idempotency keys and submit tokens of kept jobs, looked up once per
+  // submitted job. The keys are views of the strings in the job's own spec
+  // (which never changes once the job is in jobs_, and is unindexed before
+  // the job is erased): a second copy would cost 64 bytes per job.
+  absl::flat_hash_map<std::string_view, JobId> idempotency_keys_;
+  absl::flat_hash_map<std::string_view, JobId> submit_tokens_;
   // Running jobs recovered from the store, whose workers have not said
   // HELLO yet: requeued when the time runs out.
   std::map<JobId, TimeMs> orphans_;

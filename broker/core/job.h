@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/core/watcher_list.h"
 #include "common/clock.h"
 #include "common/job_id.h"
 #include "jobq/wire.pb.h"
@@ -54,8 +55,11 @@ struct Job {
   bool cancel_requested = false;
 
   // Client routing ids to push the outcome to when the job finishes.
-  std::vector<std::string> watchers;
+  WatcherList watchers;
 };
+
+// A job's payload type when its spec names none (kept empty in the spec).
+inline constexpr char kDefaultContentType[] = "application/json";
 
 inline bool IsTerminal(wire::JobState state) {
   return state == wire::JOB_STATE_SUCCEEDED || state == wire::JOB_STATE_FAILED ||

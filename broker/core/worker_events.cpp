@@ -310,7 +310,8 @@ void BrokerCore::Lease(Job& job, WorkerInfo& worker, wire::Kind pool, TimeMs now
   out.set_queue(job.spec.queue());
   out.set_task(job.spec.task());
   out.set_payload(job.spec.payload());
-  out.set_content_type(job.spec.content_type());
+  out.set_content_type(job.spec.content_type().empty() ? kDefaultContentType
+                                                       : job.spec.content_type());
   out.set_kind(pool);
   out.set_attempt(job.attempt);
   out.set_timeout_ms(job.spec.timeout_ms());
