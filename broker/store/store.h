@@ -5,7 +5,8 @@
 // acknowledgements only after it returned OK.
 //
 // Implementations: SqliteStore (the default, durable), VolatileStore
-// (--store memory: fastest, lost with the process) and MemoryStore (tests). A Store is used by the loop thread only.
+// (--store memory: fastest, lost with the process) and MemoryStore (tests).
+// A Store is used by the loop thread only.
 
 #include <span>
 #include <string>

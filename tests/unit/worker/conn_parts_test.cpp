@@ -129,6 +129,15 @@ TEST(WorkerMessagesTest, HelloDescribesTheWorker) {
   pool.Stop();
 }
 
+TEST(WorkerMessagesTest, PrefetchAddsToThePoolsCredits) {
+  TaskRegistry registry;
+  IoPool pool(registry, /*threads=*/3, /*queue_max=*/3 + 100, /*prefetch=*/100);
+  wire::Hello hello = BuildHello({"w1", "host-a", 1}, {&pool}, {"a"}, registry, InFlightJobs(), {});
+  ASSERT_EQ(hello.pools_size(), 1);
+  EXPECT_EQ(hello.pools(0).capacity(), 103u) << "the broker may send threads + prefetch jobs";
+  pool.Stop();
+}
+
 TEST(WorkerMessagesTest, HeartbeatReportsLoadAndCounters) {
   TaskRegistry registry;
   IoPool pool(registry, 2, 2);

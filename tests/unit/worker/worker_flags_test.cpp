@@ -26,18 +26,20 @@ TEST(WorkerFlagsTest, DefaultsWithoutFlags) {
   EXPECT_GE(config.io_threads, 1u);
   EXPECT_THAT(config.name, HasSubstr("-"));
   EXPECT_EQ(config.log_level, LogLevel::kInfo);
+  EXPECT_EQ(config.prefetch, 0u) << "a worker takes one job per thread unless told otherwise";
 }
 
 TEST(WorkerFlagsTest, TakesEveryFlag) {
   WorkerConfig config;
   ASSERT_EQ(Parse({"--broker", "tcp://broker.local:6000", "--queues", "a,b,a", "--io-threads", "8",
-                   "--name", "w1", "--log-level", "debug"},
+                   "--name", "w1", "--log-level", "debug", "--prefetch", "500"},
                   &config)
                 .action,
             Action::kRun);
   EXPECT_EQ(config.broker, "tcp://broker.local:6000");
   EXPECT_THAT(config.queues, ElementsAre("a", "b")) << "duplicates are dropped";
   EXPECT_EQ(config.io_threads, 8u);
+  EXPECT_EQ(config.prefetch, 500u);
   EXPECT_EQ(config.name, "w1");
   EXPECT_EQ(config.log_level, LogLevel::kDebug);
 }
@@ -62,6 +64,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(BadFlags{{"--io-threads", "0"}, "--io-threads must be between 1 and"},
                       BadFlags{{"--io-threads", "5000"}, "got 5000"},
                       BadFlags{{"--io-threads", "many"}, "--io-threads"},
+                      BadFlags{{"--prefetch", "-1"}, "--prefetch must be between 0 and"},
+                      BadFlags{{"--prefetch", "1000000"}, "got 1000000"},
                       BadFlags{{"--log-level", "loud"}, "--log-level must be"},
                       BadFlags{{"--broker", "localhost:5556"}, "--broker must be"},
                       BadFlags{{"--broker", "tcp://host"}, "tcp://HOST:PORT"},
