@@ -133,7 +133,6 @@ int BrokerServer::Run() {
   }
   core::BrokerCore core(config_.core);
 
-  core::Effects recovered_effects;
   auto recovered = store->Recover();
   if (!recovered.ok()) {
     JOBQ_LOG(kError, "broker", "recovery_failed").Kv("why", recovered.status().message());
@@ -141,8 +140,7 @@ int BrokerServer::Run() {
   }
   const size_t recovered_jobs = recovered->jobs.size();
   const size_t recovered_sentinels = recovered->sentinels.size();
-  core.Restore(std::move(recovered->jobs), std::move(recovered->sentinels), clock.NowMs(),
-               &recovered_effects);
+  core.Restore(std::move(recovered->jobs), std::move(recovered->sentinels), clock.NowMs());
   if (recovered_jobs > 0 || recovered_sentinels > 0) {
     JOBQ_LOG(kInfo, "broker", "recovered")
         .Kv("jobs", recovered_jobs)

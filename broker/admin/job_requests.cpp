@@ -103,41 +103,38 @@ absl::Status NormalizeGetJob(jobq::admin::GetJobRequest* request) {
   return absl::OkStatus();
 }
 
-absl::Status NormalizeRetryJobs(jobq::admin::RetryJobsRequest* request) {
-  if (request->ids().empty()) {
-    return absl::InvalidArgumentError("no job ids to retry");
+namespace {
+
+// The ids of a request that acts on jobs, checked and normalized in place;
+// all or nothing: one bad id and no job is touched. `verb` says what the
+// request would do to them.
+absl::Status NormalizeJobIds(google::protobuf::RepeatedPtrField<std::string>* ids,
+                             const char* verb) {
+  if (ids->empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("no job ids to ", verb));
   }
-  if (request->ids_size() > kMaxRetryIds) {
+  if (ids->size() > kMaxRetryIds) {
     return absl::InvalidArgumentError(
-        absl::StrCat("at most ", kMaxRetryIds, " ids per call, got ", request->ids_size()));
+        absl::StrCat("at most ", kMaxRetryIds, " ids per call, got ", ids->size()));
   }
-  // All or nothing: one bad id and no job is touched.
-  for (int i = 0; i < request->ids_size(); ++i) {
-    absl::StatusOr<std::string> id = NormalizeJobId(request->ids(i), absl::StrCat("ids[", i, "]"));
+  for (int i = 0; i < ids->size(); ++i) {
+    absl::StatusOr<std::string> id = NormalizeJobId(ids->Get(i), absl::StrCat("ids[", i, "]"));
     if (!id.ok()) {
       return id.status();
     }
-    *request->mutable_ids(i) = *std::move(id);
+    *ids->Mutable(i) = *std::move(id);
   }
   return absl::OkStatus();
 }
 
+}  // namespace
+
+absl::Status NormalizeRetryJobs(jobq::admin::RetryJobsRequest* request) {
+  return NormalizeJobIds(request->mutable_ids(), "retry");
+}
+
 absl::Status NormalizeCancelJobs(jobq::admin::CancelJobsRequest* request) {
-  if (request->ids().empty()) {
-    return absl::InvalidArgumentError("no job ids to cancel");
-  }
-  if (request->ids_size() > kMaxRetryIds) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("at most ", kMaxRetryIds, " ids per call, got ", request->ids_size()));
-  }
-  for (int i = 0; i < request->ids_size(); ++i) {
-    absl::StatusOr<std::string> id = NormalizeJobId(request->ids(i), absl::StrCat("ids[", i, "]"));
-    if (!id.ok()) {
-      return id.status();
-    }
-    *request->mutable_ids(i) = *std::move(id);
-  }
-  return absl::OkStatus();
+  return NormalizeJobIds(request->mutable_ids(), "cancel");
 }
 
 absl::Status CheckName(std::string_view name, std::string_view what) {

@@ -362,7 +362,7 @@ void BrokerCore::Notify(const Job& job, const std::string& client, Effects* effe
 }
 
 void BrokerCore::Restore(std::vector<Job> jobs, std::vector<SentinelMark> sentinels,
-                         TimeMs now_ms, Effects* effects) {
+                         TimeMs now_ms) {
   // Queued jobs and sentinels go back in id order, which is the order they
   // were accepted in, so every sentinel is again behind the jobs before it.
   std::sort(jobs.begin(), jobs.end(), [](const Job& a, const Job& b) { return a.id < b.id; });

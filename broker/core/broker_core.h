@@ -106,8 +106,7 @@ class BrokerCore {
   // Jobs that were running stay leased to their workers for a liveness
   // window plus the lease grace: a worker that reconnects and lists them in
   // HELLO keeps them; the rest are requeued then.
-  void Restore(std::vector<Job> jobs, std::vector<SentinelMark> sentinels, TimeMs now_ms,
-               Effects* effects);
+  void Restore(std::vector<Job> jobs, std::vector<SentinelMark> sentinels, TimeMs now_ms);
 
   const Job* FindJob(const JobId& id) const;
   // Jobs matching `filter`, in id (= submit) order, at most filter.limit.

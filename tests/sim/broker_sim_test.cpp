@@ -909,9 +909,8 @@ class Simulation {
     expect_cancelled_.clear();
     step_release_ = Release{};
     Step(
-        [&](Effects* effects) {
-          core_->Restore(std::move(recovered->jobs), std::move(recovered->sentinels), Now(),
-                         effects);
+        [&](Effects*) {
+          core_->Restore(std::move(recovered->jobs), std::move(recovered->sentinels), Now());
         },
         [] {}, false);
     SweepChecks();

@@ -229,7 +229,7 @@ TEST(DurabilityCoreTest, AfterARestartAReturningWorkerKeepsItsJobsAndTheRestAreR
 
   CoreHarness after;
   after.effects().Clear();
-  after.core().Restore(Snapshot(before.core()), {}, after.clock().NowMs(), &after.effects());
+  after.core().Restore(Snapshot(before.core()), {}, after.clock().NowMs());
   after.core().CheckInvariants();
   EXPECT_EQ(after.core().FindJob(kept)->state, wire::JOB_STATE_RUNNING);
 
@@ -271,7 +271,7 @@ TEST(DurabilityCoreTest, AdoptingAJobRecordsItsNewHolderForTheStore) {
 
   CoreHarness after;
   after.effects().Clear();
-  after.core().Restore(Snapshot(before.core()), {}, after.clock().NowMs(), &after.effects());
+  after.core().Restore(Snapshot(before.core()), {}, after.clock().NowMs());
   wire::HeldJob held;
   held.set_id(std::string(id.Bytes()));
   held.set_attempt(1);
@@ -289,7 +289,7 @@ TEST(DurabilityCoreTest, ARestoredQueuedJobNeverReusesAnAttemptNumber) {
 
   CoreHarness after;
   after.effects().Clear();
-  after.core().Restore(Snapshot(before.core()), {}, after.clock().NowMs(), &after.effects());
+  after.core().Restore(Snapshot(before.core()), {}, after.clock().NowMs());
   after.Hello("w", 1);
   ASSERT_EQ(after.Dispatched("w").size(), 1u);
   EXPECT_EQ(after.Dispatched("w")[0].attempt(), 2u)
@@ -312,7 +312,7 @@ TEST(DurabilityCoreTest, SentinelsComeBackBetweenTheSameJobsAfterARestart) {
 
   CoreHarness after;
   after.effects().Clear();
-  after.core().Restore(Snapshot(before.core()), {mark}, after.clock().NowMs(), &after.effects());
+  after.core().Restore(Snapshot(before.core()), {mark}, after.clock().NowMs());
   after.Hello("w", 5);
   ASSERT_EQ(after.Dispatched("w").size(), 1u);
   EXPECT_EQ(*JobId::FromBytes(after.Dispatched("w")[0].id()), ahead);
