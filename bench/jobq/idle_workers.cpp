@@ -16,7 +16,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -26,6 +25,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "bench/jobq/flag_parsing.h"
 #include "common/framing.h"
 #include "common/transport/zmq_messages.h"
 #include "jobq/wire.pb.h"
@@ -42,6 +42,9 @@ constexpr int64_t kHelloResendMs = 2000;
 // The loop wakes at least this often to notice a stop signal.
 constexpr int64_t kMaxPollMs = 100;
 constexpr int kMaxWorkers = 10'000;
+constexpr jobq::bench::Usage kUsage = {
+    "jobq-bench-idle-workers",
+    "usage: jobq-bench-idle-workers --broker ENDPOINT [--workers N] [--name PREFIX]\n"};
 
 volatile std::sig_atomic_t stop_requested = 0;
 
@@ -53,35 +56,19 @@ struct Flags {
   int workers = 1000;
 };
 
-[[noreturn]] void Usage(const std::string& problem) {
-  if (!problem.empty()) std::fprintf(stderr, "jobq-bench-idle-workers: %s\n", problem.c_str());
-  std::fprintf(stderr,
-               "usage: jobq-bench-idle-workers --broker ENDPOINT [--workers N] [--name PREFIX]\n");
-  std::exit(problem.empty() ? 0 : 2);
-}
-
 Flags ParseFlags(int argc, char** argv) {
   Flags flags;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view flag = argv[i];
-    if (flag == "--help" || flag == "-h") Usage("");
-    if (i + 1 >= argc) Usage(std::string(flag) + " needs a value");
-    const std::string value = argv[++i];
-    if (flag == "--broker") {
-      flags.broker = value;
-    } else if (flag == "--name") {
-      flags.name = value;
-    } else if (flag == "--workers") {
-      auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), flags.workers);
-      if (error != std::errc() || end != value.data() + value.size() || flags.workers < 1 ||
-          flags.workers > kMaxWorkers) {
-        Usage("--workers takes a whole number from 1 to " + std::to_string(kMaxWorkers) +
-              ", not \"" + value + "\"");
-      }
-    } else {
-      Usage("unknown flag " + std::string(flag));
-    }
-  }
+  jobq::bench::ParseFlagPairs(
+      argc, argv, kUsage,
+      {{"--broker", jobq::bench::Text(&flags.broker)},
+       {"--name", jobq::bench::Text(&flags.name)},
+       {"--workers", [&](const std::string& value) {
+          if (!jobq::bench::ParseWholeNumber(value, &flags.workers) || flags.workers < 1 ||
+              flags.workers > kMaxWorkers) {
+            kUsage.Exit("--workers takes a whole number from 1 to " +
+                        std::to_string(kMaxWorkers) + ", not \"" + value + "\"");
+          }
+        }}});
   return flags;
 }
 

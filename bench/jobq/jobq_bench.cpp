@@ -9,7 +9,6 @@
 //   enqueue  jobs_per_s  first submit -> last acknowledgement (no outcome asked)
 //   latency  lat_p50_us, lat_p99_us, lat_mean_us  one job at a time, submit -> outcome
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -19,12 +18,18 @@
 #include <string_view>
 #include <vector>
 
+#include "bench/jobq/flag_parsing.h"
 #include "producer/client/client.h"
 #include "producer/client/completion_queue.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+constexpr jobq::bench::Usage kUsage = {
+    "jobq-bench",
+    "usage: jobq-bench --broker ENDPOINT --mode e2e|enqueue|latency [--jobs N]\n"
+    "                  [--system NAME] [--task NAME] [--payload JSON] [--queue Q]\n"};
 
 struct Flags {
   std::string broker = "tcp://127.0.0.1:5555";
@@ -36,45 +41,27 @@ struct Flags {
   uint64_t jobs = 100'000;
 };
 
-[[noreturn]] void Usage(const std::string& problem) {
-  if (!problem.empty()) std::fprintf(stderr, "jobq-bench: %s\n", problem.c_str());
-  std::fprintf(stderr,
-               "usage: jobq-bench --broker ENDPOINT --mode e2e|enqueue|latency [--jobs N]\n"
-               "                  [--system NAME] [--task NAME] [--payload JSON] [--queue Q]\n");
-  std::exit(problem.empty() ? 0 : 2);
-}
-
 Flags ParseFlags(int argc, char** argv) {
   Flags flags;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view flag = argv[i];
-    if (flag == "--help" || flag == "-h") Usage("");
-    if (i + 1 >= argc) Usage(std::string(flag) + " needs a value");
-    const std::string value = argv[++i];
-    if (flag == "--broker") {
-      flags.broker = value;
-    } else if (flag == "--mode") {
-      if (value != "e2e" && value != "enqueue" && value != "latency") {
-        Usage("--mode must be e2e, enqueue or latency, not \"" + value + "\"");
-      }
-      flags.mode = value;
-    } else if (flag == "--system") {
-      flags.system = value;
-    } else if (flag == "--task") {
-      flags.task = value;
-    } else if (flag == "--payload") {
-      flags.payload = value;
-    } else if (flag == "--queue") {
-      flags.queue = value;
-    } else if (flag == "--jobs") {
-      auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), flags.jobs);
-      if (error != std::errc() || end != value.data() + value.size() || flags.jobs == 0) {
-        Usage("--jobs takes a positive whole number, not \"" + value + "\"");
-      }
-    } else {
-      Usage("unknown flag " + std::string(flag));
-    }
-  }
+  jobq::bench::ParseFlagPairs(
+      argc, argv, kUsage,
+      {{"--broker", jobq::bench::Text(&flags.broker)},
+       {"--mode",
+        [&](const std::string& value) {
+          if (value != "e2e" && value != "enqueue" && value != "latency") {
+            kUsage.Exit("--mode must be e2e, enqueue or latency, not \"" + value + "\"");
+          }
+          flags.mode = value;
+        }},
+       {"--system", jobq::bench::Text(&flags.system)},
+       {"--task", jobq::bench::Text(&flags.task)},
+       {"--payload", jobq::bench::Text(&flags.payload)},
+       {"--queue", jobq::bench::Text(&flags.queue)},
+       {"--jobs", [&](const std::string& value) {
+          if (!jobq::bench::ParseWholeNumber(value, &flags.jobs) || flags.jobs == 0) {
+            kUsage.Exit("--jobs takes a positive whole number, not \"" + value + "\"");
+          }
+        }}});
   return flags;
 }
 

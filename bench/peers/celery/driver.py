@@ -6,25 +6,17 @@
 #   driver.py e2e N                 N noop.apply_async, then ResultSet.join_native
 #   driver.py latency N             one at a time: apply_async + AsyncResult.get
 #   driver.py fill N [plain|fast]   queue N noop_nr messages, no worker
-import sys
 import time
 
 from bench_tasks import app, noop, noop_nr
+from redis_driver_common import Driver
+
+driver = Driver("celery")
+log = driver.log
 
 
-def log(*a):
-    print("celery driver:", *a, file=sys.stderr, flush=True)
-
-
-def wait_workers(n, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        replies = app.control.ping(timeout=0.5) or []
-        if len(replies) >= n:
-            log(f"{len(replies)} worker(s) up")
-            return
-        time.sleep(0.2)
-    sys.exit(f"celery driver: fewer than {n} workers answered within {timeout:.0f}s")
+def wait_workers(n):
+    driver.wait_workers(n, lambda: len(app.control.ping(timeout=0.5) or []), poll=0.2)
 
 
 def enqueue(n):
@@ -47,34 +39,24 @@ def e2e(n, timeout):
     values = ResultSet(results).join_native(timeout=timeout, propagate=True)
     dt = time.perf_counter() - t0
     if len(values) != n:
-        sys.exit(f"celery driver: {len(values)} results of {n}")
+        driver.fail(f"{len(values)} results of {n}")
     log(f"e2e {n} jobs: sent in {t_sent - t0:.2f}s, all results in {dt:.2f}s")
     print(f"e2e_jobs_per_s {n / dt:.0f}")
 
 
 def latency(n):
     send = noop.apply_async
-    # warm up the connections and the result subscription path
-    for i in range(20):
-        send((i,)).get(timeout=10)
-    lat = []
-    for i in range(n):
-        t0 = time.perf_counter()
+
+    def one(i):
         r = send((i,))
         r.get(timeout=10)
-        lat.append(time.perf_counter() - t0)
-        r.forget()  # unsubscribe and delete the result key
-    lat.sort()
+        return r
 
-    def pct(p):
-        return lat[min(len(lat) - 1, int(p / 100.0 * len(lat)))] * 1e6
-
-    log(f"latency over {n}: p50 {pct(50):.0f}us p99 {pct(99):.0f}us max {lat[-1] * 1e6:.0f}us")
-    print(f"lat_p50_us {pct(50):.0f}")
-    print(f"lat_p99_us {pct(99):.0f}")
+    # forget: unsubscribe and delete the result key
+    driver.latency(n, one, after=lambda r: r.forget())
 
 
-def fill(n, mode):
+def fill(n, mode="plain"):
     t0 = time.perf_counter()
     if mode == "plain":
         send = noop_nr.apply_async
@@ -139,22 +121,11 @@ def fill_fast(n, batch=5000):
     client.close()
 
 
-def main():
-    cmd = sys.argv[1]
-    n = int(sys.argv[2])
-    if cmd == "wait-workers":
-        wait_workers(n)
-    elif cmd == "enqueue":
-        enqueue(n)
-    elif cmd == "e2e":
-        e2e(n, timeout=float(sys.argv[3]) if len(sys.argv) > 3 else 600.0)
-    elif cmd == "latency":
-        latency(n)
-    elif cmd == "fill":
-        fill(n, sys.argv[3] if len(sys.argv) > 3 else "plain")
-    else:
-        sys.exit(f"celery driver: unknown command {cmd}")
-
-
 if __name__ == "__main__":
-    main()
+    driver.main({
+        "wait-workers": wait_workers,
+        "enqueue": enqueue,
+        "e2e": lambda n, timeout="600": e2e(n, float(timeout)),
+        "latency": latency,
+        "fill": fill,
+    })

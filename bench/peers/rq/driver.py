@@ -15,24 +15,18 @@ from rq import Queue, Worker
 from rq.job import Job, JobStatus
 
 from bench_jobs import noop
+from redis_driver_common import Driver
 
 BATCH = int(os.environ.get("BENCH_RQ_BATCH", "1000"))
 conn = Redis.from_url(os.environ["BENCH_REDIS_URL"])
 queue = Queue("bench", connection=conn)
+driver = Driver("rq")
+log = driver.log
 
 
-def log(*a):
-    print("rq driver:", *a, file=sys.stderr, flush=True)
-
-
-def wait_workers(n, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if Worker.count(connection=conn, queue=queue) >= n:
-            log(f"{n} worker(s) up")
-            return
-        time.sleep(0.1)
-    sys.exit(f"rq driver: fewer than {n} workers listened within {timeout:.0f}s")
+def wait_workers(n):
+    driver.wait_workers(n, lambda: Worker.count(connection=conn, queue=queue), poll=0.1,
+                        what="listened")
 
 
 def enqueue_batches(n):
@@ -72,17 +66,17 @@ def e2e(n, timeout):
             if status == JobStatus.FINISHED:
                 done += 1
             elif job is None or status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
-                sys.exit(f"rq driver: job {job_id} is {status}")
+                driver.fail(f"job {job_id} is {status}")
             else:
                 still.append(job_id)
         pending = still + pending[BATCH:]
         if len(still) == len(batch):  # nothing new: let the workers run
             if time.monotonic() > deadline:
-                sys.exit(f"rq driver: e2e timed out with {len(pending)} of {n} jobs unfinished")
+                driver.fail(f"e2e timed out with {len(pending)} of {n} jobs unfinished")
             time.sleep(0.002)
     dt = time.perf_counter() - t0
     if done != n:
-        sys.exit(f"rq driver: {done} of {n} jobs finished")
+        driver.fail(f"{done} of {n} jobs finished")
     log(f"e2e {n} jobs: enqueued in {t_sent - t0:.2f}s, all finished in {dt:.2f}s ({polls} polls)")
     print(f"e2e_jobs_per_s {n / dt:.0f}")
 
@@ -95,28 +89,11 @@ def latency(n, sleep):
             if status == JobStatus.FINISHED:
                 return
             if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
-                sys.exit(f"rq driver: job {job.id} is {status}")
+                driver.fail(f"job {job.id} is {status}")
             if sleep:
                 time.sleep(sleep)
 
-    for i in range(20):  # warm up
-        one(i)
-    lat = []
-    deadline = time.monotonic() + 600
-    for i in range(n):
-        t0 = time.perf_counter()
-        one(i)
-        lat.append(time.perf_counter() - t0)
-        if time.monotonic() > deadline:
-            sys.exit("rq driver: latency run took too long")
-    lat.sort()
-
-    def pct(p):
-        return lat[min(len(lat) - 1, int(p / 100.0 * len(lat)))] * 1e6
-
-    log(f"latency over {n}: p50 {pct(50):.0f}us p99 {pct(99):.0f}us max {lat[-1] * 1e6:.0f}us")
-    print(f"lat_p50_us {pct(50):.0f}")
-    print(f"lat_p99_us {pct(99):.0f}")
+    driver.latency(n, one, time_limit=600)
 
 
 def fill(n, procs):
@@ -129,29 +106,17 @@ def fill(n, procs):
     children = [subprocess.Popen([sys.executable, __file__, "fill-part", str(p)]) for p in parts]
     codes = [c.wait() for c in children]
     if any(codes):
-        sys.exit(f"rq driver: a fill process failed: {codes}")
+        driver.fail(f"a fill process failed: {codes}")
     dt = time.perf_counter() - t0
     log(f"filled {n} with {procs} processes in {dt:.1f}s ({n / dt:.0f}/s)")
 
 
-def main():
-    cmd = sys.argv[1]
-    n = int(sys.argv[2])
-    if cmd == "wait-workers":
-        wait_workers(n)
-    elif cmd == "enqueue":
-        enqueue(n)
-    elif cmd == "e2e":
-        e2e(n, timeout=float(sys.argv[3]) if len(sys.argv) > 3 else 600.0)
-    elif cmd == "latency":
-        latency(n, sleep=float(sys.argv[3]) if len(sys.argv) > 3 else 0.0002)
-    elif cmd == "fill":
-        fill(n, int(sys.argv[3]) if len(sys.argv) > 3 else 2)
-    elif cmd == "fill-part":
-        enqueue_batches(n)
-    else:
-        sys.exit(f"rq driver: unknown command {cmd}")
-
-
 if __name__ == "__main__":
-    main()
+    driver.main({
+        "wait-workers": wait_workers,
+        "enqueue": enqueue,
+        "e2e": lambda n, timeout="600": e2e(n, float(timeout)),
+        "latency": lambda n, sleep="0.0002": latency(n, float(sleep)),
+        "fill": lambda n, procs="2": fill(n, int(procs)),
+        "fill-part": enqueue_batches,
+    })
