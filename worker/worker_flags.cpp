@@ -8,6 +8,8 @@
 #include <set>
 #include <string_view>
 
+#include "common/utf8.h"
+
 namespace jobq::worker {
 namespace {
 
@@ -149,6 +151,9 @@ FlagsOutcome ParseWorkerFlags(int argc, const char* const* argv, WorkerConfig* c
     if (queue.empty()) {
       return UsageError("--queues has an empty queue name; list names like --queues a,b");
     }
+    if (!IsValidUtf8(queue)) {
+      return UsageError("--queues has a name that is not UTF-8 text; queue names are text");
+    }
     if (seen.insert(queue).second) {
       unique_queues.push_back(queue);
     }
@@ -188,6 +193,9 @@ FlagsOutcome ParseWorkerFlags(int argc, const char* const* argv, WorkerConfig* c
   }
   if (name.empty()) {
     return UsageError("--name must not be empty; leave it out to use HOST-PID");
+  }
+  if (!IsValidUtf8(name)) {
+    return UsageError("--name must be UTF-8 text");
   }
   LogLevel level;
   if (!ParseLogLevel(log_level, &level) || level == LogLevel::kOff) {

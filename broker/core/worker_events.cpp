@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/escaping.h"
 #include "broker/core/broker_core.h"
 #include "common/check.h"
 
@@ -121,7 +122,10 @@ void BrokerCore::Hello(const std::string& routing_id, const wire::Hello& hello, 
   WorkerInfo& worker = workers_[routing_id];
   worker = WorkerInfo{};
   worker.routing_id = routing_id;
-  worker.name = hello.name().empty() ? routing_id : hello.name();
+  // A ROUTER's routing ids are binary, and names travel in protobuf string
+  // fields (admin listings), which must be UTF-8: hex, not the raw bytes.
+  worker.name =
+      hello.name().empty() ? "worker-" + absl::BytesToHexString(routing_id) : hello.name();
   worker.host = hello.host();
   worker.pid = hello.pid();
   worker.queues.assign(hello.queues().begin(), hello.queues().end());

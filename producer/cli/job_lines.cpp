@@ -164,7 +164,9 @@ absl::StatusOr<std::optional<wire::JobSpec>> ParseJobLine(std::string_view line)
   Json object;
   try {
     object = Json::parse(line);
-  } catch (const Json::parse_error& error) {
+  } catch (const Json::exception& error) {
+    // Not only parse_error: a number too large for a double ("1e999") is
+    // out_of_range, and must not take `jobq submit` down.
     return absl::InvalidArgumentError(
         absl::StrCat("invalid JSON: ", CleanParseError(error.what())));
   }

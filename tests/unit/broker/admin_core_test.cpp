@@ -221,6 +221,25 @@ TEST(AdminCoreTest, DrainWorkerSendsASentinelPerQueueAndNothingMore) {
   EXPECT_EQ(workers.workers(1).state(), "draining");
 }
 
+TEST(AdminCoreTest, AWorkerWithoutANameIsListedByItsRoutingIdInHex) {
+  CoreHarness harness;
+  // ROUTER routing ids are binary; a listing must stay valid UTF-8 (found
+  // by tests/fuzz/fuzz_broker_core).
+  const std::string routing_id("\x00\xff\x80" "ab", 5);
+  wire::Hello hello;
+  wire::PoolCapacity* pool = hello.add_pools();
+  pool->set_kind(wire::KIND_IO);
+  pool->set_capacity(1);
+  hello.add_queues("default");
+  harness.core().OnWorkerMessage(routing_id, Command::kHello, hello.SerializeAsString(),
+                                 harness.clock().NowMs(), &harness.effects());
+  admin::ListWorkersResponse workers = Workers(harness);
+  ASSERT_EQ(workers.workers_size(), 1);
+  EXPECT_EQ(workers.workers(0).name(), "worker-00ff806162");
+  admin::ListWorkersResponse decoded;
+  EXPECT_TRUE(decoded.ParseFromString(workers.SerializeAsString())) << "names are UTF-8";
+}
+
 TEST(AdminCoreTest, DeadWorkerStaysListedForAWhile) {
   CoreHarness harness;
   harness.Hello("w", 2);

@@ -76,6 +76,8 @@ TEST(ParseJobLineTest, ReportsWhatIsWrong) {
   const Case cases[] = {
       {R"({"task": "x")", "invalid JSON: parse error at column 13"},
       {"not json", "invalid JSON"},
+      // out_of_range, not parse_error: found by tests/fuzz/fuzz_job_lines.
+      {R"({"task": "noop", "timeout": 1e999})", "invalid JSON: number overflow"},
       {"[1, 2]", "expected a JSON object such as {\"task\": \"noop\"}, got a JSON array"},
       {R"("sleep")", "got \"sleep\""},
       {R"({"args": {}})", "missing required field \"task\""},

@@ -66,6 +66,8 @@ INSTANTIATE_TEST_SUITE_P(
                       BadFlags{{"--io-threads", "many"}, "--io-threads"},
                       BadFlags{{"--prefetch", "-1"}, "--prefetch must be between 0 and"},
                       BadFlags{{"--prefetch", "1000000"}, "got 1000000"},
+                      BadFlags{{"--queues", "defa\xf5lt"}, "not UTF-8"},
+                      BadFlags{{"--name", "w\xc0\xaf"}, "--name must be UTF-8"},
                       BadFlags{{"--log-level", "loud"}, "--log-level must be"},
                       BadFlags{{"--broker", "localhost:5556"}, "--broker must be"},
                       BadFlags{{"--broker", "tcp://host"}, "tcp://HOST:PORT"},

@@ -1,0 +1,18 @@
+# Included by the top-level CMakeLists.txt, before any target, when JOBQ_FUZZ
+# is on. Every library is built with the fuzzer's coverage instrumentation
+# and the sanitizers, not only the fuzz targets: the decoders live in the
+# libraries, and libFuzzer is blind, and ASan deaf, wherever they are missing.
+
+if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+  message(FATAL_ERROR "JOBQ_FUZZ needs clang for libFuzzer: configure with "
+                      "CC=clang CXX=clang++ (Debian packages clang, libclang-rt-14-dev)")
+endif()
+if(JOBQ_JEMALLOC)
+  message(FATAL_ERROR "JOBQ_FUZZ needs -DJOBQ_JEMALLOC=OFF: AddressSanitizer has its own allocator")
+endif()
+
+# -fno-sanitize-recover: UBSan otherwise prints and carries on, and libFuzzer
+# would never count undefined behaviour as a crash.
+add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+                    -fno-omit-frame-pointer)
+add_link_options(-fsanitize=address,undefined)

@@ -1,0 +1,286 @@
+// Writes the seed corpora of the fuzz targets: `make_seeds tests/fuzz/corpus`.
+// Binary seeds are built with the project's own encoders (protobuf bodies,
+// AppendChildFrame), in the input layouts the targets document, so each
+// seed is a valid input from which the fuzzer starts; text seeds are the
+// examples of README.md and the unit tests.
+
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/framing.h"
+#include "jobq/wire.pb.h"
+#include "worker/child/child_frames.h"
+
+namespace jobq::fuzz {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path root;
+
+void Write(const std::string& target, const std::string& name, std::string_view bytes) {
+  const fs::path dir = root / target;
+  fs::create_directories(dir);
+  std::ofstream(dir / name, std::ios::binary).write(bytes.data(), std::streamsize(bytes.size()));
+}
+
+std::string Byte(uint8_t value) { return std::string(1, static_cast<char>(value)); }
+std::string U16(size_t value) { return Byte(value & 0xff) + Byte((value >> 8) & 0xff); }
+std::string Cmd(Command command) { return Byte(static_cast<uint8_t>(command)); }
+
+const std::string kClient("\0\x6b\x8b\x45\x67", 5);  // a ROUTER's routing id
+const std::string kWorker("\0\x2c\x3a\x01\x01", 5);
+
+wire::Submit SampleSubmit() {
+  wire::Submit submit;
+  submit.set_first_seq(1);
+  submit.set_notify(true);
+  wire::JobSpec& job = *submit.add_jobs();
+  job.set_task("sleep");
+  job.set_payload(R"({"seconds":1})");
+  job.set_queue("default");
+  job.set_max_attempts(3);
+  job.set_idempotency_key("k1");
+  submit.add_jobs()->set_task("noop");
+  return submit;
+}
+
+wire::Hello SampleHello() {
+  wire::Hello hello;
+  hello.set_name("w1");
+  hello.set_host("host");
+  hello.set_pid(42);
+  for (auto [kind, capacity] : {std::pair{wire::KIND_IO, 8}, std::pair{wire::KIND_CPU, 2}}) {
+    wire::PoolCapacity& pool = *hello.add_pools();
+    pool.set_kind(kind);
+    pool.set_capacity(capacity);
+  }
+  hello.add_queues("default");
+  wire::TaskInfo& task = *hello.add_tasks();
+  task.set_name("sum_squares");
+  task.set_kind(wire::KIND_CPU);
+  return hello;
+}
+
+wire::DispatchedJob SampleJob() {
+  wire::DispatchedJob job;
+  job.set_id(std::string(16, '\x01'));
+  job.set_queue("default");
+  job.set_task("sum_squares");
+  job.set_payload(R"({"n":10})");
+  job.set_content_type("application/json");
+  job.set_kind(wire::KIND_CPU);
+  job.set_attempt(1);
+  job.set_timeout_ms(1500);
+  return job;
+}
+
+// fuzz_wire_frames: a mode byte, then frames of a u8 length.
+void WireFrames() {
+  auto frames = [](Channel channel, bool routed, std::initializer_list<std::string> list) {
+    std::string out = Byte(static_cast<uint8_t>(channel) | (routed ? 4 : 0));
+    for (const std::string& frame : list) out += Byte(static_cast<uint8_t>(frame.size())) + frame;
+    return out;
+  };
+  const std::string sig(kProtocolSignature);
+  wire::Submitted submitted;
+  submitted.add_acks()->set_client_seq(1);
+  wire::Dispatch dispatch;
+  *dispatch.add_jobs() = SampleJob();
+  wire::Credit credit;
+  credit.set_kind(wire::KIND_IO);
+  credit.set_credits(4);
+  const std::string t = "fuzz_wire_frames";
+  Write(t, "submit_router",
+        frames(Channel::kClientToBroker, true,
+               {kClient, "", sig, Cmd(Command::kSubmit), SampleSubmit().SerializeAsString()}));
+  Write(t, "submitted_dealer",
+        frames(Channel::kBrokerToClient, false,
+               {"", sig, Cmd(Command::kSubmitted), submitted.SerializeAsString()}));
+  Write(t, "hello_router",
+        frames(Channel::kWorkerToBroker, true,
+               {kWorker, "", sig, Cmd(Command::kHello), SampleHello().SerializeAsString()}));
+  Write(t, "credit_router",
+        frames(Channel::kWorkerToBroker, true,
+               {kWorker, "", sig, Cmd(Command::kCredit), credit.SerializeAsString()}));
+  Write(t, "bye_no_body",
+        frames(Channel::kWorkerToBroker, true, {kWorker, "", sig, Cmd(Command::kBye)}));
+  Write(t, "dispatch_dealer",
+        frames(Channel::kBrokerToWorker, false,
+               {"", sig, Cmd(Command::kDispatch), dispatch.SerializeAsString()}));
+  Write(t, "bad_version",
+        frames(Channel::kClientToBroker, true, {kClient, "", "JQ\x02", Cmd(Command::kWait), ""}));
+  Write(t, "too_many_frames",
+        frames(Channel::kBrokerToWorker, false, {"", sig, Cmd(Command::kReconnect), "", "extra"}));
+}
+
+// fuzz_child_frames: chunks of a u16 length.
+void ChildFrames() {
+  using worker::child::AppendChildFrame;
+  using worker::child::ChildFrameType;
+  auto chunks = [](std::initializer_list<std::string> list) {
+    std::string out;
+    for (const std::string& chunk : list) out += U16(chunk.size()) + chunk;
+    return out;
+  };
+  auto frame = [](ChildFrameType type, const std::string& body) {
+    std::string out;
+    if (!AppendChildFrame(type, body, &out)) std::abort();
+    return out;
+  };
+  wire::JobResult result;
+  result.set_id(std::string(16, '\x01'));
+  result.set_attempt(1);
+  result.set_ok(true);
+  result.set_result("385");
+  result.set_content_type("application/json");
+  result.set_run_time_us(120);
+  const std::string job = frame(ChildFrameType::kJob, SampleJob().SerializeAsString());
+  const std::string ready = frame(ChildFrameType::kReady, "");
+  const std::string done = frame(ChildFrameType::kResult, result.SerializeAsString());
+  const std::string t = "fuzz_child_frames";
+  Write(t, "child_says", chunks({ready, done}));
+  Write(t, "parent_says", chunks({job + frame(ChildFrameType::kStop, "")}));
+  Write(t, "job_cut_in_three", chunks({job.substr(0, 3), job.substr(3, 10), job.substr(13)}));
+  Write(t, "ready_and_result_in_one_read", chunks({ready + done}));
+  Write(t, "bad_type", chunks({std::string("\0\0\0\x01\x09", 5)}));
+}
+
+// fuzz_broker_core: an options byte, then steps (see the target).
+void BrokerCore() {
+  const std::string t = "fuzz_broker_core";
+  auto op = [](uint8_t what, uint8_t arg) { return Byte(static_cast<uint8_t>(what | arg << 4)); };
+  auto raw = [&](uint8_t what, Command command, const std::string& body) {
+    const std::vector<Command> order = {
+        Command::kSubmit,       Command::kSentinel,       Command::kWait,
+        Command::kCancel,       Command::kSubmitted,      Command::kClientResult,
+        Command::kError,        Command::kHello,          Command::kCredit,
+        Command::kWorkerResult, Command::kProgress,       Command::kWorkerHeartbeat,
+        Command::kBye,          Command::kWelcome,        Command::kDispatch,
+        Command::kWorkerCancel, Command::kWorkerSentinel, Command::kBrokerHeartbeat,
+        Command::kReconnect};
+    uint8_t index = 0;
+    while (order[index] != command) ++index;
+    return op(what, 0) + Byte(0) + Byte(index) + U16(body.size()) + body;
+  };
+  // hello(worker 0, name w0, queue default, 2 io + 1 cpu); a submit with
+  // notify of noop, sleep on the CPU pool with a timeout, noop with two
+  // attempts. They go out as leases 0, 1 and 2.
+  const std::string hello = op(4, 4) + Byte(0) + Byte(2 | 1 << 3) + Byte(0);
+  const std::string submit3 = op(3, 1 | 2 << 1) + Byte(0) + Byte(1) + Byte(0) + Byte(0) +
+                              Byte(1 | 16) + Byte(4) + Byte(0) + Byte(16);
+  const std::string tick = op(2, 2) + U16(2);                  // 2 s
+  const std::string credit_io = op(5, 1) + Byte(0) + Byte(1);  // worker 0, one more I/O job
+  const std::string credit_cpu = op(5, 2) + Byte(0) + Byte(1);
+  // Results for leases (dispatches, oldest first): ok, or failed with an
+  // error type.
+  auto ok = [&](uint8_t lease) { return op(6, 1) + Byte(lease); };
+  auto failed = [&](uint8_t lease, uint8_t type) { return op(6, 0) + Byte(lease) + Byte(type); };
+  Write(t, "run_and_succeed",
+        Byte(0) + hello + submit3 + tick + ok(0) + credit_io + ok(1) + credit_cpu + ok(2) +
+            op(8, 0) + Byte(0) + Byte(0));
+  // Three attempts (options bit 2), each failing, then dead and forgotten
+  // (bit 8: dead jobs kept 10 s), then a retry of what is gone.
+  Write(t, "fail_retry_dead",
+        Byte(2 | 8) + hello + submit3 + failed(0, 0) + credit_io + tick + failed(3, 1) + credit_io +
+            tick + failed(4, 0) + credit_io + op(2, 3) + U16(1) + op(9, 1) + Byte(0));
+  Write(t, "worker_dies",
+        Byte(16 | 32) + hello + submit3 + op(2, 2) + U16(5) + hello + op(7, 2) + Byte(0));
+  Write(
+      t, "reconnect_holding",
+      Byte(0) + hello + submit3 + op(4, 4) + Byte(1) + Byte(3) + Byte(3) + op(6, 1 | 4) + Byte(1));
+  Write(t, "sentinel_and_shutdown",
+        Byte(1) + hello + submit3 + op(3, 0) + Byte(1) + Byte(9) + Byte(64) + Byte(0) + op(9, 3) +
+            Byte(0) + op(9, 4) + Byte(0) + op(9, 6) + Byte(0) + op(9, 7) + Byte(2));
+  Write(t, "cancel_and_purge",
+        Byte(4) + submit3 + op(8, 1 | 2) + Byte(0) + Byte(0) + hello + op(9, 0) + Byte(1) +
+            op(9, 2) + Byte(0) + op(9, 5) + Byte(0));
+  wire::Sentinel sentinel;
+  sentinel.set_queue("default");
+  wire::WorkerResults results;
+  results.add_results()->set_id(std::string(16, '\x07'));
+  Write(t, "raw_bodies",
+        Byte(0) + raw(1, Command::kHello, SampleHello().SerializeAsString()) +
+            raw(0, Command::kSubmit, SampleSubmit().SerializeAsString()) +
+            raw(0, Command::kSentinel, sentinel.SerializeAsString()) +
+            raw(1, Command::kWorkerResult, results.SerializeAsString()) +
+            raw(1, Command::kBye, ""));
+}
+
+void Text(const std::string& target,
+          std::initializer_list<std::pair<const char*, std::string>> seeds) {
+  for (const auto& [name, text] : seeds) Write(target, name, text);
+}
+
+void TextSeeds() {
+  Text("fuzz_job_lines",
+       {{"readme", R"({"task": "sleep", "args": {"seconds": 1}, "queue": "default", )"
+                   R"("priority": 0, "retries": 3, "backoff": "2s", "key": "k1"})"
+                   "\n"},
+        {"every_field", R"({"task": "sum_squares", "args": {"n": 10}, "queue": "cpu", )"
+                        R"("kind": "cpu", "priority": -3, "timeout": 1.5, "retries": 0, )"
+                        R"("backoff": 0.25, "key": "order-17"})"
+                        "\n"},
+        {"several",
+         "{\"task\": \"noop\"}\n\n{\"task\": \"echo\", \"args\": {\"s\": \"\\u00e9\"}}\r\n"
+         "{\"task\": \"sleep\", \"timeout\": 30}\n"},
+        {"invalid_lines", "{\"task\": 5}\n[1, 2]\n{\"task\": \"noop\", \"colour\": 1}\n{\"tas"},
+        // Found by the fuzzer: nlohmann throws out_of_range, not parse_error.
+        {"number_overflow", "{\"task\": \"noop\", \"timeout\": 1e999}\n"}});
+  Text("fuzz_job_args",
+       {{"args_only",
+         std::string("\0", 1) + "n=5\nurl=https://example.com/x?a=b\nxs=[1,2]\nok=true\nk="},
+        {"json_and_args", "\x01{\"n\": 5, \"s\": \"x\"}\nn=6\ns={\"nested\": null}"}});
+  Text("fuzz_broker_flags",
+       {{"defaults", ""},
+        {"retries",
+         "--retries\n3\n--backoff\n250ms\n--backoff-max\n10m\n--result-ttl\n1h\n"
+         "--dead-ttl\n30d\n--lease-grace\n2s\n--queue\nemails:retries=5,backoff=2s\n"
+         "--queue\nreports:retries=0"},
+        {"endpoints",
+         "--frontend\ntcp://127.0.0.1:*\n--backend\ntcp://0.0.0.0:5556\n--admin\n"
+         "127.0.0.1:0\n--metrics\n127.0.0.1:9464\n--store\nmemory\n--ready-file\n"
+         "/tmp/ready.json\n--log-level\ndebug"},
+        {"limits",
+         "--heartbeat-ms=250\n--liveness-misses=5\n--queue-max=1000\n"
+         "--data-dir\n/var/lib/jobq\n--store=sqlite:/tmp/jobq.db"},
+        {"help", "--help"}});
+  Text("fuzz_worker_flags",
+       {{"defaults", ""},
+        {"every_flag",
+         "--broker\ntcp://broker.local:6000\n--queues\na,b,a\n--io-threads\n8\n"
+         "--cpu-procs\n2\n--prefetch\n500\n--max-jobs-per-child\n100\n"
+         "--max-rss-per-child\n512M\n--plugin\n./libtasks.so\n--drain-grace\n1.5\n"
+         "--name\nw1\n--log-level\ndebug"},
+        {"ipc", "--broker=ipc:///tmp/jobq.sock\n--queues=default\n--max-rss-per-child=2GiB"},
+        {"help", "-h"}});
+  Text("fuzz_duration", {{"ms", "250ms"},
+                         {"s", "30s"},
+                         {"m", "5m"},
+                         {"h", "24h"},
+                         {"d", "7d"},
+                         {"seconds", "1.5"},
+                         {"zero", "0"}});
+}
+
+}  // namespace
+}  // namespace jobq::fuzz
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: make_seeds DIR (tests/fuzz/corpus)\n");
+    return 2;
+  }
+  jobq::fuzz::root = argv[1];
+  jobq::fuzz::WireFrames();
+  jobq::fuzz::ChildFrames();
+  jobq::fuzz::BrokerCore();
+  jobq::fuzz::TextSeeds();
+  return 0;
+}
