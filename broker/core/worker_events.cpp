@@ -9,6 +9,9 @@
 namespace jobq::broker::core {
 namespace {
 
+// RESULT bodies up to this size are parsed into one reused message.
+constexpr size_t kResultsScratchBytesMax = 1 << 20;
+
 // Errors that a second attempt cannot fix.
 bool IsRetryable(const std::string& error_type) {
   return error_type != "bad_args" && error_type != "unknown_task";
@@ -57,7 +60,10 @@ void BrokerCore::OnWorkerMessage(const std::string& routing_id, Command command,
       if (!results_scratch_.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
         return bad_body("jobq.wire.WorkerResults");
       }
-      return Results(worker, results_scratch_, now_ms, effects);
+      Results(worker, results_scratch_, now_ms, effects);
+      // A big RESULT would keep its buffers in the scratch message for good.
+      if (body.size() > kResultsScratchBytesMax) results_scratch_ = wire::WorkerResults();
+      return;
     }
     case Command::kWorkerHeartbeat: {
       wire::Heartbeat heartbeat;
