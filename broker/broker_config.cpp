@@ -6,6 +6,9 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "broker/admin_flags.h"
+#include "broker/curve_flags.h"
+#include "broker/limit_flags.h"
 #include "common/duration.h"
 
 namespace jobq::broker {
@@ -117,6 +120,22 @@ std::optional<BrokerConfig> ParseBrokerFlags(int argc, char** argv, int* exit_co
                  "waiting jobs per queue before SUBMIT is answered queue_full")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  AddLimitFlags(app, &config);
+  app.add_option("--curve-secret-key", config.curve_secret_key_file,
+                 "the broker's CURVE key pair file (`jobq keygen broker` writes broker.key): "
+                 "turns on CURVE encryption and authentication on --frontend and --backend")
+      ->envname("JOBQ_CURVE_SECRET_KEY");
+  app.add_option("--producer-keys", config.producer_keys_file,
+                 "allow-list of producer public keys, one per line (bare Z85 or public-key = "
+                 "\"...\"; `cat p1.pub p2.pub > FILE`); needs --curve-secret-key")
+      ->envname("JOBQ_PRODUCER_KEYS");
+  app.add_option("--worker-keys", config.worker_keys_file,
+                 "allow-list of worker public keys, as --producer-keys; needs --curve-secret-key")
+      ->envname("JOBQ_WORKER_KEYS");
+  AddAdminSecurityFlags(app, &config);
+  app.add_flag("--insecure", config.insecure,
+               "allow listening on a non-loopback address without authentication (protected "
+               "mode off); a warning is logged at every start");
   app.add_option("--log-level", log_level, "debug, info, warning or error")
       ->envname("JOBQ_LOG_LEVEL")
       ->capture_default_str();
@@ -142,6 +161,21 @@ std::optional<BrokerConfig> ParseBrokerFlags(int argc, char** argv, int* exit_co
   }
   if (config.core.backoff_ms <= 0 || config.core.backoff_max_ms < config.core.backoff_ms) {
     std::cerr << "jobq-broker: --backoff must be positive and at most --backoff-max\n";
+    *exit_code = 2;
+    return std::nullopt;
+  }
+  if (std::string error = CheckLimits(config); !error.empty()) {
+    std::cerr << "jobq-broker: " << error << "\n";
+    *exit_code = 2;
+    return std::nullopt;
+  }
+  // Protected mode after CURVE: only loaded keys make a listener safe.
+  std::string security_error = CheckCurveFlags(&config);
+  if (security_error.empty()) security_error = CheckProtectedMode(config);
+  if (security_error.empty()) security_error = CheckAdminSecurityFlags(&config);
+  if (security_error.empty()) security_error = CheckAdminProtectedMode(config);
+  if (!security_error.empty()) {
+    std::cerr << "jobq-broker: " << security_error << "\n";
     *exit_code = 2;
     return std::nullopt;
   }

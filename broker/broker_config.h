@@ -5,7 +5,11 @@
 #include <optional>
 #include <string>
 
+#include <vector>
+
+#include "broker/admin/admin_tokens.h"
 #include "broker/core/core_options.h"
+#include "common/curve_keys.h"
 #include "common/log.h"
 
 namespace jobq::broker {
@@ -24,6 +28,29 @@ struct BrokerConfig {
   // broker listens (tests bind port 0 and read them back).
   std::string ready_file;
   LogLevel log_level = LogLevel::kInfo;
+  // Per message on the frontend and backend (ZMQ_MAXMSGSIZE); see
+  // limit_flags.h for the other bounds.
+  uint64_t message_bytes_max = 64 << 20;
+  // Listen on a non-loopback address without authentication (protected
+  // mode, DESIGN.md §9, is off); a warning is logged at every start.
+  bool insecure = false;
+  // CURVE on the frontend and backend (broker/curve_flags.h): the files
+  // named by --curve-secret-key, --producer-keys, --worker-keys, and what
+  // ParseBrokerFlags loaded from them (set iff CURVE is on).
+  std::string curve_secret_key_file;
+  std::string producer_keys_file;
+  std::string worker_keys_file;
+  std::optional<curve::ServerKeys> curve;
+  // The admin service's TLS and tokens (broker/admin_flags.h): the PEM
+  // files, the tokens file and the tokens ParseBrokerFlags loaded from it
+  // (none: every admin call is allowed, which protected mode keeps to
+  // loopback).
+  std::string admin_tls_cert;
+  std::string admin_tls_key;
+  std::string admin_tokens_file;
+  std::vector<admin::AdminToken> admin_tokens;
+  // HOST:PORT of a plaintext listener serving only grpc.health.v1; empty: none.
+  std::string health;
   core::CoreOptions core;
 };
 

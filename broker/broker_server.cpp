@@ -5,9 +5,14 @@
 #include <fstream>
 #include <memory>
 
+#include "broker/admin/admin_auth.h"
 #include "broker/admin/admin_server.h"
+#include "broker/admin/admin_tls.h"
+#include "broker/admin_flags.h"
 #include "broker/admin/status_board.h"
+#include "absl/strings/str_join.h"
 #include "broker/core/broker_core.h"
+#include "broker/curve_flags.h"
 #include "broker/metrics/metrics_server.h"
 #include "broker/net/broker_loop.h"
 #include "broker/store/volatile_store.h"
@@ -88,9 +93,11 @@ class LoopControl final : public admin::BrokerControl {
   net::BrokerLoop* loop_;
 };
 
-// `metrics_address` is left out when empty (no --metrics).
+// `metrics_address` and `health_address` are left out when empty (no
+// --metrics, no --health).
 bool WriteReadyFile(const std::string& path, const net::BrokerLoop& loop,
-                    const std::string& admin_address, const std::string& metrics_address) {
+                    const std::string& admin_address, const std::string& metrics_address,
+                    const std::string& health_address) {
   // Written under a temporary name and renamed, so a reader never sees half.
   const std::string temporary = path + ".tmp";
   {
@@ -98,6 +105,7 @@ bool WriteReadyFile(const std::string& path, const net::BrokerLoop& loop,
     out << "{\"frontend\":\"" << loop.frontend_endpoint() << "\",\"backend\":\""
         << loop.backend_endpoint() << "\",\"admin\":\"" << admin_address << "\"";
     if (!metrics_address.empty()) out << ",\"metrics\":\"" << metrics_address << "\"";
+    if (!health_address.empty()) out << ",\"health\":\"" << health_address << "\"";
     out << "}\n";
     if (!out) return false;
   }
@@ -152,6 +160,8 @@ int BrokerServer::Run() {
   net::LoopOptions loop_options;
   loop_options.frontend_endpoint = config_.frontend;
   loop_options.backend_endpoint = config_.backend;
+  loop_options.max_message_bytes = static_cast<int64_t>(config_.message_bytes_max);
+  loop_options.curve = config_.curve;
   // Set once the loop runs: from then on each snapshot also says whether the
   // broker takes work (grpc.health.v1: NOT_SERVING while it drains). The
   // loop runs on this thread, so no lock.
@@ -165,19 +175,36 @@ int BrokerServer::Run() {
     return 1;
   }
   LoopControl control(&loop);
-  admin::AdminServer admin_server(&board, &control, kVersion);
-  if (absl::Status started = admin_server.Start(config_.admin); !started.ok()) {
+  admin::AdminAuth admin_auth(config_.admin_tokens);
+  std::shared_ptr<grpc::ServerCredentials> admin_tls;
+  if (!config_.admin_tls_cert.empty()) {
+    auto loaded = admin::LoadAdminTlsCredentials(config_.admin_tls_cert, config_.admin_tls_key);
+    if (!loaded.ok()) {
+      JOBQ_LOG(kError, "broker", "cannot_load_admin_tls").Kv("why", loaded.status().message());
+      return 1;
+    }
+    admin_tls = *std::move(loaded);
+  }
+  admin::AdminServer admin_server(&board, &control, kVersion, &admin_auth);
+  if (absl::Status started = admin_server.Start(config_.admin, admin_tls); !started.ok()) {
     JOBQ_LOG(kError, "broker", "cannot_listen").Kv("why", started.message());
     return 1;
+  }
+  if (!config_.health.empty()) {
+    if (absl::Status started = admin_server.StartHealth(config_.health); !started.ok()) {
+      JOBQ_LOG(kError, "broker", "cannot_listen").Kv("why", started.message());
+      return 1;
+    }
   }
 
   // /metrics renders the snapshots the loop publishes, never the loop's state.
   metrics::MetricsServer metrics_server(
-      [&board]() -> std::shared_ptr<const ::jobq::admin::GetStatusResponse> {
+      [&board, &admin_auth]() -> std::shared_ptr<const ::jobq::admin::GetStatusResponse> {
         std::shared_ptr<const ::jobq::admin::GetStatusResponse> latest = board.Latest();
         if (latest == nullptr) return nullptr;
         auto stamped = std::make_shared<::jobq::admin::GetStatusResponse>(*latest);
         stamped->set_version(kVersion);
+        admin_auth.FillRefusals(stamped->mutable_admin_auth_refused());
         return stamped;
       });
   if (!config_.metrics.empty()) {
@@ -194,7 +221,8 @@ int BrokerServer::Run() {
   std::signal(SIGINT, OnStopSignal);
 
   if (!config_.ready_file.empty() &&
-      !WriteReadyFile(config_.ready_file, loop, admin_server.address(), metrics_server.address())) {
+      !WriteReadyFile(config_.ready_file, loop, admin_server.address(), metrics_server.address(),
+                      admin_server.health_address())) {
     JOBQ_LOG(kError, "broker", "cannot_write_ready_file").Kv("path", config_.ready_file);
     return 1;
   }
@@ -203,7 +231,30 @@ int BrokerServer::Run() {
       .Kv("backend", loop.backend_endpoint())
       .Kv("admin", admin_server.address())
       .Kv("metrics", config_.metrics.empty() ? "off" : metrics_server.address())
+      .Kv("admin_tls", admin_tls == nullptr ? "off" : "on")
+      .Kv("admin_tokens", config_.admin_tokens.size())
+      .Kv("health", config_.health.empty() ? "off" : admin_server.health_address())
       .Kv("store", store->Describe());
+  if (config_.insecure) {
+    // Logged at every start, so that a forgotten --insecure keeps showing.
+    const std::vector<std::string> exposed = UnprotectedEndpoints(config_);
+    const std::string unauthenticated =
+        exposed.empty() ? "none (loopback only)" : absl::StrJoin(exposed, ",");
+    JOBQ_LOG(kWarning, "broker", "insecure")
+        .Kv("unauthenticated", unauthenticated)
+        .Kv("why", "--insecure: anyone who can reach these endpoints can submit or take jobs; "
+                   "use --curve-secret-key with --producer-keys and --worker-keys instead");
+  }
+  if (std::string warning = AdminInsecureWarning(config_); !warning.empty()) {
+    // Like the warning above: at every start, while --insecure is given.
+    JOBQ_LOG(kWarning, "broker", "admin_insecure").Kv("why", warning);
+  }
+  if (config_.curve) {
+    JOBQ_LOG(kInfo, "broker", "curve_on")
+        .Kv("public_key", curve::ToZ85(config_.curve->server.public_key))
+        .Kv("producer_keys", config_.curve->producers.size())
+        .Kv("worker_keys", config_.curve->workers.size());
+  }
   if (!store->durable()) {
     JOBQ_LOG(kWarning, "broker", "store_not_durable")
         .Kv("why", "--store memory loses every job when the broker stops");

@@ -22,10 +22,21 @@ function(jobq_executable)
   if(JOBQ_JEMALLOC)
     target_link_libraries(${ARG_NAME} PRIVATE ${JEMALLOC_LIBRARY})
   endif()
+  jobq_sanitizer_defaults(${ARG_NAME})
+endfunction()
+
+# In a JOBQ_SANITIZE build (cmake/Sanitize.cmake), the sanitizers' default
+# options and suppressions go into every executable.
+function(jobq_sanitizer_defaults target)
+  if(TARGET jobq_sanitizer_defaults)
+    target_link_libraries(${target} PRIVATE jobq_sanitizer_defaults)
+  endif()
 endfunction()
 
 # jobq_test(NAME SRCS ... DEPS ... [LABELS ...]): one GoogleTest binary,
-# each test registered with CTest by gtest_discover_tests.
+# each test registered with CTest by gtest_discover_tests. Labels: unit, sim,
+# integration (scripts/sanitize asan runs all three), and tsan for the
+# threaded parts that scripts/sanitize tsan runs.
 function(jobq_test)
   # TIMEOUT (seconds) for tests that need more than ctest's --timeout.
   cmake_parse_arguments(ARG "" "NAME;TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
@@ -33,11 +44,26 @@ function(jobq_test)
   target_include_directories(${ARG_NAME} PRIVATE ${PROJECT_SOURCE_DIR})
   target_compile_options(${ARG_NAME} PRIVATE ${JOBQ_WARNINGS})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  jobq_sanitizer_defaults(${ARG_NAME})
+  set_property(GLOBAL APPEND PROPERTY JOBQ_TESTS ${ARG_NAME})
+  # Label tsan: the threaded parts, which scripts/sanitize tsan builds and runs.
+  if("tsan" IN_LIST ARG_LABELS)
+    set_property(GLOBAL APPEND PROPERTY JOBQ_TSAN_TESTS ${ARG_NAME})
+  endif()
   set(timeout_property "")
   if(ARG_TIMEOUT)
+    # The sanitized programs are slower (cmake/Sanitize.cmake).
+    if(JOBQ_SANITIZE)
+      math(EXPR ARG_TIMEOUT "${ARG_TIMEOUT} * 4")
+    endif()
     set(timeout_property TIMEOUT ${ARG_TIMEOUT})
   endif()
+  # One label: gtest_discover_tests passes the properties on as a list and
+  # "unit;tsan" would become the label unit and a property named tsan. So
+  # LABELS unit tsan gives the label "unit+tsan", which ctest -L unit and
+  # ctest -L tsan (regular expressions) both select.
+  list(JOIN ARG_LABELS "+" labels)
   gtest_discover_tests(${ARG_NAME}
-    PROPERTIES LABELS "${ARG_LABELS}" ${timeout_property}
+    PROPERTIES LABELS "${labels}" ${timeout_property}
     DISCOVERY_TIMEOUT 60)
 endfunction()

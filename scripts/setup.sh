@@ -15,10 +15,23 @@ packages=(
   libcli11-dev nlohmann-json3-dev
   libcurl4-openssl-dev libgmp-dev
   python3
+  # The admin service's TLS: libssl-dev checks the certificate and key at
+  # start; the openssl command makes certificates (admin_auth_test, and the
+  # recipe protected mode prints).
+  libssl-dev openssl
   # Admin and monitoring: the broker's /metrics endpoint, `promtool check
   # metrics` and a gRPC client no one here wrote (Python) in the tests, and a
   # pseudo-terminal for the `jobq top` test.
   libcivetweb-dev prometheus python3-grpcio python3-protobuf tmux
+  # Fuzzing and sanitizers (scripts/fuzz, scripts/sanitize): clang 14 with
+  # libFuzzer and its sanitizer runtimes (libclang-rt-14-dev, only
+  # recommended by clang), and llvm for llvm-symbolizer, which turns the
+  # addresses of a fuzzer's crash report into file:line. GCC's runtimes
+  # (libasan8, libubsan1, libtsan2) come with build-essential.
+  clang libclang-rt-14-dev llvm
+  # The multi-host tests (tests/multihost, root only): network namespaces,
+  # veth pairs and a bridge.
+  iproute2
 )
 
 missing=()

@@ -6,6 +6,9 @@
 #include <string>
 #include <vector>
 
+#include <optional>
+
+#include "common/curve_keys.h"
 #include "common/log.h"
 
 namespace jobq::worker {
@@ -35,6 +38,9 @@ struct WorkerConfig {
   // each child; none may be empty.
   std::vector<std::string> plugins;
   std::string name;  // unique per broker
+  // CURVE: the broker's public key (--broker-key) and this worker's pair
+  // (--curve-key), read from their files; unset for plaintext.
+  std::optional<curve::ClientKeys> curve;
   LogLevel log_level = LogLevel::kInfo;
 };
 

@@ -132,6 +132,16 @@ FlagsOutcome ParseWorkerFlags(int argc, const char* const* argv, WorkerConfig* c
                  "Seconds a drain (first SIGTERM) may take before the jobs still held are "
                  "handed back to the broker")
       ->capture_default_str();
+  std::string broker_key_file;
+  std::string curve_key_file;
+  app.add_option("--broker-key", broker_key_file,
+                 "CURVE: the broker's public key file, broker.pub (env JOBQ_BROKER_KEY); with "
+                 "--curve-key")
+      ->envname("JOBQ_BROKER_KEY");
+  app.add_option("--curve-key", curve_key_file,
+                 "CURVE: this worker's key pair file, NAME.key from `jobq keygen NAME` (env "
+                 "JOBQ_CURVE_KEY); its public key must be in the broker's --worker-keys")
+      ->envname("JOBQ_CURVE_KEY");
   app.add_option("--log-level", log_level, "debug, info, warning or error")->capture_default_str();
   try {
     app.parse(argc, argv);
@@ -203,7 +213,17 @@ FlagsOutcome ParseWorkerFlags(int argc, const char* const* argv, WorkerConfig* c
                       "\"");
   }
 
+  std::optional<curve::ClientKeys> curve_keys;
+  if (!broker_key_file.empty() || !curve_key_file.empty()) {
+    absl::StatusOr<curve::ClientKeys> loaded = curve::LoadClientKeys(broker_key_file, curve_key_file);
+    if (!loaded.ok()) {
+      return UsageError(std::string(loaded.status().message()));
+    }
+    curve_keys = *std::move(loaded);
+  }
+
   config->broker = broker;
+  config->curve = std::move(curve_keys);
   config->queues = std::move(unique_queues);
   config->io_threads = static_cast<uint32_t>(io_threads);
   config->cpu_procs = static_cast<uint32_t>(cpu_procs);

@@ -1,9 +1,11 @@
 #pragma once
-// Parses jobq-worker's command line (and JOBQ_WORKER_BROKER) into a
-// WorkerConfig:
+// Parses jobq-worker's command line (and JOBQ_WORKER_BROKER, JOBQ_BROKER_KEY,
+// JOBQ_CURVE_KEY) into a WorkerConfig:
 //   --broker ENDPOINT   --queues a,b   --io-threads N   --name NAME
 //   --cpu-procs N   --max-jobs-per-child N   --max-rss-per-child SIZE
 //   --plugin PATH (repeatable)   --log-level debug|info|warning|error
+//   --broker-key FILE   --curve-key FILE (CURVE, both or neither; the files
+//   are read here, so a bad key is a usage error)
 // Child mode (`--child`, worker/child/child_command_line.h) is not parsed
 // here: main() hands it off before.
 // Thread-compatible; reads the environment.

@@ -62,6 +62,7 @@ int WorkerServer::Run() {
   options.queues = config_.queues;
   options.jitter_seed = std::random_device{}();
   options.drain_grace_ms = config_.drain_grace_ms;
+  options.curve = config_.curve;
   if (cpu_pool != nullptr) {
     options.child_pids = [pool = cpu_pool.get()] { return pool->ChildPids(); };
   }

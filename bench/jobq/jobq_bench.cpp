@@ -155,8 +155,9 @@ bool RunLatency(jobq::Client& client, const Flags& flags, bool report) {
 
 int main(int argc, char** argv) {
   const Flags flags = ParseFlags(argc, argv);
-  absl::StatusOr<std::unique_ptr<jobq::Client>> client =
-      jobq::Client::Create({.broker_endpoint = flags.broker});
+  jobq::ClientOptions options;
+  options.broker_endpoint = flags.broker;
+  absl::StatusOr<std::unique_ptr<jobq::Client>> client = jobq::Client::Create(options);
   if (!client.ok()) {
     std::fprintf(stderr, "jobq-bench: %s\n", client.status().ToString().c_str());
     return 2;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "broker/admin/job_requests.h"
 #include "common/log.h"
 
@@ -20,9 +21,14 @@ grpc::Status ToGrpc(const absl::Status& status) {
 
 // Checks `request`, asks the loop, and finishes the call with its answer.
 template <typename Request, typename Response, typename Normalize, typename Ask>
-grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, const Request& request,
+grpc::ServerUnaryReactor* Answer(AdminAuth* auth, const char* rpc,
+                                 grpc::CallbackServerContext* context, const Request& request,
                                  Response* response, Normalize normalize, Ask ask) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (grpc::Status refused = auth->Check(*context, rpc); !refused.ok()) {
+    reactor->Finish(refused);
+    return reactor;
+  }
   Request checked = request;
   if (absl::Status valid = normalize(&checked); !valid.ok()) {
     reactor->Finish(ToGrpc(valid));
@@ -50,6 +56,7 @@ std::shared_ptr<const jobq::admin::GetStatusResponse> AdminService::CurrentStatu
   }
   auto stamped = std::make_shared<jobq::admin::GetStatusResponse>(*latest);
   stamped->set_version(version_);
+  auth_->FillRefusals(stamped->mutable_admin_auth_refused());
   return stamped;
 }
 
@@ -57,6 +64,10 @@ grpc::ServerUnaryReactor* AdminService::GetStatus(grpc::CallbackServerContext* c
                                                   const jobq::admin::GetStatusRequest* request,
                                                   jobq::admin::GetStatusResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (grpc::Status refused = auth_->Check(*context, "GetStatus"); !refused.ok()) {
+    reactor->Finish(refused);
+    return reactor;
+  }
   std::shared_ptr<const jobq::admin::GetStatusResponse> latest = CurrentStatus();
   if (latest == nullptr) {
     reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
@@ -154,6 +165,15 @@ class StatusWatch final : public grpc::ServerWriteReactor<jobq::admin::GetStatus
 
 grpc::ServerWriteReactor<jobq::admin::GetStatusResponse>* AdminService::WatchStatus(
     grpc::CallbackServerContext* context, const jobq::admin::WatchStatusRequest* request) {
+  // A reactor that only says why not.
+  class Refusal final : public grpc::ServerWriteReactor<jobq::admin::GetStatusResponse> {
+   public:
+    explicit Refusal(grpc::Status status) { Finish(std::move(status)); }
+    void OnDone() override { delete this; }
+  };
+  if (grpc::Status refused = auth_->Check(*context, "WatchStatus"); !refused.ok()) {
+    return new Refusal(std::move(refused));
+  }
   {
     std::lock_guard lock(watch_mutex_);
     if (!watches_stopping_ && watches_ < kMaxWatches) {
@@ -162,12 +182,6 @@ grpc::ServerWriteReactor<jobq::admin::GetStatusResponse>* AdminService::WatchSta
                              std::chrono::milliseconds(WatchIntervalMs(request->interval_ms())));
     }
   }
-  // A reactor that only says why not.
-  class Refusal final : public grpc::ServerWriteReactor<jobq::admin::GetStatusResponse> {
-   public:
-    explicit Refusal(grpc::Status status) { Finish(std::move(status)); }
-    void OnDone() override { delete this; }
-  };
   std::lock_guard lock(watch_mutex_);
   return new Refusal(watches_stopping_
                          ? grpc::Status(grpc::StatusCode::UNAVAILABLE, "the broker is stopping")
@@ -188,7 +202,7 @@ grpc::ServerUnaryReactor* AdminService::ListQueues(grpc::CallbackServerContext* 
                                                    const jobq::admin::ListQueuesRequest* request,
                                                    jobq::admin::ListQueuesResponse* response) {
   return Answer(
-      context, *request, response, [](auto*) { return absl::OkStatus(); },
+      auth_, "ListQueues", context, *request, response, [](auto*) { return absl::OkStatus(); },
       [this](const auto& checked) { return control_->ListQueues(checked); });
 }
 
@@ -196,14 +210,14 @@ grpc::ServerUnaryReactor* AdminService::ListWorkers(grpc::CallbackServerContext*
                                                     const jobq::admin::ListWorkersRequest* request,
                                                     jobq::admin::ListWorkersResponse* response) {
   return Answer(
-      context, *request, response, [](auto*) { return absl::OkStatus(); },
+      auth_, "ListWorkers", context, *request, response, [](auto*) { return absl::OkStatus(); },
       [this](const auto& checked) { return control_->ListWorkers(checked); });
 }
 
 grpc::ServerUnaryReactor* AdminService::CancelJobs(grpc::CallbackServerContext* context,
                                                    const jobq::admin::CancelJobsRequest* request,
                                                    jobq::admin::CancelJobsResponse* response) {
-  return Answer(context, *request, response, NormalizeCancelJobs,
+  return Answer(auth_, "CancelJobs", context, *request, response, NormalizeCancelJobs,
                 [this](const auto& checked) { return control_->CancelJobs(checked); });
 }
 
@@ -211,7 +225,7 @@ grpc::ServerUnaryReactor* AdminService::PurgeQueue(grpc::CallbackServerContext* 
                                                    const jobq::admin::PurgeQueueRequest* request,
                                                    jobq::admin::PurgeQueueResponse* response) {
   return Answer(
-      context, *request, response,
+      auth_, "PurgeQueue", context, *request, response,
       [](jobq::admin::PurgeQueueRequest* checked) { return CheckName(checked->queue(), "queue"); },
       [this](const auto& checked) { return control_->PurgeQueue(checked); });
 }
@@ -220,7 +234,7 @@ grpc::ServerUnaryReactor* AdminService::PauseQueue(grpc::CallbackServerContext* 
                                                    const jobq::admin::PauseQueueRequest* request,
                                                    jobq::admin::PauseQueueResponse* response) {
   return Answer(
-      context, *request, response,
+      auth_, "PauseQueue", context, *request, response,
       [](jobq::admin::PauseQueueRequest* checked) { return CheckName(checked->queue(), "queue"); },
       [this](const auto& checked) { return control_->PauseQueue(checked); });
 }
@@ -229,7 +243,7 @@ grpc::ServerUnaryReactor* AdminService::ResumeQueue(grpc::CallbackServerContext*
                                                     const jobq::admin::ResumeQueueRequest* request,
                                                     jobq::admin::ResumeQueueResponse* response) {
   return Answer(
-      context, *request, response,
+      auth_, "ResumeQueue", context, *request, response,
       [](jobq::admin::ResumeQueueRequest* checked) { return CheckName(checked->queue(), "queue"); },
       [this](const auto& checked) { return control_->ResumeQueue(checked); });
 }
@@ -238,7 +252,7 @@ grpc::ServerUnaryReactor* AdminService::DrainWorker(grpc::CallbackServerContext*
                                                     const jobq::admin::DrainWorkerRequest* request,
                                                     jobq::admin::DrainWorkerResponse* response) {
   return Answer(
-      context, *request, response,
+      auth_, "DrainWorker", context, *request, response,
       [](jobq::admin::DrainWorkerRequest* checked) {
         return CheckName(checked->name(), "worker name");
       },
@@ -249,6 +263,10 @@ grpc::ServerUnaryReactor* AdminService::Shutdown(grpc::CallbackServerContext* co
                                                  const jobq::admin::ShutdownRequest* request,
                                                  jobq::admin::ShutdownResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (grpc::Status refused = auth_->Check(*context, "Shutdown"); !refused.ok()) {
+    reactor->Finish(refused);
+    return reactor;
+  }
   const bool drain = request->mode() != jobq::admin::ShutdownRequest::MODE_NOW;
   absl::StatusOr<uint32_t> draining = control_->Shutdown(drain);
   if (!draining.ok()) {
@@ -269,30 +287,32 @@ grpc::ServerUnaryReactor* AdminService::Shutdown(grpc::CallbackServerContext* co
 grpc::ServerUnaryReactor* AdminService::ListJobs(grpc::CallbackServerContext* context,
                                                  const jobq::admin::ListJobsRequest* request,
                                                  jobq::admin::ListJobsResponse* response) {
-  return Answer(context, *request, response, NormalizeListJobs,
+  return Answer(auth_, "ListJobs", context, *request, response, NormalizeListJobs,
                 [this](const auto& checked) { return control_->ListJobs(checked); });
 }
 
 grpc::ServerUnaryReactor* AdminService::GetJob(grpc::CallbackServerContext* context,
                                                const jobq::admin::GetJobRequest* request,
                                                jobq::admin::JobInfo* response) {
-  return Answer(context, *request, response, NormalizeGetJob,
+  return Answer(auth_, "GetJob", context, *request, response, NormalizeGetJob,
                 [this](const auto& checked) { return control_->GetJob(checked); });
 }
 
 grpc::ServerUnaryReactor* AdminService::RetryJobs(grpc::CallbackServerContext* context,
                                                   const jobq::admin::RetryJobsRequest* request,
                                                   jobq::admin::RetryJobsResponse* response) {
-  return Answer(context, *request, response, NormalizeRetryJobs,
+  return Answer(auth_, "RetryJobs", context, *request, response, NormalizeRetryJobs,
                 [this](const auto& checked) { return control_->RetryJobs(checked); });
 }
 
-AdminServer::AdminServer(const StatusBoard* board, BrokerControl* control, std::string version)
-    : service_(board, control, std::move(version)) {}
+AdminServer::AdminServer(const StatusBoard* board, BrokerControl* control, std::string version,
+                         AdminAuth* auth)
+    : service_(board, control, std::move(version), auth) {}
 
 AdminServer::~AdminServer() { Stop(); }
 
-absl::Status AdminServer::Start(const std::string& address) {
+absl::Status AdminServer::Start(const std::string& address,
+                                std::shared_ptr<grpc::ServerCredentials> credentials) {
   const size_t colon = address.rfind(':');
   if (colon == std::string::npos || colon == 0) {
     return absl::InvalidArgumentError("admin address \"" + address +
@@ -317,13 +337,18 @@ absl::Status AdminServer::Start(const std::string& address) {
   });
   int selected_port = 0;
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &selected_port);
+  const bool tls = credentials != nullptr;
+  builder.AddListeningPort(
+      address, tls ? std::move(credentials) : grpc::InsecureServerCredentials(), &selected_port);
   builder.RegisterService(&service_);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || selected_port == 0) {
     server_.reset();
-    return absl::UnavailableError("cannot listen for admin RPCs on " + address +
-                                  " (in use? choose --admin)");
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen for admin RPCs on ", address,
+        tls ? " (in use? choose --admin; or gRPC refused the TLS certificate and key, see "
+              "the grpc log line above)"
+            : " (in use? choose --admin)"));
   }
   bound_address_ = address.substr(0, colon) + ":" + std::to_string(selected_port);
   // gRPC starts out SERVING; the loop is not running yet.
@@ -333,10 +358,65 @@ absl::Status AdminServer::Start(const std::string& address) {
   return absl::OkStatus();
 }
 
+grpc::ServerGenericBidiReactor* AdminServer::OnlyHealth::CreateReactor(
+    grpc::GenericCallbackServerContext*) {
+  class Refusal final : public grpc::ServerGenericBidiReactor {
+   public:
+    Refusal() {
+      Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                          "this port (--health) serves only grpc.health.v1; call the admin "
+                          "service on --admin"));
+    }
+    void OnDone() override { delete this; }
+  };
+  return new Refusal;
+}
+
+absl::Status AdminServer::StartHealth(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("health address \"", address, "\" is not HOST:PORT (e.g. 0.0.0.0:50052)"));
+  }
+  int selected_port = 0;
+  grpc::ServerBuilder builder;
+  // gRPC adds its default health service (enabled in Start). Reflection
+  // would be added too, as it is to every server once enabled; the option
+  // below drops it, so that this open port tells nothing but health.
+  class HealthOnly final : public grpc::ServerBuilderOption {
+   public:
+    void UpdateArguments(grpc::ChannelArguments*) override {}
+    void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+      plugins->clear();
+    }
+  };
+  builder.SetOption(std::make_unique<HealthOnly>());
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &selected_port);
+  builder.RegisterCallbackGenericService(&only_health_);
+  health_server_ = builder.BuildAndStart();
+  if (health_server_ == nullptr || selected_port == 0) {
+    health_server_.reset();
+    return absl::UnavailableError(
+        absl::StrCat("cannot serve gRPC health checks on ", address, " (in use? choose --health)"));
+  }
+  if (health_server_->GetHealthCheckService() == nullptr) {
+    health_server_.reset();
+    return absl::InternalError("gRPC did not add its health service to the --health port");
+  }
+  health_address_ = absl::StrCat(address.substr(0, colon), ":", selected_port);
+  health_server_->GetHealthCheckService()->SetServingStatus(jobq::admin::Admin::service_full_name(),
+                                                            false);
+  health_server_->GetHealthCheckService()->SetServingStatus(false);
+  return absl::OkStatus();
+}
+
 void AdminServer::SetServing(bool serving) {
   if (server_ != nullptr) {
     // Sets the server's ("") and every named service's status.
     server_->GetHealthCheckService()->SetServingStatus(serving);
+  }
+  if (health_server_ != nullptr) {
+    health_server_->GetHealthCheckService()->SetServingStatus(serving);
   }
 }
 
@@ -347,6 +427,10 @@ void AdminServer::Stop() {
     service_.StopWatches(std::chrono::seconds(2));
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
     server_.reset();
+  }
+  if (health_server_ != nullptr) {
+    health_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    health_server_.reset();
   }
 }
 

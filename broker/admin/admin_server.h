@@ -12,6 +12,7 @@
 // Start and Stop are called from one thread (the broker's
 // main thread); the RPCs run on gRPC's threads.
 
+#include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
 
 #include <condition_variable>
@@ -21,6 +22,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "broker/admin/admin_auth.h"
 #include "broker/admin/broker_control.h"
 #include "broker/admin/status_board.h"
 #include "jobq/admin.grpc.pb.h"
@@ -29,8 +31,11 @@ namespace jobq::broker::admin {
 
 class AdminService final : public jobq::admin::Admin::CallbackService {
  public:
-  AdminService(const StatusBoard* board, BrokerControl* control, std::string version)
-      : board_(board), control_(control), version_(std::move(version)) {}
+  // `auth` checks every call's token (an AdminAuth without tokens lets
+  // every call through); it must outlive the service.
+  AdminService(const StatusBoard* board, BrokerControl* control, std::string version,
+               AdminAuth* auth)
+      : board_(board), control_(control), version_(std::move(version)), auth_(auth) {}
 
   grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* context,
                                       const jobq::admin::GetStatusRequest* request,
@@ -89,6 +94,7 @@ class AdminService final : public jobq::admin::Admin::CallbackService {
   const StatusBoard* board_;
   BrokerControl* control_;
   std::string version_;
+  AdminAuth* auth_;
   // Guards the fields below and every StatusWatch's state; one condition
   // variable wakes all streams (there are few).
   std::mutex watch_mutex_;
@@ -99,26 +105,44 @@ class AdminService final : public jobq::admin::Admin::CallbackService {
 
 class AdminServer {
  public:
-  // `board` and `control` must outlive the server.
-  AdminServer(const StatusBoard* board, BrokerControl* control, std::string version);
+  // `board`, `control` and `auth` must outlive the server.
+  AdminServer(const StatusBoard* board, BrokerControl* control, std::string version,
+              AdminAuth* auth);
   ~AdminServer();
 
-  // Listens on `address` (host:port; port 0 picks a free one). Also serves
-  // grpc.health.v1.Health (NOT_SERVING until SetServing(true)) and server
-  // reflection, so generic gRPC tools work.
-  [[nodiscard]] absl::Status Start(const std::string& address);
+  // Listens on `address` (host:port; port 0 picks a free one) with
+  // `credentials` (TLS, admin_tls.h), or in plaintext when null. Also
+  // serves grpc.health.v1.Health (NOT_SERVING until SetServing(true)) and
+  // server reflection, so generic gRPC tools work; neither needs a token.
+  [[nodiscard]] absl::Status Start(const std::string& address,
+                                   std::shared_ptr<grpc::ServerCredentials> credentials = nullptr);
+  // Also serves grpc.health.v1.Health, and nothing else, in plaintext on
+  // `address` (jobq-broker --health): Kubernetes' gRPC probes can do
+  // neither TLS nor tokens. Call after Start().
+  [[nodiscard]] absl::Status StartHealth(const std::string& address);
   // "host:port" actually listened on.
   const std::string& address() const { return bound_address_; }
-  // What Health/Check answers, for the server ("") and jobq.admin.Admin:
-  // SERVING once the loop runs, NOT_SERVING when the broker shuts down.
-  // Thread-safe; does nothing before Start() or after Stop().
+  // Same for StartHealth; empty when not started.
+  const std::string& health_address() const { return health_address_; }
+  // What Health/Check answers (on both ports), for the server ("") and
+  // jobq.admin.Admin: SERVING once the loop runs, NOT_SERVING when the
+  // broker shuts down. Thread-safe; does nothing before Start() or after Stop().
   void SetServing(bool serving);
   void Stop();
 
  private:
   AdminService service_;
   std::unique_ptr<grpc::Server> server_;
+  // Answers every method but health's on the --health port: a server needs
+  // one service of its own before gRPC adds its default health service.
+  class OnlyHealth final : public grpc::CallbackGenericService {
+   public:
+    grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext*) override;
+  };
+  OnlyHealth only_health_;
+  std::unique_ptr<grpc::Server> health_server_;
   std::string bound_address_;
+  std::string health_address_;
 };
 
 }  // namespace jobq::broker::admin

@@ -70,7 +70,13 @@ void BrokerCore::OnClientMessage(const std::string& client, Command command, std
       if (!sentinel.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
         return bad_body("jobq.wire.Sentinel");
       }
-      AddSentinel(sentinel.queue().empty() ? kDefaultQueue : sentinel.queue(), now_ms, effects);
+      const std::string& queue_name = sentinel.queue().empty() ? kDefaultQueue : sentinel.queue();
+      if (std::string full = SentinelRoomFor(queue_name); !full.empty()) {
+        ++counters_.rejected;
+        effects->SendError(Socket::kFrontend, client, wire::ERROR_CODE_QUEUE_FULL, full);
+        return;
+      }
+      AddSentinel(queue_name, now_ms, effects);
       // Acknowledged like a job, once it is in the queue (and committed).
       wire::Submitted& submitted = effects->SubmittedFor(client);
       submitted.set_sentinels(submitted.sentinels() + 1);
@@ -139,6 +145,13 @@ void BrokerCore::Submit(const std::string& client, wire::Submit& submit, TimeMs 
       continue;
     }
     const std::string& queue_name = spec.queue().empty() ? kDefaultQueue : spec.queue();
+    std::string full = JobRoomFor(queue_name);
+    if (full.empty() && spec.sentinel()) full = SentinelRoomFor(queue_name);
+    if (!full.empty()) {
+      ++counters_.rejected;
+      Reject(submitted, client_seq, "queue_full", std::move(full));
+      continue;
+    }
     QueueState& queue = QueueNamed(queue_name);
     if (queue.waiting >= options_.queue_depth_max) {
       ++counters_.rejected;
@@ -239,6 +252,33 @@ void BrokerCore::BeginShutdown(TimeMs now_ms, Effects* effects) {
   for (const std::string& name : names) {
     AddSentinel(name, now_ms, effects);
   }
+}
+
+std::string BrokerCore::JobRoomFor(const std::string& queue_name) const {
+  if (jobs_.size() >= options_.jobs_max) {
+    return "the broker keeps " + std::to_string(jobs_.size()) +
+           " jobs, its limit (--jobs-max), finished ones included until --result-ttl; retry "
+           "later, add workers, or shorten --result-ttl";
+  }
+  if (queues_.size() >= options_.queues_max && queues_.count(queue_name) == 0) {
+    return "the broker has " + std::to_string(queues_.size()) +
+           " queues, its limit (--queues-max); use one of them for \"" + queue_name + "\"";
+  }
+  return "";
+}
+
+std::string BrokerCore::SentinelRoomFor(const std::string& queue_name) const {
+  if (queues_.size() >= options_.queues_max && queues_.count(queue_name) == 0) {
+    return "the broker has " + std::to_string(queues_.size()) +
+           " queues, its limit (--queues-max); a sentinel for \"" + queue_name +
+           "\" would make another";
+  }
+  auto queue = queues_.find(queue_name);
+  if (queue != queues_.end() && queue->second.ready.sentinels() >= kSentinelsPerQueueMax) {
+    return "queue \"" + queue_name + "\" already has " + std::to_string(kSentinelsPerQueueMax) +
+           " sentinels waiting; one stops every worker of the queue, so wait for them to fire";
+  }
+  return "";
 }
 
 void BrokerCore::AddSentinel(const std::string& queue_name, TimeMs now_ms, Effects* effects) {

@@ -71,6 +71,13 @@ enum class DrainOutcome { kDraining, kUnknownWorker, kAlreadyDraining };
 // How long, and how many, workers declared dead stay listed by ListWorkers.
 inline constexpr TimeMs kDeadWorkerKeepMs = 5 * 60 * 1000;
 inline constexpr size_t kDeadWorkersMax = 100;
+// Sentinels waiting in one queue. A few are normal (one per shutdown); more
+// would each be kept and persisted for nothing.
+inline constexpr size_t kSentinelsPerQueueMax = 1000;
+// What one HELLO may list. Real workers list a handful of each; the bounds
+// keep a hostile one from registering megabytes of names.
+inline constexpr int kHelloQueuesMax = 1000;
+inline constexpr int kHelloTasksMax = 10'000;
 
 class BrokerCore {
  public:
@@ -182,11 +189,17 @@ class BrokerCore {
   void UnindexKeys(const Job& job);
   void ResolveDefaults(wire::JobSpec& spec) const;
   void AddSentinel(const std::string& queue_name, TimeMs now_ms, Effects* effects);
+  // Why a producer's job or sentinel for `queue_name` cannot be taken now
+  // (one of the bounds of CoreOptions), or "" when it can.
+  std::string JobRoomFor(const std::string& queue_name) const;
+  std::string SentinelRoomFor(const std::string& queue_name) const;
   void Wait(const std::string& client, const wire::Wait& wait, Effects* effects);
   void Cancel(const std::string& client, const wire::Cancel& cancel, TimeMs now_ms,
               Effects* effects);
 
   // Worker commands.
+  // Why a HELLO cannot register (a bound of CoreOptions), or "".
+  std::string RefuseHello(const std::string& routing_id, const wire::Hello& hello) const;
   void Hello(const std::string& routing_id, const wire::Hello& hello, TimeMs now_ms,
              Effects* effects);
   void Credit(WorkerInfo& worker, const wire::Credit& credit);

@@ -24,7 +24,20 @@ struct CoreOptions {
   uint32_t liveness_misses = 3;
   // Jobs waiting (queued or scheduled) per queue; more is answered "queue_full".
   size_t queue_depth_max = 5'000'000;
+  // Jobs kept in any state, finished ones (results) included; more is
+  // answered "queue_full". The per-queue bound alone would let a producer
+  // grow the broker without limit by naming new queues or by keeping
+  // results: this is the bound on the broker's memory.
+  size_t jobs_max = 10'000'000;
+  // Distinct queue names; a job for a new queue beyond it is answered
+  // "queue_full".
+  size_t queues_max = 10'000;
+  // Registered workers; a HELLO beyond is answered with an ERROR.
+  size_t workers_max = 10'000;
   size_t payload_bytes_max = 1 << 20;
+  // A larger result fails its job ("result_too_large") instead of being
+  // kept for --result-ttl. Workers learn it from WELCOME.
+  size_t result_bytes_max = 16 << 20;
   size_t jobs_per_submit_max = 10'000;
   // A job whose workers died this many times while running it is dead.
   uint32_t lost_leases_max = 5;

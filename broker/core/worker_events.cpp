@@ -14,7 +14,8 @@ constexpr size_t kResultsScratchBytesMax = 1 << 20;
 
 // Errors that a second attempt cannot fix.
 bool IsRetryable(const std::string& error_type) {
-  return error_type != "bad_args" && error_type != "unknown_task";
+  return error_type != "bad_args" && error_type != "unknown_task" &&
+         error_type != "result_too_large";
 }
 
 }  // namespace
@@ -30,6 +31,10 @@ void BrokerCore::OnWorkerMessage(const std::string& routing_id, Command command,
     wire::Hello hello;
     if (!hello.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
       return bad_body("jobq.wire.Hello");
+    }
+    if (std::string refused = RefuseHello(routing_id, hello); !refused.empty()) {
+      effects->SendError(Socket::kBackend, routing_id, wire::ERROR_CODE_TOO_LARGE, refused);
+      return;
     }
     return Hello(routing_id, hello, now_ms, effects);
   }
@@ -87,6 +92,23 @@ void BrokerCore::OnWorkerMessage(const std::string& routing_id, Command command,
       OnMalformed(Socket::kBackend, routing_id, wire::ERROR_CODE_BAD_COMMAND,
                   std::string(CommandName(command)) + " is not a worker command", effects);
   }
+}
+
+std::string BrokerCore::RefuseHello(const std::string& routing_id,
+                                    const wire::Hello& hello) const {
+  if (hello.queues_size() > kHelloQueuesMax || hello.tasks_size() > kHelloTasksMax) {
+    return "HELLO lists " + std::to_string(hello.queues_size()) + " queues and " +
+           std::to_string(hello.tasks_size()) + " tasks; the limits are " +
+           std::to_string(kHelloQueuesMax) + " and " + std::to_string(kHelloTasksMax);
+  }
+  // A worker registering again (same connection, or same name on a new
+  // one) replaces its old registration, so it always has room.
+  if (workers_.size() >= options_.workers_max && workers_.count(routing_id) == 0 &&
+      worker_by_name_.count(hello.name()) == 0) {
+    return "the broker has " + std::to_string(workers_.size()) +
+           " workers, its limit (--workers-max); this worker retries, or raise the limit";
+  }
+  return "";
 }
 
 void BrokerCore::Hello(const std::string& routing_id, const wire::Hello& hello, TimeMs now_ms,
@@ -171,6 +193,7 @@ void BrokerCore::Hello(const std::string& routing_id, const wire::Hello& hello, 
   auto welcome = std::make_unique<wire::Welcome>();
   welcome->set_heartbeat_interval_ms(options_.heartbeat_interval_ms);
   welcome->set_liveness_misses(options_.liveness_misses);
+  welcome->set_result_bytes_max(options_.result_bytes_max);
   effects->Send(Socket::kBackend, routing_id, Command::kWelcome, std::move(welcome));
 }
 
@@ -211,6 +234,19 @@ void BrokerCore::Results(WorkerInfo& worker, const wire::WorkerResults& results,
     }
     stats_.OnResult(job, result, now_ms);
     ReleaseLease(job);
+    if (result.ok() && result.result().size() > options_.result_bytes_max) {
+      // Workers check this themselves (WELCOME says the limit); one that
+      // did not still cannot make the broker keep it.
+      ++worker.jobs_failed;
+      ++job.failures;
+      job.error.Clear();
+      job.error.set_type("result_too_large");
+      job.error.set_message("the result is " + std::to_string(result.result().size()) +
+                            " bytes; the broker keeps at most " +
+                            std::to_string(options_.result_bytes_max) + " (--result-max)");
+      Finish(job, wire::JOB_STATE_FAILED, now_ms, effects);
+      continue;
+    }
     if (result.ok()) {
       ++worker.jobs_done;
       job.result = result.result();
@@ -251,7 +287,8 @@ void BrokerCore::LateResult(Job& job, const wire::JobResult& result, TimeMs now_
   const bool taken_back = result.attempt() >= 1 && result.attempt() <= job.attempt &&
                           !(job.state == wire::JOB_STATE_RUNNING &&
                             result.attempt() == job.attempt);
-  if (!result.ok() || IsTerminal(job.state) || !taken_back) {
+  if (!result.ok() || IsTerminal(job.state) || !taken_back ||
+      result.result().size() > options_.result_bytes_max) {
     ++counters_.late_results;
     return;
   }

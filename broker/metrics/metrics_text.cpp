@@ -160,6 +160,23 @@ std::string RenderPrometheus(const ::jobq::admin::GetStatusResponse& status) {
   out.Sample("jobq_bad_messages_total", {}, static_cast<double>(counters.bad_messages()));
   out.Family("jobq_late_results_total", "counter", "Results ignored as duplicate or stale.");
   out.Sample("jobq_late_results_total", {}, static_cast<double>(counters.late_results()));
+  const ::jobq::admin::AdminAuthRefusals& refused = status.admin_auth_refused();
+  out.Family("jobq_admin_auth_refused_total", "counter",
+             "Admin RPCs refused by the token check: no token, an unknown one, or a read "
+             "token on an admin RPC.");
+  out.Sample("jobq_admin_auth_refused_total", {{"reason", "missing"}},
+             static_cast<double>(refused.missing()));
+  out.Sample("jobq_admin_auth_refused_total", {{"reason", "unknown"}},
+             static_cast<double>(refused.unknown()));
+  out.Sample("jobq_admin_auth_refused_total", {{"reason", "forbidden"}},
+             static_cast<double>(refused.forbidden()));
+  out.Family("jobq_auth_refused_total", "counter",
+             "Clients refused by CURVE authentication (key not allowed on that socket), by "
+             "socket: frontend (producers), backend (workers).");
+  out.Sample("jobq_auth_refused_total", {{"socket", "frontend"}},
+             static_cast<double>(counters.auth_refused_frontend()));
+  out.Sample("jobq_auth_refused_total", {{"socket", "backend"}},
+             static_cast<double>(counters.auth_refused_backend()));
   out.Family("jobq_jobs_kept", "gauge", "Jobs the broker holds, finished ones included.");
   out.Sample("jobq_jobs_kept", {}, static_cast<double>(status.jobs_kept()));
 

@@ -117,6 +117,13 @@ absl::Status BrokerLoop::Bind() {
     socket->set(zmq::sockopt::rcvhwm, options_.send_high_water_mark);
     socket->set(zmq::sockopt::linger, 0);
   }
+  if (options_.curve) {
+    // The handler first: a handshake that finds none is let in unchecked.
+    zap_ = std::make_unique<ZapHandler>(context_, &*options_.curve);
+    JOBQ_RETURN_IF_ERROR(zap_->Bind());
+    JOBQ_RETURN_IF_ERROR(MakeCurveServer(frontend_, options_.curve->server, kFrontendZapDomain));
+    JOBQ_RETURN_IF_ERROR(MakeCurveServer(backend_, options_.curve->server, kBackendZapDomain));
+  }
   try {
     frontend_.bind(options_.frontend_endpoint);
   } catch (const zmq::error_t& error) {
@@ -147,8 +154,13 @@ absl::Status BrokerLoop::Run() {
       {backend_.handle(), 0, ZMQ_POLLIN, 0},
       {mailbox_.handle(), 0, ZMQ_POLLIN, 0},
       {writer_ ? writer_->done_socket().handle() : nullptr, 0, ZMQ_POLLIN, 0},
+      {zap_ ? zap_->socket().handle() : nullptr, 0, ZMQ_POLLIN, 0},
   };
-  const int poll_items = writer_ ? 4 : 3;
+  // Items in use are contiguous: the ZAP handler takes the writer's slot
+  // when there is no writer.
+  const int zap_item = writer_ ? 4 : 3;
+  if (zap_ && !writer_) std::swap(items[3], items[4]);
+  const int poll_items = (writer_ ? 4 : 3) + (zap_ ? 1 : 0);
   TimeMs deadline_ms = core_->Tick(clock_->NowMs(), &effects_);
   JOBQ_RETURN_IF_ERROR(CommitAndSend());
   while (!stop_requested_.load(std::memory_order_relaxed)) {
@@ -161,6 +173,10 @@ absl::Status BrokerLoop::Run() {
       return absl::InternalError(std::string("poll failed: ") + error.what());
     }
     ScopedLatencyTimer iteration_timer(&iteration_latency_);  // the rest of this iteration
+    if (zap_ && (items[zap_item].revents & ZMQ_POLLIN)) {
+      // Handshakes first: each waits on this answer, and answering is cheap.
+      zap_->Serve(clock_->NowMs(), options_.messages_per_iteration);
+    }
     if (writer_ && (items[3].revents & ZMQ_POLLIN)) {
       if (std::optional<absl::Status> done = writer_->TakeDone()) {
         JOBQ_RETURN_IF_ERROR(OnBatchCommitted(*done));
@@ -371,6 +387,10 @@ void BrokerLoop::FillStatus(TimeMs now_ms, ::jobq::admin::GetStatusResponse* sta
   core_->FillStatus(now_ms, status);
   status->set_store(store_->Describe());
   status->set_durable(store_->durable());
+  if (zap_) {
+    status->mutable_counters()->set_auth_refused_frontend(zap_->refused(ZapSocket::kFrontend));
+    status->mutable_counters()->set_auth_refused_backend(zap_->refused(ZapSocket::kBackend));
+  }
   iteration_latency_.Fill(status->mutable_figures()->mutable_loop_iteration());
   (writer_ ? writer_->CommitLatency() : inline_commit_latency_)
       .Fill(status->mutable_figures()->mutable_store_commit());

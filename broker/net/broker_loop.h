@@ -34,6 +34,7 @@
 #include "absl/status/statusor.h"
 #include "broker/core/broker_core.h"
 #include "broker/net/store_writer.h"
+#include "broker/net/zap_handler.h"
 #include "broker/store/store.h"
 #include "common/clock.h"
 #include "jobq/admin.pb.h"
@@ -47,6 +48,9 @@ struct LoopOptions {
   int send_high_water_mark = 100'000;  // messages queued per peer before ZeroMQ drops
   int messages_per_iteration = 1024;   // bounds latency of a busy socket on the other
   TimeMs snapshot_interval_ms = 200;   // the fallback when the mailbox is slow
+  // Set: both sockets are CURVE servers and a ZapHandler checks every
+  // client against the allow-lists (DESIGN.md §9).
+  std::optional<curve::ServerKeys> curve;
 };
 
 // Called on the loop thread with a fresh status snapshot.
@@ -177,6 +181,7 @@ class BrokerLoop {
   core::Effects effects_;
   std::vector<const core::Job*> changed_scratch_;
   std::unique_ptr<StoreWriter> writer_;  // durable stores only
+  std::unique_ptr<ZapHandler> zap_;      // CURVE only
   // Store writes made since the batch in flight was handed over.
   core::Effects unwritten_;
   uint64_t next_batch_ = 1;       // number of the batch being gathered

@@ -39,11 +39,14 @@ std::optional<int> Call(AdminConnection& admin, const char* rpc, Method method,
   context.set_deadline(admin.deadline);
   grpc::Status status = ((*admin.stub).*method)(&context, request, response);
   if (status.ok()) return std::nullopt;
+  if (ExitCodeForRpc(status) == kExitAuth) {
+    return PrintRpcFailure(rpc, admin, status);  // with a hint about the token
+  }
   if (ExitCodeForRpc(status) != kExitUsage ||
       status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
     PrintError(status.error_message());  // the broker's own words say it all
   } else {
-    PrintRpcFailure(rpc, admin, status);
+    return PrintRpcFailure(rpc, admin, status);
   }
   return ExitCodeForRpc(status);
 }
@@ -173,6 +176,9 @@ int ExitCodeForRpc(const grpc::Status& status) {
     case grpc::StatusCode::NOT_FOUND:
     case grpc::StatusCode::FAILED_PRECONDITION:
       return kExitJobsFailed;
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return kExitAuth;
     default:
       return kExitUsage;
   }

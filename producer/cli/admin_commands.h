@@ -42,7 +42,8 @@ int RunAdminCommand(AdminCommand command, const AdminCommandFlags& flags,
                     const GlobalFlags& global);
 
 // The exit status for a failed RPC: 1 when the broker refused the request
-// for what it names (NOT_FOUND, FAILED_PRECONDITION), 2 otherwise.
+// for what it names (NOT_FOUND, FAILED_PRECONDITION), 3 when it refused the
+// token (UNAUTHENTICATED, PERMISSION_DENIED), 2 otherwise.
 int ExitCodeForRpc(const grpc::Status& status);
 
 }  // namespace jobq::cli

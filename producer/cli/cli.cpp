@@ -6,6 +6,7 @@
 #include "producer/cli/exit_code.h"
 #include "producer/cli/global_flags.h"
 #include "producer/cli/jobs_command.h"
+#include "producer/cli/keygen_command.h"
 #include "producer/cli/result_command.h"
 #include "producer/cli/retry_command.h"
 #include "producer/cli/sentinel_command.h"
@@ -21,7 +22,8 @@ int RunCli(int argc, char** argv) {
   CLI::App app(
       "jobq: submit jobs to a jobq broker, wait for their outcomes, and inspect the broker.\n"
       "Exit status: 0 success, 1 some job was rejected or did not succeed, 2 usage or "
-      "connection error.",
+      "connection error, 3 the broker refused the admin token (missing, unknown, or "
+      "read-only).",
       "jobq");
   app.set_version_flag("--version", JOBQ_VERSION);
   app.require_subcommand(1);
@@ -36,6 +38,25 @@ int RunCli(int argc, char** argv) {
                  "Broker admin address (env JOBQ_ADMIN, default 127.0.0.1:50051)");
   app.add_option("--connect-timeout", global.connect_timeout_seconds,
                  "Seconds to wait for the broker to answer before giving up (default 5)");
+  // No ->envname: admin_credentials.cpp reads the variables, so that
+  // JOBQ_TOKEN can come before JOBQ_TOKEN_FILE while the flag beats both.
+  app.add_option("--token-file", global.admin_credentials.token_file,
+                 "Admin token: the first line of FILE (env JOBQ_TOKEN holds the token itself, "
+                 "JOBQ_TOKEN_FILE names a file); needed when the broker has --admin-tokens");
+  app.add_option("--admin-ca", global.admin_credentials.ca_file,
+                 "Admin service over TLS, trusting this PEM CA or self-signed certificate "
+                 "(env JOBQ_ADMIN_CA)");
+  app.add_option("--admin-tls-name", global.admin_credentials.tls_name,
+                 "Name the broker's TLS certificate must carry, when not the host of --admin "
+                 "(env JOBQ_ADMIN_TLS_NAME)");
+  app.add_option("--broker-key", global.broker_key_file,
+                 "CURVE: the broker's public key file, broker.pub (env JOBQ_BROKER_KEY); with "
+                 "--curve-key")
+      ->envname("JOBQ_BROKER_KEY");
+  app.add_option("--curve-key", global.curve_key_file,
+                 "CURVE: this producer's key pair file, NAME.key from `jobq keygen NAME` (env "
+                 "JOBQ_CURVE_KEY); with --broker-key")
+      ->envname("JOBQ_CURVE_KEY");
 
   SubmitFlags submit_flags;
   WaitFlags wait_flags;
@@ -55,6 +76,8 @@ int RunCli(int argc, char** argv) {
   CLI::App* retry = AddRetryCommand(app, &retry_flags);
   TopFlags top_flags;
   CLI::App* top = AddTopCommand(app, &top_flags);
+  KeygenFlags keygen_flags;
+  CLI::App* keygen = AddKeygenCommand(app, &keygen_flags);
   // The operator commands (admin_commands.h), one flags struct each.
   constexpr AdminCommand kAdminCommands[] = {
       AdminCommand::kQueues, AdminCommand::kWorkers, AdminCommand::kJob,
@@ -72,6 +95,9 @@ int RunCli(int argc, char** argv) {
   } catch (const CLI::ParseError& error) {
     // CLI11 prints help (exit code 0) or the error; every error is a usage error here.
     return app.exit(error) == 0 ? kExitOk : kExitUsage;
+  }
+  if (keygen->parsed()) {
+    return RunKeygen(keygen_flags);
   }
   if (submit->parsed()) {
     return RunSubmit(submit_flags, global);

@@ -3,6 +3,11 @@
 //   0  every job was acknowledged (without --wait) or succeeded (with it)
 //   1  some job was rejected, or finished other than succeeded
 //   2  usage or connection error (always with a message on stderr)
+// and of every command that calls the admin service (status, jobs, cancel, ...):
+//   3  the broker refused the admin credentials: no token, a token it does
+//      not know (UNAUTHENTICATED), or a read-only token on an RPC that needs
+//      an admin one (PERMISSION_DENIED); a script can tell this apart from
+//      an unreachable broker (2)
 // Thread-compatible.
 
 #include <cstdint>
@@ -15,6 +20,7 @@ namespace jobq::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitJobsFailed = 1;
 inline constexpr int kExitUsage = 2;
+inline constexpr int kExitAuth = 3;
 
 // Counts what a run reported, to compute its exit code.
 class RunTally {

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/curve_keys.h"
 #include "producer/cli/addresses.h"
 
 namespace jobq::cli {
@@ -22,6 +23,16 @@ absl::StatusOr<ClientOptions> MakeClientOptions(const GlobalFlags& global,
       command_broker, global.broker, std::getenv(kBrokerEnv), kDefaultBrokerEndpoint));
   options.connect_timeout_ms =
       std::max<int64_t>(1, std::llround(global.connect_timeout_seconds * 1000.0));
+  if (!global.broker_key_file.empty() || !global.curve_key_file.empty()) {
+    absl::StatusOr<curve::ClientKeys> keys =
+        curve::LoadClientKeys(global.broker_key_file, global.curve_key_file);
+    if (!keys.ok()) {
+      return absl::InvalidArgumentError(keys.status().message());
+    }
+    options.curve_server_key = std::move(keys->server_public_key);
+    options.curve_public_key = std::move(keys->own.public_key);
+    options.curve_secret_key = std::move(keys->own.secret_key);
+  }
   return options;
 }
 

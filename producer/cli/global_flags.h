@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "producer/cli/admin_credentials.h"
 #include "producer/client/client.h"
 
 namespace jobq::cli {
@@ -18,10 +19,19 @@ struct GlobalFlags {
   std::string broker;  // empty: not given
   std::string admin;
   double connect_timeout_seconds = 5;
+  // CURVE: the broker's .pub (--broker-key, env JOBQ_BROKER_KEY) and this
+  // producer's .key (--curve-key, env JOBQ_CURVE_KEY); both or neither.
+  std::string broker_key_file;
+  std::string curve_key_file;
+  // The admin service's token file and TLS (--token-file, --admin-ca,
+  // --admin-tls-name; admin_credentials.h reads them with their JOBQ_*
+  // variables).
+  AdminCredentialFlags admin_credentials;
 };
 
-// Client options from the flags, JOBQ_BROKER and the defaults.
-// kInvalidArgument for a non-positive connect timeout.
+// Client options from the flags, JOBQ_BROKER and the defaults, with the
+// CURVE keys read from their files. kInvalidArgument for a non-positive
+// connect timeout, only one of the two key files, or a bad key file.
 absl::StatusOr<ClientOptions> MakeClientOptions(const GlobalFlags& global,
                                                 std::string_view command_broker);
 

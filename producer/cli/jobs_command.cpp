@@ -107,8 +107,7 @@ int RunJobs(const JobsFlags& flags, const GlobalFlags& global) {
   admin::ListJobsResponse response;
   grpc::Status rpc = admin->stub->ListJobs(&context, *request, &response);
   if (!rpc.ok()) {
-    PrintRpcFailure("ListJobs", *admin, rpc);
-    return kExitUsage;
+    return PrintRpcFailure("ListJobs", *admin, rpc);
   }
 
   const std::vector<admin::JobInfo> jobs(response.jobs().begin(), response.jobs().end());

@@ -44,8 +44,7 @@ int RunResult(const ResultFlags& flags, const GlobalFlags& global) {
     return kExitJobsFailed;
   }
   if (!rpc.ok()) {
-    PrintRpcFailure("GetJob", *admin, rpc);
-    return kExitUsage;
+    return PrintRpcFailure("GetJob", *admin, rpc);
   }
 
   const ResultReport report = RenderResult(job, flags.json);

@@ -98,8 +98,7 @@ int RunRetry(const RetryFlags& flags, const GlobalFlags& global) {
     admin::RetryJobsResponse response;
     grpc::Status rpc = admin->stub->RetryJobs(&context, request, &response);
     if (!rpc.ok()) {
-      PrintRpcFailure("RetryJobs", *admin, rpc);
-      return kExitUsage;
+      return PrintRpcFailure("RetryJobs", *admin, rpc);
     }
     std::string text;
     for (const admin::RetryJobResult& result : response.results()) {

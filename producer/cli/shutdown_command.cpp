@@ -33,8 +33,7 @@ int RunShutdown(const ShutdownFlags& flags, const GlobalFlags& global) {
   admin::ShutdownResponse response;
   grpc::Status rpc = admin->stub->Shutdown(&context, request, &response);
   if (!rpc.ok()) {
-    PrintRpcFailure("Shutdown", *admin, rpc);
-    return kExitUsage;
+    return PrintRpcFailure("Shutdown", *admin, rpc);
   }
   if (flags.json) {
     std::printf("%s\n", nlohmann::ordered_json{{"message", response.message()},

@@ -56,8 +56,7 @@ int RunStatus(const StatusFlags& flags, const GlobalFlags& global) {
     std::this_thread::sleep_for(kRetryDelay);
   }
   if (!rpc.ok()) {
-    PrintRpcFailure("GetStatus", *admin, rpc);
-    return kExitUsage;
+    return PrintRpcFailure("GetStatus", *admin, rpc);
   }
 
   std::string text;

@@ -285,7 +285,7 @@ int RunTop(const TopFlags& flags, const GlobalFlags& global) {
     if (failure->ok()) {
       PrintError("the broker ended the status stream (it is stopping)");
     } else {
-      PrintRpcFailure("WatchStatus", *admin, *failure);
+      return PrintRpcFailure("WatchStatus", *admin, *failure);
     }
   }
   return kExitUsage;

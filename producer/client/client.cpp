@@ -7,7 +7,9 @@
 #include <zmq.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "common/curve_keys.h"
 #include "common/status_macros.h"
+#include "common/utf8.h"
 #include "producer/client/internal/io_loop.h"
 #include "producer/client/internal/shared_state.h"
 
@@ -21,6 +23,50 @@ using client_internal::ReadyFutures;
 
 // inproc names are per context, and each Client has its own context.
 constexpr char kMonitorEndpoint[] = "inproc://jobq-client-monitor";
+
+// Turns the CURVE keys into their raw form, or says which is not a key.
+absl::Status NormalizeCurveKeys(ClientOptions* options) {
+  std::string* keys[] = {&options->curve_server_key, &options->curve_public_key,
+                         &options->curve_secret_key};
+  const char* names[] = {"curve_server_key (the broker's public key)", "curve_public_key",
+                         "curve_secret_key"};
+  const int given = static_cast<int>(!keys[0]->empty()) + !keys[1]->empty() + !keys[2]->empty();
+  if (given == 0) {
+    return absl::OkStatus();
+  }
+  if (given != 3) {
+    return absl::InvalidArgumentError(
+        "CURVE needs the broker's public key and this producer's key pair, all three, or none");
+  }
+  for (int i = 0; i < 3; ++i) {
+    if (keys[i]->size() == curve::kKeyBytes) {
+      continue;
+    }
+    absl::StatusOr<std::string> raw = curve::FromZ85(*keys[i]);
+    if (!raw.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(names[i], ": ", raw.status().message()));
+    }
+    *keys[i] = *std::move(raw);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SetCurveClient(zmq::socket_t& dealer, const ClientOptions& options) {
+  if (options.curve_server_key.empty()) {
+    return absl::OkStatus();
+  }
+  if (zmq_setsockopt(dealer.handle(), ZMQ_CURVE_SERVERKEY, options.curve_server_key.data(),
+                     options.curve_server_key.size()) != 0 ||
+      zmq_setsockopt(dealer.handle(), ZMQ_CURVE_PUBLICKEY, options.curve_public_key.data(),
+                     options.curve_public_key.size()) != 0 ||
+      zmq_setsockopt(dealer.handle(), ZMQ_CURVE_SECRETKEY, options.curve_secret_key.data(),
+                     options.curve_secret_key.size()) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot turn CURVE on: ", zmq_strerror(zmq_errno()),
+        " (is libzmq built with CURVE/libsodium?)"));
+  }
+  return absl::OkStatus();
+}
 
 absl::Status ValidateOptions(const ClientOptions& options) {
   if (options.broker_endpoint.empty()) {
@@ -62,6 +108,7 @@ absl::StatusOr<std::string> RandomTokenPrefix() {
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
   JOBQ_RETURN_IF_ERROR(ValidateOptions(options));
+  JOBQ_RETURN_IF_ERROR(NormalizeCurveKeys(&options));
   std::unique_ptr<Client> client(new Client(std::move(options)));
   JOBQ_RETURN_IF_ERROR(client->Start());
   return client;
@@ -84,6 +131,9 @@ absl::Status Client::Start() {
     // futures. What the broker sends is bounded by our own window and wait
     // set, so memory stays bounded anyway.
     dealer.set(zmq::sockopt::rcvhwm, 0);
+    // Still, one message has a bound, against a peer posing as the broker:
+    // a real one sends results of at most its --result-max each.
+    dealer.set(zmq::sockopt::maxmsgsize, int64_t{1} << 30);
     // Queue nothing while no connection is up, and drop what a lost one
     // still held: the I/O thread re-sends unacknowledged jobs itself, in
     // order, and a SENTINEL replayed on a new connection would be
@@ -92,8 +142,14 @@ absl::Status Client::Start() {
     dealer.set(zmq::sockopt::immediate, true);
     // The monitor must exist before connect(), or the first handshake
     // event would be lost.
+    JOBQ_RETURN_IF_ERROR(SetCurveClient(dealer, options_));
+    // Failed handshakes too: a refused key must end in a clear error, not
+    // in a wait for a broker that will never answer.
     if (zmq_socket_monitor(dealer.handle(), kMonitorEndpoint,
-                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) != 0) {
+                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0) {
       return absl::InternalError(
           absl::StrCat("cannot monitor the broker connection: ", zmq_strerror(zmq_errno())));
     }
@@ -127,6 +183,19 @@ Client::~Client() {
   }
 }
 
+namespace {
+
+// The JobSpec fields that travel as protobuf strings, which must be UTF-8.
+const char* NonUtf8Field(const JobSpec& spec) {
+  if (!IsValidUtf8(spec.task())) return "task name";
+  if (!IsValidUtf8(spec.queue())) return "queue";
+  if (!IsValidUtf8(spec.content_type())) return "content type";
+  if (!IsValidUtf8(spec.idempotency_key())) return "idempotency key";
+  return nullptr;
+}
+
+}  // namespace
+
 Future Client::Submit(JobSpec spec, const SubmitOptions& options) {
   auto completions = options.completions == nullptr ? nullptr : options.completions->state_;
   if (completions != nullptr) {
@@ -138,6 +207,14 @@ Future Client::Submit(JobSpec spec, const SubmitOptions& options) {
   std::unique_lock lock(shared_->mutex);
   if (spec.task().empty()) {
     state->failure = absl::InvalidArgumentError("a job needs a task name");
+    ready.AddIfDone(state);
+    return future;
+  }
+  if (const char* field = NonUtf8Field(spec); field != nullptr) {
+    // Caught here, per job: the broker could not decode the SUBMIT carrying
+    // it and would refuse the whole batch.
+    state->failure = absl::InvalidArgumentError(std::string("the job's ") + field +
+                                                " is not valid UTF-8 text");
     ready.AddIfDone(state);
     return future;
   }

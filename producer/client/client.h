@@ -84,6 +84,16 @@ struct ClientOptions {
   // which bounds memory when streaming a huge file. The client keeps each
   // of these jobs whole until its ack, to send it again after a reconnect.
   size_t window_jobs_max = 20000;
+  // CURVE (DESIGN.md §9), against a broker started with --curve-secret-key:
+  // the broker's public key and this producer's key pair, each as 40 Z85
+  // characters or 32 raw bytes (common/curve_keys.h reads them from the
+  // files `jobq keygen` writes). All three or none (plaintext). A broker
+  // that refuses the key fails the client with kPermissionDenied; one that
+  // wants CURVE from a client without keys, or whose key does not match,
+  // with kFailedPrecondition; each message says what to change.
+  std::string curve_server_key;
+  std::string curve_public_key;
+  std::string curve_secret_key;
 };
 
 struct SubmitOptions {

@@ -66,13 +66,11 @@ TEST(ErrorsTest, BadArgumentsNameTheArgument) {
 
 TEST(ErrorsTest, UnreachableBrokerIsReportedQuickly) {
   const std::string nowhere = "tcp://127.0.0.1:" + std::to_string(FreeTcpPort());
-  const auto start = std::chrono::steady_clock::now();
+  // Never a hang: a CLI still waiting at the deadline is killed, exit code -1.
   CommandResult run = RunCommand({JOBQ_CLI_BIN, "submit", "noop", "--broker", nowhere}, "",
                                  std::chrono::seconds(30));
-  const auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(run.exit_code, 2) << run.err;
   EXPECT_NE(run.err.find(nowhere), std::string::npos) << "names the address: " << run.err;
-  EXPECT_LT(took, std::chrono::seconds(25)) << "never a hang";
 }
 
 TEST(ErrorsTest, UnreachableAdminIsReported) {

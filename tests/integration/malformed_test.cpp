@@ -38,7 +38,7 @@ Frames Receive(zmq::socket_t& socket, std::chrono::milliseconds timeout) {
 
 // Reads until an ERROR arrives (heartbeats or RECONNECT may come first).
 std::optional<wire::Error> ReceiveError(zmq::socket_t& socket) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  const auto deadline = std::chrono::steady_clock::now() + Scaled(std::chrono::seconds(10));
   while (std::chrono::steady_clock::now() < deadline) {
     Frames frames = Receive(socket, std::chrono::milliseconds(500));
     if (frames.size() >= 4 && frames[2].size() == 1 &&

@@ -150,4 +150,12 @@ std::vector<wire::Error> CoreHarness::Errors(const std::string& peer) const {
   return errors;
 }
 
+std::vector<wire::Welcome> CoreHarness::Welcomes(const std::string& worker) const {
+  std::vector<wire::Welcome> welcomes;
+  for (const auto* welcome : BodiesTo<wire::Welcome>(effects_, worker, Command::kWelcome)) {
+    welcomes.push_back(*welcome);
+  }
+  return welcomes;
+}
+
 }  // namespace jobq::testing

@@ -48,6 +48,7 @@ class CoreHarness {
   std::vector<wire::JobOutcome> Outcomes(const std::string& client) const;
   std::vector<Command> CommandsTo(const std::string& peer) const;
   std::vector<wire::Error> Errors(const std::string& peer) const;
+  std::vector<wire::Welcome> Welcomes(const std::string& worker) const;
 
  private:
   void Step();

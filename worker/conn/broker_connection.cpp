@@ -23,6 +23,7 @@ constexpr uint32_t kMinHeartbeatIntervalMs = 10;
 constexpr int kMaxMessagesPerIteration = 1000;
 
 constexpr char kErrorWorkerOverloaded[] = "worker_overloaded";
+constexpr int64_t kMaxBrokerMessageBytes = int64_t{1} << 30;
 
 template <typename Body>
 bool ParseBody(const ReceivedMessage& message, Body* body) {
@@ -55,6 +56,7 @@ BrokerConnection::BrokerConnection(zmq::context_t& context, ConnectionOptions op
       queues_(options_.queues.begin(), options_.queues.end()),
       heartbeat_interval_ms_(std::max(kMinHeartbeatIntervalMs, options_.heartbeat_interval_ms)),
       liveness_misses_(std::max<uint32_t>(1, options_.liveness_misses)),
+      result_bytes_max_(options_.result_bytes_max),
       backoff_(options_.reconnect_initial_ms, options_.reconnect_max_ms, options_.jitter_seed),
       stats_(options_.child_pids) {
   JOBQ_CHECK(!pools_.empty()) << "a worker runs jobs on at least one pool";
@@ -86,6 +88,7 @@ ConnectionExit BrokerConnection::Run() {
           .Kv("in_flight", in_flight_.size());
       return Finish(ConnectionExit::kStopRequested);
     }
+    CheckHandshakes(NowMs());
     ReceiveAll(NowMs());
     CollectResults();
     FlushResults();
@@ -142,12 +145,30 @@ bool BrokerConnection::OpenSocket(int64_t now_ms) {
     // dropped, which the protocol survives: HELLO is resent, and a lost
     // RESULT means the job runs again (delivery is at least once).
     socket_->set(zmq::sockopt::sndtimeo, 0);
+    // A bound on what a peer posing as the broker can make us allocate. A
+    // real DISPATCH holds at most one credited batch of jobs (payloads of
+    // at most the broker's --payload-max each), far below it.
+    socket_->set(zmq::sockopt::maxmsgsize, kMaxBrokerMessageBytes);
+    if (options_.curve) {
+      const curve::ClientKeys& keys = *options_.curve;
+      if (zmq_setsockopt(socket_->handle(), ZMQ_CURVE_SERVERKEY, keys.server_public_key.data(),
+                         keys.server_public_key.size()) != 0 ||
+          zmq_setsockopt(socket_->handle(), ZMQ_CURVE_PUBLICKEY, keys.own.public_key.data(),
+                         keys.own.public_key.size()) != 0 ||
+          zmq_setsockopt(socket_->handle(), ZMQ_CURVE_SECRETKEY, keys.own.secret_key.data(),
+                         keys.own.secret_key.size()) != 0) {
+        throw zmq::error_t();
+      }
+    }
+    // Before connect(), or the first handshake could go unseen.
+    handshakes_.Attach(context_, *socket_);
     socket_->connect(options_.broker_endpoint);
   } catch (const zmq::error_t& e) {
     JOBQ_LOG(kError, "worker", "connect_failed")
         .Kv("broker", options_.broker_endpoint)
         .Kv("error", e.what());
     socket_.reset();
+    handshakes_.Detach();
     return false;
   }
   // Silence is measured from the moment there is someone to hear from.
@@ -161,6 +182,7 @@ void BrokerConnection::CloseSocket(uint32_t linger_ms) {
   }
   socket_->set(zmq::sockopt::linger, static_cast<int>(linger_ms));
   socket_.reset();
+  handshakes_.Detach();
 }
 
 void BrokerConnection::LoseBroker(int64_t now_ms) {
@@ -185,6 +207,35 @@ void BrokerConnection::LoseBroker(int64_t now_ms) {
   open_at_ms_ = now_ms + delay_ms;
 }
 
+void BrokerConnection::CheckHandshakes(int64_t now_ms) {
+  const std::string own_key =
+      options_.curve ? curve::ToZ85(options_.curve->own.public_key) : std::string();
+  for (const HandshakeEvent& event : handshakes_.Take()) {
+    if (event.event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+      silent_handshake_failures_ = 0;
+      continue;
+    }
+    std::optional<std::string> why =
+        DescribeWorkerHandshakeFailure(event, own_key, options_.broker_endpoint);
+    if (!why) {
+      continue;
+    }
+    // A handshake closed without a reason may be a broker restarting at
+    // that moment: a few in a row before it counts.
+    constexpr int kSilentFailuresMax = 3;
+    if (event.event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL &&
+        ++silent_handshake_failures_ < kSilentFailuresMax) {
+      continue;
+    }
+    silent_handshake_failures_ = 0;
+    JOBQ_LOG(kError, "worker", "handshake_refused").Kv("why", *why);
+    // A new socket after a backoff, rather than ZeroMQ's own reconnects
+    // every 100 ms: the allow-list will not change that fast.
+    LoseBroker(now_ms);
+    return;  // the events left were about the socket just closed
+  }
+}
+
 void BrokerConnection::Send(Command command, const google::protobuf::MessageLite& body) {
   if (!socket_) {
     return;
@@ -201,6 +252,9 @@ void BrokerConnection::Poll(int64_t now_ms) {
   };
   if (socket_) {
     items.push_back({socket_->handle(), 0, ZMQ_POLLIN, 0});
+  }
+  if (void* monitor = handshakes_.handle()) {
+    items.push_back({monitor, 0, ZMQ_POLLIN, 0});
   }
   const int64_t timeout_ms = std::max<int64_t>(0, NextTimerMs() - now_ms);
   try {
@@ -348,6 +402,9 @@ void BrokerConnection::HandleWelcome(const wire::Welcome& welcome, int64_t now_m
   if (welcome.liveness_misses() > 0) {
     liveness_misses_ = welcome.liveness_misses();
   }
+  if (welcome.result_bytes_max() > 0) {
+    result_bytes_max_ = welcome.result_bytes_max();
+  }
   // A second WELCOME answers a resent HELLO; the registration stands.
   if (phase_ == Phase::kRegistered) {
     return;
@@ -451,22 +508,48 @@ void BrokerConnection::CollectResults() {
       continue;  // not ours any more (a duplicate completion)
     }
     ++freed_[*pool];
+    if (result.ok() && result.result().size() > result_bytes_max_) {
+      FailAsTooLarge(result);
+    }
     ++(result.ok() ? counters_.done : counters_.failed);
     unsent_.push_back({std::move(result), *pool});
   }
+}
+
+void BrokerConnection::FailAsTooLarge(wire::JobResult& result) const {
+  const size_t bytes = result.result().size();
+  result.set_ok(false);
+  result.clear_result();
+  result.clear_content_type();
+  result.mutable_error()->set_type("result_too_large");
+  result.mutable_error()->set_message("the result is " + std::to_string(bytes) +
+                                      " bytes; the broker keeps at most " +
+                                      std::to_string(result_bytes_max_) +
+                                      " (its --result-max): return less, or store it "
+                                      "elsewhere and return where");
 }
 
 void BrokerConnection::FlushResults() {
   if (phase_ != Phase::kRegistered) {
     return;
   }
-  const size_t batch_max = options_.max_results_per_message;
-  for (size_t begin = 0; begin < unsent_.size(); begin += batch_max) {
-    wire::WorkerResults batch;
-    const size_t end = std::min(unsent_.size(), begin + batch_max);
-    for (size_t i = begin; i < end; ++i) {
-      *batch.add_results() = std::move(unsent_[i].result);
+  // Cut by count and by bytes, so that no RESULT comes near the broker's
+  // message limit (past it the broker drops the connection, results and all).
+  wire::WorkerResults batch;
+  size_t batch_bytes = 0;
+  for (UnsentResult& unsent : unsent_) {
+    const size_t bytes = unsent.result.ByteSizeLong();
+    if (batch.results_size() > 0 &&
+        (static_cast<size_t>(batch.results_size()) >= options_.max_results_per_message ||
+         batch_bytes + bytes > options_.max_result_message_bytes)) {
+      Send(Command::kWorkerResult, batch);
+      batch.Clear();
+      batch_bytes = 0;
     }
+    *batch.add_results() = std::move(unsent.result);
+    batch_bytes += bytes;
+  }
+  if (batch.results_size() > 0) {
     Send(Command::kWorkerResult, batch);
   }
   unsent_.clear();

@@ -42,6 +42,8 @@
 #include "worker/conn/result_mailbox.h"
 #include "worker/conn/wake_fd.h"
 #include "worker/conn/worker_messages.h"
+#include "common/curve_keys.h"
+#include "worker/conn/handshake_monitor.h"
 #include "worker/pools/job_pool.h"
 #include "worker/tasks/task_registry.h"
 
@@ -62,12 +64,22 @@ struct ConnectionOptions {
   // How long a drain (RequestDrain) may take before the worker stops anyway.
   uint32_t drain_grace_ms = 30'000;
   uint64_t jitter_seed = 0;
-  // A limit on one RESULT message; a larger batch goes out as several.
+  // Limits on one RESULT message; a larger batch goes out as several.
   size_t max_results_per_message = 1000;
+  size_t max_result_message_bytes = 4 << 20;
+  // The largest result the broker keeps, used until its WELCOME says. A
+  // larger result fails its job (result_too_large) here: sent, it would be
+  // refused or cut off with the connection, and the job run again for the
+  // same outcome.
+  size_t result_bytes_max = 16 << 20;
   // The worker's child processes (the CPU pool's), whose CPU and memory
   // HEARTBEAT adds to the worker's own; unset for none. Called on the
   // connection thread.
   std::function<std::vector<pid_t>()> child_pids;
+  // CURVE (DESIGN.md §9): the broker's public key and this worker's pair;
+  // unset for plaintext. A refused handshake is logged with what to change
+  // and retried with backoff, as an operator may fix the allow-list.
+  std::optional<curve::ClientKeys> curve;
 };
 
 enum class ConnectionExit {
@@ -114,6 +126,8 @@ class BrokerConnection {
   bool OpenSocket(int64_t now_ms);
   void CloseSocket(uint32_t linger_ms);
   void LoseBroker(int64_t now_ms);
+  // Reports failed handshakes (a refused key, say) and backs off from them.
+  void CheckHandshakes(int64_t now_ms);
   void Send(Command command, const google::protobuf::MessageLite& body);
 
   void Poll(int64_t now_ms);
@@ -131,6 +145,8 @@ class BrokerConnection {
   void SendHeartbeat();
   void CollectResults();
   void FlushResults();
+  // Turns a success whose result is over result_bytes_max_ into a failure.
+  void FailAsTooLarge(wire::JobResult& result) const;
   ConnectionExit Finish(ConnectionExit exit);
 
   zmq::context_t& context_;
@@ -150,6 +166,7 @@ class BrokerConnection {
   std::set<std::string> queues_;  // served; SENTINEL removes
   uint32_t heartbeat_interval_ms_;
   uint32_t liveness_misses_;
+  size_t result_bytes_max_;
   int64_t last_heard_ms_ = 0;  // last well-formed message from the broker
   int64_t hello_sent_ms_ = 0;
   int64_t next_heartbeat_ms_ = 0;
@@ -164,6 +181,8 @@ class BrokerConnection {
   std::map<TaskKind, uint32_t> freed_;
   JobCounters counters_;
   ProcessStats stats_;
+  HandshakeMonitor handshakes_;
+  int silent_handshake_failures_ = 0;  // NO_DETAIL failures since the last good handshake
   std::string scratch_;
 };
 

@@ -71,8 +71,10 @@ void DeadlineWatcher::Run() {
     auto first = pending_.begin();
     if (Clock::now() < first->first.deadline) {
       // Wakes early for a new earliest deadline or Stop(); either way the
-      // loop looks again.
-      changed_.wait_until(lock, first->first.deadline);
+      // loop looks again. A copy: wait_until reads its deadline again after
+      // waking, when a Cancel() may have freed the entry (ASan found it).
+      const Clock::time_point deadline = first->first.deadline;
+      changed_.wait_until(lock, deadline);
       continue;
     }
     Callback callback = std::move(first->second);

@@ -18,7 +18,9 @@ const nlohmann::json& TaskContext::Args() {
   }
   try {
     args_ = nlohmann::json::parse(input_.payload);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
+    // parse_error, and out_of_range for a number no double holds (1e999):
+    // either way the caller sent arguments no retry can fix.
     throw TaskError(kErrorBadArgs,
                     input_.task + ": arguments are not valid JSON (" + e.what() + ")");
   }

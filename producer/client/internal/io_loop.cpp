@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/curve_keys.h"
 #include "common/framing.h"
 #include "common/log.h"
 
@@ -503,7 +504,17 @@ void IoLoop::ReceiveMonitorEvents(TimePoint now) {
     }
     uint16_t event_id;
     std::memcpy(&event_id, event.data(), sizeof(event_id));
-    if (event_id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+    uint32_t value = 0;
+    if (event.size() >= sizeof(uint16_t) + sizeof(uint32_t)) {
+      std::memcpy(&value, static_cast<const char*>(event.data()) + sizeof(uint16_t),
+                  sizeof(value));
+    }
+    if (event_id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ||
+        event_id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
+        event_id == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+      OnHandshakeFailed(event_id, value);
+    } else if (event_id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+      silent_handshake_failures_ = 0;
       if (ever_connected_) {
         OnReconnected(now);
       }
@@ -514,6 +525,57 @@ void IoLoop::ReceiveMonitorEvents(TimePoint now) {
       JOBQ_LOG(kInfo, "client", "broker_disconnected").Kv("broker", options_.broker_endpoint);
     }
   }
+}
+
+void IoLoop::OnHandshakeFailed(uint16_t event, uint32_t value) {
+  if (failed_) {
+    return;
+  }
+  const bool curve = !options_.curve_public_key.empty();
+  const std::string& broker = options_.broker_endpoint;
+  if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+    // The broker's ZAP handler said no (400): only the allow-list can
+    // change that, so waiting would only turn this into a timeout.
+    Fail(absl::PermissionDeniedError(absl::StrCat(
+        "the broker at ", broker, " refused this producer's key ",
+        curve ? curve::ToZ85(options_.curve_public_key) : std::string("(none)"),
+        ": add it to the broker's --producer-keys (status ", value, ")")));
+    return;
+  }
+  if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
+    if (value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH && !curve) {
+      Fail(absl::FailedPreconditionError(absl::StrCat(
+          "the broker at ", broker,
+          " requires CURVE authentication: give --broker-key FILE (the broker's .pub) and "
+          "--curve-key FILE (this producer's .key, from `jobq keygen NAME`), or set "
+          "JOBQ_BROKER_KEY and JOBQ_CURVE_KEY")));
+    } else if (value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH) {
+      Fail(absl::FailedPreconditionError(absl::StrCat(
+          "the broker at ", broker,
+          " does not use CURVE, but this producer was given keys: drop --broker-key and "
+          "--curve-key, or start the broker with --curve-secret-key")));
+    } else {
+      Fail(absl::FailedPreconditionError(absl::StrCat(
+          "the ", curve ? "CURVE " : "", "handshake with the broker at ", broker,
+          " failed (ZeroMQ protocol error 0x", absl::Hex(value),
+          "): is --broker-key the broker's public key, and is it a jobq broker?")));
+    }
+    return;
+  }
+  // No detail: the broker closed the connection mid-handshake. A CURVE
+  // broker does that to a HELLO sealed for another key, and so does a
+  // plaintext one to a CURVE client; a broker restarting at that moment
+  // does too, hence a few in a row before failing.
+  constexpr int kSilentFailuresMax = 3;
+  if (!curve || ++silent_handshake_failures_ < kSilentFailuresMax) {
+    return;
+  }
+  Fail(absl::FailedPreconditionError(absl::StrCat(
+      "the broker at ", broker,
+      " closed the connection during the CURVE handshake: either --broker-key is not its public "
+      "key (compare it with the broker's .pub; the broker logs its public_key at start) or the "
+      "broker does not use CURVE (start it with --curve-secret-key, or drop --broker-key and "
+      "--curve-key)")));
 }
 
 void IoLoop::OnReconnected(TimePoint now) {

@@ -84,6 +84,10 @@ class IoLoop {
   void HandleError(std::string_view body);
   void ReceiveMonitorEvents(TimePoint now);
   void OnReconnected(TimePoint now);
+  // A CURVE handshake failed (a monitor event and its value): fails the
+  // client with what to change, or waits for the next attempt when the
+  // failure may be passing.
+  void OnHandshakeFailed(uint16_t event, uint32_t value);
   // Fails the sentinels sent on a lost connection, and only them.
   void FailUnconfirmedSentinels();
   void CheckDeadlines(TimePoint now);
@@ -133,6 +137,8 @@ class IoLoop {
   bool connected_ = false;
   bool ever_connected_ = false;
   bool heard_from_broker_ = false;
+  // Handshakes closed by the broker without a reason since the last good one.
+  int silent_handshake_failures_ = 0;
   bool failed_ = false;
   std::optional<TimePoint> unreachable_since_;
   TimePoint last_ack_at_{};

@@ -147,6 +147,19 @@ TEST(RenderPrometheusTest, AnEmptySnapshotRenders) {
   const std::string text = RenderPrometheus(admin::GetStatusResponse());
   EXPECT_TRUE(Has(text, "jobq_workers{state=\"active\"} 0")) << text;
   EXPECT_TRUE(Has(text, "jobq_broker_loop_iteration_seconds_bucket{le=\"+Inf\"} 0")) << text;
+  EXPECT_TRUE(Has(text, "jobq_admin_auth_refused_total{reason=\"missing\"} 0")) << text;
+}
+
+TEST(RenderPrometheusTest, AdminAuthRefusalsByReason) {
+  admin::GetStatusResponse status;
+  status.mutable_admin_auth_refused()->set_missing(3);
+  status.mutable_admin_auth_refused()->set_unknown(2);
+  status.mutable_admin_auth_refused()->set_forbidden(1);
+  const std::string text = RenderPrometheus(status);
+  EXPECT_TRUE(Has(text, "# TYPE jobq_admin_auth_refused_total counter")) << text;
+  EXPECT_TRUE(Has(text, "jobq_admin_auth_refused_total{reason=\"missing\"} 3")) << text;
+  EXPECT_TRUE(Has(text, "jobq_admin_auth_refused_total{reason=\"unknown\"} 2")) << text;
+  EXPECT_TRUE(Has(text, "jobq_admin_auth_refused_total{reason=\"forbidden\"} 1")) << text;
 }
 
 }  // namespace

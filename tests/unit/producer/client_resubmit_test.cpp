@@ -267,6 +267,24 @@ TEST_F(ClientResubmitTest, EveryJobGetsItsOwnTokenFromTheClientsPrefixAndItsSeq)
   EXPECT_NE(other_jobs[0].spec.submit_token(), jobs[0].spec.submit_token());
 }
 
+TEST_F(ClientResubmitTest, AJobWithNonUtf8TextFailsAloneAndTheBatchGoesOn) {
+  FakeBroker broker(context_, "tcp://127.0.0.1:*");
+  std::unique_ptr<Client> client = MakeClient(broker.endpoint());
+  ASSERT_NE(client, nullptr);
+  JobSpec bad_queue = Job("ok-task");
+  bad_queue.set_queue("q\xff");
+  Future bad = client->Submit(bad_queue, NoNotify());
+  Future good = client->Submit(Job("next"), NoNotify());
+  absl::StatusOr<SubmitAck> refused = bad.Ack();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("queue is not valid UTF-8"));
+  std::vector<ReceivedJob> jobs = broker.ReceiveJobs(1, /*ack=*/true);
+  ASSERT_THAT(jobs, SizeIs(1));
+  EXPECT_EQ(jobs[0].spec.payload(), "next");
+  EXPECT_TRUE(good.Ack().ok());
+}
+
 TEST_F(ClientResubmitTest, UnacknowledgedJobsAreResentInOrderAfterABrokerRestart) {
   const std::string endpoint = FreeEndpoint(context_);
   ClientOptions options;

@@ -62,6 +62,14 @@ TEST_F(RunJobTest, EchoOfPayloadThatIsNotJsonIsBadArgs) {
   EXPECT_THAT(result.error().message(), HasSubstr("not valid JSON"));
 }
 
+TEST_F(RunJobTest, ANumberNoDoubleHoldsIsBadArgsNotAnException) {
+  // Found by fuzzing: nlohmann reports 1e999 as out_of_range, not as a
+  // parse error, and an "exception" would be retried for nothing.
+  wire::JobResult result = Run("echo", R"({"n":1e999})");
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().type(), "bad_args");
+}
+
 TEST_F(RunJobTest, NonJsonContentTypeIsBadArgs) {
   wire::DispatchedJob job = MakeJob("echo", "abc");
   job.set_content_type("text/plain");

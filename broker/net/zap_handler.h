@@ -1,0 +1,87 @@
+#pragma once
+// ZapHandler: the broker's ZeroMQ authentication handler (ZAP, ZeroMQ RFC
+// 27). With CURVE on, libzmq asks it about every client that completes a
+// CURVE handshake on the frontend or backend, over a REP socket bound to
+// inproc://zeromq.zap.01 in the broker's context. Each socket has its own
+// ZAP domain, so a producer key is let in on the frontend only and a worker
+// key on the backend only; everything else is answered 400, counted, and
+// logged (at most a burst of lines per socket every few seconds).
+//
+// Not thread-safe: the broker loop owns it and calls Serve() when its
+// socket is readable. Serve() never blocks: it answers what is queued, each
+// request at once from in-memory sets, so a flood of handshakes costs the
+// loop little and malformed requests (which only libzmq could send) are
+// answered 500 and dropped, never fatal.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <zmq.hpp>
+
+#include "absl/status/status.h"
+#include "common/clock.h"
+#include "common/curve_keys.h"
+
+namespace jobq::broker::net {
+
+inline constexpr char kZapEndpoint[] = "inproc://zeromq.zap.01";
+inline constexpr char kFrontendZapDomain[] = "jobq-frontend";
+inline constexpr char kBackendZapDomain[] = "jobq-backend";
+
+enum class ZapSocket { kFrontend, kBackend, kUnknown };
+
+struct ZapVerdict {
+  bool allowed = false;
+  ZapSocket socket = ZapSocket::kUnknown;
+  std::string why;  // for a refusal: what is wrong and what to do
+};
+
+// The decision alone, pure: `domain` says which socket the client reached,
+// `key` is its raw 32-byte CURVE public key.
+ZapVerdict JudgeCurveClient(const curve::ServerKeys& keys, std::string_view domain,
+                            std::string_view mechanism, std::string_view key);
+
+// Makes `socket` a CURVE server with `server`'s key pair in ZAP `domain`.
+// Call before bind().
+[[nodiscard]] absl::Status MakeCurveServer(zmq::socket_t& socket, const curve::KeyPair& server,
+                                           const char* domain);
+
+class ZapHandler {
+ public:
+  // `keys` must outlive the handler.
+  ZapHandler(zmq::context_t& context, const curve::ServerKeys* keys);
+  ~ZapHandler();
+
+  // Binds the ZAP endpoint. Must happen before the CURVE sockets bind: a
+  // handshake that finds no handler would be let in unchecked.
+  [[nodiscard]] absl::Status Bind();
+  zmq::socket_t& socket() { return socket_; }
+
+  // Answers up to `max_requests` waiting requests without blocking.
+  void Serve(TimeMs now_ms, int max_requests);
+
+  uint64_t refused(ZapSocket socket) const {
+    return socket == ZapSocket::kFrontend  ? refused_frontend_
+           : socket == ZapSocket::kBackend ? refused_backend_
+                                           : refused_unknown_;
+  }
+
+ private:
+  // Whether a refusal on `socket` may be logged now; counts the ones that may not.
+  bool MayLog(ZapSocket socket, TimeMs now_ms, uint64_t* suppressed);
+
+  const curve::ServerKeys* keys_;
+  zmq::socket_t socket_;
+  uint64_t refused_frontend_ = 0;
+  uint64_t refused_backend_ = 0;
+  uint64_t refused_unknown_ = 0;
+  struct LogWindow {
+    TimeMs start_ms = 0;
+    int lines = 0;
+    uint64_t suppressed = 0;
+  };
+  LogWindow log_windows_[3];
+};
+
+}  // namespace jobq::broker::net

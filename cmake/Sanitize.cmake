@@ -1,0 +1,63 @@
+# Sanitizer builds (scripts/sanitize): JOBQ_SANITIZE=address,undefined or
+# JOBQ_SANITIZE=thread. Included by the top-level CMakeLists.txt before any
+# target, so that every library, program, plugin and test is instrumented:
+# the integration tests start the real jobq-broker, jobq-worker and jobq of
+# the same build directory, and a race or an overflow in them is found only
+# if they are instrumented too.
+#
+# GCC (the compiler of the normal build) rather than clang: it compiles the
+# project with the same -Werror warnings, its runtimes (libasan8, libubsan1,
+# libtsan2) come with build-essential, and clang 14 adds nothing these runs
+# need. Clang is needed only for libFuzzer (JOBQ_FUZZ, tests/fuzz).
+#
+# The runtime options and suppressions are compiled into every executable
+# (tests/sanitize/sanitizer_defaults.cpp), so `ctest --test-dir build-asan`
+# by hand behaves as scripts/sanitize does; *SAN_OPTIONS in the environment
+# still add to them.
+
+set(JOBQ_SANITIZE "" CACHE STRING
+    "Sanitizers for every target: address,undefined or thread (empty: none)")
+set_property(CACHE JOBQ_SANITIZE PROPERTY STRINGS "" "address,undefined" "thread")
+
+if(JOBQ_SANITIZE STREQUAL "")
+  return()
+endif()
+
+if(JOBQ_SANITIZE STREQUAL "address,undefined" OR JOBQ_SANITIZE STREQUAL "undefined,address")
+  set(JOBQ_SANITIZER_KIND asan)
+  # -fno-sanitize-recover: UBSan otherwise prints and carries on, and the
+  # test would pass.
+  set(jobq_sanitize_flags -fsanitize=address,undefined -fno-sanitize-recover=all)
+elseif(JOBQ_SANITIZE STREQUAL "thread")
+  set(JOBQ_SANITIZER_KIND tsan)
+  set(jobq_sanitize_flags -fsanitize=thread)
+else()
+  message(FATAL_ERROR "JOBQ_SANITIZE=${JOBQ_SANITIZE}: use address,undefined or thread")
+endif()
+if(JOBQ_FUZZ)
+  message(FATAL_ERROR "JOBQ_SANITIZE and JOBQ_FUZZ are separate builds (tests/fuzz/instrument.cmake "
+                      "already sanitizes the fuzz build)")
+endif()
+# JOBQ_JEMALLOC is off in these builds (CMakeLists.txt): the sanitizers
+# replace malloc themselves.
+
+# -O1 -g1: quicker to compile than RelWithDebInfo's -O2 -g on CI's two cores,
+# still inlines enough for the tests to run at a usable speed, and keeps the
+# file:line of every frame in the reports. Also under the build types'
+# flags, which come later on the command line, so set them here.
+foreach(type RELWITHDEBINFO DEBUG RELEASE MINSIZEREL)
+  set(CMAKE_CXX_FLAGS_${type} "-O1 -g1")
+  set(CMAKE_C_FLAGS_${type} "-O1 -g1")
+endforeach()
+
+add_compile_options(${jobq_sanitize_flags} -fno-omit-frame-pointer)
+add_link_options(${jobq_sanitize_flags})
+add_compile_definitions(JOBQ_SANITIZER_BUILD="${JOBQ_SANITIZER_KIND}")
+
+# Default runtime options and suppressions, linked into every executable by
+# jobq_executable() and jobq_test() (a static library would drop the object:
+# nothing in the program refers to its functions, the runtime looks them up).
+add_library(jobq_sanitizer_defaults OBJECT
+  ${PROJECT_SOURCE_DIR}/tests/sanitize/sanitizer_defaults.cpp)
+target_compile_definitions(jobq_sanitizer_defaults PRIVATE
+  JOBQ_SANITIZE_DIR="${PROJECT_SOURCE_DIR}/tests/sanitize")
