@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <iterator>
+#include <vector>
 #include <zmq_addon.hpp>
 
 #include "broker/admin/job_requests.h"
@@ -121,6 +123,7 @@ absl::Status BrokerLoop::Bind() {
     // The handler first: a handshake that finds none is let in unchecked.
     zap_ = std::make_unique<ZapHandler>(context_, &*options_.curve);
     JOBQ_RETURN_IF_ERROR(zap_->Bind());
+    JOBQ_RETURN_IF_ERROR(zap_->WatchHandshakes(frontend_, backend_));
     JOBQ_RETURN_IF_ERROR(MakeCurveServer(frontend_, options_.curve->server, kFrontendZapDomain));
     JOBQ_RETURN_IF_ERROR(MakeCurveServer(backend_, options_.curve->server, kBackendZapDomain));
   }
@@ -149,45 +152,60 @@ absl::Status BrokerLoop::Run() {
   if (store_->durable()) {
     writer_ = std::make_unique<StoreWriter>(store_, &context_);
   }
-  zmq::pollitem_t items[] = {
-      {frontend_.handle(), 0, ZMQ_POLLIN, 0},
-      {backend_.handle(), 0, ZMQ_POLLIN, 0},
-      {mailbox_.handle(), 0, ZMQ_POLLIN, 0},
-      {writer_ ? writer_->done_socket().handle() : nullptr, 0, ZMQ_POLLIN, 0},
-      {zap_ ? zap_->socket().handle() : nullptr, 0, ZMQ_POLLIN, 0},
+  std::vector<zmq::pollitem_t> items;
+  // The index of `socket` in `items`.
+  auto poll = [&items](zmq::socket_t& socket) {
+    items.push_back({socket.handle(), 0, ZMQ_POLLIN, 0});
+    return items.size() - 1;
   };
-  // Items in use are contiguous: the ZAP handler takes the writer's slot
-  // when there is no writer.
-  const int zap_item = writer_ ? 4 : 3;
-  if (zap_ && !writer_) std::swap(items[3], items[4]);
-  const int poll_items = (writer_ ? 4 : 3) + (zap_ ? 1 : 0);
+  const size_t frontend_item = poll(frontend_);
+  const size_t backend_item = poll(backend_);
+  const size_t mailbox_item = poll(mailbox_);
+  constexpr size_t kNotPolled = SIZE_MAX;
+  const size_t writer_item = writer_ ? poll(writer_->done_socket()) : kNotPolled;
+  const size_t zap_item = zap_ ? poll(zap_->socket()) : kNotPolled;
+  const size_t frontend_events_item =
+      zap_ ? poll(zap_->handshake_events(ZapSocket::kFrontend)) : kNotPolled;
+  const size_t backend_events_item =
+      zap_ ? poll(zap_->handshake_events(ZapSocket::kBackend)) : kNotPolled;
+  auto readable = [&items](size_t item) {
+    return item != kNotPolled && (items[item].revents & ZMQ_POLLIN) != 0;
+  };
   TimeMs deadline_ms = core_->Tick(clock_->NowMs(), &effects_);
   JOBQ_RETURN_IF_ERROR(CommitAndSend());
   while (!stop_requested_.load(std::memory_order_relaxed)) {
     TimeMs now_ms = clock_->NowMs();
     TimeMs wait_ms = std::clamp<TimeMs>(deadline_ms - now_ms, 0, kMaxPollMs);
     try {
-      zmq::poll(items, poll_items, std::chrono::milliseconds(wait_ms));
+      zmq::poll(items, std::chrono::milliseconds(wait_ms));
     } catch (const zmq::error_t& error) {
       if (error.num() == EINTR) continue;  // a signal; the stop flag says what to do
       return absl::InternalError(std::string("poll failed: ") + error.what());
     }
     ScopedLatencyTimer iteration_timer(&iteration_latency_);  // the rest of this iteration
-    if (zap_ && (items[zap_item].revents & ZMQ_POLLIN)) {
+    if (readable(zap_item)) {
       // Handshakes first: each waits on this answer, and answering is cheap.
       zap_->Serve(clock_->NowMs(), options_.messages_per_iteration);
     }
-    if (writer_ && (items[3].revents & ZMQ_POLLIN)) {
+    if (readable(frontend_events_item)) {
+      zap_->ServeHandshakeEvents(ZapSocket::kFrontend, clock_->NowMs(),
+                                 options_.messages_per_iteration);
+    }
+    if (readable(backend_events_item)) {
+      zap_->ServeHandshakeEvents(ZapSocket::kBackend, clock_->NowMs(),
+                                 options_.messages_per_iteration);
+    }
+    if (readable(writer_item)) {
       if (std::optional<absl::Status> done = writer_->TakeDone()) {
         JOBQ_RETURN_IF_ERROR(OnBatchCommitted(*done));
       }
     }
     now_ms = clock_->NowMs();
-    if (items[0].revents & ZMQ_POLLIN) ReadSocket(frontend_, /*frontend=*/true, now_ms);
-    if (items[1].revents & ZMQ_POLLIN) ReadSocket(backend_, /*frontend=*/false, now_ms);
+    if (readable(frontend_item)) ReadSocket(frontend_, /*frontend=*/true, now_ms);
+    if (readable(backend_item)) ReadSocket(backend_, /*frontend=*/false, now_ms);
     deadline_ms = core_->Tick(now_ms, &effects_);
     JOBQ_RETURN_IF_ERROR(CommitAndSend());
-    if (items[2].revents & ZMQ_POLLIN) {
+    if (readable(mailbox_item)) {
       ServeMailbox(now_ms);
       deadline_ms = core_->Tick(now_ms, &effects_);  // a shutdown adds sentinels
       JOBQ_RETURN_IF_ERROR(CommitAndSend());

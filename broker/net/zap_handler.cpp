@@ -1,6 +1,9 @@
 #include "broker/net/zap_handler.h"
 
+#include <cstdio>
+#include <cstring>
 #include <iterator>
+#include <utility>
 #include <vector>
 #include <zmq_addon.hpp>
 
@@ -22,6 +25,23 @@ const char* SocketName(ZapSocket socket) {
       return "backend";
     default:
       return "unknown";
+  }
+}
+
+// What a ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL value means for the operator.
+std::string HandshakeFailure(uint32_t protocol_error) {
+  switch (protocol_error) {
+    case ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH:
+      return "the client does not use CURVE: give it --broker-key and --curve-key";
+    case ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC:
+      return "the client's handshake cannot be decrypted: its --broker-key is not this "
+             "broker's public key";
+    default: {
+      char code[16];
+      std::snprintf(code, sizeof(code), "0x%08x", protocol_error);
+      return std::string("handshake failed (ZeroMQ protocol error ") + code +
+             "): the client is not a jobq client of this version";
+    }
   }
 }
 
@@ -77,8 +97,13 @@ absl::Status MakeCurveServer(zmq::socket_t& socket, const curve::KeyPair& server
 }
 
 ZapHandler::ZapHandler(zmq::context_t& context, const curve::ServerKeys* keys)
-    : keys_(keys), socket_(context, zmq::socket_type::rep) {
-  socket_.set(zmq::sockopt::linger, 0);
+    : keys_(keys),
+      socket_(context, zmq::socket_type::rep),
+      frontend_events_(context, zmq::socket_type::pair),
+      backend_events_(context, zmq::socket_type::pair) {
+  for (zmq::socket_t* socket : {&socket_, &frontend_events_, &backend_events_}) {
+    socket->set(zmq::sockopt::linger, 0);
+  }
 }
 
 ZapHandler::~ZapHandler() = default;
@@ -93,7 +118,9 @@ absl::Status ZapHandler::Bind() {
   return absl::OkStatus();
 }
 
-bool ZapHandler::MayLog(ZapSocket socket, TimeMs now_ms, uint64_t* suppressed) {
+void ZapHandler::Refuse(ZapSocket socket, TimeMs now_ms, std::string_view key_z85,
+                        std::string_view address, std::string_view why) {
+  ++refused_[static_cast<int>(socket)];
   LogWindow& window = log_windows_[static_cast<int>(socket)];
   if (now_ms - window.start_ms >= kLogWindowMs) {
     window.start_ms = now_ms;
@@ -101,12 +128,65 @@ bool ZapHandler::MayLog(ZapSocket socket, TimeMs now_ms, uint64_t* suppressed) {
   }
   if (window.lines >= kLogLinesPerWindow) {
     ++window.suppressed;
-    return false;
+    return;
   }
   ++window.lines;
-  *suppressed = window.suppressed;
+  JOBQ_LOG(kWarning, "broker", "auth_refused")
+      .Kv("socket", SocketName(socket))
+      .Kv("key", key_z85)
+      .Kv("address", address)
+      .Kv("why", why)
+      .Kv("suppressed", window.suppressed);
   window.suppressed = 0;
-  return true;
+}
+
+absl::Status ZapHandler::WatchHandshakes(zmq::socket_t& frontend, zmq::socket_t& backend) {
+  // Not ZMQ_EVENT_HANDSHAKE_FAILED_AUTH: that is a refusal of this handler,
+  // counted in Serve. Nor _NO_DETAIL: a client that goes away mid-handshake
+  // was not refused.
+  constexpr int kEvents = ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL;
+  const std::pair<zmq::socket_t*, zmq::socket_t*> watched[] = {{&frontend, &frontend_events_},
+                                                              {&backend, &backend_events_}};
+  for (const auto& [socket, events] : watched) {
+    const std::string endpoint =
+        std::string("inproc://jobq-handshakes-") + (socket == &frontend ? "frontend" : "backend");
+    try {
+      if (zmq_socket_monitor(socket->handle(), endpoint.c_str(), kEvents) != 0) {
+        throw zmq::error_t();
+      }
+      events->connect(endpoint);
+    } catch (const zmq::error_t& error) {
+      return absl::InternalError("cannot watch the CURVE handshakes on " + endpoint + ": " +
+                                 error.what());
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Each event is two frames: [event number (uint16) and value (uint32), in
+// the host's byte order] [the endpoint it concerns].
+void ZapHandler::ServeHandshakeEvents(ZapSocket socket, TimeMs now_ms, int max_events) {
+  zmq::socket_t& events = handshake_events(socket);
+  for (int i = 0; i < max_events; ++i) {
+    std::vector<zmq::message_t> frames;
+    try {
+      if (!zmq::recv_multipart(events, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
+        return;
+      }
+    } catch (const zmq::error_t& error) {
+      JOBQ_LOG(kWarning, "broker", "handshake_events_failed").Kv("why", error.what());
+      return;
+    }
+    if (frames.size() != 2 || frames[0].size() != sizeof(uint16_t) + sizeof(uint32_t)) {
+      continue;  // only libzmq writes here
+    }
+    uint16_t event = 0;
+    uint32_t value = 0;
+    std::memcpy(&event, frames[0].data(), sizeof(event));
+    std::memcpy(&value, static_cast<const char*>(frames[0].data()) + sizeof(event), sizeof(value));
+    if (event != ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) continue;
+    Refuse(socket, now_ms, "(none)", frames[1].to_string_view(), HandshakeFailure(value));
+  }
 }
 
 // Requests are [version "1.0"] [request id] [domain] [address] [routing id]
@@ -145,19 +225,9 @@ void ZapHandler::Serve(TimeMs now_ms, int max_requests) {
         user_id = curve::ToZ85(key);
       } else {
         text = verdict.why;
-        uint64_t& refused = verdict.socket == ZapSocket::kFrontend  ? refused_frontend_
-                            : verdict.socket == ZapSocket::kBackend ? refused_backend_
-                                                                    : refused_unknown_;
-        ++refused;
-        uint64_t suppressed = 0;
-        if (MayLog(verdict.socket, now_ms, &suppressed)) {
-          JOBQ_LOG(kWarning, "broker", "auth_refused")
-              .Kv("socket", SocketName(verdict.socket))
-              .Kv("key", key.size() == curve::kKeyBytes ? curve::ToZ85(key) : "(none)")
-              .Kv("address", address)
-              .Kv("why", verdict.why)
-              .Kv("suppressed", suppressed);
-        }
+        Refuse(verdict.socket, now_ms,
+               key.size() == curve::kKeyBytes ? curve::ToZ85(key) : "(none)", address,
+               verdict.why);
       }
     }
     try {

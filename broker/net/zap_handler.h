@@ -7,6 +7,11 @@
 // key on the backend only; everything else is answered 400, counted, and
 // logged (at most a burst of lines per socket every few seconds).
 //
+// Clients libzmq turns away during the handshake itself, before any ZAP
+// request (no CURVE at all, a wrong broker public key, bytes that are not
+// ZMTP), are counted and logged the same way: WatchHandshakes() starts a
+// socket monitor on each CURVE socket, read by ServeHandshakeEvents().
+//
 // Not thread-safe: the broker loop owns it and calls Serve() when its
 // socket is readable. Serve() never blocks: it answers what is queued, each
 // request at once from in-memory sets, so a flood of handshakes costs the
@@ -61,21 +66,29 @@ class ZapHandler {
   // Answers up to `max_requests` waiting requests without blocking.
   void Serve(TimeMs now_ms, int max_requests);
 
-  uint64_t refused(ZapSocket socket) const {
-    return socket == ZapSocket::kFrontend  ? refused_frontend_
-           : socket == ZapSocket::kBackend ? refused_backend_
-                                           : refused_unknown_;
+  // Starts the monitors of `frontend` and `backend` (both in the handler's
+  // context), before they bind so that no handshake goes unseen.
+  [[nodiscard]] absl::Status WatchHandshakes(zmq::socket_t& frontend, zmq::socket_t& backend);
+  // The monitor's events of `socket` (kFrontend or kBackend), to poll.
+  zmq::socket_t& handshake_events(ZapSocket socket) {
+    return socket == ZapSocket::kFrontend ? frontend_events_ : backend_events_;
   }
+  // Counts the failed handshakes among up to `max_events` waiting events.
+  void ServeHandshakeEvents(ZapSocket socket, TimeMs now_ms, int max_events);
+
+  // Refused by the handler or failed in the handshake.
+  uint64_t refused(ZapSocket socket) const { return refused_[static_cast<int>(socket)]; }
 
  private:
-  // Whether a refusal on `socket` may be logged now; counts the ones that may not.
-  bool MayLog(ZapSocket socket, TimeMs now_ms, uint64_t* suppressed);
+  // Counts a refusal and logs it, unless the socket's log window is full.
+  void Refuse(ZapSocket socket, TimeMs now_ms, std::string_view key_z85, std::string_view address,
+              std::string_view why);
 
   const curve::ServerKeys* keys_;
   zmq::socket_t socket_;
-  uint64_t refused_frontend_ = 0;
-  uint64_t refused_backend_ = 0;
-  uint64_t refused_unknown_ = 0;
+  zmq::socket_t frontend_events_;
+  zmq::socket_t backend_events_;
+  uint64_t refused_[3] = {0, 0, 0};  // by ZapSocket
   struct LogWindow {
     TimeMs start_ms = 0;
     int lines = 0;

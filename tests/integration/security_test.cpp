@@ -155,11 +155,16 @@ TEST_F(SecurityTest, PlaintextClientsAreRefused) {
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_THAT(run.err, HasSubstr("requires CURVE authentication"));
   EXPECT_THAT(run.err, HasSubstr("--broker-key"));
+  // libzmq refuses these in the handshake, before asking the ZAP handler.
+  EXPECT_TRUE(WaitFor([&] { return Refused("frontend") >= 1; }));
+  EXPECT_EQ(Refused("backend"), 0);
+  EXPECT_TRUE(StderrSays(cluster_.broker(), "the client does not use CURVE"));
 
   Process& worker = cluster_.StartWorker("plain");
   EXPECT_TRUE(StderrSays(worker, "requires CURVE authentication"));
   EXPECT_TRUE(worker.Running());
   EXPECT_TRUE(cluster_.WaitForWorkers(0));
+  EXPECT_TRUE(WaitFor([&] { return Refused("backend") >= 1; }));
 }
 
 TEST_F(SecurityTest, AWrongBrokerKeyIsReported) {
@@ -167,11 +172,15 @@ TEST_F(SecurityTest, AWrongBrokerKeyIsReported) {
   Process& worker = cluster_.StartWorker("w-wrong", WorkerKeys("worker", "stranger.pub"));
   EXPECT_TRUE(StderrSays(worker, "--broker-key is not its public key"));
   EXPECT_TRUE(worker.Running());
+  EXPECT_TRUE(WaitFor([&] { return Refused("backend") >= 1; }));
+  EXPECT_EQ(Refused("frontend"), 0);
+  EXPECT_TRUE(StderrSays(cluster_.broker(), "is not this broker's public key"));
 
   CommandResult run = cluster_.Jobq(
       {"--broker-key", Key("stranger.pub"), "--curve-key", Key("producer.key"), "submit", "noop"});
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_THAT(run.err, HasSubstr("--broker-key is not its public key"));
+  EXPECT_TRUE(WaitFor([&] { return Refused("frontend") >= 1; }));
 }
 
 TEST_F(SecurityTest, AProducerNeedsBothKeyFiles) {

@@ -29,8 +29,12 @@ const char* __lsan_default_options() {
 }
 
 // second_deadlock_stack: both stacks of a lock-order inversion.
+// history_size=4 (512K accesses per thread, default 128K): with less, the
+// older of two racing accesses is often "[failed to restore the stack]", and
+// a suppression by library (tsan.supp) cannot match a stack it cannot see.
 const char* __tsan_default_options() {
   return "halt_on_error=1:exitcode=23:second_deadlock_stack=1:print_suppressions=0:"
+         "history_size=4:"
          "allow_user_segv_handler=1:suppressions=" JOBQ_SANITIZE_DIR "/tsan.supp";
 }
 

@@ -24,6 +24,10 @@ using testing::WorkerMessage;
 
 constexpr uint32_t kIoThreads = 2;
 
+uint32_t ScaledMs(uint32_t milliseconds) {
+  return static_cast<uint32_t>(testing::Scaled(std::chrono::milliseconds(milliseconds)).count());
+}
+
 class BrokerConnectionTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -60,9 +64,13 @@ class BrokerConnectionTest : public ::testing::Test {
   void StartWorker(ConnectionOptions options = {}) {
     options.broker_endpoint = endpoint_;
     options.identity = {"w1", "test-host", 4242};
-    options.heartbeat_interval_ms = 50;
+    // Before WELCOME the worker gives up on the broker after liveness_misses
+    // heartbeat intervals and reconnects under a new identity, and the
+    // WELCOME a test then sends goes to the old one: scaled, so a sanitized
+    // run is not slower than that.
+    options.heartbeat_interval_ms = ScaledMs(50);
     options.liveness_misses = 3;
-    options.hello_resend_ms = 50;
+    options.hello_resend_ms = ScaledMs(50);
     options.reconnect_initial_ms = 5;
     options.reconnect_max_ms = 20;
     options.bye_linger_ms = 0;
@@ -76,11 +84,11 @@ class BrokerConnectionTest : public ::testing::Test {
     std::optional<WorkerMessage> hello = broker_->NextOf(Command::kHello);
     EXPECT_TRUE(hello.has_value()) << "no HELLO";
     wire::Welcome welcome;
-    welcome.set_heartbeat_interval_ms(heartbeat_interval_ms);
+    welcome.set_heartbeat_interval_ms(ScaledMs(heartbeat_interval_ms));
     welcome.set_liveness_misses(3);
     welcome.set_result_bytes_max(result_bytes_max);
     broker_->Send(Command::kWelcome, welcome);
-    broker_->set_heartbeat_interval(std::chrono::milliseconds(heartbeat_interval_ms));
+    broker_->set_heartbeat_interval(std::chrono::milliseconds(ScaledMs(heartbeat_interval_ms)));
     return hello.has_value() ? hello->As<wire::Hello>() : wire::Hello();
   }
 
@@ -96,8 +104,12 @@ class BrokerConnectionTest : public ::testing::Test {
   // test if a CREDIT comes before the first RESULT.
   std::vector<wire::JobResult> Results(size_t count, uint32_t* credits = nullptr) {
     std::vector<wire::JobResult> results;
+    const auto deadline = std::chrono::steady_clock::now() + testing::TestDeadline();
     while (results.size() < count) {
-      std::optional<WorkerMessage> message = broker_->Next();
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      std::optional<WorkerMessage> message =
+          left.count() > 0 ? broker_->Next(true, left) : std::nullopt;
       if (!message.has_value()) {
         ADD_FAILURE() << "only " << results.size() << " of " << count << " results arrived";
         break;
@@ -296,7 +308,7 @@ TEST_F(BrokerConnectionTest, AfterBrokerRestartHelloListsHeldJobsAndResultsFollo
   }));
 
   // The broker dies and a new one takes the same address. The worker hears
-  // nothing for liveness_misses × 20 ms, reconnects and says HELLO again.
+  // nothing for liveness_misses × 20 ms (scaled), reconnects and says HELLO again.
   broker_.reset();
   broker_ = std::make_unique<FakeBroker>(context_, endpoint_);
   std::optional<WorkerMessage> hello = broker_->NextOf(Command::kHello);
@@ -309,9 +321,9 @@ TEST_F(BrokerConnectionTest, AfterBrokerRestartHelloListsHeldJobsAndResultsFollo
   // WELCOME.
   released_ = true;
   wire::Welcome welcome;
-  welcome.set_heartbeat_interval_ms(1000);
+  welcome.set_heartbeat_interval_ms(ScaledMs(1000));
   broker_->Send(Command::kWelcome, welcome);
-  broker_->set_heartbeat_interval(std::chrono::milliseconds(1000));
+  broker_->set_heartbeat_interval(std::chrono::milliseconds(ScaledMs(1000)));
   std::vector<wire::JobResult> results = Results(1);
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0].id(), testing::TestJobId(1));

@@ -50,7 +50,7 @@ class FakeBroker {
   // The next message from the worker, skipping heartbeats unless asked for;
   // nullopt if none arrives within `within`.
   std::optional<WorkerMessage> Next(bool skip_heartbeats = true,
-                                    std::chrono::milliseconds within = kTestDeadline) {
+                                    std::chrono::milliseconds within = TestDeadline()) {
     const auto deadline = std::chrono::steady_clock::now() + within;
     while (true) {
       SendHeartbeatIfDue();
@@ -78,14 +78,23 @@ class FakeBroker {
     }
   }
 
-  // The next message that is `command`, dropping others on the way.
-  std::optional<WorkerMessage> NextOf(Command command) {
-    while (std::optional<WorkerMessage> message = Next(command != Command::kWorkerHeartbeat)) {
-      if (message->command == command) {
+  // The next message that is `command`, dropping others on the way; nullopt
+  // if none arrives within `within`, even while others keep coming (a worker
+  // that never hears WELCOME resends HELLO forever).
+  std::optional<WorkerMessage> NextOf(Command command,
+                                      std::chrono::milliseconds within = TestDeadline()) {
+    const auto deadline = std::chrono::steady_clock::now() + within;
+    while (true) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        return std::nullopt;
+      }
+      std::optional<WorkerMessage> message = Next(command != Command::kWorkerHeartbeat, left);
+      if (!message.has_value() || message->command == command) {
         return message;
       }
     }
-    return std::nullopt;
   }
 
   // To the worker heard from last.

@@ -12,7 +12,7 @@
 namespace jobq::worker {
 namespace {
 
-using testing::kTestDeadline;
+using testing::TestDeadline;
 
 // Closures that park until released, counting how many are parked at once.
 class Gate {
@@ -27,7 +27,7 @@ class Gate {
   }
   bool WaitUntilParked(int count) {
     std::unique_lock<std::mutex> lock(mutex_);
-    return changed_.wait_for(lock, kTestDeadline, [&] { return parked_ >= count; });
+    return changed_.wait_for(lock, TestDeadline(), [&] { return parked_ >= count; });
   }
   void Open() {
     std::lock_guard<std::mutex> lock(mutex_);
