@@ -171,8 +171,8 @@ std::string RenderPrometheus(const ::jobq::admin::GetStatusResponse& status) {
   out.Sample("jobq_admin_auth_refused_total", {{"reason", "forbidden"}},
              static_cast<double>(refused.forbidden()));
   out.Family("jobq_auth_refused_total", "counter",
-             "Clients refused by CURVE authentication (key not allowed on that socket), by "
-             "socket: frontend (producers), backend (workers).");
+             "Clients refused by CURVE authentication (key not allowed on that socket, no "
+             "CURVE, wrong broker key), by socket: frontend (producers), backend (workers).");
   out.Sample("jobq_auth_refused_total", {{"socket", "frontend"}},
              static_cast<double>(counters.auth_refused_frontend()));
   out.Sample("jobq_auth_refused_total", {{"socket", "backend"}},

@@ -142,11 +142,14 @@ void ZapHandler::Refuse(ZapSocket socket, TimeMs now_ms, std::string_view key_z8
 
 absl::Status ZapHandler::WatchHandshakes(zmq::socket_t& frontend, zmq::socket_t& backend) {
   // Not ZMQ_EVENT_HANDSHAKE_FAILED_AUTH: that is a refusal of this handler,
-  // counted in Serve. Nor _NO_DETAIL: a client that goes away mid-handshake
-  // was not refused.
-  constexpr int kEvents = ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL;
+  // counted in Serve. _NO_DETAIL is a client gone mid-handshake: a client
+  // without CURVE sees the mismatch too and may hang up before the broker
+  // reads its mechanism (the jobq CLI does, at once), and a healthy client
+  // finishes its handshake within milliseconds.
+  constexpr int kEvents =
+      ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
   const std::pair<zmq::socket_t*, zmq::socket_t*> watched[] = {{&frontend, &frontend_events_},
-                                                              {&backend, &backend_events_}};
+                                                               {&backend, &backend_events_}};
   for (const auto& [socket, events] : watched) {
     const std::string endpoint =
         std::string("inproc://jobq-handshakes-") + (socket == &frontend ? "frontend" : "backend");
@@ -184,8 +187,13 @@ void ZapHandler::ServeHandshakeEvents(ZapSocket socket, TimeMs now_ms, int max_e
     uint32_t value = 0;
     std::memcpy(&event, frames[0].data(), sizeof(event));
     std::memcpy(&value, static_cast<const char*>(frames[0].data()) + sizeof(event), sizeof(value));
-    if (event != ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) continue;
-    Refuse(socket, now_ms, "(none)", frames[1].to_string_view(), HandshakeFailure(value));
+    if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
+      Refuse(socket, now_ms, "(none)", frames[1].to_string_view(), HandshakeFailure(value));
+    } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+      Refuse(socket, now_ms, "(none)", frames[1].to_string_view(),
+             "the client hung up during the handshake: it may not use CURVE (give it "
+             "--broker-key and --curve-key) or may have a wrong --broker-key");
+    }
   }
 }
 
@@ -226,8 +234,7 @@ void ZapHandler::Serve(TimeMs now_ms, int max_requests) {
       } else {
         text = verdict.why;
         Refuse(verdict.socket, now_ms,
-               key.size() == curve::kKeyBytes ? curve::ToZ85(key) : "(none)", address,
-               verdict.why);
+               key.size() == curve::kKeyBytes ? curve::ToZ85(key) : "(none)", address, verdict.why);
       }
     }
     try {

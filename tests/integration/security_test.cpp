@@ -156,9 +156,10 @@ TEST_F(SecurityTest, PlaintextClientsAreRefused) {
   EXPECT_THAT(run.err, HasSubstr("requires CURVE authentication"));
   EXPECT_THAT(run.err, HasSubstr("--broker-key"));
   // libzmq refuses these in the handshake, before asking the ZAP handler.
+  // (Which of the two log lines depends on who sees the mismatch first.)
   EXPECT_TRUE(WaitFor([&] { return Refused("frontend") >= 1; }));
   EXPECT_EQ(Refused("backend"), 0);
-  EXPECT_TRUE(StderrSays(cluster_.broker(), "the client does not use CURVE"));
+  EXPECT_TRUE(StderrSays(cluster_.broker(), "auth_refused"));
 
   Process& worker = cluster_.StartWorker("plain");
   EXPECT_TRUE(StderrSays(worker, "requires CURVE authentication"));

@@ -155,6 +155,11 @@ const admin::TaskFigures* TaskNamed(const admin::Figures& figures, const std::st
   return nullptr;
 }
 
+// Pointers into `figures`: a temporary would be gone before they are read
+// (ASan found two such tests).
+const admin::QueueFigures* QueueNamed(admin::Figures&& figures, const std::string& name) = delete;
+const admin::TaskFigures* TaskNamed(admin::Figures&& figures, const std::string& name) = delete;
+
 admin::Figures FiguresOf(CoreHarness& harness) {
   admin::GetStatusResponse status;
   harness.core().FillStatus(harness.clock().NowMs(), &status);
@@ -248,7 +253,8 @@ TEST(CoreStatsTest, ARetryWaitsFromTheEndOfItsBackoffAndShowsAsScheduled) {
   std::vector<wire::DispatchedJob> jobs = harness.Dispatched("w");
   ASSERT_EQ(jobs.size(), 1u);
   ResultWithRunTime(harness, "w", jobs[0], false, 1000);
-  const admin::QueueFigures* queue = QueueNamed(FiguresOf(harness), "default");
+  const admin::Figures figures = FiguresOf(harness);
+  const admin::QueueFigures* queue = QueueNamed(figures, "default");
   ASSERT_NE(queue, nullptr);
   EXPECT_EQ(queue->scheduled(), 1u);
   EXPECT_EQ(queue->running(), 0u);
@@ -256,7 +262,8 @@ TEST(CoreStatsTest, ARetryWaitsFromTheEndOfItsBackoffAndShowsAsScheduled) {
   harness.AdvanceMs(1000);  // backoff over (500..1000 ms with jitter): ready and dispatched
   harness.Credit("w", 1);
   ASSERT_EQ(harness.Dispatched("w").size(), 1u);
-  const admin::TaskFigures* flaky = TaskNamed(FiguresOf(harness), "flaky");
+  const admin::Figures later = FiguresOf(harness);
+  const admin::TaskFigures* flaky = TaskNamed(later, "flaky");
   ASSERT_NE(flaky, nullptr);
   EXPECT_EQ(flaky->queue_wait().count(), 2u);
   // The second wait runs from the end of the backoff, not from the failure.
@@ -323,7 +330,9 @@ TEST(CoreStatsTest, ManyTaskAndQueueNamesFoldIntoOther) {
   EXPECT_EQ(figures.job_counts_size(), 101) << "100 named pairs and (other, other)";
   // Invariants (run by the harness after every step) check the folded gauges.
   harness.Hello("w", 200, {"queue0", "queue149"});
-  EXPECT_EQ(QueueNamed(FiguresOf(harness), "other")->running(), 1u);
+  const admin::Figures later = FiguresOf(harness);
+  ASSERT_NE(QueueNamed(later, "other"), nullptr);
+  EXPECT_EQ(QueueNamed(later, "other")->running(), 1u);
 }
 
 TEST(CoreStatsTest, ALostLeaseWaitsAgainFromTheLoss) {
@@ -336,14 +345,16 @@ TEST(CoreStatsTest, ALostLeaseWaitsAgainFromTheLoss) {
   ASSERT_EQ(harness.Dispatched("w1").size(), 1u);
   // w1 goes silent and is declared dead; the job goes back to its queue.
   for (int i = 0; i < 4; ++i) harness.AdvanceMs(1000);
-  const admin::QueueFigures* queue = QueueNamed(FiguresOf(harness), "default");
+  const admin::Figures figures = FiguresOf(harness);
+  const admin::QueueFigures* queue = QueueNamed(figures, "default");
   ASSERT_NE(queue, nullptr);
   EXPECT_EQ(queue->queued(), 1u);
   EXPECT_EQ(queue->running(), 0u);
   harness.AdvanceMs(300);
   harness.Hello("w2", 1);
   ASSERT_EQ(harness.Dispatched("w2").size(), 1u);
-  const admin::TaskFigures* task = TaskNamed(FiguresOf(harness), "job");
+  const admin::Figures later = FiguresOf(harness);
+  const admin::TaskFigures* task = TaskNamed(later, "job");
   ASSERT_NE(task, nullptr);
   EXPECT_EQ(task->queue_wait().count(), 2u);
   // Not the whole time since the submit (over 4 s).
