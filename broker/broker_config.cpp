@@ -9,23 +9,11 @@
 #include "broker/admin_flags.h"
 #include "broker/curve_flags.h"
 #include "broker/limit_flags.h"
+#include "broker/parsed_flag.h"
 #include "common/duration.h"
 
 namespace jobq::broker {
 namespace {
-
-// A CLI11 validator that also stores the parsed value, so a bad duration
-// is reported by CLI11 like any other bad flag value.
-CLI::Validator DurationInto(int64_t* ms) {
-  return CLI::Validator(
-      [ms](std::string& text) -> std::string {
-        absl::StatusOr<int64_t> parsed = ParseDurationMs(text);
-        if (!parsed.ok()) return std::string(parsed.status().message());
-        *ms = *parsed;
-        return "";
-      },
-      "DURATION");
-}
 
 // "NAME:retries=N,backoff=DURATION" -> queue_defaults[NAME].
 std::string ParseQueueDefaults(const std::string& text, core::CoreOptions* core) {

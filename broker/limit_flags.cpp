@@ -1,29 +1,15 @@
 #include "broker/limit_flags.h"
 
+#include "broker/parsed_flag.h"
 #include "common/byte_size.h"
 
 namespace jobq::broker {
-namespace {
-
-// A CLI11 validator that parses a size ("16MiB") into `bytes`, so a bad
-// value is reported by CLI11 like any other bad flag value.
-template <typename Integer>
-CLI::Validator ByteSizeInto(Integer* bytes) {
-  return CLI::Validator(
-      [bytes](std::string& text) -> std::string {
-        absl::StatusOr<uint64_t> parsed = ParseByteSize(text);
-        if (!parsed.ok()) return std::string(parsed.status().message());
-        *bytes = static_cast<Integer>(*parsed);
-        return "";
-      },
-      "SIZE");
-}
-
-}  // namespace
 
 void AddLimitFlags(CLI::App& app, BrokerConfig* config) {
   core::CoreOptions& core = config->core;
-  static std::string unused;  // the validators store the parsed values
+  // CLI11 needs a variable for an option's text; the validators store the
+  // parsed values, and `app` is parsed after this returns.
+  static std::string unused;
   app.add_option("--message-max", unused,
                  "largest message taken from a producer or worker; a larger one closes its "
                  "connection (default " + FormatByteSize(config->message_bytes_max) + ")")

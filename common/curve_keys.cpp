@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <sstream>
@@ -234,8 +235,14 @@ absl::StatusOr<KeyPair> ParseKeyFile(std::string_view text, std::string_view pat
   return pair;
 }
 
-absl::StatusOr<std::string> ParsePublicKeyFile(std::string_view text, std::string_view path) {
-  std::string key;
+namespace {
+
+// Calls `take(line, key)` with each public key of `text` (a .pub file or an
+// allow-list); a secret-key line is refused with `secret_key_error`, any
+// other named line with `other_error`.
+absl::Status ForEachPublicKey(std::string_view text, std::string_view path,
+                              std::string_view secret_key_error, std::string_view other_error,
+                              const std::function<absl::Status(int, std::string)>& take) {
   int line = 0;
   for (std::string_view raw : Lines(text)) {
     ++line;
@@ -243,21 +250,32 @@ absl::StatusOr<std::string> ParsePublicKeyFile(std::string_view text, std::strin
     if (!entry.ok()) return entry.status();
     if (!entry->has_value()) continue;
     const Entry& e = **entry;
-    if (e.name == "secret-key") {
-      return LineError(path, line,
-                       "this file holds a secret key; give the public key file (NAME.pub) "
-                       "instead, and keep NAME.key on its own host");
-    }
-    if (e.name != "public-key" && !e.name.empty()) {
-      return LineError(path, line, "expected public-key = \"...\" (a NAME.pub file)");
-    }
-    if (!key.empty()) {
-      return LineError(path, line, "a second key; a public key file holds one");
-    }
-    absl::StatusOr<std::string> parsed = KeyAt(e.value, path, line, "public key");
-    if (!parsed.ok()) return parsed.status();
-    key = *std::move(parsed);
+    if (e.name == "secret-key") return LineError(path, line, secret_key_error);
+    if (e.name != "public-key" && !e.name.empty()) return LineError(path, line, other_error);
+    absl::StatusOr<std::string> key = KeyAt(e.value, path, line, "public key");
+    if (!key.ok()) return key.status();
+    absl::Status taken = take(line, *std::move(key));
+    if (!taken.ok()) return taken;
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ParsePublicKeyFile(std::string_view text, std::string_view path) {
+  std::string key;
+  absl::Status parsed = ForEachPublicKey(
+      text, path,
+      "this file holds a secret key; give the public key file (NAME.pub) instead, and keep "
+      "NAME.key on its own host",
+      "expected public-key = \"...\" (a NAME.pub file)", [&](int line, std::string found) {
+        if (!key.empty()) {
+          return LineError(path, line, "a second key; a public key file holds one");
+        }
+        key = std::move(found);
+        return absl::OkStatus();
+      });
+  if (!parsed.ok()) return parsed;
   if (key.empty()) {
     return absl::InvalidArgumentError(Cat({path, ": no public-key line (", kKeygenHint, ")"}));
   }
@@ -266,27 +284,16 @@ absl::StatusOr<std::string> ParsePublicKeyFile(std::string_view text, std::strin
 
 absl::StatusOr<AllowList> ParseAllowList(std::string_view text, std::string_view path) {
   AllowList keys;
-  int line = 0;
-  for (std::string_view raw : Lines(text)) {
-    ++line;
-    absl::StatusOr<std::optional<Entry>> entry = ParseLine(raw, path, line);
-    if (!entry.ok()) return entry.status();
-    if (!entry->has_value()) continue;
-    const Entry& e = **entry;
-    if (e.name == "secret-key") {
-      return LineError(path, line,
-                       "a secret key in an allow-list: list public keys only (cat the .pub "
-                       "files, not the .key files), and make a new pair for the one leaked here");
-    }
-    if (e.name != "public-key" && !e.name.empty()) {
-      return LineError(path, line,
-                       "expected a public key: 40 Z85 characters, or public-key = \"...\" as in "
-                       "a .pub file");
-    }
-    absl::StatusOr<std::string> key = KeyAt(e.value, path, line, "public key");
-    if (!key.ok()) return key.status();
-    keys.insert(*std::move(key));
-  }
+  absl::Status parsed = ForEachPublicKey(
+      text, path,
+      "a secret key in an allow-list: list public keys only (cat the .pub files, not the .key "
+      "files), and make a new pair for the one leaked here",
+      "expected a public key: 40 Z85 characters, or public-key = \"...\" as in a .pub file",
+      [&](int, std::string found) {
+        keys.insert(std::move(found));
+        return absl::OkStatus();
+      });
+  if (!parsed.ok()) return parsed;
   if (keys.empty()) {
     return absl::InvalidArgumentError(
         Cat({path,
