@@ -3,7 +3,6 @@
 // broker and the real jobq CLI, and protected mode for --admin. The
 // certificate is made at test time with the openssl command.
 
-#include <curl/curl.h>
 #include <google/protobuf/descriptor.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
@@ -14,6 +13,7 @@
 #include <sstream>
 
 #include "jobq/admin.grpc.pb.h"
+#include "tests/support/http_get.h"
 #include "tests/support/process.h"
 
 namespace jobq::testing {
@@ -24,37 +24,6 @@ constexpr char kAdminToken[] = "admin-2f8d6b0e4c1a9e7d5b3f";
 constexpr auto kCallTimeout = std::chrono::seconds(10);
 
 // --- helpers ---
-
-size_t AppendBody(char* data, size_t size, size_t count, void* body) {
-  static_cast<std::string*>(body)->append(data, size * count);
-  return size * count;
-}
-
-std::string HttpGet(const std::string& url) {
-  std::string body;
-  CURL* curl = curl_easy_init();
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
-  curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
-  const CURLcode code = curl_easy_perform(curl);
-  curl_easy_cleanup(curl);
-  return code == CURLE_OK ? body : "";
-}
-
-// The value of `series` in a Prometheus text; -1 when missing.
-double SampleValue(const std::string& text, const std::string& series) {
-  std::istringstream lines(text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
-        line[series.size()] == ' ') {
-      return std::stod(line.substr(series.size() + 1));
-    }
-  }
-  return -1;
-}
 
 // One unary call by method name with raw protobuf bytes: reaches every RPC
 // of a service (and grpc.health.v1, whose C++ stubs Debian does not ship)
@@ -201,7 +170,7 @@ class AdminAuthTest : public ::testing::Test {
   }
 
   static double Refused(const Broker& broker, const std::string& reason) {
-    return SampleValue(HttpGet("http://" + broker.metrics() + "/metrics"),
+    return ScrapeSample(broker.metrics(),
                        "jobq_admin_auth_refused_total{reason=\"" + reason + "\"}");
   }
 

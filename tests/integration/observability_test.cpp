@@ -3,7 +3,6 @@
 // reflection from a client no one here wrote (Python's grpcio), and the
 // structured logs of the broker and the worker.
 
-#include <curl/curl.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -11,56 +10,10 @@
 #include <sstream>
 
 #include "tests/support/cluster.h"
+#include "tests/support/http_get.h"
 
 namespace jobq::testing {
 namespace {
-
-struct HttpAnswer {
-  long code = 0;
-  std::string content_type;
-  std::string body;
-  std::string error;  // set when no answer came
-};
-
-size_t AppendBody(char* data, size_t size, size_t count, void* body) {
-  static_cast<std::string*>(body)->append(data, size * count);
-  return size * count;
-}
-
-HttpAnswer HttpGet(const std::string& url) {
-  HttpAnswer answer;
-  CURL* curl = curl_easy_init();
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer.body);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
-  curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");  // loopback, whatever the environment says
-  const CURLcode code = curl_easy_perform(curl);
-  if (code != CURLE_OK) {
-    answer.error = curl_easy_strerror(code);
-  } else {
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &answer.code);
-    char* type = nullptr;
-    curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &type);
-    if (type != nullptr) answer.content_type = type;
-  }
-  curl_easy_cleanup(curl);
-  return answer;
-}
-
-// The value of the sample `series` (name and labels exactly as written) in
-// a Prometheus text; -1 when it is not there.
-double SampleValue(const std::string& text, const std::string& series) {
-  std::istringstream lines(text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
-        line[series.size()] == ' ') {
-      return std::stod(line.substr(series.size() + 1));
-    }
-  }
-  return -1;
-}
 
 // `count` jobs of `task` (JSON Lines for `jobq submit --file -`).
 std::string Jobs(const std::string& task, int count, const std::string& extra = "") {

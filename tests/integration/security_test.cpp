@@ -3,7 +3,6 @@
 // keeps producer keys off the worker socket and the other way round, clear
 // errors for refused clients, jobq_auth_refused_total on GET /metrics.
 
-#include <curl/curl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -12,41 +11,12 @@
 #include <vector>
 
 #include "tests/support/cluster.h"
+#include "tests/support/http_get.h"
 
 namespace jobq::testing {
 namespace {
 
 using ::testing::HasSubstr;
-
-std::string HttpGetBody(const std::string& url) {
-  std::string body;
-  CURL* curl = curl_easy_init();
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(
-      curl, CURLOPT_WRITEFUNCTION, +[](char* data, size_t size, size_t count, void* out) {
-        static_cast<std::string*>(out)->append(data, size * count);
-        return size * count;
-      });
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
-  curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
-  const CURLcode code = curl_easy_perform(curl);
-  curl_easy_cleanup(curl);
-  return code == CURLE_OK ? body : "";
-}
-
-// The value of `series` in a Prometheus text; -1 when missing.
-double SampleValue(const std::string& text, const std::string& series) {
-  std::istringstream lines(text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
-        line[series.size()] == ' ') {
-      return std::stod(line.substr(series.size() + 1));
-    }
-  }
-  return -1;
-}
 
 // The Z85 public key in a .pub file.
 std::string PublicKeyOf(const std::string& pub_file) {
@@ -88,7 +58,7 @@ class SecurityTest : public ::testing::Test {
   }
 
   double Refused(const std::string& socket) {
-    return SampleValue(HttpGetBody(std::string("http://") + cluster_.metrics() + "/metrics"),
+    return ScrapeSample(cluster_.metrics(),
                        "jobq_auth_refused_total{socket=\"" + socket + "\"}");
   }
 
