@@ -198,7 +198,11 @@ TEST(AdminTest, DrainedWorkerFinishesItsJobAndExitsZero) {
   cluster.StartBroker({"--store", "memory"});
   Process& worker = cluster.StartWorker("w1");
   ASSERT_TRUE(cluster.WaitForWorkers(1));
-  const std::string id = SubmitOne(cluster, {"sleep", "--arg", "seconds=2"});
+  // Long enough to be still running when the drain arrives, also under
+  // the sanitizers, whose jobq CLI takes a while to start.
+  const auto job_seconds = Scaled(std::chrono::seconds(2)).count() / 1000;
+  const std::string id =
+      SubmitOne(cluster, {"sleep", "--arg", "seconds=" + std::to_string(job_seconds)});
   ASSERT_TRUE(WaitForJobState(cluster, id, "running"));
 
   CommandResult drain = cluster.Jobq({"drain", "w1", "--json"});

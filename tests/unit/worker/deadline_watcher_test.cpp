@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <mutex>
 #include <vector>
 
@@ -32,10 +33,17 @@ TEST(DeadlineWatcherTest, FiresInDeadlineOrder) {
       order.push_back(n);
     };
   };
-  // Both already passed when watched, so "in order" cannot depend on timing.
+  // All three already passed when watched. The first holds the watcher's
+  // thread until the other two are both watched, so that the thread cannot
+  // fire the later one before it knows of the earlier (TSan's scheduling
+  // found that).
+  std::promise<void> both_watched;
+  std::shared_future<void> gate = both_watched.get_future().share();
   const Clock::time_point now = Clock::now();
+  watcher.Watch(now - std::chrono::seconds(3), [gate] { gate.wait(); });
   watcher.Watch(now - std::chrono::seconds(1), record(2));
   watcher.Watch(now - std::chrono::seconds(2), record(1));
+  both_watched.set_value();
   ASSERT_TRUE(WaitFor([&] {
     std::lock_guard<std::mutex> lock(mutex);
     return order.size() == 2;
