@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "tests/support/cluster.h"
+#include "tests/support/gate_record.h"
 
 namespace jobq::testing {
 namespace {
@@ -34,27 +35,6 @@ double SecondsSince(Clock::time_point start) {
 size_t CountLines(const std::string& path) {
   const std::string text = ReadFile(path);
   return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
-}
-
-// One line of the gate task's record: "<job id> <attempt> <pid>".
-struct Execution {
-  std::string job;
-  uint32_t attempt = 0;
-  int pid = 0;
-};
-
-std::vector<Execution> ReadExecutions(const std::string& path) {
-  std::vector<Execution> executions;
-  std::istringstream in(ReadFile(path));
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    Execution execution;
-    if (fields >> execution.job >> execution.attempt >> execution.pid) {
-      executions.push_back(execution);
-    }
-  }
-  return executions;
 }
 
 // The parent pid of `pid`, from /proc; -1 when it cannot be read.

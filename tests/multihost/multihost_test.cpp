@@ -34,6 +34,7 @@
 
 #include "tests/multihost/netns_topology.h"
 #include "tests/support/cluster.h"
+#include "tests/support/gate_record.h"
 #include "tests/support/process.h"
 
 namespace jobq::testing {
@@ -74,27 +75,6 @@ double MetricValue(const std::string& text, const std::string& name, const std::
     if (line.rfind(key, 0) == 0) return std::stod(line.substr(key.size()));
   }
   return -1;
-}
-
-// One execution of the test plugin's gate task: "<job id> <attempt> <pid>".
-struct Execution {
-  std::string job;
-  uint32_t attempt = 0;
-  int pid = 0;
-};
-
-std::vector<Execution> ReadExecutions(const std::string& path) {
-  std::vector<Execution> executions;
-  std::istringstream in(ReadFile(path));
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    Execution execution;
-    if (fields >> execution.job >> execution.attempt >> execution.pid) {
-      executions.push_back(execution);
-    }
-  }
-  return executions;
 }
 
 // The key files of one `jobq keygen NAME`.

@@ -5,22 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/broker/parse_broker_flags.h"
+
 namespace jobq::broker {
 namespace {
 
-struct Parsed {
-  std::optional<BrokerConfig> config;
-  int exit_code = -1;
-};
-
-Parsed Parse(std::vector<std::string> args) {
-  args.insert(args.begin(), "jobq-broker");
-  std::vector<char*> argv;
-  for (std::string& arg : args) argv.push_back(arg.data());
-  Parsed parsed;
-  parsed.config = ParseBrokerFlags(static_cast<int>(argv.size()), argv.data(), &parsed.exit_code);
-  return parsed;
-}
+using testing::Parse;
+using testing::Parsed;
 
 TEST(BrokerConfigTest, TheDefaultStoreIsSqliteInTheDataDir) {
   Parsed parsed = Parse({});

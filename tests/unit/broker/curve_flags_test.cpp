@@ -13,27 +13,15 @@
 
 #include "broker/broker_config.h"
 #include "common/curve_keys.h"
+#include "tests/unit/broker/parse_broker_flags.h"
 
 namespace jobq::broker {
 namespace {
 
 using ::testing::HasSubstr;
 
-struct Parsed {
-  std::optional<BrokerConfig> config;
-  int exit_code = -1;
-};
-
-Parsed Parse(std::vector<std::string> args) {
-  args.insert(args.begin(), "jobq-broker");
-  std::vector<char*> argv;
-  for (std::string& arg : args) argv.push_back(arg.data());
-  Parsed parsed;
-  testing::internal::CaptureStderr();
-  parsed.config = ParseBrokerFlags(static_cast<int>(argv.size()), argv.data(), &parsed.exit_code);
-  testing::internal::GetCapturedStderr();
-  return parsed;
-}
+using testing::Parse;
+using testing::Parsed;
 
 class CurveFlagsTest : public ::testing::Test {
  protected:
