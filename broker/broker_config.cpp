@@ -11,6 +11,7 @@
 #include "broker/limit_flags.h"
 #include "broker/parsed_flag.h"
 #include "common/duration.h"
+#include "common/flag_values.h"
 
 namespace jobq::broker {
 namespace {
@@ -104,6 +105,11 @@ std::optional<BrokerConfig> ParseBrokerFlags(int argc, char** argv, int* exit_co
                  "heartbeats a worker may miss before it is declared dead")
       ->check(CLI::Range(1u, 100u))
       ->capture_default_str();
+  app.add_option("--poison-after", config.core.poison_after,
+                 "a job running on this many workers whose process ended (crashed, killed, or "
+                 "silent past the liveness window) is dead with error type poison")
+      ->check(CLI::Range(1u, 100u))
+      ->capture_default_str();
   app.add_option("--queue-max", config.core.queue_depth_max,
                  "waiting jobs per queue before SUBMIT is answered queue_full")
       ->check(CLI::PositiveNumber)
@@ -127,6 +133,7 @@ std::optional<BrokerConfig> ParseBrokerFlags(int argc, char** argv, int* exit_co
   app.add_option("--log-level", log_level, "debug, info, warning or error")
       ->envname("JOBQ_LOG_LEVEL")
       ->capture_default_str();
+  RequireFlagValues(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

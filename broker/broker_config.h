@@ -29,8 +29,16 @@ struct BrokerConfig {
   std::string ready_file;
   LogLevel log_level = LogLevel::kInfo;
   // Per message on the frontend and backend (ZMQ_MAXMSGSIZE); see
-  // limit_flags.h for the other bounds.
-  uint64_t message_bytes_max = 64 << 20;
+  // limit_flags.h for the other bounds. The largest message a jobq peer
+  // sends with the default limits is a worker's RESULT carrying one
+  // --result-max (16 MiB) result; a SUBMIT from the jobq client is at most
+  // 4 MiB (or one job). The 1 MiB above 16 is room for the rest of that
+  // RESULT. Each connection can hold this much of an unfinished message.
+  uint64_t message_bytes_max = 17 << 20;
+  // Connections per socket (frontend, backend); one more is closed at
+  // once. What unfinished messages hold is at most 2 × this ×
+  // message_bytes_max. A worker is one backend connection.
+  size_t connections_max = 1000;
   // Listen on a non-loopback address without authentication (protected
   // mode, DESIGN.md §9, is off); a warning is logged at every start.
   bool insecure = false;

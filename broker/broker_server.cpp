@@ -161,6 +161,7 @@ int BrokerServer::Run() {
   loop_options.frontend_endpoint = config_.frontend;
   loop_options.backend_endpoint = config_.backend;
   loop_options.max_message_bytes = static_cast<int64_t>(config_.message_bytes_max);
+  loop_options.connections_max = config_.connections_max;
   loop_options.curve = config_.curve;
   // Set once the loop runs: from then on each snapshot also says whether the
   // broker takes work (grpc.health.v1: NOT_SERVING while it drains). The

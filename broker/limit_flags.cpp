@@ -14,6 +14,11 @@ void AddLimitFlags(CLI::App& app, BrokerConfig* config) {
                  "largest message taken from a producer or worker; a larger one closes its "
                  "connection (default " + FormatByteSize(config->message_bytes_max) + ")")
       ->check(ByteSizeInto(&config->message_bytes_max));
+  app.add_option("--connections-max", config->connections_max,
+                 "connections on each of --frontend and --backend; one more is closed at once. "
+                 "Unfinished messages hold at most 2 x this x --message-max")
+      ->check(CLI::Range(size_t{1}, size_t{1'000'000}))
+      ->capture_default_str();
   app.add_option("--payload-max", unused,
                  "largest job payload; a larger job is rejected (default " +
                      FormatByteSize(core.payload_bytes_max) + ")")

@@ -10,8 +10,9 @@
 
 namespace jobq::broker {
 
-// Adds --message-max, --payload-max, --result-max, --batch-max, --jobs-max,
-// --queues-max and --workers-max, writing into `config`.
+// Adds --message-max, --connections-max, --payload-max, --result-max,
+// --batch-max, --jobs-max, --queues-max and --workers-max, writing into
+// `config`.
 void AddLimitFlags(CLI::App& app, BrokerConfig* config);
 
 // What is wrong with the limits as a whole (one line naming the flags), or

@@ -4,11 +4,12 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "common/time_limits.h"
 
 namespace jobq {
 namespace {
 
-constexpr double kMaxMs = 10.0 * 365 * 24 * 3600 * 1000;
+constexpr double kMaxMs = static_cast<double>(kDurationMsMax);
 
 struct Unit {
   std::string_view suffix;
@@ -47,8 +48,8 @@ absl::StatusOr<int64_t> ParseDurationMs(std::string_view text) {
   }
   const double ms = value * static_cast<double>(unit_ms);
   if (ms > kMaxMs) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("duration \"", std::string(text), "\" is longer than 10 years: a typo?"));
+    return absl::InvalidArgumentError(absl::StrCat("duration \"", std::string(text),
+                                                   "\" is longer than 10 years (3650d): a typo?"));
   }
   return static_cast<int64_t>(std::ceil(ms));
 }

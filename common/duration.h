@@ -12,7 +12,8 @@ namespace jobq {
 
 // Milliseconds, rounded up so that a positive duration never becomes 0.
 // INVALID_ARGUMENT, with the accepted forms, for anything else or a
-// negative or absurd (> 10 years) value.
+// negative or absurd value (over kDurationMsMax, 10 years:
+// common/time_limits.h).
 absl::StatusOr<int64_t> ParseDurationMs(std::string_view text);
 
 // The shortest exact form: "250ms", "30s", "5m", "24h", "7d".

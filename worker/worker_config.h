@@ -10,6 +10,7 @@
 
 #include "common/curve_keys.h"
 #include "common/log.h"
+#include "worker/tasks/builtins/exec_task.h"
 
 namespace jobq::worker {
 
@@ -34,6 +35,8 @@ struct WorkerConfig {
   uint32_t drain_grace_ms = 30'000;       // how long the first SIGTERM's drain may take
   uint32_t max_jobs_per_child = 0;       // recycle a child after this many jobs; 0 = never
   uint64_t max_rss_per_child_bytes = 0;  // recycle a child above this RSS; 0 = never
+  // exec keeps this much of each of stdout and stderr, 1..kExecOutputMaxBytesLimit.
+  uint64_t exec_output_max_bytes = kExecOutputMaxBytes;
   // Task plugins (shared libraries), loaded in order by the worker and by
   // each child; none may be empty.
   std::vector<std::string> plugins;

@@ -8,6 +8,8 @@
 #include <set>
 #include <string_view>
 
+#include "common/byte_size.h"
+#include "common/flag_values.h"
 #include "common/utf8.h"
 
 namespace jobq::worker {
@@ -98,6 +100,7 @@ FlagsOutcome ParseWorkerFlags(int argc, const char* const* argv, WorkerConfig* c
   std::string name = DefaultWorkerName();
   std::string log_level = "info";
   double drain_grace_seconds = 30;
+  std::string exec_output_max = FormatByteSize(kExecOutputMaxBytes);
   app.add_option("--broker", broker, "The broker's worker endpoint (env JOBQ_WORKER_BROKER)")
       ->envname("JOBQ_WORKER_BROKER")
       ->capture_default_str();
@@ -132,6 +135,11 @@ FlagsOutcome ParseWorkerFlags(int argc, const char* const* argv, WorkerConfig* c
                  "Seconds a drain (first SIGTERM) may take before the jobs still held are "
                  "handed back to the broker")
       ->capture_default_str();
+  app.add_option("--exec-output-max", exec_output_max,
+                 "Bytes the exec task keeps of each of a command's stdout and stderr; the rest "
+                 "is dropped and the result says stdout_truncated / stderr_truncated (K, M, G "
+                 "suffixes, powers of 1024)")
+      ->capture_default_str();
   std::string broker_key_file;
   std::string curve_key_file;
   app.add_option("--broker-key", broker_key_file,
@@ -143,6 +151,7 @@ FlagsOutcome ParseWorkerFlags(int argc, const char* const* argv, WorkerConfig* c
                  "JOBQ_CURVE_KEY); its public key must be in the broker's --worker-keys")
       ->envname("JOBQ_CURVE_KEY");
   app.add_option("--log-level", log_level, "debug, info, warning or error")->capture_default_str();
+  RequireFlagValues(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -192,6 +201,13 @@ FlagsOutcome ParseWorkerFlags(int argc, const char* const* argv, WorkerConfig* c
     return UsageError("--max-rss-per-child must be a size such as 536870912, 512M or 2G, got \"" +
                       max_rss_per_child + "\"");
   }
+  // common/byte_size.h, not the RSS parser above: 0 is no cap to ask for.
+  const absl::StatusOr<uint64_t> exec_output_max_bytes = jobq::ParseByteSize(exec_output_max);
+  if (!exec_output_max_bytes.ok() || *exec_output_max_bytes > kExecOutputMaxBytesLimit) {
+    return UsageError("--exec-output-max must be a size from 1 to " +
+                      FormatByteSize(kExecOutputMaxBytesLimit) + " such as 64K or 4MiB, got \"" +
+                      exec_output_max + "\"");
+  }
   for (const std::string& plugin : plugins) {
     if (plugin.empty()) {
       return UsageError("--plugin needs the path of a shared library, e.g. --plugin ./libtasks.so");
@@ -230,6 +246,7 @@ FlagsOutcome ParseWorkerFlags(int argc, const char* const* argv, WorkerConfig* c
   config->prefetch = static_cast<uint32_t>(prefetch);
   config->max_jobs_per_child = static_cast<uint32_t>(max_jobs_per_child);
   config->max_rss_per_child_bytes = *max_rss_per_child_bytes;
+  config->exec_output_max_bytes = *exec_output_max_bytes;
   config->plugins = std::move(plugins);
   config->name = name;
   config->log_level = level;

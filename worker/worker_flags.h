@@ -3,7 +3,8 @@
 // JOBQ_CURVE_KEY) into a WorkerConfig:
 //   --broker ENDPOINT   --queues a,b   --io-threads N   --name NAME
 //   --cpu-procs N   --max-jobs-per-child N   --max-rss-per-child SIZE
-//   --plugin PATH (repeatable)   --log-level debug|info|warning|error
+//   --plugin PATH (repeatable)   --exec-output-max SIZE
+//   --log-level debug|info|warning|error
 //   --broker-key FILE   --curve-key FILE (CURVE, both or neither; the files
 //   are read here, so a bad key is a usage error)
 // Child mode (`--child`, worker/child/child_command_line.h) is not parsed

@@ -22,7 +22,7 @@ int WorkerServer::Run() {
   SetLogLevel(config_.log_level);
 
   TaskRegistry registry;
-  RegisterBuiltinTasks(registry);
+  RegisterBuiltinTasks(registry, {.exec_output_max_bytes = config_.exec_output_max_bytes});
   // Before any pool or connection: a worker that cannot run what it was
   // told to should say so and stop, not register and fail every job.
   for (const std::string& plugin : config_.plugins) {
@@ -50,6 +50,7 @@ int WorkerServer::Run() {
     cpu_options.max_rss_per_child_bytes = config_.max_rss_per_child_bytes;
     cpu_options.plugins = config_.plugins;
     cpu_options.child_log_level = config_.log_level;
+    cpu_options.child_exec_output_max_bytes = config_.exec_output_max_bytes;
     cpu_pool = std::make_unique<ProcessPool>(std::move(cpu_options));
     // The connection routes a job to the pool of its kind; without a CPU
     // pool, CPU jobs fall back to the first pool (I/O).

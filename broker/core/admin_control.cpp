@@ -8,13 +8,12 @@
 #include "common/check.h"
 
 namespace jobq::broker::core {
-namespace {
-
-constexpr const char* kCancelledType = "cancelled";
-
-}  // namespace
-
 CancelOutcome BrokerCore::CancelJob(const JobId& id, TimeMs now_ms, Effects* effects) {
+  return CancelJobBy(id, "an operator", now_ms, effects);
+}
+
+CancelOutcome BrokerCore::CancelJobBy(const JobId& id, const char* by, TimeMs now_ms,
+                                      Effects* effects) {
   auto it = jobs_.find(id);
   if (it == jobs_.end()) return CancelOutcome::kUnknownJob;
   Job& job = it->second;
@@ -23,8 +22,8 @@ CancelOutcome BrokerCore::CancelJob(const JobId& id, TimeMs now_ms, Effects* eff
     case wire::JOB_STATE_SCHEDULED:
       // Its ready-queue or timer entry is skipped when it comes up.
       --QueueNamed(job.spec.queue()).waiting;
-      job.error.set_type(kCancelledType);
-      job.error.set_message("cancelled by an operator before it ran");
+      job.error.set_type(kCancelledErrorType);
+      job.error.set_message(std::string("cancelled by ") + by + " before it ran");
       Finish(job, wire::JOB_STATE_CANCELLED, now_ms, effects);
       return CancelOutcome::kCancelled;
     case wire::JOB_STATE_RUNNING: {
@@ -33,12 +32,14 @@ CancelOutcome BrokerCore::CancelJob(const JobId& id, TimeMs now_ms, Effects* eff
         // nothing runs it that could be told, so it ends here. Should that
         // worker still report it, the result is late and ignored.
         ReleaseLease(job);
-        job.error.set_type(kCancelledType);
-        job.error.set_message("cancelled by an operator while its worker was away");
+        job.error.set_type(kCancelledErrorType);
+        job.error.set_message(std::string("cancelled by ") + by + " while its worker was away");
         Finish(job, wire::JOB_STATE_CANCELLED, now_ms, effects);
         return CancelOutcome::kCancelled;
       }
+      if (job.cancel_requested) return CancelOutcome::kCancelRequested;
       job.cancel_requested = true;
+      effects->JobChanged(job.id);  // persisted: a restart must not undo it
       auto cancel = std::make_unique<wire::Cancel>();
       cancel->add_ids(std::string(job.id.Bytes()));
       effects->Send(Socket::kBackend, job.leased_to, Command::kWorkerCancel, std::move(cancel));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "broker/core/spec_limits.h"
 #include "common/check.h"
 
 namespace jobq::broker::core {
@@ -30,8 +31,24 @@ TimeMs ExpiryOf(const Job& job, const CoreOptions& options) {
 
 }  // namespace
 
+namespace {
+
+// splitmix64's finaliser: distinct seeds (one per broker start) give
+// distinct, well-spread broker instances.
+uint64_t BrokerInstanceFrom(uint64_t seed) {
+  uint64_t z = seed + 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return (z ^ (z >> 31)) | 1;
+}
+
+}  // namespace
+
 BrokerCore::BrokerCore(const CoreOptions& options)
-    : options_(options), id_generator_(options.seed), jitter_(options.seed) {}
+    : options_(options),
+      id_generator_(options.seed),
+      jitter_(options.seed),
+      broker_instance_(BrokerInstanceFrom(options.seed)) {}
 
 void BrokerCore::OnMalformed(Socket socket, const std::string& routing_id, wire::ErrorCode code,
                              const std::string& text, Effects* effects) {
@@ -56,11 +73,16 @@ void BrokerCore::OnClientMessage(const std::string& client, Command command, std
       }
       if (static_cast<size_t>(submit.jobs_size()) > options_.jobs_per_submit_max) {
         ++counters_.rejected;
-        effects->SendError(Socket::kFrontend, client, wire::ERROR_CODE_TOO_LARGE,
-                           "SUBMIT carries " + std::to_string(submit.jobs_size()) +
-                               " jobs; the limit is " +
-                               std::to_string(options_.jobs_per_submit_max) +
-                               " per message: split the batch");
+        // The limit travels in fields of its own, so a client can split
+        // the batch and send it again without parsing the text.
+        auto error = std::make_unique<wire::Error>();
+        error->set_code(wire::ERROR_CODE_TOO_LARGE);
+        error->set_text("SUBMIT carries " + std::to_string(submit.jobs_size()) +
+                        " jobs; the limit is " + std::to_string(options_.jobs_per_submit_max) +
+                        " per message (--batch-max): split the batch");
+        error->set_first_seq(submit.first_seq());
+        error->set_batch_max(static_cast<uint32_t>(options_.jobs_per_submit_max));
+        effects->Send(Socket::kFrontend, client, Command::kError, std::move(error));
         return;
       }
       return Submit(client, submit, now_ms, effects);
@@ -117,7 +139,12 @@ void BrokerCore::Submit(const std::string& client, wire::Submit& submit, TimeMs 
       ++counters_.rejected;
       Reject(submitted, client_seq, "bad_request",
              "payload is " + std::to_string(spec.payload().size()) + " bytes; the limit is " +
-                 std::to_string(options_.payload_bytes_max));
+                 std::to_string(options_.payload_bytes_max) + " (--payload-max)");
+      continue;
+    }
+    if (std::string bad_times = CheckSpecTimes(spec, now_ms); !bad_times.empty()) {
+      ++counters_.rejected;
+      Reject(submitted, client_seq, "bad_request", std::move(bad_times));
       continue;
     }
     if (shutting_down_) {
@@ -157,7 +184,7 @@ void BrokerCore::Submit(const std::string& client, wire::Submit& submit, TimeMs 
       ++counters_.rejected;
       Reject(submitted, client_seq, "queue_full",
              "queue \"" + queue_name + "\" holds " + std::to_string(queue.waiting) +
-                 " waiting jobs, its limit; retry later or add workers");
+                 " waiting jobs, its limit (--queue-max); retry later or add workers");
       continue;
     }
 
@@ -316,31 +343,15 @@ void BrokerCore::Wait(const std::string& client, const wire::Wait& wait, Effects
 
 void BrokerCore::Cancel(const std::string& client, const wire::Cancel& cancel, TimeMs now_ms,
                         Effects* effects) {
-  std::map<std::string, std::unique_ptr<wire::Cancel>> per_worker;
+  // The same cancel as the admin path's: a running job ends cancelled
+  // whatever its worker then reports, never retried.
   std::string unknown;
   for (const std::string& raw_id : cancel.ids()) {
     std::optional<JobId> id = JobId::FromBytes(raw_id);
-    auto it = id ? jobs_.find(*id) : jobs_.end();
-    if (it == jobs_.end()) {
+    if (!id || CancelJobBy(*id, "its producer", now_ms, effects) == CancelOutcome::kUnknownJob) {
       if (!unknown.empty()) unknown += ' ';
       unknown += id ? id->ToString() : "(not 16 bytes)";
-      continue;
     }
-    Job& job = it->second;
-    if (job.state == wire::JOB_STATE_QUEUED || job.state == wire::JOB_STATE_SCHEDULED) {
-      // Its ready-queue or timer entry is skipped when it comes up.
-      --QueueNamed(job.spec.queue()).waiting;
-      Finish(job, wire::JOB_STATE_CANCELLED, now_ms, effects);
-    } else if (job.state == wire::JOB_STATE_RUNNING) {
-      auto& message = per_worker[job.leased_to];
-      if (!message) {
-        message = std::make_unique<wire::Cancel>();
-      }
-      message->add_ids(raw_id);
-    }
-  }
-  for (auto& [worker, message] : per_worker) {
-    effects->Send(Socket::kBackend, worker, Command::kWorkerCancel, std::move(message));
   }
   if (!unknown.empty()) {
     effects->SendError(Socket::kFrontend, client, wire::ERROR_CODE_UNKNOWN_JOB,
@@ -492,6 +503,7 @@ RetryOutcome BrokerCore::RetryJob(const JobId& id, Effects* effects) {
   // old attempts can never be taken for the new ones.
   job.failures = 0;
   job.lost_leases = 0;
+  job.worker_crashes = 0;
   job.cancel_requested = false;
   job.error.Clear();
   job.result.clear();
@@ -624,7 +636,19 @@ void BrokerCore::CheckInvariants() const {
                  job->leased_to == routing_id)
           << "worker " << worker.name << " holds a lease the job agrees with";
     }
+    for (wire::Kind pool : {wire::KIND_IO, wire::KIND_CPU}) {
+      // Never more out under a registration than the worker granted.
+      const int64_t granted = int64_t{worker.capacity[pool]} - worker.listed_at_hello[pool] +
+                              static_cast<int64_t>(worker.freed_total[pool]);
+      JOBQ_CHECK(static_cast<int64_t>(worker.dispatched[pool]) <= std::max<int64_t>(0, granted))
+          << "worker " << worker.name << " was sent " << worker.dispatched[pool]
+          << " jobs for pool " << pool << ", more than the " << granted << " it granted";
+      JOBQ_CHECK(worker.credit[pool] <= worker.capacity[pool]) << "credit within capacity";
+    }
   }
+  JOBQ_CHECK(registration_by_instance_.size() == instance_order_.size() &&
+             instance_order_.size() <= kInstancesRememberedMax)
+      << "remembered registrations are bounded";
 }
 
 }  // namespace jobq::broker::core

@@ -46,6 +46,8 @@ struct CoreCounters {
   uint64_t rejected = 0;
   uint64_t bad_messages = 0;
   uint64_t late_results = 0;
+  uint64_t late_hellos = 0;  // overtaken by a later HELLO of the same worker
+  uint64_t refused = 0;      // jobs a worker refused for want of room, requeued
   uint64_t workers_lost = 0;
   uint64_t leases_expired = 0;
   uint64_t duplicates = 0;  // submits answered with an existing job (same key or token)
@@ -68,6 +70,12 @@ enum class CancelOutcome { kCancelled, kCancelRequested, kUnknownJob, kAlreadyFi
 enum class QueueControlOutcome { kDone, kUnknownQueue, kAlreadyPaused, kNotPaused };
 enum class DrainOutcome { kDraining, kUnknownWorker, kAlreadyDraining };
 
+// The error type of a job cancelled by a producer or an operator.
+inline constexpr char kCancelledErrorType[] = "cancelled";
+// The error type a worker reports for a job it refuses because the pool is
+// full: the job goes back to the front of its queue, no attempt spent.
+inline constexpr char kRefusedErrorType[] = "worker_overloaded";
+
 // How long, and how many, workers declared dead stay listed by ListWorkers.
 inline constexpr TimeMs kDeadWorkerKeepMs = 5 * 60 * 1000;
 inline constexpr size_t kDeadWorkersMax = 100;
@@ -78,6 +86,18 @@ inline constexpr size_t kSentinelsPerQueueMax = 1000;
 // keep a hostile one from registering megabytes of names.
 inline constexpr int kHelloQueuesMax = 1000;
 inline constexpr int kHelloTasksMax = 10'000;
+// Worker instances whose latest registration number is remembered after
+// they are gone, so that a HELLO overtaken by a later one is never taken
+// for a new registration.
+inline constexpr size_t kInstancesRememberedMax = 20'000;
+
+// Why a running job's lease ended without a result.
+enum class LeaseLoss {
+  kHandedBack,  // its worker said BYE, registered again or refused it: not the job's doing
+  kOrphaned,    // recovered as running; its worker did not come back after a restart
+  kExpired,     // its live worker kept it past the lease (counts toward worker_lost)
+  kWorkerDied,  // its worker's process ended (counts toward poison)
+};
 
 class BrokerCore {
  public:
@@ -196,12 +216,22 @@ class BrokerCore {
   void Wait(const std::string& client, const wire::Wait& wait, Effects* effects);
   void Cancel(const std::string& client, const wire::Cancel& cancel, TimeMs now_ms,
               Effects* effects);
+  // A cancel from either path; `by` says who asked ("an operator", "its
+  // producer") in the job's error message.
+  CancelOutcome CancelJobBy(const JobId& id, const char* by, TimeMs now_ms, Effects* effects);
 
   // Worker commands.
   // Why a HELLO cannot register (a bound of CoreOptions), or "".
   std::string RefuseHello(const std::string& routing_id, const wire::Hello& hello) const;
   void Hello(const std::string& routing_id, const wire::Hello& hello, TimeMs now_ms,
              Effects* effects);
+  // The registration a HELLO would replace: by routing id, else by name.
+  WorkerInfo* RegistrationFor(const std::string& routing_id, const std::string& name);
+  // True when `hello` is older than a registration this instance already
+  // made (overtaken by a later HELLO): it must change nothing.
+  bool Overtaken(const wire::Hello& hello) const;
+  void RememberRegistration(uint64_t instance, uint64_t registration);
+  void SendWelcome(const WorkerInfo& worker, Effects* effects) const;
   void Credit(WorkerInfo& worker, const wire::Credit& credit);
   void Results(WorkerInfo& worker, const wire::WorkerResults& results, TimeMs now_ms,
                Effects* effects);
@@ -214,14 +244,18 @@ class BrokerCore {
   void ReleaseLease(Job& job);
   // The lease ended without a result (its worker died, or it expired):
   // back to the front of its queue, or dead after too many such losses.
-  void LoseLease(Job& job, bool count_loss, TimeMs now_ms, Effects* effects);
+  void LoseLease(Job& job, LeaseLoss loss, TimeMs now_ms, Effects* effects);
+  // The worker refused a job for want of room (error type
+  // worker_overloaded): back to the front of its queue, no attempt spent.
+  void Refused(Job& job, TimeMs now_ms, Effects* effects);
   // A result for an attempt whose lease the broker took back: a success
   // still finishes the job (once); anything else is ignored.
   void LateResult(Job& job, const wire::JobResult& result, TimeMs now_ms, Effects* effects);
   TimeMs BackoffFor(const Job& job);
   TimeMs LivenessWindowMs() const;
   TimeMs LeaseExpiry(const Job& job, TimeMs now_ms) const;
-  void RemoveWorker(const std::string& routing_id, TimeMs now_ms, Effects* effects);
+  void RemoveWorker(const std::string& routing_id, LeaseLoss loss, TimeMs now_ms,
+                    Effects* effects);
   void Notify(const Job& job, const std::string& client, Effects* effects) const;
 
   // Dispatch: fires sentinels that reached the head, then fills free credit.
@@ -253,6 +287,10 @@ class BrokerCore {
   std::map<std::string, WorkerInfo> workers_;         // by routing id
   std::unordered_map<std::string, std::string> worker_by_name_;
   std::deque<DeadWorker> dead_workers_;  // newest first, at most kDeadWorkersMax
+  // Latest registration number per worker instance, oldest instance first
+  // in instance_order_; at most kInstancesRememberedMax.
+  std::unordered_map<uint64_t, uint64_t> registration_by_instance_;
+  std::deque<uint64_t> instance_order_;
   TimerHeap scheduled_;  // scheduled_ms of scheduled jobs; stale entries skipped
   TimerHeap expiry_;     // expires_ms of finished jobs; stale entries skipped
   // Idempotency keys and submit tokens of kept jobs, looked up once per
@@ -272,6 +310,8 @@ class BrokerCore {
   TimeMs next_liveness_check_ms_ = 0;
   bool dispatch_pending_ = false;
   std::string rr_cursor_;  // round-robin start among workers
+  // Welcome.broker and Dispatch.broker: this broker process, never 0.
+  const uint64_t broker_instance_;
   CoreCounters counters_;
   CoreStats stats_;  // figures: throughput, depth by state, latency
   TimeMs started_ms_ = -1;

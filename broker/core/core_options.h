@@ -39,8 +39,12 @@ struct CoreOptions {
   // kept for --result-ttl. Workers learn it from WELCOME.
   size_t result_bytes_max = 16 << 20;
   size_t jobs_per_submit_max = 10'000;
-  // A job whose workers died this many times while running it is dead.
+  // A job whose lease ran out this many times on live workers is dead
+  // (`worker_lost`).
   uint32_t lost_leases_max = 5;
+  // A job whose workers' processes ended this many times while running it
+  // is dead (`poison`).
+  uint32_t poison_after = 2;
   TimeMs result_ttl_ms = 24 * 3600 * 1000;
   // Dead jobs wait this long for `jobq retry` before they are forgotten.
   TimeMs dead_ttl_ms = 7 * 24 * 3600 * 1000;

@@ -24,9 +24,15 @@ struct Job {
   // Attempts that ended in an error. Retry decisions count these, not
   // `attempt`: a worker that died holding the job did not fail it.
   uint32_t failures = 0;
-  // Times the job's worker died while holding it. Bounded so that a job that
-  // kills every worker it touches ends up dead instead of looping forever.
+  // Leases that ran out while their live worker held the job (a lost result
+  // or a stuck task). Bounded so that such a job ends up dead
+  // (`worker_lost`) instead of looping forever.
   uint32_t lost_leases = 0;
+  // Worker processes that ended while running it (declared dead after
+  // missed heartbeats, or replaced by a new process under the same name).
+  // At CoreOptions::poison_after the job is dead (`poison`): a job that
+  // crashes its worker must not take down the fleet one worker at a time.
+  uint32_t worker_crashes = 0;
 
   std::string leased_to;  // routing id of the worker running it; empty otherwise
   // When a running job's lease runs out without a result: its timeout plus
@@ -48,10 +54,11 @@ struct Job {
   std::string result_content_type;
   wire::ErrorInfo error;
 
-  // An admin CancelJobs reached it while it ran: its worker was told to
-  // stop it, and an error (or the loss of its lease) now ends it cancelled
-  // instead of retrying it. Not persisted: after a broker restart a
-  // running job runs on.
+  // A cancel (a producer's CANCEL or an admin CancelJobs) reached it while
+  // it ran: its worker was told to stop it, and whatever it reports, or the
+  // loss of its lease, now ends it cancelled instead of retrying it. A
+  // success that was already on its way still counts. Persisted, so a
+  // restart does not undo the cancel.
   bool cancel_requested = false;
 
   // Client routing ids to push the outcome to when the job finishes.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "common/check.h"
 
@@ -9,6 +10,13 @@ namespace jobq::broker::core {
 namespace {
 
 constexpr double kMicrosPerSecond = 1e6;
+
+// A worker reports run times (JobResult.run_time_us): a sum of its claims
+// stops at the largest int64 instead of wrapping into negative seconds.
+int64_t SaturatedAdd(int64_t sum, int64_t more) {
+  return sum > std::numeric_limits<int64_t>::max() - more ? std::numeric_limits<int64_t>::max()
+                                                          : sum + more;
+}
 
 bool IsCounted(wire::JobState state) {
   return state == wire::JOB_STATE_QUEUED || state == wire::JOB_STATE_SCHEDULED ||
@@ -62,7 +70,7 @@ void LatencyHistogram::Record(int64_t us) {
   min_us_ = count_ == 0 ? us : std::min(min_us_, us);
   max_us_ = std::max(max_us_, us);
   ++count_;
-  sum_us_ += us;
+  sum_us_ = SaturatedAdd(sum_us_, us);
 }
 
 void LatencyHistogram::Merge(const LatencyHistogram& other) {
@@ -71,7 +79,7 @@ void LatencyHistogram::Merge(const LatencyHistogram& other) {
   min_us_ = count_ == 0 ? other.min_us_ : std::min(min_us_, other.min_us_);
   max_us_ = std::max(max_us_, other.max_us_);
   count_ += other.count_;
-  sum_us_ += other.sum_us_;
+  sum_us_ = SaturatedAdd(sum_us_, other.sum_us_);
 }
 
 double LatencyHistogram::QuantileUs(double quantile) const {

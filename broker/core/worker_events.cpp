@@ -87,7 +87,8 @@ void BrokerCore::OnWorkerMessage(const std::string& routing_id, Command command,
     case Command::kProgress:
       return;  // reserved; a sign of life only
     case Command::kBye:
-      return RemoveWorker(routing_id, now_ms, effects);  // said goodbye
+      // Said goodbye, handing back what it held (a second SIGTERM).
+      return RemoveWorker(routing_id, LeaseLoss::kHandedBack, now_ms, effects);
     default:
       OnMalformed(Socket::kBackend, routing_id, wire::ERROR_CODE_BAD_COMMAND,
                   std::string(CommandName(command)) + " is not a worker command", effects);
@@ -111,8 +112,63 @@ std::string BrokerCore::RefuseHello(const std::string& routing_id,
   return "";
 }
 
+WorkerInfo* BrokerCore::RegistrationFor(const std::string& routing_id, const std::string& name) {
+  if (auto same = workers_.find(routing_id); same != workers_.end()) return &same->second;
+  if (auto by_name = worker_by_name_.find(name); by_name != worker_by_name_.end()) {
+    return &workers_.at(by_name->second);
+  }
+  return nullptr;
+}
+
+bool BrokerCore::Overtaken(const wire::Hello& hello) const {
+  if (hello.instance() == 0) return false;  // a worker that numbers nothing
+  // A number is registered once: a copy of a HELLO whose registration has
+  // since ended must not bring it back with the jobs listed back then.
+  auto known = registration_by_instance_.find(hello.instance());
+  return known != registration_by_instance_.end() && hello.registration() <= known->second;
+}
+
+void BrokerCore::RememberRegistration(uint64_t instance, uint64_t registration) {
+  if (instance == 0) return;
+  auto [it, added] = registration_by_instance_.try_emplace(instance, registration);
+  it->second = std::max(it->second, registration);
+  if (!added) return;
+  instance_order_.push_back(instance);
+  if (instance_order_.size() > kInstancesRememberedMax) {
+    registration_by_instance_.erase(instance_order_.front());
+    instance_order_.pop_front();
+  }
+}
+
+void BrokerCore::SendWelcome(const WorkerInfo& worker, Effects* effects) const {
+  auto welcome = std::make_unique<wire::Welcome>();
+  welcome->set_heartbeat_interval_ms(options_.heartbeat_interval_ms);
+  welcome->set_liveness_misses(options_.liveness_misses);
+  welcome->set_result_bytes_max(options_.result_bytes_max);
+  welcome->set_registration(worker.registration);
+  welcome->set_broker(broker_instance_);
+  effects->Send(Socket::kBackend, worker.routing_id, Command::kWelcome, std::move(welcome));
+}
+
 void BrokerCore::Hello(const std::string& routing_id, const wire::Hello& hello, TimeMs now_ms,
                        Effects* effects) {
+  const std::string name =
+      hello.name().empty() ? "worker-" + absl::BytesToHexString(routing_id) : hello.name();
+  WorkerInfo* current = RegistrationFor(routing_id, name);
+  if (current != nullptr && hello.instance() != 0 && current->instance == hello.instance() &&
+      current->registration == hello.registration() && current->routing_id == routing_id) {
+    // Re-sent while its WELCOME was on the way: the registration stands,
+    // with the credit it had and the jobs dispatched under it since.
+    current->last_seen_ms = now_ms;
+    SendWelcome(*current, effects);
+    return;
+  }
+  if (Overtaken(hello)) {
+    // A later HELLO of the same process registered already, or this one's
+    // registration ended: its view of what the worker holds is out of date.
+    ++counters_.late_hellos;
+    return;
+  }
   // The jobs the worker says it holds that are still leased to its previous
   // registration (same routing id, or same name over a new connection) stay
   // leased to it; whatever else that registration held goes back to the queue.
@@ -130,7 +186,7 @@ void BrokerCore::Hello(const std::string& routing_id, const wire::Hello& hello, 
     }
   }
   std::vector<std::string> previous = {routing_id};
-  if (auto by_name = worker_by_name_.find(hello.name());
+  if (auto by_name = worker_by_name_.find(name);
       by_name != worker_by_name_.end() && by_name->second != routing_id) {
     previous.push_back(by_name->second);
   }
@@ -144,7 +200,12 @@ void BrokerCore::Hello(const std::string& routing_id, const wire::Hello& hello, 
     for (const JobId& id : transferred) {
       old->second.leased.erase(id);
     }
-    RemoveWorker(old_id, now_ms, effects);  // registered again
+    // The same process registering again lost nothing it ran: what it does
+    // not list was still on its way to it, and it drops that. Another
+    // process under the name means the one that held it ended.
+    const bool same_process = old->second.instance == hello.instance();
+    RemoveWorker(old_id, same_process ? LeaseLoss::kHandedBack : LeaseLoss::kWorkerDied, now_ms,
+                 effects);
   }
 
   WorkerInfo& worker = workers_[routing_id];
@@ -152,10 +213,12 @@ void BrokerCore::Hello(const std::string& routing_id, const wire::Hello& hello, 
   worker.routing_id = routing_id;
   // A ROUTER's routing ids are binary, and names travel in protobuf string
   // fields (admin listings), which must be UTF-8: hex, not the raw bytes.
-  worker.name =
-      hello.name().empty() ? "worker-" + absl::BytesToHexString(routing_id) : hello.name();
+  worker.name = name;
   worker.host = hello.host();
   worker.pid = hello.pid();
+  worker.instance = hello.instance();
+  worker.registration = hello.registration();
+  RememberRegistration(worker.instance, worker.registration);
   worker.queues.assign(hello.queues().begin(), hello.queues().end());
   if (worker.queues.empty()) {
     worker.queues.push_back("default");
@@ -168,11 +231,15 @@ void BrokerCore::Hello(const std::string& routing_id, const wire::Hello& hello, 
       worker.capacity[pool.kind()] = pool.capacity();
     }
   }
-  worker.credit = worker.capacity;
+  // Everything listed occupies a slot until its RESULT and CREDIT come,
+  // whether the broker still counts it as this worker's or not: the worker
+  // is running it either way.
   for (const wire::HeldJob& job : hello.in_flight()) {
-    wire::Kind kind = job.kind() == wire::KIND_CPU ? wire::KIND_CPU : wire::KIND_IO;
-    if (worker.credit[kind] > 0) --worker.credit[kind];
+    const wire::Kind kind = job.kind() == wire::KIND_CPU ? wire::KIND_CPU : wire::KIND_IO;
+    ++worker.listed_at_hello[kind];
   }
+  worker.UpdateCredit(wire::KIND_IO);
+  worker.UpdateCredit(wire::KIND_CPU);
   worker.registered_ms = now_ms;
   worker.last_seen_ms = now_ms;
   worker_by_name_[worker.name] = routing_id;
@@ -187,24 +254,37 @@ void BrokerCore::Hello(const std::string& routing_id, const wire::Hello& hello, 
     }
     job.lease_expires_ms = LeaseExpiry(job, now_ms);
     worker.leased.insert(id);
+    if (job.cancel_requested) {
+      // Cancelled while its worker was away (or before a restart): tell
+      // the worker now.
+      auto cancel = std::make_unique<wire::Cancel>();
+      cancel->add_ids(std::string(id.Bytes()));
+      effects->Send(Socket::kBackend, routing_id, Command::kWorkerCancel, std::move(cancel));
+    }
   }
   dispatch_pending_ = true;
-
-  auto welcome = std::make_unique<wire::Welcome>();
-  welcome->set_heartbeat_interval_ms(options_.heartbeat_interval_ms);
-  welcome->set_liveness_misses(options_.liveness_misses);
-  welcome->set_result_bytes_max(options_.result_bytes_max);
-  effects->Send(Socket::kBackend, routing_id, Command::kWelcome, std::move(welcome));
+  SendWelcome(worker, effects);
 }
 
 void BrokerCore::Credit(WorkerInfo& worker, const wire::Credit& credit) {
   if (credit.kind() != wire::KIND_IO && credit.kind() != wire::KIND_CPU) {
     return;
   }
-  // A credit never lifts a pool above its capacity: a confused or hostile
-  // worker cannot make the broker flood it.
-  uint32_t& pool_credit = worker.credit[credit.kind()];
-  pool_credit = std::min(worker.capacity[credit.kind()], pool_credit + credit.credits());
+  // A running total: an older CREDIT overtaken by a newer one, or one
+  // repeated, changes nothing. Nobody frees more slots than it was given,
+  // so a larger claim is cut to that.
+  if (credit.registration() != worker.registration) {
+    return;  // a total of a registration since replaced
+  }
+  const wire::Kind pool = credit.kind();
+  const uint64_t held_max = uint64_t{worker.listed_at_hello[pool]} + worker.dispatched[pool];
+  const uint64_t total = credit.freed_total() != 0
+                             ? credit.freed_total()
+                             : std::min(worker.freed_total[pool] + credit.credits(), held_max);
+  const uint64_t freed = std::min(total, held_max);
+  if (freed <= worker.freed_total[pool]) return;
+  worker.freed_total[pool] = freed;
+  worker.UpdateCredit(pool);
   dispatch_pending_ = true;
 }
 
@@ -230,6 +310,10 @@ void BrokerCore::Results(WorkerInfo& worker, const wire::WorkerResults& results,
     if (job.state != wire::JOB_STATE_RUNNING || job.leased_to != worker.routing_id ||
         job.attempt != result.attempt()) {
       LateResult(job, result, now_ms, effects);
+      continue;
+    }
+    if (!result.ok() && result.error().type() == kRefusedErrorType) {
+      Refused(job, now_ms, effects);
       continue;
     }
     stats_.OnResult(job, result, now_ms);
@@ -259,8 +343,11 @@ void BrokerCore::Results(WorkerInfo& worker, const wire::WorkerResults& results,
     ++job.failures;
     job.error = result.error();
     if (job.cancel_requested) {
-      // An operator cancelled it while it ran (admin CancelJobs): whatever
-      // error its stop produced, it ends cancelled, never retried.
+      // Cancelled while it ran (a producer's CANCEL or admin CancelJobs):
+      // whatever error its stop produced, it ends cancelled, never retried.
+      job.error.set_message("cancelled while it ran; its worker stopped it (" +
+                            job.error.type() + ": " + job.error.message() + ")");
+      job.error.set_type(kCancelledErrorType);
       Finish(job, wire::JOB_STATE_CANCELLED, now_ms, effects);
       continue;
     }
@@ -321,7 +408,9 @@ TimeMs BrokerCore::BackoffFor(const Job& job) {
   // that jobs failing together do not come back together.
   const TimeMs base = std::max<TimeMs>(1, job.spec.backoff_ms());
   const uint32_t doublings = std::min<uint32_t>(job.failures > 0 ? job.failures - 1 : 0, 40);
-  const TimeMs delay = std::min<TimeMs>(options_.backoff_max_ms, base << doublings);
+  // Compared before shifting: a long backoff doubled 40 times passes int64.
+  const TimeMs delay =
+      base > (options_.backoff_max_ms >> doublings) ? options_.backoff_max_ms : base << doublings;
   const TimeMs half = delay / 2;
   std::uniform_int_distribution<TimeMs> jitter(0, delay - half);
   return half + jitter(jitter_);
@@ -343,7 +432,8 @@ void BrokerCore::Lease(Job& job, WorkerInfo& worker, wire::Kind pool, TimeMs now
   QueueState& queue = QueueNamed(job.spec.queue());
   --queue.waiting;
   ++queue.running;
-  --worker.credit[pool];
+  ++worker.dispatched[pool];
+  worker.UpdateCredit(pool);
   ++job.attempt;
   job.state = wire::JOB_STATE_RUNNING;
   job.leased_to = worker.routing_id;
@@ -352,7 +442,12 @@ void BrokerCore::Lease(Job& job, WorkerInfo& worker, wire::Kind pool, TimeMs now
   worker.leased.insert(job.id);
   effects->JobChanged(job.id);
 
-  wire::DispatchedJob& out = *effects->DispatchFor(worker.routing_id).add_jobs();
+  wire::Dispatch& dispatch = effects->DispatchFor(worker.routing_id);
+  JOBQ_CHECK(dispatch.jobs_size() == 0 || dispatch.registration() == worker.registration)
+      << "one DISPATCH carries the jobs of one registration";
+  dispatch.set_registration(worker.registration);
+  dispatch.set_broker(broker_instance_);
+  wire::DispatchedJob& out = *dispatch.add_jobs();
   out.set_id(std::string(job.id.Bytes()));
   out.set_queue(job.spec.queue());
   out.set_task(job.spec.task());
@@ -375,21 +470,29 @@ void BrokerCore::ReleaseLease(Job& job) {
   if (skip_attempt_.erase(job.id) == 1) ++job.attempt;
 }
 
-void BrokerCore::LoseLease(Job& job, bool count_loss, TimeMs now_ms, Effects* effects) {
+void BrokerCore::LoseLease(Job& job, LeaseLoss loss, TimeMs now_ms, Effects* effects) {
   ReleaseLease(job);
   stats_.OnLeaseLost(job, now_ms);
   if (job.cancel_requested) {
-    // Cancelled by an operator while it ran: not run again.
-    job.error.set_type("cancelled");
-    job.error.set_message("cancelled by an operator while it ran; its worker went away");
+    // Cancelled while it ran: not run again.
+    job.error.set_type(kCancelledErrorType);
+    job.error.set_message("cancelled while it ran; its worker went away");
     Finish(job, wire::JOB_STATE_CANCELLED, now_ms, effects);
     return;
   }
-  job.lost_leases += count_loss ? 1 : 0;
-  if (job.lost_leases >= options_.lost_leases_max) {
+  if (loss == LeaseLoss::kWorkerDied && ++job.worker_crashes >= options_.poison_after) {
+    job.error.set_type("poison");
+    job.error.set_message("the job was running on " + std::to_string(job.worker_crashes) +
+                          " workers whose process ended (crashed, killed, or silent past the "
+                          "liveness window); it is held dead rather than let it end more "
+                          "(--poison-after)");
+    Finish(job, wire::JOB_STATE_DEAD, now_ms, effects);
+    return;
+  }
+  if (loss == LeaseLoss::kExpired && ++job.lost_leases >= options_.lost_leases_max) {
     job.error.set_type("worker_lost");
-    job.error.set_message("the job's lease was lost " + std::to_string(job.lost_leases) +
-                          " times (its workers died or stopped answering)");
+    job.error.set_message("the job's lease ran out " + std::to_string(job.lost_leases) +
+                          " times on live workers (its result never came)");
     Finish(job, wire::JOB_STATE_DEAD, now_ms, effects);
     return;
   }
@@ -398,7 +501,15 @@ void BrokerCore::LoseLease(Job& job, bool count_loss, TimeMs now_ms, Effects* ef
   Enqueue(job, /*at_front=*/true, effects);
 }
 
-void BrokerCore::RemoveWorker(const std::string& routing_id, TimeMs now_ms,
+void BrokerCore::Refused(Job& job, TimeMs now_ms, Effects* effects) {
+  ++counters_.refused;
+  // Not a failure, and no attempt spent: the job never ran. The worker
+  // credits nothing back for it, so the broker's count of its free slots
+  // drops to what the worker can really take.
+  LoseLease(job, LeaseLoss::kHandedBack, now_ms, effects);
+}
+
+void BrokerCore::RemoveWorker(const std::string& routing_id, LeaseLoss loss, TimeMs now_ms,
                               Effects* effects) {
   auto found = workers_.find(routing_id);
   if (found == workers_.end()) return;
@@ -406,7 +517,7 @@ void BrokerCore::RemoveWorker(const std::string& routing_id, TimeMs now_ms,
   std::vector<JobId> leased(found->second.leased.begin(), found->second.leased.end());
   std::sort(leased.rbegin(), leased.rend());
   for (const JobId& id : leased) {
-    LoseLease(jobs_.at(id), /*count_loss=*/true, now_ms, effects);
+    LoseLease(jobs_.at(id), loss, now_ms, effects);
   }
   if (auto by_name = worker_by_name_.find(found->second.name);
       by_name != worker_by_name_.end() && by_name->second == routing_id) {
@@ -430,7 +541,7 @@ void BrokerCore::CheckLiveness(TimeMs now_ms, Effects* effects) {
   for (const std::string& routing_id : dead) {
     ++counters_.workers_lost;
     RememberDeadWorker(workers_.at(routing_id), now_ms);
-    RemoveWorker(routing_id, now_ms, effects);  // missed heartbeats
+    RemoveWorker(routing_id, LeaseLoss::kWorkerDied, now_ms, effects);  // missed heartbeats
   }
 }
 
@@ -476,7 +587,8 @@ void BrokerCore::ExpireLeases(TimeMs now_ms, Effects* effects) {
       cancel->add_ids(std::string(id.Bytes()));
       effects->Send(Socket::kBackend, job.leased_to, Command::kWorkerCancel, std::move(cancel));
     }
-    LoseLease(job, /*count_loss=*/held_by_live_worker, now_ms, effects);
+    LoseLease(job, held_by_live_worker ? LeaseLoss::kExpired : LeaseLoss::kOrphaned, now_ms,
+              effects);
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <csignal>
 #include <cstdint>
 #include <iterator>
 #include <vector>
@@ -104,6 +105,8 @@ BrokerLoop::BrokerLoop(const LoopOptions& options, core::BrokerCore* core, store
       frontend_(context_, zmq::socket_type::router),
       backend_(context_, zmq::socket_type::router),
       mailbox_(context_, zmq::socket_type::router),
+      frontend_watch_(context_, "frontend", options.connections_max),
+      backend_watch_(context_, "backend", options.connections_max),
       mailbox_endpoint_("inproc://jobq-admin-mailbox") {}
 
 BrokerLoop::~BrokerLoop() {
@@ -119,11 +122,16 @@ absl::Status BrokerLoop::Bind() {
     socket->set(zmq::sockopt::rcvhwm, options_.send_high_water_mark);
     socket->set(zmq::sockopt::linger, 0);
   }
+  // A connection cut for --connections-max may still be written to by
+  // libzmq (socket_watch.h), which sends without MSG_NOSIGNAL: the write
+  // must fail with EPIPE, not end the broker.
+  std::signal(SIGPIPE, SIG_IGN);
+  JOBQ_RETURN_IF_ERROR(frontend_watch_.Watch(frontend_));
+  JOBQ_RETURN_IF_ERROR(backend_watch_.Watch(backend_));
   if (options_.curve) {
     // The handler first: a handshake that finds none is let in unchecked.
     zap_ = std::make_unique<ZapHandler>(context_, &*options_.curve);
     JOBQ_RETURN_IF_ERROR(zap_->Bind());
-    JOBQ_RETURN_IF_ERROR(zap_->WatchHandshakes(frontend_, backend_));
     JOBQ_RETURN_IF_ERROR(MakeCurveServer(frontend_, options_.curve->server, kFrontendZapDomain));
     JOBQ_RETURN_IF_ERROR(MakeCurveServer(backend_, options_.curve->server, kBackendZapDomain));
   }
@@ -164,10 +172,17 @@ absl::Status BrokerLoop::Run() {
   constexpr size_t kNotPolled = SIZE_MAX;
   const size_t writer_item = writer_ ? poll(writer_->done_socket()) : kNotPolled;
   const size_t zap_item = zap_ ? poll(zap_->socket()) : kNotPolled;
-  const size_t frontend_events_item =
-      zap_ ? poll(zap_->handshake_events(ZapSocket::kFrontend)) : kNotPolled;
-  const size_t backend_events_item =
-      zap_ ? poll(zap_->handshake_events(ZapSocket::kBackend)) : kNotPolled;
+  const size_t frontend_events_item = poll(frontend_watch_.events());
+  const size_t backend_events_item = poll(backend_watch_.events());
+  // Failed handshakes are the ZAP handler's to count, with CURVE on.
+  auto handshake_failed = [this](ZapSocket socket) -> SocketWatch::HandshakeFailed {
+    if (!zap_) return nullptr;
+    return [this, socket](uint16_t event, uint32_t value, std::string_view endpoint) {
+      zap_->CountHandshakeFailure(socket, event, value, endpoint, clock_->NowMs());
+    };
+  };
+  const SocketWatch::HandshakeFailed frontend_failed = handshake_failed(ZapSocket::kFrontend);
+  const SocketWatch::HandshakeFailed backend_failed = handshake_failed(ZapSocket::kBackend);
   auto readable = [&items](size_t item) {
     return item != kNotPolled && (items[item].revents & ZMQ_POLLIN) != 0;
   };
@@ -188,12 +203,10 @@ absl::Status BrokerLoop::Run() {
       zap_->Serve(clock_->NowMs(), options_.messages_per_iteration);
     }
     if (readable(frontend_events_item)) {
-      zap_->ServeHandshakeEvents(ZapSocket::kFrontend, clock_->NowMs(),
-                                 options_.messages_per_iteration);
+      frontend_watch_.Serve(clock_->NowMs(), options_.messages_per_iteration, frontend_failed);
     }
     if (readable(backend_events_item)) {
-      zap_->ServeHandshakeEvents(ZapSocket::kBackend, clock_->NowMs(),
-                                 options_.messages_per_iteration);
+      backend_watch_.Serve(clock_->NowMs(), options_.messages_per_iteration, backend_failed);
     }
     if (readable(writer_item)) {
       if (std::optional<absl::Status> done = writer_->TakeDone()) {

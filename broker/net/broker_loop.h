@@ -33,6 +33,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "broker/core/broker_core.h"
+#include "broker/net/socket_watch.h"
 #include "broker/net/store_writer.h"
 #include "broker/net/zap_handler.h"
 #include "broker/store/store.h"
@@ -44,7 +45,12 @@ namespace jobq::broker::net {
 struct LoopOptions {
   std::string frontend_endpoint;  // e.g. tcp://127.0.0.1:5555 or tcp://127.0.0.1:*
   std::string backend_endpoint;
-  int64_t max_message_bytes = 64 << 20;
+  // Per message (ZMQ_MAXMSGSIZE), and per connection: what an unfinished
+  // message can hold.
+  int64_t max_message_bytes = 17 << 20;
+  // Connections per socket; one accepted beyond is closed at once. With
+  // max_message_bytes, the bound on what unfinished messages hold.
+  size_t connections_max = 1000;
   int send_high_water_mark = 100'000;  // messages queued per peer before ZeroMQ drops
   int messages_per_iteration = 1024;   // bounds latency of a busy socket on the other
   TimeMs snapshot_interval_ms = 200;   // the fallback when the mailbox is slow
@@ -175,6 +181,8 @@ class BrokerLoop {
   zmq::socket_t frontend_;
   zmq::socket_t backend_;
   zmq::socket_t mailbox_;
+  SocketWatch frontend_watch_;
+  SocketWatch backend_watch_;
   std::string mailbox_endpoint_;
   std::string frontend_bound_;
   std::string backend_bound_;

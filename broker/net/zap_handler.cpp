@@ -97,13 +97,8 @@ absl::Status MakeCurveServer(zmq::socket_t& socket, const curve::KeyPair& server
 }
 
 ZapHandler::ZapHandler(zmq::context_t& context, const curve::ServerKeys* keys)
-    : keys_(keys),
-      socket_(context, zmq::socket_type::rep),
-      frontend_events_(context, zmq::socket_type::pair),
-      backend_events_(context, zmq::socket_type::pair) {
-  for (zmq::socket_t* socket : {&socket_, &frontend_events_, &backend_events_}) {
-    socket->set(zmq::sockopt::linger, 0);
-  }
+    : keys_(keys), socket_(context, zmq::socket_type::rep) {
+  socket_.set(zmq::sockopt::linger, 0);
 }
 
 ZapHandler::~ZapHandler() = default;
@@ -140,60 +135,18 @@ void ZapHandler::Refuse(ZapSocket socket, TimeMs now_ms, std::string_view key_z8
   window.suppressed = 0;
 }
 
-absl::Status ZapHandler::WatchHandshakes(zmq::socket_t& frontend, zmq::socket_t& backend) {
-  // Not ZMQ_EVENT_HANDSHAKE_FAILED_AUTH: that is a refusal of this handler,
-  // counted in Serve. _NO_DETAIL is a client gone mid-handshake: a client
-  // without CURVE sees the mismatch too and may hang up before the broker
-  // reads its mechanism (the jobq CLI does, at once), and a healthy client
-  // finishes its handshake within milliseconds.
-  constexpr int kEvents =
-      ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
-  const std::pair<zmq::socket_t*, zmq::socket_t*> watched[] = {{&frontend, &frontend_events_},
-                                                               {&backend, &backend_events_}};
-  for (const auto& [socket, events] : watched) {
-    const std::string endpoint =
-        std::string("inproc://jobq-handshakes-") + (socket == &frontend ? "frontend" : "backend");
-    try {
-      if (zmq_socket_monitor(socket->handle(), endpoint.c_str(), kEvents) != 0) {
-        throw zmq::error_t();
-      }
-      events->connect(endpoint);
-    } catch (const zmq::error_t& error) {
-      return absl::InternalError("cannot watch the CURVE handshakes on " + endpoint + ": " +
-                                 error.what());
-    }
-  }
-  return absl::OkStatus();
-}
-
-// Each event is two frames: [event number (uint16) and value (uint32), in
-// the host's byte order] [the endpoint it concerns].
-void ZapHandler::ServeHandshakeEvents(ZapSocket socket, TimeMs now_ms, int max_events) {
-  zmq::socket_t& events = handshake_events(socket);
-  for (int i = 0; i < max_events; ++i) {
-    std::vector<zmq::message_t> frames;
-    try {
-      if (!zmq::recv_multipart(events, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
-        return;
-      }
-    } catch (const zmq::error_t& error) {
-      JOBQ_LOG(kWarning, "broker", "handshake_events_failed").Kv("why", error.what());
-      return;
-    }
-    if (frames.size() != 2 || frames[0].size() != sizeof(uint16_t) + sizeof(uint32_t)) {
-      continue;  // only libzmq writes here
-    }
-    uint16_t event = 0;
-    uint32_t value = 0;
-    std::memcpy(&event, frames[0].data(), sizeof(event));
-    std::memcpy(&value, static_cast<const char*>(frames[0].data()) + sizeof(event), sizeof(value));
-    if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
-      Refuse(socket, now_ms, "(none)", frames[1].to_string_view(), HandshakeFailure(value));
-    } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
-      Refuse(socket, now_ms, "(none)", frames[1].to_string_view(),
-             "the client hung up during the handshake: it may not use CURVE (give it "
-             "--broker-key and --curve-key) or may have a wrong --broker-key");
-    }
+void ZapHandler::CountHandshakeFailure(ZapSocket socket, uint16_t event, uint32_t value,
+                                       std::string_view endpoint, TimeMs now_ms) {
+  // _NO_DETAIL is a client gone mid-handshake: a client without CURVE sees
+  // the mismatch too and may hang up before the broker reads its mechanism
+  // (the jobq CLI does, at once), and a healthy client finishes its
+  // handshake within milliseconds.
+  if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
+    Refuse(socket, now_ms, "(none)", endpoint, HandshakeFailure(value));
+  } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+    Refuse(socket, now_ms, "(none)", endpoint,
+           "the client hung up during the handshake: it may not use CURVE (give it "
+           "--broker-key and --curve-key) or may have a wrong --broker-key");
   }
 }
 

@@ -9,8 +9,8 @@
 //
 // Clients libzmq turns away during the handshake itself, before any ZAP
 // request (no CURVE at all, a wrong broker public key, bytes that are not
-// ZMTP), are counted and logged the same way: WatchHandshakes() starts a
-// socket monitor on each CURVE socket, read by ServeHandshakeEvents().
+// ZMTP), are counted and logged the same way: each socket's monitor
+// (SocketWatch) hands them to CountHandshakeFailure().
 //
 // Not thread-safe: the broker loop owns it and calls Serve() when its
 // socket is readable. Serve() never blocks: it answers what is queued, each
@@ -66,15 +66,11 @@ class ZapHandler {
   // Answers up to `max_requests` waiting requests without blocking.
   void Serve(TimeMs now_ms, int max_requests);
 
-  // Starts the monitors of `frontend` and `backend` (both in the handler's
-  // context), before they bind so that no handshake goes unseen.
-  [[nodiscard]] absl::Status WatchHandshakes(zmq::socket_t& frontend, zmq::socket_t& backend);
-  // The monitor's events of `socket` (kFrontend or kBackend), to poll.
-  zmq::socket_t& handshake_events(ZapSocket socket) {
-    return socket == ZapSocket::kFrontend ? frontend_events_ : backend_events_;
-  }
-  // Counts the failed handshakes among up to `max_events` waiting events.
-  void ServeHandshakeEvents(ZapSocket socket, TimeMs now_ms, int max_events);
+  // Counts a failed handshake on `socket`: a ZMQ_EVENT_HANDSHAKE_FAILED_
+  // PROTOCOL or _NO_DETAIL monitor event, its value and endpoint. Not
+  // _AUTH: that is a refusal of this handler, counted in Serve.
+  void CountHandshakeFailure(ZapSocket socket, uint16_t event, uint32_t value,
+                             std::string_view endpoint, TimeMs now_ms);
 
   // Refused by the handler or failed in the handshake.
   uint64_t refused(ZapSocket socket) const { return refused_[static_cast<int>(socket)]; }
@@ -86,8 +82,6 @@ class ZapHandler {
 
   const curve::ServerKeys* keys_;
   zmq::socket_t socket_;
-  zmq::socket_t frontend_events_;
-  zmq::socket_t backend_events_;
   uint64_t refused_[3] = {0, 0, 0};  // by ZapSocket
   struct LogWindow {
     TimeMs start_ms = 0;

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "broker/core/spec_limits.h"
+
 namespace jobq::broker::store {
 
 JobRecord ToRecord(const core::Job& job) {
@@ -12,6 +14,8 @@ JobRecord ToRecord(const core::Job& job) {
   record.set_attempt(job.attempt);
   record.set_failures(job.failures);
   record.set_lost_leases(job.lost_leases);
+  record.set_worker_crashes(job.worker_crashes);
+  record.set_cancel_requested(job.cancel_requested);
   record.set_leased_to(job.leased_to);
   record.set_submitted_ms(job.submitted_ms);
   record.set_scheduled_ms(job.scheduled_ms);
@@ -31,6 +35,8 @@ core::Job FromRecord(const JobRecord& record) {
   job.attempt = record.attempt();
   job.failures = record.failures();
   job.lost_leases = record.lost_leases();
+  job.worker_crashes = record.worker_crashes();
+  job.cancel_requested = record.cancel_requested();
   job.leased_to = record.leased_to();
   job.submitted_ms = record.submitted_ms();
   job.scheduled_ms = record.scheduled_ms();
@@ -39,6 +45,12 @@ core::Job FromRecord(const JobRecord& record) {
   job.result = record.result();
   job.result_content_type = record.result_content_type();
   job.error = record.error();
+  // Written before submits were checked for these bounds, or damaged: the
+  // core adds these times up, and must not overflow doing so.
+  core::ClampSpecTimes(&job.spec);
+  for (TimeMs* time : {&job.submitted_ms, &job.scheduled_ms, &job.started_ms, &job.finished_ms}) {
+    *time = core::ClampStoredTime(*time);
+  }
   return job;
 }
 

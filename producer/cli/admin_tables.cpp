@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "common/json_depth.h"
 #include "producer/cli/jobs_table.h"
 #include "producer/cli/result_output.h"
 #include "producer/cli/status_table.h"
@@ -33,8 +34,11 @@ std::string HeartbeatAge(int64_t ms_ago) {
 }
 
 std::string When(int64_t unix_ms, int64_t now_ms) {
-  return absl::StrCat(FormatUtcMs(unix_ms), " (", FormatDuration(now_ms - unix_ms),
-                      now_ms >= unix_ms ? " ago)" : " from now)");
+  // FormatDuration shows 0s for a negative span, which a future time is.
+  const bool past = now_ms >= unix_ms;
+  return absl::StrCat(FormatUtcMs(unix_ms), " (",
+                      FormatDuration(past ? now_ms - unix_ms : unix_ms - now_ms),
+                      past ? " ago)" : " from now)");
 }
 
 std::string_view DefaultCancelMessage(admin::CancelJobResult::Outcome outcome) {
@@ -126,8 +130,10 @@ std::string FormatJobDetail(const admin::JobInfo& job, int64_t now_ms) {
 std::string FormatJobDetailJson(const admin::JobInfo& job) {
   Json json = Json::parse(FormatJobLine(job));
   if (job.state() == wire::JOB_STATE_SUCCEEDED) {
-    Json result = Json::parse(job.result(), nullptr, /*allow_exceptions=*/false);
-    if (ClassifyContentType(job.content_type()) == PayloadKind::kJson && !result.is_discarded()) {
+    // A result nested too deep to print safely is shown as the string it is.
+    Json result;
+    if (ClassifyContentType(job.content_type()) == PayloadKind::kJson &&
+        ParseJsonBounded(job.result(), &result).ok()) {
       json["result"] = std::move(result);
     } else if (ClassifyContentType(job.content_type()) != PayloadKind::kBinary) {
       json["result"] = job.result();

@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/flag_values.h"
 #include "producer/cli/admin_commands.h"
 #include "producer/cli/exit_code.h"
 #include "producer/cli/global_flags.h"
@@ -90,6 +91,7 @@ int RunCli(int argc, char** argv) {
     admin_commands[i] = AddAdminCommand(app, kAdminCommands[i], &admin_flags[i]);
   }
 
+  RequireFlagValues(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

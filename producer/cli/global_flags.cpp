@@ -10,13 +10,21 @@
 #include "producer/cli/addresses.h"
 
 namespace jobq::cli {
+namespace {
+
+// A day: the client adds it to its clocks, which a larger value (1e300
+// seconds) would overflow.
+constexpr double kMaxConnectTimeoutSeconds = 86'400;
+
+}  // namespace
 
 absl::StatusOr<ClientOptions> MakeClientOptions(const GlobalFlags& global,
                                                 std::string_view command_broker) {
-  if (!std::isfinite(global.connect_timeout_seconds) || global.connect_timeout_seconds <= 0) {
+  if (!std::isfinite(global.connect_timeout_seconds) || global.connect_timeout_seconds <= 0 ||
+      global.connect_timeout_seconds > kMaxConnectTimeoutSeconds) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--connect-timeout must be a positive number of seconds, got ",
-                     global.connect_timeout_seconds));
+        absl::StrCat("--connect-timeout must be a number of seconds above 0 and at most ",
+                     kMaxConnectTimeoutSeconds, " (a day), got ", global.connect_timeout_seconds));
   }
   ClientOptions options;
   options.broker_endpoint = NormalizeBrokerEndpoint(ResolveAddress(

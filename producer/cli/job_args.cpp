@@ -1,6 +1,7 @@
 #include "producer/cli/job_args.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/json_depth.h"
 
 namespace jobq::cli {
 
@@ -17,9 +18,16 @@ absl::StatusOr<std::pair<std::string, nlohmann::ordered_json>> ParseArgAssignmen
         absl::StrCat("--arg '", std::string(text), "' has an empty key"));
   }
   std::string_view value = text.substr(equals + 1);
-  nlohmann::ordered_json parsed = nlohmann::ordered_json::parse(value, /*cb=*/nullptr,
-                                                                /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) {
+  // One level under the bound: the value goes into the arguments object,
+  // which the worker parses with the bound.
+  nlohmann::ordered_json parsed;
+  const absl::Status json = ParseJsonBounded(value, &parsed, kJsonDepthMax - 1);
+  if (IsJsonTooDeep(json)) {
+    return absl::InvalidArgumentError(absl::StrCat("--arg ", key, ": JSON nested deeper than ",
+                                                   kJsonDepthMax,
+                                                   " levels (with the arguments object)"));
+  }
+  if (!json.ok()) {
     // Not JSON, so a plain string: saves quoting `--arg url=https://...`.
     parsed = std::string(value);
   }
@@ -30,8 +38,11 @@ absl::StatusOr<nlohmann::ordered_json> BuildArgsObject(const std::optional<std::
                                                        const std::vector<std::string>& args) {
   nlohmann::ordered_json object = nlohmann::ordered_json::object();
   if (json_text) {
-    object = nlohmann::ordered_json::parse(*json_text, nullptr, /*allow_exceptions=*/false);
-    if (object.is_discarded()) {
+    const absl::Status json = ParseJsonBounded(*json_text, &object);
+    if (IsJsonTooDeep(json)) {
+      return absl::InvalidArgumentError(absl::StrCat("--json: JSON ", json.message()));
+    }
+    if (!json.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("--json '", *json_text, "' is not valid JSON"));
     }

@@ -3,13 +3,15 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "common/time_limits.h"
 
 namespace jobq::cli {
 namespace {
 
 // Bounds that catch typos (a timeout in ms given as seconds) without
-// limiting real use: a year of run time, a million retries.
-constexpr int64_t kMaxTimeoutSeconds = 365 * 24 * 3600;
+// limiting real use: a year of run time (the broker's bound too), a million
+// retries.
+constexpr int64_t kMaxTimeoutSeconds = kJobTimeoutMsMax / 1000;
 constexpr int64_t kMaxRetries = 1'000'000;
 
 }  // namespace

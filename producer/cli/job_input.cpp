@@ -24,6 +24,24 @@ bool IsRegularFile(const std::string& path) {
   return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
 }
 
+// A directory opens like a file and only fails when read: caught first,
+// or the failed copy would be blamed on the disk.
+bool IsDirectory(const std::string& path) {
+  struct stat info;
+  return stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
+}
+bool IsDirectory(int fd) {
+  struct stat info;
+  return fstat(fd, &info) == 0 && S_ISDIR(info.st_mode);
+}
+
+absl::Status DirectoryError(const std::string& name) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(name,
+                   " is a directory; --file takes a JSON Lines file (one job per line), "
+                   "or - for stdin"));
+}
+
 // Copies an input that cannot be read twice into a temporary file, which
 // is unlinked at once so nothing is left behind however jobq exits.
 absl::StatusOr<std::unique_ptr<std::istream>> CopyToTemporaryFile(std::istream& in) {
@@ -73,6 +91,9 @@ absl::StatusOr<JobInput> JobInput::OpenFile(const std::string& path) {
   std::unique_ptr<std::istream> stream;
   if (path == "-") {
     input.name_ = "stdin";
+    if (IsDirectory(STDIN_FILENO)) {
+      return DirectoryError(input.name_);
+    }
     absl::StatusOr<std::unique_ptr<std::istream>> copy = CopyToTemporaryFile(std::cin);
     if (!copy.ok()) {
       return copy.status();
@@ -80,6 +101,9 @@ absl::StatusOr<JobInput> JobInput::OpenFile(const std::string& path) {
     stream = *std::move(copy);
   } else {
     input.name_ = path;
+    if (IsDirectory(path)) {
+      return DirectoryError(path);
+    }
     auto file = std::make_unique<std::ifstream>(path, std::ios::binary);
     if (!file->is_open()) {
       return absl::NotFoundError(absl::StrCat("cannot open ", path, ": ", std::strerror(errno)));

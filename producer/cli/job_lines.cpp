@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/duration.h"
 #include "absl/strings/str_join.h"
+#include "common/json_depth.h"
 #include "producer/cli/job_fields.h"
 
 namespace jobq::cli {
@@ -161,14 +162,15 @@ absl::StatusOr<std::optional<wire::JobSpec>> ParseJobLine(std::string_view line)
   if (absl::StripAsciiWhitespace(absl::string_view(line.data(), line.size())).empty()) {
     return std::nullopt;
   }
+  // Bounded: "args" is dumped into the payload, recursively, and a
+  // 50,000-deep line would overflow the stack; the worker would refuse it
+  // anyway.
   Json object;
-  try {
-    object = Json::parse(line);
-  } catch (const Json::exception& error) {
-    // Not only parse_error: a number too large for a double ("1e999") is
-    // out_of_range, and must not take `jobq submit` down.
+  if (absl::Status status = ParseJsonBounded(line, &object); !status.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("invalid JSON: ", CleanParseError(error.what())));
+        IsJsonTooDeep(status)
+            ? absl::StrCat("JSON ", status.message())
+            : absl::StrCat("invalid JSON: ", CleanParseError(std::string(status.message()))));
   }
   if (!object.is_object()) {
     return absl::InvalidArgumentError(absl::StrCat(

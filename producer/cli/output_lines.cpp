@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "common/json_depth.h"
 #include "producer/cli/job_fields.h"
 
 namespace jobq::cli {
@@ -67,8 +68,9 @@ Json ResultToJson(const Outcome& outcome) {
     return nullptr;
   }
   if (IsJsonContentType(outcome.content_type)) {
-    Json parsed = Json::parse(outcome.result, nullptr, /*allow_exceptions=*/false);
-    if (!parsed.is_discarded()) {
+    // A result nested too deep to print safely is shown as the string it is.
+    Json parsed;
+    if (ParseJsonBounded(outcome.result, &parsed).ok()) {
       return parsed;
     }
   }

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/duration.h"
+#include "common/utf8.h"
 #include "producer/cli/exit_code.h"
 #include "producer/cli/job_args.h"
 #include "producer/cli/job_fields.h"
@@ -105,6 +106,16 @@ CLI::App* AddSubmitCommand(CLI::App& app, SubmitFlags* flags) {
 absl::StatusOr<wire::JobSpec> JobSpecFromFlags(const SubmitFlags& flags) {
   wire::JobSpec spec;
   spec.set_task(flags.task);
+  for (const std::string& arg : flags.args) {
+    // JSON text is UTF-8: other bytes would reach the task as U+FFFD.
+    if (!IsValidUtf8(arg)) {
+      const std::string key = arg.substr(0, arg.find('='));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--arg ", IsValidUtf8(key) ? absl::StrCat("'", key, "=...' ") : "",
+          "is not UTF-8 text; task arguments are JSON, so pass binary data encoded (base64, "
+          "say)"));
+    }
+  }
   absl::StatusOr<nlohmann::ordered_json> args = BuildArgsObject(flags.json, flags.args);
   if (!args.ok()) {
     return args.status();

@@ -77,7 +77,10 @@ struct ClientOptions {
   // still outstanding, so a restarted broker learns who waits.
   int64_t wait_resend_interval_ms = 2000;
   // Jobs per SUBMIT message, and their encoded size, at most (a single
-  // larger job is still sent alone; the broker judges it).
+  // larger job is still sent alone; the broker judges it). A broker whose
+  // --batch-max is lower refuses a larger SUBMIT saying its limit; the
+  // client then sends those jobs again in smaller SUBMITs (nothing is
+  // created twice) and keeps to that limit from then on.
   size_t batch_jobs_max = 1000;
   size_t batch_bytes_max = 4 << 20;
   // Submitted but unacknowledged jobs at most; Submit blocks beyond this,

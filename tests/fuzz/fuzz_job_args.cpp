@@ -3,6 +3,8 @@
 //
 // Input: lines. With the first byte odd, the first line is --json's text;
 // every other line is one --arg (the first byte, a mode, is dropped).
+// Expansion markers (json_expand.h) in the lines stand for deep nesting,
+// long strings and extreme numbers.
 
 #include <cstdint>
 #include <optional>
@@ -11,14 +13,16 @@
 #include <vector>
 
 #include "common/check.h"
+#include "common/json_depth.h"
 #include "producer/cli/job_args.h"
 #include "tests/fuzz/fuzz_input.h"
+#include "tests/fuzz/json_expand.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using Json = nlohmann::ordered_json;
   jobq::fuzz::ByteReader in(data, size);
   const bool has_json = (in.U8() & 1) != 0;
-  const std::vector<std::string> lines = jobq::fuzz::SplitLines(in.Rest());
+  const std::vector<std::string> lines = jobq::fuzz::SplitLines(jobq::fuzz::ExpandJson(in.Rest()));
   std::optional<std::string> json_text;
   auto args_begin = lines.begin();
   if (has_json && !lines.empty()) json_text = *args_begin++;
@@ -30,10 +34,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   JOBQ_CHECK(object->is_object());
-  // The payload goes to a task that parses it as JSON: it must be JSON,
-  // whatever bytes the arguments held.
+  // The payload goes to a task that parses it as JSON with the nesting
+  // bound: it must be JSON the worker takes, whatever the arguments held.
   const std::string payload = object->dump(-1, ' ', false, Json::error_handler_t::replace);
-  const Json again = Json::parse(payload, nullptr, /*allow_exceptions=*/false);
-  JOBQ_CHECK(!again.is_discarded() && again.is_object());
+  Json again;
+  JOBQ_CHECK(jobq::ParseJsonBounded(payload, &again).ok() && again.is_object());
   return 0;
 }

@@ -3,18 +3,30 @@
 //
 // Input: one byte (bits 0-1 the channel, bit 2 whether frames[0] is a
 // routing id), then frames, each a one-byte length and that many bytes.
+//
+// With bit 3 set, the worker's side of a DISPATCH instead, for payloads
+// far larger than frames of a byte's length: a byte picks the task, the
+// rest (with expansion markers, json_expand.h) is the job's payload, and
+// the DISPATCH carrying it is framed, decoded and run as a worker does.
 
 #include <google/protobuf/stubs/logging.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/check.h"
 #include "common/framing.h"
+#include "common/json_depth.h"
 #include "jobq/wire.pb.h"
 #include "tests/fuzz/fuzz_input.h"
+#include "tests/fuzz/json_expand.h"
+#include "worker/tasks/builtins/basic_tasks.h"
+#include "worker/tasks/run_job.h"
+#include "worker/tasks/task_error.h"
 
 namespace jobq {
 namespace {
@@ -63,6 +75,58 @@ bool Within(std::string_view part, std::string_view whole) {
   return part.data() >= whole.data() && part.data() + part.size() <= whole.data() + whole.size();
 }
 
+// The tasks that read their payload without side effects: sleep, whose
+// token is cancelled, returns at once.
+const worker::TaskRegistry& Tasks() {
+  static const worker::TaskRegistry* const registry = [] {
+    auto* tasks = new worker::TaskRegistry;
+    JOBQ_CHECK(tasks->Register("echo", worker::TaskKind::kIo, worker::EchoTask).ok());
+    JOBQ_CHECK(tasks->Register("noop", worker::TaskKind::kIo, worker::NoopTask).ok());
+    JOBQ_CHECK(tasks->Register("sleep", worker::TaskKind::kIo, worker::SleepTask).ok());
+    JOBQ_CHECK(tasks->Register("fail", worker::TaskKind::kIo, worker::FailTask).ok());
+    return tasks;
+  }();
+  return *registry;
+}
+
+// A job with `payload` for `task`, through a DISPATCH's frames and the
+// worker's RunJob(): whatever the payload, an answer, never a crash, and a
+// result the worker sends is JSON within the nesting bound.
+void RunDispatchedPayload(const std::string& task, const std::string& payload) {
+  wire::Dispatch dispatch;
+  wire::DispatchedJob& job = *dispatch.add_jobs();
+  job.set_id(std::string(16, '\x01'));
+  job.set_queue("default");
+  job.set_task(task);
+  job.set_payload(payload);
+  job.set_content_type("application/json");
+  job.set_attempt(1);
+  const std::string signature(kProtocolSignature);
+  const std::string command(1, static_cast<char>(Command::kDispatch));
+  const std::string body = dispatch.SerializeAsString();
+  const std::vector<std::string_view> frames = {"", signature, command, body};
+  const DecodedFrames decoded = DecodeFrames(frames, Channel::kBrokerToWorker, false);
+  JOBQ_CHECK(decoded.error == FrameError::kNone) << decoded.ErrorText();
+  wire::Dispatch received;
+  JOBQ_CHECK(received.ParseFromArray(decoded.body.data(), static_cast<int>(decoded.body.size())));
+  worker::CancellationToken cancelled;
+  cancelled.Cancel();
+  for (const wire::DispatchedJob& each : received.jobs()) {
+    const wire::JobResult result = worker::RunJob(Tasks(), each, cancelled);
+    JOBQ_CHECK(result.id() == each.id());
+    if (result.ok()) {
+      JOBQ_CHECK(CheckJsonBounded(result.result()).ok()) << "a result the producer cannot print";
+    } else {
+      JOBQ_CHECK(!result.error().type().empty());
+    }
+    nlohmann::json args;
+    if (IsJsonTooDeep(ParseJsonBounded(each.payload(), &args)) && task != "noop") {
+      JOBQ_CHECK(!result.ok() && result.error().type() == worker::kErrorBadArgs)
+          << "a payload too deep must fail as bad_args, got " << result.error().type();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace jobq
 
@@ -76,6 +140,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace jobq;
   fuzz::ByteReader in(data, size);
   const uint8_t mode = in.U8();
+  if ((mode & 8) != 0) {
+    static constexpr std::array<const char*, 4> kTasks = {"echo", "noop", "sleep", "fail"};
+    const std::string task = kTasks[in.U8() % kTasks.size()];
+    RunDispatchedPayload(task, fuzz::ExpandJson(in.Rest()));
+    return 0;
+  }
   const auto channel = static_cast<Channel>(mode & 3);
   const bool has_routing_id = (mode & 4) != 0;
   std::vector<std::string_view> frames;

@@ -15,6 +15,7 @@
 
 #include "common/framing.h"
 #include "jobq/wire.pb.h"
+#include "tests/fuzz/json_expand.h"
 #include "worker/child/child_frames.h"
 
 namespace jobq::fuzz {
@@ -118,6 +119,41 @@ void WireFrames() {
         frames(Channel::kClientToBroker, true, {kClient, "", "JQ\x02", Cmd(Command::kWait), ""}));
   Write(t, "too_many_frames",
         frames(Channel::kBrokerToWorker, false, {"", sig, Cmd(Command::kReconnect), "", "extra"}));
+}
+
+// Expansion markers (json_expand.h): the seeds below stay a few bytes long
+// and expand to the inputs of issue 14 (100,000 and 50,000 levels deep).
+std::string Deep(uint16_t count, uint8_t scale = 0) {
+  return JsonExpandMarker(JsonPiece::kArrays, count, scale);
+}
+
+// Each extreme number between `before` and `after`, joined by `separator`.
+std::string ExtremeNumbers(const std::string& before, const std::string& after,
+                           const std::string& separator) {
+  std::string out;
+  for (size_t i = 0; i < kExtremeNumbers.size(); ++i) {
+    out += (i == 0 ? "" : separator) + before +
+           JsonExpandMarker(JsonPiece::kExtremeNumber, static_cast<uint16_t>(i)) + after;
+  }
+  return out;
+}
+
+// fuzz_wire_frames with bit 3: a DISPATCH of one job, a task byte (0 echo,
+// 1 noop, 2 sleep, 3 fail), then its payload.
+void DispatchedPayloads() {
+  auto job = [](uint8_t task, const std::string& payload) {
+    return Byte(8) + Byte(task) + payload;
+  };
+  const std::string t = "fuzz_wire_frames";
+  Write(t, "dispatch_deep_payload", job(0, "{\"d\":" + Deep(25'000, 1) + "}"));
+  Write(t, "dispatch_at_the_bound", job(0, "{\"d\":" + Deep(511) + "}"));
+  Write(t, "dispatch_deep_objects_to_sleep", job(2, JsonExpandMarker(JsonPiece::kObjects, 600)));
+  Write(t, "dispatch_long_strings",
+        job(3, "{\"message\":" + JsonExpandMarker(JsonPiece::kLongString, 65'535, 1) +
+                   ",\"type\":" + JsonExpandMarker(JsonPiece::kEscapedString, 1'000) + "}"));
+  Write(t, "dispatch_extreme_numbers",
+        job(0, "{\"n\":[" + ExtremeNumbers("", "", ",") +
+                   "],\"long\":" + JsonExpandMarker(JsonPiece::kLongNumber, 400) + "}"));
 }
 
 // fuzz_child_frames: chunks of a u16 length.
@@ -232,11 +268,34 @@ void TextSeeds() {
          "{\"task\": \"sleep\", \"timeout\": 30}\n"},
         {"invalid_lines", "{\"task\": 5}\n[1, 2]\n{\"task\": \"noop\", \"colour\": 1}\n{\"tas"},
         // Found by the fuzzer: nlohmann throws out_of_range, not parse_error.
-        {"number_overflow", "{\"task\": \"noop\", \"timeout\": 1e999}\n"}});
+        {"number_overflow", "{\"task\": \"noop\", \"timeout\": 1e999}\n"},
+        // Issue 14: line 2 nests 50,000 deep.
+        {"deep_line", "{\"task\":\"noop\"}\n{\"task\":\"echo\",\"args\":{\"d\":" + Deep(50'000) +
+                          "}}\n{\"task\":\"noop\"}\n"},
+        {"line_at_the_bound", "{\"task\":\"echo\",\"args\":{\"d\":" + Deep(510) + "}}\n"},
+        {"open_arrays",
+         "{\"task\":\"echo\",\"args\":" + JsonExpandMarker(JsonPiece::kOpenArrays, 60'000) + "\n"},
+        {"mixed_nesting",
+         "{\"task\":\"echo\",\"args\":{\"m\":" + JsonExpandMarker(JsonPiece::kMixed, 300) + "}}\n"},
+        {"long_values",
+         "{\"task\":\"echo\",\"key\":" + JsonExpandMarker(JsonPiece::kLongString, 65'535, 1) +
+             ",\"args\":{\"s\":" + JsonExpandMarker(JsonPiece::kEscapedString, 5'000) +
+             ",\"n\":" + JsonExpandMarker(JsonPiece::kLongNumber, 400) + "}}\n"},
+        {"extreme_numbers",
+         ExtremeNumbers("{\"task\":\"x\",\"priority\":", ",\"timeout\":1}", "\n") + "\n"}});
   Text("fuzz_job_args",
        {{"args_only",
          std::string("\0", 1) + "n=5\nurl=https://example.com/x?a=b\nxs=[1,2]\nok=true\nk="},
-        {"json_and_args", "\x01{\"n\": 5, \"s\": \"x\"}\nn=6\ns={\"nested\": null}"}});
+        {"json_and_args", "\x01{\"n\": 5, \"s\": \"x\"}\nn=6\ns={\"nested\": null}"},
+        // Issue 14: --json and --arg nested 100,000 and 50,000 deep.
+        {"deep_json", "\x01{\"d\":" + Deep(25'000, 1) + "}\nk=1"},
+        {"deep_arg", std::string("\0", 1) + "d=" + Deep(50'000) + "\nok=true"},
+        {"arg_at_the_bound", std::string("\0", 1) + "d=" + Deep(511)},
+        {"long_and_extreme", std::string("\0", 1) +
+                                 "s=" + JsonExpandMarker(JsonPiece::kLongString, 65'535, 1) +
+                                 "\ne=" + JsonExpandMarker(JsonPiece::kEscapedString, 2'000) +
+                                 "\nn=" + JsonExpandMarker(JsonPiece::kLongNumber, 400) + "\n" +
+                                 ExtremeNumbers("x=", "", "\n")}});
   Text("fuzz_broker_flags",
        {{"defaults", ""},
         {"retries",
@@ -279,6 +338,7 @@ int main(int argc, char** argv) {
   }
   jobq::fuzz::root = argv[1];
   jobq::fuzz::WireFrames();
+  jobq::fuzz::DispatchedPayloads();
   jobq::fuzz::ChildFrames();
   jobq::fuzz::BrokerCore();
   jobq::fuzz::TextSeeds();

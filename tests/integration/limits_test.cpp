@@ -23,6 +23,7 @@ TEST(LimitsTest, AFullQueueAnswersQueueFullAndKeepsWhatItTook) {
   EXPECT_EQ(run.exit_code, 1) << run.err;
   EXPECT_TRUE(Says(run, "queue_full")) << run.out << run.err;
   EXPECT_TRUE(Says(run, "retry later")) << run.out << run.err;
+  EXPECT_TRUE(Says(run, "(--queue-max)")) << run.out << run.err;
   EXPECT_TRUE(cluster.WaitForQueued("default", 2));
 
   // Another queue still takes jobs: the bound is per queue.
@@ -39,7 +40,7 @@ TEST(LimitsTest, APayloadOverTheLimitIsRejectedAndTheNextJobIsNot) {
                            "\"}}\n{\"task\":\"echo\",\"args\":{\"s\":\"small\"}}\n";
   CommandResult run = cluster.Jobq({"submit", "--file", "-", "--wait"}, jobs);
   EXPECT_EQ(run.exit_code, 1) << run.err;
-  EXPECT_TRUE(Says(run, "the limit is 1024")) << run.out << run.err;
+  EXPECT_TRUE(Says(run, "the limit is 1024 (--payload-max)")) << run.out << run.err;
   EXPECT_TRUE(Says(run, "\"small\"")) << "the second job ran: " << run.out << run.err;
 }
 

@@ -104,13 +104,21 @@
 // to a worker (liveness; but for firings lost after their commit, above);
 // once the writer is idle, the store holds every job as the core does.
 //
-// Network model: ZeroMQ over TCP does not lose single messages; a loss means
-// the connection broke. So a message dropped on a link makes its peer
-// reconnect a little later: a worker says HELLO again, a client re-sends
-// what is unacknowledged and WAIT.
+// Network model: ZeroMQ over TCP does not lose single messages or reorder
+// them on a connection; a loss means the connection broke. So a message
+// dropped on a link makes its peer reconnect a little later: a worker says
+// HELLO again (a new registration), a client re-sends what is
+// unacknowledged and WAIT. Each link is FIFO (sim_network.h).
 //
-// JOBQ_SIM_SEEDS=<n> runs seeds 1..n (default 1000); JOBQ_SIM_SEED=<n>
-// replays one seed, with a trace of every event on stderr.
+// Credit: a worker checks every DISPATCH of its registration against its
+// capacity (the broker never has more jobs out to a worker than that worker
+// granted, across reconnects, restarts, re-sent and overtaken HELLOs and
+// CREDITs), drops DISPATCHes of a replaced registration, and sometimes
+// refuses a job (worker_overloaded): the job goes back, no attempt spent.
+//
+// JOBQ_SIM_SEEDS=<n> runs n seeds from JOBQ_SIM_FIRST_SEED (default 1;
+// n defaults to 1000); JOBQ_SIM_SEED=<n> replays one seed, with a trace of
+// every event on stderr.
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -201,6 +209,7 @@ struct HeldJob {
   TimeMs finish_ms = 0;
   bool ok = true;
   std::string error_type;
+  bool refused = false;  // refused for want of room: its slot is not credited back
 };
 
 // The worker's connection, as broker_connection.cpp has it.
@@ -227,6 +236,11 @@ struct SimWorker {
   std::set<std::pair<JobId, uint32_t>> seen;
   std::vector<wire::JobResult> unsent;  // finished while not registered; listed in HELLO
   std::vector<Message> outbox;          // held back while stalled
+  uint64_t instance = 0;                // Hello.instance, as the real worker's
+  uint64_t registration = 0;            // of its latest HELLO
+  uint64_t broker = 0;                  // Welcome.broker it registered with
+  uint64_t freed_total = 0;             // slots freed under that registration
+  uint64_t refused_slots = 0;           // of refused jobs, credited at the next heartbeat
 
   bool alive() const { return !crashed && !gone; }
 };
@@ -262,6 +276,7 @@ struct JobModel {
   bool dispatched_or_done = false;
   uint32_t attempt = 0;        // the core's job.attempt
   uint32_t failures = 0;       // failed results the core accepted
+  bool cancel_requested = false;  // a CANCEL reached it while it ran (persisted)
   TimeMs not_before_ms = 0;    // a retry waits for its backoff
   std::set<uint32_t> honest_results;  // attempts whose result was accepted from honest workers
   std::optional<wire::JobState> terminal;
@@ -296,6 +311,7 @@ struct Prediction {
   wire::JobState want = wire::JOB_STATE_UNSPECIFIED;
   uint32_t attempt = 0;   // of the result
   uint32_t failures = 0;  // after it (a retry's backoff grows with them)
+  bool refused = false;   // back in its queue at the front, or already dispatched again
 };
 
 // A job as a committed batch wrote it: the model's view of it when the
@@ -368,6 +384,11 @@ struct Coverage {
   uint64_t sentinels_fired = 0;        // SENTINELs that left, per sentinel
   uint64_t sentinels_refired = 0;      // fired, the firing lost in a crash, restored
   uint64_t sentinel_firings_lost = 0;  // removal committed, SENTINELs lost in a crash
+  uint64_t stale_dispatches = 0;       // DISPATCHes of a replaced registration, dropped
+  uint64_t repeated_hellos = 0;        // answered with WELCOME, the registration kept
+  uint64_t overtaken_hellos = 0;       // older than a registration made: ignored
+  uint64_t refusals = 0;               // jobs refused for want of room, requeued
+  uint64_t cancels_while_running = 0;  // CANCELs of running jobs
 
   void Add(const Coverage& other) {
     crashes += other.crashes;
@@ -388,6 +409,11 @@ struct Coverage {
     sentinels_fired += other.sentinels_fired;
     sentinels_refired += other.sentinels_refired;
     sentinel_firings_lost += other.sentinel_firings_lost;
+    stale_dispatches += other.stale_dispatches;
+    repeated_hellos += other.repeated_hellos;
+    overtaken_hellos += other.overtaken_hellos;
+    refusals += other.refusals;
+    cancels_while_running += other.cancels_while_running;
   }
 };
 
@@ -398,6 +424,8 @@ class Simulation {
     options_.liveness_misses = kLivenessMisses;
     options_.result_ttl_ms = TimeMs{1} << 40;
     options_.lost_leases_max = 5;
+    // Crashed workers are common here: poison must not end most jobs.
+    options_.poison_after = 3 + static_cast<uint32_t>(Below(3));
     // Short graces and backoffs, so that leases expire and retries come
     // back within a run.
     static constexpr TimeMs kGraces[] = {200, 1000, 5000};
@@ -531,7 +559,24 @@ class Simulation {
           << ", leased_to " << (job ? job->leased_to : "?") << ")";
       if (++shown == 5) break;
     }
-    if (shown > 0) return out.str();
+    if (shown > 0) {
+      // What each live worker and the core think of it: where a job stuck
+      // in its queue should have gone.
+      for (const SimWorker& worker : workers_) {
+        if (!worker.alive()) continue;
+        out << "\n  " << worker.id << ": link " << static_cast<int>(worker.link)
+            << ", registration " << worker.registration << ", capacity " << worker.capacity
+            << ", running " << worker.held.size() << ", queues";
+        for (const std::string& queue : worker.queues) out << " " << queue;
+        if (const broker::core::WorkerInfo* info = core_->FindWorkerByName(worker.id)) {
+          out << "; core: registration " << info->registration << ", credit "
+              << info->credit[wire::KIND_IO] << ", leased " << info->leased.size();
+        } else {
+          out << "; core: not registered";
+        }
+      }
+      return out.str();
+    }
     for (const SimClient& client : clients_) {
       if (!client.unacked.empty()) {
         return "client " + client.id + " has " + std::to_string(client.unacked.size()) +
@@ -903,6 +948,8 @@ class Simulation {
     // window and grace are over.
     RollBack(Now() + kSilenceMaxMs + options_.lease_grace_ms);
     registered_.clear();
+    registration_of_.clear();
+    latest_registration_.clear();
     watchers_.clear();
     expect_removal_.clear();
     expected_cancels_.clear();
@@ -1054,8 +1101,19 @@ class Simulation {
       for (const std::string& raw : cancel.ids()) {
         std::optional<JobId> id = JobId::FromBytes(raw);
         auto it = id ? jobs_.find(*id) : jobs_.end();
-        if (it != jobs_.end() && !it->second.terminal && !leases_.count(*id)) {
+        if (it == jobs_.end() || it->second.terminal) continue;
+        auto lease = leases_.find(*id);
+        if (lease == leases_.end()) {
           expect_cancelled_.push_back(*id);
+        } else if (lease->second.orphan()) {
+          // Its worker is away since a restart: nothing runs it that could
+          // be told, so it ends now.
+          EndLease(lease);
+          expect_cancelled_.push_back(*id);
+        } else if (!it->second.cancel_requested) {
+          // It ends cancelled whatever its worker reports (but a success).
+          it->second.cancel_requested = true;
+          ++coverage_.cancels_while_running;
         }
       }
     }
@@ -1227,7 +1285,19 @@ class Simulation {
               prediction.want = wire::JOB_STATE_SUCCEEDED;
               continue;
             }
+            if (result.error().type() == "worker_overloaded") {
+              // Never ran: no failure, no attempt spent.
+              prediction.want = model.cancel_requested ? wire::JOB_STATE_CANCELLED
+                                                       : wire::JOB_STATE_QUEUED;
+              prediction.refused = true;
+              ++coverage_.refusals;
+              continue;
+            }
             ++model.failures;
+            if (model.cancel_requested) {
+              prediction.want = wire::JOB_STATE_CANCELLED;
+              continue;
+            }
             SIM_EXPECT(model.failures <= model.max_attempts,
                        "job " + Hex(*id) + " failed more often than max_attempts");
             const std::string& type = result.error().type();
@@ -1260,6 +1330,22 @@ class Simulation {
       case Command::kHello: {
         wire::Hello hello;
         if (!hello.ParseFromString(message.body)) break;
+        if (hello.instance() != 0) {
+          const std::pair<uint64_t, uint64_t> number{hello.instance(), hello.registration()};
+          if (registered && registration_of_[worker] == number) {
+            // Re-sent before its WELCOME: answered, the registration kept.
+            ++coverage_.repeated_hellos;
+            last_heard_ms_[worker] = Now();
+            break;
+          }
+          auto known = latest_registration_.find(hello.instance());
+          if (known != latest_registration_.end() && hello.registration() <= known->second) {
+            ++coverage_.overtaken_hellos;  // a number registers once: ignored
+            break;
+          }
+          latest_registration_[hello.instance()] = hello.registration();
+        }
+        registration_of_[worker] = {hello.instance(), hello.registration()};
         std::set<std::pair<JobId, uint32_t>> held;
         for (const wire::HeldJob& job : hello.in_flight()) {
           if (auto id = JobId::FromBytes(job.id())) held.insert({*id, job.attempt()});
@@ -1355,6 +1441,10 @@ class Simulation {
       const Job* job = core_->FindJob(id);
       SIM_EXPECT(job != nullptr, "job vanished after its result: " + Hex(id));
       bool ok = job->state == prediction.want;
+      if (prediction.refused && prediction.want == wire::JOB_STATE_QUEUED) {
+        // Pumped in the same step, it may be running again already.
+        ok = ok || (job->state == wire::JOB_STATE_RUNNING && job->attempt > prediction.attempt);
+      }
       if (prediction.want == wire::JOB_STATE_SCHEDULED) {
         const TimeMs delay = RetryDelayMs(model, prediction.failures);
         const TimeMs wait = job->scheduled_ms - Now();
@@ -1649,6 +1739,9 @@ class Simulation {
     SIM_EXPECT(model.terminal ? job.state == *model.terminal : !IsTerminal(job.state),
                where + Hex(id) + " " + wire::JobState_Name(job.state) + ", the model " +
                    (model.terminal ? wire::JobState_Name(*model.terminal) : "unfinished"));
+    SIM_EXPECT(job.cancel_requested == model.cancel_requested,
+               where + Hex(id) + (job.cancel_requested ? " cancelled" : " not cancelled") +
+                   " while it ran; the model " + (model.cancel_requested ? "yes" : "no"));
     const std::optional<Lease>& lease = durable.lease;
     SIM_EXPECT((job.state == wire::JOB_STATE_RUNNING) == lease.has_value(),
                where + Hex(id) + " " + wire::JobState_Name(job.state) +
@@ -1723,6 +1816,7 @@ class Simulation {
     worker.id = "w" + std::to_string(workers_.size());
     worker.capacity = 1 + static_cast<uint32_t>(Below(4));
     worker.lossy = Chance(15);
+    worker.instance = rng_() | 1;
     if (queue) {
       worker.queues = {*queue};
     } else {
@@ -1734,15 +1828,25 @@ class Simulation {
     worker.next_heartbeat_ms = Now() + kHeartbeatMs - static_cast<TimeMs>(Below(200));
     workers_.push_back(std::move(worker));
     Trace("spawn ", workers_.back().id, workers_.back().lossy ? " (lossy)" : "");
-    SendHello(workers_.back());
+    SendHello(workers_.back(), /*new_registration=*/true);
   }
 
   // Lists what it runs and what it finished but did not report, as the
-  // real worker's BuildHello does.
-  void SendHello(SimWorker& worker) {
+  // real worker's BuildHello does. A new registration takes the next
+  // number and counts the finished jobs it lists as freed (their slots come
+  // back with the first CREDIT); a HELLO re-sent for want of a WELCOME keeps
+  // both.
+  void SendHello(SimWorker& worker, bool new_registration) {
+    if (new_registration) {
+      ++worker.registration;
+      worker.freed_total = worker.unsent.size();
+      worker.refused_slots = 0;  // a new registration counts them free at once
+    }
     wire::Hello hello;
     hello.set_name(worker.id);
     hello.set_host("sim");
+    hello.set_instance(worker.instance);
+    hello.set_registration(worker.registration);
     wire::PoolCapacity& pool = *hello.add_pools();
     pool.set_kind(wire::KIND_IO);
     pool.set_capacity(worker.capacity);
@@ -1761,17 +1865,27 @@ class Simulation {
     }
     worker.link = Link::kHelloSent;
     worker.hello_at_ms = Now() + kHelloResendMs;
+    Trace(worker.id, new_registration ? " registers as " : " re-sends HELLO ",
+          worker.registration, " listing ", hello.in_flight_size(), " job(s)");
     SendToCore(worker, MakeMessage(worker.id, Command::kHello, hello));
   }
 
-  void SendResults(SimWorker& worker, const wire::WorkerResults& results, uint32_t freed) {
+  // `freed`: whether slots were freed since the last CREDIT, which then
+  // carries the registration's running total.
+  void RegisterAgain(SimWorker& worker, const char* what) {
+    Trace(worker.id, " got ", what, " of another broker process: registers anew");
+    SendHello(worker, /*new_registration=*/true);
+  }
+
+  void SendResults(SimWorker& worker, const wire::WorkerResults& results, bool freed) {
     if (results.results_size() > 0) {
       SendToCore(worker, MakeMessage(worker.id, Command::kWorkerResult, results));
     }
-    if (freed > 0) {
+    if (freed && !worker.queues.empty()) {
       wire::Credit credit;
       credit.set_kind(wire::KIND_IO);
-      credit.set_credits(freed);
+      credit.set_freed_total(worker.freed_total);
+      credit.set_registration(worker.registration);
       SendToCore(worker, MakeMessage(worker.id, Command::kCredit, credit));
     }
   }
@@ -1781,22 +1895,49 @@ class Simulation {
     if (!worker.alive()) return;
     switch (message.command) {
       case Command::kWelcome: {
-        if (worker.link != Link::kHelloSent) break;  // an old HELLO's answer
+        wire::Welcome welcome;
+        welcome.ParseFromString(message.body);
+        if (welcome.registration() != worker.registration) break;  // an old HELLO's answer
+        if (worker.link == Link::kUp) {
+          // A repeated answer, or another broker process that took a copy
+          // of that HELLO: then the worker registers anew.
+          if (welcome.broker() != worker.broker) RegisterAgain(worker, "a WELCOME");
+          break;
+        }
+        if (worker.link != Link::kHelloSent) break;
         worker.link = Link::kUp;
+        worker.broker = welcome.broker();
+        Trace(worker.id, " registered as ", worker.registration);
         if (worker.unsent.empty()) break;
         wire::WorkerResults results;
         for (wire::JobResult& result : worker.unsent) *results.add_results() = std::move(result);
-        const auto freed = static_cast<uint32_t>(worker.unsent.size());
         worker.unsent.clear();
-        SendResults(worker, results, freed);
+        SendResults(worker, results, /*freed=*/true);
         break;
       }
       case Command::kDispatch: {
         wire::Dispatch dispatch;
         dispatch.ParseFromString(message.body);
+        if (worker.link != Link::kUp || dispatch.registration() != worker.registration ||
+            dispatch.broker() != worker.broker) {
+          // Taken back by the HELLO that replaced that registration (or
+          // leased before the WELCOME that says by which broker process).
+          Trace(worker.id, " drops a DISPATCH of registration ", dispatch.registration(),
+                " (now ", worker.registration, ")");
+          ++coverage_.stale_dispatches;
+          if (worker.link == Link::kUp && dispatch.registration() == worker.registration) {
+            RegisterAgain(worker, "a DISPATCH");
+          }
+          break;
+        }
         for (const wire::DispatchedJob& job : dispatch.jobs()) {
           auto id = JobId::FromBytes(job.id());
           if (!id || !worker.seen.insert({*id, job.attempt()}).second) continue;  // duplicate
+          // The credit invariant: never more jobs out to a worker than it
+          // granted, across reconnects, restarts and repeated HELLOs.
+          SIM_EXPECT(worker.broken || worker.held.size() < worker.capacity,
+                     "the broker sent " + worker.id + " " + Hex(*id) + " while it runs " +
+                         std::to_string(worker.held.size()) + " job(s), its capacity");
           // Attempts are never reused, not even by a broker that restarted
           // before the commit that recorded this DISPATCH: it skips the
           // numbers an unrecorded DISPATCH may have used.
@@ -1805,7 +1946,14 @@ class Simulation {
                                 " reached " + holder->second + " and " + worker.id);
           HeldJob held;
           const TimeMs run_ms = 1 + static_cast<TimeMs>(Below(Chance(10) ? 5000 : 800));
-          if (job.timeout_ms() > 0 && run_ms > job.timeout_ms()) {
+          if (crashes_ && Chance(2)) {
+            // Its pool is full (threads held by tasks past their timeout):
+            // refused at once, the slot not credited back.
+            held.finish_ms = Now();
+            held.ok = false;
+            held.error_type = "worker_overloaded";
+            held.refused = true;
+          } else if (job.timeout_ms() > 0 && run_ms > job.timeout_ms()) {
             // The worker stops it at its timeout and reports that.
             held.finish_ms = Now() + job.timeout_ms();
             held.ok = false;
@@ -1844,7 +1992,10 @@ class Simulation {
         break;
       }
       case Command::kReconnect:
-        SendHello(worker);
+        // An answer to something sent before the HELLO on its way: that
+        // HELLO registers the worker.
+        if (worker.link == Link::kHelloSent) break;
+        SendHello(worker, /*new_registration=*/true);
         break;
       default:
         break;  // HEARTBEAT, ERROR
@@ -1884,11 +2035,13 @@ class Simulation {
       worker.outbox.clear();
       for (Message& message : outbox) SendToCore(worker, std::move(message));
     }
-    if (worker.link != Link::kUp && Now() >= worker.hello_at_ms) SendHello(worker);
+    if (worker.link != Link::kUp && Now() >= worker.hello_at_ms) {
+      SendHello(worker, /*new_registration=*/worker.link == Link::kDown);
+    }
     if (faults && worker.broken) Misbehave(worker);
 
     wire::WorkerResults results;
-    uint32_t freed = 0;
+    bool freed = false;
     for (auto it = worker.held.begin(); it != worker.held.end();) {
       if (it->second.finish_ms > Now()) {
         ++it;
@@ -1905,12 +2058,14 @@ class Simulation {
         result.mutable_error()->set_type(it->second.error_type);
         result.mutable_error()->set_message("sim");
       }
+      const bool refused = it->second.refused;
       it = worker.held.erase(it);
+      ++(refused ? worker.refused_slots : worker.freed_total);
       if (worker.link != Link::kUp) {
         worker.unsent.push_back(std::move(result));  // reported after WELCOME
         continue;
       }
-      ++freed;
+      freed = true;
       if (faults && worker.lossy && Chance(15)) {
         // Gone without a trace, the connection up: only the lease's
         // expiry gives the job back.
@@ -1919,6 +2074,12 @@ class Simulation {
         continue;
       }
       *results.add_results() = std::move(result);
+    }
+    if (Now() >= worker.next_heartbeat_ms && worker.refused_slots > 0) {
+      // A pool that was full has had a heartbeat's time to drain.
+      worker.freed_total += worker.refused_slots;
+      worker.refused_slots = 0;
+      freed = true;
     }
     SendResults(worker, results, freed);
     if (Now() >= worker.next_heartbeat_ms) {
@@ -1946,7 +2107,8 @@ class Simulation {
     if (r < 5) {
       wire::Credit credit;
       credit.set_kind(wire::KIND_IO);
-      credit.set_credits(1000);
+      credit.set_freed_total(1000 + Below(1000));
+      credit.set_registration(worker.registration);
       SendToCore(worker, MakeMessage(worker.id, Command::kCredit, credit));
     } else if (r < 10 && !jobs_.empty()) {
       // A result for some job it may well not hold.
@@ -2150,6 +2312,10 @@ class Simulation {
   std::map<JobId, Lease> leases_;
   std::map<std::string, uint64_t> session_;
   uint64_t next_session_ = 0;
+  // The core's registration of each worker, (instance, number), and the
+  // latest number each instance registered (in this broker life).
+  std::map<std::string, std::pair<uint64_t, uint64_t>> registration_of_;
+  std::map<uint64_t, uint64_t> latest_registration_;
   std::set<std::string> registered_;
   std::map<std::string, TimeMs> last_heard_ms_;
   std::string expect_removal_;
@@ -2176,7 +2342,8 @@ TEST(BrokerSimTest, InvariantsHoldUnderFaultsAndRestarts) {
   std::signal(SIGABRT, PrintReplayOnAbort);
   const char* one = std::getenv("JOBQ_SIM_SEED");
   const bool replay = one != nullptr && *one != '\0';
-  const uint64_t first = replay ? std::strtoull(one, nullptr, 10) : 1;
+  // JOBQ_SIM_FIRST_SEED lets several processes share a long run.
+  const uint64_t first = replay ? std::strtoull(one, nullptr, 10) : EnvNumber("JOBQ_SIM_FIRST_SEED", 1);
   const uint64_t count = replay ? 1 : EnvNumber("JOBQ_SIM_SEEDS", 1000);
   int failures = 0;
   uint64_t seeds = 0;
@@ -2221,6 +2388,11 @@ TEST(BrokerSimTest, InvariantsHoldUnderFaultsAndRestarts) {
       n(coverage.orphans_adopted), n(coverage.orphans_requeued), n(coverage.late_successes),
       n(coverage.results_lost), n(coverage.sentinels_fired), n(coverage.sentinels_refired),
       n(coverage.sentinel_firings_lost));
+  std::printf(
+      "  registrations: HELLOs re-sent %llu, overtaken %llu; stale DISPATCHes dropped %llu; "
+      "jobs refused %llu; CANCELs of running jobs %llu\n",
+      n(coverage.repeated_hellos), n(coverage.overtaken_hellos), n(coverage.stale_dispatches),
+      n(coverage.refusals), n(coverage.cancels_while_running));
   std::signal(SIGABRT, SIG_DFL);
 }
 

@@ -1,13 +1,23 @@
 #pragma once
 // SimNetwork: the messages in flight between the simulated broker and its
-// peers (broker_sim_test.cpp). It drops, duplicates, delays and reorders
-// them, all decided by the simulation's one seeded generator.
+// peers (broker_sim_test.cpp). It drops, duplicates and delays them, all
+// decided by the simulation's one seeded generator.
+//
+// Each link (one peer, one direction) is FIFO, as a ZeroMQ connection over
+// TCP is: a message never overtakes one sent before it on its link, and a
+// duplicate arrives right behind its original. Messages of different links
+// interleave freely. (Reordering within a link made histories no broker can
+// see: a DISPATCH arriving before the WELCOME sent ahead of it, a CREDIT of
+// an old registration after the HELLO that replaced it.)
 // Not thread-safe.
 
+#include <algorithm>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <random>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -23,6 +33,7 @@ struct Message {
   Command command{};
   std::string body;
   TimeMs deliver_ms = 0;
+  uint64_t sequence = 0;  // order of sending on its link
 };
 
 class SimNetwork {
@@ -37,15 +48,20 @@ class SimNetwork {
   bool Send(Message message, TimeMs now_ms) {
     if (faults_ && Chance(2)) return false;  // 2% lost
     int copies = faults_ && Chance(2) ? 2 : 1;
+    TimeMs& last_ms = last_deliver_ms_[LinkOf(message)];
     for (int i = 0; i < copies; ++i) {
       Message copy = message;
-      copy.deliver_ms = now_ms + Delay();
+      // Never before what was sent earlier on the same link.
+      copy.deliver_ms = std::max(now_ms + Delay(), last_ms);
+      last_ms = copy.deliver_ms;
+      copy.sequence = next_sequence_++;
       in_flight_.push_back(std::move(copy));
     }
     return true;
   }
 
-  // A random message that is due (reordering among those), if any.
+  // A message that is due, if any: a random link among those with one due,
+  // and that link's oldest message.
   std::optional<Message> TakeDue(TimeMs now_ms) {
     due_.clear();
     for (size_t i = 0; i < in_flight_.size(); ++i) {
@@ -53,26 +69,49 @@ class SimNetwork {
     }
     if (due_.empty()) return std::nullopt;
     size_t pick = due_[rng_() % due_.size()];
+    const Link link = LinkOf(in_flight_[pick]);
+    for (size_t i = 0; i < in_flight_.size(); ++i) {
+      if (in_flight_[i].sequence < in_flight_[pick].sequence && LinkOf(in_flight_[i]) == link) {
+        pick = i;
+      }
+    }
     Message message = std::move(in_flight_[pick]);
     in_flight_[pick] = std::move(in_flight_.back());
     in_flight_.pop_back();
     return message;
   }
 
-  // The broker process died. What sat in its socket buffers is gone; what
-  // had reached a peer's buffers still arrives; what peers had queued for it
-  // reaches the next broker process (ZeroMQ reconnects underneath). Which of
-  // these a message in flight was is not known, so each is kept or lost at
-  // random.
+  // The broker process died. On each link, what had reached the peer's
+  // buffers still arrives (a prefix of what the broker sent) and what peers
+  // had queued but not yet written reaches the next broker process (a
+  // suffix of what they sent: ZeroMQ reconnects underneath); the rest sat
+  // in socket buffers and is gone. Where each link is cut is random.
   void BrokerCrashed() {
+    std::map<Link, std::vector<uint64_t>> sequences;
+    for (const Message& message : in_flight_) {
+      sequences[LinkOf(message)].push_back(message.sequence);
+    }
+    std::map<Link, uint64_t> cut;  // first sequence lost (to peers) or kept (to the core)
+    for (auto& [link, list] : sequences) {
+      std::sort(list.begin(), list.end());
+      const size_t at = rng_() % (list.size() + 1);
+      cut[link] = at < list.size() ? list[at] : UINT64_MAX;
+    }
     std::vector<Message> kept;
     for (Message& message : in_flight_) {
-      if (Chance(50)) kept.push_back(std::move(message));
+      const uint64_t at = cut[LinkOf(message)];
+      const bool keep = message.to_core ? message.sequence >= at : message.sequence < at;
+      if (keep) kept.push_back(std::move(message));
     }
     in_flight_ = std::move(kept);
   }
 
  private:
+  using Link = std::tuple<bool, bool, std::string>;  // to_core, worker_link, peer
+
+  static Link LinkOf(const Message& message) {
+    return {message.to_core, message.worker_link, message.peer};
+  }
   bool Chance(int percent) { return static_cast<int>(rng_() % 100) < percent; }
   TimeMs Delay() {
     if (!faults_) return static_cast<TimeMs>(rng_() % 20);
@@ -86,6 +125,8 @@ class SimNetwork {
   bool faults_ = true;
   std::vector<Message> in_flight_;
   std::vector<size_t> due_;
+  std::map<Link, TimeMs> last_deliver_ms_;
+  uint64_t next_sequence_ = 0;
 };
 
 }  // namespace jobq::testing

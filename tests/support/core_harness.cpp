@@ -70,6 +70,30 @@ void CoreHarness::Hello(const std::string& worker, uint32_t io_capacity,
   FromWorker(worker, Command::kHello, hello);
 }
 
+void CoreHarness::Register(const std::string& worker, uint32_t io_capacity, uint64_t instance,
+                           uint64_t registration, const std::vector<wire::HeldJob>& held) {
+  wire::Hello hello;
+  hello.set_name(worker);
+  hello.set_host("test");
+  hello.set_instance(instance);
+  hello.set_registration(registration);
+  wire::PoolCapacity& pool = *hello.add_pools();
+  pool.set_kind(wire::KIND_IO);
+  pool.set_capacity(io_capacity);
+  hello.add_queues("default");
+  for (const wire::HeldJob& job : held) *hello.add_in_flight() = job;
+  FromWorker(worker, Command::kHello, hello);
+}
+
+void CoreHarness::CreditTotal(const std::string& worker, uint64_t freed_total,
+                              uint64_t registration) {
+  wire::Credit credit;
+  credit.set_kind(wire::KIND_IO);
+  credit.set_freed_total(freed_total);
+  credit.set_registration(registration);
+  FromWorker(worker, Command::kCredit, credit);
+}
+
 void CoreHarness::Credit(const std::string& worker, uint32_t credits) {
   wire::Credit credit;
   credit.set_kind(wire::KIND_IO);

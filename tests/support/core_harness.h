@@ -38,7 +38,13 @@ class CoreHarness {
   void Hello(const std::string& worker, uint32_t io_capacity,
              const std::vector<std::string>& queues = {"default"},
              const std::vector<wire::HeldJob>& held = {});
+  // A numbered registration (Hello.instance, Hello.registration).
+  void Register(const std::string& worker, uint32_t io_capacity, uint64_t instance,
+                uint64_t registration, const std::vector<wire::HeldJob>& held = {});
+  // A difference, as workers that number nothing send it.
   void Credit(const std::string& worker, uint32_t credits);
+  // A running total of `registration`.
+  void CreditTotal(const std::string& worker, uint64_t freed_total, uint64_t registration);
   void Result(const std::string& worker, const JobId& id, uint32_t attempt, bool ok,
               const std::string& error_type = "");
 

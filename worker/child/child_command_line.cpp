@@ -2,6 +2,8 @@
 
 #include <string_view>
 
+#include "common/byte_size.h"
+
 namespace jobq::worker::child {
 namespace {
 
@@ -28,7 +30,9 @@ bool IsChildCommandLine(int argc, const char* const* argv) {
 }
 
 std::vector<std::string> ChildArguments(const ChildOptions& options) {
-  std::vector<std::string> args = {kChildFlag, "--log-level", LogLevelFlagValue(options.log_level)};
+  std::vector<std::string> args = {kChildFlag, "--log-level", LogLevelFlagValue(options.log_level),
+                                   "--exec-output-max",
+                                   std::to_string(options.exec_output_max_bytes)};
   for (const std::string& plugin : options.plugins) {
     args.push_back("--plugin");
     args.push_back(plugin);
@@ -51,6 +55,14 @@ ChildParse ParseChildCommandLine(int argc, const char* const* argv, ChildOptions
       if (!ParseLogLevel(value, &parsed.log_level)) {
         return {false, "--log-level " + std::string(value) + " is not a log level"};
       }
+    } else if (flag == "--exec-output-max") {
+      absl::StatusOr<uint64_t> bytes = ParseByteSize(value);
+      if (!bytes.ok() || *bytes > kExecOutputMaxBytesLimit) {
+        return {false, "--exec-output-max " + std::string(value) +
+                           " is not a byte count from 1 to " +
+                           std::to_string(kExecOutputMaxBytesLimit)};
+      }
+      parsed.exec_output_max_bytes = *bytes;
     } else if (flag == "--plugin") {
       if (value.empty()) {
         return {false, "--plugin needs a path"};

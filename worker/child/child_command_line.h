@@ -1,7 +1,7 @@
 #pragma once
 // The command line of a CPU-pool child: the worker's own executable, run as
 //
-//   jobq-worker --child [--log-level LEVEL] [--plugin PATH]...
+//   jobq-worker --child [--log-level LEVEL] [--exec-output-max BYTES] [--plugin PATH]...
 //
 // with its end of the socketpair as descriptor kChildChannelFd. `--child`
 // must come first: main() checks for it before parsing the worker's flags,
@@ -9,10 +9,12 @@
 //
 // Pure functions; thread-compatible.
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "common/log.h"
+#include "worker/tasks/builtins/exec_task.h"
 
 namespace jobq::worker::child {
 
@@ -27,6 +29,8 @@ inline constexpr int kChildExitProtocol = 3;  // the parent sent a frame it must
 struct ChildOptions {
   LogLevel log_level = LogLevel::kInfo;
   std::vector<std::string> plugins;  // loaded in this order, after the built-ins
+  // The worker's --exec-output-max, for exec jobs run here (--kind cpu).
+  uint64_t exec_output_max_bytes = kExecOutputMaxBytes;
 };
 
 // True when argv asks for child mode (argv[1] is --child).

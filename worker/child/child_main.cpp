@@ -107,7 +107,7 @@ int ChildMain(int argc, const char* const* argv) {
   SetLogLevel(options.log_level);
 
   TaskRegistry registry;
-  RegisterBuiltinTasks(registry);
+  RegisterBuiltinTasks(registry, {.exec_output_max_bytes = options.exec_output_max_bytes});
   for (const std::string& plugin : options.plugins) {
     if (absl::Status status = LoadPlugin(plugin, &registry); !status.ok()) {
       JOBQ_LOG(kError, kComponent, "plugin_failed")

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <random>
 #include <utility>
 
 #include "common/check.h"
 #include "common/log.h"
+#include "common/time_limits.h"
 #include "worker/tasks/run_job.h"
 
 namespace jobq::worker {
@@ -37,6 +39,16 @@ bool ParseBody(const ReceivedMessage& message, Body* body) {
   return false;
 }
 
+// Never 0: a HELLO without an instance is one whose sender numbers nothing.
+uint64_t RandomInstance() {
+  std::random_device device;
+  uint64_t instance = 0;
+  while (instance == 0) {
+    instance = (uint64_t{device()} << 32) | device();
+  }
+  return instance;
+}
+
 std::string Join(const std::set<std::string>& items) {
   std::string joined;
   for (const std::string& item : items) {
@@ -58,6 +70,7 @@ BrokerConnection::BrokerConnection(zmq::context_t& context, ConnectionOptions op
       liveness_misses_(std::max<uint32_t>(1, options_.liveness_misses)),
       result_bytes_max_(options_.result_bytes_max),
       backoff_(options_.reconnect_initial_ms, options_.reconnect_max_ms, options_.jitter_seed),
+      instance_(options_.instance != 0 ? options_.instance : RandomInstance()),
       stats_(options_.child_pids) {
   JOBQ_CHECK(!pools_.empty()) << "a worker runs jobs on at least one pool";
   JOBQ_CHECK(!queues_.empty()) << "flags guarantee at least one queue";
@@ -73,7 +86,7 @@ ConnectionExit BrokerConnection::Run() {
   if (!OpenSocket(NowMs())) {
     return ConnectionExit::kBadEndpoint;
   }
-  SendHello(NowMs());
+  SendHello(NowMs(), /*new_registration=*/true);
   while (true) {
     Poll(NowMs());
     if (stop_requested_.load()) {
@@ -288,7 +301,7 @@ void BrokerConnection::RunTimers(int64_t now_ms) {
         .Kv("broker", options_.broker_endpoint)
         .Kv("attempt", backoff_.attempts());
     if (OpenSocket(now_ms)) {
-      SendHello(now_ms);
+      SendHello(now_ms, /*new_registration=*/true);
     } else {
       open_at_ms_ = now_ms + backoff_.NextDelayMs();
     }
@@ -299,11 +312,17 @@ void BrokerConnection::RunTimers(int64_t now_ms) {
     return;
   }
   if (phase_ == Phase::kHelloSent && now_ms - hello_sent_ms_ >= options_.hello_resend_ms) {
-    SendHello(now_ms);
+    SendHello(now_ms, /*new_registration=*/false);
   }
   if (phase_ == Phase::kRegistered && now_ms >= next_heartbeat_ms_) {
     SendHeartbeat();
     next_heartbeat_ms_ = now_ms + heartbeat_interval_ms_;
+    // The slots of jobs refused since the last heartbeat: the pool has had
+    // an interval to drain. The next FlushResults credits them.
+    for (auto& [kind, refused] : refused_slots_) {
+      freed_total_[kind] += refused;
+      refused = 0;
+    }
   }
 }
 
@@ -341,6 +360,9 @@ void BrokerConnection::HandleMessage(const ReceivedMessage& message, int64_t now
     case Command::kDispatch: {
       wire::Dispatch dispatch;
       if ((sign_of_life = ParseBody(message, &dispatch))) {
+        if (!AcceptDispatch(dispatch, now_ms)) {
+          break;
+        }
         for (wire::DispatchedJob& job : *dispatch.mutable_jobs()) {
           StartJob(std::move(job));
         }
@@ -369,9 +391,15 @@ void BrokerConnection::HandleMessage(const ReceivedMessage& message, int64_t now
       break;
     }
     case Command::kReconnect: {
-      JOBQ_LOG(kInfo, "worker", "reconnect_requested").Kv("broker", options_.broker_endpoint);
       sign_of_life = true;
-      SendHello(now_ms);
+      if (phase_ == Phase::kHelloSent) {
+        // The answer to something sent before the HELLO now on its way (a
+        // broker that restarted answers each with RECONNECT): that HELLO
+        // registers the worker, and a new one for every RECONNECT would
+        // only take back what the last one was given.
+        break;
+      }
+      RegisterAgain("reconnect_requested", now_ms);
       break;
     }
     case Command::kError: {
@@ -397,27 +425,64 @@ void BrokerConnection::HandleMessage(const ReceivedMessage& message, int64_t now
 
 void BrokerConnection::HandleWelcome(const wire::Welcome& welcome, int64_t now_ms) {
   if (welcome.heartbeat_interval_ms() > 0) {
-    heartbeat_interval_ms_ = std::max(kMinHeartbeatIntervalMs, welcome.heartbeat_interval_ms());
+    // Capped as the broker's own flags are: timers add it to the clock.
+    heartbeat_interval_ms_ = std::clamp(welcome.heartbeat_interval_ms(), kMinHeartbeatIntervalMs,
+                                        kHeartbeatIntervalMsMax);
   }
   if (welcome.liveness_misses() > 0) {
-    liveness_misses_ = welcome.liveness_misses();
+    liveness_misses_ = std::min(welcome.liveness_misses(), kLivenessMissesMax);
+  }
+  if (welcome.registration() != registration_) {
+    return;  // the answer to a HELLO this worker has since replaced
+  }
+  if (phase_ == Phase::kRegistered) {
+    // A second WELCOME answers a resent HELLO; the registration stands,
+    // unless another broker process took a copy of that HELLO.
+    if (welcome.broker() != broker_) {
+      RegisterAgain("welcome_from_another_broker", now_ms);
+    }
+    return;
   }
   if (welcome.result_bytes_max() > 0) {
     result_bytes_max_ = welcome.result_bytes_max();
   }
-  // A second WELCOME answers a resent HELLO; the registration stands.
-  if (phase_ == Phase::kRegistered) {
-    return;
-  }
+  broker_ = welcome.broker();
   phase_ = Phase::kRegistered;
   backoff_.Reset();
   next_heartbeat_ms_ = now_ms + heartbeat_interval_ms_;
   JOBQ_LOG(kInfo, "worker", "registered")
       .Kv("broker", options_.broker_endpoint)
       .Kv("name", options_.identity.name)
+      .Kv("registration", registration_)
       .Kv("heartbeat_ms", heartbeat_interval_ms_)
       .Kv("held", in_flight_.size())
       .Kv("unsent_results", unsent_.size());
+}
+
+bool BrokerConnection::AcceptDispatch(const wire::Dispatch& dispatch, int64_t now_ms) {
+  if (phase_ == Phase::kRegistered && dispatch.registration() == registration_ &&
+      dispatch.broker() == broker_) {
+    return true;
+  }
+  // Leased under a registration this worker has since replaced (its HELLO
+  // listed what the worker held, and the broker took the rest back), or
+  // before the WELCOME that says which broker process registered it.
+  // Running them could run them twice and overfill the pools.
+  JOBQ_LOG(kInfo, "worker", "stale_dispatch_dropped")
+      .Kv("jobs", dispatch.jobs_size())
+      .Kv("registration", dispatch.registration())
+      .Kv("current", registration_);
+  if (phase_ == Phase::kRegistered && dispatch.registration() == registration_) {
+    // Another broker process (a restarted one) registered an old copy of
+    // this worker's HELLO and leases jobs under it: register anew.
+    RegisterAgain("dispatch_from_another_broker", now_ms);
+  }
+  return false;
+}
+
+void BrokerConnection::RegisterAgain(const char* why, int64_t now_ms) {
+  JOBQ_LOG(kInfo, "worker", why).Kv("broker", options_.broker_endpoint);
+  SendHello(now_ms, /*new_registration=*/true);
 }
 
 void BrokerConnection::HandleSentinel(const wire::Sentinel& sentinel) {
@@ -463,12 +528,15 @@ void BrokerConnection::StartJob(wire::DispatchedJob job) {
                    [mailbox](wire::JobResult result) { mailbox->Post(std::move(result)); })) {
     return;
   }
-  // Only a broker that sends more jobs than it has credits gets here. The
-  // job fails at once, and its slot is credited back with the result.
+  // Only threads held by tasks past their timeout (or a broker that sends
+  // more jobs than it has credits) get here. The broker puts the job back
+  // at the front of its queue without spending an attempt. Its slot is
+  // credited back only at the next heartbeat, so a pool that stays full
+  // refuses at most one job per slot per heartbeat interval.
   in_flight_.Finish(key);
-  ++freed_[pool->kind()];
   const TaskKind refused_pool = pool->kind();
-  ++counters_.failed;
+  ++refused_slots_[refused_pool];
+  ++counters_.refused;
   JOBQ_LOG(kWarning, "worker", "pool_full")
       .Kv("pool", TaskKindName(pool->kind()))
       .Kv("job", JobIdText(key.id));
@@ -483,15 +551,25 @@ void BrokerConnection::StartJob(wire::DispatchedJob job) {
   unsent_.push_back({std::move(refused), refused_pool});
 }
 
-void BrokerConnection::SendHello(int64_t now_ms) {
-  Send(Command::kHello,
-       BuildHello(options_.identity, pools_, queues_, registry_, in_flight_, unsent_));
+void BrokerConnection::SendHello(int64_t now_ms, bool new_registration) {
+  if (new_registration) {
+    ++registration_;
+    // The finished jobs HELLO lists occupy slots in the broker's count until
+    // their RESULT; the first CREDIT gives them back.
+    freed_total_.clear();
+    credited_.clear();
+    refused_slots_.clear();  // not listed in the HELLO: free in the new registration
+    for (const UnsentResult& finished : unsent_) {
+      ++freed_total_[finished.pool];
+    }
+  }
+  wire::Hello hello =
+      BuildHello(options_.identity, pools_, queues_, registry_, in_flight_, unsent_);
+  hello.set_instance(instance_);
+  hello.set_registration(registration_);
+  Send(Command::kHello, hello);
   phase_ = Phase::kHelloSent;
   hello_sent_ms_ = now_ms;
-  freed_.clear();
-  for (const UnsentResult& finished : unsent_) {
-    ++freed_[finished.pool];
-  }
 }
 
 void BrokerConnection::SendHeartbeat() {
@@ -507,7 +585,7 @@ void BrokerConnection::CollectResults() {
     if (!pool) {
       continue;  // not ours any more (a duplicate completion)
     }
-    ++freed_[*pool];
+    ++freed_total_[*pool];
     if (result.ok() && result.result().size() > result_bytes_max_) {
       FailAsTooLarge(result);
     }
@@ -554,18 +632,21 @@ void BrokerConnection::FlushResults() {
   }
   unsent_.clear();
   // With no queue left the worker takes no more jobs, so it offers no slots.
-  if (!queues_.empty()) {
-    for (const auto& [kind, freed] : freed_) {
-      if (freed == 0) {
-        continue;
-      }
-      wire::Credit credit;
-      credit.set_kind(ToWireKind(kind));
-      credit.set_credits(freed);
-      Send(Command::kCredit, credit);
-    }
+  if (queues_.empty()) {
+    return;
   }
-  freed_.clear();
+  for (const auto& [kind, freed] : freed_total_) {
+    uint64_t& credited = credited_[kind];
+    if (freed == credited) {
+      continue;
+    }
+    wire::Credit credit;
+    credit.set_kind(ToWireKind(kind));
+    credit.set_freed_total(freed);
+    credit.set_registration(registration_);
+    Send(Command::kCredit, credit);
+    credited = freed;
+  }
 }
 
 ConnectionExit BrokerConnection::Finish(ConnectionExit exit) {

@@ -3,15 +3,18 @@
 // (docs/protocol.md), run on one thread: a DEALER socket to the broker,
 // polled next to the result mailbox and the stop request.
 //
-//   HELLO ──▶ WELCOME        register; resend HELLO every hello_resend_ms
-//                            until WELCOME, then HEARTBEAT every interval
-//   DISPATCH ──▶ pool        run each job on the pool for its kind
+//   HELLO ──▶ WELCOME        register (a new registration number); resend
+//                            the same HELLO every hello_resend_ms until its
+//                            WELCOME, then HEARTBEAT every interval
+//   DISPATCH ──▶ pool        run each job on the pool for its kind, if the
+//                            DISPATCH is of the latest registration
 //   results ──▶ RESULT, CREDIT   one batch per loop iteration, then one
-//                            CREDIT per pool for the slots that freed up
+//                            CREDIT per pool: the slots freed since HELLO
 //   CANCEL                   set the jobs' cancellation tokens
 //   SENTINEL(queue)          stop serving it; with no queue left, finish
 //                            in-flight jobs, send their results, BYE, return
-//   RECONNECT                send HELLO again
+//   RECONNECT                a new registration (HELLO), unless a HELLO
+//                            is already waiting for its WELCOME
 //   silence for liveness_misses × heartbeat_interval_ms
 //                            the broker is gone: close the socket, back off
 //                            (exponential, jittered), open a new DEALER and
@@ -64,6 +67,8 @@ struct ConnectionOptions {
   // How long a drain (RequestDrain) may take before the worker stops anyway.
   uint32_t drain_grace_ms = 30'000;
   uint64_t jitter_seed = 0;
+  // This process's Hello.instance; 0 picks a random one.
+  uint64_t instance = 0;
   // Limits on one RESULT message; a larger batch goes out as several.
   size_t max_results_per_message = 1000;
   size_t max_result_message_bytes = 4 << 20;
@@ -138,10 +143,16 @@ class BrokerConnection {
   void HandleMessage(const ReceivedMessage& message, int64_t now_ms);
   void HandleWelcome(const wire::Welcome& welcome, int64_t now_ms);
   void HandleSentinel(const wire::Sentinel& sentinel);
+  // Whether DISPATCH's jobs are this registration's, with this broker
+  // process; registers anew when another broker process leases under it.
+  bool AcceptDispatch(const wire::Dispatch& dispatch, int64_t now_ms);
+  void RegisterAgain(const char* why, int64_t now_ms);
   void StartJob(wire::DispatchedJob job);
   JobPool* PoolFor(const wire::DispatchedJob& job) const;
 
-  void SendHello(int64_t now_ms);
+  // A new registration takes the next number and restarts the CREDIT
+  // totals; a re-sent HELLO keeps both.
+  void SendHello(int64_t now_ms, bool new_registration);
   void SendHeartbeat();
   void CollectResults();
   void FlushResults();
@@ -175,10 +186,17 @@ class BrokerConnection {
 
   InFlightJobs in_flight_;
   std::vector<UnsentResult> unsent_;  // finished, not yet in a RESULT
-  // Slots freed per pool since the last CREDIT. HELLO sets them to the unsent
-  // results it lists: the broker starts a worker's credit at capacity minus
-  // what HELLO lists, and those slots come back with their RESULT.
-  std::map<TaskKind, uint32_t> freed_;
+  const uint64_t instance_;
+  uint64_t registration_ = 0;  // of the latest HELLO sent
+  uint64_t broker_ = 0;        // Welcome.broker of the registration's WELCOME
+  // Slots freed per pool under the current registration, and the total the
+  // last CREDIT sent. A new registration sets them to the unsent results
+  // its HELLO lists: the broker starts a worker's credit at capacity minus
+  // what HELLO lists, and those slots come back with the first CREDIT.
+  std::map<TaskKind, uint64_t> freed_total_;
+  std::map<TaskKind, uint64_t> credited_;
+  // Slots of jobs refused for want of room, credited at the next heartbeat.
+  std::map<TaskKind, uint64_t> refused_slots_;
   JobCounters counters_;
   ProcessStats stats_;
   HandshakeMonitor handshakes_;

@@ -7,6 +7,7 @@
 #include "common/check.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/time_limits.h"
 #include "worker/tasks/run_job.h"
 #include "worker/tasks/task_error.h"
 
@@ -50,7 +51,8 @@ bool IoPool::Submit(wire::DispatchedJob job, std::shared_ptr<CancellationToken> 
   run->cancel = std::move(cancel);
   run->done = std::move(done);
   run->accepted = std::chrono::steady_clock::now();
-  const int64_t timeout_ms = run->job.timeout_ms();
+  // Clamped: a broker's absurd timeout must not overflow the clocks below.
+  const int64_t timeout_ms = ClampTimeoutMs(run->job.timeout_ms());
   if (timeout_ms > 0) {
     run->deadline_ms = RealClock().NowMs() + timeout_ms;
   }

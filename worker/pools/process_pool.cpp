@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "common/check.h"
+#include "common/time_limits.h"
 #include "worker/child/child_command_line.h"
 #include "worker/child/proc_stat.h"
 #include "worker/tasks/run_job.h"
@@ -64,7 +65,8 @@ std::string ChildName(pid_t pid) { return "child " + std::to_string(pid); }
 
 ProcessPool::ProcessPool(ProcessPoolOptions options)
     : options_(std::move(options)),
-      child_args_(child::ChildArguments({options_.child_log_level, options_.plugins})),
+      child_args_(child::ChildArguments(
+          {options_.child_log_level, options_.plugins, options_.child_exec_output_max_bytes})),
       wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   JOBQ_CHECK(options_.children >= 1)
       << "a pool needs a child; flags turn --cpu-procs 0 into no pool";
@@ -274,7 +276,8 @@ void ProcessPool::Dispatch(Clock::time_point now) {
       running.id = job.id();
       running.attempt = job.attempt();
       running.task = job.task();
-      running.timeout_ms = job.timeout_ms();
+      // Clamped: a broker's absurd timeout must not overflow the clock sums below.
+      running.timeout_ms = ClampTimeoutMs(job.timeout_ms());
       running.started = now;
       running.cancel = std::move(next->cancel);
       running.done = std::move(next->done);

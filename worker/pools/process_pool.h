@@ -39,6 +39,7 @@
 #include "common/log.h"
 #include "worker/child/child_process.h"
 #include "worker/pools/job_pool.h"
+#include "worker/tasks/builtins/exec_task.h"
 
 namespace jobq::worker {
 
@@ -57,6 +58,8 @@ struct ProcessPoolOptions {
   // Loaded by every child after the built-ins, as the worker loaded them.
   std::vector<std::string> plugins;
   LogLevel child_log_level = LogLevel::kInfo;
+  // The children's exec output cap (the worker's --exec-output-max).
+  uint64_t child_exec_output_max_bytes = kExecOutputMaxBytes;
   // How long a child may take to exit after its sentinel before it is
   // killed.
   uint32_t stop_grace_ms = 5000;

@@ -12,7 +12,7 @@
 
 namespace jobq::worker {
 
-void RegisterBuiltinTasks(TaskRegistry& registry) {
+void RegisterBuiltinTasks(TaskRegistry& registry, const BuiltinTaskOptions& options) {
   InitHttpGet();
   for (auto [name, kind, function] : {
            std::tuple<const char*, TaskKind, TaskFunction>{"noop", TaskKind::kIo, NoopTask},
@@ -20,7 +20,10 @@ void RegisterBuiltinTasks(TaskRegistry& registry) {
            {"sleep", TaskKind::kIo, SleepTask},
            {"fail", TaskKind::kIo, FailTask},
            {"http_get", TaskKind::kIo, HttpGetTask},
-           {"exec", TaskKind::kIo, ExecTask},
+           {"exec", TaskKind::kIo,
+            [output_max = options.exec_output_max_bytes](TaskContext& context) {
+              return ExecTask(context, output_max);
+            }},
            {"sum_squares", TaskKind::kCpu, SumSquaresTask},
            {"factorial", TaskKind::kCpu, FactorialTask},
        }) {

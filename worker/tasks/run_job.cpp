@@ -8,6 +8,8 @@
 #include <typeinfo>
 
 #include "common/job_id.h"
+#include "common/json_depth.h"
+#include "common/time_limits.h"
 #include "worker/tasks/task_error.h"
 
 namespace jobq::worker {
@@ -68,11 +70,14 @@ void CallTask(const TaskRegistry& registry, const wire::DispatchedJob& job,
   try {
     TaskContext context(MakeInput(job, deadline_ms), cancel);
     std::string output = definition->function(context);
-    if (!nlohmann::json::accept(output)) {
+    // Bounded as payloads are: a producer that prints the result parses it.
+    if (absl::Status valid = CheckJsonBounded(output); !valid.ok()) {
       constexpr size_t kShown = 80;
       SetError(result, kErrorBadResult,
-               "task \"" + job.task() + "\" returned a result that is not JSON: " +
-                   output.substr(0, kShown) + (output.size() > kShown ? "..." : ""));
+               IsJsonTooDeep(valid)
+                   ? "task \"" + job.task() + "\" returned a result " + std::string(valid.message())
+                   : "task \"" + job.task() + "\" returned a result that is not JSON: " +
+                         output.substr(0, kShown) + (output.size() > kShown ? "..." : ""));
       return;
     }
     result->set_ok(true);
@@ -93,7 +98,7 @@ void CallTask(const TaskRegistry& registry, const wire::DispatchedJob& job,
 wire::JobResult RunJob(const TaskRegistry& registry, const wire::DispatchedJob& job,
                        const CancellationToken& cancel) {
   return RunJob(registry, job, cancel,
-                job.timeout_ms() > 0 ? RealClock().NowMs() + job.timeout_ms() : 0);
+                job.timeout_ms() > 0 ? RealClock().NowMs() + ClampTimeoutMs(job.timeout_ms()) : 0);
 }
 
 wire::JobResult RunJob(const TaskRegistry& registry, const wire::DispatchedJob& job,

@@ -1,5 +1,9 @@
 #include "worker/tasks/task_context.h"
 
+#include <string>
+#include <utility>
+
+#include "common/json_depth.h"
 #include "worker/tasks/task_error.h"
 
 namespace jobq::worker {
@@ -16,14 +20,18 @@ const nlohmann::json& TaskContext::Args() {
     args_ = nlohmann::json::object();
     return *args_;
   }
-  try {
-    args_ = nlohmann::json::parse(input_.payload);
-  } catch (const nlohmann::json::exception& e) {
-    // parse_error, and out_of_range for a number no double holds (1e999):
-    // either way the caller sent arguments no retry can fix.
+  // Bounded: the task would dump() or copy a deeper value recursively and
+  // overflow the stack, killing the worker and then each worker the job
+  // is retried on. Either error is one no retry can fix.
+  nlohmann::json args;
+  if (absl::Status status = ParseJsonBounded(input_.payload, &args); !status.ok()) {
     throw TaskError(kErrorBadArgs,
-                    input_.task + ": arguments are not valid JSON (" + e.what() + ")");
+                    IsJsonTooDeep(status)
+                        ? input_.task + ": arguments are " + std::string(status.message())
+                        : input_.task + ": arguments are not valid JSON (" +
+                              std::string(status.message()) + ")");
   }
+  args_ = std::move(args);
   return *args_;
 }
 

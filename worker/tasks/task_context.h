@@ -50,8 +50,9 @@ class TaskContext {
 
   // The payload parsed as JSON; an empty payload is the empty object, as a
   // job submitted without arguments carries none. Parsed on first use.
-  // Throws TaskError "bad_args" when the content type is not JSON or the
-  // payload does not parse; the message names the task.
+  // Throws TaskError "bad_args" when the content type is not JSON, the
+  // payload does not parse, or it nests deeper than kJsonDepthMax
+  // (common/json_depth.h); the message names the task.
   const nlohmann::json& Args();
 
   bool IsCancelled() const { return cancel_.IsCancelled(); }

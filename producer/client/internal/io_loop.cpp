@@ -56,7 +56,8 @@ IoLoop::IoLoop(const ClientOptions& options, std::shared_ptr<Shared> shared, zmq
       shared_(std::move(shared)),
       dealer_(std::move(dealer)),
       monitor_(std::move(monitor)),
-      token_prefix_(std::move(token_prefix)) {}
+      token_prefix_(std::move(token_prefix)),
+      batch_jobs_max_(options.batch_jobs_max) {}
 
 void IoLoop::Run() {
   try {
@@ -124,7 +125,7 @@ bool IoLoop::TakeRequests() {
     unsent_.push_back(std::move(item));
   }
   shared_->outbox.clear();
-  shared_->wake_after_jobs = pending_acks_.empty() ? 1 : options_.batch_jobs_max;
+  shared_->wake_after_jobs = pending_acks_.empty() ? 1 : batch_jobs_max_;
   for (std::shared_ptr<FutureState>& state : shared_->new_waits) {
     const JobId id = *state->ack->id;
     waiting_[id].push_back(std::move(state));
@@ -200,7 +201,7 @@ bool IoLoop::ShouldHoldBatch() const {
     if (item.type != OutItem::Type::kJob || item.state->notify != notify) {
       return false;  // the batch is closed by what follows it
     }
-    if (++jobs >= options_.batch_jobs_max) {
+    if (++jobs >= batch_jobs_max_) {
       return false;
     }
   }
@@ -229,7 +230,11 @@ void IoLoop::SendSubmitBatch(TimePoint now) {
     }
     batch_bytes += job_bytes;
     *submit.add_jobs() = std::move(item.job);
-    pending_acks_.emplace(next_seq_++, PendingAck{std::move(item.state), {}, now, own_token});
+    PendingAck& pending = pending_acks_[next_seq_++];
+    pending.state = std::move(item.state);
+    pending.sent_at = now;
+    pending.own_token = own_token;
+    pending.batch_first_seq = submit.first_seq();
     unsent_.pop_front();
   }
   SendSubmit(&submit);
@@ -237,20 +242,23 @@ void IoLoop::SendSubmitBatch(TimePoint now) {
 
 void IoLoop::ResendBatch(TimePoint now) {
   auto it = pending_acks_.lower_bound(*resend_from_seq_);
+  while (it != pending_acks_.end() && !it->second.resend) {
+    ++it;
+  }
   if (it == pending_acks_.end()) {
     resend_from_seq_.reset();
     return;
   }
   // The rules of a first send: job i is first_seq + i, so a gap (a job
-  // acknowledged meanwhile) ends the SUBMIT, as do a change of notify and
-  // the batch limits.
+  // acknowledged meanwhile, or one not to be re-sent) ends the SUBMIT, as
+  // do a change of notify and the batch limits.
   wire::Submit submit;
   submit.set_first_seq(it->first);
   const bool notify = it->second.state->notify;
   submit.set_notify(notify);
   size_t batch_bytes = 0;
-  for (uint64_t seq = it->first;
-       it != pending_acks_.end() && it->first == seq && it->second.state->notify == notify;
+  for (uint64_t seq = it->first; it != pending_acks_.end() && it->first == seq &&
+                                 it->second.resend && it->second.state->notify == notify;
        ++it, ++seq) {
     const size_t job_bytes = it->second.job.ByteSizeLong();
     if (!BatchHasRoom(submit, batch_bytes, job_bytes)) {
@@ -259,6 +267,8 @@ void IoLoop::ResendBatch(TimePoint now) {
     batch_bytes += job_bytes;
     *submit.add_jobs() = std::move(it->second.job);
     it->second.sent_at = now;
+    it->second.batch_first_seq = submit.first_seq();
+    it->second.resend = false;
   }
   if (it == pending_acks_.end()) {
     resend_from_seq_.reset();
@@ -272,7 +282,7 @@ bool IoLoop::BatchHasRoom(const wire::Submit& submit, size_t batch_bytes, size_t
   if (submit.jobs_size() == 0) {
     return true;  // a single larger job still goes, alone: the broker judges it
   }
-  return static_cast<size_t>(submit.jobs_size()) < options_.batch_jobs_max &&
+  return static_cast<size_t>(submit.jobs_size()) < batch_jobs_max_ &&
          batch_bytes + job_bytes <= options_.batch_bytes_max;
 }
 
@@ -282,13 +292,21 @@ void IoLoop::SendSubmit(wire::Submit* submit) {
   // re-send at no extra cost.
   auto pending = pending_acks_.find(submit->first_seq());
   for (wire::JobSpec& job : *submit->mutable_jobs()) {
-    (pending++)->second.job = std::move(job);
+    pending->second.job = std::move(job);
+    if (!sent) {
+      // Nothing of it left: these jobs go with the re-send on the next connection.
+      MarkForResend(pending->first, pending->second);
+    }
+    ++pending;
   }
   if (!sent) {
-    // Nothing of it left: these jobs go with the re-send on the next connection.
-    resend_from_seq_ = std::min(resend_from_seq_.value_or(submit->first_seq()), submit->first_seq());
     OnSendRefused();
   }
+}
+
+void IoLoop::MarkForResend(uint64_t seq, PendingAck& pending) {
+  pending.resend = true;
+  resend_from_seq_ = std::min(resend_from_seq_.value_or(seq), seq);
 }
 
 void IoLoop::OnSendRefused() {
@@ -483,9 +501,42 @@ void IoLoop::HandleError(std::string_view body) {
     error.Clear();
     error.set_text("(the ERROR body does not decode)");
   }
-  // ERROR names no job, so it cannot be pinned on one request; failing all
-  // of them with the broker's words beats letting them time out.
+  if (error.code() == wire::ERROR_CODE_TOO_LARGE && OnBatchRefused(error)) {
+    return;
+  }
+  // Any other ERROR names no job, so it cannot be pinned on one request;
+  // failing all of them with the broker's words beats letting them time out.
   Fail(StatusForBrokerError(error, options_.broker_endpoint));
+}
+
+bool IoLoop::OnBatchRefused(const wire::Error& error) {
+  const uint64_t first_seq = error.first_seq();
+  if (first_seq == 0 || error.batch_max() == 0) {
+    return false;  // an older broker: it does not say which SUBMIT, nor how to split it
+  }
+  auto first = pending_acks_.find(first_seq);
+  auto end = first;
+  size_t jobs = 0;
+  for (uint64_t seq = first_seq;
+       end != pending_acks_.end() && end->first == seq && end->second.batch_first_seq == first_seq;
+       ++end, ++seq) {
+    ++jobs;
+  }
+  if (jobs <= error.batch_max()) {
+    // Not the SUBMIT refused: its jobs went out again meanwhile (after a
+    // reconnect), in SUBMITs that are answered on their own.
+    return true;
+  }
+  batch_jobs_max_ = std::min<size_t>(batch_jobs_max_, error.batch_max());
+  for (auto it = first; it != end; ++it) {
+    MarkForResend(it->first, it->second);
+  }
+  JOBQ_LOG(kInfo, "client", "batch_split")
+      .Kv("broker", options_.broker_endpoint)
+      .Kv("first_seq", first_seq)
+      .Kv("jobs", jobs)
+      .Kv("batch_max", batch_jobs_max_);
+  return true;
 }
 
 void IoLoop::ReceiveMonitorEvents(TimePoint now) {
@@ -583,8 +634,8 @@ void IoLoop::OnReconnected(TimePoint now) {
   // waits for what, and it lost what it had not made durable. A job it did
   // keep is found by its submit_token and only acknowledged again.
   resend_all_waits_ = !waiting_.empty();
-  if (!pending_acks_.empty()) {
-    resend_from_seq_ = pending_acks_.begin()->first;
+  for (auto& [seq, pending] : pending_acks_) {
+    MarkForResend(seq, pending);
   }
   reconnected_at_ = now;
   FailUnconfirmedSentinels();

@@ -6,6 +6,11 @@
 // and enforces the timeouts that keep callers from waiting forever on a
 // broker that is not there (ZeroMQ's connect never fails by itself).
 //
+// Batch limit: a broker that refuses a SUBMIT for carrying more jobs than
+// its --batch-max says how many it takes (ERROR TOO_LARGE with first_seq
+// and batch_max); the jobs of that SUBMIT are re-sent the same way as after
+// a reconnect, in SUBMITs of at most that many, which all later ones keep to.
+//
 // Reconnects: the DEALER is ZMQ_IMMEDIATE, so nothing is queued while no
 // connection is up and what was queued on a lost one is dropped, never
 // replayed behind the client's back. Every connection after the first
@@ -61,6 +66,10 @@ class IoLoop {
     TimePoint sent_at;  // of the latest send
     // The client made job.submit_token: the caller gave none.
     bool own_token = false;
+    // first_seq of the SUBMIT of the latest send: a refusal names it.
+    uint64_t batch_first_seq = 0;
+    // To be sent again (a new connection, or its SUBMIT was refused).
+    bool resend = false;
   };
 
   void RunLoop();
@@ -82,6 +91,12 @@ class IoLoop {
   void HandleSubmitted(std::string_view body, TimePoint now);
   void HandleResults(std::string_view body);
   void HandleError(std::string_view body);
+  // A TOO_LARGE refusal of a SUBMIT: learns the broker's batch limit and
+  // schedules the refused jobs' re-send. False when the error does not say
+  // what to do instead (an older broker), which fails the client.
+  bool OnBatchRefused(const wire::Error& error);
+  // Marks the unacknowledged job `seq` to be sent again before anything newer.
+  void MarkForResend(uint64_t seq, PendingAck& pending);
   void ReceiveMonitorEvents(TimePoint now);
   void OnReconnected(TimePoint now);
   // A CURVE handshake failed (a monitor event and its value): fails the
@@ -130,9 +145,12 @@ class IoLoop {
   };
   std::deque<PendingSentinel> sentinels_unconfirmed_;  // sent, not yet acknowledged
   uint64_t next_seq_ = 1;
-  // Set by a reconnect: the re-send goes on from this client_seq. Newer
-  // requests wait until it is done, so they stay behind older jobs.
+  // Set while jobs are marked for a re-send: none is below this
+  // client_seq. Newer requests wait until the re-send is done, so they stay
+  // behind older jobs.
   std::optional<uint64_t> resend_from_seq_;
+  // Jobs per SUBMIT: options_.batch_jobs_max, or less once the broker said so.
+  size_t batch_jobs_max_;
 
   bool connected_ = false;
   bool ever_connected_ = false;

@@ -49,6 +49,22 @@ TEST(BrokerConfigTest, RetryAndRetentionSettings) {
   EXPECT_EQ(core.queue_defaults.at("reports").backoff_ms, 0) << "unset: the broker's";
 }
 
+TEST(BrokerConfigTest, AnEmptyValueIsRefusedNamingTheFlag) {
+  for (const char* flag : {"--retries", "--heartbeat-ms", "--queue-max", "--result-ttl"}) {
+    std::vector<std::string> args = {"jobq-broker", flag, ""};
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    int exit_code = -1;
+    ::testing::internal::CaptureStderr();
+    const std::optional<BrokerConfig> config =
+        ParseBrokerFlags(static_cast<int>(argv.size()), argv.data(), &exit_code);
+    const std::string err = ::testing::internal::GetCapturedStderr();
+    EXPECT_FALSE(config) << flag;
+    EXPECT_EQ(exit_code, 2) << flag;
+    EXPECT_NE(err.find(std::string(flag) + ": needs a value"), std::string::npos) << err;
+  }
+}
+
 TEST(BrokerConfigTest, BadSettingsAreUsageErrors) {
   for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
            {"--queue", "emails"},

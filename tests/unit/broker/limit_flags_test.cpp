@@ -20,7 +20,7 @@ TEST(LimitFlagsTest, EveryBoundCanBeSet) {
   std::optional<BrokerConfig> config =
       Parse({"--message-max", "8MiB", "--payload-max", "256K", "--result-max", "2M",
              "--batch-max", "500", "--jobs-max", "1000", "--queues-max", "10",
-             "--workers-max", "3", "--queue-max", "100"},
+             "--workers-max", "3", "--queue-max", "100", "--connections-max", "50"},
             &exit_code);
   ASSERT_TRUE(config) << exit_code;
   EXPECT_EQ(config->message_bytes_max, 8u << 20);
@@ -31,6 +31,7 @@ TEST(LimitFlagsTest, EveryBoundCanBeSet) {
   EXPECT_EQ(config->core.queues_max, 10u);
   EXPECT_EQ(config->core.workers_max, 3u);
   EXPECT_EQ(config->core.queue_depth_max, 100u);
+  EXPECT_EQ(config->connections_max, 50u);
 }
 
 TEST(LimitFlagsTest, TheDefaultsFitTogether) {
@@ -38,6 +39,10 @@ TEST(LimitFlagsTest, TheDefaultsFitTogether) {
   std::optional<BrokerConfig> config = Parse({}, &exit_code);
   ASSERT_TRUE(config);
   EXPECT_EQ(CheckLimits(*config), "");
+  // What unfinished messages may hold, documented in docs/operations.md:
+  // a worker's RESULT of one --result-max result fits a message.
+  EXPECT_EQ(config->message_bytes_max, 17u << 20);
+  EXPECT_EQ(config->connections_max, 1000u);
 }
 
 TEST(LimitFlagsTest, BadValuesAreRefusedWithExitCode2) {
@@ -46,6 +51,7 @@ TEST(LimitFlagsTest, BadValuesAreRefusedWithExitCode2) {
            {"--message-max", "0"},
            {"--batch-max", "0"},
            {"--workers-max", "-1"},
+           {"--connections-max", "0"},
            // A payload the broker accepts must fit in a message it accepts.
            {"--message-max", "1M", "--payload-max", "1M"},
            {"--message-max", "4M", "--result-max", "8M"},

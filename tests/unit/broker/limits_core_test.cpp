@@ -53,6 +53,65 @@ TEST(LimitsCoreTest, NewQueuesBeyondTheLimitAreRefusedOldOnesStillTakeJobs) {
   EXPECT_TRUE(Mentions(harness.Errors("c")[0].text(), "--queues-max"));
 }
 
+TEST(LimitsCoreTest, ASubmitOverTheBatchLimitIsRefusedWholeNamingTheLimitInFields) {
+  CoreOptions options;
+  options.jobs_per_submit_max = 2;
+  CoreHarness harness(options);
+  wire::Submit submit;
+  submit.set_first_seq(41);
+  for (int i = 0; i < 3; ++i) submit.add_jobs()->set_task("t");
+  harness.FromClient("c", Command::kSubmit, submit);
+  EXPECT_TRUE(harness.Acks("c").empty());
+  ASSERT_EQ(harness.Errors("c").size(), 1u);
+  const wire::Error error = harness.Errors("c")[0];
+  EXPECT_EQ(error.code(), wire::ERROR_CODE_TOO_LARGE);
+  EXPECT_EQ(error.first_seq(), 41u);
+  EXPECT_EQ(error.batch_max(), 2u);
+  EXPECT_TRUE(Mentions(error.text(), "--batch-max")) << error.text();
+  EXPECT_EQ(harness.core().job_count(), 0u);
+
+  // The same jobs split to the limit are taken.
+  submit.mutable_jobs()->RemoveLast();
+  harness.FromClient("c", Command::kSubmit, submit);
+  EXPECT_TRUE(harness.Errors("c").empty());
+  EXPECT_EQ(harness.Acks("c").size(), 2u);
+  EXPECT_EQ(harness.core().job_count(), 2u);
+}
+
+// The rule README, docs/operations.md and docs/protocol.md state: a job
+// over a bound is refused in its own ack and the rest of its SUBMIT is
+// still taken, in order.
+TEST(LimitsCoreTest, ARefusedJobLeavesTheRestOfItsBatchTaken) {
+  CoreOptions options;
+  options.queue_depth_max = 1;
+  options.payload_bytes_max = 4;
+  CoreHarness harness(options);
+  wire::Submit submit;
+  submit.set_first_seq(1);
+  submit.add_jobs()->set_task("first");
+  submit.add_jobs();  // no task
+  wire::JobSpec& big = *submit.add_jobs();
+  big.set_task("big");
+  big.set_payload("12345");
+  submit.add_jobs()->set_task("default is full");
+  wire::JobSpec& other = *submit.add_jobs();
+  other.set_task("other queue");
+  other.set_queue("other");
+  harness.FromClient("c", Command::kSubmit, submit);
+
+  std::vector<wire::SubmitAck> acks = harness.Acks("c");
+  ASSERT_EQ(acks.size(), 5u);
+  for (size_t i = 0; i < acks.size(); ++i) EXPECT_EQ(acks[i].client_seq(), i + 1);
+  EXPECT_FALSE(acks[0].id().empty());
+  EXPECT_EQ(acks[1].error().type(), "bad_request");
+  EXPECT_EQ(acks[2].error().type(), "bad_request");
+  EXPECT_TRUE(Mentions(acks[2].error().message(), "--payload-max")) << acks[2].error().message();
+  EXPECT_EQ(acks[3].error().type(), "queue_full");
+  EXPECT_TRUE(Mentions(acks[3].error().message(), "--queue-max")) << acks[3].error().message();
+  EXPECT_FALSE(acks[4].id().empty());
+  EXPECT_EQ(harness.core().job_count(), 2u);
+}
+
 TEST(LimitsCoreTest, SentinelsWaitingInOneQueueAreBounded) {
   CoreHarness harness;
   wire::Sentinel sentinel;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/time_limits.h"
+
 namespace jobq {
 namespace {
 
@@ -26,6 +28,19 @@ TEST(DurationTest, RejectsWhatIsNotADurationAndSaysWhatIs) {
     EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << bad;
   }
   EXPECT_NE(ParseDurationMs("5x").status().message().find("30s"), std::string::npos);
+}
+
+TEST(DurationTest, TakesUpToTenYearsAndNothingBeyond) {
+  EXPECT_EQ(*ParseDurationMs("0ms"), 0);
+  EXPECT_EQ(*ParseDurationMs("1ms"), 1);
+  EXPECT_EQ(*ParseDurationMs("3650d"), kDurationMsMax);
+  EXPECT_EQ(*ParseDurationMs("315360000000ms"), kDurationMsMax);
+  for (const char* bad : {"315360000001ms", "3651d", "-1ms", "9223372036854775807ms",
+                          "-9223372036854775808ms", "9223372036854775807", "1e300"}) {
+    absl::StatusOr<int64_t> parsed = ParseDurationMs(bad);
+    EXPECT_FALSE(parsed.ok()) << bad << " = " << *parsed;
+  }
+  EXPECT_NE(ParseDurationMs("3651d").status().message().find("10 years"), std::string::npos);
 }
 
 TEST(DurationTest, FormatsInTheLargestExactUnit) {

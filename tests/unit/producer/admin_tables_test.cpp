@@ -106,6 +106,18 @@ TEST(FormatJobDetailTest, EveryFieldOnItsLine) {
   EXPECT_EQ(text.find("error"), std::string::npos) << text;
 }
 
+TEST(FormatJobDetailTest, AFutureTimeSaysHowFarAhead) {
+  admin::JobInfo job = SucceededJob();
+  const int64_t now_ms = 1'764'114'612'000;
+  job.set_expires_ms(now_ms + 24 * 3600 * 1000);
+  const std::string text = FormatJobDetail(job, now_ms);
+  EXPECT_NE(text.find("expires    2025-11-26 23:50:12.000 UTC (1d 00h 00m from now)\n"),
+            std::string::npos)
+      << text;
+  job.set_expires_ms(now_ms + 90'000);
+  EXPECT_NE(FormatJobDetail(job, now_ms).find("(1m 30s from now)"), std::string::npos);
+}
+
 TEST(FormatJobDetailTest, ErrorOfAFailedJob) {
   admin::JobInfo job = SucceededJob();
   job.set_state(wire::JOB_STATE_CANCELLED);

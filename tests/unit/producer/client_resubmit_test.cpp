@@ -2,6 +2,8 @@
 // submit_token, re-sends unacknowledged jobs with their client_seqs and
 // tokens once it is connected again, reports a duplicate ack, fails a
 // sentinel it cannot vouch for, and gives up after reconnect_timeout_ms.
+// The same re-send serves a SUBMIT the broker refuses for carrying more
+// jobs than its --batch-max: it goes again split to the limit named.
 // The broker is a ROUTER the test drives; closing it plays kill -9, binding
 // the same endpoint again plays the restart. No test sleeps to wait or
 // asserts how long anything took: waits poll a condition with a deadline.
@@ -344,6 +346,93 @@ TEST_F(ClientResubmitTest, UnacknowledgedJobsAreResentInOrderAfterABrokerRestart
     EXPECT_FALSE(ack->duplicate) << "job " << i;
   }
   EXPECT_TRUE(client->status().ok()) << client->status();
+}
+
+// What a broker started with --batch-max 2 answers a SUBMIT of more jobs.
+wire::Error TooManyJobs(const SubmitShape& refused, uint32_t batch_max) {
+  wire::Error error;
+  error.set_code(wire::ERROR_CODE_TOO_LARGE);
+  error.set_text("SUBMIT carries " + std::to_string(refused.jobs) + " jobs; the limit is " +
+                 std::to_string(batch_max) + " per message (--batch-max): split the batch");
+  error.set_first_seq(refused.first_seq);
+  error.set_batch_max(batch_max);
+  return error;
+}
+
+TEST_F(ClientResubmitTest, ASubmitRefusedForItsSizeGoesAgainSplitToTheBrokersLimit) {
+  const std::string endpoint = FreeEndpoint(context_);
+  ClientOptions options;
+  options.batch_jobs_max = 5;
+  std::unique_ptr<Client> client = MakeClient(endpoint, options);
+  ASSERT_NE(client, nullptr);
+  // Submitted before the broker is up, so two full SUBMITs go out at once
+  // and both are refused.
+  std::vector<Future> futures;
+  for (int i = 0; i < 10; ++i) {
+    futures.push_back(client->Submit(Job(std::to_string(i)), NoNotify()));
+  }
+  FakeBroker broker(context_, endpoint);
+  std::vector<ReceivedJob> sent = broker.ReceiveJobs(10, /*ack=*/false);
+  ASSERT_THAT(sent, SizeIs(10));
+  const uint64_t s = sent[0].seq;
+  ASSERT_EQ(broker.shapes(), (std::vector<SubmitShape>{{s, false, 5}, {s + 5, false, 5}}));
+  for (const SubmitShape& refused : broker.shapes()) {
+    broker.Send(Command::kError, TooManyJobs(refused, 2));
+  }
+
+  std::vector<ReceivedJob> resent = broker.ReceiveJobs(10, /*ack=*/false);
+  ASSERT_THAT(resent, SizeIs(10));
+  std::set<uint64_t> resent_seqs;
+  for (const ReceivedJob& job : resent) {
+    EXPECT_TRUE(resent_seqs.insert(job.seq).second) << "seq " << job.seq << " sent again twice";
+    ASSERT_GE(job.seq, s);
+    ASSERT_LT(job.seq, s + 10);
+    const ReceivedJob& original = sent[job.seq - s];
+    EXPECT_EQ(job.spec.submit_token(), original.spec.submit_token()) << "seq " << job.seq;
+    EXPECT_EQ(job.spec.payload(), original.spec.payload()) << "seq " << job.seq;
+  }
+  const std::vector<SubmitShape>& shapes = broker.shapes();
+  for (size_t i = 2; i < shapes.size(); ++i) {
+    EXPECT_LE(shapes[i].jobs, 2) << shapes[i];
+  }
+  broker.AckSeqs(std::vector<uint64_t>(resent_seqs.begin(), resent_seqs.end()));
+  for (size_t i = 0; i < futures.size(); ++i) {
+    absl::StatusOr<SubmitAck> ack = futures[i].Ack();
+    ASSERT_TRUE(ack.ok()) << "job " << i << ": " << ack.status();
+    EXPECT_EQ(ack->id, IdFor(s + i)) << "job " << i;
+    EXPECT_FALSE(ack->duplicate) << "job " << i;
+  }
+
+  // Later SUBMITs keep to the limit learned.
+  const size_t shapes_before = shapes.size();
+  for (int i = 0; i < 7; ++i) {
+    futures.push_back(client->Submit(Job("later " + std::to_string(i)), NoNotify()));
+  }
+  ASSERT_THAT(broker.ReceiveJobs(7, /*ack=*/true), SizeIs(7));
+  for (size_t i = shapes_before; i < broker.shapes().size(); ++i) {
+    EXPECT_LE(broker.shapes()[i].jobs, 2) << broker.shapes()[i];
+  }
+  for (Future& future : futures) {
+    EXPECT_TRUE(future.Ack().ok()) << future.Ack().status();
+  }
+  EXPECT_TRUE(client->status().ok()) << client->status();
+}
+
+TEST_F(ClientResubmitTest, ATooLargeErrorNamingNoLimitFailsTheClient) {
+  // What a broker from before batch_max answers: nothing to split by.
+  FakeBroker broker(context_, "tcp://127.0.0.1:*");
+  std::unique_ptr<Client> client = MakeClient(broker.endpoint());
+  ASSERT_NE(client, nullptr);
+  Future future = client->Submit(Job("refused"), NoNotify());
+  ASSERT_THAT(broker.ReceiveJobs(1, /*ack=*/false), SizeIs(1));
+  wire::Error error;
+  error.set_code(wire::ERROR_CODE_TOO_LARGE);
+  error.set_text("SUBMIT carries 1 jobs; the limit is 0 per message");
+  broker.Send(Command::kError, error);
+
+  absl::StatusOr<SubmitAck> ack = future.Ack();
+  ASSERT_EQ(ack.status().code(), absl::StatusCode::kInvalidArgument) << ack.status();
+  EXPECT_THAT(ack.status().message(), HasSubstr("SUBMIT carries 1 jobs"));
 }
 
 TEST_F(ClientResubmitTest, DuplicateAckCompletesTheFutureAndSaysSo) {

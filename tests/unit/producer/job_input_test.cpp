@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 namespace jobq::cli {
@@ -63,6 +64,17 @@ TEST(JobInputTest, EmptyFileHasNoJobs) {
   auto input = JobInput::OpenFile(WriteFile("empty.jsonl", "\n\n"));
   ASSERT_TRUE(input.ok());
   EXPECT_EQ(input->total(), 0u);
+}
+
+TEST(JobInputTest, ADirectoryIsNamedAsOneNotBlamedOnTheDisk) {
+  const std::string dir = testing::TempDir() + "jobs-dir";
+  std::filesystem::create_directories(dir);
+  auto input = JobInput::OpenFile(dir);
+  ASSERT_FALSE(input.ok());
+  EXPECT_EQ(input.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(input.status().message().find(dir + " is a directory"), absl::string_view::npos)
+      << input.status().message();
+  EXPECT_EQ(input.status().message().find("disk full"), absl::string_view::npos);
 }
 
 TEST(JobInputTest, MissingFileIsNotFound) {

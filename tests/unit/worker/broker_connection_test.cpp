@@ -83,10 +83,13 @@ class BrokerConnectionTest : public ::testing::Test {
   wire::Hello Register(uint32_t heartbeat_interval_ms = 1000, uint64_t result_bytes_max = 0) {
     std::optional<WorkerMessage> hello = broker_->NextOf(Command::kHello);
     EXPECT_TRUE(hello.has_value()) << "no HELLO";
+    registration_ = hello.has_value() ? hello->As<wire::Hello>().registration() : 0;
     wire::Welcome welcome;
     welcome.set_heartbeat_interval_ms(ScaledMs(heartbeat_interval_ms));
     welcome.set_liveness_misses(3);
     welcome.set_result_bytes_max(result_bytes_max);
+    welcome.set_registration(registration_);
+    welcome.set_broker(kBrokerInstance);
     broker_->Send(Command::kWelcome, welcome);
     broker_->set_heartbeat_interval(std::chrono::milliseconds(ScaledMs(heartbeat_interval_ms)));
     return hello.has_value() ? hello->As<wire::Hello>() : wire::Hello();
@@ -94,6 +97,8 @@ class BrokerConnectionTest : public ::testing::Test {
 
   void Dispatch(std::initializer_list<wire::DispatchedJob> jobs) {
     wire::Dispatch dispatch;
+    dispatch.set_registration(registration_);
+    dispatch.set_broker(kBrokerInstance);
     for (const wire::DispatchedJob& job : jobs) {
       *dispatch.add_jobs() = job;
     }
@@ -117,7 +122,8 @@ class BrokerConnectionTest : public ::testing::Test {
       if (message->command == Command::kCredit) {
         EXPECT_FALSE(results.empty()) << "CREDIT before any RESULT";
         if (credits != nullptr) {
-          *credits += message->As<wire::Credit>().credits();
+          // A running total since the registration's HELLO.
+          *credits = static_cast<uint32_t>(message->As<wire::Credit>().freed_total());
         }
       } else if (message->command == Command::kWorkerResult) {
         const auto batch = message->As<wire::WorkerResults>();
@@ -127,6 +133,8 @@ class BrokerConnectionTest : public ::testing::Test {
     return results;
   }
 
+  static constexpr uint64_t kBrokerInstance = 0xb0b;
+  uint64_t registration_ = 0;  // of the HELLO Register() answered
   zmq::context_t context_{1};
   TaskRegistry registry_;
   std::unique_ptr<IoPool> pool_;
@@ -173,11 +181,11 @@ TEST_F(BrokerConnectionTest, RunsDispatchedJobsAndSendsResultsThenCredit) {
       EXPECT_EQ(result.error().type(), "unknown_task");
     }
   }
-  // Both slots come back, possibly over two CREDITs.
+  // Both slots come back, possibly over two CREDITs (each the running total).
   while (credits < 2) {
     std::optional<WorkerMessage> credit = broker_->NextOf(Command::kCredit);
     ASSERT_TRUE(credit.has_value()) << "credits so far: " << credits;
-    credits += credit->As<wire::Credit>().credits();
+    credits = static_cast<uint32_t>(credit->As<wire::Credit>().freed_total());
   }
   EXPECT_EQ(credits, 2u);
 }
@@ -320,8 +328,11 @@ TEST_F(BrokerConnectionTest, AfterBrokerRestartHelloListsHeldJobsAndResultsFollo
   // The job finishes before the new broker answers; its result waits for
   // WELCOME.
   released_ = true;
+  EXPECT_GT(body.registration(), registration_) << "a new connection is a new registration";
   wire::Welcome welcome;
   welcome.set_heartbeat_interval_ms(ScaledMs(1000));
+  welcome.set_registration(body.registration());
+  welcome.set_broker(kBrokerInstance + 1);  // another broker process
   broker_->Send(Command::kWelcome, welcome);
   broker_->set_heartbeat_interval(std::chrono::milliseconds(ScaledMs(1000)));
   std::vector<wire::JobResult> results = Results(1);

@@ -78,7 +78,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadFlags{{"--max-rss-per-child", "-1M"}, "--max-rss-per-child"},
                       BadFlags{{"--max-rss-per-child", "99999999999999999999"}, "99999"},
                       BadFlags{{"--max-rss-per-child", "20000000T"}, "--max-rss-per-child"},
-                      BadFlags{{"--plugin", ""}, "--plugin needs"}));
+                      BadFlags{{"--plugin", ""}, "--plugin: needs a value"}));
 
 }  // namespace
 }  // namespace jobq::worker

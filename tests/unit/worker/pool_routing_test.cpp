@@ -77,11 +77,17 @@ class PoolRoutingTest : public ::testing::Test {
     options.bye_linger_ms = 0;
     connection_ = std::make_unique<BrokerConnection>(context_, options, registry_, pools);
     exit_ = std::async(std::launch::async, [this] { return connection_->Run(); });
-    ASSERT_TRUE(broker_->NextOf(Command::kHello).has_value());
+    std::optional<testing::WorkerMessage> hello = broker_->NextOf(Command::kHello);
+    ASSERT_TRUE(hello.has_value());
+    const uint64_t registration = hello->As<wire::Hello>().registration();
     wire::Welcome welcome;
     welcome.set_heartbeat_interval_ms(1000);
+    welcome.set_registration(registration);
+    welcome.set_broker(1);
     broker_->Send(Command::kWelcome, welcome);
     wire::Dispatch dispatch;
+    dispatch.set_registration(registration);
+    dispatch.set_broker(1);
     for (const wire::DispatchedJob& job : jobs) {
       *dispatch.add_jobs() = job;
     }

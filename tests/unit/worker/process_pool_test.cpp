@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -216,6 +217,29 @@ TEST_F(ProcessPoolTest, TimeoutKillsAndReplacesTheChild) {
   EXPECT_THAT(result.error().message(), HasSubstr("timeout of 200 ms"));
   EXPECT_TRUE(WaitFor([&] { return IsGone(first); }));
   EXPECT_NE(ChildPidOfNextJob(pool), first);
+  pool.Stop();
+}
+
+TEST_F(ProcessPoolTest, AnInt64MaxTimeoutRunsTheJobInsteadOfKillingItAtOnce) {
+  ProcessPool pool(Options(1));
+  wire::DispatchedJob job = CpuJob("echo", R"({"x":1})", 1);
+  job.set_timeout_ms(std::numeric_limits<int64_t>::max());
+  ASSERT_TRUE(Submit(pool, job));
+  wire::JobResult result = collector_.Await(1);
+  EXPECT_TRUE(result.ok()) << result.error().type() << ": " << result.error().message();
+  pool.Stop();
+}
+
+TEST_F(ProcessPoolTest, ChildrenCutExecOutputAtTheWorkersCap) {
+  ProcessPoolOptions options = Options(1);
+  options.child_exec_output_max_bytes = 4;
+  ProcessPool pool(options);
+  ASSERT_TRUE(Submit(pool, CpuJob("exec", R"({"argv": ["echo", "abcdef"]})", 1)));
+  wire::JobResult result = collector_.Await(1);
+  ASSERT_TRUE(result.ok()) << result.error().type() << ": " << result.error().message();
+  const nlohmann::json value = nlohmann::json::parse(result.result());
+  EXPECT_EQ(value["stdout"], "abcd");
+  EXPECT_EQ(value["stdout_truncated"], true);
   pool.Stop();
 }
 

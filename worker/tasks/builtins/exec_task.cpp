@@ -38,7 +38,9 @@ nlohmann::json OutcomeJson(const SubprocessOutcome& outcome) {
 
 }  // namespace
 
-std::string ExecTask(TaskContext& context) {
+std::string ExecTask(TaskContext& context) { return ExecTask(context, kExecOutputMaxBytes); }
+
+std::string ExecTask(TaskContext& context, size_t output_max_bytes) {
   const nlohmann::json& args =
       RequireObject(context.Args(), kTask, R"({"argv": ["echo", "hello"]})");
   SubprocessOptions options;
@@ -46,7 +48,7 @@ std::string ExecTask(TaskContext& context) {
   options.stdin_data = OptionalString(args, kTask, "stdin");
   const std::optional<double> timeout_seconds =
       OptionalPositiveNumber(args, kTask, "timeout", kMaxExecTimeoutSeconds);
-  options.output_max_bytes = kExecOutputMaxBytes;
+  options.output_max_bytes = output_max_bytes;
   options.kill_grace = kExecKillGrace;
   options.cancel = &context.cancellation_token();
 

@@ -3,7 +3,8 @@
 //   args   {"argv": ["prog", "arg", ...], "timeout": seconds?, "stdin": "text"?}
 //   result {"exit_code": 0, "stdout": "...", "stderr": "..."}
 //          plus "stdout_truncated": true / "stderr_truncated": true when that
-//          stream passed kExecOutputMaxBytes and was cut there
+//          stream passed the output cap (jobq-worker --exec-output-max,
+//          default kExecOutputMaxBytes) and was cut there
 // argv[0] is looked up in PATH. stdin is the given text, or /dev/null. Output
 // bytes that are not UTF-8 become U+FFFD, since results are JSON text. Like a
 // shell's $(...), exec waits until stdout and stderr close: a background
@@ -28,11 +29,17 @@ namespace jobq::worker {
 
 inline constexpr char kErrorExecFailed[] = "exec_failed";
 inline constexpr char kErrorExitStatus[] = "exit_status";
-inline constexpr size_t kExecOutputMaxBytes = size_t{1} << 20;  // per stream
+inline constexpr size_t kExecOutputMaxBytes = size_t{1} << 20;  // per stream, by default
+// The largest cap --exec-output-max takes: both streams of every running
+// exec are held in memory until it ends.
+inline constexpr size_t kExecOutputMaxBytesLimit = size_t{1} << 30;
 inline constexpr std::chrono::milliseconds kExecKillGrace{2000};
 // One year, as for sleep.
 inline constexpr double kMaxExecTimeoutSeconds = 365.0 * 24 * 3600;
 
+// Keeps at most `output_max_bytes` of each of stdout and stderr.
+std::string ExecTask(TaskContext& context, size_t output_max_bytes);
+// With the default cap, kExecOutputMaxBytes.
 std::string ExecTask(TaskContext& context);
 
 }  // namespace jobq::worker
