@@ -49,7 +49,9 @@ std::string ParseQueueDefaults(const std::string& text, core::CoreOptions* core)
 std::optional<BrokerConfig> ParseBrokerFlags(int argc, char** argv, int* exit_code) {
   BrokerConfig config;
   std::string log_level = "info";
-  CLI::App app{"jobq-broker: keeps jobs and hands them to workers"};
+  CLI::App app{"jobq-broker: keeps jobs and hands them to workers", "jobq-broker"};
+  // help2man reads "NAME VERSION" for the man page (cmake/ManPages.cmake).
+  app.set_version_flag("--version", std::string("jobq-broker ") + JOBQ_VERSION);
   app.add_option("--frontend", config.frontend, "ZeroMQ endpoint for producers")
       ->envname("JOBQ_FRONTEND")
       ->capture_default_str();

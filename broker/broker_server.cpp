@@ -23,7 +23,7 @@
 namespace jobq::broker {
 namespace {
 
-constexpr const char* kVersion = "0.1.0";
+constexpr const char* kVersion = JOBQ_VERSION;  // project(VERSION) in CMakeLists.txt
 
 net::BrokerLoop* g_loop = nullptr;
 

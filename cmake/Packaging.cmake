@@ -1,6 +1,7 @@
 # The Debian package `jobq` (issue "Many machines", deploy): the three
-# programs (install() rules next to their targets), the systemd units, their
-# defaults files and man pages, from deploy/. In a build directory:
+# programs (install() rules next to their targets), the systemd units and
+# their defaults files from deploy/, and man pages made at build time. In a
+# build directory:
 #   cpack -G DEB        -> jobq_VERSION_ARCH.deb
 # deploy/test-deb.sh installs it into a clean Debian 12 root and runs a job.
 
@@ -18,24 +19,8 @@ install(FILES
     ${JOBQ_DEPLOY_DIR}/default/jobq-worker
   DESTINATION /etc/default)
 
-# Debian ships man pages compressed (gzip -n: no name or time in the
-# header, so the package is reproducible).
-set(jobq_man_pages jobq jobq-broker jobq-worker)
-set(jobq_man_outputs "")
-foreach(page IN LISTS jobq_man_pages)
-  set(source ${JOBQ_DEPLOY_DIR}/man/${page}.1)
-  set(copy ${CMAKE_CURRENT_BINARY_DIR}/man/${page}.1)
-  set(output ${copy}.gz)
-  add_custom_command(OUTPUT ${output}
-    COMMAND ${CMAKE_COMMAND} -E copy ${source} ${copy}
-    COMMAND gzip -9nf ${copy}
-    DEPENDS ${source}
-    COMMENT "Compressing man page ${page}.1"
-    VERBATIM)
-  list(APPEND jobq_man_outputs ${output})
-endforeach()
-add_custom_target(jobq_man_pages ALL DEPENDS ${jobq_man_outputs})
-install(FILES ${jobq_man_outputs} DESTINATION share/man/man1)
+# The man pages, made from the programs' --help: cmake/ManPages.cmake.
+include(${PROJECT_SOURCE_DIR}/cmake/ManPages.cmake)
 install(FILES ${JOBQ_DEPLOY_DIR}/README.md
   DESTINATION share/doc/jobq RENAME README.Debian)
 

@@ -89,6 +89,8 @@ FlagsOutcome ParseWorkerFlags(int argc, const char* const* argv, WorkerConfig* c
       "Runs jobs from a jobq broker: I/O-bound tasks on a thread pool, CPU-bound tasks on a "
       "pool of child processes.",
       kProgram);
+  // help2man reads "NAME VERSION" for the man page (cmake/ManPages.cmake).
+  app.set_version_flag("--version", std::string(kProgram) + " " + JOBQ_VERSION);
   std::string broker = kDefaultBrokerEndpoint;
   std::vector<std::string> queues = {"default"};
   int64_t io_threads = DefaultIoThreads();
@@ -107,12 +109,12 @@ FlagsOutcome ParseWorkerFlags(int argc, const char* const* argv, WorkerConfig* c
   app.add_option("--queues", queues, "Queues to take jobs from, comma-separated")
       ->delimiter(',')
       ->capture_default_str();
-  app.add_option("--io-threads", io_threads, "Threads of the I/O pool (default 2 x cores)")
-      ->capture_default_str();
+  // No captured default for --io-threads, --cpu-procs and --name: it would
+  // be this machine's (and the man page, made from --help, the build host's).
+  app.add_option("--io-threads", io_threads, "Threads of the I/O pool (default 2 x cores)");
   app.add_option("--cpu-procs", cpu_procs,
                  "Child processes of the CPU pool (default: cores; 0: none, CPU jobs run on the "
-                 "I/O pool)")
-      ->capture_default_str();
+                 "I/O pool)");
   app.add_option("--prefetch", prefetch,
                  "Jobs each pool takes beyond one per thread or child, so that short jobs never "
                  "wait for a round trip to the broker (a prefetched job may wait behind a long "
@@ -129,8 +131,7 @@ FlagsOutcome ParseWorkerFlags(int argc, const char* const* argv, WorkerConfig* c
                  "A shared library of tasks to load (repeat for more); children load it too")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  app.add_option("--name", name, "This worker's name, unique per broker (default HOST-PID)")
-      ->capture_default_str();
+  app.add_option("--name", name, "This worker's name, unique per broker (default HOST-PID)");
   app.add_option("--drain-grace", drain_grace_seconds,
                  "Seconds a drain (first SIGTERM) may take before the jobs still held are "
                  "handed back to the broker")
@@ -156,6 +157,8 @@ FlagsOutcome ParseWorkerFlags(int argc, const char* const* argv, WorkerConfig* c
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
     return {FlagsOutcome::Action::kPrintHelp, app.help()};
+  } catch (const CLI::CallForVersion& version) {
+    return {FlagsOutcome::Action::kPrintHelp, std::string(version.what()) + "\n"};
   } catch (const CLI::ParseError& e) {
     return UsageError(e.what());
   }

@@ -7,6 +7,7 @@
 //   --log-level debug|info|warning|error
 //   --broker-key FILE   --curve-key FILE (CURVE, both or neither; the files
 //   are read here, so a bad key is a usage error)
+//   --help, --version (kPrintHelp)
 // Child mode (`--child`, worker/child/child_command_line.h) is not parsed
 // here: main() hands it off before.
 // Thread-compatible; reads the environment.
@@ -20,7 +21,7 @@ namespace jobq::worker {
 struct FlagsOutcome {
   enum class Action {
     kRun,        // *config is complete
-    kPrintHelp,  // print `text` to stdout, exit 0
+    kPrintHelp,  // print `text` (--help or --version) to stdout, exit 0
     kUsageError  // print `text` to stderr, exit 2
   };
   Action action = Action::kRun;

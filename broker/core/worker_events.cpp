@@ -12,10 +12,11 @@ namespace {
 // RESULT bodies up to this size are parsed into one reused message.
 constexpr size_t kResultsScratchBytesMax = 1 << 20;
 
-// Errors that a second attempt cannot fix.
+// Errors that a second attempt cannot fix (docs/protocol.md, "Job
+// lifecycle"): every other type is retried while attempts are left.
 bool IsRetryable(const std::string& error_type) {
   return error_type != "bad_args" && error_type != "unknown_task" &&
-         error_type != "result_too_large";
+         error_type != "result_too_large" && error_type != "bad_result";
 }
 
 }  // namespace

@@ -212,6 +212,10 @@ absl::Status SqliteStore::Configure() {
   return Exec("PRAGMA synchronous=FULL", "cannot set synchronous=FULL");
 }
 
+absl::Status SqliteStore::SetSynchronousForTest(const char* level) {
+  return Exec(absl::StrCat("PRAGMA synchronous=", level).c_str(), "cannot set synchronous");
+}
+
 absl::Status SqliteStore::Migrate() {
   if (absl::Status status = Exec("BEGIN IMMEDIATE", "cannot start the migration"); !status.ok()) {
     return status;

@@ -56,6 +56,10 @@ class SqliteStore final : public Store {
   absl::Status Commit(const CommitBatch& batch) override;
   absl::StatusOr<Recovered> Recover() override;
 
+  // Tests only: `PRAGMA synchronous=<level>` ("OFF", "NORMAL") instead of
+  // FULL, for the power-cut test that must show it can fail.
+  absl::Status SetSynchronousForTest(const char* level);
+
  private:
   struct StatementDeleter {
     void operator()(sqlite3_stmt* statement) const;

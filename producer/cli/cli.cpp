@@ -26,7 +26,8 @@ int RunCli(int argc, char** argv) {
       "connection error, 3 the broker refused the admin token (missing, unknown, or "
       "read-only).",
       "jobq");
-  app.set_version_flag("--version", JOBQ_VERSION);
+  // help2man reads "NAME VERSION" for the man page (cmake/ManPages.cmake).
+  app.set_version_flag("--version", std::string("jobq ") + JOBQ_VERSION);
   app.require_subcommand(1);
   // Lets the global options also follow the subcommand
   // (`jobq submit noop --connect-timeout 1`); subcommands inherit it.

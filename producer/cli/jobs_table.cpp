@@ -100,6 +100,7 @@ std::string FormatJobLine(const admin::JobInfo& job) {
     Json error = Json::object();
     error["type"] = job.error().type();
     error["message"] = job.error().message();
+    if (!job.error().exception().empty()) error["exception"] = job.error().exception();
     if (!job.error().detail().empty()) error["detail"] = job.error().detail();
     json["error"] = std::move(error);
   }

@@ -22,6 +22,9 @@ Json ErrorJson(const wire::ErrorInfo& error) {
   Json json = Json::object();
   json["type"] = error.type();
   json["message"] = error.message();
+  if (!error.exception().empty()) {
+    json["exception"] = error.exception();
+  }
   if (!error.detail().empty()) {
     json["detail"] = error.detail();
   }

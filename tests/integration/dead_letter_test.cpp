@@ -66,7 +66,8 @@ TEST(DeadLetterTest, DeadJobIsListedShownAndRetried) {
   EXPECT_EQ(dead["attempts"], 3) << dead.dump();
   EXPECT_EQ(dead["max_attempts"], 3) << dead.dump();
   EXPECT_EQ(dead["task"], "fail");
-  EXPECT_EQ(dead["error"]["type"], "std::runtime_error");
+  EXPECT_EQ(dead["error"]["type"], "exception");
+  EXPECT_EQ(dead["error"]["exception"], "std::runtime_error");
   EXPECT_EQ(dead["error"]["message"], "disk on fire");
 
   CommandResult table = cluster.Jobq({"jobs", "--state", "dead"});

@@ -20,7 +20,8 @@ TEST(ErrorsTest, ExceptionTypeAndMessageReachTheProducer) {
   std::vector<nlohmann::json> lines = JsonLines(run.out);
   ASSERT_EQ(lines.size(), 1u) << run.out;
   EXPECT_EQ(lines[0]["state"], "failed");
-  EXPECT_EQ(lines[0]["error"]["type"], "std::runtime_error");
+  EXPECT_EQ(lines[0]["error"]["type"], "exception");
+  EXPECT_EQ(lines[0]["error"]["exception"], "std::runtime_error");
   EXPECT_EQ(lines[0]["error"]["message"], "disk on fire");
 }
 

@@ -7,6 +7,7 @@
 #include <csignal>
 
 #include "tests/support/cluster.h"
+#include "tests/support/gate_record.h"
 
 namespace jobq::testing {
 namespace {
@@ -70,27 +71,50 @@ TEST(ShutdownTest, SubmitWithSentinelEndsTheQueueBehindThatJob) {
   EXPECT_EQ(*exit_code, 0);
 }
 
+// The job in flight holds its worker until the test opens its gate, which
+// it does only once the SIGTERM is sent and the broker lists the worker as
+// draining: the job can succeed only if the draining worker waits for it
+// and then reports it. The grace is long so that a slow run cannot turn the
+// drain into a hand-back.
 TEST(ShutdownTest, SigtermDrainsTheJobInFlight) {
   Cluster cluster;
   cluster.StartBroker();
-  Process& worker = cluster.StartWorker("draining", {"--io-threads", "1"});
+  Process& worker =
+      cluster.StartWorker("draining", {"--plugin", JOBQ_TEST_TASKS_PLUGIN, "--io-threads", "1",
+                                       "--cpu-procs", "0", "--drain-grace", "600"});
   ASSERT_TRUE(cluster.WaitForWorkers(1));
-  Process producer({JOBQ_CLI_BIN, "--broker", cluster.frontend(), "submit", "sleep", "--arg",
-                    "seconds=1", "--wait"},
+  const std::string gate = cluster.dir().File("gate");
+  const std::string record = cluster.dir().File("executions");
+  const nlohmann::json args = {{"gate", gate}, {"record", record}};
+  Process producer({JOBQ_CLI_BIN, "--broker", cluster.frontend(), "submit", "gate", "--json",
+                    args.dump(), "--wait"},
                    cluster.dir().File("producer"));
+  ASSERT_TRUE(WaitFor([&] { return !ReadExecutions(record).empty(); }))
+      << "the job never started: " << producer.Stderr();
   ASSERT_TRUE(cluster.WaitForOneWorkerHolding(1));
 
   worker.Signal(SIGTERM);
+  ASSERT_TRUE(WaitFor([&] {
+    nlohmann::json status = cluster.Status();
+    return !status.is_null() && status["workers"].size() == 1 &&
+           status["workers"][0]["state"] == "draining";
+  })) << "the broker never learned that the worker drains";
+  ASSERT_TRUE(worker.Running()) << "the worker left without its job";
+  ASSERT_TRUE(producer.Running()) << "the job ended with its gate closed: " << producer.Stdout();
+
+  WriteFile(gate, "open");
   std::optional<int> worker_exit = worker.WaitExit(std::chrono::seconds(30));
-  ASSERT_TRUE(worker_exit.has_value());
+  ASSERT_TRUE(worker_exit.has_value()) << "the worker did not stop once its job was done";
   EXPECT_EQ(*worker_exit, 0);
   std::optional<int> producer_exit = producer.WaitExit(std::chrono::seconds(30));
   ASSERT_TRUE(producer_exit.has_value());
   EXPECT_EQ(*producer_exit, 0) << producer.Stderr();
   std::vector<nlohmann::json> lines = JsonLines(producer.Stdout());
-  ASSERT_EQ(lines.size(), 1u);
-  EXPECT_EQ(lines[0]["state"], "succeeded");
+  ASSERT_EQ(lines.size(), 1u) << producer.Stdout();
+  EXPECT_EQ(lines[0]["state"], "succeeded") << lines[0].dump();
   EXPECT_EQ(lines[0]["attempts"], 1) << "finished by the draining worker itself";
+  EXPECT_EQ(lines[0]["result"]["pid"], worker.pid()) << lines[0].dump();
+  EXPECT_EQ(ReadExecutions(record).size(), 1u) << ReadFile(record);
 }
 
 TEST(ShutdownTest, SecondSigtermHandsTheJobBack) {

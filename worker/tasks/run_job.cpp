@@ -86,9 +86,10 @@ void CallTask(const TaskRegistry& registry, const wire::DispatchedJob& job,
   } catch (const TaskError& e) {
     SetError(result, e.type(), e.what(), e.detail());
   } catch (const std::exception& e) {
-    SetError(result, DemangledTypeName(typeid(e)), e.what());
+    SetError(result, kErrorException, e.what());
+    result->mutable_error()->set_exception(DemangledTypeName(typeid(e)));
   } catch (...) {
-    SetError(result, kErrorUnknownException,
+    SetError(result, kErrorException,
              "task \"" + job.task() + "\" threw something that is not a std::exception");
   }
 }

@@ -5,8 +5,9 @@
 //
 //   unknown task            -> "unknown_task", message lists the registered tasks
 //   TaskError               -> its type, message and detail
-//   other std::exception    -> the demangled dynamic type ("std::runtime_error"), what()
-//   anything else thrown    -> "unknown_exception"
+//   other std::exception    -> "exception", what(); ErrorInfo.exception the demangled
+//                              dynamic type ("std::runtime_error")
+//   anything else thrown    -> "exception", no class
 //   result not JSON text    -> "bad_result"
 //
 // Thread-safe: any number of pool threads may run jobs against one registry.

@@ -2,8 +2,9 @@
 // TaskError: the exception a task throws to fail its job with an error type
 // of its choosing ("bad_args", "cancelled", "exit_status", ...) and, when
 // there is more to say than one line, a detail (a command's output, say).
-// Any other exception also fails the job; its type is then the exception's
-// C++ type name (see run_job.h). Immutable, so thread-safe.
+// Any other exception also fails the job with type "exception", the C++
+// type name in ErrorInfo.exception (see run_job.h). Immutable, so
+// thread-safe.
 
 #include <stdexcept>
 #include <string>
@@ -16,7 +17,9 @@ inline constexpr char kErrorBadArgs[] = "bad_args";
 inline constexpr char kErrorCancelled[] = "cancelled";
 inline constexpr char kErrorTimeout[] = "timeout";
 inline constexpr char kErrorUnknownTask[] = "unknown_task";
-inline constexpr char kErrorUnknownException[] = "unknown_exception";
+// What a task raised that is not a TaskError: the language-neutral type,
+// the language's class in ErrorInfo.exception.
+inline constexpr char kErrorException[] = "exception";
 
 class TaskError : public std::runtime_error {
  public:

@@ -4,23 +4,25 @@
 // sentinel it cannot vouch for, and gives up after reconnect_timeout_ms.
 // The same re-send serves a SUBMIT the broker refuses for carrying more
 // jobs than its --batch-max: it goes again split to the limit named.
-// The broker is a ROUTER the test drives; closing it plays kill -9, binding
-// the same endpoint again plays the restart. No test sleeps to wait or
-// asserts how long anything took: waits poll a condition with a deadline.
+// The broker is a ROUTER the test drives, on an ipc:// endpoint in the
+// test's own directory (no TCP port to find, no network); closing it plays
+// kill -9, binding the same endpoint again plays the restart. No test
+// sleeps to wait or asserts how long anything took: waits poll a condition
+// with a deadline.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
-#include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <future>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 #include <zmq.hpp>
 
@@ -59,17 +61,6 @@ std::string BigEndian(uint64_t value) {
   return bytes;
 }
 
-// An endpoint nothing listens on yet, for a client that must start before
-// its broker.
-std::string FreeEndpoint(zmq::context_t& context) {
-  zmq::socket_t probe(context, zmq::socket_type::router);
-  probe.set(zmq::sockopt::linger, 0);
-  probe.bind("tcp://127.0.0.1:*");
-  std::string endpoint = probe.get(zmq::sockopt::last_endpoint);
-  probe.unbind(endpoint);
-  return endpoint;
-}
-
 struct ReceivedJob {
   uint64_t seq = 0;
   bool notify = false;
@@ -93,24 +84,12 @@ struct SubmitShape {
 // owns it.
 class FakeBroker {
  public:
-  // Binds `endpoint` ("tcp://127.0.0.1:*": any free port). Retries while
-  // the address is still held: a closed socket releases it on ZeroMQ's own
-  // thread, a moment later.
+  // Binds `endpoint`, an ipc:// path. Binding the path of a crashed one
+  // again needs no retry: libzmq removes the socket file left behind.
   FakeBroker(zmq::context_t& context, const std::string& endpoint)
       : socket_(context, zmq::socket_type::router) {
     socket_.set(zmq::sockopt::linger, 0);
-    const auto deadline = std::chrono::steady_clock::now() + kTestDeadline;
-    while (true) {
-      try {
-        socket_.bind(endpoint);
-        break;
-      } catch (const zmq::error_t& error) {
-        if (error.num() != EADDRINUSE || std::chrono::steady_clock::now() >= deadline) {
-          throw;
-        }
-        std::this_thread::yield();
-      }
-    }
+    socket_.bind(endpoint);
     endpoint_ = socket_.get(zmq::sockopt::last_endpoint);
   }
   ~FakeBroker() { Crash(); }
@@ -205,6 +184,20 @@ class FakeBroker {
 
 class ClientResubmitTest : public ::testing::Test {
  protected:
+  // A fresh directory per test for the broker's socket file, which a client
+  // may connect to before anything listens there.
+  void SetUp() override {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "jobq-client-test-XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    endpoint_ = "ipc://" + dir_ + "/broker";
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
   std::unique_ptr<Client> MakeClient(const std::string& endpoint, ClientOptions options = {}) {
     options.broker_endpoint = endpoint;
     absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(options);
@@ -226,10 +219,12 @@ class ClientResubmitTest : public ::testing::Test {
   }
 
   zmq::context_t context_;
+  std::string dir_;
+  std::string endpoint_;
 };
 
 TEST_F(ClientResubmitTest, EveryJobGetsItsOwnTokenFromTheClientsPrefixAndItsSeq) {
-  FakeBroker broker(context_, "tcp://127.0.0.1:*");
+  FakeBroker broker(context_, endpoint_);
   std::unique_ptr<Client> client = MakeClient(broker.endpoint());
   ASSERT_NE(client, nullptr);
   std::vector<Future> futures;
@@ -270,7 +265,7 @@ TEST_F(ClientResubmitTest, EveryJobGetsItsOwnTokenFromTheClientsPrefixAndItsSeq)
 }
 
 TEST_F(ClientResubmitTest, AJobWithNonUtf8TextFailsAloneAndTheBatchGoesOn) {
-  FakeBroker broker(context_, "tcp://127.0.0.1:*");
+  FakeBroker broker(context_, endpoint_);
   std::unique_ptr<Client> client = MakeClient(broker.endpoint());
   ASSERT_NE(client, nullptr);
   JobSpec bad_queue = Job("ok-task");
@@ -288,12 +283,11 @@ TEST_F(ClientResubmitTest, AJobWithNonUtf8TextFailsAloneAndTheBatchGoesOn) {
 }
 
 TEST_F(ClientResubmitTest, UnacknowledgedJobsAreResentInOrderAfterABrokerRestart) {
-  const std::string endpoint = FreeEndpoint(context_);
   ClientOptions options;
   options.batch_jobs_max = 3;
   // Generous: this test is about what is re-sent, not about timeouts.
   options.connect_timeout_ms = 60000;
-  std::unique_ptr<Client> client = MakeClient(endpoint, options);
+  std::unique_ptr<Client> client = MakeClient(endpoint_, options);
   ASSERT_NE(client, nullptr);
   // All submitted before the broker is up, so the first connection sends
   // them all at once (no batch held back for an ack that will not come).
@@ -304,7 +298,7 @@ TEST_F(ClientResubmitTest, UnacknowledgedJobsAreResentInOrderAfterABrokerRestart
     futures.push_back(client->Submit(Job(std::to_string(i)), submit_options));
   }
 
-  auto first = std::make_unique<FakeBroker>(context_, endpoint);
+  auto first = std::make_unique<FakeBroker>(context_, endpoint_);
   std::vector<ReceivedJob> sent = first->ReceiveJobs(8, /*ack=*/false);
   ASSERT_THAT(sent, SizeIs(8));
   std::map<uint64_t, ReceivedJob> by_seq;
@@ -318,7 +312,7 @@ TEST_F(ClientResubmitTest, UnacknowledgedJobsAreResentInOrderAfterABrokerRestart
   ASSERT_TRUE(futures[3].WaitForAck(kTestDeadline));
   first->Crash();
 
-  FakeBroker second(context_, endpoint);
+  FakeBroker second(context_, endpoint_);
   std::vector<ReceivedJob> resent = second.ReceiveJobs(7, /*ack=*/false);
   ASSERT_THAT(resent, SizeIs(7));
   std::vector<uint64_t> resent_seqs;
@@ -360,10 +354,9 @@ wire::Error TooManyJobs(const SubmitShape& refused, uint32_t batch_max) {
 }
 
 TEST_F(ClientResubmitTest, ASubmitRefusedForItsSizeGoesAgainSplitToTheBrokersLimit) {
-  const std::string endpoint = FreeEndpoint(context_);
   ClientOptions options;
   options.batch_jobs_max = 5;
-  std::unique_ptr<Client> client = MakeClient(endpoint, options);
+  std::unique_ptr<Client> client = MakeClient(endpoint_, options);
   ASSERT_NE(client, nullptr);
   // Submitted before the broker is up, so two full SUBMITs go out at once
   // and both are refused.
@@ -371,7 +364,7 @@ TEST_F(ClientResubmitTest, ASubmitRefusedForItsSizeGoesAgainSplitToTheBrokersLim
   for (int i = 0; i < 10; ++i) {
     futures.push_back(client->Submit(Job(std::to_string(i)), NoNotify()));
   }
-  FakeBroker broker(context_, endpoint);
+  FakeBroker broker(context_, endpoint_);
   std::vector<ReceivedJob> sent = broker.ReceiveJobs(10, /*ack=*/false);
   ASSERT_THAT(sent, SizeIs(10));
   const uint64_t s = sent[0].seq;
@@ -420,7 +413,7 @@ TEST_F(ClientResubmitTest, ASubmitRefusedForItsSizeGoesAgainSplitToTheBrokersLim
 
 TEST_F(ClientResubmitTest, ATooLargeErrorNamingNoLimitFailsTheClient) {
   // What a broker from before batch_max answers: nothing to split by.
-  FakeBroker broker(context_, "tcp://127.0.0.1:*");
+  FakeBroker broker(context_, endpoint_);
   std::unique_ptr<Client> client = MakeClient(broker.endpoint());
   ASSERT_NE(client, nullptr);
   Future future = client->Submit(Job("refused"), NoNotify());
@@ -436,7 +429,7 @@ TEST_F(ClientResubmitTest, ATooLargeErrorNamingNoLimitFailsTheClient) {
 }
 
 TEST_F(ClientResubmitTest, DuplicateAckCompletesTheFutureAndSaysSo) {
-  FakeBroker broker(context_, "tcp://127.0.0.1:*");
+  FakeBroker broker(context_, endpoint_);
   std::unique_ptr<Client> client = MakeClient(broker.endpoint());
   ASSERT_NE(client, nullptr);
   JobSpec keyed = Job("keyed");
@@ -466,7 +459,7 @@ TEST_F(ClientResubmitTest, DuplicateAckCompletesTheFutureAndSaysSo) {
 }
 
 TEST_F(ClientResubmitTest, FailsWithUnavailableWhenTheBrokerDoesNotComeBack) {
-  auto broker = std::make_unique<FakeBroker>(context_, "tcp://127.0.0.1:*");
+  auto broker = std::make_unique<FakeBroker>(context_, endpoint_);
   ClientOptions options;
   // Shorter than the reconnect timeout: it must not apply while disconnected.
   options.connect_timeout_ms = 1000;
@@ -490,9 +483,8 @@ TEST_F(ClientResubmitTest, FailsWithUnavailableWhenTheBrokerDoesNotComeBack) {
 }
 
 TEST_F(ClientResubmitTest, SentinelUnconfirmedAtADisconnectFailsAloneAndIsNotResent) {
-  const std::string endpoint = FreeEndpoint(context_);
-  auto first = std::make_unique<FakeBroker>(context_, endpoint);
-  std::unique_ptr<Client> client = MakeClient(endpoint);
+  auto first = std::make_unique<FakeBroker>(context_, endpoint_);
+  std::unique_ptr<Client> client = MakeClient(endpoint_);
   ASSERT_NE(client, nullptr);
   Future job = client->Submit(Job("before the sentinel"), NoNotify());
   ASSERT_THAT(first->ReceiveJobs(1, /*ack=*/false), SizeIs(1));
@@ -501,7 +493,7 @@ TEST_F(ClientResubmitTest, SentinelUnconfirmedAtADisconnectFailsAloneAndIsNotRes
   ASSERT_TRUE(first->NextOf(Command::kSentinel).has_value());
   first->Crash();
 
-  FakeBroker second(context_, endpoint);
+  FakeBroker second(context_, endpoint_);
   std::vector<ReceivedJob> resent = second.ReceiveJobs(1, /*ack=*/true);
   ASSERT_THAT(resent, SizeIs(1));
   EXPECT_EQ(resent[0].spec.payload(), "before the sentinel");

@@ -134,7 +134,8 @@ TEST_F(RunJobTest, StdExceptionTypeIsDemangledAndMessageKept) {
           .ok());
   wire::JobResult result = Run("explode", "{}");
   ASSERT_FALSE(result.ok());
-  EXPECT_EQ(result.error().type(), "std::runtime_error");
+  EXPECT_EQ(result.error().type(), "exception");
+  EXPECT_EQ(result.error().exception(), "std::runtime_error");
   EXPECT_EQ(result.error().message(), "disk on fire");
 }
 
@@ -151,12 +152,13 @@ TEST_F(RunJobTest, TaskErrorKeepsItsTypeAndMessage) {
   EXPECT_EQ(result.error().message(), "command exited with 3");
 }
 
-TEST_F(RunJobTest, NonStdExceptionIsUnknownException) {
+TEST_F(RunJobTest, NonStdExceptionIsAnExceptionOfNoClass) {
   ASSERT_TRUE(
       registry_.Register("odd", TaskKind::kIo, [](TaskContext&) -> std::string { throw 42; }).ok());
   wire::JobResult result = Run("odd", "{}");
   ASSERT_FALSE(result.ok());
-  EXPECT_EQ(result.error().type(), "unknown_exception");
+  EXPECT_EQ(result.error().type(), "exception");
+  EXPECT_EQ(result.error().exception(), "");
 }
 
 TEST_F(RunJobTest, ResultThatIsNotJsonIsBadResult) {
@@ -194,7 +196,8 @@ TEST_F(RunJobTest, ContextSeesJobFields) {
 TEST_F(RunJobTest, FailWithoutTypeIsARuntimeError) {
   wire::JobResult result = Run("fail", R"({"message":"disk on fire"})");
   ASSERT_FALSE(result.ok());
-  EXPECT_EQ(result.error().type(), "std::runtime_error");
+  EXPECT_EQ(result.error().type(), "exception");
+  EXPECT_EQ(result.error().exception(), "std::runtime_error");
   EXPECT_EQ(result.error().message(), "disk on fire");
 }
 

@@ -44,6 +44,23 @@ TEST(WorkerFlagsTest, TakesEveryFlag) {
   EXPECT_EQ(config.log_level, LogLevel::kDebug);
 }
 
+TEST(WorkerFlagsTest, VersionIsNameThenVersionForHelp2man) {
+  WorkerConfig config;
+  FlagsOutcome outcome = Parse({"--version"}, &config);
+  EXPECT_EQ(outcome.action, Action::kPrintHelp);
+  EXPECT_THAT(outcome.text, ::testing::MatchesRegex("jobq-worker [0-9]+\\.[0-9]+\\.[0-9]+\n"));
+}
+
+TEST(WorkerFlagsTest, HelpShowsNoDefaultOfThisMachine) {
+  // The man page is made from --help on the build host.
+  WorkerConfig config;
+  FlagsOutcome outcome = Parse({"--help"}, &config);
+  ASSERT_EQ(outcome.action, Action::kPrintHelp);
+  EXPECT_THAT(outcome.text, HasSubstr("--io-threads INT "));
+  EXPECT_THAT(outcome.text, HasSubstr("--cpu-procs INT "));
+  EXPECT_THAT(outcome.text, HasSubstr("--name TEXT "));
+}
+
 struct BadFlags {
   std::vector<const char*> args;
   const char* says;
