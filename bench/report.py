@@ -377,7 +377,7 @@ def plot(run, quick):
     if not gnuplot:
         print(f"report: gnuplot not found: no plots{' (fine with --quick)' if quick else ''}",
               file=sys.stderr)
-        return not quick
+        return quick  # a failure only where plots are wanted
     plot_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plot")
     subtitle = ", ".join(x for x in (run.params.get("machine", ""), run.params.get("started", ""),
                                      "quick run (small counts)" if quick else "") if x)

@@ -505,8 +505,8 @@ void BrokerCore::LoseLease(Job& job, LeaseLoss loss, TimeMs now_ms, Effects* eff
 void BrokerCore::Refused(Job& job, TimeMs now_ms, Effects* effects) {
   ++counters_.refused;
   // Not a failure, and no attempt spent: the job never ran. The worker
-  // credits nothing back for it, so the broker's count of its free slots
-  // drops to what the worker can really take.
+  // credits its slot back only a heartbeat later, so until then the
+  // broker's count of its free slots is what the worker can really take.
   LoseLease(job, LeaseLoss::kHandedBack, now_ms, effects);
 }
 

@@ -47,7 +47,7 @@ class SqlitePowerCutTest : public ::testing::Test {
     job.id = ids_.Next(1'700'000'000'000 + (++now_));
     job.spec.set_queue("default");
     job.spec.set_task(task);
-    job.spec.set_payload(std::string(3000, 'p'));  // a page of its own, or near
+    job.spec.set_payload(std::string(3000, 'p'));  // compared byte for byte after the cut
     job.submitted_ms = 1'700'000'000'000 + now_;
     return job;
   }
@@ -95,7 +95,8 @@ class SqlitePowerCutTest : public ::testing::Test {
       std::fprintf(stderr, "child: %s\n", failure.c_str());
       return 1;
     }
-    // The store is never closed: the power is gone.
+    // Never closed (a close would checkpoint): the power is gone. Nothing
+    // touches the connection, or the VFS it points to, before _exit.
     (void)store->release();
     return 0;
   }
