@@ -1,7 +1,7 @@
 #include "broker/broker_config.h"
 
 #include <CLI/CLI.hpp>
-#include <iostream>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -15,6 +15,10 @@
 
 namespace jobq::broker {
 namespace {
+
+constexpr char kProgram[] = "jobq-broker";
+
+FlagsOutcome UsageError(const std::string& problem) { return FlagsUsageError(kProgram, problem); }
 
 // "NAME:retries=N,backoff=DURATION" -> queue_defaults[NAME].
 std::string ParseQueueDefaults(const std::string& text, core::CoreOptions* core) {
@@ -46,10 +50,10 @@ std::string ParseQueueDefaults(const std::string& text, core::CoreOptions* core)
 
 }  // namespace
 
-std::optional<BrokerConfig> ParseBrokerFlags(int argc, char** argv, int* exit_code) {
+FlagsOutcome ParseBrokerFlags(int argc, char** argv, BrokerConfig* parsed) {
   BrokerConfig config;
   std::string log_level = "info";
-  CLI::App app{"jobq-broker: keeps jobs and hands them to workers", "jobq-broker"};
+  CLI::App app{"jobq-broker: keeps jobs and hands them to workers", kProgram};
   // help2man reads "NAME VERSION" for the man page (cmake/ManPages.cmake).
   app.set_version_flag("--version", std::string("jobq-broker ") + JOBQ_VERSION);
   app.add_option("--frontend", config.frontend, "ZeroMQ endpoint for producers")
@@ -139,32 +143,23 @@ std::optional<BrokerConfig> ParseBrokerFlags(int argc, char** argv, int* exit_co
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
-    *exit_code = app.exit(error) == 0 ? 0 : 2;
-    return std::nullopt;
+    return FlagsParseError(app, kProgram, error);
   }
   if (!ParseLogLevel(log_level, &config.log_level)) {
-    std::cerr << "jobq-broker: --log-level must be debug, info, warning or error, not \""
-              << log_level << "\"\n";
-    *exit_code = 2;
-    return std::nullopt;
+    return UsageError("--log-level must be debug, info, warning or error, not \"" + log_level +
+                      "\"");
   }
   config.core.max_attempts = retries + 1;
   for (const std::string& setting : queue_settings) {
     if (std::string error = ParseQueueDefaults(setting, &config.core); !error.empty()) {
-      std::cerr << "jobq-broker: " << error << "\n";
-      *exit_code = 2;
-      return std::nullopt;
+      return UsageError(error);
     }
   }
   if (config.core.backoff_ms <= 0 || config.core.backoff_max_ms < config.core.backoff_ms) {
-    std::cerr << "jobq-broker: --backoff must be positive and at most --backoff-max\n";
-    *exit_code = 2;
-    return std::nullopt;
+    return UsageError("--backoff must be positive and at most --backoff-max");
   }
   if (std::string error = CheckLimits(config); !error.empty()) {
-    std::cerr << "jobq-broker: " << error << "\n";
-    *exit_code = 2;
-    return std::nullopt;
+    return UsageError(error);
   }
   // Protected mode after CURVE: only loaded keys make a listener safe.
   std::string security_error = CheckCurveFlags(&config);
@@ -172,28 +167,23 @@ std::optional<BrokerConfig> ParseBrokerFlags(int argc, char** argv, int* exit_co
   if (security_error.empty()) security_error = CheckAdminSecurityFlags(&config);
   if (security_error.empty()) security_error = CheckAdminProtectedMode(config);
   if (!security_error.empty()) {
-    std::cerr << "jobq-broker: " << security_error << "\n";
-    *exit_code = 2;
-    return std::nullopt;
+    return UsageError(security_error);
   }
   if (config.store.empty()) {
     if (config.data_dir.empty()) {
-      std::cerr << "jobq-broker: --data-dir is empty; name a directory, or use --store\n";
-      *exit_code = 2;
-      return std::nullopt;
+      return UsageError("--data-dir is empty; name a directory, or use --store");
     }
     config.store = "sqlite:" + config.data_dir + "/jobq.db";
     config.store_in_data_dir = true;
   }
   const bool sqlite = config.store.rfind("sqlite:", 0) == 0;
   if (config.store != "memory" && !(sqlite && config.store.size() > 7)) {
-    std::cerr << "jobq-broker: unknown store \"" << config.store
-              << "\"; use --store memory or --store sqlite:PATH "
-                 "(e.g. sqlite:/var/lib/jobq/jobq.db)\n";
-    *exit_code = 2;
-    return std::nullopt;
+    return UsageError("unknown store \"" + config.store +
+                      "\"; use --store memory or --store sqlite:PATH "
+                      "(e.g. sqlite:/var/lib/jobq/jobq.db)");
   }
-  return config;
+  *parsed = std::move(config);
+  return {};
 }
 
 }  // namespace jobq::broker

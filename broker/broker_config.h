@@ -4,12 +4,12 @@
 
 #include <optional>
 #include <string>
-
 #include <vector>
 
 #include "broker/admin/admin_tokens.h"
 #include "broker/core/core_options.h"
 #include "common/curve_keys.h"
+#include "common/flags_outcome.h"
 #include "common/log.h"
 
 namespace jobq::broker {
@@ -62,8 +62,8 @@ struct BrokerConfig {
   core::CoreOptions core;
 };
 
-// Parses argv. On --help, sets *exit_code to 0 and returns nullopt after
-// printing usage; on a bad flag, prints what is wrong and sets 2.
-std::optional<BrokerConfig> ParseBrokerFlags(int argc, char** argv, int* exit_code);
+// Parses argv into *config (complete when the outcome is kRun); prints
+// nothing.
+FlagsOutcome ParseBrokerFlags(int argc, char** argv, BrokerConfig* config);
 
 }  // namespace jobq::broker

@@ -4,19 +4,20 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 
+#include "absl/strings/str_join.h"
 #include "broker/admin/admin_auth.h"
 #include "broker/admin/admin_server.h"
 #include "broker/admin/admin_tls.h"
-#include "broker/admin_flags.h"
 #include "broker/admin/status_board.h"
-#include "absl/strings/str_join.h"
+#include "broker/admin_flags.h"
 #include "broker/core/broker_core.h"
 #include "broker/curve_flags.h"
 #include "broker/metrics/metrics_server.h"
 #include "broker/net/broker_loop.h"
-#include "broker/store/volatile_store.h"
 #include "broker/store/sqlite_store.h"
+#include "broker/store/volatile_store.h"
 #include "common/clock.h"
 #include "common/log.h"
 
@@ -98,16 +99,24 @@ class LoopControl final : public admin::BrokerControl {
 bool WriteReadyFile(const std::string& path, const net::BrokerLoop& loop,
                     const std::string& admin_address, const std::string& metrics_address,
                     const std::string& health_address) {
+  nlohmann::ordered_json ready = {{"frontend", loop.frontend_endpoint()},
+                                  {"backend", loop.backend_endpoint()},
+                                  {"admin", admin_address}};
+  if (!metrics_address.empty()) {
+    ready["metrics"] = metrics_address;
+  }
+  if (!health_address.empty()) {
+    ready["health"] = health_address;
+  }
   // Written under a temporary name and renamed, so a reader never sees half.
   const std::string temporary = path + ".tmp";
   {
     std::ofstream out(temporary, std::ios::trunc);
-    out << "{\"frontend\":\"" << loop.frontend_endpoint() << "\",\"backend\":\""
-        << loop.backend_endpoint() << "\",\"admin\":\"" << admin_address << "\"";
-    if (!metrics_address.empty()) out << ",\"metrics\":\"" << metrics_address << "\"";
-    if (!health_address.empty()) out << ",\"health\":\"" << health_address << "\"";
-    out << "}\n";
-    if (!out) return false;
+    // An ipc:// path may be any bytes: replaced, not thrown on, if not UTF-8.
+    out << ready.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    if (!out) {
+      return false;
+    }
   }
   return std::rename(temporary.c_str(), path.c_str()) == 0;
 }

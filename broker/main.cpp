@@ -4,12 +4,11 @@
 #include "broker/broker_server.h"
 
 int main(int argc, char** argv) {
-  int exit_code = 0;
-  std::optional<jobq::broker::BrokerConfig> config =
-      jobq::broker::ParseBrokerFlags(argc, argv, &exit_code);
-  if (!config) {
-    return exit_code;
+  jobq::broker::BrokerConfig config;
+  const jobq::FlagsOutcome flags = jobq::broker::ParseBrokerFlags(argc, argv, &config);
+  if (flags.action != jobq::FlagsOutcome::Action::kRun) {
+    return jobq::PrintFlagsOutcome(flags);
   }
-  jobq::broker::BrokerServer server(std::move(*config));
+  jobq::broker::BrokerServer server(std::move(config));
   return server.Run();
 }

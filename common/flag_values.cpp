@@ -20,4 +20,15 @@ void RequireFlagValues(CLI::App& app) {
   }
 }
 
+FlagsOutcome FlagsParseError(const CLI::App& app, std::string_view program,
+                             const CLI::ParseError& error) {
+  if (dynamic_cast<const CLI::CallForHelp*>(&error) != nullptr) {
+    return {FlagsOutcome::Action::kPrintHelp, app.help()};
+  }
+  if (dynamic_cast<const CLI::CallForVersion*>(&error) != nullptr) {
+    return {FlagsOutcome::Action::kPrintHelp, std::string(error.what()) + "\n"};
+  }
+  return FlagsUsageError(program, error.what());
+}
+
 }  // namespace jobq

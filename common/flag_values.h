@@ -6,11 +6,19 @@
 // arguments are left to their commands, which say what they need.
 
 #include <CLI/CLI.hpp>
+#include <string_view>
+
+#include "common/flags_outcome.h"
 
 namespace jobq {
 
 // Call after every option and subcommand of `app` is added, before parsing.
 // Covers `app` and all its subcommands.
 void RequireFlagValues(CLI::App& app);
+
+// What CLI11's exception out of `app`.parse() comes to: --help and
+// --version are kPrintHelp, anything else a usage error of `program`.
+FlagsOutcome FlagsParseError(const CLI::App& app, std::string_view program,
+                             const CLI::ParseError& error);
 
 }  // namespace jobq

@@ -5,6 +5,8 @@
 namespace jobq {
 namespace {
 
+constexpr char kHexDigits[] = "0123456789abcdef";
+
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -45,15 +47,14 @@ std::optional<JobId> JobId::Parse(std::string_view text) {
 }
 
 std::string JobId::ToString() const {
-  static constexpr char kDigits[] = "0123456789abcdef";
   std::string text;
   text.reserve(36);
   for (size_t i = 0; i < kSize; ++i) {
     if (i == 4 || i == 6 || i == 8 || i == 10) {
       text.push_back('-');
     }
-    text.push_back(kDigits[bytes_[i] >> 4]);
-    text.push_back(kDigits[bytes_[i] & 0xf]);
+    text.push_back(kHexDigits[bytes_[i] >> 4]);
+    text.push_back(kHexDigits[bytes_[i] & 0xf]);
   }
   return text;
 }
@@ -95,6 +96,19 @@ JobId JobIdGenerator::Next(TimeMs now_ms) {
     id.bytes_[i] = static_cast<uint8_t>(counter_low_ >> (8 * (15 - i)));
   }
   return id;
+}
+
+std::string JobIdText(std::string_view bytes) {
+  if (std::optional<JobId> id = JobId::FromBytes(bytes)) {
+    return id->ToString();
+  }
+  std::string text;
+  text.reserve(bytes.size() * 2);
+  for (unsigned char byte : bytes) {
+    text.push_back(kHexDigits[byte >> 4]);
+    text.push_back(kHexDigits[byte & 0xf]);
+  }
+  return text;
 }
 
 }  // namespace jobq

@@ -50,6 +50,11 @@ class JobId {
   std::array<uint8_t, kSize> bytes_;
 };
 
+// A job id from the wire as people read it: the canonical text of 16
+// bytes; plain hex of any other length, which only a faulty peer sends,
+// so that a log line or message still shows what it sent.
+std::string JobIdText(std::string_view bytes);
+
 // Makes UUIDv7 ids: 48 bits of unix milliseconds, then a 74-bit counter
 // seeded at random each millisecond so ids made within one millisecond still
 // increase. The seed makes a run reproducible (the simulation relies on it).

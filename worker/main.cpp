@@ -1,6 +1,4 @@
 // jobq-worker: takes jobs from a jobq broker and runs them (DESIGN §7).
-#include <iostream>
-
 #include "worker/child/child_command_line.h"
 #include "worker/child/child_main.h"
 #include "worker/worker_flags.h"
@@ -12,16 +10,9 @@ int main(int argc, char** argv) {
     return jobq::worker::child::ChildMain(argc, argv);
   }
   jobq::worker::WorkerConfig config;
-  jobq::worker::FlagsOutcome flags = jobq::worker::ParseWorkerFlags(argc, argv, &config);
-  switch (flags.action) {
-    case jobq::worker::FlagsOutcome::Action::kPrintHelp:
-      std::cout << flags.text;
-      return 0;
-    case jobq::worker::FlagsOutcome::Action::kUsageError:
-      std::cerr << flags.text;
-      return 2;
-    case jobq::worker::FlagsOutcome::Action::kRun:
-      break;
+  const jobq::FlagsOutcome flags = jobq::worker::ParseWorkerFlags(argc, argv, &config);
+  if (flags.action != jobq::FlagsOutcome::Action::kRun) {
+    return jobq::PrintFlagsOutcome(flags);
   }
   jobq::worker::WorkerServer server(std::move(config));
   return server.Run();

@@ -17,10 +17,7 @@ namespace {
 
 constexpr char kProgram[] = "jobq-worker";
 
-FlagsOutcome UsageError(const std::string& problem) {
-  return {FlagsOutcome::Action::kUsageError, std::string(kProgram) + ": " + problem + "\nRun '" +
-                                                 kProgram + " --help' to see every flag.\n"};
-}
+FlagsOutcome UsageError(const std::string& problem) { return FlagsUsageError(kProgram, problem); }
 
 // A ZeroMQ endpoint the worker can connect to. Host resolution happens
 // later, inside ZeroMQ; this catches the typos that would otherwise only
@@ -155,12 +152,8 @@ FlagsOutcome ParseWorkerFlags(int argc, const char* const* argv, WorkerConfig* c
   RequireFlagValues(app);
   try {
     app.parse(argc, argv);
-  } catch (const CLI::CallForHelp&) {
-    return {FlagsOutcome::Action::kPrintHelp, app.help()};
-  } catch (const CLI::CallForVersion& version) {
-    return {FlagsOutcome::Action::kPrintHelp, std::string(version.what()) + "\n"};
-  } catch (const CLI::ParseError& e) {
-    return UsageError(e.what());
+  } catch (const CLI::ParseError& error) {
+    return FlagsParseError(app, kProgram, error);
   }
 
   if (!IsEndpoint(broker)) {

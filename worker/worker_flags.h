@@ -7,28 +7,17 @@
 //   --log-level debug|info|warning|error
 //   --broker-key FILE   --curve-key FILE (CURVE, both or neither; the files
 //   are read here, so a bad key is a usage error)
-//   --help, --version (kPrintHelp)
+//   --help, --version (FlagsOutcome::Action::kPrintHelp)
 // Child mode (`--child`, worker/child/child_command_line.h) is not parsed
 // here: main() hands it off before.
 // Thread-compatible; reads the environment.
 
-#include <string>
-
+#include "common/flags_outcome.h"
 #include "worker/worker_config.h"
 
 namespace jobq::worker {
 
-struct FlagsOutcome {
-  enum class Action {
-    kRun,        // *config is complete
-    kPrintHelp,  // print `text` (--help or --version) to stdout, exit 0
-    kUsageError  // print `text` to stderr, exit 2
-  };
-  Action action = Action::kRun;
-  // For kUsageError: what is wrong and what to do, ending in a newline.
-  std::string text;
-};
-
+// kRun: *config is complete.
 FlagsOutcome ParseWorkerFlags(int argc, const char* const* argv, WorkerConfig* config);
 
 }  // namespace jobq::worker

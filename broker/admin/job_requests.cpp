@@ -1,30 +1,14 @@
 #include "broker/admin/job_requests.h"
 
 #include <algorithm>
-#include <array>
 #include <optional>
 #include <utility>
-#include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "common/job_id.h"
+#include "common/job_state.h"
 
 namespace jobq::broker::admin {
-namespace {
-
-constexpr std::array<std::pair<std::string_view, wire::JobState>, 7> kStates = {{
-    {"scheduled", wire::JOB_STATE_SCHEDULED},
-    {"queued", wire::JOB_STATE_QUEUED},
-    {"running", wire::JOB_STATE_RUNNING},
-    {"succeeded", wire::JOB_STATE_SUCCEEDED},
-    {"failed", wire::JOB_STATE_FAILED},
-    {"dead", wire::JOB_STATE_DEAD},
-    {"cancelled", wire::JOB_STATE_CANCELLED},
-}};
-
-}  // namespace
 
 absl::StatusOr<std::string> NormalizeJobId(std::string_view id, std::string_view field) {
   if (id.size() == JobId::kSize) {
@@ -39,19 +23,6 @@ absl::StatusOr<std::string> NormalizeJobId(std::string_view id, std::string_view
                    " is not a job id: expected the 36-character UUID text jobq prints (e.g. "
                    "0190d4c2-7a4e-7c3b-9f1e-3a5b6c7d8e9f) or its 16 bytes, got ",
                    id.size(), " bytes"));
-}
-
-absl::StatusOr<wire::JobState> ParseJobStateName(std::string_view name) {
-  const std::string lower = absl::AsciiStrToLower(absl::string_view(name.data(), name.size()));
-  std::vector<std::string> names;
-  for (const auto& [state_name, state] : kStates) {
-    if (lower == state_name) {
-      return state;
-    }
-    names.emplace_back(state_name);
-  }
-  return absl::InvalidArgumentError(absl::StrCat("unknown job state \"", std::string(name),
-                                                 "\"; valid states: ", absl::StrJoin(names, ", ")));
 }
 
 absl::Status NormalizeListJobs(jobq::admin::ListJobsRequest* request) {

@@ -23,10 +23,6 @@ inline constexpr int kMaxRetryIds = 10'000;
 // (what the CLI prints). `field` names it in the error.
 absl::StatusOr<std::string> NormalizeJobId(std::string_view id, std::string_view field);
 
-// "scheduled", "queued", "running", "succeeded", "failed", "dead",
-// "cancelled" (any case); the error lists them.
-absl::StatusOr<wire::JobState> ParseJobStateName(std::string_view name);
-
 // In place: state_name resolved into state (and cleared), page_token or
 // page_after normalized into page_after (both at once is an error), limit
 // defaulted and capped.

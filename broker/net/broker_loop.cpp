@@ -10,6 +10,7 @@
 
 #include "broker/admin/job_requests.h"
 #include "broker/net/latency_timer.h"
+#include "common/job_state.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "common/transport/zmq_messages.h"
@@ -19,20 +20,6 @@ namespace {
 
 // The loop wakes at least this often to notice RequestStop().
 constexpr TimeMs kMaxPollMs = 100;
-
-// "dead", "running", ...: the names `jobq jobs --state` takes.
-std::string_view StateName(wire::JobState state) {
-  switch (state) {
-    case wire::JOB_STATE_SCHEDULED: return "scheduled";
-    case wire::JOB_STATE_QUEUED: return "queued";
-    case wire::JOB_STATE_RUNNING: return "running";
-    case wire::JOB_STATE_SUCCEEDED: return "succeeded";
-    case wire::JOB_STATE_FAILED: return "failed";
-    case wire::JOB_STATE_DEAD: return "dead";
-    case wire::JOB_STATE_CANCELLED: return "cancelled";
-    default: return "unknown";
-  }
-}
 
 constexpr std::string_view kUnknownJobWhy =
     "the id is wrong, or the job finished and its result expired (result TTL)";
@@ -586,7 +573,7 @@ absl::StatusOr<std::string> BrokerLoop::ServeRetryJobs(std::string_view body) {
         result->set_message(std::string("not retried: the job ") +
                             (state == wire::JOB_STATE_SUCCEEDED
                                  ? "succeeded"
-                                 : "is still " + std::string(StateName(state))) +
+                                 : "is still " + std::string(JobStateName(state))) +
                             "; only dead, failed or cancelled jobs can be retried");
         break;
       case core::RetryOutcome::kShuttingDown:
@@ -771,7 +758,7 @@ absl::StatusOr<std::string> BrokerLoop::ServeCancelJobs(std::string_view body, T
       case core::CancelOutcome::kCancelled:
         any_changed = true;
         result->set_outcome(::jobq::admin::CancelJobResult::OUTCOME_CANCELLED);
-        result->set_message("cancelled: it was " + std::string(StateName(state)));
+        result->set_message("cancelled: it was " + std::string(JobStateName(state)));
         break;
       case core::CancelOutcome::kCancelRequested:
         any_changed = true;
@@ -790,7 +777,7 @@ absl::StatusOr<std::string> BrokerLoop::ServeCancelJobs(std::string_view body, T
         break;
       case core::CancelOutcome::kAlreadyFinished:
         result->set_outcome(::jobq::admin::CancelJobResult::OUTCOME_ALREADY_FINISHED);
-        result->set_message("not cancelled: the job is " + std::string(StateName(state)) +
+        result->set_message("not cancelled: the job is " + std::string(JobStateName(state)) +
                             " already");
         break;
     }

@@ -4,11 +4,11 @@
 #include <sys/un.h>
 
 #include <cstring>
-#include <iterator>
+#include <optional>
 #include <utility>
-#include <zmq_addon.hpp>
 
 #include "common/log.h"
+#include "common/transport/monitor_events.h"
 
 namespace jobq::broker::net {
 namespace {
@@ -51,29 +51,26 @@ absl::Status SocketWatch::Watch(zmq::socket_t& socket) {
   return absl::OkStatus();
 }
 
-// Each event is two frames: [event number (uint16) and value (uint32), in
-// the host's byte order] [the endpoint it concerns]. The value of
-// LISTENING, ACCEPTED and DISCONNECTED is the descriptor.
+// The value of LISTENING, ACCEPTED and DISCONNECTED is the descriptor.
 void SocketWatch::Serve(TimeMs now_ms, int max_events, const HandshakeFailed& on_handshake_failed) {
   for (int i = 0; i < max_events; ++i) {
-    std::vector<zmq::message_t> frames;
+    std::optional<MonitorEvent> received;
     try {
-      if (!zmq::recv_multipart(events_, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
-        break;
-      }
+      received = ReceiveMonitorEvent(events_);
     } catch (const zmq::error_t& error) {
       JOBQ_LOG(kWarning, "broker", "socket_events_failed")
           .Kv("socket", name_)
           .Kv("why", error.what());
       break;
     }
-    if (frames.size() != 2 || frames[0].size() != sizeof(uint16_t) + sizeof(uint32_t)) {
-      continue;  // only libzmq writes here
+    if (!received) {
+      break;
     }
-    uint16_t event = 0;
-    uint32_t value = 0;
-    std::memcpy(&event, frames[0].data(), sizeof(event));
-    std::memcpy(&value, static_cast<const char*>(frames[0].data()) + sizeof(event), sizeof(value));
+    if (received->event == 0) {
+      continue;  // malformed; only libzmq writes here
+    }
+    const uint16_t event = received->event;
+    const uint32_t value = received->value;
     const int fd = static_cast<int>(value);
     PassOnFailure(event == ZMQ_EVENT_DISCONNECTED ? fd : -1, on_handshake_failed);
     switch (event) {
@@ -90,7 +87,7 @@ void SocketWatch::Serve(TimeMs now_ms, int max_events, const HandshakeFailed& on
         break;
       case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
       case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
-        held_failure_ = Failure{event, value, frames[1].to_string()};
+        held_failure_ = Failure{event, value, std::move(received->endpoint)};
         break;
       default:
         break;

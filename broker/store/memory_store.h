@@ -1,8 +1,10 @@
 #pragma once
-// MemoryStore: a Store kept in the process's memory (`--store memory`).
-// A real implementation, not a mock: it keeps what was committed and gives it
-// back in Recover, so the core's restart logic can be exercised in one
-// process. Not durable: everything is gone with the process.
+// MemoryStore: a Store kept in the process's memory, for tests that restart
+// a core inside one process (the simulation). A real implementation, not a
+// mock: it keeps what was committed and gives it back in Recover, so the
+// core's restart logic can be exercised. Not durable: everything is gone
+// with the process. The broker's `--store memory` is VolatileStore
+// (volatile_store.h), which keeps nothing.
 // Not thread-safe.
 
 #include <map>

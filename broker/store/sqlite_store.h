@@ -18,7 +18,8 @@
 //   sentinels(id BLOB PRIMARY KEY  -- orders it among its queue's job ids
 //             queue TEXT)          -- sentinels not fired yet
 //
-// Used by the loop thread only (like every Store); not thread-safe.
+// Not thread-safe (like every Store): Recover at start, then Commit from
+// the StoreWriter thread only.
 
 #include <memory>
 #include <string>

@@ -6,7 +6,9 @@
 //
 // Implementations: SqliteStore (the default, durable), VolatileStore
 // (--store memory: fastest, lost with the process) and MemoryStore (tests).
-// A Store is used by the loop thread only.
+// Not thread-safe: one thread at a time uses a Store. With a durable store
+// that is the StoreWriter thread (broker/net/store_writer.h) for Commit,
+// while the loop thread waits for nothing; Recover runs before either.
 
 #include <span>
 #include <string>

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "common/job_id.h"
 #include "common/json_depth.h"
 #include "producer/cli/jobs_table.h"
 #include "producer/cli/result_output.h"
@@ -25,12 +26,6 @@ std::string Pools(const admin::WorkerStatus& worker) {
     pools.push_back(absl::StrCat(pool.kind(), " ", pool.in_flight(), "/", pool.capacity()));
   }
   return pools.empty() ? "-" : absl::StrJoin(pools, ", ");
-}
-
-std::string HeartbeatAge(int64_t ms_ago) {
-  if (ms_ago < 0) return "-";
-  if (ms_ago < 60'000) return absl::StrFormat("%.1fs ago", static_cast<double>(ms_ago) / 1000.0);
-  return absl::StrCat(FormatDuration(ms_ago), " ago");
 }
 
 std::string When(int64_t unix_ms, int64_t now_ms) {
@@ -92,7 +87,7 @@ std::string FormatWorkersTable(const admin::ListWorkersResponse& workers) {
                     Pools(worker), absl::StrFormat("%.1f", worker.cpu_percent()),
                     FormatBytes(worker.rss_bytes()), absl::StrCat(worker.jobs_done()),
                     absl::StrCat(worker.jobs_failed()),
-                    HeartbeatAge(worker.last_heartbeat_ms_ago())});
+                    FormatHeartbeatAge(worker.last_heartbeat_ms_ago())});
   }
   return FormatTable(rows);
 }
@@ -122,7 +117,7 @@ std::string FormatJobDetail(const admin::JobInfo& job, int64_t now_ms) {
   }
   if (job.has_error() && (!job.error().type().empty() || !job.error().message().empty())) {
     rows.push_back(
-        {"error", OneLine(absl::StrCat(job.error().type(), ": ", job.error().message()), 2000)});
+        {"error", OneLine(ErrorSummary(job.error()), 2000)});
   }
   return FormatTable(rows);
 }

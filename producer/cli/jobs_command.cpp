@@ -5,7 +5,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
+#include "common/job_id.h"
+#include "common/job_state.h"
 #include "producer/cli/admin_connection.h"
 #include "producer/cli/exit_code.h"
 #include "producer/cli/job_ids.h"
@@ -14,25 +15,6 @@
 
 namespace jobq::cli {
 namespace {
-
-// In the order a job moves through them.
-constexpr wire::JobState kStates[] = {
-    wire::JOB_STATE_QUEUED,    wire::JOB_STATE_SCHEDULED, wire::JOB_STATE_RUNNING,
-    wire::JOB_STATE_SUCCEEDED, wire::JOB_STATE_FAILED,    wire::JOB_STATE_DEAD,
-    wire::JOB_STATE_CANCELLED,
-};
-
-absl::StatusOr<wire::JobState> ParseStateFlag(const std::string& text) {
-  std::vector<std::string> names;
-  for (wire::JobState state : kStates) {
-    if (text == JobStateName(state)) {
-      return state;
-    }
-    names.emplace_back(JobStateName(state));
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("--state must be one of ", absl::StrJoin(names, ", "), "; got \"", text, "\""));
-}
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -69,9 +51,9 @@ CLI::App* AddJobsCommand(CLI::App& app, JobsFlags* flags) {
 absl::StatusOr<admin::ListJobsRequest> ListJobsRequestFromFlags(const JobsFlags& flags) {
   admin::ListJobsRequest request;
   if (flags.state) {
-    absl::StatusOr<wire::JobState> state = ParseStateFlag(*flags.state);
+    absl::StatusOr<wire::JobState> state = ParseJobStateName(*flags.state);
     if (!state.ok()) {
-      return state.status();
+      return absl::InvalidArgumentError(absl::StrCat("--state: ", state.status().message()));
     }
     request.set_state(*state);
   }

@@ -37,14 +37,15 @@ std::string ErrorCell(const admin::JobInfo& job) {
   if (!job.has_error() || (job.error().type().empty() && job.error().message().empty())) {
     return "-";
   }
-  return OneLine(absl::StrCat(job.error().type(), ": ", job.error().message()), kMaxErrorBytes);
+  return OneLine(ErrorSummary(job.error()), kMaxErrorBytes);
 }
 
 }  // namespace
 
-std::string JobIdText(std::string_view bytes) {
-  std::optional<JobId> id = JobId::FromBytes(bytes);
-  return id ? id->ToString() : "?";
+std::string ErrorSummary(const wire::ErrorInfo& error) {
+  const std::string& label =
+      error.type() == "exception" && !error.exception().empty() ? error.exception() : error.type();
+  return absl::StrCat(label, ": ", error.message());
 }
 
 std::string OneLine(std::string_view text, size_t max_bytes) {

@@ -28,11 +28,12 @@ std::string FormatJobsTable(const std::vector<admin::JobInfo>& jobs, int64_t now
 // One JSON object, without a newline.
 std::string FormatJobLine(const admin::JobInfo& job);
 
-// The text form of a JobInfo's 16-byte id ("?" if it is not 16 bytes).
-std::string JobIdText(std::string_view bytes);
-
 // `text` on one line (line breaks become spaces), cut to at most
 // `max_bytes` bytes (ending "...") without splitting a UTF-8 character.
 std::string OneLine(std::string_view text, size_t max_bytes);
+
+// "TYPE: MESSAGE" for people, where a task's exception shows its class
+// ("std::runtime_error: disk on fire") rather than the type "exception".
+std::string ErrorSummary(const wire::ErrorInfo& error);
 
 }  // namespace jobq::cli

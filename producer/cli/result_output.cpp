@@ -6,6 +6,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/job_id.h"
 #include "producer/cli/exit_code.h"
 #include "producer/cli/jobs_table.h"
 #include "producer/cli/output_lines.h"

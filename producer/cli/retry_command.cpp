@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "common/job_id.h"
 #include "producer/cli/admin_connection.h"
 #include "producer/cli/exit_code.h"
 #include "producer/cli/job_ids.h"

@@ -20,16 +20,6 @@ std::string FormatPools(const admin::WorkerStatus& worker) {
   return pools.empty() ? "-" : absl::StrJoin(pools, ", ");
 }
 
-std::string FormatHeartbeatAge(int64_t ms_ago) {
-  if (ms_ago < 0) {
-    return "-";
-  }
-  if (ms_ago < 60'000) {
-    return absl::StrFormat("%.1fs ago", static_cast<double>(ms_ago) / 1000.0);
-  }
-  return absl::StrCat(FormatDuration(ms_ago), " ago");
-}
-
 }  // namespace
 
 std::string FormatTable(const std::vector<TableRow>& rows) {
@@ -69,6 +59,16 @@ std::string FormatDuration(int64_t ms) {
     return absl::StrFormat("%dm %02ds", minutes, seconds);
   }
   return absl::StrFormat("%ds", seconds);
+}
+
+std::string FormatHeartbeatAge(int64_t ms_ago) {
+  if (ms_ago < 0) {
+    return "-";
+  }
+  if (ms_ago < 60'000) {
+    return absl::StrFormat("%.1fs ago", static_cast<double>(ms_ago) / 1000.0);
+  }
+  return absl::StrCat(FormatDuration(ms_ago), " ago");
 }
 
 std::string FormatBytes(uint64_t bytes) {

@@ -20,6 +20,9 @@ std::string FormatTable(const std::vector<TableRow>& rows);
 
 // "12s", "5m 03s", "1h 02m 03s", "3d 04h 05m".
 std::string FormatDuration(int64_t ms);
+// "4.2s ago" under a minute, then as FormatDuration ("5m 03s ago"); "-"
+// for a negative age.
+std::string FormatHeartbeatAge(int64_t ms_ago);
 // "512 B", "1.5 KiB", "45.2 MiB", "1.1 GiB".
 std::string FormatBytes(uint64_t bytes);
 

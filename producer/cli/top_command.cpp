@@ -1,12 +1,12 @@
 #include "producer/cli/top_command.h"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <mutex>
@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/wake_fd.h"
 #include "producer/cli/admin_connection.h"
 #include "producer/cli/exit_code.h"
 #include "producer/cli/top_screen.h"
@@ -21,13 +22,22 @@
 namespace jobq::cli {
 namespace {
 
-// The write end of the self-pipe: signal handlers may only write to it.
-int g_wake_fd = -1;
+// What the signal handlers may touch: lock-free atomics and the loop's
+// WakeFd (Notify() is async-signal-safe).
+std::atomic<const WakeFd*> g_wake{nullptr};
+std::atomic<bool> g_stop_signalled{false};
+std::atomic<bool> g_resized{false};
+static_assert(std::atomic<bool>::is_always_lock_free &&
+              std::atomic<const WakeFd*>::is_always_lock_free);
 
 extern "C" void OnTopSignal(int signal) {
-  const char byte = signal == SIGWINCH ? 'w' : 's';
-  if (g_wake_fd >= 0) {
-    [[maybe_unused]] ssize_t written = write(g_wake_fd, &byte, 1);
+  if (signal == SIGWINCH) {
+    g_resized = true;
+  } else {
+    g_stop_signalled = true;
+  }
+  if (const WakeFd* wake = g_wake.load(); wake != nullptr) {
+    wake->Notify();
   }
 }
 
@@ -81,8 +91,10 @@ class TerminalMode {
 // Signal handlers that wake the loop, and the ones they replaced.
 class SignalWake {
  public:
-  explicit SignalWake(int fd) {
-    g_wake_fd = fd;
+  explicit SignalWake(const WakeFd* wake) {
+    g_stop_signalled = false;
+    g_resized = false;
+    g_wake = wake;
     struct sigaction action {};
     action.sa_handler = OnTopSignal;
     sigemptyset(&action.sa_mask);
@@ -90,7 +102,8 @@ class SignalWake {
   }
   ~SignalWake() {
     for (int i = 0; i < kCount; ++i) sigaction(kSignals[i], &old_[i], nullptr);
-    g_wake_fd = -1;
+    // A late signal must not touch the WakeFd once it is gone.
+    g_wake = nullptr;
   }
 
  private:
@@ -143,12 +156,13 @@ int RunTop(const TopFlags& flags, const GlobalFlags& global) {
   if (!admin) {
     return kExitUsage;
   }
-  int wake[2];
-  if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0) {
-    PrintError("cannot create a pipe");
+  absl::StatusOr<WakeFd> wake = WakeFd::Create();
+  if (!wake.ok()) {
+    PrintError(wake.status().message());
     return kExitUsage;
   }
-  SignalWake signals(wake[1]);
+  // Declared after `wake`: the handlers are gone before it is.
+  SignalWake signals(&*wake);
 
   Shared shared;
   grpc::ClientContext context;
@@ -163,14 +177,14 @@ int RunTop(const TopFlags& flags, const GlobalFlags& global) {
         std::lock_guard lock(shared.mutex);
         shared.latest = snapshot;
       }
-      WriteAll(wake[1], "d");
+      wake->Notify();
     }
     grpc::Status end = stream->Finish();
     {
       std::lock_guard lock(shared.mutex);
       shared.ended = end;
     }
-    WriteAll(wake[1], "e");
+    wake->Notify();
   });
 
   // Wait for the first snapshot before touching the terminal, so an
@@ -185,15 +199,12 @@ int RunTop(const TopFlags& flags, const GlobalFlags& global) {
         failure = grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "no status arrived in time");
         return;
       }
-      pollfd item{wake[0], POLLIN, 0};
+      pollfd item{wake->fd(), POLLIN, 0};
       if (poll(&item, 1, static_cast<int>(left.count())) < 0 && errno != EINTR) return;
-      char bytes[64];
-      const ssize_t n = read(wake[0], bytes, sizeof(bytes));
-      for (ssize_t i = 0; i < n; ++i) {
-        if (bytes[i] == 's') {
-          quit = true;
-          return;
-        }
+      wake->Drain();
+      if (g_stop_signalled) {
+        quit = true;
+        return;
       }
       std::lock_guard lock(shared.mutex);
       if (shared.ended) {
@@ -255,17 +266,15 @@ int RunTop(const TopFlags& flags, const GlobalFlags& global) {
           break;
         }
       }
-      pollfd items[2] = {{wake[0], POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
+      pollfd items[2] = {{wake->fd(), POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
       if (poll(items, read_keys ? 2 : 1, -1) < 0 && errno != EINTR) break;
-      char bytes[64];
       if (items[0].revents & POLLIN) {
-        const ssize_t n = read(wake[0], bytes, sizeof(bytes));
-        for (ssize_t i = 0; i < n; ++i) {
-          if (bytes[i] == 's') quit = true;
-          if (bytes[i] == 'w') draw();
-        }
+        wake->Drain();
+        if (g_stop_signalled) quit = true;
+        if (g_resized.exchange(false)) draw();
       }
       if (read_keys && (items[1].revents & (POLLIN | POLLHUP))) {
+        char bytes[64];
         const ssize_t n = read(STDIN_FILENO, bytes, sizeof(bytes));
         if (n <= 0) read_keys = false;  // no more keys: Ctrl-C still ends it
         for (ssize_t i = 0; i < n; ++i) {
@@ -277,9 +286,6 @@ int RunTop(const TopFlags& flags, const GlobalFlags& global) {
 
   context.TryCancel();
   reader.join();
-  g_wake_fd = -1;  // a late signal must not write to a closed (or reused) descriptor
-  close(wake[0]);
-  close(wake[1]);
   if (quit) return kExitOk;
   if (failure) {
     if (failure->ok()) {

@@ -52,20 +52,13 @@ std::string FormatRate(uint64_t now_count, uint64_t before_count, int64_t elapse
                                        static_cast<double>(elapsed_ms));
 }
 
-std::string FormatSeconds(double seconds) {
-  if (seconds <= 0) return "0";
-  if (seconds < 0.001) return absl::StrFormat("%.0fus", seconds * 1e6);
-  if (seconds < 1) return absl::StrFormat("%.1fms", seconds * 1e3);
-  return absl::StrFormat("%.2fs", seconds);
-}
-
 std::vector<std::vector<std::string>> TopLatencyRows(const admin::GetStatusResponse& status) {
   if (status.figures().tasks().empty()) return {};
   auto percentiles = [](const admin::LatencyFigures& figures) {
     if (figures.count() == 0) return std::string("-");
-    return absl::StrCat(FormatSeconds(figures.p50_seconds()), " / ",
-                        FormatSeconds(figures.p90_seconds()), " / ",
-                        FormatSeconds(figures.p99_seconds()));
+    return absl::StrCat(FormatLatency(figures.p50_seconds()), " / ",
+                        FormatLatency(figures.p90_seconds()), " / ",
+                        FormatLatency(figures.p99_seconds()));
   };
   std::vector<std::vector<std::string>> rows = {
       {"TASK", "RUNS", "WAIT p50 / p90 / p99", "RUN p50 / p90 / p99"}};

@@ -37,9 +37,6 @@ std::vector<std::string> RenderTopLines(const TopFrame& frame);
 // task figures.
 std::vector<std::vector<std::string>> TopLatencyRows(const admin::GetStatusResponse& status);
 
-// "0", "250us", "12.5ms", "1.50s".
-std::string FormatSeconds(double seconds);
-
 // "12.5/s"; "-" without a previous snapshot or elapsed time.
 std::string FormatRate(uint64_t now_count, uint64_t before_count, int64_t elapsed_ms,
                        bool have_before);

@@ -10,6 +10,7 @@
 #include "common/curve_keys.h"
 #include "common/status_macros.h"
 #include "common/utf8.h"
+#include "common/wake_fd.h"
 #include "producer/client/internal/io_loop.h"
 #include "producer/client/internal/shared_state.h"
 
@@ -118,7 +119,7 @@ Client::Client(ClientOptions options)
     : options_(std::move(options)), context_(std::make_unique<zmq::context_t>(1)) {}
 
 absl::Status Client::Start() {
-  JOBQ_ASSIGN_OR_RETURN(client_internal::WakePipe wake, client_internal::WakePipe::Create());
+  JOBQ_ASSIGN_OR_RETURN(WakeFd wake, WakeFd::Create());
   JOBQ_ASSIGN_OR_RETURN(std::string token_prefix, RandomTokenPrefix());
   shared_ = std::make_shared<client_internal::Shared>(std::move(wake));
   try {

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "common/job_id.h"
+#include "common/job_state.h"  // JobStateName, for the client's users
 #include "jobq/wire.pb.h"
 
 namespace jobq {
@@ -43,11 +44,6 @@ struct Outcome {
 
 // The error type the broker uses for a WAIT on a job it does not know.
 inline constexpr std::string_view kUnknownJobErrorType = "unknown_job";
-
-// The lower-case name people and the CLI use: "scheduled", "queued",
-// "running", "succeeded", "failed", "dead", "cancelled"; "unknown" for
-// JOB_STATE_UNSPECIFIED (how an unknown job is reported).
-std::string_view JobStateName(wire::JobState state);
 
 // False for states a job is still moving through (scheduled, queued,
 // running). The broker only pushes final outcomes; the client ignores

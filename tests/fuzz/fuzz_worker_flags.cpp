@@ -24,6 +24,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace jobq::worker;
+  using jobq::FlagsOutcome;
   using Action = FlagsOutcome::Action;
   jobq::fuzz::Argv argv("jobq-worker", std::string_view(reinterpret_cast<const char*>(data), size));
   WorkerConfig config;

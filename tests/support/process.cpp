@@ -72,25 +72,6 @@ int DecodeWaitStatus(int status) {
 
 }  // namespace
 
-std::chrono::milliseconds Scaled(std::chrono::milliseconds deadline) {
-  static const int scale = [] {
-    const char* text = std::getenv("JOBQ_TEST_TIME_SCALE");
-    const int value = text == nullptr ? 1 : std::atoi(text);
-    return value >= 1 ? value : 1;
-  }();
-  return deadline * scale;
-}
-
-bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + Scaled(timeout);
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    // Polling interval, not a wait for something: the condition decides.
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
-}
-
 TempDir::TempDir() {
   std::string pattern = (std::filesystem::temp_directory_path() / "jobq-test-XXXXXX").string();
   if (mkdtemp(pattern.data()) == nullptr) {

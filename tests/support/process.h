@@ -13,18 +13,12 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/wait_for.h"
+
 namespace jobq::testing {
 
-// `deadline` times JOBQ_TEST_TIME_SCALE (an integer, default 1), which
-// scripts/sanitize sets: the sanitized programs run several times slower. A
-// deadline only turns a hang into a failure, so a longer one changes the
-// outcome of no test that passes. WaitFor, WaitExit, Stop and RunCommand
-// scale theirs.
-std::chrono::milliseconds Scaled(std::chrono::milliseconds deadline);
-
-// Polls `condition` until it holds or `timeout` passes. No fixed sleeps.
-bool WaitFor(const std::function<bool()>& condition,
-             std::chrono::milliseconds timeout = std::chrono::seconds(20));
+// WaitExit, Stop and RunCommand scale their deadlines, as WaitFor does
+// (tests/support/wait_for.h).
 
 // A fresh directory under $TMPDIR, removed with its contents at destruction.
 class TempDir {

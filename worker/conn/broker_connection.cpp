@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "common/check.h"
+#include "common/job_id.h"
 #include "common/log.h"
 #include "common/time_limits.h"
 #include "worker/tasks/run_job.h"
@@ -221,15 +222,15 @@ void BrokerConnection::LoseBroker(int64_t now_ms) {
 }
 
 void BrokerConnection::CheckHandshakes(int64_t now_ms) {
-  const std::string own_key =
-      options_.curve ? curve::ToZ85(options_.curve->own.public_key) : std::string();
-  for (const HandshakeEvent& event : handshakes_.Take()) {
+  const HandshakeClient self{
+      "worker", options_.curve ? curve::ToZ85(options_.curve->own.public_key) : std::string(),
+      options_.broker_endpoint};
+  for (const MonitorEvent& event : handshakes_.Take()) {
     if (event.event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
       silent_handshake_failures_ = 0;
       continue;
     }
-    std::optional<std::string> why =
-        DescribeWorkerHandshakeFailure(event, own_key, options_.broker_endpoint);
+    std::optional<std::string> why = DescribeHandshakeFailure(event, self);
     if (!why) {
       continue;
     }
@@ -241,7 +242,7 @@ void BrokerConnection::CheckHandshakes(int64_t now_ms) {
       continue;
     }
     silent_handshake_failures_ = 0;
-    JOBQ_LOG(kError, "worker", "handshake_refused").Kv("why", *why);
+    JOBQ_LOG(kError, "worker", "handshake_refused").Kv("why", *why + "; retrying with backoff");
     // A new socket after a backoff, rather than ZeroMQ's own reconnects
     // every 100 ms: the allow-list will not change that fast.
     LoseBroker(now_ms);

@@ -37,16 +37,16 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "common/curve_keys.h"
 #include "common/transport/zmq_messages.h"
+#include "common/wake_fd.h"
 #include "jobq/wire.pb.h"
 #include "worker/conn/backoff.h"
+#include "worker/conn/handshake_monitor.h"
 #include "worker/conn/in_flight_jobs.h"
 #include "worker/conn/process_stats.h"
 #include "worker/conn/result_mailbox.h"
-#include "worker/conn/wake_fd.h"
 #include "worker/conn/worker_messages.h"
-#include "common/curve_keys.h"
-#include "worker/conn/handshake_monitor.h"
 #include "worker/pools/job_pool.h"
 #include "worker/tasks/task_registry.h"
 
@@ -169,7 +169,7 @@ class BrokerConnection {
   std::atomic<bool> drain_requested_{false};
   bool draining_ = false;
   int64_t drain_deadline_ms_ = 0;
-  WakeFd stop_wake_;
+  WakeFd stop_wake_ = WakeFd::CreateOrDie();
   ResultMailbox mailbox_;
 
   std::optional<zmq::socket_t> socket_;

@@ -10,8 +10,8 @@
 #include <mutex>
 #include <vector>
 
+#include "common/wake_fd.h"
 #include "jobq/wire.pb.h"
-#include "worker/conn/wake_fd.h"
 
 namespace jobq::worker {
 
@@ -26,7 +26,7 @@ class ResultMailbox {
   int fd() const { return wake_.fd(); }
 
  private:
-  WakeFd wake_;
+  WakeFd wake_ = WakeFd::CreateOrDie();
   std::mutex mutex_;
   std::vector<wire::JobResult> results_;
 };

@@ -6,6 +6,7 @@
 
 #include "common/check.h"
 #include "common/clock.h"
+#include "common/job_id.h"
 #include "common/log.h"
 #include "common/time_limits.h"
 #include "worker/tasks/run_job.h"

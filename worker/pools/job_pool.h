@@ -1,8 +1,9 @@
 #pragma once
 // JobPool: where the connection hands a dispatched job to be run — the I/O
-// thread pool now, the CPU process pool later (DESIGN §7). The interface is
-// in terms of whole jobs, not closures, so a pool that runs jobs in child
-// processes can satisfy it by shipping the DispatchedJob over a pipe.
+// thread pool (IoPool) or the CPU process pool (ProcessPool), DESIGN §7.
+// The interface is in terms of whole jobs, not closures, so that
+// ProcessPool can ship the DispatchedJob to a child process over its
+// socketpair.
 //
 // Thread-safety: Submit() and Stop() are called from one thread (the
 // connection's). Completions run on the pool's own threads.

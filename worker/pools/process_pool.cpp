@@ -1,14 +1,12 @@
 #include "worker/pools/process_pool.h"
 
 #include <poll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <utility>
 
 #include "common/check.h"
+#include "common/job_id.h"
 #include "common/time_limits.h"
 #include "worker/child/child_command_line.h"
 #include "worker/child/proc_stat.h"
@@ -66,12 +64,10 @@ std::string ChildName(pid_t pid) { return "child " + std::to_string(pid); }
 ProcessPool::ProcessPool(ProcessPoolOptions options)
     : options_(std::move(options)),
       child_args_(child::ChildArguments(
-          {options_.child_log_level, options_.plugins, options_.child_exec_output_max_bytes})),
-      wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+          {options_.child_log_level, options_.plugins, options_.child_exec_output_max_bytes})) {
   JOBQ_CHECK(options_.children >= 1)
       << "a pool needs a child; flags turn --cpu-procs 0 into no pool";
   JOBQ_CHECK(options_.queue_max >= 1) << "a queue bound of 0 would refuse every job";
-  JOBQ_CHECK(wake_fd_ >= 0) << "eventfd failed at startup: " << errno;
   slots_.resize(options_.children);
   JOBQ_LOG(kInfo, kComponent, "cpu_pool_starting")
       .Kv("children", options_.children)
@@ -81,10 +77,7 @@ ProcessPool::ProcessPool(ProcessPoolOptions options)
   supervisor_ = std::thread([this] { Supervise(); });
 }
 
-ProcessPool::~ProcessPool() {
-  Stop();
-  ::close(wake_fd_);
-}
+ProcessPool::~ProcessPool() { Stop(); }
 
 bool ProcessPool::Submit(wire::DispatchedJob job, std::shared_ptr<CancellationToken> cancel,
                          Completion done) {
@@ -96,8 +89,7 @@ bool ProcessPool::Submit(wire::DispatchedJob job, std::shared_ptr<CancellationTo
     }
     queue_.push_back({std::move(job), std::move(cancel), std::move(done)});
   }
-  const uint64_t one = 1;
-  (void)!::write(wake_fd_, &one, sizeof(one));
+  wake_.Notify();
   return true;
 }
 
@@ -107,8 +99,7 @@ void ProcessPool::Stop() {
       std::lock_guard<std::mutex> lock(mutex_);
       stopping_ = true;
     }
-    const uint64_t one = 1;
-    (void)!::write(wake_fd_, &one, sizeof(one));
+    wake_.Notify();
     JOBQ_CHECK(supervisor_.get_id() != std::this_thread::get_id())
         << "a completion cannot wait for its own pool to stop";
     supervisor_.join();
@@ -302,7 +293,7 @@ void ProcessPool::Dispatch(Clock::time_point now) {
 }
 
 void ProcessPool::Poll(Clock::time_point now) {
-  std::vector<pollfd> fds = {{wake_fd_, POLLIN, 0}};
+  std::vector<pollfd> fds = {{wake_.fd(), POLLIN, 0}};
   std::vector<Slot*> owners;
   std::optional<Clock::time_point> wake_at;
   const auto wake_by = [&wake_at](Clock::time_point at) {
@@ -345,8 +336,7 @@ void ProcessPool::Poll(Clock::time_point now) {
     return;  // a timer is due, or EINTR
   }
   if (fds[0].revents != 0) {
-    uint64_t count;
-    (void)!::read(wake_fd_, &count, sizeof(count));
+    wake_.Drain();
   }
   for (size_t i = 1; i < fds.size(); ++i) {
     if (fds[i].revents != 0) {

@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "common/wake_fd.h"
 #include "worker/child/child_process.h"
 #include "worker/pools/job_pool.h"
 #include "worker/tasks/builtins/exec_task.h"
@@ -167,7 +168,7 @@ class ProcessPool final : public JobPool {
   bool stopping_ = false;     // guarded by mutex_
   std::vector<pid_t> pids_;   // guarded by mutex_; the supervisor's view
 
-  int wake_fd_ = -1;  // eventfd: Submit() and Stop() wake the supervisor
+  const WakeFd wake_ = WakeFd::CreateOrDie();  // Submit() and Stop() wake the supervisor
 
   // Owned by the supervisor thread.
   std::vector<Slot> slots_;

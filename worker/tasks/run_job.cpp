@@ -128,18 +128,4 @@ wire::JobResult ErrorResult(const wire::DispatchedJob& job, std::string type, st
   return result;
 }
 
-std::string JobIdText(const std::string& id_bytes) {
-  if (auto id = JobId::FromBytes(id_bytes)) {
-    return id->ToString();
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string text;
-  text.reserve(id_bytes.size() * 2);
-  for (unsigned char c : id_bytes) {
-    text += kHex[c >> 4];
-    text += kHex[c & 0xf];
-  }
-  return text;
-}
-
 }  // namespace jobq::worker

@@ -40,8 +40,4 @@ wire::JobResult ErrorResult(const wire::DispatchedJob& job, std::string type, st
 // Same, with a token nobody cancels.
 wire::JobResult RunJob(const TaskRegistry& registry, const wire::DispatchedJob& job);
 
-// The job id as people read it: the canonical UUID form of the 16 wire
-// bytes, or hex when the broker sent some other length.
-std::string JobIdText(const std::string& id_bytes);
-
 }  // namespace jobq::worker

@@ -96,7 +96,7 @@ void IoLoop::RunLoop() {
     std::array<zmq::pollitem_t, 3> items = {{
         {dealer_.handle(), 0, dealer_events, 0},
         {monitor_.handle(), 0, ZMQ_POLLIN, 0},
-        {nullptr, shared_->wake.read_fd(), ZMQ_POLLIN, 0},
+        {nullptr, shared_->wake.fd(), ZMQ_POLLIN, 0},
     }};
     try {
       zmq::poll(items.data(), items.size(), timeout);
@@ -540,93 +540,48 @@ bool IoLoop::OnBatchRefused(const wire::Error& error) {
 }
 
 void IoLoop::ReceiveMonitorEvents(TimePoint now) {
-  while (true) {
-    zmq::message_t event;
-    if (!monitor_.recv(event, zmq::recv_flags::dontwait)) {
-      return;
-    }
-    // Every event is two frames: [u16 event, u32 value] and the endpoint.
-    if (event.more()) {
-      zmq::message_t endpoint;
-      (void)monitor_.recv(endpoint, zmq::recv_flags::none);
-    }
-    if (event.size() < sizeof(uint16_t)) {
-      continue;
-    }
-    uint16_t event_id;
-    std::memcpy(&event_id, event.data(), sizeof(event_id));
-    uint32_t value = 0;
-    if (event.size() >= sizeof(uint16_t) + sizeof(uint32_t)) {
-      std::memcpy(&value, static_cast<const char*>(event.data()) + sizeof(uint16_t),
-                  sizeof(value));
-    }
-    if (event_id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ||
-        event_id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
-        event_id == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
-      OnHandshakeFailed(event_id, value);
-    } else if (event_id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+  while (std::optional<MonitorEvent> event = ReceiveMonitorEvent(monitor_)) {
+    if (event->event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ||
+        event->event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
+        event->event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+      OnHandshakeFailed(*event);
+    } else if (event->event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
       silent_handshake_failures_ = 0;
       if (ever_connected_) {
         OnReconnected(now);
       }
       connected_ = true;
       ever_connected_ = true;
-    } else if (event_id == ZMQ_EVENT_DISCONNECTED) {
+    } else if (event->event == ZMQ_EVENT_DISCONNECTED) {
       connected_ = false;
       JOBQ_LOG(kInfo, "client", "broker_disconnected").Kv("broker", options_.broker_endpoint);
     }
   }
 }
 
-void IoLoop::OnHandshakeFailed(uint16_t event, uint32_t value) {
+void IoLoop::OnHandshakeFailed(const MonitorEvent& event) {
   if (failed_) {
     return;
   }
-  const bool curve = !options_.curve_public_key.empty();
-  const std::string& broker = options_.broker_endpoint;
-  if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
-    // The broker's ZAP handler said no (400): only the allow-list can
-    // change that, so waiting would only turn this into a timeout.
-    Fail(absl::PermissionDeniedError(absl::StrCat(
-        "the broker at ", broker, " refused this producer's key ",
-        curve ? curve::ToZ85(options_.curve_public_key) : std::string("(none)"),
-        ": add it to the broker's --producer-keys (status ", value, ")")));
+  const HandshakeClient self{
+      "producer",
+      options_.curve_public_key.empty() ? std::string() : curve::ToZ85(options_.curve_public_key),
+      options_.broker_endpoint};
+  std::optional<std::string> why = DescribeHandshakeFailure(event, self);
+  if (!why) {
     return;
   }
-  if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
-    if (value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH && !curve) {
-      Fail(absl::FailedPreconditionError(absl::StrCat(
-          "the broker at ", broker,
-          " requires CURVE authentication: give --broker-key FILE (the broker's .pub) and "
-          "--curve-key FILE (this producer's .key, from `jobq keygen NAME`), or set "
-          "JOBQ_BROKER_KEY and JOBQ_CURVE_KEY")));
-    } else if (value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH) {
-      Fail(absl::FailedPreconditionError(absl::StrCat(
-          "the broker at ", broker,
-          " does not use CURVE, but this producer was given keys: drop --broker-key and "
-          "--curve-key, or start the broker with --curve-secret-key")));
-    } else {
-      Fail(absl::FailedPreconditionError(absl::StrCat(
-          "the ", curve ? "CURVE " : "", "handshake with the broker at ", broker,
-          " failed (ZeroMQ protocol error 0x", absl::Hex(value),
-          "): is --broker-key the broker's public key, and is it a jobq broker?")));
-    }
-    return;
-  }
-  // No detail: the broker closed the connection mid-handshake. A CURVE
-  // broker does that to a HELLO sealed for another key, and so does a
-  // plaintext one to a CURVE client; a broker restarting at that moment
-  // does too, hence a few in a row before failing.
+  // A handshake closed without a reason may also be a broker restarting at
+  // that moment: a few in a row before failing.
   constexpr int kSilentFailuresMax = 3;
-  if (!curve || ++silent_handshake_failures_ < kSilentFailuresMax) {
+  if (event.event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL &&
+      ++silent_handshake_failures_ < kSilentFailuresMax) {
     return;
   }
-  Fail(absl::FailedPreconditionError(absl::StrCat(
-      "the broker at ", broker,
-      " closed the connection during the CURVE handshake: either --broker-key is not its public "
-      "key (compare it with the broker's .pub; the broker logs its public_key at start) or the "
-      "broker does not use CURVE (start it with --curve-secret-key, or drop --broker-key and "
-      "--curve-key)")));
+  // Waiting would only turn these into a timeout: the broker's allow-list
+  // or the client's keys must change.
+  Fail(event.event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ? absl::PermissionDeniedError(*why)
+                                                      : absl::FailedPreconditionError(*why));
 }
 
 void IoLoop::OnReconnected(TimePoint now) {

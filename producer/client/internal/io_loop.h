@@ -33,6 +33,7 @@
 #include <zmq.hpp>
 
 #include "absl/status/status.h"
+#include "common/transport/monitor_events.h"
 #include "common/transport/zmq_messages.h"
 #include "producer/client/client.h"
 #include "producer/client/internal/shared_state.h"
@@ -99,10 +100,9 @@ class IoLoop {
   void MarkForResend(uint64_t seq, PendingAck& pending);
   void ReceiveMonitorEvents(TimePoint now);
   void OnReconnected(TimePoint now);
-  // A CURVE handshake failed (a monitor event and its value): fails the
-  // client with what to change, or waits for the next attempt when the
-  // failure may be passing.
-  void OnHandshakeFailed(uint16_t event, uint32_t value);
+  // A CURVE handshake failed: fails the client with what to change, or
+  // waits for the next attempt when the failure may be passing.
+  void OnHandshakeFailed(const MonitorEvent& event);
   // Fails the sentinels sent on a lost connection, and only them.
   void FailUnconfirmedSentinels();
   void CheckDeadlines(TimePoint now);

@@ -19,9 +19,9 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/wake_fd.h"
 #include "jobq/wire.pb.h"
 #include "producer/client/future.h"
-#include "producer/client/internal/wake_pipe.h"
 #include "producer/client/outcome.h"
 
 namespace jobq::client_internal {
@@ -84,7 +84,7 @@ struct OutItem {
 };
 
 struct Shared {
-  explicit Shared(WakePipe wake_in) : wake(std::move(wake_in)) {}
+  explicit Shared(WakeFd wake_in) : wake(std::move(wake_in)) {}
 
   std::mutex mutex;
   // Notified (all) after any change a Future or a window wait may wait for.
@@ -102,13 +102,13 @@ struct Shared {
   // and a full batch otherwise (it would hold a partial batch anyway).
   size_t wake_after_jobs = 1;
 
-  WakePipe wake;
+  WakeFd wake;
 
   // Wakes the I/O thread once per batch of requests. Call with mutex held.
   void WakeLoopLocked() {
     if (!wake_pending) {
       wake_pending = true;
-      wake.Signal();
+      wake.Notify();
     }
   }
 };

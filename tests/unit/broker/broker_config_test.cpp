@@ -51,17 +51,11 @@ TEST(BrokerConfigTest, RetryAndRetentionSettings) {
 
 TEST(BrokerConfigTest, AnEmptyValueIsRefusedNamingTheFlag) {
   for (const char* flag : {"--retries", "--heartbeat-ms", "--queue-max", "--result-ttl"}) {
-    std::vector<std::string> args = {"jobq-broker", flag, ""};
-    std::vector<char*> argv;
-    for (std::string& arg : args) argv.push_back(arg.data());
-    int exit_code = -1;
-    ::testing::internal::CaptureStderr();
-    const std::optional<BrokerConfig> config =
-        ParseBrokerFlags(static_cast<int>(argv.size()), argv.data(), &exit_code);
-    const std::string err = ::testing::internal::GetCapturedStderr();
-    EXPECT_FALSE(config) << flag;
-    EXPECT_EQ(exit_code, 2) << flag;
-    EXPECT_NE(err.find(std::string(flag) + ": needs a value"), std::string::npos) << err;
+    Parsed parsed = Parse({flag, ""});
+    EXPECT_FALSE(parsed.config) << flag;
+    EXPECT_EQ(parsed.exit_code, 2) << flag;
+    EXPECT_NE(parsed.outcome.text.find(std::string(flag) + ": needs a value"), std::string::npos)
+        << parsed.outcome.text;
   }
 }
 

@@ -2,27 +2,24 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "tests/unit/broker/parse_broker_flags.h"
 
 namespace jobq::broker {
 namespace {
 
-std::optional<BrokerConfig> Parse(std::vector<std::string> args, int* exit_code) {
-  args.insert(args.begin(), "jobq-broker");
-  std::vector<char*> argv;
-  for (std::string& arg : args) argv.push_back(arg.data());
-  return ParseBrokerFlags(static_cast<int>(argv.size()), argv.data(), exit_code);
-}
+using testing::Parse;
+using testing::Parsed;
 
 TEST(LimitFlagsTest, EveryBoundCanBeSet) {
-  int exit_code = -1;
-  std::optional<BrokerConfig> config =
-      Parse({"--message-max", "8MiB", "--payload-max", "256K", "--result-max", "2M",
-             "--batch-max", "500", "--jobs-max", "1000", "--queues-max", "10",
-             "--workers-max", "3", "--queue-max", "100", "--connections-max", "50"},
-            &exit_code);
-  ASSERT_TRUE(config) << exit_code;
+  Parsed parsed = Parse({"--message-max", "8MiB", "--payload-max", "256K", "--result-max", "2M",
+                         "--batch-max", "500", "--jobs-max", "1000", "--queues-max", "10",
+                         "--workers-max", "3", "--queue-max", "100", "--connections-max", "50"});
+  ASSERT_TRUE(parsed.config) << parsed.outcome.text;
+  const std::optional<BrokerConfig>& config = parsed.config;
   EXPECT_EQ(config->message_bytes_max, 8u << 20);
   EXPECT_EQ(config->core.payload_bytes_max, 256u << 10);
   EXPECT_EQ(config->core.result_bytes_max, 2u << 20);
@@ -35,8 +32,7 @@ TEST(LimitFlagsTest, EveryBoundCanBeSet) {
 }
 
 TEST(LimitFlagsTest, TheDefaultsFitTogether) {
-  int exit_code = -1;
-  std::optional<BrokerConfig> config = Parse({}, &exit_code);
+  const std::optional<BrokerConfig> config = Parse({}).config;
   ASSERT_TRUE(config);
   EXPECT_EQ(CheckLimits(*config), "");
   // What unfinished messages may hold, documented in docs/operations.md:
@@ -56,9 +52,9 @@ TEST(LimitFlagsTest, BadValuesAreRefusedWithExitCode2) {
            {"--message-max", "1M", "--payload-max", "1M"},
            {"--message-max", "4M", "--result-max", "8M"},
        }) {
-    int exit_code = -1;
-    EXPECT_FALSE(Parse(args, &exit_code)) << args[0] << " " << args[1];
-    EXPECT_EQ(exit_code, 2) << args[0] << " " << args[1];
+    Parsed parsed = Parse(args);
+    EXPECT_FALSE(parsed.config) << args[0] << " " << args[1];
+    EXPECT_EQ(parsed.exit_code, 2) << args[0] << " " << args[1];
   }
 }
 

@@ -17,11 +17,10 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "tests/support/wait_for.h"
+
 namespace jobq::broker::net {
 namespace {
-
-// Only turns a hang into a failure.
-constexpr std::chrono::seconds kDeadline{20};
 
 int Connect(int port) {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -36,15 +35,11 @@ int Connect(int port) {
 // Whether the other side ends the stream before the deadline; what it
 // sends first (its ZMTP greeting) is read and dropped.
 bool EndsStream(int fd) {
-  const auto deadline = std::chrono::steady_clock::now() + kDeadline;
-  char buffer[256];
-  while (std::chrono::steady_clock::now() < deadline) {
+  return ::jobq::testing::WaitFor([fd] {
+    char buffer[256];
     pollfd item{fd, POLLIN, 0};
-    if (poll(&item, 1, 50) > 0 && recv(fd, buffer, sizeof(buffer), 0) <= 0) {
-      return true;
-    }
-  }
-  return false;
+    return poll(&item, 1, 50) > 0 && recv(fd, buffer, sizeof(buffer), 0) <= 0;
+  });
 }
 
 class SocketWatchTest : public ::testing::Test {
@@ -55,18 +50,17 @@ class SocketWatchTest : public ::testing::Test {
 
   // Serves the watch's events until `condition` holds (false at the deadline).
   bool ServeUntil(SocketWatch& watch, const std::function<bool()>& condition) {
-    const auto deadline = std::chrono::steady_clock::now() + kDeadline;
-    while (!condition()) {
-      if (std::chrono::steady_clock::now() >= deadline) {
-        return false;
+    return ::jobq::testing::WaitFor([&] {
+      if (condition()) {
+        return true;
       }
       zmq::pollitem_t item{watch.events().handle(), 0, ZMQ_POLLIN, 0};
       zmq::poll(&item, 1, std::chrono::milliseconds(50));
       watch.Serve(
           /*now_ms=*/1, /*max_events=*/100,
           [this](uint16_t event, uint32_t, std::string_view) { failures_.push_back(event); });
-    }
-    return true;
+      return condition();
+    });
   }
 
   int Bind(SocketWatch& watch) {

@@ -51,5 +51,12 @@ TEST(JobIdTest, SameSeedSameIds) {
   }
 }
 
+TEST(JobIdTextTest, SixteenBytesAreTheCanonicalTextOthersHex) {
+  const std::string text = "0190d4c2-7a4e-7c3b-9f1e-3a5b6c7d8e9f";
+  EXPECT_EQ(JobIdText(JobId::Parse(text)->Bytes()), text);
+  EXPECT_EQ(JobIdText("\x01\xff"), "01ff");
+  EXPECT_EQ(JobIdText(""), "");
+}
+
 }  // namespace
 }  // namespace jobq

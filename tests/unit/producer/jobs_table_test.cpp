@@ -108,10 +108,5 @@ TEST(OneLineTest, FlattensAndCutsAtACharacterBoundary) {
   EXPECT_EQ(OneLine("abcd\xc3\xa9zzzz", 8), "abcd...");
 }
 
-TEST(JobIdTextTest, SixteenBytesOrAQuestionMark) {
-  EXPECT_EQ(JobIdText(JobId::Parse(kId)->Bytes()), kId);
-  EXPECT_EQ(JobIdText("short"), "?");
-}
-
 }  // namespace
 }  // namespace jobq::cli

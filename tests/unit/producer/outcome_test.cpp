@@ -5,18 +5,6 @@
 namespace jobq {
 namespace {
 
-TEST(JobStateNameTest, LowerCaseNames) {
-  EXPECT_EQ(JobStateName(wire::JOB_STATE_SCHEDULED), "scheduled");
-  EXPECT_EQ(JobStateName(wire::JOB_STATE_QUEUED), "queued");
-  EXPECT_EQ(JobStateName(wire::JOB_STATE_RUNNING), "running");
-  EXPECT_EQ(JobStateName(wire::JOB_STATE_SUCCEEDED), "succeeded");
-  EXPECT_EQ(JobStateName(wire::JOB_STATE_FAILED), "failed");
-  EXPECT_EQ(JobStateName(wire::JOB_STATE_DEAD), "dead");
-  EXPECT_EQ(JobStateName(wire::JOB_STATE_CANCELLED), "cancelled");
-  EXPECT_EQ(JobStateName(wire::JOB_STATE_UNSPECIFIED), "unknown");
-  EXPECT_EQ(JobStateName(static_cast<wire::JobState>(99)), "unknown");
-}
-
 TEST(IsFinalStateTest, OnlyStatesAJobStaysIn) {
   EXPECT_FALSE(IsFinalState(wire::JOB_STATE_SCHEDULED));
   EXPECT_FALSE(IsFinalState(wire::JOB_STATE_QUEUED));

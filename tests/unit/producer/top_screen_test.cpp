@@ -112,12 +112,5 @@ TEST(FormatRateTest, NeedsAnEarlierCount) {
   EXPECT_EQ(FormatRate(15, 5, 2000, true), "5.0/s");
 }
 
-TEST(FormatSecondsTest, Units) {
-  EXPECT_EQ(FormatSeconds(0), "0");
-  EXPECT_EQ(FormatSeconds(0.00025), "250us");
-  EXPECT_EQ(FormatSeconds(0.0125), "12.5ms");
-  EXPECT_EQ(FormatSeconds(1.5), "1.50s");
-}
-
 }  // namespace
 }  // namespace jobq::cli

@@ -7,9 +7,9 @@
 #include <future>
 #include <memory>
 
+#include "tests/support/wait_for.h"
 #include "tests/unit/worker/fake_broker.h"
 #include "tests/unit/worker/job_builders.h"
-#include "tests/unit/worker/wait_for.h"
 #include "worker/pools/io_pool.h"
 #include "worker/tasks/builtin_tasks.h"
 #include "worker/tasks/task_error.h"
@@ -17,15 +17,18 @@
 namespace jobq::worker {
 namespace {
 
+using ::jobq::testing::IsReadyBy;
+using ::jobq::testing::Scaled;
+using ::jobq::testing::TestDeadline;
+using ::jobq::testing::WaitFor;
 using testing::FakeBroker;
-using testing::IsReadyBy;
 using testing::MakeJob;
 using testing::WorkerMessage;
 
 constexpr uint32_t kIoThreads = 2;
 
 uint32_t ScaledMs(uint32_t milliseconds) {
-  return static_cast<uint32_t>(testing::Scaled(std::chrono::milliseconds(milliseconds)).count());
+  return static_cast<uint32_t>(Scaled(std::chrono::milliseconds(milliseconds)).count());
 }
 
 class BrokerConnectionTest : public ::testing::Test {
@@ -109,7 +112,7 @@ class BrokerConnectionTest : public ::testing::Test {
   // test if a CREDIT comes before the first RESULT.
   std::vector<wire::JobResult> Results(size_t count, uint32_t* credits = nullptr) {
     std::vector<wire::JobResult> results;
-    const auto deadline = std::chrono::steady_clock::now() + testing::TestDeadline();
+    const auto deadline = std::chrono::steady_clock::now() + TestDeadline();
     while (results.size() < count) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
           deadline - std::chrono::steady_clock::now());
@@ -267,7 +270,7 @@ TEST_F(BrokerConnectionTest, StopRequestSendsByeAndCancelsJobs) {
   Register();
   Dispatch({MakeJob("hold", "{}", 1)});
   // The job is in flight once a heartbeat says so.
-  ASSERT_TRUE(testing::WaitFor([&] {
+  ASSERT_TRUE(WaitFor([&] {
     std::optional<WorkerMessage> heartbeat = broker_->NextOf(Command::kWorkerHeartbeat);
     return heartbeat.has_value() && heartbeat->As<wire::Heartbeat>().pools(0).in_flight() == 1;
   }));
@@ -310,7 +313,7 @@ TEST_F(BrokerConnectionTest, AfterBrokerRestartHelloListsHeldJobsAndResultsFollo
   StartWorker();
   Register(/*heartbeat_interval_ms=*/20);
   Dispatch({MakeJob("hold", "{}", 1)});
-  ASSERT_TRUE(testing::WaitFor([&] {
+  ASSERT_TRUE(WaitFor([&] {
     std::optional<WorkerMessage> heartbeat = broker_->NextOf(Command::kWorkerHeartbeat);
     return heartbeat.has_value() && heartbeat->As<wire::Heartbeat>().pools(0).in_flight() == 1;
   }));

@@ -2,8 +2,8 @@
 
 #include <future>
 
+#include "tests/support/wait_for.h"
 #include "tests/unit/worker/job_builders.h"
-#include "tests/unit/worker/wait_for.h"
 #include "worker/tasks/builtin_tasks.h"
 #include "worker/tasks/cancellation_token.h"
 #include "worker/tasks/run_job.h"
@@ -11,7 +11,7 @@
 namespace jobq::worker {
 namespace {
 
-using testing::IsReadyBy;
+using ::jobq::testing::IsReadyBy;
 using testing::MakeJob;
 
 TEST(CancellationTokenTest, SleepForReturnsFalseOnceCancelled) {

@@ -6,15 +6,15 @@
 #include <sys/wait.h>
 
 #include "jobq/wire.pb.h"
+#include "tests/support/wait_for.h"
 #include "tests/unit/worker/job_builders.h"
-#include "tests/unit/worker/wait_for.h"
 #include "worker/child/child_command_line.h"
 #include "worker/child/child_process.h"
 
 namespace jobq::worker::child {
 namespace {
 
-using testing::WaitFor;
+using ::jobq::testing::WaitFor;
 
 class ChildModeTest : public ::testing::Test {
  protected:

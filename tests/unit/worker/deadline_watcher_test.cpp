@@ -7,13 +7,13 @@
 #include <mutex>
 #include <vector>
 
-#include "tests/unit/worker/wait_for.h"
+#include "tests/support/wait_for.h"
 
 namespace jobq::worker {
 namespace {
 
 using Clock = DeadlineWatcher::Clock;
-using testing::WaitFor;
+using ::jobq::testing::WaitFor;
 
 TEST(DeadlineWatcherTest, FiresAPassedDeadline) {
   DeadlineWatcher watcher;

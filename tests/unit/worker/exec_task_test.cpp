@@ -10,15 +10,15 @@
 #include <cerrno>
 #include <future>
 
+#include "tests/support/wait_for.h"
 #include "tests/unit/worker/task_test_support.h"
-#include "tests/unit/worker/wait_for.h"
 
 namespace jobq::worker {
 namespace {
 
+using ::jobq::testing::IsReadyBy;
 using testing::BuiltinTaskTest;
 using ::testing::HasSubstr;
-using testing::IsReadyBy;
 
 class ExecTaskTest : public BuiltinTaskTest {
  protected:

@@ -13,7 +13,7 @@
 
 #include "common/transport/zmq_messages.h"
 #include "jobq/wire.pb.h"
-#include "tests/unit/worker/wait_for.h"
+#include "tests/support/wait_for.h"
 
 namespace jobq::worker::testing {
 
@@ -49,8 +49,9 @@ class FakeBroker {
 
   // The next message from the worker, skipping heartbeats unless asked for;
   // nullopt if none arrives within `within`.
-  std::optional<WorkerMessage> Next(bool skip_heartbeats = true,
-                                    std::chrono::milliseconds within = TestDeadline()) {
+  std::optional<WorkerMessage> Next(
+      bool skip_heartbeats = true,
+      std::chrono::milliseconds within = ::jobq::testing::TestDeadline()) {
     const auto deadline = std::chrono::steady_clock::now() + within;
     while (true) {
       SendHeartbeatIfDue();
@@ -81,8 +82,8 @@ class FakeBroker {
   // The next message that is `command`, dropping others on the way; nullopt
   // if none arrives within `within`, even while others keep coming (a worker
   // that never hears WELCOME resends HELLO forever).
-  std::optional<WorkerMessage> NextOf(Command command,
-                                      std::chrono::milliseconds within = TestDeadline()) {
+  std::optional<WorkerMessage> NextOf(
+      Command command, std::chrono::milliseconds within = ::jobq::testing::TestDeadline()) {
     const auto deadline = std::chrono::steady_clock::now() + within;
     while (true) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -11,18 +11,18 @@
 #include <cstdlib>
 #include <future>
 
+#include "tests/support/wait_for.h"
 #include "tests/unit/worker/canned_http_server.h"
 #include "tests/unit/worker/task_test_support.h"
-#include "tests/unit/worker/wait_for.h"
 
 namespace jobq::worker {
 namespace {
 
+using ::jobq::testing::IsReadyBy;
+using ::jobq::testing::WaitFor;
 using testing::BuiltinTaskTest;
 using testing::CannedHttpServer;
 using ::testing::HasSubstr;
-using testing::IsReadyBy;
-using testing::WaitFor;
 
 constexpr char kHello[] =
     "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n"

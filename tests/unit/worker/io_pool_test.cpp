@@ -6,15 +6,15 @@
 #include <set>
 #include <vector>
 
+#include "tests/support/wait_for.h"
 #include "tests/unit/worker/job_builders.h"
-#include "tests/unit/worker/wait_for.h"
 #include "worker/tasks/builtin_tasks.h"
 
 namespace jobq::worker {
 namespace {
 
+using ::jobq::testing::WaitFor;
 using testing::MakeJob;
-using testing::WaitFor;
 
 class Collector {
  public:

@@ -9,17 +9,17 @@
 #include <mutex>
 #include <vector>
 
+#include "tests/support/wait_for.h"
 #include "tests/unit/worker/job_builders.h"
-#include "tests/unit/worker/wait_for.h"
 #include "worker/pools/io_pool.h"
 #include "worker/tasks/builtin_tasks.h"
 
 namespace jobq::worker {
 namespace {
 
+using ::jobq::testing::WaitFor;
 using ::testing::HasSubstr;
 using testing::MakeJob;
-using testing::WaitFor;
 
 class Results {
  public:

@@ -7,18 +7,18 @@
 #include <mutex>
 #include <vector>
 
+#include "tests/support/wait_for.h"
 #include "tests/unit/worker/fake_broker.h"
 #include "tests/unit/worker/job_builders.h"
-#include "tests/unit/worker/wait_for.h"
 #include "worker/conn/broker_connection.h"
 
 namespace jobq::worker {
 namespace {
 
+using ::jobq::testing::IsReadyBy;
+using ::jobq::testing::WaitFor;
 using testing::FakeBroker;
-using testing::IsReadyBy;
 using testing::MakeJob;
-using testing::WaitFor;
 
 // Records the tasks it was given and finishes each at once.
 class RecordingPool final : public JobPool {

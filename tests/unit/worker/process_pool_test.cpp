@@ -16,16 +16,16 @@
 #include <set>
 #include <vector>
 
+#include "tests/support/wait_for.h"
 #include "tests/unit/worker/job_builders.h"
-#include "tests/unit/worker/wait_for.h"
 #include "worker/child/proc_stat.h"
 
 namespace jobq::worker {
 namespace {
 
+using ::jobq::testing::WaitFor;
 using ::testing::HasSubstr;
 using testing::MakeJob;
-using testing::WaitFor;
 
 class Collector {
  public:

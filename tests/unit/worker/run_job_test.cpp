@@ -215,7 +215,5 @@ TEST_F(RunJobTest, FailWithANonStringMessageIsBadArgs) {
   EXPECT_THAT(result.error().message(), HasSubstr("message"));
 }
 
-TEST(JobIdTextTest, OtherLengthsAreHex) { EXPECT_EQ(JobIdText("\x01\xff"), "01ff"); }
-
 }  // namespace
 }  // namespace jobq::worker

@@ -7,12 +7,12 @@
 #include <mutex>
 #include <stdexcept>
 
-#include "tests/unit/worker/wait_for.h"
+#include "tests/support/wait_for.h"
 
 namespace jobq::worker {
 namespace {
 
-using testing::TestDeadline;
+using ::jobq::testing::TestDeadline;
 
 // Closures that park until released, counting how many are parked at once.
 class Gate {

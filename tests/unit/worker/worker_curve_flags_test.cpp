@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "common/curve_keys.h"
-#include "worker/conn/handshake_monitor.h"
+#include "common/transport/monitor_events.h"
 #include "worker/worker_flags.h"
 
 namespace jobq::worker {
@@ -76,18 +76,29 @@ TEST_F(WorkerCurveFlagsTest, OneFileOrABadFileIsAUsageError) {
 }
 
 TEST(HandshakeDescriptionTest, SaysWhatToChange) {
-  const std::string key = "KEY";
-  EXPECT_THAT(*DescribeWorkerHandshakeFailure({ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, 400}, key, "B"),
+  const HandshakeClient with_key{"worker", "KEY", "B"};
+  const HandshakeClient without_key{"worker", "", "B"};
+  auto describe = [](uint16_t event, uint32_t value, const HandshakeClient& client) {
+    MonitorEvent monitor_event;
+    monitor_event.event = event;
+    monitor_event.value = value;
+    return DescribeHandshakeFailure(monitor_event, client);
+  };
+  EXPECT_THAT(*describe(ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, 400, with_key),
               HasSubstr("refused this worker's key KEY: add it to the broker's --worker-keys"));
-  EXPECT_THAT(*DescribeWorkerHandshakeFailure(
-                  {ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH},
-                  "", "B"),
+  EXPECT_THAT(*describe(ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, 400, {"producer", "KEY", "B"}),
+              HasSubstr("refused this producer's key KEY: add it to the broker's --producer-keys"));
+  EXPECT_THAT(*describe(ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL,
+                        ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH, without_key),
               HasSubstr("requires CURVE"));
-  EXPECT_THAT(*DescribeWorkerHandshakeFailure({ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, 32}, key, "B"),
+  EXPECT_THAT(*describe(ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL,
+                        ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH, with_key),
+              HasSubstr("does not use CURVE, but this worker was given keys"));
+  EXPECT_THAT(*describe(ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, 32, with_key),
               HasSubstr("--broker-key is not its public key"));
-  EXPECT_FALSE(DescribeWorkerHandshakeFailure({ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, 32}, "", "B"))
+  EXPECT_FALSE(describe(ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, 32, without_key))
       << "without CURVE a lost handshake is only a lost connection";
-  EXPECT_FALSE(DescribeWorkerHandshakeFailure({ZMQ_EVENT_HANDSHAKE_SUCCEEDED, 0}, key, "B"));
+  EXPECT_FALSE(describe(ZMQ_EVENT_HANDSHAKE_SUCCEEDED, 0, with_key));
 }
 
 }  // namespace

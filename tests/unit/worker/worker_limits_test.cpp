@@ -12,8 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "tests/support/wait_for.h"
 #include "tests/unit/worker/job_builders.h"
-#include "tests/unit/worker/wait_for.h"
 #include "worker/child/child_command_line.h"
 #include "worker/pools/io_pool.h"
 #include "worker/tasks/builtin_tasks.h"
@@ -23,9 +23,9 @@
 namespace jobq::worker {
 namespace {
 
+using ::jobq::testing::WaitFor;
 using ::testing::HasSubstr;
 using testing::MakeJob;
-using testing::WaitFor;
 
 constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
 
