@@ -281,7 +281,7 @@ void BrokerCore::Credit(WorkerInfo& worker, const wire::Credit& credit) {
   const uint64_t held_max = uint64_t{worker.listed_at_hello[pool]} + worker.dispatched[pool];
   const uint64_t total = credit.freed_total() != 0
                              ? credit.freed_total()
-                             : std::min(worker.freed_total[pool] + credit.credits(), held_max);
+                             : worker.freed_total[pool] + credit.credits();
   const uint64_t freed = std::min(total, held_max);
   if (freed <= worker.freed_total[pool]) return;
   worker.freed_total[pool] = freed;

@@ -150,6 +150,23 @@ std::vector<std::string> GateJob(Cluster& cluster) {
           "--retries", "3"};
 }
 
+// A broker, a worker and a gate job running on it; the job's id, or "" (with
+// the test failed) when it never started.
+std::string StartGateJob(Cluster& cluster) {
+  cluster.StartBroker();
+  cluster.StartWorker("w1", {"--plugin", JOBQ_TEST_TASKS_PLUGIN, "--cpu-procs", "0"});
+  EXPECT_TRUE(cluster.WaitForWorkers(1));
+  CommandResult submitted = cluster.Jobq(GateJob(cluster), "", std::chrono::seconds(30));
+  EXPECT_EQ(submitted.exit_code, 0) << submitted.err;
+  std::vector<nlohmann::json> lines = JsonLines(submitted.out);
+  if (lines.empty()) return "";
+  if (!WaitFor([&] { return !ReadFile(cluster.dir().File("gate.pid")).empty(); })) {
+    ADD_FAILURE() << "the job never started";
+    return "";
+  }
+  return lines[0].value("id", std::string());
+}
+
 void SendToBroker(zmq::socket_t& socket, Command command, const std::string& body) {
   const std::string command_frame(1, static_cast<char>(command));
   socket.send(zmq::str_buffer(""), zmq::send_flags::sndmore);
@@ -160,14 +177,8 @@ void SendToBroker(zmq::socket_t& socket, Command command, const std::string& bod
 
 TEST(FaultsTest, AProducersCancelOfARunningJobEndsItCancelledNotRetried) {
   Cluster cluster;
-  cluster.StartBroker();
-  cluster.StartWorker("w1", {"--plugin", JOBQ_TEST_TASKS_PLUGIN, "--cpu-procs", "0"});
-  ASSERT_TRUE(cluster.WaitForWorkers(1));
-  CommandResult submitted = cluster.Jobq(GateJob(cluster), "", std::chrono::seconds(30));
-  ASSERT_EQ(submitted.exit_code, 0) << submitted.err;
-  const std::string id = JsonLines(submitted.out).at(0).value("id", std::string());
-  ASSERT_TRUE(WaitFor([&] { return !ReadFile(cluster.dir().File("gate.pid")).empty(); }))
-      << "the job never started";
+  const std::string id = StartGateJob(cluster);
+  ASSERT_FALSE(id.empty());
 
   // CANCEL over the wire, as a producer sends it (docs/protocol.md).
   std::optional<JobId> job_id = JobId::Parse(id);
@@ -191,14 +202,8 @@ TEST(FaultsTest, AProducersCancelOfARunningJobEndsItCancelledNotRetried) {
 
 TEST(FaultsTest, AnAdminCancelOfARunningJobEndsItCancelledNotRetried) {
   Cluster cluster;
-  cluster.StartBroker();
-  cluster.StartWorker("w1", {"--plugin", JOBQ_TEST_TASKS_PLUGIN, "--cpu-procs", "0"});
-  ASSERT_TRUE(cluster.WaitForWorkers(1));
-  CommandResult submitted = cluster.Jobq(GateJob(cluster), "", std::chrono::seconds(30));
-  ASSERT_EQ(submitted.exit_code, 0) << submitted.err;
-  const std::string id = JsonLines(submitted.out).at(0).value("id", std::string());
-  ASSERT_TRUE(WaitFor([&] { return !ReadFile(cluster.dir().File("gate.pid")).empty(); }))
-      << "the job never started";
+  const std::string id = StartGateJob(cluster);
+  ASSERT_FALSE(id.empty());
   CommandResult cancelled = cluster.Jobq({"cancel", id}, "", std::chrono::seconds(30));
   EXPECT_EQ(cancelled.exit_code, 0) << cancelled.out << cancelled.err;
 

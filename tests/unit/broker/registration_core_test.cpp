@@ -185,44 +185,41 @@ TEST(RegistrationCoreTest, TheSameProcessRegisteringAgainIsNoCrash) {
 
 // A cancel of a running job with attempts left ends it cancelled, never
 // retried, whichever path asked (the wire CANCEL used to retry it).
-class CancelRunningTest : public ::testing::TestWithParam<bool> {};
+class CancelRunningTest : public ::testing::TestWithParam<bool> {
+ protected:
+  // A job with attempts left, running on "w", then cancelled by an admin or
+  // by its producer's CANCEL; returns its id.
+  static JobId StartAndCancel(CoreHarness& harness, bool from_admin) {
+    const JobId id =
+        harness.Submit("c", {"t"}, "default", 0, true, /*max_attempts=*/3).front();
+    harness.Register("w", 1, kInstance, 1);
+    EXPECT_EQ(harness.Dispatched("w").size(), 1u);
+    if (from_admin) {
+      harness.effects().Clear();
+      harness.core().CancelJob(id, harness.clock().NowMs(), &harness.effects());
+    } else {
+      wire::Cancel cancel;
+      cancel.add_ids(std::string(id.Bytes()));
+      harness.FromClient("c", Command::kCancel, cancel);
+    }
+    return id;
+  }
+};
 
 TEST_P(CancelRunningTest, EndsCancelledWhateverTheWorkerReports) {
-  const bool from_admin = GetParam();
   CoreHarness harness;
-  std::vector<JobId> ids = harness.Submit("c", {"t"}, "default", 0, true, /*max_attempts=*/3);
-  harness.Register("w", 1, kInstance, 1);
-  ASSERT_EQ(harness.Dispatched("w").size(), 1u);
-  if (from_admin) {
-    harness.effects().Clear();
-    harness.core().CancelJob(ids[0], harness.clock().NowMs(), &harness.effects());
-  } else {
-    wire::Cancel cancel;
-    cancel.add_ids(std::string(ids[0].Bytes()));
-    harness.FromClient("c", Command::kCancel, cancel);
-  }
+  const JobId id = StartAndCancel(harness, GetParam());
   EXPECT_EQ(harness.CommandsTo("w"), std::vector<Command>{Command::kWorkerCancel});
-  harness.Result("w", ids[0], 1, false, "cancelled");
+  harness.Result("w", id, 1, false, "cancelled");
   ASSERT_EQ(harness.Outcomes("c").size(), 1u);
   EXPECT_EQ(harness.Outcomes("c")[0].state(), wire::JOB_STATE_CANCELLED);
   EXPECT_EQ(harness.Outcomes("c")[0].error().type(), "cancelled");
-  EXPECT_EQ(harness.core().FindJob(ids[0])->state, wire::JOB_STATE_CANCELLED);
+  EXPECT_EQ(harness.core().FindJob(id)->state, wire::JOB_STATE_CANCELLED);
 }
 
 TEST_P(CancelRunningTest, EndsCancelledWhenItsWorkerGoesAway) {
-  const bool from_admin = GetParam();
   CoreHarness harness;
-  std::vector<JobId> ids = harness.Submit("c", {"t"}, "default", 0, true, /*max_attempts=*/3);
-  harness.Register("w", 1, kInstance, 1);
-  ASSERT_EQ(harness.Dispatched("w").size(), 1u);
-  if (from_admin) {
-    harness.effects().Clear();
-    harness.core().CancelJob(ids[0], harness.clock().NowMs(), &harness.effects());
-  } else {
-    wire::Cancel cancel;
-    cancel.add_ids(std::string(ids[0].Bytes()));
-    harness.FromClient("c", Command::kCancel, cancel);
-  }
+  StartAndCancel(harness, GetParam());
   harness.FromWorker("w", Command::kBye, wire::Empty());
   ASSERT_EQ(harness.Outcomes("c").size(), 1u);
   EXPECT_EQ(harness.Outcomes("c")[0].state(), wire::JOB_STATE_CANCELLED);
