@@ -64,14 +64,18 @@ inline constexpr std::string_view kDefaultBrokerEndpoint = "tcp://127.0.0.1:5555
 struct ClientOptions {
   // The broker's frontend, a ZeroMQ endpoint.
   std::string broker_endpoint = std::string(kDefaultBrokerEndpoint);
-  // A first connection must be made within this, and while connected a
-  // SUBMIT or SENTINEL must be acknowledged within it (counted from its
-  // latest send, or from the latest ack if later). It does not run while
-  // disconnected: reconnect_timeout_ms does.
+  // The broker must first answer within this (a connection it closes
+  // before answering, as one at its --connections-max does, counts for
+  // nothing), and while connected a SUBMIT or SENTINEL must be
+  // acknowledged within it (counted from its latest send, or from the
+  // latest ack if later). Once the broker has answered, a lost connection
+  // is timed by reconnect_timeout_ms instead.
   int64_t connect_timeout_ms = 5000;
   // After a connection was lost, how long to keep reconnecting while
   // requests are pending (a broker restart, recovery included) before
-  // failing them. Unacknowledged jobs are re-sent on the new connection.
+  // failing them; connections closed again before the broker answers on
+  // them do not restart it. Unacknowledged jobs are re-sent on the new
+  // connection.
   int64_t reconnect_timeout_ms = 30000;
   // While waiting for outcomes, WAIT is re-sent this often for every job
   // still outstanding, so a restarted broker learns who waits.

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "tests/support/cluster.h"
+#include "tests/support/zmtp_null.h"
 
 namespace jobq::testing {
 namespace {
@@ -71,27 +72,8 @@ class RawPeer {
   RawPeer(const RawPeer&) = delete;
   RawPeer& operator=(const RawPeer&) = delete;
 
-  // Greeting and READY both ways. False when the broker closed the
-  // connection first.
-  bool Handshake() {
-    std::string greeting(64, '\0');
-    greeting[0] = '\xff';
-    greeting[9] = '\x7f';
-    greeting[10] = 3;  // version 3.0
-    greeting.replace(12, 4, "NULL");
-    std::string ready =
-        std::string("\x05READY") + "\x0bSocket-Type" + std::string("\0\0\0\x06", 4) + "DEALER";
-    ready.insert(0, 1, static_cast<char>(ready.size()));
-    ready.insert(0, 1, '\x04');  // a short command frame
-    if (!connected_ || !Send(greeting) || !Send(ready) || !Receive(64)) {
-      return false;
-    }
-    std::string header;
-    if (!Receive(2, &header)) {
-      return false;
-    }
-    return Receive(static_cast<uint8_t>(header[1]));  // the broker's READY body
-  }
+  // False when the broker closed the connection first.
+  bool Handshake() { return connected_ && ZmtpNullHandshake(fd_, "DEALER"); }
 
   // Announces a frame of `frame_bytes` (a long one) and sends
   // `sent_bytes` of it. False when the connection is closed.
@@ -101,7 +83,7 @@ class RawPeer {
     for (int i = 0; i < 8; ++i) {
       header[1 + i] = static_cast<char>(frame_bytes >> (8 * (7 - i)));
     }
-    return Send(header) && Send(std::string(sent_bytes, 'x'));
+    return SendAll(fd_, header) && SendAll(fd_, std::string(sent_bytes, 'x'));
   }
 
   // The broker sends nothing after READY, so anything readable is the end
@@ -112,33 +94,6 @@ class RawPeer {
   }
 
  private:
-  bool Send(const std::string& bytes) {
-    size_t done = 0;
-    while (done < bytes.size()) {
-      const ssize_t sent = send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
-      if (sent <= 0) {
-        return false;
-      }
-      done += static_cast<size_t>(sent);
-    }
-    return true;
-  }
-  bool Receive(size_t count, std::string* bytes = nullptr) {
-    std::string buffer(count, '\0');
-    size_t done = 0;
-    while (done < count) {
-      const ssize_t got = recv(fd_, buffer.data() + done, count - done, 0);
-      if (got <= 0) {
-        return false;
-      }
-      done += static_cast<size_t>(got);
-    }
-    if (bytes != nullptr) {
-      *bytes = std::move(buffer);
-    }
-    return true;
-  }
-
   int fd_;
   bool connected_ = false;
 };

@@ -375,6 +375,7 @@ void IoLoop::SendWaits(TimePoint now) {
 void IoLoop::ReceiveFromBroker(TimePoint now) {
   while (ReceiveMessage(dealer_, Channel::kBrokerToClient, /*has_routing_id=*/false, &received_)) {
     heard_from_broker_ = true;
+    answered_on_connection_ = true;
     if (failed_) {
       continue;  // drain and drop: nobody is waiting any more
     }
@@ -552,7 +553,11 @@ void IoLoop::ReceiveMonitorEvents(TimePoint now) {
       }
       connected_ = true;
       ever_connected_ = true;
+      answered_on_connection_ = false;
     } else if (event->event == ZMQ_EVENT_DISCONNECTED) {
+      if (connected_ && !answered_on_connection_ && HasPendingWork()) {
+        ++closed_unanswered_;
+      }
       connected_ = false;
       JOBQ_LOG(kInfo, "client", "broker_disconnected").Kv("broker", options_.broker_endpoint);
     }
@@ -642,36 +647,54 @@ void IoLoop::CheckDeadlines(TimePoint now) {
   if (failed_) {
     return;
   }
-  // A lost connection is not a slow ack: a broker restarting (and
-  // recovering its store) gets reconnect_timeout_ms, and acks are awaited
-  // again from the re-send on the new connection.
   if (connected_) {
     CheckAckDeadlines(now);
-    unreachable_since_.reset();
-    return;
+    if (failed_) {
+      return;
+    }
   }
-  if (!HasPendingWork()) {
+  // Only an answer shows the broker is there: a connection it accepts and
+  // closes unanswered (as a broker at its --connections-max does) must not
+  // restart the clock, or the client would reconnect forever. A lost
+  // connection is not a slow ack: a broker restarting (and recovering its
+  // store) gets reconnect_timeout_ms, and acks are awaited again from the
+  // re-send on the new connection.
+  if ((connected_ && answered_on_connection_) || !HasPendingWork()) {
     unreachable_since_.reset();
     return;
   }
   if (!unreachable_since_) {
     unreachable_since_ = now;
   }
-  const int64_t limit_ms =
-      ever_connected_ ? options_.reconnect_timeout_ms : options_.connect_timeout_ms;
+  const int64_t limit_ms = UnreachableLimitMs();
   if (now - *unreachable_since_ < std::chrono::milliseconds(limit_ms)) {
     return;
   }
-  if (ever_connected_) {
+  if (heard_from_broker_) {
     Fail(absl::UnavailableError(
         absl::StrCat("lost the connection to the broker at ", options_.broker_endpoint,
                      " and could not reconnect within ", TimeoutText(limit_ms),
-                     ": is jobq-broker running?", UnknownFateText())));
+                     ": is jobq-broker running?", ClosedUnansweredText(), UnknownFateText())));
   } else {
-    Fail(absl::UnavailableError(absl::StrCat("cannot reach the broker at ",
-                                             options_.broker_endpoint, " (no reply in ",
-                                             TimeoutText(limit_ms), "): is jobq-broker running?")));
+    Fail(absl::UnavailableError(absl::StrCat(
+        "cannot reach the broker at ", options_.broker_endpoint, " (no reply in ",
+        TimeoutText(limit_ms), "): is jobq-broker running?", ClosedUnansweredText(),
+        UnknownFateText())));
   }
+}
+
+int64_t IoLoop::UnreachableLimitMs() const {
+  return heard_from_broker_ ? options_.reconnect_timeout_ms : options_.connect_timeout_ms;
+}
+
+std::string IoLoop::ClosedUnansweredText() const {
+  if (closed_unanswered_ == 0) {
+    return "";
+  }
+  return absl::StrCat(" ", closed_unanswered_,
+                      closed_unanswered_ == 1 ? " connection was" : " connections were",
+                      " closed before the broker answered: one at its --connections-max does "
+                      "that (see connections_max_reached in its log), as does one that stopped");
 }
 
 void IoLoop::CheckAckDeadlines(TimePoint now) {
@@ -718,9 +741,7 @@ std::optional<IoLoop::TimePoint> IoLoop::NextDeadline() const {
              std::chrono::milliseconds(options_.connect_timeout_ms));
   }
   if (unreachable_since_) {
-    const int64_t limit_ms =
-        ever_connected_ ? options_.reconnect_timeout_ms : options_.connect_timeout_ms;
-    consider(*unreachable_since_ + std::chrono::milliseconds(limit_ms));
+    consider(*unreachable_since_ + std::chrono::milliseconds(UnreachableLimitMs()));
   }
   if (connected_ && !waiting_.empty()) {
     consider(next_wait_resend_at_);

@@ -114,6 +114,10 @@ class IoLoop {
   TimePoint AckWaitStart(TimePoint sent_at) const;
   // What the caller should know about requests whose fate a failure leaves unknown.
   std::string UnknownFateText() const;
+  // How long the broker may go unreached: connect_timeout_ms until it has
+  // answered once, reconnect_timeout_ms after.
+  int64_t UnreachableLimitMs() const;
+  std::string ClosedUnansweredText() const;
   std::optional<TimePoint> NextDeadline() const;
   // Fails every pending request and every later one with `status`.
   void Fail(const absl::Status& status);
@@ -155,6 +159,9 @@ class IoLoop {
   bool connected_ = false;
   bool ever_connected_ = false;
   bool heard_from_broker_ = false;
+  bool answered_on_connection_ = false;  // on the current connection
+  // Connections closed before the broker sent anything on them.
+  uint64_t closed_unanswered_ = 0;
   // Handshakes closed by the broker without a reason since the last good one.
   int silent_handshake_failures_ = 0;
   bool failed_ = false;

@@ -466,6 +466,10 @@ TEST_F(ClientResubmitTest, FailsWithUnavailableWhenTheBrokerDoesNotComeBack) {
   options.reconnect_timeout_ms = 2000;
   std::unique_ptr<Client> client = MakeClient(broker->endpoint(), options);
   ASSERT_NE(client, nullptr);
+  // Answered once: the broker was reached, so losing it is a lost connection.
+  Future answered = client->Submit(Job("acknowledged"), NoNotify());
+  ASSERT_THAT(broker->ReceiveJobs(1, /*ack=*/true), SizeIs(1));
+  ASSERT_TRUE(answered.WaitForAck(kTestDeadline));
   Future future = client->Submit(Job("lost"), NoNotify());
   ASSERT_THAT(broker->ReceiveJobs(1, /*ack=*/false), SizeIs(1));
   broker->Crash();

@@ -1,0 +1,127 @@
+// A broker that accepts every connection and closes it before answering,
+// as one at its --connections-max does: the client must give up after
+// connect_timeout_ms with an error that says so, not reconnect forever.
+// The broker is a raw ZMTP listener on an ipc:// endpoint in the test's
+// own directory, so each connection completes its handshake (the client
+// counts it as connected) and is then closed.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "producer/client/client.h"
+#include "tests/support/zmtp_null.h"
+
+namespace jobq {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Only turns a hang into a failure.
+constexpr std::chrono::seconds kTestDeadline{30};
+
+class ClosingBroker {
+ public:
+  explicit ClosingBroker(const std::string& path)
+      : listener_(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
+    bound_ = bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+             listen(listener_, 16) == 0;
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~ClosingBroker() {
+    stop_ = true;
+    thread_.join();
+    close(listener_);
+  }
+  ClosingBroker(const ClosingBroker&) = delete;
+  ClosingBroker& operator=(const ClosingBroker&) = delete;
+
+  bool bound() const { return bound_; }
+  int handshakes() const { return handshakes_; }
+
+ private:
+  void Serve() {
+    while (!stop_) {
+      pollfd item{listener_, POLLIN, 0};
+      // A bounded wait, so the destructor's stop is seen.
+      if (poll(&item, 1, 50) <= 0) {
+        continue;
+      }
+      const int connection = accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (connection < 0) {
+        continue;
+      }
+      timeval timeout{5, 0};
+      setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+      if (testing::ZmtpNullHandshake(connection, "ROUTER")) {
+        ++handshakes_;
+      }
+      close(connection);
+    }
+  }
+
+  int listener_;
+  bool bound_ = false;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> handshakes_{0};
+  std::thread thread_;
+};
+
+class ClientUnansweredTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "jobq-client-test-XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  std::string dir_;
+};
+
+TEST_F(ClientUnansweredTest, ABrokerThatClosesEveryConnectionUnansweredFailsTheJobAfterTheTimeout) {
+  ClosingBroker broker(dir_ + "/broker");
+  ASSERT_TRUE(broker.bound());
+  ClientOptions options;
+  options.broker_endpoint = "ipc://" + dir_ + "/broker";
+  options.connect_timeout_ms = 500;
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(options);
+  ASSERT_TRUE(client.ok()) << client.status();
+  JobSpec spec;
+  spec.set_task("noop");
+  Future future = (*client)->Submit(spec);
+
+  ASSERT_TRUE(future.WaitForAck(kTestDeadline)) << "the client never gave up";
+  absl::StatusOr<SubmitAck> ack = future.Ack();
+  ASSERT_FALSE(ack.ok());
+  EXPECT_EQ(ack.status().code(), absl::StatusCode::kUnavailable);
+  const std::string message(ack.status().message());
+  EXPECT_THAT(message, HasSubstr("cannot reach the broker at " + options.broker_endpoint));
+  EXPECT_THAT(message, HasSubstr("closed before the broker answered"));
+  EXPECT_THAT(message, HasSubstr("--connections-max"));
+  // The test plays what it claims: connections were made, then cut.
+  EXPECT_GE(broker.handshakes(), 1);
+}
+
+}  // namespace
+}  // namespace jobq
