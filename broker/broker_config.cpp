@@ -25,7 +25,8 @@ std::string ParseQueueDefaults(const std::string& text, core::CoreOptions* core)
   const size_t colon = text.find(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
     return "--queue takes NAME:retries=N,backoff=DURATION (e.g. emails:retries=5,backoff=2s), "
-           "not \"" + text + "\"";
+           "not \"" +
+           text + "\"";
   }
   core::QueueDefaults defaults;
   const std::vector<std::string> settings =
@@ -94,8 +95,7 @@ FlagsOutcome ParseBrokerFlags(int argc, char** argv, BrokerConfig* parsed) {
   app.add_option("--result-ttl", unused,
                  "how long finished jobs and their results are kept (default 24h)")
       ->check(DurationInto(&config.core.result_ttl_ms));
-  app.add_option("--dead-ttl", unused,
-                 "how long dead jobs wait for `jobq retry` (default 7d)")
+  app.add_option("--dead-ttl", unused, "how long dead jobs wait for `jobq retry` (default 7d)")
       ->check(DurationInto(&config.core.dead_ttl_ms));
   app.add_option("--lease-grace", unused,
                  "added to a running job's timeout (or the liveness window) before its lease "
@@ -163,9 +163,15 @@ FlagsOutcome ParseBrokerFlags(int argc, char** argv, BrokerConfig* parsed) {
   }
   // Protected mode after CURVE: only loaded keys make a listener safe.
   std::string security_error = CheckCurveFlags(&config);
-  if (security_error.empty()) security_error = CheckProtectedMode(config);
-  if (security_error.empty()) security_error = CheckAdminSecurityFlags(&config);
-  if (security_error.empty()) security_error = CheckAdminProtectedMode(config);
+  if (security_error.empty()) {
+    security_error = CheckProtectedMode(config);
+  }
+  if (security_error.empty()) {
+    security_error = CheckAdminSecurityFlags(&config);
+  }
+  if (security_error.empty()) {
+    security_error = CheckAdminProtectedMode(config);
+  }
   if (!security_error.empty()) {
     return UsageError(security_error);
   }

@@ -30,7 +30,9 @@ net::BrokerLoop* g_loop = nullptr;
 
 extern "C" void OnStopSignal(int) {
   // Only an atomic store: safe in a signal handler. The loop polls it.
-  if (g_loop != nullptr) g_loop->RequestStop();
+  if (g_loop != nullptr) {
+    g_loop->RequestStop();
+  }
 }
 
 // The admin service's way into the loop: the loop's mailbox.
@@ -177,7 +179,9 @@ int BrokerServer::Run() {
   // loop runs on this thread, so no lock.
   admin::AdminServer* health = nullptr;
   net::BrokerLoop loop(loop_options, &core, store.get(), &clock, [&board, &health](auto snapshot) {
-    if (health != nullptr) health->SetServing(!snapshot->shutting_down());
+    if (health != nullptr) {
+      health->SetServing(!snapshot->shutting_down());
+    }
     board.Publish(std::move(snapshot));
   });
   if (absl::Status bound = loop.Bind(); !bound.ok()) {
@@ -211,7 +215,9 @@ int BrokerServer::Run() {
   metrics::MetricsServer metrics_server(
       [&board, &admin_auth]() -> std::shared_ptr<const ::jobq::admin::GetStatusResponse> {
         std::shared_ptr<const ::jobq::admin::GetStatusResponse> latest = board.Latest();
-        if (latest == nullptr) return nullptr;
+        if (latest == nullptr) {
+          return nullptr;
+        }
         auto stamped = std::make_shared<::jobq::admin::GetStatusResponse>(*latest);
         stamped->set_version(kVersion);
         admin_auth.FillRefusals(stamped->mutable_admin_auth_refused());
@@ -252,8 +258,9 @@ int BrokerServer::Run() {
         exposed.empty() ? "none (loopback only)" : absl::StrJoin(exposed, ",");
     JOBQ_LOG(kWarning, "broker", "insecure")
         .Kv("unauthenticated", unauthenticated)
-        .Kv("why", "--insecure: anyone who can reach these endpoints can submit or take jobs; "
-                   "use --curve-secret-key with --producer-keys and --worker-keys instead");
+        .Kv("why",
+            "--insecure: anyone who can reach these endpoints can submit or take jobs; "
+            "use --curve-secret-key with --producer-keys and --worker-keys instead");
   }
   if (std::string warning = AdminInsecureWarning(config_); !warning.empty()) {
     // Like the warning above: at every start, while --insecure is given.

@@ -12,7 +12,8 @@ void AddLimitFlags(CLI::App& app, BrokerConfig* config) {
   static std::string unused;
   app.add_option("--message-max", unused,
                  "largest message taken from a producer or worker; a larger one closes its "
-                 "connection (default " + FormatByteSize(config->message_bytes_max) + ")")
+                 "connection (default " +
+                     FormatByteSize(config->message_bytes_max) + ")")
       ->check(ByteSizeInto(&config->message_bytes_max));
   app.add_option("--connections-max", config->connections_max,
                  "connections on each of --frontend and --backend; one more is closed at once. "
@@ -25,7 +26,8 @@ void AddLimitFlags(CLI::App& app, BrokerConfig* config) {
       ->check(ByteSizeInto(&core.payload_bytes_max));
   app.add_option("--result-max", unused,
                  "largest result kept; a job with a larger one fails as result_too_large "
-                 "(default " + FormatByteSize(core.result_bytes_max) + ")")
+                 "(default " +
+                     FormatByteSize(core.result_bytes_max) + ")")
       ->check(ByteSizeInto(&core.result_bytes_max));
   app.add_option("--batch-max", core.jobs_per_submit_max,
                  "jobs in one SUBMIT message; a larger batch is refused whole")

@@ -19,7 +19,9 @@ CLI::Validator ParsedInto(T* out, Parse parse, std::string kind) {
   return CLI::Validator(
       [out, parse = std::move(parse)](std::string& text) -> std::string {
         auto parsed = parse(text);
-        if (!parsed.ok()) return std::string(parsed.status().message());
+        if (!parsed.ok()) {
+          return std::string(parsed.status().message());
+        }
         *out = static_cast<T>(*parsed);
         return "";
       },
@@ -28,13 +30,15 @@ CLI::Validator ParsedInto(T* out, Parse parse, std::string kind) {
 
 // "90s", "5m", "1h30m" into milliseconds.
 inline CLI::Validator DurationInto(int64_t* ms) {
-  return ParsedInto(ms, [](const std::string& text) { return ParseDurationMs(text); }, "DURATION");
+  return ParsedInto(
+      ms, [](const std::string& text) { return ParseDurationMs(text); }, "DURATION");
 }
 
 // "16MiB", "512KiB", "1000" into bytes.
 template <typename Integer>
 CLI::Validator ByteSizeInto(Integer* bytes) {
-  return ParsedInto(bytes, [](const std::string& text) { return ParseByteSize(text); }, "SIZE");
+  return ParsedInto(
+      bytes, [](const std::string& text) { return ParseByteSize(text); }, "SIZE");
 }
 
 }  // namespace jobq::broker

@@ -5,7 +5,6 @@
 #include <charconv>
 #include <utility>
 
-
 namespace jobq {
 namespace {
 
@@ -56,10 +55,14 @@ absl::StatusOr<uint64_t> ParseByteSize(std::string_view text) {
     return Invalid(text);
   }
   std::string suffix(trim(trimmed.substr(static_cast<size_t>(digits_end - trimmed.data()))));
-  for (char& c : suffix) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (char& c : suffix) {
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
   uint64_t unit = suffix.empty() ? 1 : 0;
   for (const auto& [name, size] : kSuffixes) {
-    if (suffix == name) unit = size;
+    if (suffix == name) {
+      unit = size;
+    }
   }
   if (unit == 0 || number == 0 || number > kMaxBytes / unit) {
     return Invalid(text);

@@ -13,6 +13,14 @@ namespace jobq {
 
 using TimeMs = int64_t;  // unix time in milliseconds
 
+// The wall clock now, for code that only shows the time (the CLI's "5 s
+// ago"); code that decides from time takes a Clock.
+inline TimeMs WallNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 class Clock {
  public:
   virtual ~Clock() = default;
@@ -21,11 +29,7 @@ class Clock {
 
 class RealClock final : public Clock {
  public:
-  TimeMs NowMs() const override {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
+  TimeMs NowMs() const override { return WallNowMs(); }
 };
 
 class FakeClock final : public Clock {

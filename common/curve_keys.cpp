@@ -22,14 +22,18 @@ constexpr std::string_view kKeygenHint = "make one with `jobq keygen NAME`";
 // helpers do not take std::string_view; these few stand in.
 std::string Cat(std::initializer_list<std::string_view> parts) {
   std::string out;
-  for (std::string_view part : parts) out.append(part);
+  for (std::string_view part : parts) {
+    out.append(part);
+  }
   return out;
 }
 
 std::string_view Strip(std::string_view text) {
   const char* kSpace = " \t\r\v\f";
   const size_t begin = text.find_first_not_of(kSpace);
-  if (begin == std::string_view::npos) return {};
+  if (begin == std::string_view::npos) {
+    return {};
+  }
   return text.substr(begin, text.find_last_not_of(kSpace) - begin + 1);
 }
 
@@ -38,7 +42,9 @@ std::vector<std::string_view> Lines(std::string_view text) {
   size_t begin = 0;
   while (begin <= text.size()) {
     size_t end = text.find('\n', begin);
-    if (end == std::string_view::npos) end = text.size();
+    if (end == std::string_view::npos) {
+      end = text.size();
+    }
     lines.push_back(text.substr(begin, end - begin));
     begin = end + 1;
   }
@@ -69,13 +75,19 @@ bool IsBareZ85Key(std::string_view text) {
 // `name = "value"`: a name of letters, digits, '-' and '_', then '='.
 bool IsEntry(std::string_view text, size_t* equals) {
   size_t i = 0;
-  while (i < text.size() && (std::isalnum(static_cast<unsigned char>(text[i])) ||
-                             text[i] == '-' || text[i] == '_')) {
+  while (i < text.size() &&
+         (std::isalnum(static_cast<unsigned char>(text[i])) || text[i] == '-' || text[i] == '_')) {
     ++i;
   }
-  if (i == 0) return false;
-  while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
-  if (i == text.size() || text[i] != '=') return false;
+  if (i == 0) {
+    return false;
+  }
+  while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) {
+    ++i;
+  }
+  if (i == text.size() || text[i] != '=') {
+    return false;
+  }
   *equals = i;
   return true;
 }
@@ -194,8 +206,12 @@ absl::StatusOr<KeyPair> ParseKeyFile(std::string_view text, std::string_view pat
   for (std::string_view raw : Lines(text)) {
     ++line;
     absl::StatusOr<std::optional<Entry>> entry = ParseLine(raw, path, line);
-    if (!entry.ok()) return entry.status();
-    if (!entry->has_value()) continue;
+    if (!entry.ok()) {
+      return entry.status();
+    }
+    if (!entry->has_value()) {
+      continue;
+    }
     const Entry& e = **entry;
     std::string* into = e.name == "public-key"   ? &pair.public_key
                         : e.name == "secret-key" ? &pair.secret_key
@@ -209,9 +225,13 @@ absl::StatusOr<KeyPair> ParseKeyFile(std::string_view text, std::string_view pat
       return LineError(path, line, Cat({"a second ", e.name, " line"}));
     }
     absl::StatusOr<std::string> key = KeyAt(e.value, path, line, e.name);
-    if (!key.ok()) return key.status();
+    if (!key.ok()) {
+      return key.status();
+    }
     *into = *std::move(key);
-    if (into == &pair.public_key) public_line = line;
+    if (into == &pair.public_key) {
+      public_line = line;
+    }
   }
   if (pair.secret_key.empty()) {
     return absl::InvalidArgumentError(
@@ -247,15 +267,27 @@ absl::Status ForEachPublicKey(std::string_view text, std::string_view path,
   for (std::string_view raw : Lines(text)) {
     ++line;
     absl::StatusOr<std::optional<Entry>> entry = ParseLine(raw, path, line);
-    if (!entry.ok()) return entry.status();
-    if (!entry->has_value()) continue;
+    if (!entry.ok()) {
+      return entry.status();
+    }
+    if (!entry->has_value()) {
+      continue;
+    }
     const Entry& e = **entry;
-    if (e.name == "secret-key") return LineError(path, line, secret_key_error);
-    if (e.name != "public-key" && !e.name.empty()) return LineError(path, line, other_error);
+    if (e.name == "secret-key") {
+      return LineError(path, line, secret_key_error);
+    }
+    if (e.name != "public-key" && !e.name.empty()) {
+      return LineError(path, line, other_error);
+    }
     absl::StatusOr<std::string> key = KeyAt(e.value, path, line, "public key");
-    if (!key.ok()) return key.status();
+    if (!key.ok()) {
+      return key.status();
+    }
     absl::Status taken = take(line, *std::move(key));
-    if (!taken.ok()) return taken;
+    if (!taken.ok()) {
+      return taken;
+    }
   }
   return absl::OkStatus();
 }
@@ -275,7 +307,9 @@ absl::StatusOr<std::string> ParsePublicKeyFile(std::string_view text, std::strin
         key = std::move(found);
         return absl::OkStatus();
       });
-  if (!parsed.ok()) return parsed;
+  if (!parsed.ok()) {
+    return parsed;
+  }
   if (key.empty()) {
     return absl::InvalidArgumentError(Cat({path, ": no public-key line (", kKeygenHint, ")"}));
   }
@@ -293,7 +327,9 @@ absl::StatusOr<AllowList> ParseAllowList(std::string_view text, std::string_view
         keys.insert(std::move(found));
         return absl::OkStatus();
       });
-  if (!parsed.ok()) return parsed;
+  if (!parsed.ok()) {
+    return parsed;
+  }
   if (keys.empty()) {
     return absl::InvalidArgumentError(
         Cat({path,
@@ -306,19 +342,25 @@ absl::StatusOr<AllowList> ParseAllowList(std::string_view text, std::string_view
 
 absl::StatusOr<KeyPair> LoadKeyFile(const std::string& path) {
   absl::StatusOr<std::string> text = ReadWholeFile(path, "the key pair file");
-  if (!text.ok()) return text.status();
+  if (!text.ok()) {
+    return text.status();
+  }
   return ParseKeyFile(*text, path);
 }
 
 absl::StatusOr<std::string> LoadPublicKeyFile(const std::string& path) {
   absl::StatusOr<std::string> text = ReadWholeFile(path, "the public key file");
-  if (!text.ok()) return text.status();
+  if (!text.ok()) {
+    return text.status();
+  }
   return ParsePublicKeyFile(*text, path);
 }
 
 absl::StatusOr<AllowList> LoadAllowList(const std::string& path) {
   absl::StatusOr<std::string> text = ReadWholeFile(path, "the allow-list");
-  if (!text.ok()) return text.status();
+  if (!text.ok()) {
+    return text.status();
+  }
   return ParseAllowList(*text, path);
 }
 
@@ -333,10 +375,14 @@ absl::StatusOr<ClientKeys> LoadClientKeys(const std::string& broker_key_file,
   }
   ClientKeys keys;
   absl::StatusOr<std::string> server = LoadPublicKeyFile(broker_key_file);
-  if (!server.ok()) return server.status();
+  if (!server.ok()) {
+    return server.status();
+  }
   keys.server_public_key = *std::move(server);
   absl::StatusOr<KeyPair> own = LoadKeyFile(own_key_file);
-  if (!own.ok()) return own.status();
+  if (!own.ok()) {
+    return own.status();
+  }
   keys.own = *std::move(own);
   return keys;
 }

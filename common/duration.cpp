@@ -16,8 +16,8 @@ struct Unit {
   int64_t ms;
 };
 // Longest suffix first, so "ms" is not read as "m" + "s".
-constexpr Unit kUnits[] = {{"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000},
-                           {"d", 86'400'000}};
+constexpr Unit kUnits[] = {
+    {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000}};
 
 }  // namespace
 
@@ -38,13 +38,18 @@ absl::StatusOr<int64_t> ParseDurationMs(std::string_view text) {
       break;
     }
   }
-  if (number.empty()) return invalid();
+  if (number.empty()) {
+    return invalid();
+  }
   const std::string digits(number);
   char* end = nullptr;
   const double value = std::strtod(digits.c_str(), &end);
-  if (end != digits.c_str() + digits.size() || !std::isfinite(value)) return invalid();
+  if (end != digits.c_str() + digits.size() || !std::isfinite(value)) {
+    return invalid();
+  }
   if (value < 0) {
-    return absl::InvalidArgumentError(absl::StrCat("duration \"", std::string(text), "\" is negative"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("duration \"", std::string(text), "\" is negative"));
   }
   const double ms = value * static_cast<double>(unit_ms);
   if (ms > kMaxMs) {
@@ -56,7 +61,9 @@ absl::StatusOr<int64_t> ParseDurationMs(std::string_view text) {
 
 std::string FormatDurationMs(int64_t ms) {
   for (auto unit = std::rbegin(kUnits); unit != std::rend(kUnits); ++unit) {
-    if (ms != 0 && ms % unit->ms == 0) return absl::StrCat(ms / unit->ms, std::string(unit->suffix));
+    if (ms != 0 && ms % unit->ms == 0) {
+      return absl::StrCat(ms / unit->ms, std::string(unit->suffix));
+    }
   }
   return absl::StrCat(ms, "ms");
 }

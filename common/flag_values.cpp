@@ -10,7 +10,9 @@ void RequireFlagValues(CLI::App& app) {
       "", "NONEMPTY");
   for (CLI::Option* option : app.get_options()) {
     // Flags (--wait) take no value; positionals are named by their command.
-    if (option->get_type_size_max() == 0 || !option->nonpositional()) continue;
+    if (option->get_type_size_max() == 0 || !option->nonpositional()) {
+      continue;
+    }
     // transform(), unlike check(), runs first: the option's own checks
     // would say "Value  not in range" of an empty value.
     option->transform(non_empty);

@@ -25,32 +25,52 @@ bool IsCommandAllowed(Channel channel, Command command) {
 
 const char* CommandName(Command command) {
   switch (command) {
-    case Command::kSubmit: return "SUBMIT";
-    case Command::kSentinel: return "SENTINEL";
-    case Command::kWait: return "WAIT";
-    case Command::kCancel: return "CANCEL";
-    case Command::kSubmitted: return "SUBMITTED";
-    case Command::kClientResult: return "RESULT";
-    case Command::kError: return "ERROR";
-    case Command::kHello: return "HELLO";
-    case Command::kCredit: return "CREDIT";
-    case Command::kWorkerResult: return "RESULT";
-    case Command::kProgress: return "PROGRESS";
-    case Command::kWorkerHeartbeat: return "HEARTBEAT";
-    case Command::kBye: return "BYE";
-    case Command::kWelcome: return "WELCOME";
-    case Command::kDispatch: return "DISPATCH";
-    case Command::kWorkerCancel: return "CANCEL";
-    case Command::kWorkerSentinel: return "SENTINEL";
-    case Command::kBrokerHeartbeat: return "HEARTBEAT";
-    case Command::kReconnect: return "RECONNECT";
+    case Command::kSubmit:
+      return "SUBMIT";
+    case Command::kSentinel:
+      return "SENTINEL";
+    case Command::kWait:
+      return "WAIT";
+    case Command::kCancel:
+      return "CANCEL";
+    case Command::kSubmitted:
+      return "SUBMITTED";
+    case Command::kClientResult:
+      return "RESULT";
+    case Command::kError:
+      return "ERROR";
+    case Command::kHello:
+      return "HELLO";
+    case Command::kCredit:
+      return "CREDIT";
+    case Command::kWorkerResult:
+      return "RESULT";
+    case Command::kProgress:
+      return "PROGRESS";
+    case Command::kWorkerHeartbeat:
+      return "HEARTBEAT";
+    case Command::kBye:
+      return "BYE";
+    case Command::kWelcome:
+      return "WELCOME";
+    case Command::kDispatch:
+      return "DISPATCH";
+    case Command::kWorkerCancel:
+      return "CANCEL";
+    case Command::kWorkerSentinel:
+      return "SENTINEL";
+    case Command::kBrokerHeartbeat:
+      return "HEARTBEAT";
+    case Command::kReconnect:
+      return "RECONNECT";
   }
   return "UNKNOWN";
 }
 
 std::string DecodedFrames::ErrorText() const {
   switch (error) {
-    case FrameError::kNone: return "";
+    case FrameError::kNone:
+      return "";
     case FrameError::kTooFewFrames:
       return "message has too few frames; expected [\"\"] [\"JQ\\x01\"] [command] [body]";
     case FrameError::kMissingDelimiter:

@@ -62,11 +62,11 @@ const char* CommandName(Command command);
 
 enum class FrameError {
   kNone,
-  kTooFewFrames,       // not even an envelope
-  kMissingDelimiter,   // the frame after the routing id is not empty
-  kBadSignature,       // not "JQ" + version, or a version we do not speak
-  kBadCommand,         // command frame not one byte, or not legal here
-  kTooManyFrames,      // more than one body frame
+  kTooFewFrames,      // not even an envelope
+  kMissingDelimiter,  // the frame after the routing id is not empty
+  kBadSignature,      // not "JQ" + version, or a version we do not speak
+  kBadCommand,        // command frame not one byte, or not legal here
+  kTooManyFrames,     // more than one body frame
 };
 
 struct DecodedFrames {

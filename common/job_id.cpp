@@ -8,9 +8,15 @@ namespace {
 constexpr char kHexDigits[] = "0123456789abcdef";
 
 int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
   return -1;
 }
 
@@ -61,7 +67,9 @@ std::string JobId::ToString() const {
 
 bool JobId::IsZero() const {
   for (uint8_t byte : bytes_) {
-    if (byte != 0) return false;
+    if (byte != 0) {
+      return false;
+    }
   }
   return true;
 }

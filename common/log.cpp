@@ -11,11 +11,16 @@ std::atomic<LogLevel> g_level{LogLevel::kInfo};
 
 const char* LevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "DEBUG";
-    case LogLevel::kInfo: return "INFO";
-    case LogLevel::kWarning: return "WARN";
-    case LogLevel::kError: return "ERROR";
-    case LogLevel::kOff: return "OFF";
+    case LogLevel::kDebug:
+      return "DEBUG";
+    case LogLevel::kInfo:
+      return "INFO";
+    case LogLevel::kWarning:
+      return "WARN";
+    case LogLevel::kError:
+      return "ERROR";
+    case LogLevel::kOff:
+      return "OFF";
   }
   return "?";
 }
@@ -26,12 +31,19 @@ void SetLogLevel(LogLevel level) { g_level.store(level, std::memory_order_relaxe
 LogLevel GetLogLevel() { return g_level.load(std::memory_order_relaxed); }
 
 bool ParseLogLevel(std::string_view text, LogLevel* level) {
-  if (text == "debug") *level = LogLevel::kDebug;
-  else if (text == "info") *level = LogLevel::kInfo;
-  else if (text == "warning" || text == "warn") *level = LogLevel::kWarning;
-  else if (text == "error") *level = LogLevel::kError;
-  else if (text == "off") *level = LogLevel::kOff;
-  else return false;
+  if (text == "debug") {
+    *level = LogLevel::kDebug;
+  } else if (text == "info") {
+    *level = LogLevel::kInfo;
+  } else if (text == "warning" || text == "warn") {
+    *level = LogLevel::kWarning;
+  } else if (text == "error") {
+    *level = LogLevel::kError;
+  } else if (text == "off") {
+    *level = LogLevel::kOff;
+  } else {
+    return false;
+  }
   return true;
 }
 
@@ -59,9 +71,13 @@ LogLine& LogLine::Kv(std::string_view key, std::string_view value) {
   }
   stream_ << '"';
   for (char c : value) {
-    if (c == '"' || c == '\\') stream_ << '\\' << c;
-    else if (c == '\n') stream_ << "\\n";
-    else stream_ << c;
+    if (c == '"' || c == '\\') {
+      stream_ << '\\' << c;
+    } else if (c == '\n') {
+      stream_ << "\\n";
+    } else {
+      stream_ << c;
+    }
   }
   stream_ << '"';
   return *this;

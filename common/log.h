@@ -43,7 +43,7 @@ class LogLine {
 }  // namespace jobq
 
 // Evaluates nothing when the level is off.
-#define JOBQ_LOG(level, component, event)                     \
-  if (::jobq::LogLevel::level < ::jobq::GetLogLevel()) {      \
-  } else                                                      \
+#define JOBQ_LOG(level, component, event)                \
+  if (::jobq::LogLevel::level < ::jobq::GetLogLevel()) { \
+  } else                                                 \
     ::jobq::LogLine(::jobq::LogLevel::level, component, event)

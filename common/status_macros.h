@@ -8,10 +8,12 @@
 #define JOBQ_STATUS_CONCAT_INNER(a, b) a##b
 #define JOBQ_STATUS_CONCAT(a, b) JOBQ_STATUS_CONCAT_INNER(a, b)
 
-#define JOBQ_RETURN_IF_ERROR(expr)              \
-  do {                                          \
-    ::absl::Status jobq_status_ = (expr);       \
-    if (!jobq_status_.ok()) return jobq_status_; \
+#define JOBQ_RETURN_IF_ERROR(expr)        \
+  do {                                    \
+    ::absl::Status jobq_status_ = (expr); \
+    if (!jobq_status_.ok()) {             \
+      return jobq_status_;                \
+    }                                     \
   } while (false)
 
 #define JOBQ_ASSIGN_OR_RETURN(lhs, expr) \
@@ -19,5 +21,7 @@
 
 #define JOBQ_ASSIGN_OR_RETURN_IMPL(statusor, lhs, expr) \
   auto statusor = (expr);                               \
-  if (!statusor.ok()) return statusor.status();         \
+  if (!statusor.ok()) {                                 \
+    return statusor.status();                           \
+  }                                                     \
   lhs = std::move(statusor).value()

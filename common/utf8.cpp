@@ -25,13 +25,19 @@ bool IsValidUtf8(std::string_view text) {
     } else {
       return false;
     }
-    if (text.size() - i < length) return false;
+    if (text.size() - i < length) {
+      return false;
+    }
     for (size_t k = 1; k < length; ++k) {
       const auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xC0) != 0x80) return false;
+      if ((next & 0xC0) != 0x80) {
+        return false;
+      }
       code = (code << 6) | (next & 0x3F);
     }
-    if (code < smallest || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
+    if (code < smallest || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
+      return false;
+    }
     i += length;
   }
   return true;

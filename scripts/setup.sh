@@ -32,6 +32,8 @@ packages=(
   # The man pages, made from the programs' --help at build time
   # (cmake/ManPages.cmake, deploy/man/*.h2m).
   help2man
+  # The style check (scripts/check-style, the ctest test `style`).
+  clang-format
   # The multi-host tests (tests/multihost, root only): network namespaces,
   # veth pairs and a bridge.
   iproute2

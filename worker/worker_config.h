@@ -3,10 +3,9 @@
 // (DESIGN §10a), already checked. Plain data; thread-compatible.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
-
-#include <optional>
 
 #include "common/curve_keys.h"
 #include "common/log.h"
@@ -31,8 +30,8 @@ struct WorkerConfig {
   // run on the I/O pool.
   uint32_t cpu_procs = 1;
   // Jobs each pool holds beyond one per thread or child (--prefetch).
-  uint32_t prefetch = 0;  // 0..kMaxPrefetch
-  uint32_t drain_grace_ms = 30'000;       // how long the first SIGTERM's drain may take
+  uint32_t prefetch = 0;                 // 0..kMaxPrefetch
+  uint32_t drain_grace_ms = 30'000;      // how long the first SIGTERM's drain may take
   uint32_t max_jobs_per_child = 0;       // recycle a child after this many jobs; 0 = never
   uint64_t max_rss_per_child_bytes = 0;  // recycle a child above this RSS; 0 = never
   // exec keeps this much of each of stdout and stderr, 1..kExecOutputMaxBytesLimit.

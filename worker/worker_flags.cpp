@@ -227,7 +227,8 @@ FlagsOutcome ParseWorkerFlags(int argc, const char* const* argv, WorkerConfig* c
 
   std::optional<curve::ClientKeys> curve_keys;
   if (!broker_key_file.empty() || !curve_key_file.empty()) {
-    absl::StatusOr<curve::ClientKeys> loaded = curve::LoadClientKeys(broker_key_file, curve_key_file);
+    absl::StatusOr<curve::ClientKeys> loaded =
+        curve::LoadClientKeys(broker_key_file, curve_key_file);
     if (!loaded.ok()) {
       return UsageError(std::string(loaded.status().message()));
     }

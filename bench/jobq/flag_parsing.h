@@ -21,7 +21,9 @@ struct Usage {
   // Prints `problem` (if any) and the usage on stderr, then exits: 0 when
   // there is no problem (--help), 2 otherwise.
   [[noreturn]] void Exit(const std::string& problem) const {
-    if (!problem.empty()) std::fprintf(stderr, "%s: %s\n", program, problem.c_str());
+    if (!problem.empty()) {
+      std::fprintf(stderr, "%s: %s\n", program, problem.c_str());
+    }
     std::fputs(text, stderr);
     std::exit(problem.empty() ? 0 : 2);
   }
@@ -41,11 +43,17 @@ inline void ParseFlagPairs(int argc, char** argv, const Usage& usage,
                            const std::map<std::string_view, FlagSetter>& setters) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
-    if (flag == "--help" || flag == "-h") usage.Exit("");
-    if (i + 1 >= argc) usage.Exit(std::string(flag) + " needs a value");
+    if (flag == "--help" || flag == "-h") {
+      usage.Exit("");
+    }
+    if (i + 1 >= argc) {
+      usage.Exit(std::string(flag) + " needs a value");
+    }
     const std::string value = argv[++i];
     const auto setter = setters.find(flag);
-    if (setter == setters.end()) usage.Exit("unknown flag " + std::string(flag));
+    if (setter == setters.end()) {
+      usage.Exit("unknown flag " + std::string(flag));
+    }
     setter->second(value);
   }
 }

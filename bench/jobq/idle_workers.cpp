@@ -58,17 +58,17 @@ struct Flags {
 
 Flags ParseFlags(int argc, char** argv) {
   Flags flags;
-  jobq::bench::ParseFlagPairs(
-      argc, argv, kUsage,
-      {{"--broker", jobq::bench::Text(&flags.broker)},
-       {"--name", jobq::bench::Text(&flags.name)},
-       {"--workers", [&](const std::string& value) {
-          if (!jobq::bench::ParseWholeNumber(value, &flags.workers) || flags.workers < 1 ||
-              flags.workers > kMaxWorkers) {
-            kUsage.Exit("--workers takes a whole number from 1 to " +
-                        std::to_string(kMaxWorkers) + ", not \"" + value + "\"");
-          }
-        }}});
+  jobq::bench::ParseFlagPairs(argc, argv, kUsage,
+                              {{"--broker", jobq::bench::Text(&flags.broker)},
+                               {"--name", jobq::bench::Text(&flags.name)},
+                               {"--workers", [&](const std::string& value) {
+                                  if (!jobq::bench::ParseWholeNumber(value, &flags.workers) ||
+                                      flags.workers < 1 || flags.workers > kMaxWorkers) {
+                                    kUsage.Exit("--workers takes a whole number from 1 to " +
+                                                std::to_string(kMaxWorkers) + ", not \"" + value +
+                                                "\"");
+                                  }
+                                }}});
   return flags;
 }
 
@@ -129,8 +129,12 @@ int Handle(Session& session, const jobq::ReceivedMessage& message, int64_t now_m
       jobq::wire::Welcome welcome;
       welcome.ParseFromArray(message.decoded.body.data(),
                              static_cast<int>(message.decoded.body.size()));
-      if (welcome.heartbeat_interval_ms() > 0) session.heartbeat_ms = welcome.heartbeat_interval_ms();
-      if (session.welcomed) return 0;  // the answer to a resent HELLO
+      if (welcome.heartbeat_interval_ms() > 0) {
+        session.heartbeat_ms = welcome.heartbeat_interval_ms();
+      }
+      if (session.welcomed) {
+        return 0;  // the answer to a resent HELLO
+      }
       session.welcomed = true;
       session.next_send_ms = now_ms + session.heartbeat_ms;
       return 1;
@@ -177,9 +181,9 @@ int main(int argc, char** argv) {
   const int64_t start_ms = NowMs();
   try {
     for (int i = 0; i < flags.workers; ++i) {
-      Session& session = sessions.emplace_back(
-          Session{zmq::socket_t(context, zmq::socket_type::dealer),
-                  MakeHello(flags.name + "-" + std::to_string(getpid()) + "-" + std::to_string(i))});
+      Session& session = sessions.emplace_back(Session{
+          zmq::socket_t(context, zmq::socket_type::dealer),
+          MakeHello(flags.name + "-" + std::to_string(getpid()) + "-" + std::to_string(i))});
       session.socket.set(zmq::sockopt::linger, 100);
       // As jobq-worker: a send never blocks the loop; a lost HELLO is resent.
       session.socket.set(zmq::sockopt::sndtimeo, 0);
@@ -205,7 +209,9 @@ int main(int argc, char** argv) {
   while (!stop_requested) {
     int64_t now_ms = NowMs();
     int64_t next_ms = now_ms + kMaxPollMs;
-    for (const Session& session : sessions) next_ms = std::min(next_ms, session.next_send_ms);
+    for (const Session& session : sessions) {
+      next_ms = std::min(next_ms, session.next_send_ms);
+    }
     try {
       zmq::poll(items, std::chrono::milliseconds(std::max<int64_t>(0, next_ms - now_ms)));
     } catch (const zmq::error_t& e) {
@@ -219,11 +225,13 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < sessions.size(); ++i) {
       Session& session = sessions[i];
       if (items[i].revents & ZMQ_POLLIN) {
-        while (jobq::ReceiveMessage(session.socket, jobq::Channel::kBrokerToWorker, false,
-                                    &message)) {
+        while (
+            jobq::ReceiveMessage(session.socket, jobq::Channel::kBrokerToWorker, false, &message)) {
           const bool was_welcomed = session.welcomed;
           welcomed += Handle(session, message, now_ms, &scratch);
-          if (was_welcomed && !session.welcomed) --welcomed;
+          if (was_welcomed && !session.welcomed) {
+            --welcomed;
+          }
         }
       }
       if (now_ms >= session.next_send_ms) {
@@ -244,7 +252,9 @@ int main(int argc, char** argv) {
     }
   }
   for (Session& session : sessions) {
-    if (session.welcomed) jobq::SendRaw(session.socket, "", jobq::Command::kBye, "");
+    if (session.welcomed) {
+      jobq::SendRaw(session.socket, "", jobq::Command::kBye, "");
+    }
   }
   return 0;
 }

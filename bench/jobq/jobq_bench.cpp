@@ -96,10 +96,10 @@ bool RunStream(jobq::Client& client, const Flags& flags, bool notify) {
     if (notify) {
       absl::StatusOr<jobq::Outcome> outcome = future->Result();
       if (!outcome.ok() || !outcome->succeeded()) {
-        std::fprintf(stderr, "jobq-bench: job %llu did not succeed: %s\n",
-                     static_cast<unsigned long long>(future->tag()),
-                     outcome.ok() ? outcome->error.message().c_str()
-                                  : outcome.status().ToString().c_str());
+        std::fprintf(
+            stderr, "jobq-bench: job %llu did not succeed: %s\n",
+            static_cast<unsigned long long>(future->tag()),
+            outcome.ok() ? outcome->error.message().c_str() : outcome.status().ToString().c_str());
         return false;
       }
     } else {
@@ -116,7 +116,8 @@ bool RunStream(jobq::Client& client, const Flags& flags, bool notify) {
   const double seconds = SecondsSince(start);
   if (done != flags.jobs) {
     std::fprintf(stderr, "jobq-bench: %llu of %llu jobs came back\n",
-                 static_cast<unsigned long long>(done), static_cast<unsigned long long>(flags.jobs));
+                 static_cast<unsigned long long>(done),
+                 static_cast<unsigned long long>(flags.jobs));
     return false;
   }
   PrintFigure(flags, "jobs_per_s", static_cast<double>(flags.jobs) / seconds);
@@ -131,15 +132,16 @@ bool RunLatency(jobq::Client& client, const Flags& flags, bool report) {
     const Clock::time_point start = Clock::now();
     absl::StatusOr<jobq::Outcome> outcome = client.Submit(spec).Result();
     if (!outcome.ok() || !outcome->succeeded()) {
-      std::fprintf(stderr, "jobq-bench: job %llu did not succeed: %s\n",
-                   static_cast<unsigned long long>(i),
-                   outcome.ok() ? outcome->error.message().c_str()
-                                : outcome.status().ToString().c_str());
+      std::fprintf(
+          stderr, "jobq-bench: job %llu did not succeed: %s\n", static_cast<unsigned long long>(i),
+          outcome.ok() ? outcome->error.message().c_str() : outcome.status().ToString().c_str());
       return false;
     }
     micros.push_back(SecondsSince(start) * 1e6);
   }
-  if (!report) return true;
+  if (!report) {
+    return true;
+  }
   std::sort(micros.begin(), micros.end());
   auto percentile = [&](double p) {
     return micros[std::min(micros.size() - 1, static_cast<size_t>(p * micros.size()))];

@@ -37,7 +37,6 @@
 #include <string_view>
 #include <system_error>
 #include <vector>
-
 #include <zmq.hpp>
 
 namespace jobq::bench {
@@ -135,9 +134,9 @@ ParsedArgs ParseArgs(int argc, char** argv) {
     }
     std::optional<int64_t> number = ParsePositive(*value);
     if (!number) {
-      std::fprintf(stderr, "%s: %.*s wants an integer from 1 to 1000000000, got '%.*s'\n",
-                   kProgram, static_cast<int>(name.size()), name.data(),
-                   static_cast<int>(value->size()), value->data());
+      std::fprintf(stderr, "%s: %.*s wants an integer from 1 to 1000000000, got '%.*s'\n", kProgram,
+                   static_cast<int>(name.size()), name.data(), static_cast<int>(value->size()),
+                   value->data());
       parsed.exit_code = 2;
       return parsed;
     }
@@ -331,8 +330,7 @@ class Client {
       Clock::time_point start = Clock::now();
       Send();
       Receive(zmq::recv_flags::none);
-      micros.push_back(
-          std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+      micros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
     }
     return micros;
   }
@@ -494,9 +492,8 @@ bool ReadUntilEof(int fd, Clock::time_point deadline, std::vector<Child>& childr
     // Short waits so an early child exit is noticed promptly.
     auto wait = std::min<Clock::duration>(deadline - now, std::chrono::milliseconds(100));
     pollfd item = {fd, POLLIN, 0};
-    int ready = ::poll(&item, 1,
-                       static_cast<int>(
-                           std::chrono::ceil<std::chrono::milliseconds>(wait).count()));
+    int ready = ::poll(
+        &item, 1, static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(wait).count()));
     if (ready < 0 && errno != EINTR) {
       std::fprintf(stderr, "%s: poll: %s\n", kProgram, std::strerror(errno));
       return false;
@@ -603,10 +600,8 @@ int Run(const Options& options) {
       "-> worker DEALER echo) on loopback TCP, %zu-byte body, one job per message, "
       "%lld messages window %lld, %lld one-at-a-time round trips, %lld warm-up\n",
       std::get<0>(zmq::version()), std::get<1>(zmq::version()), std::get<2>(zmq::version()),
-      kBodyBytes, static_cast<long long>(options.messages),
-      static_cast<long long>(options.window),
-      static_cast<long long>(options.latency_round_trips),
-      static_cast<long long>(kWarmupMessages));
+      kBodyBytes, static_cast<long long>(options.messages), static_cast<long long>(options.window),
+      static_cast<long long>(options.latency_round_trips), static_cast<long long>(kWarmupMessages));
   std::fputs(figures.c_str(), stdout);
   return 0;
 }

@@ -9,9 +9,13 @@ namespace jobq::broker::admin {
 namespace {
 
 bool StartsWithIgnoreCase(std::string_view text, std::string_view lower_prefix) {
-  if (text.size() < lower_prefix.size()) return false;
+  if (text.size() < lower_prefix.size()) {
+    return false;
+  }
   for (size_t i = 0; i < lower_prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(text[i])) != lower_prefix[i]) return false;
+    if (std::tolower(static_cast<unsigned char>(text[i])) != lower_prefix[i]) {
+      return false;
+    }
   }
   return true;
 }

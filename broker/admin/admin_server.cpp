@@ -142,12 +142,13 @@ class StatusWatch final : public grpc::ServerWriteReactor<jobq::admin::GetStatus
         lock.lock();
         // OnWriteDone comes even when the call is cancelled meanwhile.
         service_->watch_wake_.wait(lock, [this] { return !writing_; });
-        if (write_failed_) continue;
+        if (write_failed_) {
+          continue;
+        }
       }
       const auto next = std::chrono::steady_clock::now() + interval_;
-      service_->watch_wake_.wait_until(lock, next, [this] {
-        return cancelled_ || service_->watches_stopping_;
-      });
+      service_->watch_wake_.wait_until(
+          lock, next, [this] { return cancelled_ || service_->watches_stopping_; });
     }
     lock.unlock();
     Finish(end);  // may delete this (OnDone): touch nothing after it
@@ -270,16 +271,16 @@ grpc::ServerUnaryReactor* AdminService::Shutdown(grpc::CallbackServerContext* co
   const bool drain = request->mode() != jobq::admin::ShutdownRequest::MODE_NOW;
   absl::StatusOr<uint32_t> draining = control_->Shutdown(drain);
   if (!draining.ok()) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string(draining.status().message())));
+    reactor->Finish(
+        grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string(draining.status().message())));
     return reactor;
   }
   response->set_workers_draining(*draining);
   response->set_message(
-      !drain ? "the broker stops now; workers reconnect when a broker is back"
-      : *draining == 0
-          ? "no worker to drain: the broker stops now"
-          : "every queue got a sentinel; the broker stops once its " + std::to_string(*draining) +
-                " workers have finished what they hold");
+      !drain           ? "the broker stops now; workers reconnect when a broker is back"
+      : *draining == 0 ? "no worker to drain: the broker stops now"
+                       : "every queue got a sentinel; the broker stops once its " +
+                             std::to_string(*draining) + " workers have finished what they hold");
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }
@@ -329,7 +330,9 @@ absl::Status AdminServer::Start(const std::string& address,
     const LogLevel level = args->severity == GPR_LOG_SEVERITY_ERROR  ? LogLevel::kError
                            : args->severity == GPR_LOG_SEVERITY_INFO ? LogLevel::kInfo
                                                                      : LogLevel::kDebug;
-    if (level < GetLogLevel()) return;
+    if (level < GetLogLevel()) {
+      return;
+    }
     LogLine(level, "grpc", "message")
         .Kv("file", args->file)
         .Kv("line", args->line)
@@ -352,8 +355,8 @@ absl::Status AdminServer::Start(const std::string& address,
   }
   bound_address_ = address.substr(0, colon) + ":" + std::to_string(selected_port);
   // gRPC starts out SERVING; the loop is not running yet.
-  server_->GetHealthCheckService()->SetServingStatus(
-      jobq::admin::Admin::service_full_name(), false);
+  server_->GetHealthCheckService()->SetServingStatus(jobq::admin::Admin::service_full_name(),
+                                                     false);
   server_->GetHealthCheckService()->SetServingStatus(false);
   return absl::OkStatus();
 }

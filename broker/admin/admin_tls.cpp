@@ -34,7 +34,9 @@ absl::StatusOr<std::string> ReadPem(const std::string& path, const char* flag) {
 std::string OpenSslReason() {
   const unsigned long code = ERR_get_error();
   ERR_clear_error();
-  if (code == 0) return "unknown reason";
+  if (code == 0) {
+    return "unknown reason";
+  }
   char text[256];
   ERR_error_string_n(code, text, sizeof(text));
   return text;
@@ -45,9 +47,13 @@ std::string OpenSslReason() {
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> LoadAdminTlsCredentials(
     const std::string& cert_path, const std::string& key_path) {
   absl::StatusOr<std::string> cert = ReadPem(cert_path, "--admin-tls-cert");
-  if (!cert.ok()) return cert.status();
+  if (!cert.ok()) {
+    return cert.status();
+  }
   absl::StatusOr<std::string> key = ReadPem(key_path, "--admin-tls-key");
-  if (!key.ok()) return key.status();
+  if (!key.ok()) {
+    return key.status();
+  }
 
   std::unique_ptr<BIO, decltype(&BIO_free)> cert_bio(
       BIO_new_mem_buf(cert->data(), static_cast<int>(cert->size())), BIO_free);

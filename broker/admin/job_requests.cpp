@@ -113,14 +113,16 @@ absl::Status CheckName(std::string_view name, std::string_view what) {
     return absl::InvalidArgumentError(absl::StrCat(std::string(what), " is empty"));
   }
   if (name.size() > kMaxNameBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(std::string(what), " is ", name.size(),
-                                                   " bytes; at most ", kMaxNameBytes));
+    return absl::InvalidArgumentError(
+        absl::StrCat(std::string(what), " is ", name.size(), " bytes; at most ", kMaxNameBytes));
   }
   return absl::OkStatus();
 }
 
 uint32_t WatchIntervalMs(uint32_t requested_ms) {
-  if (requested_ms == 0) return kDefaultWatchIntervalMs;
+  if (requested_ms == 0) {
+    return kDefaultWatchIntervalMs;
+  }
   return std::clamp(requested_ms, kMinWatchIntervalMs, kMaxWatchIntervalMs);
 }
 

@@ -15,7 +15,9 @@ CancelOutcome BrokerCore::CancelJob(const JobId& id, TimeMs now_ms, Effects* eff
 CancelOutcome BrokerCore::CancelJobBy(const JobId& id, const char* by, TimeMs now_ms,
                                       Effects* effects) {
   auto it = jobs_.find(id);
-  if (it == jobs_.end()) return CancelOutcome::kUnknownJob;
+  if (it == jobs_.end()) {
+    return CancelOutcome::kUnknownJob;
+  }
   Job& job = it->second;
   switch (job.state) {
     case wire::JOB_STATE_QUEUED:
@@ -37,7 +39,9 @@ CancelOutcome BrokerCore::CancelJobBy(const JobId& id, const char* by, TimeMs no
         Finish(job, wire::JOB_STATE_CANCELLED, now_ms, effects);
         return CancelOutcome::kCancelled;
       }
-      if (job.cancel_requested) return CancelOutcome::kCancelRequested;
+      if (job.cancel_requested) {
+        return CancelOutcome::kCancelRequested;
+      }
       job.cancel_requested = true;
       effects->JobChanged(job.id);  // persisted: a restart must not undo it
       auto cancel = std::make_unique<wire::Cancel>();
@@ -52,7 +56,9 @@ CancelOutcome BrokerCore::CancelJobBy(const JobId& id, const char* by, TimeMs no
 
 std::optional<size_t> BrokerCore::PurgeQueue(const std::string& queue, TimeMs now_ms,
                                              Effects* effects) {
-  if (queues_.count(queue) == 0) return std::nullopt;
+  if (queues_.count(queue) == 0) {
+    return std::nullopt;
+  }
   std::vector<JobId> waiting;
   for (const auto& [id, job] : jobs_) {
     if (job.spec.queue() == queue &&
@@ -71,15 +77,21 @@ std::optional<size_t> BrokerCore::PurgeQueue(const std::string& queue, TimeMs no
 
 QueueControlOutcome BrokerCore::PauseQueue(const std::string& queue) {
   QueueState& state = QueueNamed(queue);
-  if (state.paused) return QueueControlOutcome::kAlreadyPaused;
+  if (state.paused) {
+    return QueueControlOutcome::kAlreadyPaused;
+  }
   state.paused = true;
   return QueueControlOutcome::kDone;
 }
 
 QueueControlOutcome BrokerCore::ResumeQueue(const std::string& queue) {
   auto found = queues_.find(queue);
-  if (found == queues_.end()) return QueueControlOutcome::kUnknownQueue;
-  if (!found->second.paused) return QueueControlOutcome::kNotPaused;
+  if (found == queues_.end()) {
+    return QueueControlOutcome::kUnknownQueue;
+  }
+  if (!found->second.paused) {
+    return QueueControlOutcome::kNotPaused;
+  }
   found->second.paused = false;
   dispatch_pending_ = true;
   return QueueControlOutcome::kDone;
@@ -93,9 +105,13 @@ bool BrokerCore::QueuePaused(const std::string& queue) const {
 DrainOutcome BrokerCore::DrainWorker(const std::string& name, Effects* effects,
                                      std::vector<std::string>* queues) {
   auto by_name = worker_by_name_.find(name);
-  if (by_name == worker_by_name_.end()) return DrainOutcome::kUnknownWorker;
+  if (by_name == worker_by_name_.end()) {
+    return DrainOutcome::kUnknownWorker;
+  }
   WorkerInfo& worker = workers_.at(by_name->second);
-  if (worker.draining()) return DrainOutcome::kAlreadyDraining;
+  if (worker.draining()) {
+    return DrainOutcome::kAlreadyDraining;
+  }
   // The same SENTINEL a queue's sentinel sends, once per queue: the worker
   // stops taking that queue's jobs, and exits once it has none left and
   // holds nothing. The queues' own sentinels stay where they are.
@@ -105,7 +121,9 @@ DrainOutcome BrokerCore::DrainWorker(const std::string& name, Effects* effects,
     effects->Send(Socket::kBackend, worker.routing_id, Command::kWorkerSentinel,
                   std::move(sentinel));
   }
-  if (queues != nullptr) *queues = worker.queues;
+  if (queues != nullptr) {
+    *queues = worker.queues;
+  }
   worker.queues.clear();
   return DrainOutcome::kDraining;
 }
@@ -134,13 +152,17 @@ void BrokerCore::FillWorkerStatus(const WorkerInfo& worker, TimeMs now_ms,
     out->add_queues(queue);
   }
   for (wire::Kind kind : {wire::KIND_IO, wire::KIND_CPU}) {
-    if (worker.capacity[kind] == 0) continue;
+    if (worker.capacity[kind] == 0) {
+      continue;
+    }
     ::jobq::admin::PoolStatus& pool = *out->add_pools();
     pool.set_kind(kind == wire::KIND_IO ? "io" : "cpu");
     pool.set_capacity(worker.capacity[kind]);
     uint32_t in_flight = 0;
     for (const wire::PoolLoad& load : worker.last_heartbeat.pools()) {
-      if (load.kind() == kind) in_flight = load.in_flight();
+      if (load.kind() == kind) {
+        in_flight = load.in_flight();
+      }
     }
     pool.set_in_flight(in_flight);
   }
@@ -163,8 +185,12 @@ void BrokerCore::FillWorkers(TimeMs now_ms, ::jobq::admin::ListWorkersResponse* 
     FillWorkerStatus(worker, now_ms, response->add_workers());
   }
   for (const DeadWorker& dead : dead_workers_) {
-    if (now_ms - dead.died_ms > kDeadWorkerKeepMs) break;  // newest first: the rest are older
-    if (worker_by_name_.count(dead.status.name()) > 0) continue;  // it came back
+    if (now_ms - dead.died_ms > kDeadWorkerKeepMs) {
+      break;  // newest first: the rest are older
+    }
+    if (worker_by_name_.count(dead.status.name()) > 0) {
+      continue;  // it came back
+    }
     ::jobq::admin::WorkerStatus& out = *response->add_workers();
     out = dead.status;
     out.set_last_heartbeat_ms_ago(now_ms - dead.last_seen_ms);

@@ -173,7 +173,9 @@ void BrokerCore::Submit(const std::string& client, wire::Submit& submit, TimeMs 
     }
     const std::string& queue_name = spec.queue().empty() ? kDefaultQueue : spec.queue();
     std::string full = JobRoomFor(queue_name);
-    if (full.empty() && spec.sentinel()) full = SentinelRoomFor(queue_name);
+    if (full.empty() && spec.sentinel()) {
+      full = SentinelRoomFor(queue_name);
+    }
     if (!full.empty()) {
       ++counters_.rejected;
       Reject(submitted, client_seq, "queue_full", std::move(full));
@@ -195,10 +197,14 @@ void BrokerCore::Submit(const std::string& client, wire::Submit& submit, TimeMs 
     JOBQ_CHECK(inserted) << "job ids are unique";
     Job& stored = it->second;
     stored.id = id;
-    if (spec.queue().empty()) spec.set_queue(kDefaultQueue);
+    if (spec.queue().empty()) {
+      spec.set_queue(kDefaultQueue);
+    }
     // An empty content type stays empty (the default, filled in at
     // dispatch): a million queued jobs need not hold a million copies.
-    if (spec.content_type() == kDefaultContentType) spec.clear_content_type();
+    if (spec.content_type() == kDefaultContentType) {
+      spec.clear_content_type();
+    }
     stored.spec = std::move(spec);
     stored.spec.set_sentinel(false);
     ResolveDefaults(stored.spec);
@@ -243,11 +249,17 @@ void BrokerCore::ResolveDefaults(wire::JobSpec& spec) const {
 Job* BrokerCore::FindDuplicate(const wire::JobSpec& spec) {
   for (const auto& [index, key] : {std::pair{&idempotency_keys_, &spec.idempotency_key()},
                                    std::pair{&submit_tokens_, &spec.submit_token()}}) {
-    if (key->empty()) continue;
+    if (key->empty()) {
+      continue;
+    }
     auto found = index->find(*key);
-    if (found == index->end()) continue;
+    if (found == index->end()) {
+      continue;
+    }
     auto job = jobs_.find(found->second);
-    if (job != jobs_.end()) return &job->second;
+    if (job != jobs_.end()) {
+      return &job->second;
+    }
   }
   return nullptr;
 }
@@ -256,23 +268,33 @@ void BrokerCore::IndexKeys(const Job& job) {
   if (!job.spec.idempotency_key().empty()) {
     idempotency_keys_[job.spec.idempotency_key()] = job.id;
   }
-  if (!job.spec.submit_token().empty()) submit_tokens_[job.spec.submit_token()] = job.id;
+  if (!job.spec.submit_token().empty()) {
+    submit_tokens_[job.spec.submit_token()] = job.id;
+  }
 }
 
 void BrokerCore::UnindexKeys(const Job& job) {
   for (const auto& [index, key] : {std::pair{&idempotency_keys_, &job.spec.idempotency_key()},
                                    std::pair{&submit_tokens_, &job.spec.submit_token()}}) {
-    if (key->empty()) continue;
+    if (key->empty()) {
+      continue;
+    }
     auto found = index->find(*key);
-    if (found != index->end() && found->second == job.id) index->erase(found);
+    if (found != index->end() && found->second == job.id) {
+      index->erase(found);
+    }
   }
 }
 
 void BrokerCore::BeginShutdown(TimeMs now_ms, Effects* effects) {
-  if (shutting_down_) return;
+  if (shutting_down_) {
+    return;
+  }
   shutting_down_ = true;
   std::set<std::string> names;
-  for (const auto& [name, queue] : queues_) names.insert(name);
+  for (const auto& [name, queue] : queues_) {
+    names.insert(name);
+  }
   for (const auto& [routing_id, worker] : workers_) {
     names.insert(worker.queues.begin(), worker.queues.end());
   }
@@ -334,8 +356,7 @@ void BrokerCore::Wait(const std::string& client, const wire::Wait& wait, Effects
     Job& job = it->second;
     if (IsTerminal(job.state)) {
       Notify(job, client, effects);
-    } else if (std::find(job.watchers.begin(), job.watchers.end(), client) ==
-               job.watchers.end()) {
+    } else if (std::find(job.watchers.begin(), job.watchers.end(), client) == job.watchers.end()) {
       job.watchers.push_back(client);
     }
   }
@@ -349,7 +370,9 @@ void BrokerCore::Cancel(const std::string& client, const wire::Cancel& cancel, T
   for (const std::string& raw_id : cancel.ids()) {
     std::optional<JobId> id = JobId::FromBytes(raw_id);
     if (!id || CancelJobBy(*id, "its producer", now_ms, effects) == CancelOutcome::kUnknownJob) {
-      if (!unknown.empty()) unknown += ' ';
+      if (!unknown.empty()) {
+        unknown += ' ';
+      }
       unknown += id ? id->ToString() : "(not 16 bytes)";
     }
   }
@@ -386,9 +409,15 @@ void BrokerCore::Finish(Job& job, wire::JobState state, TimeMs now_ms, Effects* 
   job.finished_ms = now_ms;
   ++QueueNamed(job.spec.queue()).finished;
   switch (state) {
-    case wire::JOB_STATE_SUCCEEDED: ++counters_.succeeded; break;
-    case wire::JOB_STATE_CANCELLED: ++counters_.cancelled; break;
-    default: ++counters_.failed; break;
+    case wire::JOB_STATE_SUCCEEDED:
+      ++counters_.succeeded;
+      break;
+    case wire::JOB_STATE_CANCELLED:
+      ++counters_.cancelled;
+      break;
+    default:
+      ++counters_.failed;
+      break;
   }
   job.expires_ms = ExpiryOf(job, options_);
   expiry_.push({job.expires_ms, job.id});
@@ -450,7 +479,9 @@ void BrokerCore::Restore(std::vector<Job> jobs, std::vector<SentinelMark> sentin
     switch (job.state) {
       case wire::JOB_STATE_SCHEDULED:
         ++queue.waiting;
-        if (job.scheduled_ms == 0) job.scheduled_ms = job.spec.not_before_ms();
+        if (job.scheduled_ms == 0) {
+          job.scheduled_ms = job.spec.not_before_ms();
+        }
         scheduled_.push({job.scheduled_ms, job.id});
         break;
       case wire::JOB_STATE_QUEUED:
@@ -477,10 +508,18 @@ void BrokerCore::Restore(std::vector<Job> jobs, std::vector<SentinelMark> sentin
 std::vector<const Job*> BrokerCore::ListJobs(const JobFilter& filter) const {
   std::vector<const Job*> matching;
   for (const auto& [id, job] : jobs_) {
-    if (filter.state != wire::JOB_STATE_UNSPECIFIED && job.state != filter.state) continue;
-    if (!filter.queue.empty() && job.spec.queue() != filter.queue) continue;
-    if (!filter.task.empty() && job.spec.task() != filter.task) continue;
-    if (filter.after && !(*filter.after < id)) continue;
+    if (filter.state != wire::JOB_STATE_UNSPECIFIED && job.state != filter.state) {
+      continue;
+    }
+    if (!filter.queue.empty() && job.spec.queue() != filter.queue) {
+      continue;
+    }
+    if (!filter.task.empty() && job.spec.task() != filter.task) {
+      continue;
+    }
+    if (filter.after && !(*filter.after < id)) {
+      continue;
+    }
     matching.push_back(&job);
   }
   const size_t keep = std::min(filter.limit, matching.size());
@@ -492,13 +531,17 @@ std::vector<const Job*> BrokerCore::ListJobs(const JobFilter& filter) const {
 
 RetryOutcome BrokerCore::RetryJob(const JobId& id, Effects* effects) {
   auto it = jobs_.find(id);
-  if (it == jobs_.end()) return RetryOutcome::kUnknownJob;
+  if (it == jobs_.end()) {
+    return RetryOutcome::kUnknownJob;
+  }
   Job& job = it->second;
   if (job.state != wire::JOB_STATE_DEAD && job.state != wire::JOB_STATE_FAILED &&
       job.state != wire::JOB_STATE_CANCELLED) {
     return RetryOutcome::kNotFinished;
   }
-  if (shutting_down_) return RetryOutcome::kShuttingDown;
+  if (shutting_down_) {
+    return RetryOutcome::kShuttingDown;
+  }
   // A fresh start: the attempt number keeps growing so that results of the
   // old attempts can never be taken for the new ones.
   job.failures = 0;
@@ -570,8 +613,12 @@ TimeMs BrokerCore::Tick(TimeMs now_ms, Effects* effects) {
   Pump(now_ms, effects);
 
   TimeMs next_ms = std::min(next_heartbeat_ms_, next_liveness_check_ms_);
-  if (!scheduled_.empty()) next_ms = std::min(next_ms, scheduled_.top().due_ms);
-  if (!expiry_.empty()) next_ms = std::min(next_ms, expiry_.top().due_ms);
+  if (!scheduled_.empty()) {
+    next_ms = std::min(next_ms, scheduled_.top().due_ms);
+  }
+  if (!expiry_.empty()) {
+    next_ms = std::min(next_ms, expiry_.top().due_ms);
+  }
   return next_ms;
 }
 

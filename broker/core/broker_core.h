@@ -14,8 +14,8 @@
 #include <map>
 #include <optional>
 #include <queue>
-#include <set>
 #include <random>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -201,8 +201,7 @@ class BrokerCore {
 
   // Client commands.
   // Takes the jobs out of `submit` (moved, not copied).
-  void Submit(const std::string& client, wire::Submit& submit, TimeMs now_ms,
-              Effects* effects);
+  void Submit(const std::string& client, wire::Submit& submit, TimeMs now_ms, Effects* effects);
   // A job whose key or token names a kept job: that job, else nullptr.
   Job* FindDuplicate(const wire::JobSpec& spec);
   void IndexKeys(const Job& job);
@@ -254,8 +253,7 @@ class BrokerCore {
   TimeMs BackoffFor(const Job& job);
   TimeMs LivenessWindowMs() const;
   TimeMs LeaseExpiry(const Job& job, TimeMs now_ms) const;
-  void RemoveWorker(const std::string& routing_id, LeaseLoss loss, TimeMs now_ms,
-                    Effects* effects);
+  void RemoveWorker(const std::string& routing_id, LeaseLoss loss, TimeMs now_ms, Effects* effects);
   void Notify(const Job& job, const std::string& client, Effects* effects) const;
 
   // Dispatch: fires sentinels that reached the head, then fills free credit.
@@ -282,9 +280,9 @@ class BrokerCore {
   // Every job's record, looked up several times per job: a SwissTable
   // (node-based, so Job references stay valid across inserts).
   absl::node_hash_map<JobId, Job> jobs_;
-  wire::WorkerResults results_scratch_;  // RESULT bodies, parsed into one reused message
-  std::map<std::string, QueueState> queues_;          // ordered: deterministic output
-  std::map<std::string, WorkerInfo> workers_;         // by routing id
+  wire::WorkerResults results_scratch_;        // RESULT bodies, parsed into one reused message
+  std::map<std::string, QueueState> queues_;   // ordered: deterministic output
+  std::map<std::string, WorkerInfo> workers_;  // by routing id
   std::unordered_map<std::string, std::string> worker_by_name_;
   std::deque<DeadWorker> dead_workers_;  // newest first, at most kDeadWorkersMax
   // Latest registration number per worker instance, oldest instance first

@@ -45,9 +45,13 @@ void Effects::Recycle(Outbound& out) {
                      out.command == Command::kClientResult;
   // GetCachedSize is the size of the last serialization: 0 for a message
   // never sent, which is small anyway.
-  if (!batch || out.body == nullptr || out.body->GetCachedSize() > kRecycledBytesMax) return;
+  if (!batch || out.body == nullptr || out.body->GetCachedSize() > kRecycledBytesMax) {
+    return;
+  }
   std::vector<std::unique_ptr<google::protobuf::Message>>& recycled = RecycledFor(out.command);
-  if (recycled.size() >= kRecycledMax) return;
+  if (recycled.size() >= kRecycledMax) {
+    return;
+  }
   out.body->Clear();
   recycled.push_back(std::move(out.body));
 }
@@ -80,7 +84,9 @@ void Effects::SendError(Socket socket, const std::string& routing_id, wire::Erro
 }
 
 void Effects::Clear() {
-  for (Outbound& out : outbound) Recycle(out);
+  for (Outbound& out : outbound) {
+    Recycle(out);
+  }
   outbound.clear();
   changed_jobs.clear();
   erased_jobs.clear();

@@ -9,7 +9,9 @@ namespace {
 
 // "" or "timeout_ms is -1; it must be from 0 (no timeout) to 31536000000 (365 days)".
 std::string OutOfRange(const char* field, int64_t value, const char* zero_means, int64_t max_ms) {
-  if (value >= 0 && value <= max_ms) return "";
+  if (value >= 0 && value <= max_ms) {
+    return "";
+  }
   return std::string(field) + " is " + std::to_string(value) + "; it must be from 0 (" +
          zero_means + ") to " + std::to_string(max_ms) + " (" + std::to_string(max_ms / kMsPerDay) +
          " days)";
@@ -23,7 +25,9 @@ std::string CheckSpecTimes(const wire::JobSpec& spec, TimeMs now_ms) {
         OutOfRange("backoff_ms", spec.backoff_ms(), "the queue's default", kDurationMsMax),
         OutOfRange("result_ttl_ms", spec.result_ttl_ms(), "the broker's --result-ttl",
                    kDurationMsMax)}) {
-    if (!problem.empty()) return problem;
+    if (!problem.empty()) {
+      return problem;
+    }
   }
   // A clock clamped like a stored time: the sum cannot overflow.
   const TimeMs not_before_max = ClampStoredTime(now_ms) + kDurationMsMax;

@@ -28,7 +28,9 @@ bool IsCounted(wire::JobState state) {
 template <typename Map>
 typename Map::iterator FindOrFold(Map& map, const std::string& name, size_t max) {
   auto it = map.find(name);
-  if (it != map.end()) return it;
+  if (it != map.end()) {
+    return it;
+  }
   return map.try_emplace(map.size() < max ? name : std::string(CoreStats::kOther)).first;
 }
 
@@ -42,7 +44,9 @@ const std::array<double, LatencyHistogram::kBounds>& LatencyHistogram::BoundsUs(
     size_t i = 0;
     double decade = 1;
     for (size_t d = 0; d < kBounds / std::size(kMantissas); ++d, decade *= 10) {
-      for (int mantissa : kMantissas) out[i++] = mantissa * decade / 100;
+      for (int mantissa : kMantissas) {
+        out[i++] = mantissa * decade / 100;
+      }
     }
     return out;
   }();
@@ -53,7 +57,9 @@ const std::vector<double>& LatencyHistogram::ExportBoundsUs() {
   static const std::vector<double> bounds = [] {
     std::vector<double> out;
     for (double decade = 10; decade <= 1e8; decade *= 10) {
-      for (double mantissa : {1.0, 2.5, 5.0}) out.push_back(mantissa * decade);
+      for (double mantissa : {1.0, 2.5, 5.0}) {
+        out.push_back(mantissa * decade);
+      }
     }
     out.push_back(1e9);  // 1000 s
     return out;
@@ -74,8 +80,12 @@ void LatencyHistogram::Record(int64_t us) {
 }
 
 void LatencyHistogram::Merge(const LatencyHistogram& other) {
-  if (other.count_ == 0) return;
-  for (size_t i = 0; i < buckets_.size(); ++i) buckets_[i] += other.buckets_[i];
+  if (other.count_ == 0) {
+    return;
+  }
+  for (size_t i = 0; i < buckets_.size(); ++i) {
+    buckets_[i] += other.buckets_[i];
+  }
   min_us_ = count_ == 0 ? other.min_us_ : std::min(min_us_, other.min_us_);
   max_us_ = std::max(max_us_, other.max_us_);
   count_ += other.count_;
@@ -83,7 +93,9 @@ void LatencyHistogram::Merge(const LatencyHistogram& other) {
 }
 
 double LatencyHistogram::QuantileUs(double quantile) const {
-  if (count_ == 0) return 0;
+  if (count_ == 0) {
+    return 0;
+  }
   const auto& bounds = BoundsUs();
   const double rank = std::clamp(quantile, 0.0, 1.0) * static_cast<double>(count_);
   uint64_t below = 0;
@@ -105,7 +117,9 @@ double LatencyHistogram::QuantileUs(double quantile) const {
 uint64_t LatencyHistogram::CountAtMost(double bound_us) const {
   const auto& bounds = BoundsUs();
   uint64_t total = 0;
-  for (size_t i = 0; i < kBounds && bounds[i] <= bound_us; ++i) total += buckets_[i];
+  for (size_t i = 0; i < kBounds && bounds[i] <= bound_us; ++i) {
+    total += buckets_[i];
+  }
   return total;
 }
 
@@ -121,7 +135,9 @@ void LatencyHistogram::Fill(::jobq::admin::LatencyFigures* out) const {
   size_t i = 0;
   uint64_t total = 0;
   for (double bound : ExportBoundsUs()) {
-    for (; i < kBounds && bounds[i] <= bound; ++i) total += buckets_[i];
+    for (; i < kBounds && bounds[i] <= bound; ++i) {
+      total += buckets_[i];
+    }
     out->add_cumulative_counts(total);
   }
 }
@@ -131,7 +147,9 @@ void RateWindow::Add(TimeMs now_ms, uint64_t events) {
   if (slot > newest_slot_) {
     // Slots skipped since the last event had none.
     const int64_t first = std::max(newest_slot_ + 1, slot - kSlots);
-    for (int64_t s = first; s <= slot; ++s) counts_[static_cast<size_t>(s % (kSlots + 1))] = 0;
+    for (int64_t s = first; s <= slot; ++s) {
+      counts_[static_cast<size_t>(s % (kSlots + 1))] = 0;
+    }
     newest_slot_ = slot;
   }
   // A clock that stepped back counts in the newest slot rather than in one
@@ -144,11 +162,15 @@ double RateWindow::PerSecond(TimeMs now_ms, TimeMs window_ms, TimeMs since_ms) c
   const int64_t end = now_ms / kSlotMs;  // exclusive: the slot being filled
   const int64_t start =
       std::max(end - std::min<int64_t>(kSlots, window_ms / kSlotMs), since_ms / kSlotMs);
-  if (start >= end) return 0;
+  if (start >= end) {
+    return 0;
+  }
   uint64_t events = 0;
   for (int64_t s = start; s < end; ++s) {
     // Slots after the newest event, or overwritten since, held none.
-    if (s > newest_slot_ || s < newest_slot_ - kSlots) continue;
+    if (s > newest_slot_ || s < newest_slot_ - kSlots) {
+      continue;
+    }
     events += counts_[static_cast<size_t>(s % (kSlots + 1))];
   }
   const double seconds = static_cast<double>((end - start) * kSlotMs) / 1000.0;
@@ -167,30 +189,46 @@ CoreStats::Counts& CoreStats::CountsFor(const Job& job) {
   const std::string& queue = FindOrFold(queues_, job.spec.queue(), kNamesMax)->first;
   const std::string& task = FindOrFold(tasks_, job.spec.task(), kNamesMax)->first;
   auto it = counts_.find({queue, task});
-  if (it != counts_.end()) return it->second;
-  if (counts_.size() < kPairsMax) return counts_[{queue, task}];
+  if (it != counts_.end()) {
+    return it->second;
+  }
+  if (counts_.size() < kPairsMax) {
+    return counts_[{queue, task}];
+  }
   return counts_[{kOther, kOther}];
 }
 
 int64_t* CoreStats::Gauge(QueueStats& queue, wire::JobState state) {
   switch (state) {
-    case wire::JOB_STATE_QUEUED: return &queue.queued;
-    case wire::JOB_STATE_SCHEDULED: return &queue.scheduled;
-    case wire::JOB_STATE_RUNNING: return &queue.running;
-    default: return nullptr;
+    case wire::JOB_STATE_QUEUED:
+      return &queue.queued;
+    case wire::JOB_STATE_SCHEDULED:
+      return &queue.scheduled;
+    case wire::JOB_STATE_RUNNING:
+      return &queue.running;
+    default:
+      return nullptr;
   }
 }
 
 void CoreStats::Shift(const Job& job, wire::JobState to) {
-  if (!IsCounted(job.state) && !IsCounted(to)) return;
+  if (!IsCounted(job.state) && !IsCounted(to)) {
+    return;
+  }
   QueueStats& queue = QueueFor(job.spec.queue());
-  if (int64_t* from = Gauge(queue, job.state)) --*from;
-  if (int64_t* into = Gauge(queue, to)) ++*into;
+  if (int64_t* from = Gauge(queue, job.state)) {
+    --*from;
+  }
+  if (int64_t* into = Gauge(queue, to)) {
+    ++*into;
+  }
 }
 
 void CoreStats::OnSubmitted(Job& job, TimeMs now_ms) {
   QueueStats& queue = QueueFor(job.spec.queue());
-  if (int64_t* gauge = Gauge(queue, job.state)) ++*gauge;
+  if (int64_t* gauge = Gauge(queue, job.state)) {
+    ++*gauge;
+  }
   job.ready_ms = now_ms;
   submitted_.Add(now_ms);
   queue.submitted.Add(now_ms);
@@ -198,7 +236,9 @@ void CoreStats::OnSubmitted(Job& job, TimeMs now_ms) {
 }
 
 void CoreStats::OnRestored(Job& job) {
-  if (int64_t* gauge = Gauge(QueueFor(job.spec.queue()), job.state)) ++*gauge;
+  if (int64_t* gauge = Gauge(QueueFor(job.spec.queue()), job.state)) {
+    ++*gauge;
+  }
   // Waiting since before the restart: the downtime is part of its wait.
   job.ready_ms = std::max(job.submitted_ms, job.scheduled_ms);
 }
@@ -206,7 +246,9 @@ void CoreStats::OnRestored(Job& job) {
 void CoreStats::OnMoved(Job& job, wire::JobState to) {
   const wire::JobState from = job.state;
   Shift(job, to);
-  if (to != wire::JOB_STATE_QUEUED) return;
+  if (to != wire::JOB_STATE_QUEUED) {
+    return;
+  }
   if (from == wire::JOB_STATE_SCHEDULED) {
     job.ready_ms = job.scheduled_ms;  // ready once its delay was over
   } else if (IsTerminal(from)) {
@@ -240,9 +282,15 @@ void CoreStats::OnFinished(const Job& job, wire::JobState to, TimeMs now_ms) {
   QueueFor(job.spec.queue()).finished.Add(now_ms);
   Counts& counts = CountsFor(job);
   switch (to) {
-    case wire::JOB_STATE_SUCCEEDED: ++counts.succeeded; break;
-    case wire::JOB_STATE_CANCELLED: ++counts.cancelled; break;
-    default: ++counts.failed; break;
+    case wire::JOB_STATE_SUCCEEDED:
+      ++counts.succeeded;
+      break;
+    case wire::JOB_STATE_CANCELLED:
+      ++counts.cancelled;
+      break;
+    default:
+      ++counts.failed;
+      break;
   }
 }
 
@@ -268,8 +316,7 @@ void CoreStats::Fill(TimeMs now_ms, TimeMs started_ms, ::jobq::admin::Figures* o
     figures.set_queued(static_cast<uint64_t>(std::max<int64_t>(0, queue.queued)));
     figures.set_scheduled(static_cast<uint64_t>(std::max<int64_t>(0, queue.scheduled)));
     figures.set_running(static_cast<uint64_t>(std::max<int64_t>(0, queue.running)));
-    FillRates(queue.submitted, now_ms, since_ms,
-              figures.mutable_throughput()->mutable_submitted());
+    FillRates(queue.submitted, now_ms, since_ms, figures.mutable_throughput()->mutable_submitted());
     FillRates(queue.finished, now_ms, since_ms, figures.mutable_throughput()->mutable_finished());
   }
   for (const auto& [name, task] : tasks_) {
@@ -299,8 +346,12 @@ void CoreStats::CheckDepths(const std::map<std::string, size_t>& waiting,
   auto folded = [&](const std::string& name) -> std::pair<int64_t, int64_t>& {
     return expected[queues_.count(name) ? name : std::string(kOther)];
   };
-  for (const auto& [name, count] : waiting) folded(name).first += static_cast<int64_t>(count);
-  for (const auto& [name, count] : running) folded(name).second += static_cast<int64_t>(count);
+  for (const auto& [name, count] : waiting) {
+    folded(name).first += static_cast<int64_t>(count);
+  }
+  for (const auto& [name, count] : running) {
+    folded(name).second += static_cast<int64_t>(count);
+  }
   for (const auto& [name, queue] : queues_) {
     const auto& [waiting_count, running_count] = expected[name];
     JOBQ_CHECK(queue.queued >= 0 && queue.scheduled >= 0 && queue.running >= 0)

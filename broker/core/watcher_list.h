@@ -34,7 +34,9 @@ class WatcherList {
   }
 
   void push_back(std::string client) {
-    if (clients_ == nullptr) clients_ = std::make_unique<std::vector<std::string>>();
+    if (clients_ == nullptr) {
+      clients_ = std::make_unique<std::vector<std::string>>();
+    }
     clients_->push_back(std::move(client));
   }
   bool empty() const { return clients_ == nullptr || clients_->empty(); }

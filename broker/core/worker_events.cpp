@@ -68,7 +68,9 @@ void BrokerCore::OnWorkerMessage(const std::string& routing_id, Command command,
       }
       Results(worker, results_scratch_, now_ms, effects);
       // A big RESULT would keep its buffers in the scratch message for good.
-      if (body.size() > kResultsScratchBytesMax) results_scratch_ = wire::WorkerResults();
+      if (body.size() > kResultsScratchBytesMax) {
+        results_scratch_ = wire::WorkerResults();
+      }
       return;
     }
     case Command::kWorkerHeartbeat: {
@@ -96,8 +98,7 @@ void BrokerCore::OnWorkerMessage(const std::string& routing_id, Command command,
   }
 }
 
-std::string BrokerCore::RefuseHello(const std::string& routing_id,
-                                    const wire::Hello& hello) const {
+std::string BrokerCore::RefuseHello(const std::string& routing_id, const wire::Hello& hello) const {
   if (hello.queues_size() > kHelloQueuesMax || hello.tasks_size() > kHelloTasksMax) {
     return "HELLO lists " + std::to_string(hello.queues_size()) + " queues and " +
            std::to_string(hello.tasks_size()) + " tasks; the limits are " +
@@ -114,7 +115,9 @@ std::string BrokerCore::RefuseHello(const std::string& routing_id,
 }
 
 WorkerInfo* BrokerCore::RegistrationFor(const std::string& routing_id, const std::string& name) {
-  if (auto same = workers_.find(routing_id); same != workers_.end()) return &same->second;
+  if (auto same = workers_.find(routing_id); same != workers_.end()) {
+    return &same->second;
+  }
   if (auto by_name = worker_by_name_.find(name); by_name != worker_by_name_.end()) {
     return &workers_.at(by_name->second);
   }
@@ -122,7 +125,9 @@ WorkerInfo* BrokerCore::RegistrationFor(const std::string& routing_id, const std
 }
 
 bool BrokerCore::Overtaken(const wire::Hello& hello) const {
-  if (hello.instance() == 0) return false;  // a worker that numbers nothing
+  if (hello.instance() == 0) {
+    return false;  // a worker that numbers nothing
+  }
   // A number is registered once: a copy of a HELLO whose registration has
   // since ended must not bring it back with the jobs listed back then.
   auto known = registration_by_instance_.find(hello.instance());
@@ -130,10 +135,14 @@ bool BrokerCore::Overtaken(const wire::Hello& hello) const {
 }
 
 void BrokerCore::RememberRegistration(uint64_t instance, uint64_t registration) {
-  if (instance == 0) return;
+  if (instance == 0) {
+    return;
+  }
   auto [it, added] = registration_by_instance_.try_emplace(instance, registration);
   it->second = std::max(it->second, registration);
-  if (!added) return;
+  if (!added) {
+    return;
+  }
   instance_order_.push_back(instance);
   if (instance_order_.size() > kInstancesRememberedMax) {
     registration_by_instance_.erase(instance_order_.front());
@@ -182,7 +191,9 @@ void BrokerCore::Hello(const std::string& routing_id, const wire::Hello& hello, 
       if (known != nullptr && known->state == wire::JOB_STATE_RUNNING &&
           known->attempt == job.attempt()) {
         held.insert(*id);
-        if (orphans_.erase(*id) == 1) adopted.push_back(*id);
+        if (orphans_.erase(*id) == 1) {
+          adopted.push_back(*id);
+        }
       }
     }
   }
@@ -194,9 +205,13 @@ void BrokerCore::Hello(const std::string& routing_id, const wire::Hello& hello, 
   std::vector<JobId> transferred;
   for (const std::string& old_id : previous) {
     auto old = workers_.find(old_id);
-    if (old == workers_.end()) continue;
+    if (old == workers_.end()) {
+      continue;
+    }
     for (const JobId& id : old->second.leased) {
-      if (held.count(id)) transferred.push_back(id);
+      if (held.count(id)) {
+        transferred.push_back(id);
+      }
     }
     for (const JobId& id : transferred) {
       old->second.leased.erase(id);
@@ -279,11 +294,12 @@ void BrokerCore::Credit(WorkerInfo& worker, const wire::Credit& credit) {
   }
   const wire::Kind pool = credit.kind();
   const uint64_t held_max = uint64_t{worker.listed_at_hello[pool]} + worker.dispatched[pool];
-  const uint64_t total = credit.freed_total() != 0
-                             ? credit.freed_total()
-                             : worker.freed_total[pool] + credit.credits();
+  const uint64_t total = credit.freed_total() != 0 ? credit.freed_total()
+                                                   : worker.freed_total[pool] + credit.credits();
   const uint64_t freed = std::min(total, held_max);
-  if (freed <= worker.freed_total[pool]) return;
+  if (freed <= worker.freed_total[pool]) {
+    return;
+  }
   worker.freed_total[pool] = freed;
   worker.UpdateCredit(pool);
   dispatch_pending_ = true;
@@ -346,8 +362,8 @@ void BrokerCore::Results(WorkerInfo& worker, const wire::WorkerResults& results,
     if (job.cancel_requested) {
       // Cancelled while it ran (a producer's CANCEL or admin CancelJobs):
       // whatever error its stop produced, it ends cancelled, never retried.
-      job.error.set_message("cancelled while it ran; its worker stopped it (" +
-                            job.error.type() + ": " + job.error.message() + ")");
+      job.error.set_message("cancelled while it ran; its worker stopped it (" + job.error.type() +
+                            ": " + job.error.message() + ")");
       job.error.set_type(kCancelledErrorType);
       Finish(job, wire::JOB_STATE_CANCELLED, now_ms, effects);
       continue;
@@ -372,9 +388,9 @@ void BrokerCore::LateResult(Job& job, const wire::JobResult& result, TimeMs now_
   // instead of running the job again. Failures of such attempts, and
   // anything for a finished job, are ignored: the job is being retried
   // already, or has its one outcome.
-  const bool taken_back = result.attempt() >= 1 && result.attempt() <= job.attempt &&
-                          !(job.state == wire::JOB_STATE_RUNNING &&
-                            result.attempt() == job.attempt);
+  const bool taken_back =
+      result.attempt() >= 1 && result.attempt() <= job.attempt &&
+      !(job.state == wire::JOB_STATE_RUNNING && result.attempt() == job.attempt);
   if (!result.ok() || IsTerminal(job.state) || !taken_back ||
       result.result().size() > options_.result_bytes_max) {
     ++counters_.late_results;
@@ -422,8 +438,7 @@ TimeMs BrokerCore::LivenessWindowMs() const {
 }
 
 TimeMs BrokerCore::LeaseExpiry(const Job& job, TimeMs now_ms) const {
-  const TimeMs covered =
-      job.spec.timeout_ms() > 0 ? job.spec.timeout_ms() : LivenessWindowMs();
+  const TimeMs covered = job.spec.timeout_ms() > 0 ? job.spec.timeout_ms() : LivenessWindowMs();
   return now_ms + covered + options_.lease_grace_ms;
 }
 
@@ -468,7 +483,9 @@ void BrokerCore::ReleaseLease(Job& job) {
   --QueueNamed(job.spec.queue()).running;
   job.leased_to.clear();
   job.lease_expires_ms = 0;
-  if (skip_attempt_.erase(job.id) == 1) ++job.attempt;
+  if (skip_attempt_.erase(job.id) == 1) {
+    ++job.attempt;
+  }
 }
 
 void BrokerCore::LoseLease(Job& job, LeaseLoss loss, TimeMs now_ms, Effects* effects) {
@@ -513,7 +530,9 @@ void BrokerCore::Refused(Job& job, TimeMs now_ms, Effects* effects) {
 void BrokerCore::RemoveWorker(const std::string& routing_id, LeaseLoss loss, TimeMs now_ms,
                               Effects* effects) {
   auto found = workers_.find(routing_id);
-  if (found == workers_.end()) return;
+  if (found == workers_.end()) {
+    return;
+  }
   // Requeued in id order (= submit order) so PushFront leaves the oldest first.
   std::vector<JobId> leased(found->second.leased.begin(), found->second.leased.end());
   std::sort(leased.rbegin(), leased.rend());
@@ -546,11 +565,12 @@ void BrokerCore::CheckLiveness(TimeMs now_ms, Effects* effects) {
   }
 }
 
-void BrokerCore::RenewLeases(WorkerInfo& worker, const wire::Heartbeat& heartbeat,
-                             TimeMs now_ms) {
+void BrokerCore::RenewLeases(WorkerInfo& worker, const wire::Heartbeat& heartbeat, TimeMs now_ms) {
   for (const std::string& raw_id : heartbeat.holding()) {
     std::optional<JobId> id = JobId::FromBytes(raw_id);
-    if (!id || worker.leased.count(*id) == 0) continue;
+    if (!id || worker.leased.count(*id) == 0) {
+      continue;
+    }
     Job& job = jobs_.at(*id);
     // A job with a timeout keeps the lease it got: the worker reports a
     // timeout by then, so one still running past it is stuck or lost.
@@ -566,7 +586,9 @@ void BrokerCore::ExpireLeases(TimeMs now_ms, Effects* effects) {
   std::vector<std::pair<JobId, bool>> expired;
   for (const auto& [routing_id, worker] : workers_) {
     for (const JobId& id : worker.leased) {
-      if (jobs_.at(id).lease_expires_ms <= now_ms) expired.emplace_back(id, true);
+      if (jobs_.at(id).lease_expires_ms <= now_ms) {
+        expired.emplace_back(id, true);
+      }
     }
   }
   for (auto it = orphans_.begin(); it != orphans_.end();) {

@@ -61,15 +61,17 @@ struct WorkerInfo {
 };
 
 inline void WorkerInfo::UpdateCredit(wire::Kind pool) {
-  const int64_t granted = int64_t{capacity[pool]} - listed_at_hello[pool] +
-                          static_cast<int64_t>(freed_total[pool]);
+  const int64_t granted =
+      int64_t{capacity[pool]} - listed_at_hello[pool] + static_cast<int64_t>(freed_total[pool]);
   const int64_t left = granted - static_cast<int64_t>(dispatched[pool]);
   credit[pool] = static_cast<uint32_t>(std::clamp<int64_t>(left, 0, capacity[pool]));
 }
 
 inline bool WorkerInfo::Serves(const std::string& queue) const {
   for (const std::string& served : queues) {
-    if (served == queue) return true;
+    if (served == queue) {
+      return true;
+    }
   }
   return false;
 }

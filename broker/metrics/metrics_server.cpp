@@ -65,11 +65,9 @@ absl::Status MetricsServer::Start(const std::string& address) {
   }
   mg_init_library(0);
   // No document_root: civetweb serves no files, only the handler below.
-  const char* options[] = {"listening_ports", address.c_str(),
-                           "num_threads", "2",
-                           "request_timeout_ms", "10000",
-                           "enable_keep_alive", "no",
-                           nullptr};
+  const char* options[] = {
+      "listening_ports", address.c_str(),     "num_threads", "2",    "request_timeout_ms",
+      "10000",           "enable_keep_alive", "no",          nullptr};
   mg_callbacks callbacks{};
   callbacks.log_message = LogCivetwebMessage;
   mg_init_data init{};

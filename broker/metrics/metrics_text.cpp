@@ -16,8 +16,12 @@ using Labels = std::vector<std::pair<const char*, std::string>>;
 // would round them); other values in the shortest text that reads back as
 // the same double ("5e-05", "0.25"), as Prometheus' own clients write them.
 std::string FormatValue(double value) {
-  if (std::isnan(value)) return "NaN";
-  if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
+  if (std::isnan(value)) {
+    return "NaN";
+  }
+  if (std::isinf(value)) {
+    return value > 0 ? "+Inf" : "-Inf";
+  }
   char text[32];
   if (value == std::floor(value) && std::fabs(value) < 9.007199254740992e15) {
     std::snprintf(text, sizeof(text), "%.0f", value);
@@ -66,7 +70,9 @@ class Writer {
     if (!labels.empty()) {
       out_ += '{';
       for (size_t i = 0; i < labels.size(); ++i) {
-        if (i > 0) out_ += ',';
+        if (i > 0) {
+          out_ += ',';
+        }
         out_ += labels[i].first;
         out_ += "=\"";
         out_ += EscapeLabel(labels[i].second);

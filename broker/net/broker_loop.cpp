@@ -73,9 +73,12 @@ absl::StatusOr<std::vector<JobId>> ParseJobIds(
 
 wire::ErrorCode CodeFor(FrameError error) {
   switch (error) {
-    case FrameError::kBadSignature: return wire::ERROR_CODE_BAD_VERSION;
-    case FrameError::kBadCommand: return wire::ERROR_CODE_BAD_COMMAND;
-    default: return wire::ERROR_CODE_BAD_BODY;
+    case FrameError::kBadSignature:
+      return wire::ERROR_CODE_BAD_VERSION;
+    case FrameError::kBadCommand:
+      return wire::ERROR_CODE_BAD_COMMAND;
+    default:
+      return wire::ERROR_CODE_BAD_BODY;
   }
 }
 
@@ -163,7 +166,9 @@ absl::Status BrokerLoop::Run() {
   const size_t backend_events_item = poll(backend_watch_.events());
   // Failed handshakes are the ZAP handler's to count, with CURVE on.
   auto handshake_failed = [this](ZapSocket socket) -> SocketWatch::HandshakeFailed {
-    if (!zap_) return nullptr;
+    if (!zap_) {
+      return nullptr;
+    }
     return [this, socket](uint16_t event, uint32_t value, std::string_view endpoint) {
       zap_->CountHandshakeFailure(socket, event, value, endpoint, clock_->NowMs());
     };
@@ -181,7 +186,9 @@ absl::Status BrokerLoop::Run() {
     try {
       zmq::poll(items, std::chrono::milliseconds(wait_ms));
     } catch (const zmq::error_t& error) {
-      if (error.num() == EINTR) continue;  // a signal; the stop flag says what to do
+      if (error.num() == EINTR) {
+        continue;  // a signal; the stop flag says what to do
+      }
       return absl::InternalError(std::string("poll failed: ") + error.what());
     }
     ScopedLatencyTimer iteration_timer(&iteration_latency_);  // the rest of this iteration
@@ -201,8 +208,12 @@ absl::Status BrokerLoop::Run() {
       }
     }
     now_ms = clock_->NowMs();
-    if (readable(frontend_item)) ReadSocket(frontend_, /*frontend=*/true, now_ms);
-    if (readable(backend_item)) ReadSocket(backend_, /*frontend=*/false, now_ms);
+    if (readable(frontend_item)) {
+      ReadSocket(frontend_, /*frontend=*/true, now_ms);
+    }
+    if (readable(backend_item)) {
+      ReadSocket(backend_, /*frontend=*/false, now_ms);
+    }
     deadline_ms = core_->Tick(now_ms, &effects_);
     JOBQ_RETURN_IF_ERROR(CommitAndSend());
     if (readable(mailbox_item)) {
@@ -238,8 +249,7 @@ void BrokerLoop::ReadSocket(zmq::socket_t& socket, bool frontend, TimeMs now_ms)
       JOBQ_LOG(kDebug, "broker", "malformed_message")
           .Kv("socket", frontend ? "frontend" : "backend")
           .Kv("why", decoded.ErrorText());
-      core_->OnMalformed(side, routing_id, CodeFor(decoded.error), decoded.ErrorText(),
-                         &effects_);
+      core_->OnMalformed(side, routing_id, CodeFor(decoded.error), decoded.ErrorText(), &effects_);
       continue;
     }
     if (frontend) {
@@ -258,7 +268,9 @@ void BrokerLoop::Send(const core::Outbound& out) {
 }
 
 bool BrokerLoop::AheadOfStore(const core::Outbound& out) const {
-  if (out.command != Command::kDispatch) return false;
+  if (out.command != Command::kDispatch) {
+    return false;
+  }
   // A restored broker skips one attempt number, so at most one DISPATCH per
   // job may be out that the store does not record; another one waits.
   const auto& dispatch = static_cast<const wire::Dispatch&>(*out.body);
@@ -266,7 +278,9 @@ bool BrokerLoop::AheadOfStore(const core::Outbound& out) const {
     std::optional<JobId> id = JobId::FromBytes(job.id());
     auto stored = id ? committed_attempts_.find(*id) : committed_attempts_.end();
     const uint32_t committed = stored == committed_attempts_.end() ? 0 : stored->second;
-    if (job.attempt() > committed + 1) return true;
+    if (job.attempt() > committed + 1) {
+      return true;
+    }
   }
   return false;
 }
@@ -303,8 +317,7 @@ absl::Status BrokerLoop::CommitAndSend() {
       // would fire it again and stop a second round of workers.
       Send(out);
     } else {
-      held_.emplace_back(std::max(batch, held_.empty() ? 0 : held_.back().first),
-                         std::move(out));
+      held_.emplace_back(std::max(batch, held_.empty() ? 0 : held_.back().first), std::move(out));
     }
   }
   effects_.Clear();
@@ -313,7 +326,9 @@ absl::Status BrokerLoop::CommitAndSend() {
 }
 
 void BrokerLoop::StartNextBatch() {
-  if (writer_->busy() || !unwritten_.has_store_writes()) return;
+  if (writer_->busy() || !unwritten_.has_store_writes()) {
+    return;
+  }
   OwnedBatch batch;
   // A job changed many times since the last batch is written once, in its
   // latest state. Sorting the ids dedups them without a hash set.
@@ -353,7 +368,9 @@ absl::Status BrokerLoop::OnBatchCommitted(const absl::Status& status) {
       committed_attempts_[id] = attempt;
     }
   }
-  for (const JobId& id : in_flight_erased_) committed_attempts_.erase(id);
+  for (const JobId& id : in_flight_erased_) {
+    committed_attempts_.erase(id);
+  }
   while (!held_.empty() && held_.front().first <= committed_batch_) {
     Send(held_.front().second);
     held_.pop_front();
@@ -383,8 +400,8 @@ absl::Status BrokerLoop::CommitInlineAndSend() {
         changed_scratch_.push_back(job);
       }
     }
-    const store::CommitBatch batch{changed_scratch_, effects_.erased_jobs,
-                                   effects_.sentinels_added, effects_.sentinels_removed};
+    const store::CommitBatch batch{changed_scratch_, effects_.erased_jobs, effects_.sentinels_added,
+                                   effects_.sentinels_removed};
     absl::Status committed = [&] {
       ScopedLatencyTimer commit_timer(&inline_commit_latency_);
       return store_->Commit(batch);
@@ -415,7 +432,9 @@ void BrokerLoop::FillStatus(TimeMs now_ms, ::jobq::admin::GetStatusResponse* sta
 }
 
 void BrokerLoop::PublishSnapshot(TimeMs now_ms) {
-  if (!snapshot_sink_) return;
+  if (!snapshot_sink_) {
+    return;
+  }
   auto status = std::make_shared<::jobq::admin::GetStatusResponse>();
   FillStatus(now_ms, status.get());
   snapshot_sink_(std::move(status));
@@ -438,7 +457,9 @@ void BrokerLoop::ServeMailbox(TimeMs now_ms) {
     if (!zmq::recv_multipart(mailbox_, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
       return;
     }
-    if (frames.size() != 2 && frames.size() != 3) continue;
+    if (frames.size() != 2 && frames.size() != 3) {
+      continue;
+    }
     const std::string verb = frames[1].to_string();
     const std::string_view body =
         frames.size() == 3 ? frames[2].to_string_view() : std::string_view();
@@ -620,7 +641,9 @@ std::optional<std::vector<std::string>> BrokerLoop::AskLoop(std::string_view ver
       return std::nullopt;
     }
     std::vector<std::string> reply;
-    for (const zmq::message_t& frame : frames) reply.push_back(frame.to_string());
+    for (const zmq::message_t& frame : frames) {
+      reply.push_back(frame.to_string());
+    }
     return reply;
   } catch (const zmq::error_t&) {
     return std::nullopt;  // the context is shutting down
@@ -648,12 +671,15 @@ absl::StatusOr<std::string> BrokerLoop::AskJobs(std::string_view verb, const std
   return absl::Status(static_cast<absl::StatusCode>(code), (*reply)[1]);
 }
 
-std::shared_ptr<const ::jobq::admin::GetStatusResponse> BrokerLoop::FetchStatus(
-    TimeMs timeout_ms) {
+std::shared_ptr<const ::jobq::admin::GetStatusResponse> BrokerLoop::FetchStatus(TimeMs timeout_ms) {
   std::optional<std::vector<std::string>> reply = AskLoop("status", std::nullopt, timeout_ms);
-  if (!reply || reply->size() != 1) return nullptr;
+  if (!reply || reply->size() != 1) {
+    return nullptr;
+  }
   auto status = std::make_shared<::jobq::admin::GetStatusResponse>();
-  if (!status->ParseFromString(reply->front())) return nullptr;
+  if (!status->ParseFromString(reply->front())) {
+    return nullptr;
+  }
   return status;
 }
 
@@ -671,7 +697,9 @@ absl::StatusOr<uint32_t> BrokerLoop::Shutdown(bool drain, TimeMs timeout_ms) {
 absl::StatusOr<::jobq::admin::ListJobsResponse> BrokerLoop::ListJobs(
     const ::jobq::admin::ListJobsRequest& request, TimeMs timeout_ms) {
   absl::StatusOr<std::string> reply = AskJobs("list-jobs", request.SerializeAsString(), timeout_ms);
-  if (!reply.ok()) return reply.status();
+  if (!reply.ok()) {
+    return reply.status();
+  }
   ::jobq::admin::ListJobsResponse response;
   if (!response.ParseFromString(*reply)) {
     return absl::InternalError("the broker's loop sent a ListJobsResponse that does not decode");
@@ -682,7 +710,9 @@ absl::StatusOr<::jobq::admin::ListJobsResponse> BrokerLoop::ListJobs(
 absl::StatusOr<::jobq::admin::JobInfo> BrokerLoop::GetJob(
     const ::jobq::admin::GetJobRequest& request, TimeMs timeout_ms) {
   absl::StatusOr<std::string> reply = AskJobs("get-job", request.SerializeAsString(), timeout_ms);
-  if (!reply.ok()) return reply.status();
+  if (!reply.ok()) {
+    return reply.status();
+  }
   ::jobq::admin::JobInfo info;
   if (!info.ParseFromString(*reply)) {
     return absl::InternalError("the broker's loop sent a JobInfo that does not decode");
@@ -850,7 +880,9 @@ absl::StatusOr<std::string> BrokerLoop::ServeDrainWorker(std::string_view body) 
   }
   const core::WorkerInfo* worker = core_->FindWorkerByName(request.name());
   ::jobq::admin::DrainWorkerResponse response;
-  for (const std::string& queue : queues) response.add_queues(queue);
+  for (const std::string& queue : queues) {
+    response.add_queues(queue);
+  }
   response.set_in_flight(worker != nullptr ? static_cast<uint32_t>(worker->leased.size()) : 0);
   JOBQ_LOG(kInfo, "broker", "worker_drain_requested")
       .Kv("worker", request.name())
@@ -863,7 +895,9 @@ absl::StatusOr<Response> BrokerLoop::AskFor(std::string_view verb,
                                             const google::protobuf::Message& request,
                                             TimeMs timeout_ms) {
   absl::StatusOr<std::string> reply = AskJobs(verb, request.SerializeAsString(), timeout_ms);
-  if (!reply.ok()) return reply.status();
+  if (!reply.ok()) {
+    return reply.status();
+  }
   Response response;
   if (!response.ParseFromString(*reply)) {
     return absl::InternalError("the broker's loop sent a " + response.GetTypeName() +

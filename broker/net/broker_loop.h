@@ -11,9 +11,9 @@
 // ERROR) wait until the store has committed everything changed before them,
 // so an acknowledgement never gets ahead of the store. A durable store
 // commits on its own thread (StoreWriter): the loop keeps dispatching while
-// the disk syncs, and what changes meanwhile is the next commit. Not thread-safe: Run() and everything it calls happen on the
-// loop thread; RequestStop() may be called from any thread or a signal
-// handler, FetchStatus() from any thread.
+// the disk syncs, and what changes meanwhile is the next commit. Not thread-safe: Run() and
+// everything it calls happen on the loop thread; RequestStop() may be called from any thread or a
+// signal handler, FetchStatus() from any thread.
 //
 // Other threads (the gRPC admin service) reach the loop's state only through
 // its mailbox: an inproc ROUTER the loop polls beside the two peer sockets.
@@ -23,8 +23,8 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <unordered_map>
 #include <vector>
@@ -155,8 +155,8 @@ class BrokerLoop {
   absl::Status CommitForAdmin(std::string_view what);
   // A verb's round trip, its answer parsed as Response.
   template <typename Response>
-  absl::StatusOr<Response> AskFor(std::string_view verb,
-                                  const google::protobuf::Message& request, TimeMs timeout_ms);
+  absl::StatusOr<Response> AskFor(std::string_view verb, const google::protobuf::Message& request,
+                                  TimeMs timeout_ms);
   void FillStatus(TimeMs now_ms, ::jobq::admin::GetStatusResponse* status) const;
   absl::Status CommitAndSend();
   // CommitAndSend, then waits until everything is committed and sent.
@@ -204,7 +204,7 @@ class BrokerLoop {
   std::vector<JobId> in_flight_erased_;
   std::string send_scratch_;
   std::atomic<bool> stop_requested_{false};
-  absl::Status fatal_;  // an error met outside Run's own calls (the mailbox's commits)
+  absl::Status fatal_;              // an error met outside Run's own calls (the mailbox's commits)
   bool stop_when_drained_ = false;  // Shutdown(drain): stop once no worker is left
   TimeMs next_snapshot_ms_ = 0;
   // Figures of the loop itself (in the status snapshots): how long one

@@ -20,8 +20,8 @@ class ScopedLatencyTimer {
   ScopedLatencyTimer& operator=(const ScopedLatencyTimer&) = delete;
 
   int64_t ElapsedUs() const {
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-               std::chrono::steady_clock::now() - start_)
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                 start_)
         .count();
   }
 

@@ -13,7 +13,7 @@
 namespace jobq::broker::net {
 namespace {
 
-constexpr TimeMs kLogWindowMs = 10'000;
+constexpr TimeMs kCutLogWindowMs = 10'000;
 
 constexpr int kEvents = ZMQ_EVENT_LISTENING | ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED |
                         ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
@@ -138,7 +138,7 @@ bool SocketWatch::OfOurListener(int fd) const {
 }
 
 void SocketWatch::LogCuts(TimeMs now_ms) {
-  if (last_log_ms_ != 0 && now_ms - last_log_ms_ < kLogWindowMs) {
+  if (last_log_ms_ != 0 && now_ms - last_log_ms_ < kCutLogWindowMs) {
     return;
   }
   JOBQ_LOG(kWarning, "broker", "connections_max_reached")

@@ -46,9 +46,13 @@ void StoreWriter::Commit(OwnedBatch batch) {
 
 std::optional<absl::Status> StoreWriter::TakeDone() {
   zmq::message_t message;
-  if (!done_receiver_.recv(message, zmq::recv_flags::dontwait)) return std::nullopt;
+  if (!done_receiver_.recv(message, zmq::recv_flags::dontwait)) {
+    return std::nullopt;
+  }
   busy_ = false;
-  if (message.size() == 0) return absl::OkStatus();
+  if (message.size() == 0) {
+    return absl::OkStatus();
+  }
   return absl::InternalError(message.to_string());
 }
 
@@ -58,11 +62,15 @@ core::LatencyHistogram StoreWriter::CommitLatency() const {
 }
 
 absl::Status StoreWriter::WaitIdle() {
-  if (!busy_) return absl::OkStatus();
+  if (!busy_) {
+    return absl::OkStatus();
+  }
   zmq::message_t message;
   (void)done_receiver_.recv(message, zmq::recv_flags::none);
   busy_ = false;
-  if (message.size() == 0) return absl::OkStatus();
+  if (message.size() == 0) {
+    return absl::OkStatus();
+  }
   return absl::InternalError(message.to_string());
 }
 
@@ -73,15 +81,19 @@ void StoreWriter::Run() {
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return stop_ || pending_.has_value(); });
-      if (!pending_) return;  // stopping, nothing left to write
+      if (!pending_) {
+        return;  // stopping, nothing left to write
+      }
       batch = std::move(*pending_);
       pending_.reset();
     }
     changed.clear();
-    for (const core::Job& job : batch.changed) changed.push_back(&job);
+    for (const core::Job& job : batch.changed) {
+      changed.push_back(&job);
+    }
     const auto started = std::chrono::steady_clock::now();
-    const absl::Status status = store_->Commit(store::CommitBatch{
-        changed, batch.erased, batch.sentinels_added, batch.sentinels_removed});
+    const absl::Status status = store_->Commit(
+        store::CommitBatch{changed, batch.erased, batch.sentinels_added, batch.sentinels_removed});
     const auto elapsed = std::chrono::steady_clock::now() - started;
     {
       // The loop reads it for its snapshots (CommitLatency).

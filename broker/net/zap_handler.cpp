@@ -15,7 +15,7 @@ namespace {
 // Refusals are logged one line each, up to this many per socket in a
 // window; a client retrying a refused key every 100 ms must not flood the log.
 constexpr int kLogLinesPerWindow = 10;
-constexpr TimeMs kLogWindowMs = 10'000;
+constexpr TimeMs kRefusalLogWindowMs = 10'000;
 
 const char* SocketName(ZapSocket socket) {
   switch (socket) {
@@ -117,7 +117,7 @@ void ZapHandler::Refuse(ZapSocket socket, TimeMs now_ms, std::string_view key_z8
                         std::string_view address, std::string_view why) {
   ++refused_[static_cast<int>(socket)];
   LogWindow& window = log_windows_[static_cast<int>(socket)];
-  if (now_ms - window.start_ms >= kLogWindowMs) {
+  if (now_ms - window.start_ms >= kRefusalLogWindowMs) {
     window.start_ms = now_ms;
     window.lines = 0;
   }

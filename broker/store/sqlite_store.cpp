@@ -67,7 +67,9 @@ absl::StatusCode CodeOf(int rc) {
 // For a file that cannot be opened: say what is wrong with its directory.
 std::string DirectoryHint(const std::string& path) {
   std::filesystem::path dir = std::filesystem::path(path).parent_path();
-  if (dir.empty()) dir = ".";
+  if (dir.empty()) {
+    dir = ".";
+  }
   std::error_code ec;
   if (!std::filesystem::exists(dir, ec)) {
     return absl::StrCat(" (directory ", dir.string(), " does not exist)");
@@ -92,7 +94,9 @@ absl::Status SqliteStore::Error(int rc, std::string_view what) const {
       absl::StrAppend(&message, " (", std::strerror(error), ")");
     }
   }
-  if (base == SQLITE_CANTOPEN) message += DirectoryHint(path_);
+  if (base == SQLITE_CANTOPEN) {
+    message += DirectoryHint(path_);
+  }
   return absl::Status(CodeOf(rc), absl::StrCat(Describe(), ": ", std::string(what), ": ", message));
 }
 
@@ -102,11 +106,10 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
   const int lock_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lock_fd < 0) {
     const int error = errno;
-    return absl::Status(
-        error == EACCES ? absl::StatusCode::kPermissionDenied
-                        : absl::StatusCode::kFailedPrecondition,
-        absl::StrCat("sqlite:", path, ": cannot open or create the database file: ",
-                     std::strerror(error), DirectoryHint(path)));
+    return absl::Status(error == EACCES ? absl::StatusCode::kPermissionDenied
+                                        : absl::StatusCode::kFailedPrecondition,
+                        absl::StrCat("sqlite:", path, ": cannot open or create the database file: ",
+                                     std::strerror(error), DirectoryHint(path)));
   }
   if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
     ::close(lock_fd);
@@ -121,13 +124,21 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
   // The store owns `db` from here, even when the open failed (sqlite3 then
   // still allocates a handle that carries the error message).
   std::unique_ptr<SqliteStore> store(new SqliteStore(path, db, lock_fd));
-  if (rc != SQLITE_OK) return store->Error(rc, "cannot open or create the database file");
+  if (rc != SQLITE_OK) {
+    return store->Error(rc, "cannot open or create the database file");
+  }
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, kBusyTimeoutMs);
 
-  if (absl::Status status = store->Configure(); !status.ok()) return status;
-  if (absl::Status status = store->Migrate(); !status.ok()) return status;
-  if (absl::Status status = store->Prepare(); !status.ok()) return status;
+  if (absl::Status status = store->Configure(); !status.ok()) {
+    return status;
+  }
+  if (absl::Status status = store->Migrate(); !status.ok()) {
+    return status;
+  }
+  if (absl::Status status = store->Prepare(); !status.ok()) {
+    return status;
+  }
   return store;
 }
 
@@ -150,21 +161,29 @@ absl::StatusOr<SqliteStore::Statement> SqliteStore::PrepareOne(const char* sql) 
   sqlite3_stmt* statement = nullptr;
   const int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &statement, nullptr);
   Statement owned(statement);
-  if (rc != SQLITE_OK) return Error(rc, absl::StrCat("cannot prepare \"", sql, "\""));
+  if (rc != SQLITE_OK) {
+    return Error(rc, absl::StrCat("cannot prepare \"", sql, "\""));
+  }
   return owned;
 }
 
 absl::Status SqliteStore::Exec(const char* sql, const char* what) {
   const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
-  if (rc != SQLITE_OK) return Error(rc, what);
+  if (rc != SQLITE_OK) {
+    return Error(rc, what);
+  }
   return absl::OkStatus();
 }
 
 absl::StatusOr<int> SqliteStore::PragmaInt(const char* sql) {
   absl::StatusOr<Statement> statement = PrepareOne(sql);
-  if (!statement.ok()) return statement.status();
+  if (!statement.ok()) {
+    return statement.status();
+  }
   const int rc = sqlite3_step(statement->get());
-  if (rc != SQLITE_ROW) return Error(rc, absl::StrCat("cannot read \"", sql, "\""));
+  if (rc != SQLITE_ROW) {
+    return Error(rc, absl::StrCat("cannot read \"", sql, "\""));
+  }
   return sqlite3_column_int(statement->get(), 0);
 }
 
@@ -181,16 +200,22 @@ absl::Status SqliteStore::Configure() {
   // Read before anything is written: a file that is not a database, or is
   // another program's, fails here untouched.
   absl::StatusOr<int> version = PragmaInt("PRAGMA user_version");
-  if (!version.ok()) return version.status();
+  if (!version.ok()) {
+    return version.status();
+  }
   if (*version > kSchemaVersion) {
     return absl::FailedPreconditionError(
         absl::StrCat(Describe(), ": schema version ", *version, " is newer than this jobq knows (",
                      kSchemaVersion, "); it was written by a newer jobq: run that one"));
   }
   absl::StatusOr<int> application_id = PragmaInt("PRAGMA application_id");
-  if (!application_id.ok()) return application_id.status();
+  if (!application_id.ok()) {
+    return application_id.status();
+  }
   absl::StatusOr<int> objects = PragmaInt("SELECT count(*) FROM sqlite_master");
-  if (!objects.ok()) return objects.status();
+  if (!objects.ok()) {
+    return objects.status();
+  }
   if ((*version > 0 && *application_id != kApplicationId) || (*version == 0 && *objects > 0)) {
     return absl::FailedPreconditionError(
         absl::StrCat(Describe(), ": an SQLite database, but not a jobq store (application_id ",
@@ -198,7 +223,9 @@ absl::Status SqliteStore::Configure() {
   }
 
   absl::StatusOr<Statement> wal = PrepareOne("PRAGMA journal_mode=WAL");
-  if (!wal.ok()) return wal.status();
+  if (!wal.ok()) {
+    return wal.status();
+  }
   if (int rc = sqlite3_step(wal->get()); rc != SQLITE_ROW) {
     return Error(rc, "cannot switch to WAL journal mode");
   }
@@ -238,8 +265,12 @@ absl::Status SqliteStore::Migrate() {
     status = Exec(absl::StrCat("PRAGMA user_version = ", kSchemaVersion).c_str(),
                   "cannot set the schema version");
   }
-  if (status.ok()) status = Exec("COMMIT", "cannot commit the migration");
-  if (!status.ok()) RollbackIfOpen();
+  if (status.ok()) {
+    status = Exec("COMMIT", "cannot commit the migration");
+  }
+  if (!status.ok()) {
+    RollbackIfOpen();
+  }
   return status;
 }
 
@@ -260,14 +291,18 @@ absl::Status SqliteStore::Prepare() {
   };
   for (const auto& [slot, sql] : statements) {
     absl::StatusOr<Statement> statement = PrepareOne(sql);
-    if (!statement.ok()) return statement.status();
+    if (!statement.ok()) {
+      return statement.status();
+    }
     *slot = std::move(*statement);
   }
   return absl::OkStatus();
 }
 
 void SqliteStore::RollbackIfOpen() {
-  if (sqlite3_get_autocommit(db_)) return;  // SQLite already rolled it back
+  if (sqlite3_get_autocommit(db_)) {
+    return;  // SQLite already rolled it back
+  }
   if (rollback_ != nullptr) {
     sqlite3_step(rollback_.get());
     sqlite3_reset(rollback_.get());
@@ -277,12 +312,16 @@ void SqliteStore::RollbackIfOpen() {
 }
 
 absl::Status SqliteStore::Commit(const CommitBatch& batch) {
-  if (batch.empty()) return absl::OkStatus();
+  if (batch.empty()) {
+    return absl::OkStatus();
+  }
   if (absl::Status status = Step(begin_.get(), "cannot begin a transaction"); !status.ok()) {
     return status;
   }
   absl::Status status = CommitLocked(batch);
-  if (!status.ok()) RollbackIfOpen();
+  if (!status.ok()) {
+    RollbackIfOpen();
+  }
   return status;
 }
 
@@ -307,7 +346,9 @@ absl::Status SqliteStore::CommitLocked(const CommitBatch& batch) {
     sqlite3_bind_int(upsert, 2, static_cast<int>(job->state));
     sqlite3_bind_text(upsert, 3, queue.data(), static_cast<int>(queue.size()), SQLITE_STATIC);
     sqlite3_bind_blob64(upsert, 4, buffer_.data(), buffer_.size(), SQLITE_STATIC);
-    if (absl::Status status = Step(upsert, "cannot write a job"); !status.ok()) return status;
+    if (absl::Status status = Step(upsert, "cannot write a job"); !status.ok()) {
+      return status;
+    }
   }
   for (const JobId& id : batch.erased) {
     if (absl::Status status = EraseById(erase_.get(), id, "cannot erase a job"); !status.ok()) {
@@ -336,10 +377,14 @@ absl::Status SqliteStore::CommitLocked(const CommitBatch& batch) {
 absl::StatusOr<Recovered> SqliteStore::Recover() {
   Recovered recovered;
   absl::StatusOr<std::vector<core::Job>> jobs = RecoverJobs();
-  if (!jobs.ok()) return jobs.status();
+  if (!jobs.ok()) {
+    return jobs.status();
+  }
   recovered.jobs = std::move(*jobs);
   absl::StatusOr<std::vector<core::SentinelMark>> sentinels = RecoverSentinels();
-  if (!sentinels.ok()) return sentinels.status();
+  if (!sentinels.ok()) {
+    return sentinels.status();
+  }
   recovered.sentinels = std::move(*sentinels);
   return recovered;
 }
@@ -362,9 +407,13 @@ absl::StatusOr<std::vector<core::SentinelMark>> SqliteStore::RecoverSentinels() 
     const auto* queue = reinterpret_cast<const char*>(sqlite3_column_text(select, 1));
     sentinels.push_back({*parsed, queue == nullptr ? "" : queue});
   }
-  if (status.ok() && rc != SQLITE_DONE) status = Error(rc, "cannot read the sentinels");
+  if (status.ok() && rc != SQLITE_DONE) {
+    status = Error(rc, "cannot read the sentinels");
+  }
   sqlite3_reset(select);
-  if (!status.ok()) return status;
+  if (!status.ok()) {
+    return status;
+  }
   return sentinels;
 }
 
@@ -398,9 +447,13 @@ absl::StatusOr<std::vector<core::Job>> SqliteStore::RecoverJobs() {
     }
     jobs.push_back(FromRecord(record));
   }
-  if (status.ok() && rc != SQLITE_DONE) status = Error(rc, "cannot read the jobs");
+  if (status.ok() && rc != SQLITE_DONE) {
+    status = Error(rc, "cannot read the jobs");
+  }
   sqlite3_reset(select);
-  if (!status.ok()) return status;
+  if (!status.ok()) {
+    return status;
+  }
   return jobs;
 }
 

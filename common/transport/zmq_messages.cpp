@@ -9,8 +9,8 @@ bool ReceiveMessage(zmq::socket_t& socket, Channel channel, bool has_routing_id,
   message->frames.clear();
   while (true) {
     zmq::message_t frame;
-    auto received = socket.recv(frame, message->frames.empty() ? zmq::recv_flags::dontwait
-                                                               : zmq::recv_flags::none);
+    auto received = socket.recv(
+        frame, message->frames.empty() ? zmq::recv_flags::dontwait : zmq::recv_flags::none);
     if (!received) {
       return false;
     }

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/clock.h"
 #include "producer/cli/admin_connection.h"
 #include "producer/cli/admin_tables.h"
 #include "producer/cli/exit_code.h"
@@ -18,12 +19,6 @@ constexpr const char* kAdminHelp = "Broker admin address (env JOBQ_ADMIN, defaul
 
 // The broker takes at most this many ids per call.
 constexpr size_t kIdsPerCall = 10'000;
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 void Print(const std::string& text) {
   std::fwrite(text.data(), 1, text.size(), stdout);
@@ -38,7 +33,9 @@ std::optional<int> Call(AdminConnection& admin, const char* rpc, Method method,
   grpc::ClientContext context;
   context.set_deadline(admin.deadline);
   grpc::Status status = ((*admin.stub).*method)(&context, request, response);
-  if (status.ok()) return std::nullopt;
+  if (status.ok()) {
+    return std::nullopt;
+  }
   if (ExitCodeForRpc(status) == kExitAuth) {
     return PrintRpcFailure(rpc, admin, status);  // with a hint about the token
   }
@@ -78,7 +75,7 @@ int RunJob(AdminConnection& admin, const AdminCommandFlags& flags, const JobId& 
   if (auto failed = Call(admin, "GetJob", &admin::Admin::Stub::GetJob, request, &job)) {
     return *failed;
   }
-  Print(flags.json ? FormatJobDetailJson(job) + "\n" : FormatJobDetail(job, NowMs()));
+  Print(flags.json ? FormatJobDetailJson(job) + "\n" : FormatJobDetail(job, WallNowMs()));
   return kExitOk;
 }
 
@@ -138,7 +135,9 @@ int RunPauseResume(AdminConnection& admin, const AdminCommandFlags& flags, const
     admin::ResumeQueueResponse response;
     failed = Call(admin, "ResumeQueue", &admin::Admin::Stub::ResumeQueue, request, &response);
   }
-  if (failed) return *failed;
+  if (failed) {
+    return *failed;
+  }
   Print(flags.json ? nlohmann::ordered_json{{"queue", queue}, {"paused", pause}}.dump() + "\n"
         : pause    ? absl::StrCat("queue ", queue,
                                   " paused: it takes jobs and dispatches none until jobq resume ",

@@ -45,7 +45,7 @@ int PrintRpcFailure(const char* rpc, const AdminConnection& admin, const grpc::S
     message = absl::StrCat("the TLS handshake with the broker's admin service at ", admin.address,
                            " failed (", status.error_message(), ").");
   } else if ((status.error_code() == grpc::StatusCode::UNAVAILABLE && !connected) ||
-      status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+             status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
     message = absl::StrCat("cannot reach the broker's admin service at ", admin.address, " (",
                            status.error_message(), "): is jobq-broker running? Set --admin or ",
                            kAdminEnv, ".");

@@ -20,14 +20,18 @@ constexpr std::string_view kBlanks = " \t\r\n";
 
 std::string Trimmed(const std::string& text) {
   const size_t start = text.find_first_not_of(kBlanks);
-  if (start == std::string::npos) return "";
+  if (start == std::string::npos) {
+    return "";
+  }
   return text.substr(start, text.find_last_not_of(kBlanks) - start + 1);
 }
 
 // The token travels as an HTTP/2 header value.
 bool PrintableToken(const std::string& token) {
   for (char c : token) {
-    if (c < 0x21 || c > 0x7e) return false;
+    if (c < 0x21 || c > 0x7e) {
+      return false;
+    }
   }
   return true;
 }
@@ -88,11 +92,17 @@ class BearerInterceptorFactory final
 }  // namespace
 
 bool IsTlsFailure(const grpc::Status& status) {
-  if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return false;
+  if (status.error_code() != grpc::StatusCode::UNAVAILABLE) {
+    return false;
+  }
   std::string lower = status.error_message();
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : lower) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
   for (const char* word : {"ssl", "tls", "handshake", "certificate"}) {
-    if (lower.find(word) != std::string::npos) return true;
+    if (lower.find(word) != std::string::npos) {
+      return true;
+    }
   }
   return false;
 }
@@ -152,7 +162,9 @@ absl::StatusOr<AdminCredentials> ResolveAdminCredentials(const AdminCredentialFl
   }
   if (!token_file.empty()) {
     absl::StatusOr<std::string> token = ReadTokenFile(token_file);
-    if (!token.ok()) return token.status();
+    if (!token.ok()) {
+      return token.status();
+    }
     credentials.token = *std::move(token);
   }
   if (!credentials.token_source.empty() && credentials.token.empty()) {
@@ -171,7 +183,9 @@ absl::StatusOr<AdminCredentials> ResolveAdminCredentials(const AdminCredentialFl
   credentials.tls_name = flags.tls_name.empty() ? variable(kAdminTlsNameEnv) : flags.tls_name;
   if (!credentials.ca_file.empty()) {
     absl::StatusOr<std::string> pem = ReadCa(credentials.ca_file);
-    if (!pem.ok()) return pem.status();
+    if (!pem.ok()) {
+      return pem.status();
+    }
     credentials.ca_pem = *std::move(pem);
   } else if (!credentials.tls_name.empty()) {
     return absl::InvalidArgumentError(
@@ -225,7 +239,9 @@ std::string AdminFailureHint(const grpc::Status& status, const AdminCredentials&
       return absl::StrCat("Use a token of an \"admin\" line of the broker's --admin-tokens file (",
                           kTokenEnv, " or --token-file).");
     case grpc::StatusCode::UNAVAILABLE:
-      if (connected) return "";
+      if (connected) {
+        return "";
+      }
       if (IsTlsFailure(status)) {
         return credentials.ca_pem.empty()
                    ? "The TLS handshake failed: give --admin-ca (JOBQ_ADMIN_CA) with the CA "

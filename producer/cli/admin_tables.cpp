@@ -63,7 +63,9 @@ std::string FormatUtcMs(int64_t unix_ms) {
 }
 
 std::string FormatQueuesTable(const admin::ListQueuesResponse& queues) {
-  if (queues.queues().empty()) return "no queues\n";
+  if (queues.queues().empty()) {
+    return "no queues\n";
+  }
   std::vector<TableRow> rows = {
       {"QUEUE", "STATE", "QUEUED", "RUNNING", "WORKERS", "SENTINELS", "FINISHED"}};
   for (const admin::QueueStatus& queue : queues.queues()) {
@@ -76,7 +78,9 @@ std::string FormatQueuesTable(const admin::ListQueuesResponse& queues) {
 }
 
 std::string FormatWorkersTable(const admin::ListWorkersResponse& workers) {
-  if (workers.workers().empty()) return "no workers\n";
+  if (workers.workers().empty()) {
+    return "no workers\n";
+  }
   std::vector<TableRow> rows = {{"WORKER", "HOST", "PID", "STATE", "QUEUES",
                                  "POOLS (in-flight/capacity)", "CPU%", "RSS", "DONE", "FAILED",
                                  "HEARTBEAT"}};
@@ -101,12 +105,24 @@ std::string FormatJobDetail(const admin::JobInfo& job, int64_t now_ms) {
   rows.push_back({"attempts", absl::StrCat(job.attempts(), " (failures ", job.failures(),
                                            ", at most ", job.max_attempts(), " attempts)")});
   rows.push_back({"priority", absl::StrCat(job.priority())});
-  if (!job.idempotency_key().empty()) rows.push_back({"key", OneLine(job.idempotency_key(), 200)});
-  if (!job.worker().empty()) rows.push_back({"worker", job.worker()});
-  if (job.submitted_ms() != 0) rows.push_back({"submitted", When(job.submitted_ms(), now_ms)});
-  if (job.started_ms() != 0) rows.push_back({"started", When(job.started_ms(), now_ms)});
-  if (job.finished_ms() != 0) rows.push_back({"finished", When(job.finished_ms(), now_ms)});
-  if (job.expires_ms() != 0) rows.push_back({"expires", When(job.expires_ms(), now_ms)});
+  if (!job.idempotency_key().empty()) {
+    rows.push_back({"key", OneLine(job.idempotency_key(), 200)});
+  }
+  if (!job.worker().empty()) {
+    rows.push_back({"worker", job.worker()});
+  }
+  if (job.submitted_ms() != 0) {
+    rows.push_back({"submitted", When(job.submitted_ms(), now_ms)});
+  }
+  if (job.started_ms() != 0) {
+    rows.push_back({"started", When(job.started_ms(), now_ms)});
+  }
+  if (job.finished_ms() != 0) {
+    rows.push_back({"finished", When(job.finished_ms(), now_ms)});
+  }
+  if (job.expires_ms() != 0) {
+    rows.push_back({"expires", When(job.expires_ms(), now_ms)});
+  }
   if (job.state() == wire::JOB_STATE_SUCCEEDED) {
     if (ClassifyContentType(job.content_type()) == PayloadKind::kBinary) {
       rows.push_back({"result", absl::StrCat(FormatBytes(job.result_bytes()), " of ",
@@ -116,8 +132,7 @@ std::string FormatJobDetail(const admin::JobInfo& job, int64_t now_ms) {
     }
   }
   if (job.has_error() && (!job.error().type().empty() || !job.error().message().empty())) {
-    rows.push_back(
-        {"error", OneLine(ErrorSummary(job.error()), 2000)});
+    rows.push_back({"error", OneLine(ErrorSummary(job.error()), 2000)});
   }
   return FormatTable(rows);
 }

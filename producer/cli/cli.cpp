@@ -82,9 +82,8 @@ int RunCli(int argc, char** argv) {
   CLI::App* keygen = AddKeygenCommand(app, &keygen_flags);
   // The operator commands (admin_commands.h), one flags struct each.
   constexpr AdminCommand kAdminCommands[] = {
-      AdminCommand::kQueues, AdminCommand::kWorkers, AdminCommand::kJob,
-      AdminCommand::kCancel, AdminCommand::kPurge,   AdminCommand::kPause,
-      AdminCommand::kResume, AdminCommand::kDrain,
+      AdminCommand::kQueues, AdminCommand::kWorkers, AdminCommand::kJob,    AdminCommand::kCancel,
+      AdminCommand::kPurge,  AdminCommand::kPause,   AdminCommand::kResume, AdminCommand::kDrain,
   };
   AdminCommandFlags admin_flags[std::size(kAdminCommands)];
   CLI::App* admin_commands[std::size(kAdminCommands)];

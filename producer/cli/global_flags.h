@@ -37,8 +37,7 @@ absl::StatusOr<ClientOptions> MakeClientOptions(const GlobalFlags& global,
 
 // A client for the broker from the flags; nullptr after printing what is
 // wrong (a bad flag, or a client that could not start).
-std::unique_ptr<Client> ConnectOrReport(const GlobalFlags& global,
-                                        std::string_view command_broker);
+std::unique_ptr<Client> ConnectOrReport(const GlobalFlags& global, std::string_view command_broker);
 
 // Writes "jobq: <line>" to stderr for each line of `message`.
 void PrintError(absl::string_view message);

@@ -8,8 +8,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "common/duration.h"
 #include "absl/strings/str_join.h"
+#include "common/duration.h"
 #include "common/json_depth.h"
 #include "producer/cli/job_fields.h"
 
@@ -18,8 +18,8 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-constexpr std::array<const char*, 9> kFields = {"task",     "args",    "queue",   "kind",
-                                                "priority", "timeout", "retries", "backoff", "key"};
+constexpr std::array<const char*, 9> kFields = {"task",    "args",    "queue",   "kind", "priority",
+                                                "timeout", "retries", "backoff", "key"};
 
 // The value itself for a scalar ("got 1.5", "got \"io\""), the type for
 // an object or array, which could be long.

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/clock.h"
 #include "common/job_id.h"
 #include "common/job_state.h"
 #include "producer/cli/admin_connection.h"
@@ -14,15 +15,7 @@
 #include "producer/client/outcome.h"
 
 namespace jobq::cli {
-namespace {
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 CLI::App* AddJobsCommand(CLI::App& app, JobsFlags* flags) {
   CLI::App* command = app.add_subcommand(
@@ -101,7 +94,7 @@ int RunJobs(const JobsFlags& flags, const GlobalFlags& global) {
   } else if (jobs.empty()) {
     text = "no jobs match\n";
   } else {
-    text = FormatJobsTable(jobs, NowMs());
+    text = FormatJobsTable(jobs, WallNowMs());
   }
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);

@@ -89,20 +89,40 @@ std::string FormatJobLine(const admin::JobInfo& job) {
   json["failures"] = job.failures();
   json["max_attempts"] = job.max_attempts();
   json["priority"] = job.priority();
-  if (!job.idempotency_key().empty()) json["key"] = job.idempotency_key();
-  if (job.submitted_ms() != 0) json["submitted_ms"] = job.submitted_ms();
-  if (job.started_ms() != 0) json["started_ms"] = job.started_ms();
-  if (job.finished_ms() != 0) json["finished_ms"] = job.finished_ms();
-  if (job.expires_ms() != 0) json["expires_ms"] = job.expires_ms();
-  if (!job.worker().empty()) json["worker"] = job.worker();
-  if (job.result_bytes() != 0) json["result_bytes"] = job.result_bytes();
-  if (!job.content_type().empty()) json["content_type"] = job.content_type();
+  if (!job.idempotency_key().empty()) {
+    json["key"] = job.idempotency_key();
+  }
+  if (job.submitted_ms() != 0) {
+    json["submitted_ms"] = job.submitted_ms();
+  }
+  if (job.started_ms() != 0) {
+    json["started_ms"] = job.started_ms();
+  }
+  if (job.finished_ms() != 0) {
+    json["finished_ms"] = job.finished_ms();
+  }
+  if (job.expires_ms() != 0) {
+    json["expires_ms"] = job.expires_ms();
+  }
+  if (!job.worker().empty()) {
+    json["worker"] = job.worker();
+  }
+  if (job.result_bytes() != 0) {
+    json["result_bytes"] = job.result_bytes();
+  }
+  if (!job.content_type().empty()) {
+    json["content_type"] = job.content_type();
+  }
   if (job.has_error() && (!job.error().type().empty() || !job.error().message().empty())) {
     Json error = Json::object();
     error["type"] = job.error().type();
     error["message"] = job.error().message();
-    if (!job.error().exception().empty()) error["exception"] = job.error().exception();
-    if (!job.error().detail().empty()) error["detail"] = job.error().detail();
+    if (!job.error().exception().empty()) {
+      error["exception"] = job.error().exception();
+    }
+    if (!job.error().detail().empty()) {
+      error["detail"] = job.error().detail();
+    }
     json["error"] = std::move(error);
   }
   // Task names, keys and messages are arbitrary bytes: invalid UTF-8 is

@@ -22,7 +22,9 @@ bool IsPlainName(const std::string& name) {
   for (char c : name) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                     c == '-' || c == '_' || c == '.';
-    if (!ok) return false;
+    if (!ok) {
+      return false;
+    }
   }
   return true;
 }
@@ -53,7 +55,9 @@ absl::Status WriteNewFile(const std::string& path, const std::string& text, mode
   size_t written = 0;
   while (status.ok() && written < text.size()) {
     const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
     if (n <= 0) {
       status =
           absl::UnavailableError(absl::StrCat("cannot write ", path, ": ", std::strerror(errno)));
@@ -113,9 +117,13 @@ absl::StatusOr<KeyFilePaths> WriteKeyFiles(const std::string& dir, const std::st
     }
   }
   absl::Status status = WriteNewFile(paths.key, curve::FormatKeyFile(pair, name), 0600, force);
-  if (!status.ok()) return status;
+  if (!status.ok()) {
+    return status;
+  }
   status = WriteNewFile(paths.pub, curve::FormatPublicKeyFile(pair.public_key), 0644, force);
-  if (!status.ok()) return status;
+  if (!status.ok()) {
+    return status;
+  }
   return paths;
 }
 

@@ -12,12 +12,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-// Task output and error messages are arbitrary bytes; invalid UTF-8 is
-// replaced rather than allowed to abort the dump.
-std::string Dump(const Json& json) {
-  return json.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
-
 Json ErrorJson(const wire::ErrorInfo& error) {
   Json json = Json::object();
   json["type"] = error.type();
@@ -50,7 +44,7 @@ std::string FormatAckLine(const JobId& id, bool duplicate) {
   if (duplicate) {
     json["duplicate"] = true;  // only then: the plain line stays as scripts know it
   }
-  return Dump(json);
+  return DumpJsonLine(json);
 }
 
 std::string FormatDuplicateNote(const JobId& id) {
@@ -63,7 +57,7 @@ std::string FormatRejectionLine(const wire::ErrorInfo& error, std::optional<uint
     json["line"] = *line;
   }
   json["error"] = ErrorJson(error);
-  return Dump(json);
+  return DumpJsonLine(json);
 }
 
 Json ResultToJson(const Outcome& outcome) {
@@ -90,7 +84,11 @@ std::string FormatOutcomeLine(const Outcome& outcome) {
   } else {
     json["error"] = ErrorJson(outcome.error);
   }
-  return Dump(json);
+  return DumpJsonLine(json);
+}
+
+std::string DumpJsonLine(const nlohmann::ordered_json& json) {
+  return json.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 }  // namespace jobq::cli

@@ -40,4 +40,8 @@ std::string FormatOutcomeLine(const Outcome& outcome);
 // valid JSON whatever a task returns), null when empty.
 nlohmann::ordered_json ResultToJson(const Outcome& outcome);
 
+// `json` on one line. Task output and error messages are arbitrary bytes:
+// invalid UTF-8 is replaced rather than allowed to abort the dump.
+std::string DumpJsonLine(const nlohmann::ordered_json& json);
+
 }  // namespace jobq::cli

@@ -18,10 +18,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-std::string Dump(const Json& json) {
-  return json.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
-
 Outcome OutcomeOf(const admin::JobInfo& job, const JobId& id) {
   Outcome outcome;
   outcome.id = id;
@@ -55,7 +51,9 @@ std::string DescribeUnsuccessful(const admin::JobInfo& job, const std::string& i
   const wire::ErrorInfo& error = job.error();
   if (!error.type().empty() || !error.message().empty()) {
     absl::StrAppend(&text, ": ", error.type().empty() ? "error" : error.type());
-    if (!error.message().empty()) absl::StrAppend(&text, ": ", error.message());
+    if (!error.message().empty()) {
+      absl::StrAppend(&text, ": ", error.message());
+    }
   }
   if (!error.detail().empty()) {
     absl::StrAppend(&text, "\n", error.detail());
@@ -67,10 +65,14 @@ std::string DescribeUnsuccessful(const admin::JobInfo& job, const std::string& i
 std::string SucceededText(const admin::JobInfo& job, const std::string& id) {
   switch (ClassifyContentType(job.content_type())) {
     case PayloadKind::kJson:
-      if (job.result().empty()) return "null\n";
+      if (job.result().empty()) {
+        return "null\n";
+      }
       break;
     case PayloadKind::kText:
-      if (job.result().empty()) return "";
+      if (job.result().empty()) {
+        return "";
+      }
       break;
     case PayloadKind::kBinary:
       return absl::StrCat(
@@ -78,7 +80,9 @@ std::string SucceededText(const admin::JobInfo& job, const std::string& id) {
           job.content_type(), "; `jobq result ", id, " --json` prints it as base64\n");
   }
   std::string text = job.result();
-  if (text.back() != '\n') text += '\n';
+  if (text.back() != '\n') {
+    text += '\n';
+  }
   return text;
 }
 
@@ -92,7 +96,7 @@ std::string SucceededJsonLine(const admin::JobInfo& job, const JobId& id) {
   json["attempts"] = job.attempts();
   json["content_type"] = job.content_type();
   json["result_base64"] = absl::Base64Escape(job.result());
-  return Dump(json);
+  return DumpJsonLine(json);
 }
 
 std::string UnfinishedJsonLine(const admin::JobInfo& job, const JobId& id) {
@@ -100,7 +104,7 @@ std::string UnfinishedJsonLine(const admin::JobInfo& job, const JobId& id) {
   json["id"] = id.ToString();
   json["state"] = std::string(JobStateName(job.state()));
   json["attempts"] = job.attempts();
-  return Dump(json);
+  return DumpJsonLine(json);
 }
 
 }  // namespace

@@ -57,11 +57,20 @@ std::string FormatRetryLine(const admin::RetryJobResult& result) {
 std::string FormatRetryJson(const admin::RetryJobResult& result) {
   std::string outcome = "unspecified";
   switch (result.outcome()) {
-    case admin::RetryJobResult::OUTCOME_RETRIED: outcome = "retried"; break;
-    case admin::RetryJobResult::OUTCOME_UNKNOWN_JOB: outcome = "unknown_job"; break;
-    case admin::RetryJobResult::OUTCOME_NOT_FINISHED: outcome = "not_finished"; break;
-    case admin::RetryJobResult::OUTCOME_SHUTTING_DOWN: outcome = "shutting_down"; break;
-    default: break;
+    case admin::RetryJobResult::OUTCOME_RETRIED:
+      outcome = "retried";
+      break;
+    case admin::RetryJobResult::OUTCOME_UNKNOWN_JOB:
+      outcome = "unknown_job";
+      break;
+    case admin::RetryJobResult::OUTCOME_NOT_FINISHED:
+      outcome = "not_finished";
+      break;
+    case admin::RetryJobResult::OUTCOME_SHUTTING_DOWN:
+      outcome = "shutting_down";
+      break;
+    default:
+      break;
   }
   nlohmann::ordered_json json = nlohmann::ordered_json::object();
   json["id"] = JobIdText(result.id());
@@ -69,8 +78,8 @@ std::string FormatRetryJson(const admin::RetryJobResult& result) {
   if (result.state() != wire::JOB_STATE_UNSPECIFIED) {
     json["state"] = std::string(JobStateName(result.state()));
   }
-  json["message"] = result.message().empty() ? std::string(DefaultMessage(result.outcome()))
-                                             : result.message();
+  json["message"] =
+      result.message().empty() ? std::string(DefaultMessage(result.outcome())) : result.message();
   return json.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
@@ -104,8 +113,7 @@ int RunRetry(const RetryFlags& flags, const GlobalFlags& global) {
     std::string text;
     for (const admin::RetryJobResult& result : response.results()) {
       all_retried = all_retried && Retried(result);
-      absl::StrAppend(&text, flags.json ? FormatRetryJson(result) : FormatRetryLine(result),
-                      "\n");
+      absl::StrAppend(&text, flags.json ? FormatRetryJson(result) : FormatRetryLine(result), "\n");
     }
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);

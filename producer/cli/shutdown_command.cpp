@@ -11,8 +11,7 @@ namespace jobq::cli {
 CLI::App* AddShutdownCommand(CLI::App& app, ShutdownFlags* flags) {
   CLI::App* command = app.add_subcommand(
       "shutdown", "Stop the broker: drain (sentinel every queue, wait for the workers) or --now");
-  command->add_flag("--now", flags->now,
-                    "Stop at once; workers reconnect when a broker is back");
+  command->add_flag("--now", flags->now, "Stop at once; workers reconnect when a broker is back");
   command->add_flag("--json", flags->json,
                     "Print {\"message\":…,\"workers_draining\":N} instead of text");
   command->add_option("--admin", flags->admin,
@@ -37,7 +36,7 @@ int RunShutdown(const ShutdownFlags& flags, const GlobalFlags& global) {
   }
   if (flags.json) {
     std::printf("%s\n", nlohmann::ordered_json{{"message", response.message()},
-                                                {"workers_draining", response.workers_draining()}}
+                                               {"workers_draining", response.workers_draining()}}
                             .dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
                             .c_str());
   } else {

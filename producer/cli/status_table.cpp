@@ -130,12 +130,12 @@ std::string FormatStatusTable(const admin::GetStatusResponse& status) {
   std::string out = absl::StrCat(
       "broker      version ", status.version().empty() ? "?" : status.version(), ", up ",
       FormatDuration(status.uptime_ms()), "\n", "store       ", status.store(),
-      status.durable() ? " (durable)" : " (not durable: jobs are lost when the broker stops)",
-      "\n", "jobs        submitted ", counters.submitted(), ", succeeded ", counters.succeeded(),
+      status.durable() ? " (durable)" : " (not durable: jobs are lost when the broker stops)", "\n",
+      "jobs        submitted ", counters.submitted(), ", succeeded ", counters.succeeded(),
       ", failed ", counters.failed(), ", requeued ", counters.requeued(), ", rejected ",
-      counters.rejected(), ", results kept ", status.jobs_kept(), "\n",
-      "messages    bad ", counters.bad_messages(), ", late results ", counters.late_results(),
-      "\n", "throughput  ", FormatThroughput(status.figures().throughput()), "\n\n");
+      counters.rejected(), ", results kept ", status.jobs_kept(), "\n", "messages    bad ",
+      counters.bad_messages(), ", late results ", counters.late_results(), "\n", "throughput  ",
+      FormatThroughput(status.figures().throughput()), "\n\n");
 
   if (status.queues().empty()) {
     out += "no queues\n";

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/clock.h"
 #include "common/wake_fd.h"
 #include "producer/cli/admin_connection.h"
 #include "producer/cli/exit_code.h"
@@ -45,16 +46,14 @@ void WriteAll(int fd, const std::string& text) {
   size_t done = 0;
   while (done < text.size()) {
     ssize_t n = write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return;
+    }
     done += static_cast<size_t>(n);
   }
-}
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 // The terminal as `jobq top` wants it, and as it was, restored on
@@ -71,11 +70,17 @@ class TerminalMode {
       have_saved_ = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
     }
     screen_ = isatty(STDOUT_FILENO);
-    if (screen_) WriteAll(STDOUT_FILENO, "\x1b[?1049h\x1b[?25l\x1b[H\x1b[2J");
+    if (screen_) {
+      WriteAll(STDOUT_FILENO, "\x1b[?1049h\x1b[?25l\x1b[H\x1b[2J");
+    }
   }
   ~TerminalMode() {
-    if (screen_) WriteAll(STDOUT_FILENO, "\x1b[?25h\x1b[?1049l");
-    if (have_saved_) tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
+    if (screen_) {
+      WriteAll(STDOUT_FILENO, "\x1b[?25h\x1b[?1049l");
+    }
+    if (have_saved_) {
+      tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
+    }
   }
   TerminalMode(const TerminalMode&) = delete;
   TerminalMode& operator=(const TerminalMode&) = delete;
@@ -98,10 +103,14 @@ class SignalWake {
     struct sigaction action {};
     action.sa_handler = OnTopSignal;
     sigemptyset(&action.sa_mask);
-    for (int i = 0; i < kCount; ++i) sigaction(kSignals[i], &action, &old_[i]);
+    for (int i = 0; i < kCount; ++i) {
+      sigaction(kSignals[i], &action, &old_[i]);
+    }
   }
   ~SignalWake() {
-    for (int i = 0; i < kCount; ++i) sigaction(kSignals[i], &old_[i], nullptr);
+    for (int i = 0; i < kCount; ++i) {
+      sigaction(kSignals[i], &old_[i], nullptr);
+    }
     // A late signal must not touch the WakeFd once it is gone.
     g_wake = nullptr;
   }
@@ -200,7 +209,9 @@ int RunTop(const TopFlags& flags, const GlobalFlags& global) {
         return;
       }
       pollfd item{wake->fd(), POLLIN, 0};
-      if (poll(&item, 1, static_cast<int>(left.count())) < 0 && errno != EINTR) return;
+      if (poll(&item, 1, static_cast<int>(left.count())) < 0 && errno != EINTR) {
+        return;
+      }
       wake->Drain();
       if (g_stop_signalled) {
         quit = true;
@@ -211,7 +222,9 @@ int RunTop(const TopFlags& flags, const GlobalFlags& global) {
         failure = *shared.ended;
         return;
       }
-      if (shared.latest) return;
+      if (shared.latest) {
+        return;
+      }
     }
   };
   wait_first();
@@ -224,7 +237,9 @@ int RunTop(const TopFlags& flags, const GlobalFlags& global) {
     int64_t current_at_ms = 0;
     bool read_keys = isatty(STDIN_FILENO);
     auto draw = [&] {
-      if (!current) return;
+      if (!current) {
+        return;
+      }
       TopFrame frame;
       frame.address = admin->address;
       frame.status = *current;
@@ -245,7 +260,9 @@ int RunTop(const TopFlags& flags, const GlobalFlags& global) {
       } else {
         frame.width = 200;
         frame.height = 0;
-        for (const std::string& line : RenderTopLines(frame)) absl::StrAppend(&out, line, "\n");
+        for (const std::string& line : RenderTopLines(frame)) {
+          absl::StrAppend(&out, line, "\n");
+        }
         out += "\n";
       }
       WriteAll(STDOUT_FILENO, out);
@@ -257,7 +274,7 @@ int RunTop(const TopFlags& flags, const GlobalFlags& global) {
           previous = std::move(current);
           previous_at_ms = current_at_ms;
           current = std::move(shared.latest);
-          current_at_ms = NowMs();
+          current_at_ms = WallNowMs();
           shared.latest.reset();
           draw();
         }
@@ -267,18 +284,28 @@ int RunTop(const TopFlags& flags, const GlobalFlags& global) {
         }
       }
       pollfd items[2] = {{wake->fd(), POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
-      if (poll(items, read_keys ? 2 : 1, -1) < 0 && errno != EINTR) break;
+      if (poll(items, read_keys ? 2 : 1, -1) < 0 && errno != EINTR) {
+        break;
+      }
       if (items[0].revents & POLLIN) {
         wake->Drain();
-        if (g_stop_signalled) quit = true;
-        if (g_resized.exchange(false)) draw();
+        if (g_stop_signalled) {
+          quit = true;
+        }
+        if (g_resized.exchange(false)) {
+          draw();
+        }
       }
       if (read_keys && (items[1].revents & (POLLIN | POLLHUP))) {
         char bytes[64];
         const ssize_t n = read(STDIN_FILENO, bytes, sizeof(bytes));
-        if (n <= 0) read_keys = false;  // no more keys: Ctrl-C still ends it
+        if (n <= 0) {
+          read_keys = false;  // no more keys: Ctrl-C still ends it
+        }
         for (ssize_t i = 0; i < n; ++i) {
-          if (bytes[i] == 'q' || bytes[i] == 'Q' || bytes[i] == 3) quit = true;
+          if (bytes[i] == 'q' || bytes[i] == 'Q' || bytes[i] == 3) {
+            quit = true;
+          }
         }
       }
     }
@@ -286,7 +313,9 @@ int RunTop(const TopFlags& flags, const GlobalFlags& global) {
 
   context.TryCancel();
   reader.join();
-  if (quit) return kExitOk;
+  if (quit) {
+    return kExitOk;
+  }
   if (failure) {
     if (failure->ok()) {
       PrintError("the broker ended the status stream (it is stopping)");

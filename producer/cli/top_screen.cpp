@@ -15,9 +15,13 @@ namespace {
 // Cuts a line to `width` columns. Table cells are ASCII but for names,
 // which may be UTF-8: a cut never splits a character.
 std::string Fit(std::string line, size_t width) {
-  if (line.size() <= width) return line;
+  if (line.size() <= width) {
+    return line;
+  }
   size_t cut = width;
-  while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) --cut;
+  while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) {
+    --cut;
+  }
   line.resize(cut);
   return line;
 }
@@ -47,15 +51,21 @@ std::string InFlight(const admin::WorkerStatus& worker) {
 
 std::string FormatRate(uint64_t now_count, uint64_t before_count, int64_t elapsed_ms,
                        bool have_before) {
-  if (!have_before || elapsed_ms <= 0 || now_count < before_count) return "-";
+  if (!have_before || elapsed_ms <= 0 || now_count < before_count) {
+    return "-";
+  }
   return absl::StrFormat("%.1f/s", static_cast<double>(now_count - before_count) * 1000.0 /
                                        static_cast<double>(elapsed_ms));
 }
 
 std::vector<std::vector<std::string>> TopLatencyRows(const admin::GetStatusResponse& status) {
-  if (status.figures().tasks().empty()) return {};
+  if (status.figures().tasks().empty()) {
+    return {};
+  }
   auto percentiles = [](const admin::LatencyFigures& figures) {
-    if (figures.count() == 0) return std::string("-");
+    if (figures.count() == 0) {
+      return std::string("-");
+    }
     return absl::StrCat(FormatLatency(figures.p50_seconds()), " / ",
                         FormatLatency(figures.p90_seconds()), " / ",
                         FormatLatency(figures.p99_seconds()));
@@ -139,7 +149,9 @@ std::vector<std::string> RenderTopLines(const TopFrame& frame) {
     AppendTable(latency, &lines);
   }
 
-  for (std::string& line : lines) line = Fit(std::move(line), frame.width);
+  for (std::string& line : lines) {
+    line = Fit(std::move(line), frame.width);
+  }
   if (frame.height > 0 && lines.size() > frame.height) {
     const size_t kept = frame.height - 1;
     const size_t left_out = lines.size() - kept;

@@ -62,9 +62,9 @@ absl::Status SetCurveClient(zmq::socket_t& dealer, const ClientOptions& options)
                      options.curve_public_key.size()) != 0 ||
       zmq_setsockopt(dealer.handle(), ZMQ_CURVE_SECRETKEY, options.curve_secret_key.data(),
                      options.curve_secret_key.size()) != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot turn CURVE on: ", zmq_strerror(zmq_errno()),
-        " (is libzmq built with CURVE/libsodium?)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot turn CURVE on: ", zmq_strerror(zmq_errno()),
+                     " (is libzmq built with CURVE/libsodium?)"));
   }
   return absl::OkStatus();
 }
@@ -188,10 +188,18 @@ namespace {
 
 // The JobSpec fields that travel as protobuf strings, which must be UTF-8.
 const char* NonUtf8Field(const JobSpec& spec) {
-  if (!IsValidUtf8(spec.task())) return "task name";
-  if (!IsValidUtf8(spec.queue())) return "queue";
-  if (!IsValidUtf8(spec.content_type())) return "content type";
-  if (!IsValidUtf8(spec.idempotency_key())) return "idempotency key";
+  if (!IsValidUtf8(spec.task())) {
+    return "task name";
+  }
+  if (!IsValidUtf8(spec.queue())) {
+    return "queue";
+  }
+  if (!IsValidUtf8(spec.content_type())) {
+    return "content type";
+  }
+  if (!IsValidUtf8(spec.idempotency_key())) {
+    return "idempotency key";
+  }
   return nullptr;
 }
 
@@ -214,8 +222,8 @@ Future Client::Submit(JobSpec spec, const SubmitOptions& options) {
   if (const char* field = NonUtf8Field(spec); field != nullptr) {
     // Caught here, per job: the broker could not decode the SUBMIT carrying
     // it and would refuse the whole batch.
-    state->failure = absl::InvalidArgumentError(std::string("the job's ") + field +
-                                                " is not valid UTF-8 text");
+    state->failure =
+        absl::InvalidArgumentError(std::string("the job's ") + field + " is not valid UTF-8 text");
     ready.AddIfDone(state);
     return future;
   }

@@ -72,14 +72,22 @@ CoreOptions OptionsFrom(uint8_t bits) {
     options.backoff_ms = 100;
     options.backoff_max_ms = 1000;
   }
-  if (bits & 4) options.queue_defaults["q1"] = {.max_attempts = 5, .backoff_ms = 50};
+  if (bits & 4) {
+    options.queue_defaults["q1"] = {.max_attempts = 5, .backoff_ms = 50};
+  }
   if (bits & 8) {
     options.result_ttl_ms = 5000;
     options.dead_ttl_ms = 10'000;
   }
-  if (bits & 16) options.heartbeat_interval_ms = 100;
-  if (bits & 32) options.liveness_misses = 1;
-  if (bits & 64) options.lease_grace_ms = 0;
+  if (bits & 16) {
+    options.heartbeat_interval_ms = 100;
+  }
+  if (bits & 32) {
+    options.liveness_misses = 1;
+  }
+  if (bits & 64) {
+    options.lease_grace_ms = 0;
+  }
   options.seed = bits;
   return options;
 }
@@ -154,7 +162,9 @@ class Driver {
           << CommandName(out.command) << " must decode at its receiver";
       if (out.command == Command::kSubmitted) {
         for (const wire::SubmitAck& ack : static_cast<const wire::Submitted&>(*out.body).acks()) {
-          if (auto id = JobId::FromBytes(ack.id())) Keep(known_, *id);
+          if (auto id = JobId::FromBytes(ack.id())) {
+            Keep(known_, *id);
+          }
         }
       } else if (out.command == Command::kDispatch) {
         for (const wire::DispatchedJob& job :
@@ -170,12 +180,16 @@ class Driver {
 
   template <typename T>
   static void Keep(std::vector<T>& kept, T value) {
-    if (kept.size() == kKeptMax) kept.erase(kept.begin());
+    if (kept.size() == kKeptMax) {
+      kept.erase(kept.begin());
+    }
     kept.push_back(std::move(value));
   }
 
   std::string KnownId(uint8_t index) const {
-    if (known_.empty()) return std::string(JobId::kSize, '\x01');
+    if (known_.empty()) {
+      return std::string(JobId::kSize, '\x01');
+    }
     return std::string(known_[index % known_.size()].Bytes());
   }
 
@@ -190,16 +204,34 @@ class Driver {
       wire::JobSpec& spec = *submit.add_jobs();
       spec.set_task(kTasks[bits & 3]);
       spec.set_queue(kQueues[(bits >> 2) & 3]);
-      if (bits & 16) spec.set_kind(wire::KIND_CPU);
-      if (bits & 32) spec.set_idempotency_key("key-" + std::to_string(more & 3));
-      if (bits & 64) spec.set_sentinel(true);
-      if (bits & 128) spec.set_payload(std::string(more, 'p'));
+      if (bits & 16) {
+        spec.set_kind(wire::KIND_CPU);
+      }
+      if (bits & 32) {
+        spec.set_idempotency_key("key-" + std::to_string(more & 3));
+      }
+      if (bits & 64) {
+        spec.set_sentinel(true);
+      }
+      if (bits & 128) {
+        spec.set_payload(std::string(more, 'p'));
+      }
       spec.set_priority((more & 3) - 1);
-      if (more & 4) spec.set_timeout_ms(500);
-      if (more & 8) spec.set_not_before_ms(clock_.NowMs() + 1000);
-      if (more & 16) spec.set_max_attempts(2);
-      if (more & 32) spec.set_result_ttl_ms(2000);
-      if (more & 64) spec.set_submit_token("token-" + std::to_string(more & 3));
+      if (more & 4) {
+        spec.set_timeout_ms(500);
+      }
+      if (more & 8) {
+        spec.set_not_before_ms(clock_.NowMs() + 1000);
+      }
+      if (more & 16) {
+        spec.set_max_attempts(2);
+      }
+      if (more & 32) {
+        spec.set_result_ttl_ms(2000);
+      }
+      if (more & 64) {
+        spec.set_submit_token("token-" + std::to_string(more & 3));
+      }
     }
     core_.OnClientMessage(client, Command::kSubmit, submit.SerializeAsString(), clock_.NowMs(),
                           &effects_);
@@ -219,9 +251,15 @@ class Driver {
       pool.set_capacity(capacity);
     }
     // Queues: none (the broker's "default"), or some of default, q1, q2.
-    if (arg & 4) hello.add_queues(kQueues[0]);
-    if (arg & 8) hello.add_queues(kQueues[1]);
-    if (pools & 64) hello.add_queues(kQueues[2]);
+    if (arg & 4) {
+      hello.add_queues(kQueues[0]);
+    }
+    if (arg & 8) {
+      hello.add_queues(kQueues[1]);
+    }
+    if (pools & 64) {
+      hello.add_queues(kQueues[2]);
+    }
     wire::TaskInfo& task = *hello.add_tasks();
     task.set_name("sum_squares");
     task.set_kind(wire::KIND_CPU);
@@ -254,7 +292,9 @@ class Driver {
     const uint8_t index = in.U8();
     const bool ok = arg & 1;
     const std::string& error_type = ok ? kErrorTypes[0] : kErrorTypes[in.U8() & 3];
-    if (leases_.empty()) return;
+    if (leases_.empty()) {
+      return;
+    }
     const Lease& lease = leases_[index % leases_.size()];
     wire::WorkerResults results;
     wire::JobResult& result = *results.add_results();
@@ -278,10 +318,14 @@ class Driver {
     heartbeat.set_draining(arg & 1);
     if (arg & 2) {
       for (const Lease& lease : leases_) {
-        if (lease.worker == worker) heartbeat.add_holding(std::string(lease.id.Bytes()));
+        if (lease.worker == worker) {
+          heartbeat.add_holding(std::string(lease.id.Bytes()));
+        }
       }
     }
-    if (arg & 4) heartbeat.add_holding("not an id");
+    if (arg & 4) {
+      heartbeat.add_holding("not an id");
+    }
     core_.OnWorkerMessage(worker, Command::kWorkerHeartbeat, heartbeat.SerializeAsString(),
                           clock_.NowMs(), &effects_);
   }
@@ -291,8 +335,12 @@ class Driver {
     const uint8_t index = in.U8();
     wire::Wait ids;  // Wait and Cancel are both `repeated bytes ids = 1`
     ids.add_ids(KnownId(index));
-    if (arg & 2) ids.add_ids(KnownId(index + 1));
-    if (arg & 4) ids.add_ids("short");
+    if (arg & 2) {
+      ids.add_ids(KnownId(index + 1));
+    }
+    if (arg & 4) {
+      ids.add_ids("short");
+    }
     core_.OnClientMessage(client, (arg & 1) ? Command::kCancel : Command::kWait,
                           ids.SerializeAsString(), clock_.NowMs(), &effects_);
   }

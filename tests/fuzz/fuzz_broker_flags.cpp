@@ -32,7 +32,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     JOBQ_CHECK(!outcome.text.empty() && outcome.text.back() == '\n');
     return 0;
   }
-  if (outcome.action == Action::kPrintHelp) return 0;
+  if (outcome.action == Action::kPrintHelp) {
+    return 0;
+  }
   const jobq::broker::core::CoreOptions& core = config.core;
   JOBQ_CHECK(core.backoff_ms > 0 && core.backoff_ms <= core.backoff_max_ms);
   JOBQ_CHECK(core.backoff_max_ms <= kTenYearsMs);

@@ -27,7 +27,9 @@ void CheckDecode(std::string_view buffer) {
   const DecodedChildFrame frame = DecodeChildFrame(buffer);
   JOBQ_CHECK(frame.ErrorText().empty() ==
              (frame.status == FrameStatus::kFrame || frame.status == FrameStatus::kIncomplete));
-  if (frame.status != FrameStatus::kFrame) return;
+  if (frame.status != FrameStatus::kFrame) {
+    return;
+  }
   JOBQ_CHECK(frame.consumed <= buffer.size());
   JOBQ_CHECK(frame.body.data() >= buffer.data() &&
              frame.body.data() + frame.body.size() <= buffer.data() + frame.consumed);
@@ -82,7 +84,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     while (!broken && reader.ReadSome() == ChildChannel::ReadStatus::kRead) {
       while (true) {
         const DecodedChildFrame frame = reader.NextFrame();
-        if (frame.status == FrameStatus::kIncomplete) break;
+        if (frame.status == FrameStatus::kIncomplete) {
+          break;
+        }
         CheckDecode(std::string_view(sent).substr(decoded_bytes));
         if (frame.status != FrameStatus::kFrame) {
           broken = true;  // both ends stop talking to such a peer

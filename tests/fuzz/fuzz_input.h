@@ -24,7 +24,9 @@ class ByteReader {
   bool empty() const { return data_.empty(); }
 
   uint8_t U8() {
-    if (data_.empty()) return 0;
+    if (data_.empty()) {
+      return 0;
+    }
     const auto value = static_cast<uint8_t>(data_[0]);
     data_.remove_prefix(1);
     return value;
@@ -63,7 +65,9 @@ class Argv {
  public:
   Argv(std::string program, std::string_view input) : args_(SplitLines(input)) {
     args_.insert(args_.begin(), std::move(program));
-    for (std::string& arg : args_) pointers_.push_back(arg.data());
+    for (std::string& arg : args_) {
+      pointers_.push_back(arg.data());
+    }
     pointers_.push_back(nullptr);  // argv[argc], as main() gets it
   }
   int argc() const { return static_cast<int>(args_.size()); }

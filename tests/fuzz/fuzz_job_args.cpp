@@ -25,7 +25,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::vector<std::string> lines = jobq::fuzz::SplitLines(jobq::fuzz::ExpandJson(in.Rest()));
   std::optional<std::string> json_text;
   auto args_begin = lines.begin();
-  if (has_json && !lines.empty()) json_text = *args_begin++;
+  if (has_json && !lines.empty()) {
+    json_text = *args_begin++;
+  }
   const std::vector<std::string> args(args_begin, lines.end());
 
   absl::StatusOr<Json> object = jobq::cli::BuildArgsObject(json_text, args);

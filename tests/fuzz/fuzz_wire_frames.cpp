@@ -149,11 +149,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto channel = static_cast<Channel>(mode & 3);
   const bool has_routing_id = (mode & 4) != 0;
   std::vector<std::string_view> frames;
-  while (!in.empty()) frames.push_back(in.Bytes(in.U8()));
+  while (!in.empty()) {
+    frames.push_back(in.Bytes(in.U8()));
+  }
 
   const DecodedFrames decoded = DecodeFrames(frames, channel, has_routing_id);
   JOBQ_CHECK(decoded.ErrorText().empty() == (decoded.error == FrameError::kNone));
-  if (decoded.error != FrameError::kNone) return 0;
+  if (decoded.error != FrameError::kNone) {
+    return 0;
+  }
 
   JOBQ_CHECK(IsCommandAllowed(channel, decoded.command));
   JOBQ_CHECK(std::string_view(CommandName(decoded.command)) != "UNKNOWN");

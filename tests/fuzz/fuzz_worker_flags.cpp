@@ -37,23 +37,31 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     JOBQ_CHECK(!outcome.text.empty() && outcome.text.back() == '\n');
     return 0;
   }
-  if (outcome.action == Action::kPrintHelp) return 0;
+  if (outcome.action == Action::kPrintHelp) {
+    return 0;
+  }
 
   JOBQ_CHECK(!config.queues.empty());
   JOBQ_CHECK(std::set<std::string>(config.queues.begin(), config.queues.end()).size() ==
              config.queues.size());
-  for (const std::string& queue : config.queues) JOBQ_CHECK(!queue.empty());
+  for (const std::string& queue : config.queues) {
+    JOBQ_CHECK(!queue.empty());
+  }
   JOBQ_CHECK(config.io_threads >= 1 && config.io_threads <= kMaxIoThreads);
   JOBQ_CHECK(config.cpu_procs <= kMaxCpuProcs);
   JOBQ_CHECK(config.prefetch <= kMaxPrefetch);
   JOBQ_CHECK(config.drain_grace_ms <= 86'400'000);
   JOBQ_CHECK(!config.name.empty());
-  for (const std::string& plugin : config.plugins) JOBQ_CHECK(!plugin.empty());
+  for (const std::string& plugin : config.plugins) {
+    JOBQ_CHECK(!plugin.empty());
+  }
 
   // The name and queues travel in HELLO's string fields.
   jobq::wire::Hello hello;
   hello.set_name(config.name);
-  for (const std::string& queue : config.queues) hello.add_queues(queue);
+  for (const std::string& queue : config.queues) {
+    hello.add_queues(queue);
+  }
   jobq::wire::Hello decoded;
   JOBQ_CHECK(decoded.ParseFromString(hello.SerializeAsString()))
       << "the broker must be able to decode the HELLO of an accepted config";

@@ -74,7 +74,9 @@ inline std::string JsonExpandMarker(JsonPiece piece, uint16_t count, uint8_t sca
 namespace internal {
 
 inline void Repeat(std::string_view unit, size_t n, std::string* out) {
-  for (size_t i = 0; i < n; ++i) out->append(unit);
+  for (size_t i = 0; i < n; ++i) {
+    out->append(unit);
+  }
 }
 
 // Appends at most `budget` bytes of `piece`, `n` units long.
@@ -106,16 +108,22 @@ inline void AppendJsonPiece(JsonPiece piece, size_t n, size_t budget, std::strin
       Repeat("}]", n, out);
       return;
     case JsonPiece::kLongString:
-      if (budget < 2) return;
+      if (budget < 2) {
+        return;
+      }
       out->push_back('"');
       out->append(fit(1, 2), 'x');
       out->push_back('"');
       return;
     case JsonPiece::kEscapedString:
-      if (budget < 2) return;
+      if (budget < 2) {
+        return;
+      }
       n = fit(12, 2);
       out->push_back('"');
-      for (size_t i = 0; i < n; ++i) out->append(kEscapes[i % kEscapes.size()]);
+      for (size_t i = 0; i < n; ++i) {
+        out->append(kEscapes[i % kEscapes.size()]);
+      }
       out->push_back('"');
       return;
     case JsonPiece::kLongNumber:
@@ -123,7 +131,9 @@ inline void AppendJsonPiece(JsonPiece piece, size_t n, size_t budget, std::strin
       return;
     case JsonPiece::kExtremeNumber: {
       const std::string_view number = kExtremeNumbers[n % kExtremeNumbers.size()];
-      if (number.size() <= budget) out->append(number);
+      if (number.size() <= budget) {
+        out->append(number);
+      }
       return;
     }
   }
@@ -139,7 +149,9 @@ inline std::string ExpandJson(std::string_view text) {
     const size_t marker = std::min(text.find(kJsonExpandMarker), text.size());
     out.append(text.substr(0, marker));
     text.remove_prefix(marker);
-    if (text.empty()) break;
+    if (text.empty()) {
+      break;
+    }
     std::array<uint8_t, 3> params{};  // kind, count low, count high; zeros past the end
     for (size_t i = 0; i < params.size() && i + 1 < text.size(); ++i) {
       params[i] = static_cast<uint8_t>(text[i + 1]);

@@ -86,7 +86,9 @@ wire::DispatchedJob SampleJob() {
 void WireFrames() {
   auto frames = [](Channel channel, bool routed, std::initializer_list<std::string> list) {
     std::string out = Byte(static_cast<uint8_t>(channel) | (routed ? 4 : 0));
-    for (const std::string& frame : list) out += Byte(static_cast<uint8_t>(frame.size())) + frame;
+    for (const std::string& frame : list) {
+      out += Byte(static_cast<uint8_t>(frame.size())) + frame;
+    }
     return out;
   };
   const std::string sig(kProtocolSignature);
@@ -162,12 +164,16 @@ void ChildFrames() {
   using worker::child::ChildFrameType;
   auto chunks = [](std::initializer_list<std::string> list) {
     std::string out;
-    for (const std::string& chunk : list) out += U16(chunk.size()) + chunk;
+    for (const std::string& chunk : list) {
+      out += U16(chunk.size()) + chunk;
+    }
     return out;
   };
   auto frame = [](ChildFrameType type, const std::string& body) {
     std::string out;
-    if (!AppendChildFrame(type, body, &out)) std::abort();
+    if (!AppendChildFrame(type, body, &out)) {
+      std::abort();
+    }
     return out;
   };
   wire::JobResult result;
@@ -202,7 +208,9 @@ void BrokerCore() {
         Command::kWorkerCancel, Command::kWorkerSentinel, Command::kBrokerHeartbeat,
         Command::kReconnect};
     uint8_t index = 0;
-    while (order[index] != command) ++index;
+    while (order[index] != command) {
+      ++index;
+    }
     return op(what, 0) + Byte(0) + Byte(index) + U16(body.size()) + body;
   };
   // hello(worker 0, name w0, queue default, 2 io + 1 cpu); a submit with
@@ -251,7 +259,9 @@ void BrokerCore() {
 
 void Text(const std::string& target,
           std::initializer_list<std::pair<const char*, std::string>> seeds) {
-  for (const auto& [name, text] : seeds) Write(target, name, text);
+  for (const auto& [name, text] : seeds) {
+    Write(target, name, text);
+  }
 }
 
 void TextSeeds() {

@@ -34,7 +34,9 @@ grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& channel, const std::s
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + kCallTimeout);
-  if (!token.empty()) context.AddMetadata("authorization", std::string("Bearer ") + token);
+  if (!token.empty()) {
+    context.AddMetadata("authorization", std::string("Bearer ") + token);
+  }
   grpc::CompletionQueue queue;
   grpc::Slice slice(request_bytes);
   grpc::ByteBuffer request(&slice, 1);
@@ -71,9 +73,15 @@ int HealthCheck(const std::shared_ptr<grpc::Channel>& channel, const std::string
   }
   std::string response;
   grpc::Status status = RawCall(channel, "/grpc.health.v1.Health/Check", request, "", &response);
-  if (failure != nullptr) *failure = status;
-  if (!status.ok()) return -1;
-  if (response.empty()) return 0;  // UNKNOWN, the default value
+  if (failure != nullptr) {
+    *failure = status;
+  }
+  if (!status.ok()) {
+    return -1;
+  }
+  if (response.empty()) {
+    return 0;  // UNKNOWN, the default value
+  }
   return response.size() == 2 && response[0] == '\x08' ? response[1] : -1;
 }
 
@@ -165,13 +173,15 @@ class AdminAuthTest : public ::testing::Test {
 
   static std::map<std::string, std::string> Tls(const std::string& token = "") {
     std::map<std::string, std::string> env = {{"JOBQ_ADMIN_CA", dir_->File("admin.crt")}};
-    if (!token.empty()) env["JOBQ_TOKEN"] = token;
+    if (!token.empty()) {
+      env["JOBQ_TOKEN"] = token;
+    }
     return env;
   }
 
   static double Refused(const Broker& broker, const std::string& reason) {
     return ScrapeSample(broker.metrics(),
-                       "jobq_admin_auth_refused_total{reason=\"" + reason + "\"}");
+                        "jobq_admin_auth_refused_total{reason=\"" + reason + "\"}");
   }
 
   static TempDir* dir_;

@@ -44,7 +44,9 @@ std::string Get(const json& object, const char* key, const char* otherwise) {
 // `jobq job ID --json`; null when the command failed.
 json Job(Cluster& cluster, const std::string& id) {
   CommandResult run = cluster.Jobq({"job", id, "--json"}, "", std::chrono::seconds(10));
-  if (run.exit_code != 0) return nullptr;
+  if (run.exit_code != 0) {
+    return nullptr;
+  }
   std::vector<json> lines = JsonLines(run.out);
   return lines.size() == 1 ? lines[0] : json(nullptr);
 }
@@ -59,9 +61,13 @@ bool WaitForJobState(Cluster& cluster, const std::string& id, const std::string&
 // The `jobq queues --json` entry of `name`; null when not listed.
 json QueueEntry(Cluster& cluster, const std::string& name) {
   CommandResult run = cluster.Jobq({"queues", "--json"}, "", std::chrono::seconds(10));
-  if (run.exit_code != 0) return nullptr;
+  if (run.exit_code != 0) {
+    return nullptr;
+  }
   for (const json& queue : json::parse(run.out).value("queues", json::array())) {
-    if (queue.value("name", "") == name) return queue;
+    if (queue.value("name", "") == name) {
+      return queue;
+    }
   }
   return nullptr;
 }
@@ -69,9 +75,13 @@ json QueueEntry(Cluster& cluster, const std::string& name) {
 // The `jobq workers --json` entry of `name`; null when not listed.
 json WorkerEntry(Cluster& cluster, const std::string& name) {
   CommandResult run = cluster.Jobq({"workers", "--json"}, "", std::chrono::seconds(10));
-  if (run.exit_code != 0) return nullptr;
+  if (run.exit_code != 0) {
+    return nullptr;
+  }
   for (const json& worker : json::parse(run.out).value("workers", json::array())) {
-    if (worker.value("name", "") == name) return worker;
+    if (worker.value("name", "") == name) {
+      return worker;
+    }
   }
   return nullptr;
 }
@@ -126,7 +136,9 @@ TEST(AdminTest, PurgeCancelsTheWaitingJobs) {
   cluster.StartBroker({"--store", "memory"});
   ASSERT_EQ(cluster.Jobq({"pause", "mail"}).exit_code, 0);
   std::vector<std::string> ids;
-  for (int i = 0; i < 3; ++i) ids.push_back(SubmitOne(cluster, {"noop", "-q", "mail"}));
+  for (int i = 0; i < 3; ++i) {
+    ids.push_back(SubmitOne(cluster, {"noop", "-q", "mail"}));
+  }
   ASSERT_TRUE(cluster.WaitForQueued("mail", 3));
 
   CommandResult purge = cluster.Jobq({"purge", "mail", "--json"});
@@ -310,7 +322,9 @@ TEST(AdminTest, ListJobsFiltersByTaskAndPagesWithATokenAndListQueues) {
   Cluster cluster;
   cluster.StartBroker({"--store", "memory"});
   ASSERT_EQ(cluster.Jobq({"pause", "default"}).exit_code, 0);
-  for (const char* task : {"noop", "echo", "noop", "echo", "noop"}) SubmitOne(cluster, {task});
+  for (const char* task : {"noop", "echo", "noop", "echo", "noop"}) {
+    SubmitOne(cluster, {task});
+  }
   std::unique_ptr<admin::Admin::Stub> stub = Stub(cluster);
   admin::ListJobsRequest request;
   request.set_task("noop");
@@ -325,7 +339,9 @@ TEST(AdminTest, ListJobsFiltersByTaskAndPagesWithATokenAndListQueues) {
       EXPECT_EQ(job.task(), "noop");
       seen.push_back(job.id());
     }
-    if (response.next_page_token().empty()) break;
+    if (response.next_page_token().empty()) {
+      break;
+    }
     request.set_page_token(response.next_page_token());
   }
   EXPECT_EQ(seen.size(), 3u);

@@ -139,7 +139,9 @@ std::string DetailLine(const std::string& table, const std::string& field) {
   std::istringstream in(table);
   std::string line;
   while (std::getline(in, line)) {
-    if (line.starts_with(field + " ")) return line;
+    if (line.starts_with(field + " ")) {
+      return line;
+    }
   }
   return "";
 }

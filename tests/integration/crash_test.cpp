@@ -42,7 +42,9 @@ int ParentPid(int pid) {
   const std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
   // "pid (comm) state ppid ...": comm may hold spaces, so look after the ')'.
   const size_t paren = stat.rfind(')');
-  if (paren == std::string::npos) return -1;
+  if (paren == std::string::npos) {
+    return -1;
+  }
   std::istringstream fields(stat.substr(paren + 1));
   std::string state;
   int ppid = -1;
@@ -137,7 +139,8 @@ TEST(CrashTest, BrokerKilledTwiceWhileAProducerStreams100000Jobs) {
     }
     EXPECT_TRUE(attempts_of_id.emplace(id, outcome.value("attempts", 0u)).second)
         << "two outcomes for job " << id;
-    const nlohmann::json& result = outcome.contains("result") ? outcome["result"] : nlohmann::json();
+    const nlohmann::json& result =
+        outcome.contains("result") ? outcome["result"] : nlohmann::json();
     if (result.is_object() && result.contains("tag")) {
       EXPECT_TRUE(id_of_tag.emplace(result["tag"].get<int>(), id).second)
           << "two jobs for line " << result["tag"] << ": " << outcome.dump();
@@ -160,13 +163,14 @@ TEST(CrashTest, BrokerKilledTwiceWhileAProducerStreams100000Jobs) {
   }
   EXPECT_EQ(kept_ids.size(), kept.size()) << "a job listed twice";
   std::set<std::string> outcome_ids;
-  for (const auto& [id, attempts] : attempts_of_id) outcome_ids.insert(id);
+  for (const auto& [id, attempts] : attempts_of_id) {
+    outcome_ids.insert(id);
+  }
   EXPECT_TRUE(kept_ids == outcome_ids) << "the broker keeps the jobs the producer was told of";
   const nlohmann::json status = cluster.Status();
   ASSERT_FALSE(status.is_null());
   EXPECT_EQ(status.value("durable", false), true);
-  EXPECT_EQ(std::stoull(status.value("jobs_kept", std::string("0"))),
-            static_cast<uint64_t>(kJobs));
+  EXPECT_EQ(std::stoull(status.value("jobs_kept", std::string("0"))), static_cast<uint64_t>(kJobs));
 
   // What really ran: "<id> <attempt> <tag>" per execution. A line of input
   // ran at least once, and again only under a new attempt of its job. An
@@ -196,12 +200,18 @@ TEST(CrashTest, BrokerKilledTwiceWhileAProducerStreams100000Jobs) {
   for (const auto& [tag, id] : id_of_tag) {
     const uint32_t attempts = attempts_of_id[id];
     const auto& executions = executions_of_tag[tag];
-    if (executions.size() > 1) ++ran_more_than_once;
+    if (executions.size() > 1) {
+      ++ran_more_than_once;
+    }
     for (const auto& [ran_id, attempt] : executions) {
-      if (ran_id != id) ++ran_under_other_id;
+      if (ran_id != id) {
+        ++ran_under_other_id;
+      }
     }
     if (executions.empty()) {
-      if (never_ran++ < 10) ADD_FAILURE() << "line " << tag << " (job " << id << ") never ran";
+      if (never_ran++ < 10) {
+        ADD_FAILURE() << "line " << tag << " (job " << id << ") never ran";
+      }
     } else if (executions.size() > attempts) {
       if (ran_too_often++ < 10) {
         std::string ran;
@@ -229,7 +239,7 @@ TEST(CrashTest, WorkerKilledMidJobItRunsOnAnotherAsAttemptTwo) {
   Cluster cluster;
   cluster.StartBroker();
   const std::vector<std::string> worker_args = {"--plugin", JOBQ_TEST_TASKS_PLUGIN, "--io-threads",
-                                                "1", "--cpu-procs", "0"};
+                                                "1",        "--cpu-procs",          "0"};
   Process& doomed = cluster.StartWorker("doomed", worker_args);
   ASSERT_TRUE(cluster.WaitForWorkers(1));
 
@@ -311,7 +321,9 @@ TEST(CrashTest, CpuChildKilledMidJobCrashedThenRetriedInANewChild) {
     EXPECT_GT(child, 0);
     EXPECT_NE(child, worker.pid()) << "ran in the worker, not in a child";
     EXPECT_EQ(ParentPid(child), worker.pid()) << "a child of the worker";
-    if (child > 0) ::kill(child, SIGKILL);
+    if (child > 0) {
+      ::kill(child, SIGKILL);
+    }
     std::optional<int> exit_code = producer->WaitExit(std::chrono::seconds(60));
     EXPECT_TRUE(exit_code.has_value()) << "the producer never got its result";
     std::vector<nlohmann::json> lines = JsonLines(producer->Stdout());
@@ -335,8 +347,7 @@ TEST(CrashTest, CpuChildKilledMidJobCrashedThenRetriedInANewChild) {
   EXPECT_NE(third_child, second_child);
   EXPECT_NE(third_child, worker.pid());
   EXPECT_EQ(ParentPid(third_child), worker.pid()) << "a child of the same worker";
-  const std::vector<Execution> executions =
-      ReadExecutions(cluster.dir().File("retry.executions"));
+  const std::vector<Execution> executions = ReadExecutions(cluster.dir().File("retry.executions"));
   ASSERT_EQ(executions.size(), 2u);
   EXPECT_EQ(executions[0].attempt, 1u);
   EXPECT_EQ(executions[0].pid, second_child);
@@ -367,7 +378,7 @@ TEST(CrashTest, StoppedWorkersLateResultIsIgnored) {
   Cluster cluster;
   cluster.StartBroker();
   const std::vector<std::string> worker_args = {"--plugin", JOBQ_TEST_TASKS_PLUGIN, "--io-threads",
-                                                "1", "--cpu-procs", "0"};
+                                                "1",        "--cpu-procs",          "0"};
   Process& frozen = cluster.StartWorker("frozen", worker_args);
   ASSERT_TRUE(cluster.WaitForWorkers(1));
 

@@ -34,9 +34,13 @@ nlohmann::json ListedJob(Cluster& cluster, const std::string& id, std::vector<st
   filter.insert(filter.begin(), "jobs");
   filter.push_back("--json");
   CommandResult run = cluster.Jobq(filter, "", std::chrono::seconds(10));
-  if (run.exit_code != 0) return nullptr;
+  if (run.exit_code != 0) {
+    return nullptr;
+  }
   for (const nlohmann::json& line : JsonLines(run.out)) {
-    if (line.value("id", "") == id) return line;
+    if (line.value("id", "") == id) {
+      return line;
+    }
   }
   return nullptr;
 }
@@ -172,7 +176,9 @@ TEST(DeadLetterTest, JobsPagesThroughAQueue) {
   Cluster cluster;
   cluster.StartBroker({"--store", "memory"});
   std::vector<std::string> ids;
-  for (int i = 0; i < 3; ++i) ids.push_back(SubmitOne(cluster, {"noop", "-q", "paged"}));
+  for (int i = 0; i < 3; ++i) {
+    ids.push_back(SubmitOne(cluster, {"noop", "-q", "paged"}));
+  }
   SubmitOne(cluster, {"noop", "-q", "elsewhere"});
 
   CommandResult first = cluster.Jobq({"jobs", "-q", "paged", "--limit", "2", "--json"});

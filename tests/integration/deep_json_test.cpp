@@ -17,10 +17,6 @@ namespace {
 
 std::string Arrays(int depth) { return std::string(depth, '[') + std::string(depth, ']'); }
 
-bool Says(const CommandResult& run, const std::string& text) {
-  return run.out.find(text) != std::string::npos || run.err.find(text) != std::string::npos;
-}
-
 // A SUBMIT straight onto the frontend: the CLI would refuse these payloads.
 void SubmitRaw(zmq::context_t& context, const std::string& frontend, const wire::Submit& submit) {
   zmq::socket_t client(context, zmq::socket_type::dealer);
@@ -87,7 +83,7 @@ TEST(DeepJsonTest, SubmitRefusesAFileWithADeepLineAndSubmitsNothing) {
                       "}}\n{\"task\":\"noop\"}\n");
   CommandResult run = cluster.Jobq({"submit", "--file", file});
   EXPECT_EQ(run.exit_code, 2) << run.err;
-  EXPECT_TRUE(Says(run, "line 2: JSON nested deeper than 512 levels")) << run.out << run.err;
+  EXPECT_TRUE(run.Says("line 2: JSON nested deeper than 512 levels")) << run.out << run.err;
   EXPECT_TRUE(cluster.AllJobs().empty()) << "no line of the file was submitted";
 }
 
@@ -97,11 +93,11 @@ TEST(DeepJsonTest, SubmitRefusesDeepJsonAndArgFlags) {
   // 50,000 levels: one argument may hold at most 128 KiB (MAX_ARG_STRLEN).
   CommandResult json = cluster.Jobq({"submit", "echo", "--json", "{\"d\":" + Arrays(50'000) + "}"});
   EXPECT_EQ(json.exit_code, 2) << json.err;
-  EXPECT_TRUE(Says(json, "--json: JSON nested deeper than 512 levels")) << json.err;
+  EXPECT_TRUE(json.Says("--json: JSON nested deeper than 512 levels")) << json.err;
 
   CommandResult arg = cluster.Jobq({"submit", "echo", "--arg", "d=" + Arrays(50'000)});
   EXPECT_EQ(arg.exit_code, 2) << arg.err;
-  EXPECT_TRUE(Says(arg, "--arg d: JSON nested deeper than 512 levels")) << arg.err;
+  EXPECT_TRUE(arg.Says("--arg d: JSON nested deeper than 512 levels")) << arg.err;
   EXPECT_TRUE(cluster.AllJobs().empty());
 }
 

@@ -31,7 +31,9 @@ TEST(DurabilityTest, AcknowledgedJobsSurviveKillNineOfTheBroker) {
   CommandResult submitted = cluster.Jobq({"submit", "--file", "-"}, jobs);
   ASSERT_EQ(submitted.exit_code, 0) << submitted.err;
   std::vector<std::string> ids;
-  for (const nlohmann::json& line : JsonLines(submitted.out)) ids.push_back(line["id"]);
+  for (const nlohmann::json& line : JsonLines(submitted.out)) {
+    ids.push_back(line["id"]);
+  }
   ASSERT_EQ(ids.size(), 200u);
 
   cluster.KillBroker();
@@ -48,7 +50,9 @@ TEST(DurabilityTest, AcknowledgedJobsSurviveKillNineOfTheBroker) {
   ASSERT_EQ(waited.exit_code, 0) << waited.err;
   std::vector<nlohmann::json> lines = JsonLines(waited.out);
   ASSERT_EQ(lines.size(), ids.size());
-  for (const nlohmann::json& line : lines) EXPECT_EQ(line["state"], "succeeded") << line.dump();
+  for (const nlohmann::json& line : lines) {
+    EXPECT_EQ(line["state"], "succeeded") << line.dump();
+  }
 
   CommandResult kept = cluster.Jobq({"wait", finished_id});
   ASSERT_EQ(kept.exit_code, 0) << kept.err;

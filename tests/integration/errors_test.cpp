@@ -14,8 +14,7 @@ TEST(ErrorsTest, ExceptionTypeAndMessageReachTheProducer) {
   Cluster cluster;
   cluster.StartBroker();
   cluster.StartWorker("w1");
-  CommandResult run =
-      cluster.Jobq({"submit", "fail", "--arg", "message=disk on fire", "--wait"});
+  CommandResult run = cluster.Jobq({"submit", "fail", "--arg", "message=disk on fire", "--wait"});
   EXPECT_EQ(run.exit_code, 1) << run.err;
   std::vector<nlohmann::json> lines = JsonLines(run.out);
   ASSERT_EQ(lines.size(), 1u) << run.out;

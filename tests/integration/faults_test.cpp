@@ -64,12 +64,12 @@ TEST(FaultsTest, BrokerKilledRepeatedlyUnderFullPoolsEveryAcknowledgedJobSucceed
     for (int i = 0; i < kJobs; ++i) {
       // Long enough that each worker's four threads are busy at any kill,
       // and that jobs granted twice pile up in its pool.
-      out << R"({"task":"sleep","args":{"seconds":0.2}})" << "\n";
+      out << R"({"task":"sleep","args":{"seconds":0.2}})"
+          << "\n";
     }
   }
-  std::vector<std::string> args = {JOBQ_CLI_BIN, "--broker", cluster.frontend(),
-                                   "submit",     "--file",   jobs_file,
-                                   "--wait"};
+  std::vector<std::string> args = {JOBQ_CLI_BIN, "--broker", cluster.frontend(), "submit", "--file",
+                                   jobs_file,    "--wait"};
   Process producer(args, cluster.dir().File("producer"));
   const std::string producer_out = cluster.dir().File("producer.out");
   for (int kill = 1; kill <= kKills; ++kill) {
@@ -121,9 +121,8 @@ TEST(FaultsTest, AJobThatAbortsItsWorkerIsPoisonAfterTwoAndTheFleetLives) {
         name, {"--plugin", JOBQ_TEST_TASKS_PLUGIN, "--io-threads", "1", "--cpu-procs", "0"}));
   }
   ASSERT_TRUE(cluster.WaitForWorkers(3));
-  const std::vector<std::string> submit = {"submit", "crash", "--arg", "how=abort",
-                                           "--kind", "io",    "--retries", "5",
-                                           "--wait"};
+  const std::vector<std::string> submit = {"submit", "crash",     "--arg", "how=abort", "--kind",
+                                           "io",     "--retries", "5",     "--wait"};
   CommandResult run = cluster.Jobq(submit, "", std::chrono::seconds(60));
   EXPECT_EQ(run.exit_code, 1) << run.out << run.err;
   const std::vector<nlohmann::json> outcomes = JsonLines(run.out);
@@ -132,7 +131,9 @@ TEST(FaultsTest, AJobThatAbortsItsWorkerIsPoisonAfterTwoAndTheFleetLives) {
   EXPECT_EQ(outcomes[0]["error"].value("type", std::string()), "poison") << run.out;
 
   size_t alive = 0;
-  for (Process* worker : workers) alive += worker->Running() ? 1 : 0;
+  for (Process* worker : workers) {
+    alive += worker->Running() ? 1 : 0;
+  }
   EXPECT_EQ(alive, 1u) << "exactly two workers ran it and died";
   CommandResult next =
       cluster.Jobq({"submit", "echo", "--arg", "n=1", "--wait"}, "", std::chrono::seconds(30));
@@ -143,10 +144,10 @@ TEST(FaultsTest, AJobThatAbortsItsWorkerIsPoisonAfterTwoAndTheFleetLives) {
 
 // The gate task blocks until its gate file exists or it is cancelled.
 std::vector<std::string> GateJob(Cluster& cluster) {
-  return {"submit",   "gate",       "--arg",
-          "pid_file=" + cluster.dir().File("gate.pid"),
-          "--arg",    "gate=" + cluster.dir().File("never"),
-          "--arg",    "record=" + cluster.dir().File("executions"),
+  return {"submit",    "gate",
+          "--arg",     "pid_file=" + cluster.dir().File("gate.pid"),
+          "--arg",     "gate=" + cluster.dir().File("never"),
+          "--arg",     "record=" + cluster.dir().File("executions"),
           "--retries", "3"};
 }
 
@@ -159,7 +160,9 @@ std::string StartGateJob(Cluster& cluster) {
   CommandResult submitted = cluster.Jobq(GateJob(cluster), "", std::chrono::seconds(30));
   EXPECT_EQ(submitted.exit_code, 0) << submitted.err;
   std::vector<nlohmann::json> lines = JsonLines(submitted.out);
-  if (lines.empty()) return "";
+  if (lines.empty()) {
+    return "";
+  }
   if (!WaitFor([&] { return !ReadFile(cluster.dir().File("gate.pid")).empty(); })) {
     ADD_FAILURE() << "the job never started";
     return "";

@@ -10,20 +10,15 @@
 namespace jobq::testing {
 namespace {
 
-bool Says(const CommandResult& run, const std::string& text) {
-  return run.out.find(text) != std::string::npos || run.err.find(text) != std::string::npos;
-}
-
 TEST(LimitsTest, AFullQueueAnswersQueueFullAndKeepsWhatItTook) {
   Cluster cluster;
   cluster.StartBroker({"--queue-max", "2"});
-  const std::string jobs =
-      "{\"task\":\"noop\"}\n{\"task\":\"noop\"}\n{\"task\":\"noop\"}\n";
+  const std::string jobs = "{\"task\":\"noop\"}\n{\"task\":\"noop\"}\n{\"task\":\"noop\"}\n";
   CommandResult run = cluster.Jobq({"submit", "--file", "-"}, jobs);
   EXPECT_EQ(run.exit_code, 1) << run.err;
-  EXPECT_TRUE(Says(run, "queue_full")) << run.out << run.err;
-  EXPECT_TRUE(Says(run, "retry later")) << run.out << run.err;
-  EXPECT_TRUE(Says(run, "(--queue-max)")) << run.out << run.err;
+  EXPECT_TRUE(run.Says("queue_full")) << run.out << run.err;
+  EXPECT_TRUE(run.Says("retry later")) << run.out << run.err;
+  EXPECT_TRUE(run.Says("(--queue-max)")) << run.out << run.err;
   EXPECT_TRUE(cluster.WaitForQueued("default", 2));
 
   // Another queue still takes jobs: the bound is per queue.
@@ -40,8 +35,8 @@ TEST(LimitsTest, APayloadOverTheLimitIsRejectedAndTheNextJobIsNot) {
                            "\"}}\n{\"task\":\"echo\",\"args\":{\"s\":\"small\"}}\n";
   CommandResult run = cluster.Jobq({"submit", "--file", "-", "--wait"}, jobs);
   EXPECT_EQ(run.exit_code, 1) << run.err;
-  EXPECT_TRUE(Says(run, "the limit is 1024 (--payload-max)")) << run.out << run.err;
-  EXPECT_TRUE(Says(run, "\"small\"")) << "the second job ran: " << run.out << run.err;
+  EXPECT_TRUE(run.Says("the limit is 1024 (--payload-max)")) << run.out << run.err;
+  EXPECT_TRUE(run.Says("\"small\"")) << "the second job ran: " << run.out << run.err;
 }
 
 TEST(LimitsTest, AResultOverTheLimitFailsItsJobOnceWithoutRetries) {

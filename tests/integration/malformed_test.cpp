@@ -26,12 +26,18 @@ void SendFrames(zmq::socket_t& socket, const Frames& frames) {
 Frames Receive(zmq::socket_t& socket, std::chrono::milliseconds timeout) {
   zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
   Frames frames;
-  if (zmq::poll(&item, 1, timeout) <= 0) return frames;
+  if (zmq::poll(&item, 1, timeout) <= 0) {
+    return frames;
+  }
   while (true) {
     zmq::message_t frame;
-    if (!socket.recv(frame)) break;
+    if (!socket.recv(frame)) {
+      break;
+    }
     frames.push_back(frame.to_string());
-    if (!frame.more()) break;
+    if (!frame.more()) {
+      break;
+    }
   }
   return frames;
 }
@@ -44,7 +50,9 @@ std::optional<wire::Error> ReceiveError(zmq::socket_t& socket) {
     if (frames.size() >= 4 && frames[2].size() == 1 &&
         static_cast<uint8_t>(frames[2][0]) == static_cast<uint8_t>(Command::kError)) {
       wire::Error error;
-      if (error.ParseFromString(frames[3])) return error;
+      if (error.ParseFromString(frames[3])) {
+        return error;
+      }
     }
   }
   return std::nullopt;
@@ -107,8 +115,7 @@ TEST_F(MalformedTest, FrontendAnswersEachKindOfGarbage) {
   // The status is a snapshot the broker refreshes a few times a second.
   EXPECT_TRUE(WaitFor([&] {
     nlohmann::json status = cluster_.Status();
-    return !status.is_null() &&
-           status["counters"]["bad_messages"] == std::to_string(cases.size());
+    return !status.is_null() && status["counters"]["bad_messages"] == std::to_string(cases.size());
   })) << "every bad message counted once";
 }
 
@@ -131,7 +138,9 @@ TEST_F(MalformedTest, BackendAnswersGarbageAndKeepsItsWorkers) {
     Frames frames(1 + random() % 6);
     for (std::string& frame : frames) {
       frame.resize(random() % 40);
-      for (char& c : frame) c = static_cast<char>(random());
+      for (char& c : frame) {
+        c = static_cast<char>(random());
+      }
     }
     SendFrames(fake_worker, frames);
   }

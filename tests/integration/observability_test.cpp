@@ -18,12 +18,16 @@ namespace {
 // `count` jobs of `task` (JSON Lines for `jobq submit --file -`).
 std::string Jobs(const std::string& task, int count, const std::string& extra = "") {
   std::string lines;
-  for (int i = 0; i < count; ++i) lines += "{\"task\":\"" + task + "\"" + extra + "}\n";
+  for (int i = 0; i < count; ++i) {
+    lines += "{\"task\":\"" + task + "\"" + extra + "}\n";
+  }
   return lines;
 }
 
 uint64_t JsonNumber(const nlohmann::json& value) {
-  if (value.is_string()) return std::stoull(value.get<std::string>());
+  if (value.is_string()) {
+    return std::stoull(value.get<std::string>());
+  }
   return value.is_number() ? value.get<uint64_t>() : 0;
 }
 
@@ -36,8 +40,8 @@ TEST(ObservabilityTest, MetricsEndpointServesTheFiguresAndPromtoolAcceptsThem) {
 
   CommandResult done = cluster.Jobq({"submit", "--file", "-", "--wait"}, Jobs("noop", 20));
   ASSERT_EQ(done.exit_code, 0) << done.err;
-  CommandResult failed = cluster.Jobq({"submit", "--file", "-", "--wait"},
-                                      Jobs("fail", 2, ",\"queue\":\"errands\""));
+  CommandResult failed =
+      cluster.Jobq({"submit", "--file", "-", "--wait"}, Jobs("fail", 2, ",\"queue\":\"errands\""));
   ASSERT_EQ(failed.exit_code, 1) << failed.err;
 
   const std::string url = "http://" + cluster.metrics() + "/metrics";
@@ -47,7 +51,8 @@ TEST(ObservabilityTest, MetricsEndpointServesTheFiguresAndPromtoolAcceptsThem) {
     answer = HttpGet(url);
     return answer.code == 200 &&
            SampleValue(answer.body, R"(jobq_jobs_failed_total{queue="errands",task="fail"})") == 2;
-  })) << answer.code << " " << answer.error << "\n"
+  })) << answer.code
+      << " " << answer.error << "\n"
       << answer.body;
   EXPECT_EQ(answer.content_type, "text/plain; version=0.0.4; charset=utf-8");
   const std::string& text = answer.body;
@@ -86,14 +91,17 @@ TEST(ObservabilityTest, StatusShowsThroughputDepthAndLatencyPerTask) {
   CommandResult done = cluster.Jobq({"submit", "--file", "-", "--wait"}, Jobs("echo", 10));
   ASSERT_EQ(done.exit_code, 0) << done.err;
   // A job that failed once waits for its retry: scheduled.
-  CommandResult later = cluster.Jobq(
-      {"submit", "--file", "-"}, Jobs("fail", 1, ",\"queue\":\"later\",\"retries\":1,\"backoff\":\"1h\""));
+  CommandResult later =
+      cluster.Jobq({"submit", "--file", "-"},
+                   Jobs("fail", 1, ",\"queue\":\"later\",\"retries\":1,\"backoff\":\"1h\""));
   ASSERT_EQ(later.exit_code, 0) << later.err;
 
   nlohmann::json status;
   ASSERT_TRUE(WaitFor([&] {
     status = cluster.Status();
-    if (status.is_null() || !status.contains("figures")) return false;
+    if (status.is_null() || !status.contains("figures")) {
+      return false;
+    }
     bool echoes_done = false;
     bool retry_scheduled = false;
     for (const nlohmann::json& task : status["figures"].value("tasks", nlohmann::json::array())) {
@@ -113,10 +121,14 @@ TEST(ObservabilityTest, StatusShowsThroughputDepthAndLatencyPerTask) {
   EXPECT_GT(figures["throughput"]["submitted"].value("last_60s", 0.0), 0) << figures.dump(2);
   EXPECT_GT(figures["throughput"]["finished"].value("last_60s", 0.0), 0) << figures.dump(2);
   for (const nlohmann::json& task : figures["tasks"]) {
-    if (task["task"] != "echo") continue;
+    if (task["task"] != "echo") {
+      continue;
+    }
     EXPECT_EQ(JsonNumber(task["queue_wait"]["count"]), 10u) << task.dump(2);
-    EXPECT_LE(task["run_time"].value("p50_seconds", 0.0), task["run_time"].value("p99_seconds", 0.0));
-    EXPECT_LE(task["run_time"].value("p99_seconds", 0.0), task["run_time"].value("max_seconds", 0.0));
+    EXPECT_LE(task["run_time"].value("p50_seconds", 0.0),
+              task["run_time"].value("p99_seconds", 0.0));
+    EXPECT_LE(task["run_time"].value("p99_seconds", 0.0),
+              task["run_time"].value("max_seconds", 0.0));
   }
 
   CommandResult table = cluster.Jobq({"status"});
@@ -140,7 +152,9 @@ nlohmann::json RunPythonClient(const std::vector<std::string>& args, std::string
     return nullptr;
   }
   nlohmann::json parsed = nlohmann::json::parse(result.out, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) *failure = "not JSON: " + result.out;
+  if (parsed.is_discarded()) {
+    *failure = "not JSON: " + result.out;
+  }
   return parsed.is_discarded() ? nullptr : parsed;
 }
 
@@ -159,8 +173,8 @@ TEST(ObservabilityTest, PythonGrpcClientChecksHealthListsServicesAndReadsStatus)
   EXPECT_EQ(answer["health"]["jobq.admin.Admin"], "SERVING") << answer.dump(2);
   EXPECT_EQ(answer["health"]["no.such.Service"], "NOT_FOUND") << answer.dump(2);
   const std::vector<std::string> services = answer["services"];
-  for (const char* service : {"jobq.admin.Admin", "grpc.health.v1.Health",
-                              "grpc.reflection.v1alpha.ServerReflection"}) {
+  for (const char* service :
+       {"jobq.admin.Admin", "grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"}) {
     EXPECT_NE(std::find(services.begin(), services.end(), service), services.end())
         << service << " in " << answer["services"].dump();
   }
@@ -195,7 +209,8 @@ TEST(ObservabilityTest, HealthSaysNotServingWhileTheBrokerDrains) {
     health = RunPythonClient({cluster.admin(), "health", "", "jobq.admin.Admin"}, &failure);
     return !health.is_null() && health["health"][""] == "NOT_SERVING" &&
            health["health"]["jobq.admin.Admin"] == "NOT_SERVING";
-  })) << health.dump() << failure;
+  })) << health.dump()
+      << failure;
 
   WriteFile(gate, "");
   std::optional<int> worker_exit = worker.WaitExit(std::chrono::seconds(30));
@@ -217,7 +232,9 @@ std::vector<std::string> Lines(const std::string& text) {
   std::istringstream in(text);
   std::string line;
   while (std::getline(in, line)) {
-    if (!line.empty()) lines.push_back(line);
+    if (!line.empty()) {
+      lines.push_back(line);
+    }
   }
   return lines;
 }
@@ -234,12 +251,12 @@ TEST(ObservabilityTest, LogsAreOneStructuredLinePerEventAndNonePerJob) {
   ASSERT_EQ(cpu.exit_code, 0) << cpu.err;
   // Jobs that fail (timeouts in both pools, a bad argument) are still no
   // reason for a line.
-  CommandResult io_timeouts = cluster.Jobq(
-      {"submit", "--file", "-", "--wait"},
-      Jobs("sleep", 2, ",\"args\":{\"seconds\":5},\"timeout\":0.1"));
-  CommandResult cpu_timeouts = cluster.Jobq(
-      {"submit", "--file", "-", "--wait"},
-      Jobs("sum_squares", 2, ",\"args\":{\"n\":1000000000000},\"timeout\":0.2"));
+  CommandResult io_timeouts =
+      cluster.Jobq({"submit", "--file", "-", "--wait"},
+                   Jobs("sleep", 2, ",\"args\":{\"seconds\":5},\"timeout\":0.1"));
+  CommandResult cpu_timeouts =
+      cluster.Jobq({"submit", "--file", "-", "--wait"},
+                   Jobs("sum_squares", 2, ",\"args\":{\"n\":1000000000000},\"timeout\":0.2"));
   CommandResult bad_args =
       cluster.Jobq({"submit", "--file", "-", "--wait"}, Jobs("sum_squares", 2, ",\"args\":{}"));
   ASSERT_EQ(worker.Stop(), 0);
@@ -247,7 +264,9 @@ TEST(ObservabilityTest, LogsAreOneStructuredLinePerEventAndNonePerJob) {
 
   std::vector<std::string> ids;
   for (const CommandResult* run : {&io, &cpu, &io_timeouts, &cpu_timeouts, &bad_args}) {
-    for (const nlohmann::json& line : JsonLines(run->out)) ids.push_back(line["id"]);
+    for (const nlohmann::json& line : JsonLines(run->out)) {
+      ids.push_back(line["id"]);
+    }
   }
   ASSERT_EQ(ids.size(), 61u);
   for (const std::string& log : {cluster.broker().Stderr(), worker.Stderr()}) {

@@ -58,8 +58,7 @@ class SecurityTest : public ::testing::Test {
   }
 
   double Refused(const std::string& socket) {
-    return ScrapeSample(cluster_.metrics(),
-                       "jobq_auth_refused_total{socket=\"" + socket + "\"}");
+    return ScrapeSample(cluster_.metrics(), "jobq_auth_refused_total{socket=\"" + socket + "\"}");
   }
 
   bool StderrSays(Process& process, const std::string& text) {

@@ -27,7 +27,9 @@ void ExpectAllSucceeded(Cluster& cluster, const std::vector<std::string>& ids) {
   ASSERT_EQ(waited.exit_code, 0) << waited.out << waited.err;
   std::vector<nlohmann::json> lines = JsonLines(waited.out);
   ASSERT_EQ(lines.size(), ids.size());
-  for (const nlohmann::json& line : lines) EXPECT_EQ(line["state"], "succeeded") << line.dump();
+  for (const nlohmann::json& line : lines) {
+    EXPECT_EQ(line["state"], "succeeded") << line.dump();
+  }
 }
 
 TEST(ShutdownTest, SentinelStopsTheWorkersAfterTheJobsBeforeIt) {
@@ -37,14 +39,17 @@ TEST(ShutdownTest, SentinelStopsTheWorkersAfterTheJobsBeforeIt) {
   ASSERT_TRUE(cluster.WaitForWorkers(1));
 
   std::string before_jobs;
-  for (int i = 0; i < 6; ++i) before_jobs += R"({"task":"sleep","args":{"seconds":0.05}})" "\n";
+  for (int i = 0; i < 6; ++i) {
+    before_jobs += R"({"task":"sleep","args":{"seconds":0.05}})"
+                   "\n";
+  }
   CommandResult before = cluster.Jobq({"submit", "--file", "-"}, before_jobs);
   ASSERT_EQ(before.exit_code, 0) << before.err;
   CommandResult sentinel = cluster.Jobq({"sentinel"});
   ASSERT_EQ(sentinel.exit_code, 0) << sentinel.err;
   EXPECT_EQ(JsonLines(sentinel.out).at(0)["sentinel"], "default");
-  CommandResult after = cluster.Jobq({"submit", "--file", "-"},
-                                     "{\"task\":\"echo\"}\n{\"task\":\"echo\"}\n");
+  CommandResult after =
+      cluster.Jobq({"submit", "--file", "-"}, "{\"task\":\"echo\"}\n{\"task\":\"echo\"}\n");
   ASSERT_EQ(after.exit_code, 0) << after.err;
 
   std::optional<int> exit_code = first.WaitExit(std::chrono::seconds(30));
@@ -146,8 +151,7 @@ TEST(ShutdownTest, SecondSigtermHandsTheJobBack) {
 TEST(ShutdownTest, DrainPastItsGraceHandsTheJobBack) {
   Cluster cluster;
   cluster.StartBroker();
-  Process& worker =
-      cluster.StartWorker("slow", {"--io-threads", "1", "--drain-grace", "0.5"});
+  Process& worker = cluster.StartWorker("slow", {"--io-threads", "1", "--drain-grace", "0.5"});
   ASSERT_TRUE(cluster.WaitForWorkers(1));
   CommandResult submitted = cluster.Jobq({"submit", "sleep", "--arg", "seconds=60"});
   ASSERT_EQ(submitted.exit_code, 0);

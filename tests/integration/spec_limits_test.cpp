@@ -38,21 +38,31 @@ std::map<uint64_t, wire::SubmitAck> ReceiveAcks(zmq::socket_t& socket, size_t co
   const auto deadline = std::chrono::steady_clock::now() + Scaled(std::chrono::seconds(10));
   while (acks.size() < count && std::chrono::steady_clock::now() < deadline) {
     zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
-    if (zmq::poll(&item, 1, std::chrono::milliseconds(200)) <= 0) continue;
+    if (zmq::poll(&item, 1, std::chrono::milliseconds(200)) <= 0) {
+      continue;
+    }
     std::vector<std::string> frames;
     while (true) {
       zmq::message_t frame;
-      if (!socket.recv(frame)) break;
+      if (!socket.recv(frame)) {
+        break;
+      }
       frames.push_back(frame.to_string());
-      if (!frame.more()) break;
+      if (!frame.more()) {
+        break;
+      }
     }
     if (frames.size() != 4 || frames[2].size() != 1 ||
         static_cast<uint8_t>(frames[2][0]) != static_cast<uint8_t>(Command::kSubmitted)) {
       continue;
     }
     wire::Submitted submitted;
-    if (!submitted.ParseFromString(frames[3])) continue;
-    for (const wire::SubmitAck& ack : submitted.acks()) acks[ack.client_seq()] = ack;
+    if (!submitted.ParseFromString(frames[3])) {
+      continue;
+    }
+    for (const wire::SubmitAck& ack : submitted.acks()) {
+      acks[ack.client_seq()] = ack;
+    }
   }
   return acks;
 }

@@ -55,7 +55,10 @@ TEST(SubmitRunTest, ManyJobsAcrossTwoWorkersFromAFile) {
   for (int i = 0; i < kJobs; ++i) {
     // A short sleep keeps both workers busy, so both take part.
     file << R"({"task": "echo", "args": {"i": )" << i << "}}\n";
-    if (i % 50 == 0) file << R"({"task": "sleep", "args": {"seconds": 0.05}})" << "\n";
+    if (i % 50 == 0) {
+      file << R"({"task": "sleep", "args": {"seconds": 0.05}})"
+           << "\n";
+    }
   }
   WriteFile(cluster.dir().File("jobs.jsonl"), file.str());
   CommandResult run =
@@ -82,11 +85,16 @@ TEST(SubmitRunTest, ManyJobsAcrossTwoWorkersFromAFile) {
   };
   ASSERT_TRUE(WaitFor([&] {
     status = cluster.Status();
-    if (status.is_null()) return false;
+    if (status.is_null()) {
+      return false;
+    }
     uint64_t done_total = 0;
-    for (const nlohmann::json& worker : status["workers"]) done_total += done_by(worker);
+    for (const nlohmann::json& worker : status["workers"]) {
+      done_total += done_by(worker);
+    }
     return done_total == lines.size();
-  })) << "the workers' counts add up to the jobs run: " << status.dump();
+  })) << "the workers' counts add up to the jobs run: "
+      << status.dump();
   for (const nlohmann::json& worker : status["workers"]) {
     EXPECT_GT(done_by(worker), 0u) << "worker " << worker["name"] << " ran nothing";
   }
@@ -97,13 +105,17 @@ TEST(SubmitRunTest, TenThousandNoopJobsFromStdin) {
   cluster.StartBroker();
   cluster.StartWorker("w1");
   std::string jobs;
-  for (int i = 0; i < 10'000; ++i) jobs += "{\"task\":\"noop\"}\n";
+  for (int i = 0; i < 10'000; ++i) {
+    jobs += "{\"task\":\"noop\"}\n";
+  }
   CommandResult run = cluster.Jobq({"submit", "--file", "-", "--wait"}, jobs);
   ASSERT_EQ(run.exit_code, 0) << run.err;
   std::vector<nlohmann::json> lines = JsonLines(run.out);
   ASSERT_EQ(lines.size(), 10'000u);
   size_t succeeded = 0;
-  for (const nlohmann::json& line : lines) succeeded += line["state"] == "succeeded" ? 1 : 0;
+  for (const nlohmann::json& line : lines) {
+    succeeded += line["state"] == "succeeded" ? 1 : 0;
+  }
   EXPECT_EQ(succeeded, 10'000u);
 }
 

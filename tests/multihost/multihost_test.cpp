@@ -72,7 +72,9 @@ double MetricValue(const std::string& text, const std::string& name, const std::
   std::istringstream in(text);
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind(key, 0) == 0) return std::stod(line.substr(key.size()));
+    if (line.rfind(key, 0) == 0) {
+      return std::stod(line.substr(key.size()));
+    }
   }
   return -1;
 }
@@ -187,7 +189,9 @@ class MultiHostTest : public ::testing::Test {
 
   nlohmann::json Status() {
     CommandResult result = Admin({"status", "--json"}, seconds(10));
-    if (result.exit_code != 0) return nullptr;
+    if (result.exit_code != 0) {
+      return nullptr;
+    }
     nlohmann::json status = nlohmann::json::parse(result.out, nullptr, false);
     return status.is_discarded() ? nullptr : status;
   }
@@ -195,16 +199,22 @@ class MultiHostTest : public ::testing::Test {
   // The entries of `jobq workers --json` (ListWorkers: dead ones too).
   std::vector<nlohmann::json> ListWorkers() {
     CommandResult result = Admin({"workers", "--json"}, seconds(10));
-    if (result.exit_code != 0) return {};
+    if (result.exit_code != 0) {
+      return {};
+    }
     nlohmann::json list = nlohmann::json::parse(result.out, nullptr, false);
-    if (list.is_discarded() || !list.contains("workers")) return {};
+    if (list.is_discarded() || !list.contains("workers")) {
+      return {};
+    }
     return list["workers"].get<std::vector<nlohmann::json>>();
   }
 
   // The ListWorkers entry of worker `name` in `state`; null when none.
   nlohmann::json ListedWorker(const std::string& name, const std::string& state) {
     for (const nlohmann::json& worker : ListWorkers()) {
-      if (worker.value("name", "") == name && worker.value("state", "") == state) return worker;
+      if (worker.value("name", "") == name && worker.value("state", "") == state) {
+        return worker;
+      }
     }
     return nullptr;
   }
@@ -253,8 +263,9 @@ void WriteJobs(const std::string& path, int count, double seconds_each, int gate
     out << nlohmann::json{{"task", "sleep"}, {"args", {{"seconds", seconds_each}, {"line", i}}}}
                .dump()
         << "\n";
-    if (i == gate_after)
+    if (i == gate_after) {
       out << nlohmann::json{{"task", "gate"}, {"args", gate_args}}.dump() << "\n";
+    }
   }
 }
 
@@ -273,7 +284,9 @@ TEST_F(MultiHostTest, LinkCutWorkersJobsRunElsewhereAndItsLateResultIsIgnored) {
   ASSERT_NO_FATAL_FAILURE(MakeKeys());
   ASSERT_NO_FATAL_FAILURE(StartBroker());
   std::map<int, std::string> host_of_pid;
-  for (const std::string& host : kWorkers) host_of_pid[StartWorker(host).pid()] = host;
+  for (const std::string& host : kWorkers) {
+    host_of_pid[StartWorker(host).pid()] = host;
+  }
   ASSERT_TRUE(WaitForWorkerNames({"w1", "w2", "w3"}))
       << "workers did not register over the bridge: " << Tail(workers_["w1"]->Stderr());
 
@@ -295,7 +308,9 @@ TEST_F(MultiHostTest, LinkCutWorkersJobsRunElsewhereAndItsLateResultIsIgnored) {
     std::ofstream out(dir_.File("after.jsonl"));
     const nlohmann::json line = {{"task", "gate"},
                                  {"args", {{"record", after_record}, {"gate", after_gate}}}};
-    for (int i = 0; i < kBatch; ++i) out << line.dump() << "\n";
+    for (int i = 0; i < kBatch; ++i) {
+      out << line.dump() << "\n";
+    }
   }
   std::vector<std::unique_ptr<Process>> producers;
   producers.push_back(
@@ -327,7 +342,9 @@ TEST_F(MultiHostTest, LinkCutWorkersJobsRunElsewhereAndItsLateResultIsIgnored) {
       [&] {
         CommandResult result = Admin({"result", held.job, "--json"});
         std::vector<nlohmann::json> lines = JsonLines(result.out);
-        if (result.exit_code != 0 || lines.size() != 1) return false;
+        if (result.exit_code != 0 || lines.size() != 1) {
+          return false;
+        }
         rerun = lines[0];
         return rerun.value("state", "") == "succeeded";
       },
@@ -382,7 +399,9 @@ TEST_F(MultiHostTest, LinkCutWorkersJobsRunElsewhereAndItsLateResultIsIgnored) {
   EXPECT_TRUE(WaitFor(
       [&] {
         for (const Execution& execution : ReadExecutions(after_record)) {
-          if (execution.pid == returned_pid) return true;
+          if (execution.pid == returned_pid) {
+            return true;
+          }
         }
         return false;
       },
@@ -422,7 +441,9 @@ TEST_F(MultiHostTest, LinkCutWorkersJobsRunElsewhereAndItsLateResultIsIgnored) {
     EXPECT_EQ(job.value("state", ""), "succeeded") << job.dump();
   }
   std::set<std::string> outcome_ids;
-  for (const auto& [id, outcome] : outcome_of) outcome_ids.insert(id);
+  for (const auto& [id, outcome] : outcome_of) {
+    outcome_ids.insert(id);
+  }
   EXPECT_TRUE(kept_ids == outcome_ids) << "the broker keeps the jobs the producers were told of";
   CommandResult final_result = Admin({"result", held.job, "--json"});
   ASSERT_EQ(final_result.exit_code, 0) << final_result.err;

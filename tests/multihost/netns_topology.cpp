@@ -26,7 +26,9 @@ constexpr const char* kPrefix = "jobqmh-";
 
 std::string IpBinary() {
   for (const char* candidate : {"/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"}) {
-    if (::access(candidate, X_OK) == 0) return candidate;
+    if (::access(candidate, X_OK) == 0) {
+      return candidate;
+    }
   }
   return "";
 }
@@ -38,7 +40,9 @@ std::string Ip(const std::vector<std::string>& args) {
   CommandResult result = RunCommand(argv, "", std::chrono::seconds(20));
   if (result.exit_code != 0) {
     std::string command;
-    for (const std::string& arg : argv) command += (command.empty() ? "" : " ") + arg;
+    for (const std::string& arg : argv) {
+      command += (command.empty() ? "" : " ") + arg;
+    }
     throw NetnsError(command + " failed (" + std::to_string(result.exit_code) + "): " + result.err);
   }
   return result.out;
@@ -68,7 +72,9 @@ std::vector<std::string> NamespaceNames() {
   while (std::getline(in, line)) {
     std::istringstream fields(line);
     std::string name;
-    if (fields >> name) names.push_back(name);
+    if (fields >> name) {
+      names.push_back(name);
+    }
   }
   return names;
 }
@@ -85,7 +91,9 @@ void KillProcessesIn(const std::string& name) {
   std::istringstream in(out);
   pid_t pid = 0;
   while (in >> pid) {
-    if (pid > 1 && pid != ::getpid()) ::kill(pid, SIGKILL);
+    if (pid > 1 && pid != ::getpid()) {
+      ::kill(pid, SIGKILL);
+    }
   }
 }
 
@@ -103,9 +111,13 @@ bool OwnerAlive(pid_t pid) {
   const std::string proc = "/proc/" + std::to_string(pid);
   const std::string stat = ReadFile(proc + "/stat");
   const size_t paren = stat.rfind(')');
-  if (paren == std::string::npos || paren + 2 >= stat.size()) return false;
+  if (paren == std::string::npos || paren + 2 >= stat.size()) {
+    return false;
+  }
   const char state = stat[paren + 2];
-  if (state == 'Z' || state == 'X') return false;
+  if (state == 'Z' || state == 'X') {
+    return false;
+  }
   return ReadFile(proc + "/comm") == ReadFile("/proc/self/comm");
 }
 
@@ -116,18 +128,26 @@ std::string NetnsUnavailableReason() {
     return "multi-host tests need root (they create network namespaces); run them as root: "
            "ctest --test-dir build -L multihost";
   }
-  if (IpBinary().empty()) return "multi-host tests need `ip` (Debian package iproute2)";
-  if (::access("/proc/self/ns/net", R_OK) != 0) return "no network namespaces in this kernel";
+  if (IpBinary().empty()) {
+    return "multi-host tests need `ip` (Debian package iproute2)";
+  }
+  if (::access("/proc/self/ns/net", R_OK) != 0) {
+    return "no network namespaces in this kernel";
+  }
   return "";
 }
 
 int NetnsTopology::RemoveStale() {
   int removed = 0;
   for (const std::string& name : NamespaceNames()) {
-    if (name.rfind(kPrefix, 0) != 0) continue;
+    if (name.rfind(kPrefix, 0) != 0) {
+      continue;
+    }
     const std::string rest = name.substr(std::strlen(kPrefix));
     const size_t dash = rest.find('-');
-    if (dash == std::string::npos || dash == 0) continue;
+    if (dash == std::string::npos || dash == 0) {
+      continue;
+    }
     pid_t owner = 0;
     try {
       owner = static_cast<pid_t>(std::stol(rest.substr(0, dash)));
@@ -156,14 +176,18 @@ NetnsTopology::NetnsTopology() {
     Ip({"-n", switch_ns_, "link", "add", "br0", "type", "bridge"});
     Ip({"-n", switch_ns_, "link", "set", "br0", "up"});
   } catch (...) {
-    for (const std::string& name : namespaces_) DeleteNamespace(name);
+    for (const std::string& name : namespaces_) {
+      DeleteNamespace(name);
+    }
     throw;
   }
 }
 
 NetnsTopology::~NetnsTopology() {
   // Hosts first, then the switch (whose deletion takes the veth pairs).
-  for (auto it = namespaces_.rbegin(); it != namespaces_.rend(); ++it) DeleteNamespace(*it);
+  for (auto it = namespaces_.rbegin(); it != namespaces_.rend(); ++it) {
+    DeleteNamespace(*it);
+  }
 }
 
 void NetnsTopology::AddHost(const std::string& name, const std::string& address) {
@@ -203,13 +227,17 @@ void NetnsTopology::RestoreLink(const std::string& host) {
 
 const std::string& NetnsTopology::Namespace(const std::string& host) const {
   auto it = namespace_of_.find(host);
-  if (it == namespace_of_.end()) throw NetnsError("no host " + host);
+  if (it == namespace_of_.end()) {
+    throw NetnsError("no host " + host);
+  }
   return it->second;
 }
 
 const std::string& NetnsTopology::Address(const std::string& host) const {
   auto it = address_of_.find(host);
-  if (it == address_of_.end()) throw NetnsError("no host " + host);
+  if (it == address_of_.end()) {
+    throw NetnsError("no host " + host);
+  }
   return it->second;
 }
 
@@ -219,25 +247,33 @@ void NetnsTopology::RunInThread(const std::string& host, const std::function<voi
   std::thread thread([&] {
     try {
       const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) throw NetnsError("cannot open " + path + ": " + std::strerror(errno));
+      if (fd < 0) {
+        throw NetnsError("cannot open " + path + ": " + std::strerror(errno));
+      }
       const int rc = ::setns(fd, CLONE_NEWNET);
       const int setns_errno = errno;
       ::close(fd);
-      if (rc != 0) throw NetnsError("setns " + path + ": " + std::strerror(setns_errno));
+      if (rc != 0) {
+        throw NetnsError("setns " + path + ": " + std::strerror(setns_errno));
+      }
       fn();
     } catch (...) {
       error = std::current_exception();
     }
   });
   thread.join();
-  if (error) std::rethrow_exception(error);
+  if (error) {
+    std::rethrow_exception(error);
+  }
 }
 
 std::string HttpGetInHost(const NetnsTopology& topology, const std::string& host, int port,
                           const std::string& path) {
   return topology.InNamespace(host, [&]() -> std::string {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) throw NetnsError(std::string("socket: ") + std::strerror(errno));
+    if (fd < 0) {
+      throw NetnsError(std::string("socket: ") + std::strerror(errno));
+    }
     struct Closer {
       int fd;
       ~Closer() { ::close(fd); }
@@ -263,8 +299,12 @@ std::string HttpGetInHost(const NetnsTopology& topology, const std::string& host
     char buffer[8192];
     while (true) {
       const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
-      if (n < 0) throw NetnsError(std::string("recv: ") + std::strerror(errno));
-      if (n == 0) break;
+      if (n < 0) {
+        throw NetnsError(std::string("recv: ") + std::strerror(errno));
+      }
+      if (n == 0) {
+        break;
+      }
       response.append(buffer, static_cast<size_t>(n));
     }
     const size_t body = response.find("\r\n\r\n");

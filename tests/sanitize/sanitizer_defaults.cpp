@@ -20,9 +20,7 @@ const char* __asan_default_options() {
          "print_suppressions=0";
 }
 
-const char* __ubsan_default_options() {
-  return "halt_on_error=1:exitcode=23:print_stacktrace=1";
-}
+const char* __ubsan_default_options() { return "halt_on_error=1:exitcode=23:print_stacktrace=1"; }
 
 const char* __lsan_default_options() {
   return "exitcode=23:print_suppressions=0:suppressions=" JOBQ_SANITIZE_DIR "/lsan.supp";

@@ -193,7 +193,9 @@ void PrintReplayOnAbort(int) {
 // Builds the message only when the check fails.
 #define SIM_EXPECT(condition, what) \
   do {                              \
-    if (!(condition)) Fail(what);   \
+    if (!(condition)) {             \
+      Fail(what);                   \
+    }                               \
   } while (0)
 
 struct SimFailure {
@@ -274,10 +276,10 @@ struct JobModel {
   TimeMs timeout_ms = 0;
   size_t epoch = 0;  // sentinels accepted on its queue before it
   bool dispatched_or_done = false;
-  uint32_t attempt = 0;        // the core's job.attempt
-  uint32_t failures = 0;       // failed results the core accepted
-  bool cancel_requested = false;  // a CANCEL reached it while it ran (persisted)
-  TimeMs not_before_ms = 0;    // a retry waits for its backoff
+  uint32_t attempt = 0;               // the core's job.attempt
+  uint32_t failures = 0;              // failed results the core accepted
+  bool cancel_requested = false;      // a CANCEL reached it while it ran (persisted)
+  TimeMs not_before_ms = 0;           // a retry waits for its backoff
   std::set<uint32_t> honest_results;  // attempts whose result was accepted from honest workers
   std::optional<wire::JobState> terminal;
 };
@@ -433,7 +435,9 @@ class Simulation {
     options_.max_attempts = 1 + static_cast<uint32_t>(Below(3));
     options_.backoff_ms = 1 + static_cast<TimeMs>(Below(300));
     options_.backoff_max_ms = 2000;
-    if (Chance(50)) options_.queue_defaults["q1"] = {3, 20};
+    if (Chance(50)) {
+      options_.queue_defaults["q1"] = {3, 20};
+    }
     options_.seed = rng_();
     core_ = std::make_unique<BrokerCore>(options_);
     // Some runs never crash the broker; the others every few hundred steps.
@@ -463,7 +467,9 @@ class Simulation {
 
   template <typename... Args>
   void Trace(const Args&... args) {
-    if (!verbose_) return;
+    if (!verbose_) {
+      return;
+    }
     std::ostringstream out;
     out << "[" << (Now() - start_ms_) << "ms] ";
     (out << ... << args);
@@ -472,15 +478,17 @@ class Simulation {
 
   [[noreturn]] void Fail(const std::string& what) {
     std::ostringstream out;
-    out << "seed " << seed_ << " at t=" << (Now() - start_ms_) << "ms step " << steps_
-        << " (after " << restarts_ << " restart(s)): " << what;
+    out << "seed " << seed_ << " at t=" << (Now() - start_ms_) << "ms step " << steps_ << " (after "
+        << restarts_ << " restart(s)): " << what;
     throw SimFailure{out.str()};
   }
 
   void RunPhases() {
     start_ms_ = Now();
     Step([](Effects*) {}, [] {}, false);
-    for (int i = 0, n = 2 + static_cast<int>(Below(4)); i < n; ++i) SpawnWorker(std::nullopt);
+    for (int i = 0, n = 2 + static_cast<int>(Below(4)); i < n; ++i) {
+      SpawnWorker(std::nullopt);
+    }
     if (Chance(15)) {
       SpawnWorker(std::nullopt);
       workers_.back().broken = true;
@@ -525,8 +533,12 @@ class Simulation {
       while (DeliverOne()) {
       }
       const std::string unsettled = Unsettled();
-      if (unsettled.empty()) break;
-      if (Now() > quiet_deadline_ms) Fail("liveness: after the quiet phase, " + unsettled);
+      if (unsettled.empty()) {
+        break;
+      }
+      if (Now() > quiet_deadline_ms) {
+        Fail("liveness: after the quiet phase, " + unsettled);
+      }
       EnsureConsumers();
       AdvanceTime(50, /*faults=*/false);
     }
@@ -552,22 +564,30 @@ class Simulation {
     std::ostringstream out;
     int shown = 0;
     for (const auto& [id, model] : jobs_) {
-      if (model.terminal) continue;
+      if (model.terminal) {
+        continue;
+      }
       const Job* job = core_->FindJob(id);
-      out << (shown == 0 ? "jobs not finished:" : "") << " " << Hex(id) << "(queue "
-          << model.queue << ", state " << (job ? wire::JobState_Name(job->state) : "?")
-          << ", leased_to " << (job ? job->leased_to : "?") << ")";
-      if (++shown == 5) break;
+      out << (shown == 0 ? "jobs not finished:" : "") << " " << Hex(id) << "(queue " << model.queue
+          << ", state " << (job ? wire::JobState_Name(job->state) : "?") << ", leased_to "
+          << (job ? job->leased_to : "?") << ")";
+      if (++shown == 5) {
+        break;
+      }
     }
     if (shown > 0) {
       // What each live worker and the core think of it: where a job stuck
       // in its queue should have gone.
       for (const SimWorker& worker : workers_) {
-        if (!worker.alive()) continue;
+        if (!worker.alive()) {
+          continue;
+        }
         out << "\n  " << worker.id << ": link " << static_cast<int>(worker.link)
             << ", registration " << worker.registration << ", capacity " << worker.capacity
             << ", running " << worker.held.size() << ", queues";
-        for (const std::string& queue : worker.queues) out << " " << queue;
+        for (const std::string& queue : worker.queues) {
+          out << " " << queue;
+        }
         if (const broker::core::WorkerInfo* info = core_->FindWorkerByName(worker.id)) {
           out << "; core: registration " << info->registration << ", credit "
               << info->credit[wire::KIND_IO] << ", leased " << info->leased.size();
@@ -584,9 +604,8 @@ class Simulation {
                std::to_string(client.unacked.begin()->first);
       }
       if (!client.waiting.empty()) {
-        return "client " + client.id + " never got the outcome of " +
-               Hex(*client.waiting.begin()) + " (and " +
-               std::to_string(client.waiting.size() - 1) + " more)";
+        return "client " + client.id + " never got the outcome of " + Hex(*client.waiting.begin()) +
+               " (and " + std::to_string(client.waiting.size() - 1) + " more)";
       }
     }
     for (const auto& [id, sentinel] : sentinels_) {
@@ -605,15 +624,23 @@ class Simulation {
   void EnsureConsumers() {
     std::map<std::string, size_t> need;
     for (const auto& [id, model] : jobs_) {
-      if (!model.terminal) need[model.queue] = std::min<size_t>(need[model.queue] + 1, 8);
+      if (!model.terminal) {
+        need[model.queue] = std::min<size_t>(need[model.queue] + 1, 8);
+      }
     }
     for (const auto& [name, queue] : queues_) {
-      if (queue.fired < queue.sentinels) need[name] = std::max<size_t>(need[name], 1);
+      if (queue.fired < queue.sentinels) {
+        need[name] = std::max<size_t>(need[name], 1);
+      }
     }
     std::map<std::string, size_t> room;
     for (const SimWorker& worker : workers_) {
-      if (!worker.alive() || worker.draining || worker.broken) continue;
-      for (const std::string& queue : worker.queues) room[queue] += worker.capacity;
+      if (!worker.alive() || worker.draining || worker.broken) {
+        continue;
+      }
+      for (const std::string& queue : worker.queues) {
+        room[queue] += worker.capacity;
+      }
     }
     for (const auto& [queue, slots] : need) {
       for (size_t have = room[queue]; have < slots; have += workers_.back().capacity) {
@@ -651,7 +678,9 @@ class Simulation {
         auto id = JobId::FromBytes(job.id());
         auto committed = committed_attempts_.find(*id);
         const uint32_t stored = committed == committed_attempts_.end() ? 0 : committed->second;
-        if (job.attempt() > stored + 1) return true;
+        if (job.attempt() > stored + 1) {
+          return true;
+        }
       }
       return false;
     }
@@ -684,7 +713,9 @@ class Simulation {
       release.sentinels_added.push_back(mark.id);
     }
     size_t at_once = 0;
-    for (const Outbound& out : effects_.outbound) at_once += Held(out, hold) ? 0 : 1;
+    for (const Outbound& out : effects_.outbound) {
+      at_once += Held(out, hold) ? 0 : 1;
+    }
     // A crash lets a prefix of them out.
     size_t budget = crash ? Below(at_once + 1) : at_once;
     const bool all_sent = budget == at_once;
@@ -701,15 +732,21 @@ class Simulation {
       held_.push_back(std::move(release));
     }
     // Dead before it handed the step's writes over, or just after.
-    if (crash && !(all_sent && Chance(50))) return Crash();
+    if (crash && !(all_sent && Chance(50))) {
+      return Crash();
+    }
     StartNextBatch();
-    if (crash) Crash();
+    if (crash) {
+      Crash();
+    }
   }
 
   // Hands the writes gathered so far to the writer, when it is free: each
   // changed job once, as it is now (BrokerLoop::StartNextBatch).
   void StartNextBatch() {
-    if (in_flight_ || !unwritten_.has_store_writes()) return;
+    if (in_flight_ || !unwritten_.has_store_writes()) {
+      return;
+    }
     Batch batch;
     batch.number = next_batch_++;
     batch.steps = unwritten_steps_;
@@ -718,11 +755,15 @@ class Simulation {
     changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
     for (const JobId& id : changed) {
       const Job* job = core_->FindJob(id);
-      if (job == nullptr) continue;
+      if (job == nullptr) {
+        continue;
+      }
       auto model = jobs_.find(id);
       SIM_EXPECT(model != jobs_.end(), "the core writes " + Hex(id) + ", a job it never accepted");
       DurableJob durable{model->second, std::nullopt};
-      if (auto lease = leases_.find(id); lease != leases_.end()) durable.lease = lease->second;
+      if (auto lease = leases_.find(id); lease != leases_.end()) {
+        durable.lease = lease->second;
+      }
       CheckStored(*job, durable, "batch " + std::to_string(batch.number) + " writes ");
       batch.jobs.push_back(*job);
       batch.jobs.back().watchers.clear();  // connections, not state
@@ -756,7 +797,9 @@ class Simulation {
     Batch& batch = *in_flight_;
     std::vector<const Job*> jobs;
     jobs.reserve(batch.jobs.size());
-    for (const Job& job : batch.jobs) jobs.push_back(&job);
+    for (const Job& job : batch.jobs) {
+      jobs.push_back(&job);
+    }
     const CommitBatch commit{jobs, batch.erased, batch.sentinels_added, batch.sentinels_removed};
     // Jobs it does not know count as attempt 0 (a restored job's first
     // DISPATCH waits for its commit); finished ones are forgotten.
@@ -767,14 +810,18 @@ class Simulation {
         committed_attempts_[job.id] = job.attempt;
       }
     }
-    for (const JobId& id : batch.erased) committed_attempts_.erase(id);
+    for (const JobId& id : batch.erased) {
+      committed_attempts_.erase(id);
+    }
     absl::Status committed = store_.Commit(commit);
     SIM_EXPECT(committed.ok(), "store commit failed: " + std::string(committed.message()));
     for (size_t i = 0; i < batch.jobs.size(); ++i) {
       const JobId& id = batch.jobs[i].id;
       DurableJob& written = batch.model[i];
       auto [durable, first] = durable_jobs_.try_emplace(id, written);
-      if (first) continue;
+      if (first) {
+        continue;
+      }
       const std::optional<wire::JobState>& was = durable->second.model.terminal;
       SIM_EXPECT(!was || written.model.terminal == was,
                  "committed job " + Hex(id) + " left its committed terminal state " +
@@ -783,7 +830,9 @@ class Simulation {
                                              : std::string("an unfinished one")));
       durable->second = std::move(written);
     }
-    for (const JobId& id : batch.erased) durable_jobs_.erase(id);
+    for (const JobId& id : batch.erased) {
+      durable_jobs_.erase(id);
+    }
     for (size_t i = 0; i < batch.sentinels_added.size(); ++i) {
       durable_sentinels_[batch.sentinels_added[i].id] = batch.added_model[i];
     }
@@ -806,7 +855,9 @@ class Simulation {
     while (!held_.empty() && held_.front().batch <= committed_batch_) {
       Release release = std::move(held_.front());
       held_.pop_front();
-      for (Outbound& out : release.messages) Let(out, release);
+      for (Outbound& out : release.messages) {
+        Let(out, release);
+      }
     }
     StartNextBatch();
   }
@@ -965,7 +1016,9 @@ class Simulation {
     // Every connection broke. A worker notices at once or, still talking,
     // when the new broker answers RECONNECT; some never come back.
     for (SimWorker& worker : workers_) {
-      if (!worker.alive()) continue;
+      if (!worker.alive()) {
+        continue;
+      }
       if (!worker.broken && Chance(10)) {
         worker.crashed = true;
         Trace("crash ", worker.id, " with the broker");
@@ -977,7 +1030,9 @@ class Simulation {
       }
     }
     for (SimClient& client : clients_) {
-      if (!client.reconnect_at_ms) client.reconnect_at_ms = Now() + static_cast<TimeMs>(Below(1000));
+      if (!client.reconnect_at_ms) {
+        client.reconnect_at_ms = Now() + static_cast<TimeMs>(Below(1000));
+      }
     }
   }
 
@@ -1004,7 +1059,9 @@ class Simulation {
     for (const auto& [id, durable] : durable_jobs_) {
       JobModel& model = jobs_[id] = durable.model;
       tokens_[model.token] = id;
-      if (!model.key.empty()) keys_[model.key] = id;
+      if (!model.key.empty()) {
+        keys_[model.key] = id;
+      }
       if (durable.lease) {
         leases_[id] = Lease{durable.lease->worker, durable.lease->attempt, 0, orphan_until, true};
       } else if (!model.terminal) {
@@ -1020,7 +1077,9 @@ class Simulation {
       if (queue.pending_by_epoch.size() <= model.epoch) {
         queue.pending_by_epoch.resize(model.epoch + 1);
       }
-      if (!model.dispatched_or_done) ++queue.pending_by_epoch[model.epoch];
+      if (!model.dispatched_or_done) {
+        ++queue.pending_by_epoch[model.epoch];
+      }
     }
   }
 
@@ -1033,22 +1092,32 @@ class Simulation {
     }
     clock_.AdvanceMs(until_ms - Now());
     Step([](Effects*) {}, [] {}, PlanCrash());
-    for (size_t i = 0; i < workers_.size(); ++i) WorkerTime(i, faults);
-    for (SimClient& client : clients_) ClientTime(client);
+    for (size_t i = 0; i < workers_.size(); ++i) {
+      WorkerTime(i, faults);
+    }
+    for (SimClient& client : clients_) {
+      ClientTime(client);
+    }
   }
 
   bool DeliverOne() {
     std::optional<Message> message = net_.TakeDue(Now());
-    if (!message) return false;
+    if (!message) {
+      return false;
+    }
     if (message->to_core) {
       DeliverToCore(*message);
     } else if (message->worker_link) {
       for (size_t i = 0; i < workers_.size(); ++i) {
-        if (workers_[i].id == message->peer) WorkerReceive(i, *message);
+        if (workers_[i].id == message->peer) {
+          WorkerReceive(i, *message);
+        }
       }
     } else {
       for (SimClient& client : clients_) {
-        if (client.id == message->peer) ClientReceive(client, *message);
+        if (client.id == message->peer) {
+          ClientReceive(client, *message);
+        }
       }
     }
     return true;
@@ -1088,7 +1157,9 @@ class Simulation {
       for (const std::string& raw : wait.ids()) {
         std::optional<JobId> id = JobId::FromBytes(raw);
         auto it = id ? jobs_.find(*id) : jobs_.end();
-        if (it == jobs_.end()) continue;  // answered unknown_job: OnOutcome fails
+        if (it == jobs_.end()) {
+          continue;  // answered unknown_job: OnOutcome fails
+        }
         if (it->second.terminal) {
           ++step_release_.allowances[message.peer][*id];
         } else {
@@ -1101,7 +1172,9 @@ class Simulation {
       for (const std::string& raw : cancel.ids()) {
         std::optional<JobId> id = JobId::FromBytes(raw);
         auto it = id ? jobs_.find(*id) : jobs_.end();
-        if (it == jobs_.end() || it->second.terminal) continue;
+        if (it == jobs_.end() || it->second.terminal) {
+          continue;
+        }
         auto lease = leases_.find(*id);
         if (lease == leases_.end()) {
           expect_cancelled_.push_back(*id);
@@ -1148,8 +1221,7 @@ class Simulation {
     SIM_EXPECT(added_index < effects_.sentinels_added.size(),
                "a sentinel for " + queue_name + " was not added");
     const SentinelMark& mark = effects_.sentinels_added[added_index];
-    SIM_EXPECT(mark.queue == queue_name,
-               "sentinel for " + queue_name + " added to " + mark.queue);
+    SIM_EXPECT(mark.queue == queue_name, "sentinel for " + queue_name + " added to " + mark.queue);
     QueueModel& queue = queues_[queue_name];
     SIM_EXPECT(sentinels_.emplace(mark.id, SentinelModel{queue_name, queue.sentinels}).second,
                "sentinel id reused: " + Hex(mark.id));
@@ -1161,7 +1233,9 @@ class Simulation {
   size_t AfterSubmit(const std::string& client, const wire::Submit& submit) {
     size_t sentinels = 0;
     for (const Outbound& out : effects_.outbound) {
-      if (out.routing_id != client || out.command != Command::kSubmitted) continue;
+      if (out.routing_id != client || out.command != Command::kSubmitted) {
+        continue;
+      }
       const auto& submitted = static_cast<const wire::Submitted&>(*out.body);
       for (const wire::SubmitAck& ack : submitted.acks()) {
         std::optional<JobId> id = JobId::FromBytes(ack.id());
@@ -1170,18 +1244,18 @@ class Simulation {
             submit.jobs(static_cast<int>(ack.client_seq() - submit.first_seq()));
         if (ack.duplicate()) {
           ++coverage_.duplicate_acks;
-          auto by_key = spec.idempotency_key().empty() ? keys_.end()
-                                                       : keys_.find(spec.idempotency_key());
+          auto by_key =
+              spec.idempotency_key().empty() ? keys_.end() : keys_.find(spec.idempotency_key());
           auto by_token = tokens_.find(spec.submit_token());
           SIM_EXPECT(by_key != keys_.end() || by_token != tokens_.end(),
-                     "duplicate ack for client_seq " + std::to_string(ack.client_seq()) +
-                         " of " + client + ", whose key and token no job has");
-          SIM_EXPECT(by_key == keys_.end() || by_key->second == *id,
-                     "duplicate ack names " + Hex(*id) + ", the key's job is " +
-                         Hex(by_key->second));
-          SIM_EXPECT(by_token == tokens_.end() || by_token->second == *id,
-                     "duplicate ack names " + Hex(*id) + ", the token's job is " +
-                         Hex(by_token->second));
+                     "duplicate ack for client_seq " + std::to_string(ack.client_seq()) + " of " +
+                         client + ", whose key and token no job has");
+          SIM_EXPECT(
+              by_key == keys_.end() || by_key->second == *id,
+              "duplicate ack names " + Hex(*id) + ", the key's job is " + Hex(by_key->second));
+          SIM_EXPECT(
+              by_token == tokens_.end() || by_token->second == *id,
+              "duplicate ack names " + Hex(*id) + ", the token's job is " + Hex(by_token->second));
           if (submit.notify()) {
             if (jobs_.at(*id).terminal) {
               ++step_release_.allowances[client][*id];
@@ -1192,14 +1266,15 @@ class Simulation {
           continue;
         }
         SIM_EXPECT(!jobs_.count(*id), "job id reused: " + Hex(*id));
-        SIM_EXPECT(!tokens_.count(spec.submit_token()),
-                   "a second job (" + Hex(*id) + ") for the submit token of " +
-                       Hex(tokens_[spec.submit_token()]));
+        SIM_EXPECT(!tokens_.count(spec.submit_token()), "a second job (" + Hex(*id) +
+                                                            ") for the submit token of " +
+                                                            Hex(tokens_[spec.submit_token()]));
         SIM_EXPECT(spec.idempotency_key().empty() || !keys_.count(spec.idempotency_key()),
-                   "a second job (" + Hex(*id) + ") for idempotency key " +
-                       spec.idempotency_key());
+                   "a second job (" + Hex(*id) + ") for idempotency key " + spec.idempotency_key());
         tokens_[spec.submit_token()] = *id;
-        if (!spec.idempotency_key().empty()) keys_[spec.idempotency_key()] = *id;
+        if (!spec.idempotency_key().empty()) {
+          keys_[spec.idempotency_key()] = *id;
+        }
 
         QueueModel& queue = queues_[spec.queue()];
         JobModel& model = jobs_[*id];
@@ -1231,8 +1306,12 @@ class Simulation {
           queue.pending_by_epoch.resize(model.epoch + 1);
         }
         ++queue.pending_by_epoch[model.epoch];
-        if (submit.notify()) watchers_[*id].insert(client);
-        if (spec.sentinel()) AddSentinelModel(spec.queue(), sentinels++);
+        if (submit.notify()) {
+          watchers_[*id].insert(client);
+        }
+        if (spec.sentinel()) {
+          AddSentinelModel(spec.queue(), sentinels++);
+        }
       }
     }
     return sentinels;
@@ -1240,7 +1319,9 @@ class Simulation {
 
   bool IsBroken(const std::string& worker) const {
     for (const SimWorker& sim : workers_) {
-      if (sim.id == worker) return sim.broken;
+      if (sim.id == worker) {
+        return sim.broken;
+      }
     }
     return false;
   }
@@ -1251,23 +1332,29 @@ class Simulation {
     std::map<JobId, Prediction> predictions;
     const std::string& worker = message.peer;
     const bool registered = registered_.count(worker) > 0;
-    if (registered && message.command != Command::kHello) last_heard_ms_[worker] = Now();
+    if (registered && message.command != Command::kHello) {
+      last_heard_ms_[worker] = Now();
+    }
     switch (message.command) {
       case Command::kWorkerResult: {
         wire::WorkerResults results;
         // An unknown worker is told to reconnect; its results count for nothing.
-        if (!registered || !results.ParseFromString(message.body)) break;
+        if (!registered || !results.ParseFromString(message.body)) {
+          break;
+        }
         const bool honest = !IsBroken(worker);
         for (const wire::JobResult& result : results.results()) {
           std::optional<JobId> id = JobId::FromBytes(result.id());
           auto found = id ? jobs_.find(*id) : jobs_.end();
-          if (found == jobs_.end()) continue;
+          if (found == jobs_.end()) {
+            continue;
+          }
           JobModel& model = found->second;
           const uint32_t attempt = result.attempt();
           auto lease = leases_.find(*id);
           auto predicted = predictions.find(*id);
-          const bool finished = model.terminal.has_value() ||
-                                (predicted != predictions.end() && IsTerminal(predicted->second.want));
+          const bool finished = model.terminal.has_value() || (predicted != predictions.end() &&
+                                                               IsTerminal(predicted->second.want));
           if (lease != leases_.end() && lease->second.attempt == attempt &&
               (lease->second.orphan() || lease->second.worker == worker)) {
             // The holder's result, or an orphan's claimed by the worker
@@ -1287,8 +1374,8 @@ class Simulation {
             }
             if (result.error().type() == "worker_overloaded") {
               // Never ran: no failure, no attempt spent.
-              prediction.want = model.cancel_requested ? wire::JOB_STATE_CANCELLED
-                                                       : wire::JOB_STATE_QUEUED;
+              prediction.want =
+                  model.cancel_requested ? wire::JOB_STATE_CANCELLED : wire::JOB_STATE_QUEUED;
               prediction.refused = true;
               ++coverage_.refusals;
               continue;
@@ -1316,7 +1403,9 @@ class Simulation {
           // back finishes the job, if nothing else has.
           const bool running_attempt = lease != leases_.end() && lease->second.attempt == attempt;
           const bool taken_back = attempt >= 1 && attempt <= model.attempt && !running_attempt;
-          if (!result.ok() || finished || !taken_back) continue;
+          if (!result.ok() || finished || !taken_back) {
+            continue;
+          }
           if (lease != leases_.end()) {
             expected_cancels_.insert({lease->second.worker, *id});
             EndLease(lease);
@@ -1329,7 +1418,9 @@ class Simulation {
       }
       case Command::kHello: {
         wire::Hello hello;
-        if (!hello.ParseFromString(message.body)) break;
+        if (!hello.ParseFromString(message.body)) {
+          break;
+        }
         if (hello.instance() != 0) {
           const std::pair<uint64_t, uint64_t> number{hello.instance(), hello.registration()};
           if (registered && registration_of_[worker] == number) {
@@ -1348,15 +1439,21 @@ class Simulation {
         registration_of_[worker] = {hello.instance(), hello.registration()};
         std::set<std::pair<JobId, uint32_t>> held;
         for (const wire::HeldJob& job : hello.in_flight()) {
-          if (auto id = JobId::FromBytes(job.id())) held.insert({*id, job.attempt()});
+          if (auto id = JobId::FromBytes(job.id())) {
+            held.insert({*id, job.attempt()});
+          }
         }
         const uint64_t old_session = session_[worker];
         const uint64_t new_session = ++next_session_;
         for (auto& [id, lease] : leases_) {
-          if (!held.count({id, lease.attempt})) continue;
+          if (!held.count({id, lease.attempt})) {
+            continue;
+          }
           const bool kept = !lease.orphan() && registered && lease.worker == worker &&
                             lease.session == old_session;
-          if (!lease.orphan() && !kept) continue;
+          if (!lease.orphan() && !kept) {
+            continue;
+          }
           Trace(worker, lease.orphan() ? " adopts orphan " : " keeps ", Hex(id), " attempt ",
                 lease.attempt);
           coverage_.orphans_adopted += lease.orphan() ? 1 : 0;
@@ -1374,7 +1471,9 @@ class Simulation {
       }
       case Command::kWorkerHeartbeat: {
         wire::Heartbeat heartbeat;
-        if (!registered || !heartbeat.ParseFromString(message.body)) break;
+        if (!registered || !heartbeat.ParseFromString(message.body)) {
+          break;
+        }
         for (const std::string& raw : heartbeat.holding()) {
           std::optional<JobId> id = JobId::FromBytes(raw);
           auto lease = id ? leases_.find(*id) : leases_.end();
@@ -1383,7 +1482,9 @@ class Simulation {
           }
           const JobModel& model = jobs_.at(*id);
           // A job with a timeout keeps the lease it got.
-          if (model.timeout_ms <= 0) lease->second.expires_ms = LeaseExpiry(model, Now());
+          if (model.timeout_ms <= 0) {
+            lease->second.expires_ms = LeaseExpiry(model, Now());
+          }
         }
         break;
       }
@@ -1449,14 +1550,13 @@ class Simulation {
         const TimeMs delay = RetryDelayMs(model, prediction.failures);
         const TimeMs wait = job->scheduled_ms - Now();
         SIM_EXPECT(wait >= delay / 2 && wait <= delay,
-                   "retry of " + Hex(id) + " after failure " +
-                       std::to_string(prediction.failures) + " waits " + std::to_string(wait) +
-                       "ms, outside [" + std::to_string(delay / 2) + ", " +
-                       std::to_string(delay) + "]");
+                   "retry of " + Hex(id) + " after failure " + std::to_string(prediction.failures) +
+                       " waits " + std::to_string(wait) + "ms, outside [" +
+                       std::to_string(delay / 2) + ", " + std::to_string(delay) + "]");
         // A backoff that rounds to nothing is over at once.
-        ok = ok || (wait == 0 && (job->state == wire::JOB_STATE_QUEUED ||
-                                  (job->state == wire::JOB_STATE_RUNNING &&
-                                   job->attempt > prediction.attempt)));
+        ok = ok || (wait == 0 &&
+                    (job->state == wire::JOB_STATE_QUEUED ||
+                     (job->state == wire::JOB_STATE_RUNNING && job->attempt > prediction.attempt)));
         model.not_before_ms = job->scheduled_ms;
       }
       SIM_EXPECT(ok, "result from " + worker + " for " + Hex(id) + " attempt " +
@@ -1476,15 +1576,15 @@ class Simulation {
                    "; the model has it at " + std::to_string(model.attempt));
     model.attempt = attempt;
     if (auto old = leases_.find(id); old != leases_.end()) {
-      Fail("job " + Hex(id) + " dispatched to " + worker + " (attempt " +
-           std::to_string(attempt) + ") while still leased to " + old->second.worker +
+      Fail("job " + Hex(id) + " dispatched to " + worker + " (attempt " + std::to_string(attempt) +
+           ") while still leased to " + old->second.worker +
            (old->second.orphan() ? " (an orphan)" : "") + " (attempt " +
            std::to_string(old->second.attempt) + ")");
     }
     SIM_EXPECT(registered_.count(worker) > 0, "dispatch to unregistered " + worker);
-    SIM_EXPECT(Now() >= model.not_before_ms,
-               "retry of " + Hex(id) + " dispatched " +
-                   std::to_string(model.not_before_ms - Now()) + "ms before its backoff ended");
+    SIM_EXPECT(Now() >= model.not_before_ms, "retry of " + Hex(id) + " dispatched " +
+                                                 std::to_string(model.not_before_ms - Now()) +
+                                                 "ms before its backoff ended");
     Trace("dispatch ", Hex(id), " attempt ", attempt, " to ", worker);
     Lease& lease = leases_[id];
     lease = Lease{worker, attempt, session_[worker], LeaseExpiry(model, Now())};
@@ -1500,7 +1600,9 @@ class Simulation {
   }
 
   void MarkDispatchedOrDone(JobModel& model) {
-    if (model.dispatched_or_done) return;
+    if (model.dispatched_or_done) {
+      return;
+    }
     model.dispatched_or_done = true;
     --queues_[model.queue].pending_by_epoch[model.epoch];
   }
@@ -1525,9 +1627,9 @@ class Simulation {
                    " left before that state was committed");
     const std::pair<std::string, JobId> key{client, *id};
     const int count = ++outcomes_sent_[key];
-    SIM_EXPECT(count <= allowed_outcomes_[key],
-               "client " + client + " got " + std::to_string(count) + " outcomes for " + Hex(*id) +
-                   ", more than it asked for");
+    SIM_EXPECT(count <= allowed_outcomes_[key], "client " + client + " got " +
+                                                    std::to_string(count) + " outcomes for " +
+                                                    Hex(*id) + ", more than it asked for");
   }
 
   void SetTerminal(const JobId& id, JobModel& model, wire::JobState state) {
@@ -1537,7 +1639,9 @@ class Simulation {
     model.terminal = state;
     // Every watcher registered now gets its outcome.
     if (auto watchers = watchers_.find(id); watchers != watchers_.end()) {
-      for (const std::string& client : watchers->second) ++step_release_.allowances[client][id];
+      for (const std::string& client : watchers->second) {
+        ++step_release_.allowances[client][id];
+      }
       watchers_.erase(watchers);
     }
     MarkDispatchedOrDone(model);
@@ -1575,7 +1679,9 @@ class Simulation {
       } else if (out.command == Command::kWorkerCancel) {
         const auto& cancel = static_cast<const wire::Cancel&>(*out.body);
         for (const std::string& raw : cancel.ids()) {
-          if (auto id = JobId::FromBytes(raw)) cancels_sent.insert({out.routing_id, *id});
+          if (auto id = JobId::FromBytes(raw)) {
+            cancels_sent.insert({out.routing_id, *id});
+          }
         }
       } else if (out.command == Command::kError && out.socket == Socket::kFrontend) {
         const auto& error = static_cast<const wire::Error&>(*out.body);
@@ -1583,7 +1689,9 @@ class Simulation {
       }
     }
     // Jobs whose state changed this step: terminal ones are recorded.
-    for (const JobId& id : effects_.changed_jobs) CheckJob(id);
+    for (const JobId& id : effects_.changed_jobs) {
+      CheckJob(id);
+    }
     for (const auto& [worker, id] : expected_cancels_) {
       SIM_EXPECT(cancels_sent.count({worker, id}),
                  "lease of " + Hex(id) + " taken from " + worker + " without a CANCEL to it");
@@ -1592,7 +1700,9 @@ class Simulation {
 
     CheckSentinels();
     SIM_EXPECT(effects_.erased_jobs.empty(), "a job was erased within its result TTL");
-    if (steps_ % 64 == 0) SweepChecks();
+    if (steps_ % 64 == 0) {
+      SweepChecks();
+    }
   }
 
   // Leases the core ended on its own must have expired; the others must
@@ -1623,7 +1733,9 @@ class Simulation {
                      " attempt " + std::to_string(job->attempt) + " on '" + job->leased_to + "'");
       Trace("lease of ", Hex(id), " on ", lease.worker, " expired");
       ++(lease.orphan() ? coverage_.orphans_requeued : coverage_.leases_expired);
-      if (!lease.orphan()) expected_cancels_.insert({lease.worker, id});
+      if (!lease.orphan()) {
+        expected_cancels_.insert({lease.worker, id});
+      }
       it = EndLease(it);
     }
   }
@@ -1667,9 +1779,9 @@ class Simulation {
     } else if (IsTerminal(job->state)) {
       SetTerminal(id, model, job->state);
     }
-    SIM_EXPECT(job->failures == model.failures,
-               "core counts " + std::to_string(job->failures) + " failures of " + Hex(id) +
-                   ", the model " + std::to_string(model.failures));
+    SIM_EXPECT(job->failures == model.failures, "core counts " + std::to_string(job->failures) +
+                                                    " failures of " + Hex(id) + ", the model " +
+                                                    std::to_string(model.failures));
     SIM_EXPECT(job->attempt == model.attempt, "core has " + Hex(id) + " " +
                                                   wire::JobState_Name(job->state) + " at attempt " +
                                                   std::to_string(job->attempt) + ", the model at " +
@@ -1677,7 +1789,9 @@ class Simulation {
   }
 
   void SweepChecks() {
-    for (const auto& [id, model] : jobs_) CheckJob(id);
+    for (const auto& [id, model] : jobs_) {
+      CheckJob(id);
+    }
     for (const SimClient& client : clients_) {
       for (const JobId& id : client.known) {
         SIM_EXPECT(core_->FindJob(id) != nullptr, "acknowledged job lost: " + Hex(id));
@@ -1717,10 +1831,14 @@ class Simulation {
     }
     std::map<JobId, std::string> unfired;
     for (const auto& [id, sentinel] : durable_sentinels_) {
-      if (!sentinel.fired) unfired[id] = sentinel.queue;
+      if (!sentinel.fired) {
+        unfired[id] = sentinel.queue;
+      }
     }
     std::map<JobId, std::string> stored_sentinels;
-    for (const SentinelMark& mark : recovered.sentinels) stored_sentinels[mark.id] = mark.queue;
+    for (const SentinelMark& mark : recovered.sentinels) {
+      stored_sentinels[mark.id] = mark.queue;
+    }
     SIM_EXPECT(stored_sentinels == unfired,
                "the store holds " + std::to_string(stored_sentinels.size()) +
                    " sentinel(s), the model expects " + std::to_string(unfired.size()));
@@ -1759,7 +1877,9 @@ class Simulation {
   void SendFromCore(Message message) {
     const std::string peer = message.peer;
     const bool worker_link = message.worker_link;
-    if (!net_.Send(std::move(message), Now())) LinkBroke(peer, worker_link);
+    if (!net_.Send(std::move(message), Now())) {
+      LinkBroke(peer, worker_link);
+    }
   }
 
   void SendToCore(SimWorker& worker, Message message) {
@@ -1770,14 +1890,18 @@ class Simulation {
       worker.outbox.push_back(std::move(message));
       return;
     }
-    if (!net_.Send(std::move(message), Now())) LinkBroke(worker.id, true);
+    if (!net_.Send(std::move(message), Now())) {
+      LinkBroke(worker.id, true);
+    }
   }
 
   void ClientSend(SimClient& client, Message message) {
     message.to_core = true;
     message.worker_link = false;
     message.peer = client.id;
-    if (!net_.Send(std::move(message), Now())) LinkBroke(client.id, false);
+    if (!net_.Send(std::move(message), Now())) {
+      LinkBroke(client.id, false);
+    }
   }
 
   template <typename Body>
@@ -1821,9 +1945,13 @@ class Simulation {
       worker.queues = {*queue};
     } else {
       for (const std::string& name : kQueues) {
-        if (Chance(50)) worker.queues.push_back(name);
+        if (Chance(50)) {
+          worker.queues.push_back(name);
+        }
       }
-      if (worker.queues.empty()) worker.queues.push_back(kQueues[Below(kQueues.size())]);
+      if (worker.queues.empty()) {
+        worker.queues.push_back(kQueues[Below(kQueues.size())]);
+      }
     }
     worker.next_heartbeat_ms = Now() + kHeartbeatMs - static_cast<TimeMs>(Below(200));
     workers_.push_back(std::move(worker));
@@ -1850,7 +1978,9 @@ class Simulation {
     wire::PoolCapacity& pool = *hello.add_pools();
     pool.set_kind(wire::KIND_IO);
     pool.set_capacity(worker.capacity);
-    for (const std::string& queue : worker.queues) hello.add_queues(queue);
+    for (const std::string& queue : worker.queues) {
+      hello.add_queues(queue);
+    }
     for (const auto& [key, job] : worker.held) {
       wire::HeldJob& held = *hello.add_in_flight();
       held.set_id(std::string(key.first.Bytes()));
@@ -1865,8 +1995,8 @@ class Simulation {
     }
     worker.link = Link::kHelloSent;
     worker.hello_at_ms = Now() + kHelloResendMs;
-    Trace(worker.id, new_registration ? " registers as " : " re-sends HELLO ",
-          worker.registration, " listing ", hello.in_flight_size(), " job(s)");
+    Trace(worker.id, new_registration ? " registers as " : " re-sends HELLO ", worker.registration,
+          " listing ", hello.in_flight_size(), " job(s)");
     SendToCore(worker, MakeMessage(worker.id, Command::kHello, hello));
   }
 
@@ -1892,25 +2022,37 @@ class Simulation {
 
   void WorkerReceive(size_t index, const Message& message) {
     SimWorker& worker = workers_[index];
-    if (!worker.alive()) return;
+    if (!worker.alive()) {
+      return;
+    }
     switch (message.command) {
       case Command::kWelcome: {
         wire::Welcome welcome;
         welcome.ParseFromString(message.body);
-        if (welcome.registration() != worker.registration) break;  // an old HELLO's answer
+        if (welcome.registration() != worker.registration) {
+          break;  // an old HELLO's answer
+        }
         if (worker.link == Link::kUp) {
           // A repeated answer, or another broker process that took a copy
           // of that HELLO: then the worker registers anew.
-          if (welcome.broker() != worker.broker) RegisterAgain(worker, "a WELCOME");
+          if (welcome.broker() != worker.broker) {
+            RegisterAgain(worker, "a WELCOME");
+          }
           break;
         }
-        if (worker.link != Link::kHelloSent) break;
+        if (worker.link != Link::kHelloSent) {
+          break;
+        }
         worker.link = Link::kUp;
         worker.broker = welcome.broker();
         Trace(worker.id, " registered as ", worker.registration);
-        if (worker.unsent.empty()) break;
+        if (worker.unsent.empty()) {
+          break;
+        }
         wire::WorkerResults results;
-        for (wire::JobResult& result : worker.unsent) *results.add_results() = std::move(result);
+        for (wire::JobResult& result : worker.unsent) {
+          *results.add_results() = std::move(result);
+        }
         worker.unsent.clear();
         SendResults(worker, results, /*freed=*/true);
         break;
@@ -1922,8 +2064,8 @@ class Simulation {
             dispatch.broker() != worker.broker) {
           // Taken back by the HELLO that replaced that registration (or
           // leased before the WELCOME that says by which broker process).
-          Trace(worker.id, " drops a DISPATCH of registration ", dispatch.registration(),
-                " (now ", worker.registration, ")");
+          Trace(worker.id, " drops a DISPATCH of registration ", dispatch.registration(), " (now ",
+                worker.registration, ")");
           ++coverage_.stale_dispatches;
           if (worker.link == Link::kUp && dispatch.registration() == worker.registration) {
             RegisterAgain(worker, "a DISPATCH");
@@ -1932,7 +2074,9 @@ class Simulation {
         }
         for (const wire::DispatchedJob& job : dispatch.jobs()) {
           auto id = JobId::FromBytes(job.id());
-          if (!id || !worker.seen.insert({*id, job.attempt()}).second) continue;  // duplicate
+          if (!id || !worker.seen.insert({*id, job.attempt()}).second) {
+            continue;  // duplicate
+          }
           // The credit invariant: never more jobs out to a worker than it
           // granted, across reconnects, restarts and repeated HELLOs.
           SIM_EXPECT(worker.broken || worker.held.size() < worker.capacity,
@@ -1973,7 +2117,9 @@ class Simulation {
         cancel.ParseFromString(message.body);
         for (const std::string& raw : cancel.ids()) {
           auto id = JobId::FromBytes(raw);
-          if (!id) continue;
+          if (!id) {
+            continue;
+          }
           for (auto& [key, held] : worker.held) {
             if (key.first == *id) {
               held.ok = false;
@@ -1988,13 +2134,17 @@ class Simulation {
         wire::Sentinel sentinel;
         sentinel.ParseFromString(message.body);
         std::erase(worker.queues, sentinel.queue());
-        if (worker.queues.empty()) worker.draining = true;
+        if (worker.queues.empty()) {
+          worker.draining = true;
+        }
         break;
       }
       case Command::kReconnect:
         // An answer to something sent before the HELLO on its way: that
         // HELLO registers the worker.
-        if (worker.link == Link::kHelloSent) break;
+        if (worker.link == Link::kHelloSent) {
+          break;
+        }
         SendHello(worker, /*new_registration=*/true);
         break;
       default:
@@ -2006,7 +2156,9 @@ class Simulation {
   // crash, stall, drain, or misbehave.
   void WorkerTime(size_t index, bool faults) {
     SimWorker& worker = workers_[index];
-    if (!worker.alive()) return;
+    if (!worker.alive()) {
+      return;
+    }
     if (faults && !worker.broken) {
       uint64_t r = Below(1000);
       if (r < 2) {
@@ -2033,12 +2185,16 @@ class Simulation {
     if (Now() >= worker.silent_until_ms && !worker.outbox.empty()) {
       std::vector<Message> outbox = std::move(worker.outbox);
       worker.outbox.clear();
-      for (Message& message : outbox) SendToCore(worker, std::move(message));
+      for (Message& message : outbox) {
+        SendToCore(worker, std::move(message));
+      }
     }
     if (worker.link != Link::kUp && Now() >= worker.hello_at_ms) {
       SendHello(worker, /*new_registration=*/worker.link == Link::kDown);
     }
-    if (faults && worker.broken) Misbehave(worker);
+    if (faults && worker.broken) {
+      Misbehave(worker);
+    }
 
     wire::WorkerResults results;
     bool freed = false;
@@ -2093,8 +2249,7 @@ class Simulation {
         SendToCore(worker, MakeMessage(worker.id, Command::kWorkerHeartbeat, heartbeat));
       }
     }
-    if (worker.draining && worker.held.empty() && worker.unsent.empty() &&
-        worker.outbox.empty()) {
+    if (worker.draining && worker.held.empty() && worker.unsent.empty() && worker.outbox.empty()) {
       Trace("drained ", worker.id);
       SendToCore(worker, MakeMessage(worker.id, Command::kBye, wire::Empty()));
       worker.gone = true;
@@ -2134,7 +2289,9 @@ class Simulation {
       wire::PoolCapacity& pool = *hello.add_pools();
       pool.set_kind(wire::KIND_IO);
       pool.set_capacity(worker.capacity);
-      for (const std::string& queue : worker.queues) hello.add_queues(queue);
+      for (const std::string& queue : worker.queues) {
+        hello.add_queues(queue);
+      }
       wire::HeldJob& held = *hello.add_in_flight();
       held.set_id(std::string(it->first.Bytes()));
       held.set_attempt(it->second.attempt);
@@ -2159,10 +2316,16 @@ class Simulation {
         spec.set_priority(static_cast<int32_t>(Below(5)) - 2);
         spec.set_max_attempts(static_cast<uint32_t>(Below(4)));
         spec.set_sentinel(Chance(2));
-        if (Chance(20)) spec.set_timeout_ms(50 + static_cast<int64_t>(Below(3000)));
-        if (Chance(50)) spec.set_backoff_ms(1 + static_cast<int64_t>(Below(50)));
+        if (Chance(20)) {
+          spec.set_timeout_ms(50 + static_cast<int64_t>(Below(3000)));
+        }
+        if (Chance(50)) {
+          spec.set_backoff_ms(1 + static_cast<int64_t>(Below(50)));
+        }
         // Producers that resubmit "the same" job: keys shared by everyone.
-        if (Chance(15)) spec.set_idempotency_key("key-" + std::to_string(Below(40)));
+        if (Chance(15)) {
+          spec.set_idempotency_key("key-" + std::to_string(Below(40)));
+        }
         // As the client library sets it: unique per job, kept for re-sends.
         spec.set_submit_token(client.id + "/" + std::to_string(seq));
         client.unacked[seq] = PendingSubmit{spec, submit.notify()};
@@ -2190,18 +2353,26 @@ class Simulation {
     wire::Wait wait;
     std::set<JobId> distinct;
     for (const JobId& id : ids) {
-      if (!distinct.insert(id).second) continue;
+      if (!distinct.insert(id).second) {
+        continue;
+      }
       wait.add_ids(std::string(id.Bytes()));
-      if (!client.finished.count(id)) client.waiting.insert(id);
+      if (!client.finished.count(id)) {
+        client.waiting.insert(id);
+      }
     }
     ClientSend(client, MakeMessage(client.id, Command::kWait, wait));
   }
 
   void ClientTime(SimClient& client) {
-    if (client.reconnect_at_ms && Now() >= *client.reconnect_at_ms) ClientReconnect(client);
+    if (client.reconnect_at_ms && Now() >= *client.reconnect_at_ms) {
+      ClientReconnect(client);
+    }
     if (Now() >= client.next_wait_resend_ms) {
       client.next_wait_resend_ms = Now() + kWaitResendMs;
-      if (!client.waiting.empty()) SendWait(client, client.waiting);
+      if (!client.waiting.empty()) {
+        SendWait(client, client.waiting);
+      }
     }
   }
 
@@ -2228,7 +2399,9 @@ class Simulation {
     if (submit.jobs_size() > 0) {
       ClientSend(client, MakeMessage(client.id, Command::kSubmit, submit));
     }
-    if (!client.waiting.empty()) SendWait(client, client.waiting);
+    if (!client.waiting.empty()) {
+      SendWait(client, client.waiting);
+    }
   }
 
   void ClientReceive(SimClient& client, const Message& message) {
@@ -2243,27 +2416,37 @@ class Simulation {
       }
       return;
     }
-    if (message.command != Command::kSubmitted) return;
+    if (message.command != Command::kSubmitted) {
+      return;
+    }
     wire::Submitted submitted;
     submitted.ParseFromString(message.body);
     for (const wire::SubmitAck& ack : submitted.acks()) {
       std::optional<JobId> id = JobId::FromBytes(ack.id());
-      if (!id) continue;  // a rejection; AfterSubmit has failed the run already
+      if (!id) {
+        continue;  // a rejection; AfterSubmit has failed the run already
+      }
       SIM_EXPECT(durable_jobs_.count(*id) > 0, "acknowledged an id the store does not have");
       auto [acked, first] = client.acked.emplace(ack.client_seq(), *id);
       SIM_EXPECT(acked->second == *id, "client_seq " + std::to_string(ack.client_seq()) + " of " +
                                            client.id + " acknowledged as " + Hex(acked->second) +
                                            " and then as " + Hex(*id));
-      if (!first) continue;
+      if (!first) {
+        continue;
+      }
       if (std::find(client.known.begin(), client.known.end(), *id) == client.known.end()) {
         client.known.push_back(*id);
       }
       auto pending = client.unacked.find(ack.client_seq());
-      if (pending == client.unacked.end()) continue;
+      if (pending == client.unacked.end()) {
+        continue;
+      }
       SIM_EXPECT(tokens_.count(pending->second.spec.submit_token()) ||
                      keys_.count(pending->second.spec.idempotency_key()),
                  "acknowledged a job whose token and key no job has");
-      if (pending->second.notify && !client.finished.count(*id)) client.waiting.insert(*id);
+      if (pending->second.notify && !client.finished.count(*id)) {
+        client.waiting.insert(*id);
+      }
       client.unacked.erase(pending);
     }
   }
@@ -2343,7 +2526,8 @@ TEST(BrokerSimTest, InvariantsHoldUnderFaultsAndRestarts) {
   const char* one = std::getenv("JOBQ_SIM_SEED");
   const bool replay = one != nullptr && *one != '\0';
   // JOBQ_SIM_FIRST_SEED lets several processes share a long run.
-  const uint64_t first = replay ? std::strtoull(one, nullptr, 10) : EnvNumber("JOBQ_SIM_FIRST_SEED", 1);
+  const uint64_t first =
+      replay ? std::strtoull(one, nullptr, 10) : EnvNumber("JOBQ_SIM_FIRST_SEED", 1);
   const uint64_t count = replay ? 1 : EnvNumber("JOBQ_SIM_SEEDS", 1000);
   int failures = 0;
   uint64_t seeds = 0;

@@ -46,7 +46,9 @@ class SimNetwork {
   // Returns false when the message was dropped: the caller treats that as
   // a broken connection.
   bool Send(Message message, TimeMs now_ms) {
-    if (faults_ && Chance(2)) return false;  // 2% lost
+    if (faults_ && Chance(2)) {
+      return false;  // 2% lost
+    }
     int copies = faults_ && Chance(2) ? 2 : 1;
     TimeMs& last_ms = last_deliver_ms_[LinkOf(message)];
     for (int i = 0; i < copies; ++i) {
@@ -65,9 +67,13 @@ class SimNetwork {
   std::optional<Message> TakeDue(TimeMs now_ms) {
     due_.clear();
     for (size_t i = 0; i < in_flight_.size(); ++i) {
-      if (in_flight_[i].deliver_ms <= now_ms) due_.push_back(i);
+      if (in_flight_[i].deliver_ms <= now_ms) {
+        due_.push_back(i);
+      }
     }
-    if (due_.empty()) return std::nullopt;
+    if (due_.empty()) {
+      return std::nullopt;
+    }
     size_t pick = due_[rng_() % due_.size()];
     const Link link = LinkOf(in_flight_[pick]);
     for (size_t i = 0; i < in_flight_.size(); ++i) {
@@ -101,7 +107,9 @@ class SimNetwork {
     for (Message& message : in_flight_) {
       const uint64_t at = cut[LinkOf(message)];
       const bool keep = message.to_core ? message.sequence >= at : message.sequence < at;
-      if (keep) kept.push_back(std::move(message));
+      if (keep) {
+        kept.push_back(std::move(message));
+      }
     }
     in_flight_ = std::move(kept);
   }
@@ -114,10 +122,16 @@ class SimNetwork {
   }
   bool Chance(int percent) { return static_cast<int>(rng_() % 100) < percent; }
   TimeMs Delay() {
-    if (!faults_) return static_cast<TimeMs>(rng_() % 20);
+    if (!faults_) {
+      return static_cast<TimeMs>(rng_() % 20);
+    }
     uint64_t r = rng_() % 100;
-    if (r < 80) return static_cast<TimeMs>(rng_() % 50);
-    if (r < 97) return static_cast<TimeMs>(rng_() % 500);
+    if (r < 80) {
+      return static_cast<TimeMs>(rng_() % 50);
+    }
+    if (r < 97) {
+      return static_cast<TimeMs>(rng_() % 500);
+    }
     return static_cast<TimeMs>(rng_() % 4000);  // clogged: may outlast the liveness window
   }
 

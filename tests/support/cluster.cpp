@@ -8,8 +8,12 @@ namespace jobq::testing {
 Cluster::Cluster() = default;
 
 Cluster::~Cluster() {
-  for (auto& worker : workers_) worker->Stop(std::chrono::seconds(3));
-  if (broker_) broker_->Stop(std::chrono::seconds(3));
+  for (auto& worker : workers_) {
+    worker->Stop(std::chrono::seconds(3));
+  }
+  if (broker_) {
+    broker_->Stop(std::chrono::seconds(3));
+  }
 }
 
 void Cluster::StartBroker(std::vector<std::string> extra_args, int frontend_port,
@@ -18,19 +22,12 @@ void Cluster::StartBroker(std::vector<std::string> extra_args, int frontend_port
   auto endpoint = [](int port) {
     return "tcp://127.0.0.1:" + (port == 0 ? std::string("*") : std::to_string(port));
   };
-  std::vector<std::string> argv = {JOBQ_BROKER_BIN,
-                                   "--frontend",
-                                   endpoint(frontend_port),
-                                   "--backend",
-                                   endpoint(backend_port),
-                                   "--admin",
-                                   "127.0.0.1:0",
-                                   "--ready-file",
-                                   ready_file,
+  std::vector<std::string> argv = {JOBQ_BROKER_BIN, "--frontend", endpoint(frontend_port),
+                                   "--backend", endpoint(backend_port), "--admin", "127.0.0.1:0",
+                                   "--ready-file", ready_file,
                                    // The default store, one per cluster; a
                                    // restarted broker finds it again.
-                                   "--data-dir",
-                                   dir_.File("data")};
+                                   "--data-dir", dir_.File("data")};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   broker_ = std::make_unique<Process>(argv, dir_.File("broker-" + std::to_string(broker_starts_)));
   ++broker_starts_;
@@ -46,11 +43,15 @@ void Cluster::StartBroker(std::vector<std::string> extra_args, int frontend_port
 }
 
 void Cluster::StopBroker() {
-  if (broker_) broker_->Stop();
+  if (broker_) {
+    broker_->Stop();
+  }
 }
 
 void Cluster::KillBroker() {
-  if (broker_) broker_->Kill();
+  if (broker_) {
+    broker_->Kill();
+  }
 }
 
 Process& Cluster::StartWorker(const std::string& name, std::vector<std::string> extra_args) {
@@ -68,7 +69,9 @@ CommandResult Cluster::Jobq(std::vector<std::string> args, const std::string& in
 
 nlohmann::json Cluster::Status() {
   CommandResult result = Jobq({"status", "--json"}, "", std::chrono::seconds(10));
-  if (result.exit_code != 0) return nullptr;
+  if (result.exit_code != 0) {
+    return nullptr;
+  }
   nlohmann::json status = nlohmann::json::parse(result.out, nullptr, /*allow_exceptions=*/false);
   return status.is_discarded() ? nullptr : status;
 }
@@ -76,7 +79,9 @@ nlohmann::json Cluster::Status() {
 bool Cluster::WaitForWorkers(size_t count) {
   return WaitFor([&] {
     nlohmann::json status = Status();
-    if (status.is_null()) return false;
+    if (status.is_null()) {
+      return false;
+    }
     size_t workers = status.contains("workers") ? status["workers"].size() : 0;
     return workers == count;
   });
@@ -89,7 +94,8 @@ bool Cluster::WaitForOneWorkerHolding(uint64_t jobs) {
       return false;
     }
     uint64_t in_flight = 0;
-    for (const nlohmann::json& pool : status["workers"][0].value("pools", nlohmann::json::array())) {
+    for (const nlohmann::json& pool :
+         status["workers"][0].value("pools", nlohmann::json::array())) {
       in_flight += pool.value("in_flight", 0u);
     }
     return in_flight == jobs;
@@ -99,9 +105,13 @@ bool Cluster::WaitForOneWorkerHolding(uint64_t jobs) {
 bool Cluster::WaitForQueued(const std::string& queue, uint64_t jobs) {
   return WaitFor([&] {
     nlohmann::json status = Status();
-    if (status.is_null()) return false;
+    if (status.is_null()) {
+      return false;
+    }
     for (const nlohmann::json& entry : status.value("queues", nlohmann::json::array())) {
-      if (entry["name"] == queue) return std::stoull(entry["queued"].get<std::string>()) == jobs;
+      if (entry["name"] == queue) {
+        return std::stoull(entry["queued"].get<std::string>()) == jobs;
+      }
     }
     return jobs == 0;
   });
@@ -123,8 +133,12 @@ std::vector<nlohmann::json> Cluster::AllJobs(const std::string& state) {
   std::string after;
   while (true) {
     std::vector<std::string> args = {"jobs", "--json", "--limit", std::to_string(kPage)};
-    if (!state.empty()) args.insert(args.end(), {"--state", state});
-    if (!after.empty()) args.insert(args.end(), {"--after", after});
+    if (!state.empty()) {
+      args.insert(args.end(), {"--state", state});
+    }
+    if (!after.empty()) {
+      args.insert(args.end(), {"--after", after});
+    }
     CommandResult page = Jobq(args, "", std::chrono::seconds(60));
     if (page.exit_code != 0) {
       throw std::runtime_error("jobq jobs failed (" + std::to_string(page.exit_code) +
@@ -133,24 +147,34 @@ std::vector<nlohmann::json> Cluster::AllJobs(const std::string& state) {
     std::vector<nlohmann::json> lines = JsonLines(page.out);
     jobs.insert(jobs.end(), lines.begin(), lines.end());
     // A further page is announced on stderr with the id to go on after.
-    if (lines.empty() || page.err.find("more jobs follow") == std::string::npos) break;
+    if (lines.empty() || page.err.find("more jobs follow") == std::string::npos) {
+      break;
+    }
     after = lines.back().at("id").get<std::string>();
   }
   return jobs;
 }
 
 uint64_t StatusCounter(const nlohmann::json& status, const std::string& name) {
-  if (!status.is_object() || !status.contains("counters")) return 0;
+  if (!status.is_object() || !status.contains("counters")) {
+    return 0;
+  }
   const nlohmann::json& counters = status["counters"];
-  if (!counters.contains(name)) return 0;
+  if (!counters.contains(name)) {
+    return 0;
+  }
   const nlohmann::json& value = counters[name];
-  if (value.is_string()) return std::stoull(value.get<std::string>());
+  if (value.is_string()) {
+    return std::stoull(value.get<std::string>());
+  }
   return value.is_number() ? value.get<uint64_t>() : 0;
 }
 
 std::set<std::string> WorkerNames(const nlohmann::json& status) {
   std::set<std::string> names;
-  if (!status.is_object() || !status.contains("workers")) return names;
+  if (!status.is_object() || !status.contains("workers")) {
+    return names;
+  }
   for (const nlohmann::json& worker : status["workers"]) {
     names.insert(worker.value("name", std::string()));
   }
@@ -162,9 +186,13 @@ std::vector<nlohmann::json> JsonLines(const std::string& text) {
   std::istringstream in(text);
   std::string line;
   while (std::getline(in, line)) {
-    if (line.empty()) continue;
+    if (line.empty()) {
+      continue;
+    }
     nlohmann::json parsed = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (!parsed.is_discarded()) lines.push_back(std::move(parsed));
+    if (!parsed.is_discarded()) {
+      lines.push_back(std::move(parsed));
+    }
   }
   return lines;
 }

@@ -28,6 +28,14 @@ void CoreHarness::FromWorker(const std::string& worker, Command command,
   Step();
 }
 
+void CoreHarness::Heartbeat(const std::string& worker, const std::vector<JobId>& holding) {
+  wire::Heartbeat heartbeat;
+  for (const JobId& id : holding) {
+    heartbeat.add_holding(std::string(id.Bytes()));
+  }
+  FromWorker(worker, Command::kWorkerHeartbeat, heartbeat);
+}
+
 void CoreHarness::AdvanceMs(TimeMs delta_ms) {
   effects_.Clear();
   clock_.AdvanceMs(delta_ms);
@@ -51,7 +59,9 @@ std::vector<JobId> CoreHarness::Submit(const std::string& client,
   FromClient(client, Command::kSubmit, submit);
   std::vector<JobId> ids;
   for (const wire::SubmitAck& ack : Acks(client)) {
-    if (auto id = JobId::FromBytes(ack.id())) ids.push_back(*id);
+    if (auto id = JobId::FromBytes(ack.id())) {
+      ids.push_back(*id);
+    }
   }
   return ids;
 }
@@ -65,8 +75,12 @@ void CoreHarness::Hello(const std::string& worker, uint32_t io_capacity,
   wire::PoolCapacity& pool = *hello.add_pools();
   pool.set_kind(wire::KIND_IO);
   pool.set_capacity(io_capacity);
-  for (const std::string& queue : queues) hello.add_queues(queue);
-  for (const wire::HeldJob& job : held) *hello.add_in_flight() = job;
+  for (const std::string& queue : queues) {
+    hello.add_queues(queue);
+  }
+  for (const wire::HeldJob& job : held) {
+    *hello.add_in_flight() = job;
+  }
   FromWorker(worker, Command::kHello, hello);
 }
 
@@ -81,7 +95,9 @@ void CoreHarness::Register(const std::string& worker, uint32_t io_capacity, uint
   pool.set_kind(wire::KIND_IO);
   pool.set_capacity(io_capacity);
   hello.add_queues("default");
-  for (const wire::HeldJob& job : held) *hello.add_in_flight() = job;
+  for (const wire::HeldJob& job : held) {
+    *hello.add_in_flight() = job;
+  }
   FromWorker(worker, Command::kHello, hello);
 }
 
@@ -161,7 +177,9 @@ std::vector<wire::JobOutcome> CoreHarness::Outcomes(const std::string& client) c
 std::vector<Command> CoreHarness::CommandsTo(const std::string& peer) const {
   std::vector<Command> commands;
   for (const Outbound& out : effects_.outbound) {
-    if (out.routing_id == peer) commands.push_back(out.command);
+    if (out.routing_id == peer) {
+      commands.push_back(out.command);
+    }
   }
   return commands;
 }
@@ -181,5 +199,17 @@ std::vector<wire::Welcome> CoreHarness::Welcomes(const std::string& worker) cons
   }
   return welcomes;
 }
+
+std::vector<std::string> Tasks(const std::vector<wire::DispatchedJob>& jobs) {
+  std::vector<std::string> tasks;
+  for (const auto& job : jobs) {
+    tasks.push_back(job.task());
+  }
+  return tasks;
+}
+
+JobId IdOf(const wire::DispatchedJob& job) { return JobId::FromBytes(job.id()).value_or(JobId()); }
+
+JobId IdOf(const wire::SubmitAck& ack) { return JobId::FromBytes(ack.id()).value_or(JobId()); }
 
 }  // namespace jobq::testing

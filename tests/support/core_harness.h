@@ -43,6 +43,8 @@ class CoreHarness {
                 uint64_t registration, const std::vector<wire::HeldJob>& held = {});
   // A difference, as workers that number nothing send it.
   void Credit(const std::string& worker, uint32_t credits);
+  // Holding `holding` (ids of jobs the worker still runs).
+  void Heartbeat(const std::string& worker, const std::vector<JobId>& holding = {});
   // A running total of `registration`.
   void CreditTotal(const std::string& worker, uint64_t freed_total, uint64_t registration);
   void Result(const std::string& worker, const JobId& id, uint32_t attempt, bool ok,
@@ -63,5 +65,10 @@ class CoreHarness {
   broker::core::BrokerCore core_;
   broker::core::Effects effects_;
 };
+
+// The task names of `jobs`, in order.
+std::vector<std::string> Tasks(const std::vector<wire::DispatchedJob>& jobs);
+JobId IdOf(const wire::DispatchedJob& job);
+JobId IdOf(const wire::SubmitAck& ack);
 
 }  // namespace jobq::testing

@@ -30,7 +30,9 @@ HttpAnswer HttpGet(const std::string& url) {
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &answer.code);
     char* type = nullptr;
     curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &type);
-    if (type != nullptr) answer.content_type = type;
+    if (type != nullptr) {
+      answer.content_type = type;
+    }
   }
   curl_easy_cleanup(curl);
   return answer;

@@ -63,8 +63,12 @@ struct PowerCutVfs::Callbacks {
   static int Sync(sqlite3_file* file, int flags) {
     const int rc = Real(file)->pMethods->xSync(Real(file), flags);
     File* self = AsFile(file);
-    if (rc != SQLITE_OK || self->name == nullptr) return rc;
-    if (!ReadWholeFile(self->name, &self->vfs->synced_[self->name])) return SQLITE_IOERR_FSYNC;
+    if (rc != SQLITE_OK || self->name == nullptr) {
+      return rc;
+    }
+    if (!ReadWholeFile(self->name, &self->vfs->synced_[self->name])) {
+      return SQLITE_IOERR_FSYNC;
+    }
     return SQLITE_OK;
   }
   static int FileSize(sqlite3_file* file, sqlite3_int64* size) {
@@ -185,7 +189,9 @@ struct PowerCutVfs::Callbacks {
 };
 
 PowerCutVfs::PowerCutVfs() : real_(sqlite3_vfs_find("unix")), vfs_(new sqlite3_vfs{}) {
-  if (real_ == nullptr) throw std::runtime_error("PowerCutVfs: SQLite has no \"unix\" VFS");
+  if (real_ == nullptr) {
+    throw std::runtime_error("PowerCutVfs: SQLite has no \"unix\" VFS");
+  }
   sqlite3_vfs& vfs = *vfs_;
   vfs.iVersion = 2;  // up to xCurrentTimeInt64: no system-call overrides to forward
   vfs.szOsFile = kFileHeader + real_->szOsFile;

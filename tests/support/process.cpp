@@ -26,17 +26,25 @@ std::vector<std::string> MergedEnvironment(const std::map<std::string, std::stri
   for (char** entry = environ; *entry != nullptr; ++entry) {
     std::string text(*entry);
     size_t equals = text.find('=');
-    if (equals != std::string::npos) merged[text.substr(0, equals)] = text.substr(equals + 1);
+    if (equals != std::string::npos) {
+      merged[text.substr(0, equals)] = text.substr(equals + 1);
+    }
   }
-  for (const auto& [key, value] : extra) merged[key] = value;
+  for (const auto& [key, value] : extra) {
+    merged[key] = value;
+  }
   std::vector<std::string> out;
-  for (const auto& [key, value] : merged) out.push_back(key + "=" + value);
+  for (const auto& [key, value] : merged) {
+    out.push_back(key + "=" + value);
+  }
   return out;
 }
 
 std::vector<char*> Pointers(std::vector<std::string>& strings) {
   std::vector<char*> pointers;
-  for (std::string& s : strings) pointers.push_back(s.data());
+  for (std::string& s : strings) {
+    pointers.push_back(s.data());
+  }
   pointers.push_back(nullptr);
   return pointers;
 }
@@ -47,10 +55,10 @@ pid_t Spawn(std::vector<std::string> argv, const std::map<std::string, std::stri
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, stdin_path.c_str(), O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, stdout_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, stderr_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 1, stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  posix_spawn_file_actions_addopen(&actions, 2, stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
   std::vector<std::string> environment = MergedEnvironment(env);
   std::vector<char*> argv_pointers = Pointers(argv);
   std::vector<char*> env_pointers = Pointers(environment);
@@ -65,8 +73,12 @@ pid_t Spawn(std::vector<std::string> argv, const std::map<std::string, std::stri
 }
 
 int DecodeWaitStatus(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  if (WIFEXITED(status)) {
+    return WEXITSTATUS(status);
+  }
+  if (WIFSIGNALED(status)) {
+    return 128 + WTERMSIG(status);
+  }
   return -1;
 }
 
@@ -104,11 +116,15 @@ Process::Process(std::vector<std::string> argv, const std::string& log_prefix,
 }
 
 Process::~Process() {
-  if (!reaped_) Stop(std::chrono::seconds(2));
+  if (!reaped_) {
+    Stop(std::chrono::seconds(2));
+  }
 }
 
 bool Process::Running() {
-  if (reaped_) return false;
+  if (reaped_) {
+    return false;
+  }
   int status = 0;
   pid_t done = waitpid(pid_, &status, WNOHANG);
   if (done == pid_) {
@@ -120,16 +136,22 @@ bool Process::Running() {
 }
 
 std::optional<int> Process::WaitExit(std::chrono::milliseconds timeout) {
-  if (!WaitFor([this] { return !Running(); }, timeout)) return std::nullopt;
+  if (!WaitFor([this] { return !Running(); }, timeout)) {
+    return std::nullopt;
+  }
   return exit_code_;
 }
 
 void Process::Signal(int signal) {
-  if (!reaped_) ::kill(pid_, signal);
+  if (!reaped_) {
+    ::kill(pid_, signal);
+  }
 }
 
 int Process::Stop(std::chrono::milliseconds grace) {
-  if (reaped_) return exit_code_;
+  if (reaped_) {
+    return exit_code_;
+  }
   ::kill(pid_, SIGTERM);
   if (!WaitExit(grace)) {
     Kill();
@@ -138,7 +160,9 @@ int Process::Stop(std::chrono::milliseconds grace) {
 }
 
 void Process::Kill() {
-  if (reaped_) return;
+  if (reaped_) {
+    return;
+  }
   ::kill(pid_, SIGKILL);
   int status = 0;
   waitpid(pid_, &status, 0);

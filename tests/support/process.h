@@ -51,7 +51,7 @@ class Process {
   // SIGTERM, then SIGKILL when it has not exited within `grace`. Returns the
   // exit status as from waitpid, or -1 if it was already reaped.
   int Stop(std::chrono::milliseconds grace = std::chrono::seconds(5));
-  void Kill();    // SIGKILL and reap
+  void Kill();  // SIGKILL and reap
   void Signal(int signal);
   // Waits for exit; nullopt on timeout. The value is the exit code, or 128 +
   // signal number when killed by a signal.
@@ -70,6 +70,11 @@ struct CommandResult {
   int exit_code = -1;  // 128 + signal when killed; -1 when it timed out
   std::string out;
   std::string err;
+
+  // Whether stdout or stderr contains `text`.
+  bool Says(const std::string& text) const {
+    return out.find(text) != std::string::npos || err.find(text) != std::string::npos;
+  }
 };
 
 // Runs a command to completion with `input` on stdin; kills it after `timeout`.

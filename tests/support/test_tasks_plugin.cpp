@@ -82,8 +82,8 @@ void AppendLine(const std::string& task, const std::string& path, const std::str
   const int write_errno = errno;
   ::close(fd);
   if (written != static_cast<ssize_t>(line.size())) {
-    throw TaskError("io_error", task + ": cannot append to " + path + ": " +
-                                    std::strerror(write_errno));
+    throw TaskError("io_error",
+                    task + ": cannot append to " + path + ": " + std::strerror(write_errno));
   }
 }
 

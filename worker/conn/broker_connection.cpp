@@ -574,8 +574,8 @@ void BrokerConnection::SendHello(int64_t now_ms, bool new_registration) {
 }
 
 void BrokerConnection::SendHeartbeat() {
-  wire::Heartbeat heartbeat = BuildHeartbeat(pools_, in_flight_, counters_,
-                                             stats_.Take(std::chrono::steady_clock::now()));
+  wire::Heartbeat heartbeat =
+      BuildHeartbeat(pools_, in_flight_, counters_, stats_.Take(std::chrono::steady_clock::now()));
   heartbeat.set_draining(draining_);
   Send(Command::kWorkerHeartbeat, heartbeat);
 }

@@ -11,7 +11,9 @@ void ResultMailbox::Post(wire::JobResult result) {
   }
   // One wake-up per batch, not per result: a non-empty mailbox has been
   // notified already and TakeAll() takes everything in it.
-  if (was_empty) wake_.Notify();
+  if (was_empty) {
+    wake_.Notify();
+  }
 }
 
 std::vector<wire::JobResult> ResultMailbox::TakeAll() {

@@ -43,8 +43,8 @@ wire::Hello BuildHello(const WorkerIdentity& identity, const std::vector<JobPool
                        const InFlightJobs& running, const std::vector<UnsentResult>& unsent);
 
 struct JobCounters {
-  uint64_t done = 0;    // finished ok
-  uint64_t failed = 0;  // finished with an error
+  uint64_t done = 0;     // finished ok
+  uint64_t failed = 0;   // finished with an error
   uint64_t refused = 0;  // refused for want of room; the broker requeues them
 };
 

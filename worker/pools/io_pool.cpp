@@ -36,8 +36,7 @@ struct IoPool::Run {
   }
 };
 
-IoPool::IoPool(const TaskRegistry& registry, uint32_t threads, size_t queue_max,
-               uint32_t prefetch)
+IoPool::IoPool(const TaskRegistry& registry, uint32_t threads, size_t queue_max, uint32_t prefetch)
     : registry_(registry), prefetch_(prefetch), threads_("io", threads, queue_max) {}
 
 IoPool::~IoPool() { Stop(); }

@@ -32,12 +32,16 @@ bool ThreadPool::TrySubmit(Work work) {
     queue_.push_back(std::move(work));
     wake = WakeOneIfNoneSearching();
   }
-  if (wake) ready_.notify_one();
+  if (wake) {
+    ready_.notify_one();
+  }
   return true;
 }
 
 bool ThreadPool::WakeOneIfNoneSearching() {
-  if (searching_ > 0 || sleeping_ <= wakeups_) return false;
+  if (searching_ > 0 || sleeping_ <= wakeups_) {
+    return false;
+  }
   ++wakeups_;
   ++searching_;  // the thread it wakes
   return true;
@@ -82,7 +86,9 @@ void ThreadPool::RunThread() {
     // Work left: the next thread is needed now, not when this job is done.
     const bool wake_next = !queue_.empty() && WakeOneIfNoneSearching();
     lock.unlock();
-    if (wake_next) ready_.notify_one();
+    if (wake_next) {
+      ready_.notify_one();
+    }
     if (!work) {
       return;  // this thread's sentinel
     }

@@ -42,8 +42,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr std::string_view kPayload = "{}";
-constexpr int kIoTimeoutS = 30;           // any single read or write that blocks this long fails
-constexpr double kStallTimeoutS = 60.0;   // the e2e producer fails when no result came for this long
+constexpr int kIoTimeoutS = 30;          // any single read or write that blocks this long fails
+constexpr double kStallTimeoutS = 60.0;  // the e2e producer fails when no result came for this long
 constexpr const char* kPut = "put 1024 0 120 2\r\n{}\r\n";  // pri 1024, no delay, TTR 120 s
 
 [[noreturn]] void die(const std::string& what) {
@@ -60,13 +60,16 @@ class Conn {
  public:
   explicit Conn(in_port_t port) {
     fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd_ < 0) die("socket failed");
+    if (fd_ < 0) {
+      die("socket failed");
+    }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
       die("connect to 127.0.0.1:" + std::to_string(port) + ": " + std::strerror(errno));
+    }
     int one = 1;
     setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     timeval tv{kIoTimeoutS, 0};
@@ -81,8 +84,12 @@ class Conn {
   void send(std::string_view data) {
     while (!data.empty()) {
       ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) die(std::string("send: ") + (n < 0 ? std::strerror(errno) : "closed"));
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n <= 0) {
+        die(std::string("send: ") + (n < 0 ? std::strerror(errno) : "closed"));
+      }
       data.remove_prefix(static_cast<size_t>(n));
     }
   }
@@ -95,7 +102,9 @@ class Conn {
       if (nl != nullptr) {
         size_t len = static_cast<size_t>(nl - start);
         begin_ += len + 1;
-        if (len == 0 || start[len - 1] != '\r') die("reply line without CRLF");
+        if (len == 0 || start[len - 1] != '\r') {
+          die("reply line without CRLF");
+        }
         return {start, len - 1};
       }
       fill();
@@ -117,12 +126,15 @@ class Conn {
   void command(const std::string& cmd, std::string_view expect) {
     send(cmd);
     std::string_view reply = line();
-    if (reply.substr(0, expect.size()) != expect)
+    if (reply.substr(0, expect.size()) != expect) {
       die("'" + cmd.substr(0, cmd.size() - 2) + "' answered '" + std::string(reply) + "'");
+    }
   }
 
   std::string body(size_t bytes) {
-    while (end_ - begin_ < bytes + 2) fill();
+    while (end_ - begin_ < bytes + 2) {
+      fill();
+    }
     std::string out(buf_.data() + begin_, bytes);
     begin_ += bytes + 2;
     return out;
@@ -137,12 +149,20 @@ class Conn {
       end_ -= begin_;
       begin_ = 0;
     }
-    if (end_ == buf_.size()) buf_.resize(buf_.size() * 2);
+    if (end_ == buf_.size()) {
+      buf_.resize(buf_.size() * 2);
+    }
     for (;;) {
       ssize_t n = recv(fd_, buf_.data() + end_, buf_.size() - end_, 0);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) die("read timed out");
-      if (n <= 0) die(std::string("recv: ") + (n < 0 ? std::strerror(errno) : "connection closed"));
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        die("read timed out");
+      }
+      if (n <= 0) {
+        die(std::string("recv: ") + (n < 0 ? std::strerror(errno) : "connection closed"));
+      }
       end_ += static_cast<size_t>(n);
       return;
     }
@@ -153,18 +173,22 @@ class Conn {
   size_t begin_ = 0, end_ = 0;
 };
 
-bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
 
 void expect_inserted(Conn& c) {
   std::string_view reply = c.line();
-  if (!starts_with(reply, "INSERTED ")) die("put answered '" + std::string(reply) + "'");
+  if (!starts_with(reply, "INSERTED ")) {
+    die("put answered '" + std::string(reply) + "'");
+  }
 }
 
 // Batched reserve/act loop shared by workers and the e2e result reader.
 // Each round trip sends the actions for the jobs of the previous round plus
 // either up to K "reserve-with-timeout 0" (some jobs were ready last time:
-// twice that many, at most K) or one "reserve-with-timeout 1" (none was). `act` appends the commands for one
-// reserved job to `out` and returns how many replies they produce.
+// twice that many, at most K) or one "reserve-with-timeout 1" (none was). `act` appends the
+// commands for one reserved job to `out` and returns how many replies they produce.
 class Reserver {
  public:
   Reserver(Conn& conn, size_t batch) : conn_(conn), batch_(batch) {}
@@ -179,8 +203,9 @@ class Reserver {
     // Ask for twice what was ready last time (at most K): a reserve that finds
     // nothing costs beanstalkd a TIMED_OUT reply, so do not ask blindly for K.
     size_t reserves = last_got_ > 0 ? std::min(batch_, 2 * last_got_) : 1;
-    for (size_t i = 0; i < reserves; ++i)
+    for (size_t i = 0; i < reserves; ++i) {
       out += last_got_ > 0 ? "reserve-with-timeout 0\r\n" : "reserve-with-timeout 1\r\n";
+    }
     conn_.send(out);
     check_action_replies(action_replies);
     size_t got = 0;
@@ -202,7 +227,9 @@ class Reserver {
 
   // Sends the actions still pending and checks their replies.
   void flush() {
-    if (actions_.empty()) return;
+    if (actions_.empty()) {
+      return;
+    }
     conn_.send(actions_);
     actions_.clear();
     check_action_replies(pending_replies_);
@@ -213,8 +240,9 @@ class Reserver {
   void check_action_replies(size_t n) {
     for (size_t i = 0; i < n; ++i) {
       std::string_view reply = conn_.line();
-      if (reply != "DELETED" && !starts_with(reply, "INSERTED "))
+      if (reply != "DELETED" && !starts_with(reply, "INSERTED ")) {
         die("delete/put answered '" + std::string(reply) + "'");
+      }
     }
   }
 
@@ -245,7 +273,9 @@ int run_worker(in_port_t port, size_t batch) {
       out += kPut;
       return size_t{2};
     });
-    if (getppid() == 1) return 0;  // orphaned: the bench script is gone
+    if (getppid() == 1) {
+      return 0;  // orphaned: the bench script is gone
+    }
   }
 }
 
@@ -253,7 +283,9 @@ int run_worker(in_port_t port, size_t batch) {
 void write_puts(Conn& c, long n) {
   constexpr long kChunk = 1024;
   std::string chunk;
-  for (long i = 0; i < kChunk; ++i) chunk += kPut;
+  for (long i = 0; i < kChunk; ++i) {
+    chunk += kPut;
+  }
   const size_t put_len = std::strlen(kPut);
   for (long sent = 0; sent < n; sent += kChunk) {
     long k = std::min(kChunk, n - sent);
@@ -289,17 +321,19 @@ int run_e2e(in_port_t port, long n, size_t batch) {
     if (got > 0) {
       last_progress = Clock::now();
     } else if (seconds_since(last_progress) > kStallTimeoutS) {
-      die("no result for " + std::to_string(kStallTimeoutS) + " s; " + std::to_string(seen) + " of " +
-          std::to_string(n) + " results, " + std::to_string(acked.load()) + " puts acknowledged");
+      die("no result for " + std::to_string(kStallTimeoutS) + " s; " + std::to_string(seen) +
+          " of " + std::to_string(n) + " results, " + std::to_string(acked.load()) +
+          " puts acknowledged");
     }
   }
   double elapsed = seconds_since(start);
   r.flush();
   writer.join();
   acker.join();
-  if (seen != n || acked.load() != n)
-    die("saw " + std::to_string(seen) + " results for " + std::to_string(acked.load()) + " acknowledged of " +
-        std::to_string(n) + " puts");
+  if (seen != n || acked.load() != n) {
+    die("saw " + std::to_string(seen) + " results for " + std::to_string(acked.load()) +
+        " acknowledged of " + std::to_string(n) + " puts");
+  }
   std::printf("%.6f\n", elapsed);
   return 0;
 }
@@ -309,7 +343,9 @@ int run_enqueue(in_port_t port, long n) {
   c.command("use jobs\r\n", "USING");
   auto start = Clock::now();
   std::thread writer([&] { write_puts(c, n); });
-  for (long i = 0; i < n; ++i) expect_inserted(c);
+  for (long i = 0; i < n; ++i) {
+    expect_inserted(c);
+  }
   double elapsed = seconds_since(start);
   writer.join();
   std::printf("%.6f\n", elapsed);
@@ -331,8 +367,9 @@ int run_latency(in_port_t port, long n) {
     std::string_view reply = results.line();
     unsigned long long id = 0;
     size_t bytes = 0;
-    if (std::sscanf(std::string(reply).c_str(), "RESERVED %llu %zu", &id, &bytes) != 2)
+    if (std::sscanf(std::string(reply).c_str(), "RESERVED %llu %zu", &id, &bytes) != 2) {
       die("reserve of a result answered '" + std::string(reply) + "'");
+    }
     results.skip_body(bytes);
     us.push_back(seconds_since(start) * 1e6);
     std::string del;
@@ -356,12 +393,15 @@ int run_count(in_port_t port, const std::string& tube) {
     return 0;
   }
   size_t bytes = 0;
-  if (std::sscanf(std::string(reply).c_str(), "OK %zu", &bytes) != 1)
+  if (std::sscanf(std::string(reply).c_str(), "OK %zu", &bytes) != 1) {
     die("stats-tube answered '" + std::string(reply) + "'");
+  }
   std::string yaml = c.body(bytes);
   auto field = [&](const std::string& name) {
     size_t at = yaml.find("\n" + name + ": ");
-    if (at == std::string::npos) die("stats-tube lacks " + name);
+    if (at == std::string::npos) {
+      die("stats-tube lacks " + name);
+    }
     return std::atol(yaml.c_str() + at + name.size() + 3);
   };
   std::printf("%ld %ld %ld\n", field("current-jobs-ready"), field("current-jobs-reserved"),
@@ -370,23 +410,38 @@ int run_count(in_port_t port, const std::string& tube) {
 }
 
 [[noreturn]] void usage() {
-  die("usage: beanstalk_bench worker PORT K | e2e PORT N K | enqueue PORT N | lat PORT N | count PORT TUBE");
+  die("usage: beanstalk_bench worker PORT K | e2e PORT N K | enqueue PORT N | lat PORT N | count "
+      "PORT TUBE");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 4) usage();
+  if (argc < 4) {
+    usage();
+  }
   std::string mode = argv[1];
   auto port = static_cast<in_port_t>(std::atoi(argv[2]));
-  if (mode == "count") return run_count(port, argv[3]);
+  if (mode == "count") {
+    return run_count(port, argv[3]);
+  }
   long n = std::atol(argv[3]);
-  if (n <= 0) usage();
-  if (mode == "worker") return run_worker(port, static_cast<size_t>(n));
-  if (mode == "enqueue") return run_enqueue(port, n);
-  if (mode == "lat") return run_latency(port, n);
+  if (n <= 0) {
+    usage();
+  }
+  if (mode == "worker") {
+    return run_worker(port, static_cast<size_t>(n));
+  }
+  if (mode == "enqueue") {
+    return run_enqueue(port, n);
+  }
+  if (mode == "lat") {
+    return run_latency(port, n);
+  }
   if (mode == "e2e") {
-    if (argc < 5 || std::atoi(argv[4]) <= 0) usage();
+    if (argc < 5 || std::atoi(argv[4]) <= 0) {
+      usage();
+    }
     return run_e2e(port, n, static_cast<size_t>(std::atoi(argv[4])));
   }
   usage();

@@ -14,9 +14,8 @@
 //
 // Results go to stdout, diagnostics to stderr; exit 1 on any failure
 // (a lost or failed job, a timeout, a connection error).
-#include <libgearman/gearman.h>
-
 #include <arpa/inet.h>
+#include <libgearman/gearman.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -56,15 +55,23 @@ void* noop_fn(gearman_job_st*, void*, size_t* result_size, gearman_return_t* ret
 
 int run_worker(in_port_t port) {
   gearman_worker_st* worker = gearman_worker_create(nullptr);
-  if (worker == nullptr) die("gearman_worker_create failed");
-  if (gearman_worker_add_server(worker, "127.0.0.1", port) != GEARMAN_SUCCESS)
+  if (worker == nullptr) {
+    die("gearman_worker_create failed");
+  }
+  if (gearman_worker_add_server(worker, "127.0.0.1", port) != GEARMAN_SUCCESS) {
     die(std::string("worker add_server: ") + gearman_worker_error(worker));
-  if (gearman_worker_add_function(worker, kFunction, 0, noop_fn, nullptr) != GEARMAN_SUCCESS)
+  }
+  if (gearman_worker_add_function(worker, kFunction, 0, noop_fn, nullptr) != GEARMAN_SUCCESS) {
     die(std::string("worker add_function: ") + gearman_worker_error(worker));
+  }
   for (;;) {
     gearman_return_t rc = gearman_worker_work(worker);
-    if (rc != GEARMAN_SUCCESS) die(std::string("worker work: ") + gearman_worker_error(worker));
-    if (getppid() == 1) break;  // orphaned: the bench script is gone
+    if (rc != GEARMAN_SUCCESS) {
+      die(std::string("worker work: ") + gearman_worker_error(worker));
+    }
+    if (getppid() == 1) {
+      break;  // orphaned: the bench script is gone
+    }
   }
   gearman_worker_free(worker);
   return 0;
@@ -75,21 +82,30 @@ int run_worker(in_port_t port) {
 // Returns {queued, available_workers} for kFunction from the admin "status" command.
 std::pair<long, long> admin_status(in_port_t port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) die("socket failed");
+  if (fd < 0) {
+    die("socket failed");
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   timeval tv{10, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) die("admin connect failed");
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    die("admin connect failed");
+  }
   const char cmd[] = "status\n";
-  if (write(fd, cmd, sizeof cmd - 1) != static_cast<ssize_t>(sizeof cmd - 1)) die("admin write failed");
+  if (write(fd, cmd, sizeof cmd - 1) != static_cast<ssize_t>(sizeof cmd - 1)) {
+    die("admin write failed");
+  }
   std::string reply;
   char buf[4096];
-  while (reply.size() < 2 || (reply.compare(0, 2, ".\n") != 0 && reply.find("\n.\n") == std::string::npos)) {
+  while (reply.size() < 2 ||
+         (reply.compare(0, 2, ".\n") != 0 && reply.find("\n.\n") == std::string::npos)) {
     ssize_t n = read(fd, buf, sizeof buf);
-    if (n <= 0) die("admin read failed");
+    if (n <= 0) {
+      die("admin read failed");
+    }
     reply.append(buf, static_cast<size_t>(n));
   }
   close(fd);
@@ -101,7 +117,8 @@ std::pair<long, long> admin_status(in_port_t port) {
     pos = end + 1;
     char name[256];
     long total = 0, running = 0, workers = 0;
-    if (std::sscanf(line.c_str(), "%255[^\t]\t%ld\t%ld\t%ld", name, &total, &running, &workers) == 4 &&
+    if (std::sscanf(line.c_str(), "%255[^\t]\t%ld\t%ld\t%ld", name, &total, &running, &workers) ==
+            4 &&
         std::strcmp(name, kFunction) == 0) {
       queued = total;
       available = workers;
@@ -113,7 +130,9 @@ std::pair<long, long> admin_status(in_port_t port) {
 int run_waitworkers(in_port_t port, long want) {
   auto start = Clock::now();
   while (admin_status(port).second < want) {
-    if (seconds_since(start) > 30) die("workers did not register within 30 s");
+    if (seconds_since(start) > 30) {
+      die("workers did not register within 30 s");
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return 0;
@@ -138,9 +157,12 @@ gearman_return_t on_fail(gearman_task_st* task) {
 
 gearman_client_st* make_client(in_port_t port) {
   gearman_client_st* client = gearman_client_create(nullptr);
-  if (client == nullptr) die("gearman_client_create failed");
-  if (gearman_client_add_server(client, "127.0.0.1", port) != GEARMAN_SUCCESS)
+  if (client == nullptr) {
+    die("gearman_client_create failed");
+  }
+  if (gearman_client_add_server(client, "127.0.0.1", port) != GEARMAN_SUCCESS) {
     die(std::string("client add_server: ") + gearman_client_error(client));
+  }
   gearman_client_set_timeout(client, kIoTimeoutMs);
   gearman_client_add_options(client, GEARMAN_CLIENT_FREE_TASKS);
   return client;
@@ -166,20 +188,25 @@ int run_batch(in_port_t port, long n, bool background, long round) {
     for (long i = first; i < last; ++i) {
       gearman_return_t rc;
       gearman_task_st* task =
-          background ? gearman_client_add_task_background(client, nullptr, &counters, kFunction, nullptr,
-                                                          kPayload, std::strlen(kPayload), &rc)
-                     : gearman_client_add_task(client, nullptr, &counters, kFunction, nullptr, kPayload,
-                                               std::strlen(kPayload), &rc);
-      if (task == nullptr || rc != GEARMAN_SUCCESS)
+          background
+              ? gearman_client_add_task_background(client, nullptr, &counters, kFunction, nullptr,
+                                                   kPayload, std::strlen(kPayload), &rc)
+              : gearman_client_add_task(client, nullptr, &counters, kFunction, nullptr, kPayload,
+                                        std::strlen(kPayload), &rc);
+      if (task == nullptr || rc != GEARMAN_SUCCESS) {
         die(std::string("add_task: ") + gearman_client_error(client));
+      }
     }
     gearman_return_t rc = gearman_client_run_tasks(client);
-    if (rc != GEARMAN_SUCCESS) die(std::string("run_tasks: ") + gearman_client_error(client));
+    if (rc != GEARMAN_SUCCESS) {
+      die(std::string("run_tasks: ") + gearman_client_error(client));
+    }
   }
   double elapsed = seconds_since(start);
-  if (counters.done != n || counters.failed != 0)
+  if (counters.done != n || counters.failed != 0) {
     die("counted " + std::to_string(counters.done) + " of " + std::to_string(n) + " jobs (" +
         std::to_string(counters.failed) + " failed)");
+  }
   std::printf("%.6f\n", elapsed);
   gearman_client_free(client);
   return 0;
@@ -193,14 +220,18 @@ int run_latency(in_port_t port, long n) {
     size_t result_size = 0;
     gearman_return_t rc;
     auto start = Clock::now();
-    void* result =
-        gearman_client_do(client, kFunction, nullptr, kPayload, std::strlen(kPayload), &result_size, &rc);
+    void* result = gearman_client_do(client, kFunction, nullptr, kPayload, std::strlen(kPayload),
+                                     &result_size, &rc);
     us.push_back(seconds_since(start) * 1e6);
     std::free(result);
-    if (rc != GEARMAN_SUCCESS) die(std::string("client_do: ") + gearman_client_error(client));
+    if (rc != GEARMAN_SUCCESS) {
+      die(std::string("client_do: ") + gearman_client_error(client));
+    }
   }
   std::sort(us.begin(), us.end());
-  auto pct = [&](double p) { return us[std::min(us.size() - 1, static_cast<size_t>(p * static_cast<double>(us.size())))]; };
+  auto pct = [&](double p) {
+    return us[std::min(us.size() - 1, static_cast<size_t>(p * static_cast<double>(us.size())))];
+  };
   std::printf("%.1f %.1f\n", pct(0.50), pct(0.99));
   gearman_client_free(client);
   return 0;
@@ -213,21 +244,37 @@ int run_latency(in_port_t port, long n) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 3) usage();
+  if (argc < 3) {
+    usage();
+  }
   std::string mode = argv[1];
   auto port = static_cast<in_port_t>(std::atoi(argv[2]));
   long n = argc > 3 ? std::atol(argv[3]) : 0;
-  if (mode == "worker") return run_worker(port);
+  if (mode == "worker") {
+    return run_worker(port);
+  }
   if (mode == "queued") {
     std::printf("%ld\n", admin_status(port).first);
     return 0;
   }
-  if (argc < 4 || n <= 0) usage();
-  if (mode == "waitworkers") return run_waitworkers(port, n);
+  if (argc < 4 || n <= 0) {
+    usage();
+  }
+  if (mode == "waitworkers") {
+    return run_waitworkers(port, n);
+  }
   long round = argc > 4 ? std::atol(argv[4]) : n;
-  if (round <= 0) usage();
-  if (mode == "e2e") return run_batch(port, n, false, round);
-  if (mode == "enqueue") return run_batch(port, n, true, round);
-  if (mode == "lat") return run_latency(port, n);
+  if (round <= 0) {
+    usage();
+  }
+  if (mode == "e2e") {
+    return run_batch(port, n, false, round);
+  }
+  if (mode == "enqueue") {
+    return run_batch(port, n, true, round);
+  }
+  if (mode == "lat") {
+    return run_latency(port, n);
+  }
   usage();
 }

@@ -676,10 +676,10 @@ void IoLoop::CheckDeadlines(TimePoint now) {
                      " and could not reconnect within ", TimeoutText(limit_ms),
                      ": is jobq-broker running?", ClosedUnansweredText(), UnknownFateText())));
   } else {
-    Fail(absl::UnavailableError(absl::StrCat(
-        "cannot reach the broker at ", options_.broker_endpoint, " (no reply in ",
-        TimeoutText(limit_ms), "): is jobq-broker running?", ClosedUnansweredText(),
-        UnknownFateText())));
+    Fail(absl::UnavailableError(absl::StrCat("cannot reach the broker at ",
+                                             options_.broker_endpoint, " (no reply in ",
+                                             TimeoutText(limit_ms), "): is jobq-broker running?",
+                                             ClosedUnansweredText(), UnknownFateText())));
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include <functional>
 
+#include "absl/strings/str_cat.h"
 #include "broker/core/broker_core.h"
 #include "tests/support/core_harness.h"
 
@@ -13,12 +14,7 @@ namespace jobq::broker::core {
 namespace {
 
 using ::jobq::testing::CoreHarness;
-
-std::vector<std::string> Tasks(const std::vector<wire::DispatchedJob>& jobs) {
-  std::vector<std::string> tasks;
-  for (const auto& job : jobs) tasks.push_back(job.task());
-  return tasks;
-}
+using ::jobq::testing::Tasks;
 
 // Runs an admin command as the loop does: fresh effects, the command, a
 // Tick, and the invariants checked.
@@ -38,7 +34,9 @@ admin::QueueStatus QueueNamed(CoreHarness& harness, const std::string& name) {
   admin::ListQueuesResponse queues;
   harness.core().FillQueues(&queues);
   for (const admin::QueueStatus& queue : queues.queues()) {
-    if (queue.name() == name) return queue;
+    if (queue.name() == name) {
+      return queue;
+    }
   }
   return {};
 }
@@ -225,7 +223,10 @@ TEST(AdminCoreTest, AWorkerWithoutANameIsListedByItsRoutingIdInHex) {
   CoreHarness harness;
   // ROUTER routing ids are binary; a listing must stay valid UTF-8 (found
   // by tests/fuzz/fuzz_broker_core).
-  const std::string routing_id("\x00\xff\x80" "ab", 5);
+  const std::string routing_id(
+      "\x00\xff\x80"
+      "ab",
+      5);
   wire::Hello hello;
   wire::PoolCapacity* pool = hello.add_pools();
   pool->set_kind(wire::KIND_IO);
@@ -271,7 +272,7 @@ TEST(AdminCoreTest, DeadWorkerThatComesBackIsListedOnce) {
 TEST(AdminCoreTest, DeadWorkersListIsBounded) {
   CoreHarness harness;
   for (size_t i = 0; i < kDeadWorkersMax + 10; ++i) {
-    harness.Hello("w" + std::to_string(i), 1);
+    harness.Hello(absl::StrCat("w", i), 1);  // not "w" + …: GCC 12 -O3 -Wrestrict
   }
   harness.AdvanceMs(10'000);
   EXPECT_EQ(static_cast<size_t>(Workers(harness).workers_size()), kDeadWorkersMax);

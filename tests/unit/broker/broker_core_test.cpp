@@ -8,18 +8,8 @@ namespace jobq::broker::core {
 namespace {
 
 using ::jobq::testing::CoreHarness;
-
-std::vector<std::string> Tasks(const std::vector<wire::DispatchedJob>& jobs) {
-  std::vector<std::string> tasks;
-  for (const auto& job : jobs) tasks.push_back(job.task());
-  return tasks;
-}
-
-JobId IdOf(const wire::DispatchedJob& job) { return *JobId::FromBytes(job.id()); }
-
-void Heartbeat(CoreHarness& harness, const std::string& worker) {
-  harness.FromWorker(worker, Command::kWorkerHeartbeat, wire::Heartbeat());
-}
+using ::jobq::testing::IdOf;
+using ::jobq::testing::Tasks;
 
 TEST(BrokerCoreTest, DispatchesFifoWithinAPriority) {
   CoreHarness harness;
@@ -73,7 +63,7 @@ TEST(BrokerCoreTest, DeadWorkersJobsAreRequeuedAndRunElsewhere) {
   for (int i = 0; i < 40 && redispatched.empty(); ++i) {
     harness.AdvanceMs(250);
     redispatched = harness.Dispatched("w2");
-    Heartbeat(harness, "w2");  // only w2 stays alive
+    harness.Heartbeat("w2");  // only w2 stays alive
   }
   ASSERT_EQ(redispatched.size(), 1u) << "w1 silent for 3 intervals is dead";
   EXPECT_EQ(redispatched[0].attempt(), 2u);
@@ -90,7 +80,7 @@ TEST(BrokerCoreTest, HeartbeatsKeepAWorkerAlive) {
   harness.Hello("w", 1);
   for (int i = 0; i < 40; ++i) {
     harness.AdvanceMs(250);
-    Heartbeat(harness, "w");
+    harness.Heartbeat("w");
   }
   EXPECT_EQ(harness.core().worker_count(), 1u);
 }
@@ -127,8 +117,10 @@ TEST(BrokerCoreTest, LateSuccessOfATakenBackAttemptFinishesTheJobOnce) {
   harness.Hello("w2", 1);
   for (int i = 0; i < 40 && harness.Dispatched("w2").empty(); ++i) {
     harness.AdvanceMs(250);
-    if (!harness.Dispatched("w2").empty()) break;
-    Heartbeat(harness, "w2");
+    if (!harness.Dispatched("w2").empty()) {
+      break;
+    }
+    harness.Heartbeat("w2");
   }
   ASSERT_EQ(harness.Dispatched("w2").size(), 1u);
 
@@ -423,7 +415,7 @@ TEST(BrokerCoreTest, DelayedJobWaitsForItsTime) {
   for (int i = 0; i < 19; ++i) {
     harness.AdvanceMs(250);
     EXPECT_TRUE(harness.Dispatched("w").empty()) << "at +" << (i + 1) * 250 << " ms";
-    Heartbeat(harness, "w");
+    harness.Heartbeat("w");
   }
   harness.AdvanceMs(250);
   EXPECT_EQ(harness.Dispatched("w").size(), 1u);

@@ -13,16 +13,10 @@ namespace jobq::broker::core {
 namespace {
 
 using ::jobq::testing::CoreHarness;
+using ::jobq::testing::IdOf;
 
 constexpr TimeMs kLivenessWindowMs = 3000;  // CoreOptions defaults: 1 s × 3 misses
 constexpr TimeMs kLeaseGraceMs = 5000;
-
-void Heartbeat(CoreHarness& harness, const std::string& worker,
-               const std::vector<JobId>& holding = {}) {
-  wire::Heartbeat heartbeat;
-  for (const JobId& id : holding) heartbeat.add_holding(std::string(id.Bytes()));
-  harness.FromWorker(worker, Command::kWorkerHeartbeat, heartbeat);
-}
 
 // Submits one job built by `edit`; returns its ack.
 wire::SubmitAck SubmitSpec(CoreHarness& harness, const std::string& client,
@@ -38,14 +32,14 @@ wire::SubmitAck SubmitSpec(CoreHarness& harness, const std::string& client,
   return harness.Acks(client).empty() ? wire::SubmitAck() : harness.Acks(client)[0];
 }
 
-JobId IdOf(const wire::SubmitAck& ack) { return JobId::FromBytes(ack.id()).value_or(JobId()); }
-
 // The jobs a store would hold: copies of everything the core keeps.
 std::vector<Job> Snapshot(const BrokerCore& core) {
   JobFilter all;
   all.limit = 1'000'000;
   std::vector<Job> jobs;
-  for (const Job* job : core.ListJobs(all)) jobs.push_back(*job);
+  for (const Job* job : core.ListJobs(all)) {
+    jobs.push_back(*job);
+  }
   return jobs;
 }
 
@@ -100,7 +94,8 @@ TEST(DurabilityCoreTest, QueueDefaultsApplyToJobsThatSetNothing) {
   options.max_attempts = 2;
   options.queue_defaults["emails"] = {.max_attempts = 6, .backoff_ms = 250};
   CoreHarness harness(options);
-  const JobId in_emails = IdOf(SubmitSpec(harness, "c", [](auto& spec) { spec.set_queue("emails"); }));
+  const JobId in_emails =
+      IdOf(SubmitSpec(harness, "c", [](auto& spec) { spec.set_queue("emails"); }));
   const JobId elsewhere = IdOf(SubmitSpec(harness, "c", [](auto&) {}));
   const JobId own = IdOf(SubmitSpec(harness, "c", [](auto& spec) {
     spec.set_queue("emails");
@@ -118,16 +113,15 @@ TEST(DurabilityCoreTest, QueueDefaultsApplyToJobsThatSetNothing) {
 TEST(DurabilityCoreTest, ALeaseRunsOutAfterTheTimeoutPlusGraceAndTheJobRunsElsewhere) {
   CoreHarness harness;
   harness.Hello("w1", 1);
-  const JobId id =
-      IdOf(SubmitSpec(harness, "c", [](auto& spec) { spec.set_timeout_ms(2000); }));
+  const JobId id = IdOf(SubmitSpec(harness, "c", [](auto& spec) { spec.set_timeout_ms(2000); }));
   ASSERT_EQ(harness.Dispatched("w1").size(), 1u);
   harness.Hello("w2", 1);
   // w1 stays alive (heartbeats, even listing the job) but never reports it:
   // its RESULT was lost. A job with a timeout keeps its first lease.
   for (TimeMs t = 0; t < 2000 + kLeaseGraceMs - 500; t += 500) {
     harness.AdvanceMs(500);
-    Heartbeat(harness, "w1", {id});
-    Heartbeat(harness, "w2");
+    harness.Heartbeat("w1", {id});
+    harness.Heartbeat("w2");
     ASSERT_EQ(harness.core().FindJob(id)->leased_to, "w1");
   }
   bool moved = false;
@@ -152,7 +146,7 @@ TEST(DurabilityCoreTest, HeartbeatsListingAJobWithoutTimeoutRenewItsLease) {
   const JobId renewed = IdOf(SubmitSpec(harness, "c", [](auto&) {}));
   for (TimeMs t = 0; t < 10 * (kLivenessWindowMs + kLeaseGraceMs); t += 1000) {
     harness.AdvanceMs(1000);
-    Heartbeat(harness, "w", {renewed});
+    harness.Heartbeat("w", {renewed});
   }
   EXPECT_EQ(harness.core().FindJob(renewed)->state, wire::JOB_STATE_RUNNING);
   EXPECT_EQ(harness.core().counters().leases_expired, 0u);
@@ -160,7 +154,7 @@ TEST(DurabilityCoreTest, HeartbeatsListingAJobWithoutTimeoutRenewItsLease) {
   // Once the worker stops listing it (its result went missing), it expires.
   for (TimeMs t = 0; t <= kLivenessWindowMs + kLeaseGraceMs; t += 1000) {
     harness.AdvanceMs(1000);
-    Heartbeat(harness, "w");
+    harness.Heartbeat("w");
   }
   EXPECT_EQ(harness.core().counters().leases_expired, 1u);
   harness.Credit("w", 1);  // the slot the lost job took
@@ -241,15 +235,19 @@ TEST(DurabilityCoreTest, AfterARestartAReturningWorkerKeepsItsJobsAndTheRestAreR
   after.Hello("w1-again", 1, {"default"}, {held});
   after.Hello("w2", 2);
   std::vector<JobId> sent;
-  for (const auto& job : after.Dispatched("w2")) sent.push_back(*JobId::FromBytes(job.id()));
+  for (const auto& job : after.Dispatched("w2")) {
+    sent.push_back(*JobId::FromBytes(job.id()));
+  }
   EXPECT_EQ(sent, std::vector<JobId>{waiting}) << "`abandoned` waits for its worker first";
 
   for (TimeMs t = 0; t <= kLivenessWindowMs + kLeaseGraceMs && sent.size() < 2; t += 250) {
     after.AdvanceMs(250);
-    for (const auto& job : after.Dispatched("w2")) sent.push_back(*JobId::FromBytes(job.id()));
+    for (const auto& job : after.Dispatched("w2")) {
+      sent.push_back(*JobId::FromBytes(job.id()));
+    }
     EXPECT_TRUE(after.Dispatched("w1-again").empty());
-    Heartbeat(after, "w1-again", {kept});
-    Heartbeat(after, "w2", {waiting});
+    after.Heartbeat("w1-again", {kept});
+    after.Heartbeat("w2", {waiting});
   }
   ASSERT_EQ(sent.size(), 2u);
   EXPECT_EQ(sent[1], abandoned);
@@ -316,8 +314,8 @@ TEST(DurabilityCoreTest, SentinelsComeBackBetweenTheSameJobsAfterARestart) {
   after.Hello("w", 5);
   ASSERT_EQ(after.Dispatched("w").size(), 1u);
   EXPECT_EQ(*JobId::FromBytes(after.Dispatched("w")[0].id()), ahead);
-  EXPECT_EQ(after.CommandsTo("w"),
-            (std::vector<Command>{Command::kWelcome, Command::kDispatch, Command::kWorkerSentinel}));
+  EXPECT_EQ(after.CommandsTo("w"), (std::vector<Command>{Command::kWelcome, Command::kDispatch,
+                                                         Command::kWorkerSentinel}));
   ASSERT_EQ(after.effects().sentinels_removed.size(), 1u);
   EXPECT_EQ(after.effects().sentinels_removed[0], mark.id) << "the store forgets it once fired";
   EXPECT_EQ(after.core().FindJob(behind)->state, wire::JOB_STATE_QUEUED);
@@ -345,16 +343,13 @@ TEST(DurabilityCoreTest, ADeadJobIsListedAndRunsAgainWhenRetried) {
   EXPECT_TRUE(harness.core().ListJobs(queued).empty());
 
   harness.effects().Clear();
-  EXPECT_EQ(harness.core().RetryJob(id, &harness.effects()),
-            RetryOutcome::kRetried);
+  EXPECT_EQ(harness.core().RetryJob(id, &harness.effects()), RetryOutcome::kRetried);
   harness.AdvanceMs(1);
   ASSERT_EQ(harness.Dispatched("w").size(), 1u);
   EXPECT_EQ(harness.Dispatched("w")[0].attempt(), 3u) << "old attempts' results stay stale";
   EXPECT_EQ(harness.core().FindJob(id)->failures, 0u);
-  EXPECT_EQ(harness.core().RetryJob(id, &harness.effects()),
-            RetryOutcome::kNotFinished);
-  EXPECT_EQ(harness.core().RetryJob(JobId(), &harness.effects()),
-            RetryOutcome::kUnknownJob);
+  EXPECT_EQ(harness.core().RetryJob(id, &harness.effects()), RetryOutcome::kNotFinished);
+  EXPECT_EQ(harness.core().RetryJob(JobId(), &harness.effects()), RetryOutcome::kUnknownJob);
   harness.Result("w", id, 3, true);
   EXPECT_EQ(harness.core().FindJob(id)->state, wire::JOB_STATE_SUCCEEDED);
 }

@@ -59,7 +59,9 @@ TEST(LimitsCoreTest, ASubmitOverTheBatchLimitIsRefusedWholeNamingTheLimitInField
   CoreHarness harness(options);
   wire::Submit submit;
   submit.set_first_seq(41);
-  for (int i = 0; i < 3; ++i) submit.add_jobs()->set_task("t");
+  for (int i = 0; i < 3; ++i) {
+    submit.add_jobs()->set_task("t");
+  }
   harness.FromClient("c", Command::kSubmit, submit);
   EXPECT_TRUE(harness.Acks("c").empty());
   ASSERT_EQ(harness.Errors("c").size(), 1u);
@@ -101,7 +103,9 @@ TEST(LimitsCoreTest, ARefusedJobLeavesTheRestOfItsBatchTaken) {
 
   std::vector<wire::SubmitAck> acks = harness.Acks("c");
   ASSERT_EQ(acks.size(), 5u);
-  for (size_t i = 0; i < acks.size(); ++i) EXPECT_EQ(acks[i].client_seq(), i + 1);
+  for (size_t i = 0; i < acks.size(); ++i) {
+    EXPECT_EQ(acks[i].client_seq(), i + 1);
+  }
   EXPECT_FALSE(acks[0].id().empty());
   EXPECT_EQ(acks[1].error().type(), "bad_request");
   EXPECT_EQ(acks[2].error().type(), "bad_request");
@@ -142,7 +146,9 @@ TEST(LimitsCoreTest, WorkersBeyondTheLimitAreRefusedOneRegisteringAgainIsNot) {
 TEST(LimitsCoreTest, HelloListingTooManyQueuesIsRefused) {
   CoreHarness harness;
   std::vector<std::string> queues;
-  for (int i = 0; i <= kHelloQueuesMax; ++i) queues.push_back("q" + std::to_string(i));
+  for (int i = 0; i <= kHelloQueuesMax; ++i) {
+    queues.push_back("q" + std::to_string(i));
+  }
   harness.Hello("w", 1, queues);
   ASSERT_EQ(harness.Errors("w").size(), 1u);
   EXPECT_EQ(harness.Errors("w")[0].code(), wire::ERROR_CODE_TOO_LARGE);

@@ -125,13 +125,16 @@ TEST(RenderPrometheusTest, EveryLineIsACommentOrASampleAndFamiliesAreWhole) {
   const std::string text = RenderPrometheus(SampleStatus());
   ASSERT_FALSE(text.empty());
   EXPECT_EQ(text.back(), '\n');
-  const std::regex sample(R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-z_]+="([^"\\]|\\.)*"(,[a-z_]+="([^"\\]|\\.)*")*\})? \S+$)");
+  const std::regex sample(
+      R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-z_]+="([^"\\]|\\.)*"(,[a-z_]+="([^"\\]|\\.)*")*\})? \S+$)");
   std::istringstream lines(text);
   std::string line;
   std::set<std::string> families;
   std::string current;
   while (std::getline(lines, line)) {
-    if (line.rfind("# HELP ", 0) == 0) continue;
+    if (line.rfind("# HELP ", 0) == 0) {
+      continue;
+    }
     if (line.rfind("# TYPE ", 0) == 0) {
       current = line.substr(7, line.find(' ', 7) - 7);
       EXPECT_TRUE(families.insert(current).second) << "family declared twice: " << current;

@@ -20,7 +20,9 @@ struct Parsed {
 inline Parsed Parse(std::vector<std::string> args) {
   args.insert(args.begin(), "jobq-broker");
   std::vector<char*> argv;
-  for (std::string& arg : args) argv.push_back(arg.data());
+  for (std::string& arg : args) {
+    argv.push_back(arg.data());
+  }
   Parsed parsed;
   BrokerConfig config;
   parsed.outcome = ParseBrokerFlags(static_cast<int>(argv.size()), argv.data(), &config);

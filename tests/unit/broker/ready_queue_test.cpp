@@ -8,7 +8,9 @@ namespace {
 std::vector<JobId> MakeIds(int count) {
   JobIdGenerator generator(1);
   std::vector<JobId> ids;
-  for (int i = 0; i < count; ++i) ids.push_back(generator.Next(i));
+  for (int i = 0; i < count; ++i) {
+    ids.push_back(generator.Next(i));
+  }
   return ids;
 }
 

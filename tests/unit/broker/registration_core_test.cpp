@@ -35,7 +35,9 @@ TEST(RegistrationCoreTest, WelcomeAndDispatchCarryTheRegistrationAndTheBroker) {
   EXPECT_NE(harness.Welcomes("w")[0].broker(), 0u);
   ASSERT_EQ(harness.Dispatched("w").size(), 1u);
   for (const broker::core::Outbound& out : harness.effects().outbound) {
-    if (out.command != Command::kDispatch) continue;
+    if (out.command != Command::kDispatch) {
+      continue;
+    }
     const auto& dispatch = static_cast<const wire::Dispatch&>(*out.body);
     EXPECT_EQ(dispatch.registration(), 7u);
     EXPECT_EQ(dispatch.broker(), harness.Welcomes("w")[0].broker());
@@ -190,8 +192,7 @@ class CancelRunningTest : public ::testing::TestWithParam<bool> {
   // A job with attempts left, running on "w", then cancelled by an admin or
   // by its producer's CANCEL; returns its id.
   static JobId StartAndCancel(CoreHarness& harness, bool from_admin) {
-    const JobId id =
-        harness.Submit("c", {"t"}, "default", 0, true, /*max_attempts=*/3).front();
+    const JobId id = harness.Submit("c", {"t"}, "default", 0, true, /*max_attempts=*/3).front();
     harness.Register("w", 1, kInstance, 1);
     EXPECT_EQ(harness.Dispatched("w").size(), 1u);
     if (from_admin) {

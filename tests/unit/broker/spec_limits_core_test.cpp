@@ -19,10 +19,7 @@ namespace jobq::broker::core {
 namespace {
 
 using ::jobq::testing::CoreHarness;
-
-constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
-
-JobId IdOf(const wire::SubmitAck& ack) { return JobId::FromBytes(ack.id()).value_or(JobId()); }
+using ::jobq::testing::IdOf;
 
 wire::JobSpec Spec() {
   wire::JobSpec spec;
@@ -36,9 +33,9 @@ TEST(SpecLimitsCoreTest, AJobOutOfBoundsIsRefusedAloneWithBadRequestNamingTheFie
   submit.set_first_seq(10);
   *submit.add_jobs() = Spec();
   wire::JobSpec& timeout = *submit.add_jobs() = Spec();
-  timeout.set_timeout_ms(kInt64Max);
+  timeout.set_timeout_ms(std::numeric_limits<int64_t>::max());
   wire::JobSpec& ttl = *submit.add_jobs() = Spec();
-  ttl.set_result_ttl_ms(kInt64Max);
+  ttl.set_result_ttl_ms(std::numeric_limits<int64_t>::max());
   wire::JobSpec& backoff = *submit.add_jobs() = Spec();
   backoff.set_backoff_ms(-1);
   wire::JobSpec& not_before = *submit.add_jobs() = Spec();
@@ -49,7 +46,9 @@ TEST(SpecLimitsCoreTest, AJobOutOfBoundsIsRefusedAloneWithBadRequestNamingTheFie
   std::vector<wire::SubmitAck> acks = harness.Acks("c");
   ASSERT_EQ(acks.size(), 6u);
   std::map<uint64_t, wire::SubmitAck> by_seq;
-  for (const wire::SubmitAck& ack : acks) by_seq[ack.client_seq()] = ack;
+  for (const wire::SubmitAck& ack : acks) {
+    by_seq[ack.client_seq()] = ack;
+  }
   EXPECT_FALSE(by_seq[10].id().empty());
   EXPECT_FALSE(by_seq[15].id().empty()) << "the rest of the batch is taken";
   const std::pair<uint64_t, const char*> refused[] = {

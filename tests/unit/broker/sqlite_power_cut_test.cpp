@@ -72,11 +72,17 @@ class SqlitePowerCutTest : public ::testing::Test {
     std::map<JobId, core::Job> by_id;
     absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path_);
     EXPECT_TRUE(store.ok()) << store.status();
-    if (!store.ok()) return by_id;
+    if (!store.ok()) {
+      return by_id;
+    }
     absl::StatusOr<Recovered> recovered = (*store)->Recover();
     EXPECT_TRUE(recovered.ok()) << recovered.status();
-    if (!recovered.ok()) return by_id;
-    for (core::Job& job : recovered->jobs) by_id.emplace(job.id, std::move(job));
+    if (!recovered.ok()) {
+      return by_id;
+    }
+    for (core::Job& job : recovered->jobs) {
+      by_id.emplace(job.id, std::move(job));
+    }
     return by_id;
   }
 
@@ -89,7 +95,9 @@ class SqlitePowerCutTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path_);
     std::string failure = store.ok() ? use(**store) : std::string(store.status().message());
     if (failure.empty()) {
-      if (absl::Status cut = vfs.CutPower(); !cut.ok()) failure = cut.ToString();
+      if (absl::Status cut = vfs.CutPower(); !cut.ok()) {
+        failure = cut.ToString();
+      }
     }
     if (!failure.empty()) {
       std::fprintf(stderr, "child: %s\n", failure.c_str());
@@ -122,7 +130,9 @@ TEST_F(SqlitePowerCutTest, EveryAcknowledgedCommitSurvivesAPowerCut) {
   const core::Job second = Job("second");
   UseThenCutPower([&](SqliteStore& store) {
     std::string why = Why(CommitJobs(store, {&first}), "commit 1");
-    if (!why.empty()) return why;
+    if (!why.empty()) {
+      return why;
+    }
     // The last commit both adds a job and changes one: all of it must stay.
     return Why(CommitJobs(store, {&first_running, &second}), "commit 2");
   });
@@ -151,15 +161,23 @@ TEST_P(SqlitePowerCutBelowFullTest, LosesTheCommitThatWasNotSynced) {
   const core::Job unsynced = Job("unsynced");
   UseThenCutPower([&](SqliteStore& store) {
     std::string why = Why(CommitJobs(store, {&synced}), "commit under FULL");
-    if (!why.empty()) return why;
+    if (!why.empty()) {
+      return why;
+    }
     why = Why(store.SetSynchronousForTest(GetParam()), "set synchronous");
-    if (!why.empty()) return why;
+    if (!why.empty()) {
+      return why;
+    }
     why = Why(CommitJobs(store, {&unsynced}), "commit below FULL");
-    if (!why.empty()) return why;
+    if (!why.empty()) {
+      return why;
+    }
     // Committed for SQLite, before the power cut: the loss below is the
     // power cut's doing.
     absl::StatusOr<Recovered> before = store.Recover();
-    if (!before.ok()) return Why(before.status(), "recover before the cut");
+    if (!before.ok()) {
+      return Why(before.status(), "recover before the cut");
+    }
     return before->jobs.size() == 2 ? std::string()
                                     : "recover before the cut found " +
                                           std::to_string(before->jobs.size()) + " jobs, not 2";

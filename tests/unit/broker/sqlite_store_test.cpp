@@ -30,7 +30,9 @@ absl::Status CommitJobs(Store& store, const std::vector<const core::Job*>& chang
 
 absl::StatusOr<std::vector<core::Job>> RecoverJobs(Store& store) {
   absl::StatusOr<Recovered> recovered = store.Recover();
-  if (!recovered.ok()) return recovered.status();
+  if (!recovered.ok()) {
+    return recovered.status();
+  }
   return std::move(recovered->jobs);
 }
 
@@ -249,7 +251,9 @@ TEST_F(SqliteStoreTest, ACommittedJobSurvivesKillMinus9) {
   ASSERT_GE(child, 0);
   if (child == 0) {
     absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path_);
-    if (!store.ok() || !CommitJobs(**store, {&job}, {}).ok()) _exit(1);
+    if (!store.ok() || !CommitJobs(**store, {&job}, {}).ok()) {
+      _exit(1);
+    }
     kill(getpid(), SIGKILL);
     _exit(2);  // not reached
   }
@@ -276,7 +280,9 @@ TEST_F(SqliteStoreTest, CommitsTenThousandJobsInOneCall) {
     jobs.back().spec.set_payload(std::string(100, static_cast<char>(i)));
   }
   std::vector<const core::Job*> changed;
-  for (const core::Job& job : jobs) changed.push_back(&job);
+  for (const core::Job& job : jobs) {
+    changed.push_back(&job);
+  }
   {
     auto store = OpenOrDie();
     ASSERT_NE(store, nullptr);
@@ -364,7 +370,9 @@ TEST_F(SqliteStoreTest, SentinelsSurviveAReopenUntilRemoved) {
     auto recovered = store->Recover();
     ASSERT_TRUE(recovered.ok()) << recovered.status();
     std::map<JobId, std::string> sentinels;
-    for (const core::SentinelMark& mark : recovered->sentinels) sentinels[mark.id] = mark.queue;
+    for (const core::SentinelMark& mark : recovered->sentinels) {
+      sentinels[mark.id] = mark.queue;
+    }
     EXPECT_EQ(sentinels, (std::map<JobId, std::string>{{first, "default"}, {second, "emails"}}));
     const std::vector<JobId> removed = {first};
     ASSERT_TRUE(store->Commit(CommitBatch{{}, {}, {}, removed}).ok());
@@ -392,8 +400,8 @@ TEST_F(SqliteStoreTest, MigratesAVersionOneFileAndKeepsItsJobs) {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
     sqlite3_stmt* insert = nullptr;
-    ASSERT_EQ(sqlite3_prepare_v2(db, "INSERT INTO jobs VALUES (?1, 2, 'default', ?2)", -1,
-                                 &insert, nullptr),
+    ASSERT_EQ(sqlite3_prepare_v2(db, "INSERT INTO jobs VALUES (?1, 2, 'default', ?2)", -1, &insert,
+                                 nullptr),
               SQLITE_OK);
     const std::string_view bytes = id.Bytes();
     sqlite3_bind_blob(insert, 1, bytes.data(), static_cast<int>(bytes.size()), SQLITE_STATIC);
@@ -451,7 +459,9 @@ TEST_F(SqliteStoreTest, APathInAMissingDirectoryGivesAClearError) {
 
 TEST_F(SqliteStoreTest, RefusesAGarbageFileWithoutTouchingIt) {
   std::string garbage;
-  for (int i = 0; i < 8192; ++i) garbage.push_back(static_cast<char>((i * 7919) % 251));
+  for (int i = 0; i < 8192; ++i) {
+    garbage.push_back(static_cast<char>((i * 7919) % 251));
+  }
   {
     std::ofstream out(path_, std::ios::binary);
     out << garbage;

@@ -27,7 +27,9 @@ TEST(LatencyHistogramTest, BoundsAreAscendingAndExportBoundsAreAmongThem) {
   EXPECT_EQ(bounds.front(), 1);
   EXPECT_EQ(bounds[1], 1.25);
   EXPECT_EQ(bounds.back(), 8e10);
-  for (size_t i = 1; i < bounds.size(); ++i) EXPECT_LT(bounds[i - 1], bounds[i]);
+  for (size_t i = 1; i < bounds.size(); ++i) {
+    EXPECT_LT(bounds[i - 1], bounds[i]);
+  }
   for (double bound : LatencyHistogram::ExportBoundsUs()) {
     EXPECT_NE(std::find(bounds.begin(), bounds.end(), bound), bounds.end()) << bound;
   }
@@ -37,7 +39,9 @@ TEST(LatencyHistogramTest, BoundsAreAscendingAndExportBoundsAreAmongThem) {
 
 TEST(LatencyHistogramTest, PercentilesOfAUniformSpreadAreWithinABucket) {
   LatencyHistogram histogram;
-  for (int64_t ms = 1; ms <= 1000; ++ms) histogram.Record(ms * 1000);
+  for (int64_t ms = 1; ms <= 1000; ++ms) {
+    histogram.Record(ms * 1000);
+  }
   EXPECT_EQ(histogram.count(), 1000u);
   EXPECT_EQ(histogram.sum_us(), 500'500'000);
   EXPECT_EQ(histogram.max_us(), 1'000'000);
@@ -143,14 +147,18 @@ TEST(RateWindowTest, OldSlotsAreForgottenWhenTheRingWrapsAround) {
 
 const admin::QueueFigures* QueueNamed(const admin::Figures& figures, const std::string& name) {
   for (const admin::QueueFigures& queue : figures.queues()) {
-    if (queue.name() == name) return &queue;
+    if (queue.name() == name) {
+      return &queue;
+    }
   }
   return nullptr;
 }
 
 const admin::TaskFigures* TaskNamed(const admin::Figures& figures, const std::string& name) {
   for (const admin::TaskFigures& task : figures.tasks()) {
-    if (task.task() == name) return &task;
+    if (task.task() == name) {
+      return &task;
+    }
   }
   return nullptr;
 }
@@ -173,7 +181,9 @@ void ResultWithRunTime(CoreHarness& harness, const std::string& worker,
   result.set_id(job.id());
   result.set_attempt(job.attempt());
   result.set_ok(ok);
-  if (!ok) result.mutable_error()->set_type("boom");
+  if (!ok) {
+    result.mutable_error()->set_type("boom");
+  }
   result.set_run_time_us(run_time_us);
   harness.FromWorker(worker, Command::kWorkerResult, results);
 }
@@ -276,7 +286,9 @@ TEST(CoreStatsTest, ThroughputOfSubmittedAndFinishedJobs) {
   harness.Submit("c", std::vector<std::string>(20, "noop"));
   std::vector<wire::DispatchedJob> jobs = harness.Dispatched("w");
   ASSERT_EQ(jobs.size(), 20u);
-  for (size_t i = 0; i < 10; ++i) ResultWithRunTime(harness, "w", jobs[i], true, 10);
+  for (size_t i = 0; i < 10; ++i) {
+    ResultWithRunTime(harness, "w", jobs[i], true, 10);
+  }
   harness.AdvanceMs(1000);
 
   admin::Figures figures = FiguresOf(harness);
@@ -344,7 +356,9 @@ TEST(CoreStatsTest, ALostLeaseWaitsAgainFromTheLoss) {
   harness.Hello("w1", 1);
   ASSERT_EQ(harness.Dispatched("w1").size(), 1u);
   // w1 goes silent and is declared dead; the job goes back to its queue.
-  for (int i = 0; i < 4; ++i) harness.AdvanceMs(1000);
+  for (int i = 0; i < 4; ++i) {
+    harness.AdvanceMs(1000);
+  }
   const admin::Figures figures = FiguresOf(harness);
   const admin::QueueFigures* queue = QueueNamed(figures, "default");
   ASSERT_NE(queue, nullptr);

@@ -62,7 +62,9 @@ std::vector<std::string> RoundTrip(zmq::context_t& context, ZapHandler& handler,
   client.set(zmq::sockopt::linger, 0);
   client.connect(kZapEndpoint);
   std::vector<zmq::const_buffer> frames;
-  for (const std::string& frame : request) frames.push_back(zmq::buffer(frame));
+  for (const std::string& frame : request) {
+    frames.push_back(zmq::buffer(frame));
+  }
   EXPECT_TRUE(zmq::send_multipart(client, frames));
   std::vector<zmq::message_t> reply;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -75,7 +77,9 @@ std::vector<std::string> RoundTrip(zmq::context_t& context, ZapHandler& handler,
     }
   }
   std::vector<std::string> texts;
-  for (const zmq::message_t& frame : reply) texts.push_back(frame.to_string());
+  for (const zmq::message_t& frame : reply) {
+    texts.push_back(frame.to_string());
+  }
   return texts;
 }
 

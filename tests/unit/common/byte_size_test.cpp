@@ -16,7 +16,8 @@ TEST(ByteSizeTest, ParsesBytesAndBinarySuffixes) {
 }
 
 TEST(ByteSizeTest, RejectsWhatIsNotASizeAndSaysWhatIs) {
-  for (const char* bad : {"", "M", "0", "-1", "1.5M", "12X", "1T", "1025G", "99999999999999999999"}) {
+  for (const char* bad :
+       {"", "M", "0", "-1", "1.5M", "12X", "1T", "1025G", "99999999999999999999"}) {
     absl::StatusOr<uint64_t> parsed = ParseByteSize(bad);
     ASSERT_FALSE(parsed.ok()) << bad;
     EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << bad;

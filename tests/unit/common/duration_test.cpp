@@ -17,9 +17,7 @@ TEST(DurationTest, ParsesEveryUnitAndPlainSeconds) {
   EXPECT_EQ(*ParseDurationMs("0"), 0);
 }
 
-TEST(DurationTest, APositiveDurationNeverRoundsToZero) {
-  EXPECT_EQ(*ParseDurationMs("0.1ms"), 1);
-}
+TEST(DurationTest, APositiveDurationNeverRoundsToZero) { EXPECT_EQ(*ParseDurationMs("0.1ms"), 1); }
 
 TEST(DurationTest, RejectsWhatIsNotADurationAndSaysWhatIs) {
   for (const char* bad : {"", "ms", "abc", "5x", "1h30m", "-1s", "nan", "1e30d"}) {

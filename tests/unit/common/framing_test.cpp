@@ -17,8 +17,8 @@ DecodedFrames Decode(const std::vector<std::string_view>& frames, Channel channe
 
 TEST(FramingTest, DecodesRouterSideSubmit) {
   const std::string command(1, static_cast<char>(Command::kSubmit));
-  DecodedFrames decoded = Decode({"peer", "", kProtocolSignature, command, "body"},
-                                 Channel::kClientToBroker, true);
+  DecodedFrames decoded =
+      Decode({"peer", "", kProtocolSignature, command, "body"}, Channel::kClientToBroker, true);
   ASSERT_EQ(decoded.error, FrameError::kNone) << decoded.ErrorText();
   EXPECT_EQ(decoded.routing_id, "peer");
   EXPECT_EQ(decoded.command, Command::kSubmit);
@@ -46,19 +46,19 @@ TEST(FramingTest, RejectsWhatIsWrong) {
   EXPECT_EQ(Decode({"peer", "", kProtocolSignature, hello}, Channel::kClientToBroker, true).error,
             FrameError::kBadCommand)
       << "HELLO is a worker command";
-  EXPECT_EQ(Decode({"peer", "", kProtocolSignature, "\x01\x01"sv}, Channel::kClientToBroker, true)
-                .error,
-            FrameError::kBadCommand);
-  EXPECT_EQ(Decode({"peer", "", kProtocolSignature, submit, "a", "b"}, Channel::kClientToBroker,
-                   true)
-                .error,
-            FrameError::kTooManyFrames);
+  EXPECT_EQ(
+      Decode({"peer", "", kProtocolSignature, "\x01\x01"sv}, Channel::kClientToBroker, true).error,
+      FrameError::kBadCommand);
+  EXPECT_EQ(
+      Decode({"peer", "", kProtocolSignature, submit, "a", "b"}, Channel::kClientToBroker, true)
+          .error,
+      FrameError::kTooManyFrames);
 }
 
 TEST(FramingTest, EveryErrorHasText) {
-  for (FrameError error : {FrameError::kTooFewFrames, FrameError::kMissingDelimiter,
-                           FrameError::kBadSignature, FrameError::kBadCommand,
-                           FrameError::kTooManyFrames}) {
+  for (FrameError error :
+       {FrameError::kTooFewFrames, FrameError::kMissingDelimiter, FrameError::kBadSignature,
+        FrameError::kBadCommand, FrameError::kTooManyFrames}) {
     DecodedFrames decoded;
     decoded.error = error;
     EXPECT_FALSE(decoded.ErrorText().empty());

@@ -14,13 +14,10 @@
 #include "producer/cli/exit_code.h"
 #include "producer/cli/retry_command.h"
 #include "producer/cli/top_command.h"
+#include "tests/unit/producer/sample_job_id.h"
 
 namespace jobq::cli {
 namespace {
-
-constexpr char kId[] = "0190d4c2-7a4e-7c3b-9f1e-3a5b6c7d8e9f";
-
-std::string IdBytes() { return std::string(JobId::Parse(kId)->Bytes()); }
 
 TEST(FormatQueuesTableTest, AlignedWithState) {
   admin::ListQueuesResponse queues;
@@ -75,7 +72,7 @@ TEST(FormatWorkersTableTest, AlignedWithStateAndPools) {
 
 admin::JobInfo SucceededJob() {
   admin::JobInfo job;
-  job.set_id(IdBytes());
+  job.set_id(SampleJobIdBytes());
   job.set_queue("default");
   job.set_task("echo");
   job.set_state(wire::JOB_STATE_SUCCEEDED);
@@ -94,7 +91,7 @@ admin::JobInfo SucceededJob() {
 
 TEST(FormatJobDetailTest, EveryFieldOnItsLine) {
   const std::string text = FormatJobDetail(SucceededJob(), 1'764'114'612'000);
-  EXPECT_NE(text.find(std::string("id         ") + kId + "\n"), std::string::npos) << text;
+  EXPECT_NE(text.find(std::string("id         ") + kSampleJobId + "\n"), std::string::npos) << text;
   EXPECT_NE(text.find("state      succeeded\n"), std::string::npos) << text;
   EXPECT_NE(text.find("attempts   1 (failures 0, at most 3 attempts)\n"), std::string::npos)
       << text;
@@ -132,7 +129,7 @@ TEST(FormatJobDetailTest, ErrorOfAFailedJob) {
 
 TEST(FormatJobDetailJsonTest, ResultIsParsedJson) {
   nlohmann::json json = nlohmann::json::parse(FormatJobDetailJson(SucceededJob()));
-  EXPECT_EQ(json["id"], kId);
+  EXPECT_EQ(json["id"], kSampleJobId);
   EXPECT_EQ(json["state"], "succeeded");
   EXPECT_EQ(json["result"]["greeting"], "hello");
   EXPECT_EQ(json["key"], "k-1");
@@ -144,26 +141,27 @@ TEST(FormatJobDetailJsonTest, ResultIsParsedJson) {
 
 TEST(FormatCancelTest, LineAndJson) {
   admin::CancelJobResult result;
-  result.set_id(IdBytes());
+  result.set_id(SampleJobIdBytes());
   result.set_outcome(admin::CancelJobResult::OUTCOME_CANCEL_REQUESTED);
   result.set_state(wire::JOB_STATE_RUNNING);
   result.set_message("cancel requested: it is running");
-  EXPECT_EQ(FormatCancelLine(result), std::string(kId) + ": cancel requested: it is running");
+  EXPECT_EQ(FormatCancelLine(result),
+            std::string(kSampleJobId) + ": cancel requested: it is running");
   EXPECT_EQ(nlohmann::json::parse(FormatCancelJson(result)),
-            (nlohmann::json{{"id", kId},
+            (nlohmann::json{{"id", kSampleJobId},
                             {"outcome", "cancel_requested"},
                             {"state", "running"},
                             {"message", "cancel requested: it is running"}}));
   result.clear_message();
   result.set_outcome(admin::CancelJobResult::OUTCOME_UNKNOWN_JOB);
   result.clear_state();
-  EXPECT_EQ(FormatCancelLine(result), std::string(kId) + ": not cancelled: no such job");
+  EXPECT_EQ(FormatCancelLine(result), std::string(kSampleJobId) + ": not cancelled: no such job");
   EXPECT_FALSE(nlohmann::json::parse(FormatCancelJson(result)).contains("state"));
 }
 
 TEST(FormatRetryJsonTest, OutcomeNamesAndState) {
   admin::RetryJobResult result;
-  result.set_id(IdBytes());
+  result.set_id(SampleJobIdBytes());
   result.set_outcome(admin::RetryJobResult::OUTCOME_NOT_FINISHED);
   result.set_state(wire::JOB_STATE_RUNNING);
   nlohmann::json json = nlohmann::json::parse(FormatRetryJson(result));
@@ -203,7 +201,9 @@ int RunJobq(std::vector<std::string> args) {
   args.insert(args.begin(), "jobq");
   args.insert(args.end(), {"--admin", "127.0.0.1:1", "--connect-timeout", "0.2"});
   std::vector<char*> argv;
-  for (std::string& arg : args) argv.push_back(arg.data());
+  for (std::string& arg : args) {
+    argv.push_back(arg.data());
+  }
   return RunCli(static_cast<int>(argv.size()), argv.data());
 }
 
@@ -211,7 +211,7 @@ TEST(AdminCommandFlagsTest, UsageErrorsBeforeConnecting) {
   EXPECT_EQ(RunJobq({"cancel"}), kExitUsage);
   EXPECT_EQ(RunJobq({"cancel", "not-an-id"}), kExitUsage);
   EXPECT_EQ(RunJobq({"job"}), kExitUsage);
-  EXPECT_EQ(RunJobq({"job", kId, kId}), kExitUsage);
+  EXPECT_EQ(RunJobq({"job", kSampleJobId, kSampleJobId}), kExitUsage);
   EXPECT_EQ(RunJobq({"purge"}), kExitUsage);
   EXPECT_EQ(RunJobq({"pause", ""}), kExitUsage);
   EXPECT_EQ(RunJobq({"drain"}), kExitUsage);

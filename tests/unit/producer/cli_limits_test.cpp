@@ -123,7 +123,9 @@ TEST(CliArgTextTest, AnArgValueThatIsNotUtf8IsRefusedNamingTheFlagAndKey) {
 std::pair<int, std::string> Jobq(std::vector<std::string> args) {
   args.insert(args.begin(), "jobq");
   std::vector<char*> argv;
-  for (std::string& arg : args) argv.push_back(arg.data());
+  for (std::string& arg : args) {
+    argv.push_back(arg.data());
+  }
   ::testing::internal::CaptureStderr();
   const int exit_code = RunCli(static_cast<int>(argv.size()), argv.data());
   return {exit_code, ::testing::internal::GetCapturedStderr()};
@@ -148,7 +150,9 @@ TEST(CliFlagValuesTest, AnEmptyValueIsAUsageErrorNamingTheFlag) {
     const auto [exit_code, err] = Jobq(run);
     std::string flag;
     for (const std::string& arg : run) {
-      if (arg.starts_with("--")) flag = arg.substr(0, arg.find('='));
+      if (arg.starts_with("--")) {
+        flag = arg.substr(0, arg.find('='));
+      }
     }
     EXPECT_EQ(exit_code, kExitUsage) << flag;
     EXPECT_THAT(err, HasSubstr(flag + ": needs a value")) << err;

@@ -4,11 +4,10 @@
 
 #include "common/job_id.h"
 #include "producer/cli/job_ids.h"
+#include "tests/unit/producer/sample_job_id.h"
 
 namespace jobq::cli {
 namespace {
-
-constexpr char kId[] = "0190d4c2-7a4e-7c3b-9f1e-3a5b6c7d8e9f";
 
 TEST(ListJobsRequestFromFlagsTest, DefaultsListEverythingAHundredAtATime) {
   auto request = ListJobsRequestFromFlags(JobsFlags{});
@@ -25,13 +24,13 @@ TEST(ListJobsRequestFromFlagsTest, EveryFlagLandsInItsField) {
   flags.state = "dead";
   flags.queue = "emails";
   flags.limit = 10'000;
-  flags.after = kId;
+  flags.after = kSampleJobId;
   auto request = ListJobsRequestFromFlags(flags);
   ASSERT_TRUE(request.ok()) << request.status();
   EXPECT_EQ(request->state(), wire::JOB_STATE_DEAD);
   EXPECT_EQ(request->queue(), "emails");
   EXPECT_EQ(request->limit(), 10'000u);
-  EXPECT_EQ(request->page_after(), std::string(JobId::Parse(kId)->Bytes()));
+  EXPECT_EQ(request->page_after(), std::string(JobId::Parse(kSampleJobId)->Bytes()));
 }
 
 TEST(ListJobsRequestFromFlagsTest, EveryStateNameIsAccepted) {
@@ -86,15 +85,15 @@ TEST(ListJobsRequestFromFlagsTest, MalformedAfterIsRefusedNamingTheFlag) {
 
 TEST(ParseJobIdArgsTest, KeepsOrderAndDropsRepeats) {
   const std::string other = "0190d4c2-7a4e-7c3b-9f1e-3a5b6c7d8ea0";
-  auto ids = ParseJobIdArgs({other, kId, other});
+  auto ids = ParseJobIdArgs({other, kSampleJobId, other});
   ASSERT_TRUE(ids.ok()) << ids.status();
   ASSERT_EQ(ids->size(), 2u);
   EXPECT_EQ((*ids)[0].ToString(), other);
-  EXPECT_EQ((*ids)[1].ToString(), kId);
+  EXPECT_EQ((*ids)[1].ToString(), kSampleJobId);
 }
 
 TEST(ParseJobIdArgsTest, MalformedIdIsNamedWithTheExpectedForm) {
-  auto ids = ParseJobIdArgs({kId, "12345"});
+  auto ids = ParseJobIdArgs({kSampleJobId, "12345"});
   ASSERT_EQ(ids.status().code(), absl::StatusCode::kInvalidArgument);
   const std::string message(ids.status().message());
   EXPECT_NE(message.find("'12345'"), std::string::npos) << message;

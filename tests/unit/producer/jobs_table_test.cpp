@@ -5,16 +5,16 @@
 #include <nlohmann/json.hpp>
 
 #include "common/job_id.h"
+#include "tests/unit/producer/sample_job_id.h"
 
 namespace jobq::cli {
 namespace {
 
-constexpr char kId[] = "0190d4c2-7a4e-7c3b-9f1e-3a5b6c7d8e9f";
 constexpr int64_t kNowMs = 1'700'000'000'000;
 
 admin::JobInfo DeadJob() {
   admin::JobInfo job;
-  job.set_id(std::string(JobId::Parse(kId)->Bytes()));
+  job.set_id(std::string(JobId::Parse(kSampleJobId)->Bytes()));
   job.set_queue("default");
   job.set_task("fail");
   job.set_state(wire::JOB_STATE_DEAD);
@@ -81,7 +81,7 @@ TEST(FormatJobLineTest, FinishedJobCarriesItsErrorAndTimes) {
   job.set_idempotency_key("order-17");
   job.mutable_error()->set_detail("at line 3");
   nlohmann::json line = nlohmann::json::parse(FormatJobLine(job));
-  EXPECT_EQ(line["id"], kId);
+  EXPECT_EQ(line["id"], kSampleJobId);
   EXPECT_EQ(line["state"], "dead");
   EXPECT_EQ(line["attempts"], 3);
   EXPECT_EQ(line["key"], "order-17");

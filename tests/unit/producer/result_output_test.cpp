@@ -6,15 +6,14 @@
 
 #include "common/job_id.h"
 #include "producer/cli/exit_code.h"
+#include "tests/unit/producer/sample_job_id.h"
 
 namespace jobq::cli {
 namespace {
 
-constexpr char kId[] = "0190d4c2-7a4e-7c3b-9f1e-3a5b6c7d8e9f";
-
 admin::JobInfo Job(wire::JobState state) {
   admin::JobInfo job;
-  job.set_id(std::string(JobId::Parse(kId)->Bytes()));
+  job.set_id(std::string(JobId::Parse(kSampleJobId)->Bytes()));
   job.set_state(state);
   job.set_attempts(1);
   return job;
@@ -90,10 +89,10 @@ TEST(RenderResultTest, DeadJobShowsItsErrorAndHowToRetryIt) {
   ResultReport report = RenderResult(job, false);
   EXPECT_EQ(report.exit_code, kExitJobsFailed);
   EXPECT_EQ(report.out, "");
-  EXPECT_EQ(report.err, std::string("job ") + kId +
+  EXPECT_EQ(report.err, std::string("job ") + kSampleJobId +
                             " is dead after 3 attempts: std::runtime_error: disk on fire\n"
                             "`jobq retry " +
-                            kId + "` runs it again");
+                            kSampleJobId + "` runs it again");
 }
 
 TEST(RenderResultTest, FailedJobWithDetailAndOneAttempt) {
@@ -126,8 +125,8 @@ TEST(RenderResultTest, UnfinishedJobSaysHowToWaitForIt) {
   ResultReport report = RenderResult(Job(wire::JOB_STATE_RUNNING), false);
   EXPECT_EQ(report.exit_code, kExitJobsFailed);
   EXPECT_EQ(report.out, "");
-  EXPECT_EQ(report.err,
-            std::string("job ") + kId + " is still running; `jobq wait " + kId + "` waits for it");
+  EXPECT_EQ(report.err, std::string("job ") + kSampleJobId + " is still running; `jobq wait " +
+                            kSampleJobId + "` waits for it");
 
   ResultReport json = RenderResult(Job(wire::JOB_STATE_QUEUED), true);
   EXPECT_EQ(json.exit_code, kExitJobsFailed);

@@ -125,7 +125,9 @@ TEST(FormatStatusTableTest, EmptyBroker) {
   admin::GetStatusResponse status;
   status.set_store("memory");
   const std::string text = FormatStatusTable(status);
-  EXPECT_NE(text.find("memory (not durable: jobs are lost when the broker stops)"), std::string::npos) << text;
+  EXPECT_NE(text.find("memory (not durable: jobs are lost when the broker stops)"),
+            std::string::npos)
+      << text;
   EXPECT_NE(text.find("no queues"), std::string::npos) << text;
   EXPECT_NE(text.find("no workers connected"), std::string::npos) << text;
   EXPECT_NE(text.find("no task latencies yet"), std::string::npos) << text;

@@ -101,7 +101,9 @@ TEST(TopScreenTest, FitsTheTerminal) {
   frame.height = 5;
   std::vector<std::string> lines = RenderTopLines(frame);
   ASSERT_EQ(lines.size(), 5u);
-  for (const std::string& line : lines) EXPECT_LE(line.size(), 20u) << line;
+  for (const std::string& line : lines) {
+    EXPECT_LE(line.size(), 20u) << line;
+  }
   EXPECT_EQ(lines.back().rfind("... ", 0), 0u) << lines.back();
 }
 

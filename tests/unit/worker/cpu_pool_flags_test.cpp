@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "tests/unit/worker/parse_worker_args.h"
 #include "worker/worker_flags.h"
 
 namespace jobq::worker {
@@ -14,14 +15,9 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using Action = FlagsOutcome::Action;
 
-FlagsOutcome Parse(std::vector<const char*> args, WorkerConfig* config) {
-  args.insert(args.begin(), "jobq-worker");
-  return ParseWorkerFlags(static_cast<int>(args.size()), args.data(), config);
-}
-
 TEST(CpuPoolFlagsTest, DefaultsAreOneChildPerCoreAndNoLimits) {
   WorkerConfig config;
-  ASSERT_EQ(Parse({}, &config).action, Action::kRun);
+  ASSERT_EQ(ParseWorkerArgs({}, &config).action, Action::kRun);
   EXPECT_EQ(config.cpu_procs, DefaultCpuProcs());
   EXPECT_GE(config.cpu_procs, 1u);
   EXPECT_EQ(config.max_jobs_per_child, 0u);
@@ -32,9 +28,9 @@ TEST(CpuPoolFlagsTest, DefaultsAreOneChildPerCoreAndNoLimits) {
 TEST(CpuPoolFlagsTest, TakesEveryFlag) {
   WorkerConfig config;
   FlagsOutcome outcome =
-      Parse({"--cpu-procs", "0", "--max-jobs-per-child", "100", "--max-rss-per-child", "512M",
-             "--plugin", "./a.so", "--plugin", "/opt/b.so"},
-            &config);
+      ParseWorkerArgs({"--cpu-procs", "0", "--max-jobs-per-child", "100", "--max-rss-per-child",
+                       "512M", "--plugin", "./a.so", "--plugin", "/opt/b.so"},
+                      &config);
   ASSERT_EQ(outcome.action, Action::kRun) << outcome.text;
   EXPECT_EQ(config.cpu_procs, 0u) << "0 means no CPU pool";
   EXPECT_EQ(config.max_jobs_per_child, 100u);
@@ -49,7 +45,7 @@ TEST(CpuPoolFlagsTest, SizesTakeBinarySuffixes) {
       {"100B", 100}};
   for (const auto& [text, bytes] : cases) {
     WorkerConfig config;
-    ASSERT_EQ(Parse({"--max-rss-per-child", text}, &config).action, Action::kRun) << text;
+    ASSERT_EQ(ParseWorkerArgs({"--max-rss-per-child", text}, &config).action, Action::kRun) << text;
     EXPECT_EQ(config.max_rss_per_child_bytes, bytes) << text;
   }
 }
@@ -63,7 +59,7 @@ class CpuPoolFlagsErrorTest : public ::testing::TestWithParam<BadFlags> {};
 
 TEST_P(CpuPoolFlagsErrorTest, IsAUsageErrorThatSaysWhatIsWrong) {
   WorkerConfig config;
-  FlagsOutcome outcome = Parse(GetParam().args, &config);
+  FlagsOutcome outcome = ParseWorkerArgs(GetParam().args, &config);
   EXPECT_EQ(outcome.action, Action::kUsageError);
   EXPECT_THAT(outcome.text, HasSubstr(GetParam().says));
 }

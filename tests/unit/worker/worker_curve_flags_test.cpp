@@ -12,6 +12,7 @@
 
 #include "common/curve_keys.h"
 #include "common/transport/monitor_events.h"
+#include "tests/unit/worker/parse_worker_args.h"
 #include "worker/worker_flags.h"
 
 namespace jobq::worker {
@@ -19,11 +20,6 @@ namespace {
 
 using ::testing::HasSubstr;
 using Action = FlagsOutcome::Action;
-
-FlagsOutcome Parse(std::vector<const char*> args, WorkerConfig* config) {
-  args.insert(args.begin(), "jobq-worker");
-  return ParseWorkerFlags(static_cast<int>(args.size()), args.data(), config);
-}
 
 class WorkerCurveFlagsTest : public ::testing::Test {
  protected:
@@ -47,15 +43,16 @@ class WorkerCurveFlagsTest : public ::testing::Test {
 
 TEST_F(WorkerCurveFlagsTest, NoKeysIsPlaintext) {
   WorkerConfig config;
-  ASSERT_EQ(Parse({}, &config).action, Action::kRun);
+  ASSERT_EQ(ParseWorkerArgs({}, &config).action, Action::kRun);
   EXPECT_FALSE(config.curve);
 }
 
 TEST_F(WorkerCurveFlagsTest, BothFilesLoadTheKeys) {
   WorkerConfig config;
-  ASSERT_EQ(
-      Parse({"--broker-key", broker_pub_.c_str(), "--curve-key", own_key_.c_str()}, &config).action,
-      Action::kRun);
+  ASSERT_EQ(ParseWorkerArgs({"--broker-key", broker_pub_.c_str(), "--curve-key", own_key_.c_str()},
+                            &config)
+                .action,
+            Action::kRun);
   ASSERT_TRUE(config.curve);
   EXPECT_EQ(config.curve->server_public_key, broker_.public_key);
   EXPECT_EQ(config.curve->own.secret_key, own_.secret_key);
@@ -63,14 +60,15 @@ TEST_F(WorkerCurveFlagsTest, BothFilesLoadTheKeys) {
 
 TEST_F(WorkerCurveFlagsTest, OneFileOrABadFileIsAUsageError) {
   WorkerConfig config;
-  FlagsOutcome outcome = Parse({"--broker-key", broker_pub_.c_str()}, &config);
+  FlagsOutcome outcome = ParseWorkerArgs({"--broker-key", broker_pub_.c_str()}, &config);
   EXPECT_EQ(outcome.action, Action::kUsageError);
   EXPECT_THAT(outcome.text, HasSubstr("--curve-key"));
-  outcome = Parse({"--broker-key", own_key_.c_str(), "--curve-key", own_key_.c_str()}, &config);
+  outcome =
+      ParseWorkerArgs({"--broker-key", own_key_.c_str(), "--curve-key", own_key_.c_str()}, &config);
   EXPECT_EQ(outcome.action, Action::kUsageError);
   EXPECT_THAT(outcome.text, HasSubstr("holds a secret key"));
-  outcome =
-      Parse({"--broker-key", broker_pub_.c_str(), "--curve-key", "/nonexistent.key"}, &config);
+  outcome = ParseWorkerArgs(
+      {"--broker-key", broker_pub_.c_str(), "--curve-key", "/nonexistent.key"}, &config);
   EXPECT_EQ(outcome.action, Action::kUsageError);
   EXPECT_THAT(outcome.text, HasSubstr("/nonexistent.key"));
 }

@@ -5,6 +5,8 @@
 
 #include <vector>
 
+#include "tests/unit/worker/parse_worker_args.h"
+
 namespace jobq::worker {
 namespace {
 
@@ -12,14 +14,9 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using Action = FlagsOutcome::Action;
 
-FlagsOutcome Parse(std::vector<const char*> args, WorkerConfig* config) {
-  args.insert(args.begin(), "jobq-worker");
-  return ParseWorkerFlags(static_cast<int>(args.size()), args.data(), config);
-}
-
 TEST(WorkerFlagsTest, DefaultsWithoutFlags) {
   WorkerConfig config;
-  ASSERT_EQ(Parse({}, &config).action, Action::kRun);
+  ASSERT_EQ(ParseWorkerArgs({}, &config).action, Action::kRun);
   EXPECT_EQ(config.broker, "tcp://127.0.0.1:5556");
   EXPECT_THAT(config.queues, ElementsAre("default"));
   EXPECT_EQ(config.io_threads, DefaultIoThreads());
@@ -31,11 +28,12 @@ TEST(WorkerFlagsTest, DefaultsWithoutFlags) {
 
 TEST(WorkerFlagsTest, TakesEveryFlag) {
   WorkerConfig config;
-  ASSERT_EQ(Parse({"--broker", "tcp://broker.local:6000", "--queues", "a,b,a", "--io-threads", "8",
-                   "--name", "w1", "--log-level", "debug", "--prefetch", "500"},
-                  &config)
-                .action,
-            Action::kRun);
+  ASSERT_EQ(
+      ParseWorkerArgs({"--broker", "tcp://broker.local:6000", "--queues", "a,b,a", "--io-threads",
+                       "8", "--name", "w1", "--log-level", "debug", "--prefetch", "500"},
+                      &config)
+          .action,
+      Action::kRun);
   EXPECT_EQ(config.broker, "tcp://broker.local:6000");
   EXPECT_THAT(config.queues, ElementsAre("a", "b")) << "duplicates are dropped";
   EXPECT_EQ(config.io_threads, 8u);
@@ -46,7 +44,7 @@ TEST(WorkerFlagsTest, TakesEveryFlag) {
 
 TEST(WorkerFlagsTest, VersionIsNameThenVersionForHelp2man) {
   WorkerConfig config;
-  FlagsOutcome outcome = Parse({"--version"}, &config);
+  FlagsOutcome outcome = ParseWorkerArgs({"--version"}, &config);
   EXPECT_EQ(outcome.action, Action::kPrintHelp);
   EXPECT_THAT(outcome.text, ::testing::MatchesRegex("jobq-worker [0-9]+\\.[0-9]+\\.[0-9]+\n"));
 }
@@ -54,7 +52,7 @@ TEST(WorkerFlagsTest, VersionIsNameThenVersionForHelp2man) {
 TEST(WorkerFlagsTest, HelpShowsNoDefaultOfThisMachine) {
   // The man page is made from --help on the build host.
   WorkerConfig config;
-  FlagsOutcome outcome = Parse({"--help"}, &config);
+  FlagsOutcome outcome = ParseWorkerArgs({"--help"}, &config);
   ASSERT_EQ(outcome.action, Action::kPrintHelp);
   EXPECT_THAT(outcome.text, HasSubstr("--io-threads INT "));
   EXPECT_THAT(outcome.text, HasSubstr("--cpu-procs INT "));
@@ -70,7 +68,7 @@ class WorkerFlagsErrorTest : public ::testing::TestWithParam<BadFlags> {};
 
 TEST_P(WorkerFlagsErrorTest, IsAUsageErrorThatSaysWhatIsWrong) {
   WorkerConfig config;
-  FlagsOutcome outcome = Parse(GetParam().args, &config);
+  FlagsOutcome outcome = ParseWorkerArgs(GetParam().args, &config);
   EXPECT_EQ(outcome.action, Action::kUsageError);
   EXPECT_THAT(outcome.text, HasSubstr(GetParam().says));
   EXPECT_THAT(outcome.text, HasSubstr("--help"));
@@ -93,7 +91,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(WorkerFlagsTest, HelpIsNotAnError) {
   WorkerConfig config;
-  FlagsOutcome outcome = Parse({"--help"}, &config);
+  FlagsOutcome outcome = ParseWorkerArgs({"--help"}, &config);
   EXPECT_EQ(outcome.action, Action::kPrintHelp);
   EXPECT_THAT(outcome.text, HasSubstr("--io-threads"));
 }

@@ -14,6 +14,7 @@
 
 #include "tests/support/wait_for.h"
 #include "tests/unit/worker/job_builders.h"
+#include "tests/unit/worker/parse_worker_args.h"
 #include "worker/child/child_command_line.h"
 #include "worker/pools/io_pool.h"
 #include "worker/tasks/builtin_tasks.h"
@@ -78,23 +79,21 @@ TEST(ExecOutputMaxTest, TheRegisteredCapCutsEachStream) {
   EXPECT_FALSE(value.contains("stderr_truncated"));
 }
 
-FlagsOutcome Parse(std::vector<const char*> args, WorkerConfig* config) {
-  args.insert(args.begin(), "jobq-worker");
-  return ParseWorkerFlags(static_cast<int>(args.size()), args.data(), config);
-}
-
 TEST(ExecOutputMaxTest, TheFlagTakesSizesFromOneByteToOneGibibyte) {
   WorkerConfig config;
-  ASSERT_EQ(Parse({}, &config).action, FlagsOutcome::Action::kRun);
+  ASSERT_EQ(ParseWorkerArgs({}, &config).action, FlagsOutcome::Action::kRun);
   EXPECT_EQ(config.exec_output_max_bytes, kExecOutputMaxBytes);
-  ASSERT_EQ(Parse({"--exec-output-max", "64K"}, &config).action, FlagsOutcome::Action::kRun);
+  ASSERT_EQ(ParseWorkerArgs({"--exec-output-max", "64K"}, &config).action,
+            FlagsOutcome::Action::kRun);
   EXPECT_EQ(config.exec_output_max_bytes, 65'536u);
-  ASSERT_EQ(Parse({"--exec-output-max", "1"}, &config).action, FlagsOutcome::Action::kRun);
+  ASSERT_EQ(ParseWorkerArgs({"--exec-output-max", "1"}, &config).action,
+            FlagsOutcome::Action::kRun);
   EXPECT_EQ(config.exec_output_max_bytes, 1u);
-  ASSERT_EQ(Parse({"--exec-output-max", "1GiB"}, &config).action, FlagsOutcome::Action::kRun);
+  ASSERT_EQ(ParseWorkerArgs({"--exec-output-max", "1GiB"}, &config).action,
+            FlagsOutcome::Action::kRun);
   EXPECT_EQ(config.exec_output_max_bytes, kExecOutputMaxBytesLimit);
   for (const char* bad : {"0", "1073741825", "2G", "lots", "-1"}) {
-    const FlagsOutcome outcome = Parse({"--exec-output-max", bad}, &config);
+    const FlagsOutcome outcome = ParseWorkerArgs({"--exec-output-max", bad}, &config);
     EXPECT_EQ(outcome.action, FlagsOutcome::Action::kUsageError) << bad;
     EXPECT_THAT(outcome.text, HasSubstr("--exec-output-max")) << bad;
   }
@@ -105,7 +104,9 @@ TEST(ExecOutputMaxTest, ChildrenAreToldTheCap) {
   sent.exec_output_max_bytes = 4096;
   const std::vector<std::string> args = child::ChildArguments(sent);
   std::vector<const char*> argv = {"jobq-worker"};
-  for (const std::string& arg : args) argv.push_back(arg.c_str());
+  for (const std::string& arg : args) {
+    argv.push_back(arg.c_str());
+  }
   child::ChildOptions received;
   const child::ChildParse parse =
       child::ParseChildCommandLine(static_cast<int>(argv.size()), argv.data(), &received);
@@ -121,7 +122,7 @@ TEST(WorkerFlagValuesTest, AnEmptyValueIsRefusedNamingTheFlag) {
   for (const char* flag : {"--io-threads", "--prefetch", "--drain-grace", "--exec-output-max",
                            "--broker", "--log-level"}) {
     WorkerConfig config;
-    const FlagsOutcome outcome = Parse({flag, ""}, &config);
+    const FlagsOutcome outcome = ParseWorkerArgs({flag, ""}, &config);
     EXPECT_EQ(outcome.action, FlagsOutcome::Action::kUsageError) << flag;
     EXPECT_THAT(outcome.text, HasSubstr(std::string(flag) + ": needs a value")) << flag;
   }

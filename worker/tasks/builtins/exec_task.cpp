@@ -12,7 +12,7 @@
 namespace jobq::worker {
 namespace {
 
-constexpr char kTask[] = "exec";
+constexpr char kExecTask[] = "exec";
 
 // Output is bytes; JSON text must be UTF-8, so invalid sequences (and a
 // character cut at the size limit) become U+FFFD instead of failing the dump.
@@ -42,12 +42,12 @@ std::string ExecTask(TaskContext& context) { return ExecTask(context, kExecOutpu
 
 std::string ExecTask(TaskContext& context, size_t output_max_bytes) {
   const nlohmann::json& args =
-      RequireObject(context.Args(), kTask, R"({"argv": ["echo", "hello"]})");
+      RequireObject(context.Args(), kExecTask, R"({"argv": ["echo", "hello"]})");
   SubprocessOptions options;
-  options.argv = RequireStringArray(args, kTask, "argv");
-  options.stdin_data = OptionalString(args, kTask, "stdin");
+  options.argv = RequireStringArray(args, kExecTask, "argv");
+  options.stdin_data = OptionalString(args, kExecTask, "stdin");
   const std::optional<double> timeout_seconds =
-      OptionalPositiveNumber(args, kTask, "timeout", kMaxExecTimeoutSeconds);
+      OptionalPositiveNumber(args, kExecTask, "timeout", kMaxExecTimeoutSeconds);
   options.output_max_bytes = output_max_bytes;
   options.kill_grace = kExecKillGrace;
   options.cancel = &context.cancellation_token();
@@ -74,31 +74,32 @@ std::string ExecTask(TaskContext& context, size_t output_max_bytes) {
   absl::StatusOr<SubprocessOutcome> outcome = RunSubprocess(options);
   if (!outcome.ok()) {
     throw TaskError(kErrorExecFailed,
-                    std::string(kTask) + ": " + std::string(outcome.status().message()));
+                    std::string(kExecTask) + ": " + std::string(outcome.status().message()));
   }
   const std::string detail = Dump(OutcomeJson(*outcome));
   switch (outcome->end) {
     case SubprocessOutcome::End::kExited:
       if (outcome->exit_code != 0) {
         throw TaskError(kErrorExitStatus,
-                        std::string(kTask) + ": " + program + " exited with status " +
+                        std::string(kExecTask) + ": " + program + " exited with status " +
                             std::to_string(outcome->exit_code),
                         detail);
       }
       return detail;
     case SubprocessOutcome::End::kSignaled:
       throw TaskError(kErrorExitStatus,
-                      std::string(kTask) + ": " + program + " was killed by signal " +
+                      std::string(kExecTask) + ": " + program + " was killed by signal " +
                           std::to_string(outcome->signal) + " (" + strsignal(outcome->signal) + ")",
                       detail);
     case SubprocessOutcome::End::kTimedOut:
       throw TaskError(kErrorTimeout,
-                      std::string(kTask) + ": " + program + " did not finish within " + limit +
+                      std::string(kExecTask) + ": " + program + " did not finish within " + limit +
                           "; it was stopped",
                       detail);
     case SubprocessOutcome::End::kCancelled:
       throw TaskError(kErrorCancelled,
-                      std::string(kTask) + ": " + program + " was cancelled and stopped", detail);
+                      std::string(kExecTask) + ": " + program + " was cancelled and stopped",
+                      detail);
   }
   return detail;
 }

@@ -17,7 +17,7 @@
 namespace jobq::worker {
 namespace {
 
-constexpr char kTask[] = "http_get";
+constexpr char kHttpGetTask[] = "http_get";
 constexpr long kMaxRedirects = 10;
 constexpr char kAllowedProtocols[] = "http,https";
 
@@ -48,7 +48,7 @@ int AbortIfCancelled(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t)
 // must not read the worker's files or reach protocols nobody asked for.
 void RequireHttpUrl(const std::string& url) {
   auto bad_url = [&url] {
-    return TaskError(kErrorBadArgs, std::string(kTask) +
+    return TaskError(kErrorBadArgs, std::string(kHttpGetTask) +
                                         ": argument \"url\" must be an http:// or https:// URL, "
                                         "got " +
                                         nlohmann::json(url).dump());
@@ -75,7 +75,7 @@ template <typename T>
 void SetOption(CURL* curl, CURLoption option, T value) {
   const CURLcode code = curl_easy_setopt(curl, option, value);
   if (code != CURLE_OK) {
-    throw TaskError(kErrorHttp, std::string(kTask) +
+    throw TaskError(kErrorHttp, std::string(kHttpGetTask) +
                                     ": cannot set up the transfer: " + curl_easy_strerror(code));
   }
 }
@@ -96,7 +96,7 @@ Budget ComputeBudget(const TaskContext& context, std::optional<double> timeout_s
   if (context.deadline_ms() > 0) {
     const int64_t left_ms = context.deadline_ms() - RealClock().NowMs();
     if (left_ms <= 0) {
-      throw TaskError(kErrorTimeout, std::string(kTask) +
+      throw TaskError(kErrorTimeout, std::string(kHttpGetTask) +
                                          ": the job's deadline had passed "
                                          "before the fetch started");
     }
@@ -121,16 +121,16 @@ void InitHttpGet() {
 std::string HttpGetTask(TaskContext& context) {
   InitHttpGet();
   const nlohmann::json& args =
-      RequireObject(context.Args(), kTask, R"({"url": "https://example.com/"})");
-  const std::string url = RequireString(args, kTask, "url");
+      RequireObject(context.Args(), kHttpGetTask, R"({"url": "https://example.com/"})");
+  const std::string url = RequireString(args, kHttpGetTask, "url");
   const std::optional<double> timeout_seconds =
-      OptionalPositiveNumber(args, kTask, "timeout", kMaxHttpTimeoutSeconds);
+      OptionalPositiveNumber(args, kHttpGetTask, "timeout", kMaxHttpTimeoutSeconds);
   RequireHttpUrl(url);
   const Budget budget = ComputeBudget(context, timeout_seconds);
 
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
   if (curl == nullptr) {
-    throw TaskError(kErrorHttp, std::string(kTask) + ": libcurl could not create a handle");
+    throw TaskError(kErrorHttp, std::string(kHttpGetTask) + ": libcurl could not create a handle");
   }
   Transfer transfer{&context};
   char error_text[CURL_ERROR_SIZE] = "";
@@ -159,7 +159,7 @@ std::string HttpGetTask(TaskContext& context) {
   const int64_t elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                  std::chrono::steady_clock::now() - start)
                                  .count();
-  const std::string what = std::string(kTask) + ": GET " + url;
+  const std::string what = std::string(kHttpGetTask) + ": GET " + url;
   if (code == CURLE_ABORTED_BY_CALLBACK && context.IsCancelled()) {
     throw TaskError(kErrorCancelled,
                     what + " cancelled after " + std::to_string(elapsed_ms) + " ms");
