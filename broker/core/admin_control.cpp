@@ -23,7 +23,6 @@ CancelOutcome BrokerCore::CancelJobBy(const JobId& id, const char* by, TimeMs no
     case wire::JOB_STATE_QUEUED:
     case wire::JOB_STATE_SCHEDULED:
       // Its ready-queue or timer entry is skipped when it comes up.
-      --QueueNamed(job.spec.queue()).waiting;
       job.error.set_type(kCancelledErrorType);
       job.error.set_message(std::string("cancelled by ") + by + " before it ran");
       Finish(job, wire::JOB_STATE_CANCELLED, now_ms, effects);
@@ -59,14 +58,17 @@ std::optional<size_t> BrokerCore::PurgeQueue(const std::string& queue, TimeMs no
   if (queues_.count(queue) == 0) {
     return std::nullopt;
   }
+  // From the index, in id order: no walk over every kept job.
   std::vector<JobId> waiting;
-  for (const auto& [id, job] : jobs_) {
-    if (job.spec.queue() == queue &&
-        (job.state == wire::JOB_STATE_QUEUED || job.state == wire::JOB_STATE_SCHEDULED)) {
+  for (wire::JobState state : {wire::JOB_STATE_QUEUED, wire::JOB_STATE_SCHEDULED}) {
+    JobFilter filter;
+    filter.state = state;
+    filter.queue = queue;
+    index_.Candidates(filter, index_.size(), [&](const JobId& id) {
       waiting.push_back(id);
-    }
+      return true;
+    });
   }
-  // Deterministic order for the effects: jobs_ is a hash map.
   std::sort(waiting.begin(), waiting.end());
   for (const JobId& id : waiting) {
     const CancelOutcome outcome = CancelJob(id, now_ms, effects);
@@ -131,8 +133,8 @@ DrainOutcome BrokerCore::DrainWorker(const std::string& name, Effects* effects,
 void BrokerCore::FillQueueStatus(const std::string& name, const QueueState& queue,
                                  ::jobq::admin::QueueStatus* out) const {
   out->set_name(name);
-  out->set_queued(queue.waiting);
-  out->set_running(queue.running);
+  out->set_queued(index_.Waiting(name));
+  out->set_running(index_.Count(name, wire::JOB_STATE_RUNNING));
   out->set_sentinels(queue.ready.sentinels());
   uint32_t serving = 0;
   for (const auto& [id, worker] : workers_) {

@@ -181,11 +181,11 @@ void BrokerCore::Submit(const std::string& client, wire::Submit& submit, TimeMs 
       Reject(submitted, client_seq, "queue_full", std::move(full));
       continue;
     }
-    QueueState& queue = QueueNamed(queue_name);
-    if (queue.waiting >= options_.queue_depth_max) {
+    QueueNamed(queue_name);  // listed from its first job, even a scheduled one
+    if (const size_t waiting = index_.Waiting(queue_name); waiting >= options_.queue_depth_max) {
       ++counters_.rejected;
       Reject(submitted, client_seq, "queue_full",
-             "queue \"" + queue_name + "\" holds " + std::to_string(queue.waiting) +
+             "queue \"" + queue_name + "\" holds " + std::to_string(waiting) +
                  " waiting jobs, its limit (--queue-max); retry later or add workers");
       continue;
     }
@@ -213,12 +213,11 @@ void BrokerCore::Submit(const std::string& client, wire::Submit& submit, TimeMs 
       stored.watchers.push_back(client);
     }
     stats_.OnSubmitted(stored, now_ms);
-    IndexKeys(stored);
-    ++queue.waiting;
+    Admit(stored);
     if (stored.spec.not_before_ms() > now_ms) {
-      Schedule(stored, stored.spec.not_before_ms(), effects);
+      Schedule(stored, stored.spec.not_before_ms(), now_ms, effects);
     } else {
-      Enqueue(stored, /*at_front=*/false, effects);
+      Enqueue(stored, /*at_front=*/false, now_ms, effects);
     }
     if (sentinel_behind) {
       AddSentinel(stored.spec.queue(), now_ms, effects);
@@ -382,17 +381,31 @@ void BrokerCore::Cancel(const std::string& client, const wire::Cancel& cancel, T
   }
 }
 
-void BrokerCore::Schedule(Job& job, TimeMs due_ms, Effects* effects) {
-  stats_.OnMoved(job, wire::JOB_STATE_SCHEDULED);
-  job.state = wire::JOB_STATE_SCHEDULED;
+void BrokerCore::Transition(Job& job, wire::JobState to, TimeMs now_ms) {
+  stats_.OnTransition(job, to, now_ms);
+  index_.Move(job, to);
+  job.state = to;
+}
+
+void BrokerCore::Admit(const Job& job) {
+  index_.Add(job);
+  IndexKeys(job);
+}
+
+void BrokerCore::Forget(const Job& job) {
+  UnindexKeys(job);
+  index_.Remove(job);
+}
+
+void BrokerCore::Schedule(Job& job, TimeMs due_ms, TimeMs now_ms, Effects* effects) {
+  Transition(job, wire::JOB_STATE_SCHEDULED, now_ms);
   job.scheduled_ms = due_ms;
   scheduled_.push({due_ms, job.id});
   effects->JobChanged(job.id);
 }
 
-void BrokerCore::Enqueue(Job& job, bool at_front, Effects* effects) {
-  stats_.OnMoved(job, wire::JOB_STATE_QUEUED);
-  job.state = wire::JOB_STATE_QUEUED;
+void BrokerCore::Enqueue(Job& job, bool at_front, TimeMs now_ms, Effects* effects) {
+  Transition(job, wire::JOB_STATE_QUEUED, now_ms);
   QueueState& queue = QueueNamed(job.spec.queue());
   if (at_front) {
     queue.ready.PushFront(job.id, job.spec.priority());
@@ -404,8 +417,7 @@ void BrokerCore::Enqueue(Job& job, bool at_front, Effects* effects) {
 }
 
 void BrokerCore::Finish(Job& job, wire::JobState state, TimeMs now_ms, Effects* effects) {
-  stats_.OnFinished(job, state, now_ms);
-  job.state = state;
+  Transition(job, state, now_ms);
   job.finished_ms = now_ms;
   ++QueueNamed(job.spec.queue()).finished;
   switch (state) {
@@ -467,7 +479,7 @@ void BrokerCore::Restore(std::vector<Job> jobs, std::vector<SentinelMark> sentin
     }
     Job& job = it->second;
     stats_.OnRestored(job);
-    IndexKeys(job);
+    Admit(job);
     QueueState& queue = QueueNamed(job.spec.queue());
     if (job.state == wire::JOB_STATE_QUEUED || job.state == wire::JOB_STATE_SCHEDULED) {
       // The loop sends DISPATCH before the commit that records it, so this
@@ -478,21 +490,18 @@ void BrokerCore::Restore(std::vector<Job> jobs, std::vector<SentinelMark> sentin
     }
     switch (job.state) {
       case wire::JOB_STATE_SCHEDULED:
-        ++queue.waiting;
         if (job.scheduled_ms == 0) {
           job.scheduled_ms = job.spec.not_before_ms();
         }
         scheduled_.push({job.scheduled_ms, job.id});
         break;
       case wire::JOB_STATE_QUEUED:
-        ++queue.waiting;
         queue.ready.Push(job.id, job.spec.priority());
         dispatch_pending_ = true;
         break;
       case wire::JOB_STATE_RUNNING:
         // Its worker may still be running it and will say so in HELLO.
         skip_attempt_.insert(job.id);
-        ++queue.running;
         job.lease_expires_ms = orphan_deadline_ms;
         orphans_.emplace(job.id, orphan_deadline_ms);
         break;
@@ -505,31 +514,43 @@ void BrokerCore::Restore(std::vector<Job> jobs, std::vector<SentinelMark> sentin
   restore_sentinels_before(std::nullopt);
 }
 
-std::vector<const Job*> BrokerCore::ListJobs(const JobFilter& filter) const {
-  std::vector<const Job*> matching;
-  for (const auto& [id, job] : jobs_) {
-    if (filter.state != wire::JOB_STATE_UNSPECIFIED && job.state != filter.state) {
-      continue;
-    }
-    if (!filter.queue.empty() && job.spec.queue() != filter.queue) {
-      continue;
-    }
-    if (!filter.task.empty() && job.spec.task() != filter.task) {
-      continue;
-    }
-    if (filter.after && !(*filter.after < id)) {
-      continue;
-    }
-    matching.push_back(&job);
+JobPage BrokerCore::ListJobs(const JobFilter& filter) const {
+  JobPage page;
+  if (filter.limit == 0) {
+    return page;
   }
-  const size_t keep = std::min(filter.limit, matching.size());
-  std::partial_sort(matching.begin(), matching.begin() + static_cast<ptrdiff_t>(keep),
-                    matching.end(), [](const Job* a, const Job* b) { return a->id < b->id; });
-  matching.resize(keep);
-  return matching;
+  bool more = false;
+  size_t examined = 0;
+  const std::optional<JobId> last =
+      index_.Candidates(filter, kListExamineMax, [&](const JobId& id) {
+        ++examined;
+        const Job& job = jobs_.at(id);
+        if (job.state != filter.state && filter.state != wire::JOB_STATE_UNSPECIFIED) {
+          return true;
+        }
+        if (!filter.queue.empty() && job.spec.queue() != filter.queue) {
+          return true;
+        }
+        if (!filter.task.empty() && job.spec.task() != filter.task) {
+          return true;
+        }
+        if (page.jobs.size() == filter.limit) {
+          more = true;  // one past the page: another follows
+          return false;
+        }
+        page.jobs.push_back(&job);
+        return true;
+      });
+  if (more) {
+    page.next_after = page.jobs.back()->id;
+  } else if (examined == kListExamineMax && last) {
+    // Stopped looking, not out of jobs: the next page goes on from here.
+    page.next_after = last;
+  }
+  return page;
 }
 
-RetryOutcome BrokerCore::RetryJob(const JobId& id, Effects* effects) {
+RetryOutcome BrokerCore::RetryJob(const JobId& id, TimeMs now_ms, Effects* effects) {
   auto it = jobs_.find(id);
   if (it == jobs_.end()) {
     return RetryOutcome::kUnknownJob;
@@ -552,9 +573,8 @@ RetryOutcome BrokerCore::RetryJob(const JobId& id, Effects* effects) {
   job.result.clear();
   job.finished_ms = 0;
   job.expires_ms = 0;
-  ++QueueNamed(job.spec.queue()).waiting;
   ++counters_.requeued;
-  Enqueue(job, /*at_front=*/false, effects);
+  Enqueue(job, /*at_front=*/false, now_ms, effects);
   return RetryOutcome::kRetried;
 }
 
@@ -586,7 +606,7 @@ TimeMs BrokerCore::Tick(TimeMs now_ms, Effects* effects) {
     // Skips entries made stale by a cancel or a later reschedule.
     if (it != jobs_.end() && it->second.state == wire::JOB_STATE_SCHEDULED &&
         it->second.scheduled_ms <= now_ms) {
-      Enqueue(it->second, /*at_front=*/false, effects);
+      Enqueue(it->second, /*at_front=*/false, now_ms, effects);
     }
   }
   while (!expiry_.empty() && expiry_.top().due_ms <= now_ms) {
@@ -595,7 +615,7 @@ TimeMs BrokerCore::Tick(TimeMs now_ms, Effects* effects) {
     auto it = jobs_.find(id);
     // A job retried after its entry was made is not terminal, or expires later.
     if (it != jobs_.end() && IsTerminal(it->second.state) && it->second.expires_ms <= now_ms) {
-      UnindexKeys(it->second);
+      Forget(it->second);
       jobs_.erase(it);
       effects->JobErased(id);
     }
@@ -626,7 +646,13 @@ void BrokerCore::FillStatus(TimeMs now_ms, admin::GetStatusResponse* status) con
   status->set_uptime_ms(started_ms_ < 0 ? 0 : now_ms - started_ms_);
   status->set_jobs_kept(jobs_.size());
   status->set_shutting_down(shutting_down_);
-  stats_.Fill(now_ms, started_ms_, status->mutable_figures());
+  std::map<std::string, QueueDepth> depths;
+  for (const auto& [name, queue] : queues_) {
+    depths[name] = {index_.Count(name, wire::JOB_STATE_QUEUED),
+                    index_.Count(name, wire::JOB_STATE_SCHEDULED),
+                    index_.Count(name, wire::JOB_STATE_RUNNING)};
+  }
+  stats_.Fill(now_ms, started_ms_, depths, status->mutable_figures());
   // Shared with ListQueues and ListWorkers (admin_control.cpp).
   for (const auto& [name, queue] : queues_) {
     FillQueueStatus(name, queue, status->add_queues());
@@ -645,12 +671,13 @@ void BrokerCore::FillStatus(TimeMs now_ms, admin::GetStatusResponse* status) con
 }
 
 void BrokerCore::CheckInvariants() const {
-  std::map<std::string, size_t> waiting;
-  std::map<std::string, size_t> running;
+  // Every count by queue and state is the index's: it must hold exactly
+  // the kept jobs, each under its state, queue and task.
+  index_.CheckAgainst(jobs_);
   for (const auto& [id, job] : jobs_) {
     JOBQ_CHECK(job.id == id) << "job keyed by its id";
+    JOBQ_CHECK(queues_.count(job.spec.queue()) == 1) << "a job's queue is listed";
     if (job.state == wire::JOB_STATE_RUNNING) {
-      ++running[job.spec.queue()];
       if (orphans_.count(id) == 0) {
         auto worker = workers_.find(job.leased_to);
         JOBQ_CHECK(worker != workers_.end())
@@ -661,20 +688,12 @@ void BrokerCore::CheckInvariants() const {
       JOBQ_CHECK(orphans_.count(id) == 0) << "only running jobs wait for their worker";
       JOBQ_CHECK(job.leased_to.empty()) << "only running jobs have a lease";
     }
-    if (job.state == wire::JOB_STATE_QUEUED || job.state == wire::JOB_STATE_SCHEDULED) {
-      ++waiting[job.spec.queue()];
-    }
   }
   for (const auto* index : {&idempotency_keys_, &submit_tokens_}) {
     for (const auto& [key, id] : *index) {
       JOBQ_CHECK(jobs_.count(id) == 1) << "an idempotency key or submit token names a kept job";
     }
   }
-  for (const auto& [name, queue] : queues_) {
-    JOBQ_CHECK(queue.waiting == waiting[name]) << "waiting count of queue " << name;
-    JOBQ_CHECK(queue.running == running[name]) << "running count of queue " << name;
-  }
-  stats_.CheckDepths(waiting, running);
   JOBQ_CHECK(dead_workers_.size() <= kDeadWorkersMax) << "dead workers listed are bounded";
   for (const auto& [routing_id, worker] : workers_) {
     for (const JobId& id : worker.leased) {

@@ -26,6 +26,7 @@
 #include "broker/core/core_options.h"
 #include "broker/core/effects.h"
 #include "broker/core/job.h"
+#include "broker/core/job_index.h"
 #include "broker/core/ready_queue.h"
 #include "broker/core/stats.h"
 #include "broker/core/worker_info.h"
@@ -54,14 +55,18 @@ struct CoreCounters {
   uint64_t retried = 0;     // failed attempts scheduled to run again
 };
 
-// Which jobs ListJobs returns. Unset fields match everything.
-struct JobFilter {
-  wire::JobState state = wire::JOB_STATE_UNSPECIFIED;
-  std::string queue;
-  std::string task;
-  std::optional<JobId> after;  // paging: only ids after this one
-  size_t limit = 100;
+// One page of ListJobs.
+struct JobPage {
+  std::vector<const Job*> jobs;  // in id order, at most JobFilter::limit
+  // Set when more jobs may match: the next page starts after it. A page
+  // may be short and still have one, when the broker examined
+  // kListExamineMax jobs for it (a sparse filter on a large store).
+  std::optional<JobId> next_after;
 };
+// Jobs one ListJobs call looks at, at most: it runs on the loop thread,
+// and this keeps a page of a sparse filter (a task and a state, say) to
+// about a millisecond however many jobs are kept.
+inline constexpr size_t kListExamineMax = 5000;
 
 enum class RetryOutcome { kRetried, kUnknownJob, kNotFinished, kShuttingDown };
 
@@ -136,10 +141,11 @@ class BrokerCore {
   void Restore(std::vector<Job> jobs, std::vector<SentinelMark> sentinels, TimeMs now_ms);
 
   const Job* FindJob(const JobId& id) const;
-  // Jobs matching `filter`, in id (= submit) order, at most filter.limit.
-  std::vector<const Job*> ListJobs(const JobFilter& filter) const;
+  // Jobs matching `filter`, in id (= submit) order: O(page + log n)
+  // through the index, at most kListExamineMax examined.
+  JobPage ListJobs(const JobFilter& filter) const;
   // Runs a dead, failed or cancelled job again from its first attempt.
-  RetryOutcome RetryJob(const JobId& id, Effects* effects);
+  RetryOutcome RetryJob(const JobId& id, TimeMs now_ms, Effects* effects);
   void FillStatus(TimeMs now_ms, ::jobq::admin::GetStatusResponse* status) const;
 
   // Admin commands and queries (broker/core/admin_control.cpp). Each leaves
@@ -178,10 +184,9 @@ class BrokerCore {
   void CheckInvariants() const;
 
  private:
+  // How many jobs a queue holds in each state is index_'s to count.
   struct QueueState {
     ReadyQueue ready;
-    size_t waiting = 0;  // queued + scheduled
-    size_t running = 0;
     bool paused = false;
     uint64_t finished = 0;  // jobs that ended (any terminal state), for rates
   };
@@ -235,10 +240,15 @@ class BrokerCore {
   void Results(WorkerInfo& worker, const wire::WorkerResults& results, TimeMs now_ms,
                Effects* effects);
 
-  // Job transitions.
-  void Enqueue(Job& job, bool at_front, Effects* effects);
+  // Job transitions. Transition is the only place a kept job's state
+  // changes: it moves the job in index_, which holds every count by queue
+  // and state. Admit and Forget are a job's entry and exit.
+  void Transition(Job& job, wire::JobState to, TimeMs now_ms);
+  void Admit(const Job& job);
+  void Forget(const Job& job);
+  void Enqueue(Job& job, bool at_front, TimeMs now_ms, Effects* effects);
   void Lease(Job& job, WorkerInfo& worker, wire::Kind pool, TimeMs now_ms, Effects* effects);
-  void Schedule(Job& job, TimeMs due_ms, Effects* effects);
+  void Schedule(Job& job, TimeMs due_ms, TimeMs now_ms, Effects* effects);
   void Finish(Job& job, wire::JobState state, TimeMs now_ms, Effects* effects);
   void ReleaseLease(Job& job);
   // The lease ended without a result (its worker died, or it expired):
@@ -280,6 +290,7 @@ class BrokerCore {
   // Every job's record, looked up several times per job: a SwissTable
   // (node-based, so Job references stay valid across inserts).
   absl::node_hash_map<JobId, Job> jobs_;
+  JobIndex index_;                             // jobs_ by state, queue and task, in id order
   wire::WorkerResults results_scratch_;        // RESULT bodies, parsed into one reused message
   std::map<std::string, QueueState> queues_;   // ordered: deterministic output
   std::map<std::string, WorkerInfo> workers_;  // by routing id

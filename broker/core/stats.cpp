@@ -18,11 +18,6 @@ int64_t SaturatedAdd(int64_t sum, int64_t more) {
                                                           : sum + more;
 }
 
-bool IsCounted(wire::JobState state) {
-  return state == wire::JOB_STATE_QUEUED || state == wire::JOB_STATE_SCHEDULED ||
-         state == wire::JOB_STATE_RUNNING;
-}
-
 // The entry of `name`, or the shared "other" entry once `max` names are
 // kept, so that names coming from producers cannot grow the figures.
 template <typename Map>
@@ -198,37 +193,8 @@ CoreStats::Counts& CoreStats::CountsFor(const Job& job) {
   return counts_[{kOther, kOther}];
 }
 
-int64_t* CoreStats::Gauge(QueueStats& queue, wire::JobState state) {
-  switch (state) {
-    case wire::JOB_STATE_QUEUED:
-      return &queue.queued;
-    case wire::JOB_STATE_SCHEDULED:
-      return &queue.scheduled;
-    case wire::JOB_STATE_RUNNING:
-      return &queue.running;
-    default:
-      return nullptr;
-  }
-}
-
-void CoreStats::Shift(const Job& job, wire::JobState to) {
-  if (!IsCounted(job.state) && !IsCounted(to)) {
-    return;
-  }
-  QueueStats& queue = QueueFor(job.spec.queue());
-  if (int64_t* from = Gauge(queue, job.state)) {
-    --*from;
-  }
-  if (int64_t* into = Gauge(queue, to)) {
-    ++*into;
-  }
-}
-
 void CoreStats::OnSubmitted(Job& job, TimeMs now_ms) {
   QueueStats& queue = QueueFor(job.spec.queue());
-  if (int64_t* gauge = Gauge(queue, job.state)) {
-    ++*gauge;
-  }
   job.ready_ms = now_ms;
   submitted_.Add(now_ms);
   queue.submitted.Add(now_ms);
@@ -236,37 +202,12 @@ void CoreStats::OnSubmitted(Job& job, TimeMs now_ms) {
 }
 
 void CoreStats::OnRestored(Job& job) {
-  if (int64_t* gauge = Gauge(QueueFor(job.spec.queue()), job.state)) {
-    ++*gauge;
-  }
+  QueueFor(job.spec.queue());  // listed in the figures from now on
   // Waiting since before the restart: the downtime is part of its wait.
   job.ready_ms = std::max(job.submitted_ms, job.scheduled_ms);
 }
 
-void CoreStats::OnMoved(Job& job, wire::JobState to) {
-  const wire::JobState from = job.state;
-  Shift(job, to);
-  if (to != wire::JOB_STATE_QUEUED) {
-    return;
-  }
-  if (from == wire::JOB_STATE_SCHEDULED) {
-    job.ready_ms = job.scheduled_ms;  // ready once its delay was over
-  } else if (IsTerminal(from)) {
-    // Run again by an admin; the core is not told the time there, and a
-    // guess would put its whole time dead into the figure.
-    job.ready_ms = -1;
-  }
-  // From RUNNING, OnLeaseLost set it; a new job's was set by OnSubmitted.
-}
-
 void CoreStats::OnLeaseLost(Job& job, TimeMs now_ms) { job.ready_ms = now_ms; }
-
-void CoreStats::OnDispatched(const Job& job, TimeMs now_ms) {
-  Shift(job, wire::JOB_STATE_RUNNING);
-  if (job.ready_ms >= 0) {
-    TaskFor(job.spec.task()).queue_wait.Record((now_ms - job.ready_ms) * 1000);
-  }
-}
 
 void CoreStats::OnResult(const Job& job, const wire::JobResult& result, TimeMs now_ms) {
   // The worker's own measure is finer and leaves out the network; older
@@ -276,8 +217,33 @@ void CoreStats::OnResult(const Job& job, const wire::JobResult& result, TimeMs n
   TaskFor(job.spec.task()).run_time.Record(run_us);
 }
 
-void CoreStats::OnFinished(const Job& job, wire::JobState to, TimeMs now_ms) {
-  Shift(job, to);
+void CoreStats::OnTransition(Job& job, wire::JobState to, TimeMs now_ms) {
+  const wire::JobState from = job.state;
+  if (from == to) {
+    return;
+  }
+  switch (to) {
+    case wire::JOB_STATE_QUEUED:
+      if (from == wire::JOB_STATE_SCHEDULED) {
+        job.ready_ms = job.scheduled_ms;  // ready once its delay was over
+      } else if (IsTerminal(from)) {
+        job.ready_ms = now_ms;  // run again by an operator
+      }
+      // From RUNNING, OnLeaseLost set it; a new job's was set by OnSubmitted.
+      return;
+    case wire::JOB_STATE_RUNNING:
+      if (job.ready_ms >= 0) {
+        TaskFor(job.spec.task()).queue_wait.Record((now_ms - job.ready_ms) * 1000);
+      }
+      return;
+    case wire::JOB_STATE_SUCCEEDED:
+    case wire::JOB_STATE_FAILED:
+    case wire::JOB_STATE_DEAD:
+    case wire::JOB_STATE_CANCELLED:
+      break;
+    default:
+      return;
+  }
   finished_.Add(now_ms);
   QueueFor(job.spec.queue()).finished.Add(now_ms);
   Counts& counts = CountsFor(job);
@@ -305,17 +271,28 @@ void FillRates(const RateWindow& window, TimeMs now_ms, TimeMs since_ms,
 
 }  // namespace
 
-void CoreStats::Fill(TimeMs now_ms, TimeMs started_ms, ::jobq::admin::Figures* out) const {
+void CoreStats::Fill(TimeMs now_ms, TimeMs started_ms,
+                     const std::map<std::string, QueueDepth>& depths,
+                     ::jobq::admin::Figures* out) const {
   const TimeMs since_ms = started_ms < 0 ? now_ms : started_ms;
+  // The core's counts, folded the way the figures fold names.
+  std::map<std::string, QueueDepth> folded;
+  for (const auto& [name, depth] : depths) {
+    QueueDepth& into = folded[queues_.count(name) == 1 ? name : std::string(kOther)];
+    into.queued += depth.queued;
+    into.scheduled += depth.scheduled;
+    into.running += depth.running;
+  }
   FillRates(submitted_, now_ms, since_ms, out->mutable_throughput()->mutable_submitted());
   FillRates(finished_, now_ms, since_ms, out->mutable_throughput()->mutable_finished());
   for (const auto& [name, queue] : queues_) {
     ::jobq::admin::QueueFigures& figures = *out->add_queues();
     figures.set_name(name);
-    // Never negative unless there is a bug; a gauge must not wrap then.
-    figures.set_queued(static_cast<uint64_t>(std::max<int64_t>(0, queue.queued)));
-    figures.set_scheduled(static_cast<uint64_t>(std::max<int64_t>(0, queue.scheduled)));
-    figures.set_running(static_cast<uint64_t>(std::max<int64_t>(0, queue.running)));
+    if (auto depth = folded.find(name); depth != folded.end()) {
+      figures.set_queued(depth->second.queued);
+      figures.set_scheduled(depth->second.scheduled);
+      figures.set_running(depth->second.running);
+    }
     FillRates(queue.submitted, now_ms, since_ms, figures.mutable_throughput()->mutable_submitted());
     FillRates(queue.finished, now_ms, since_ms, figures.mutable_throughput()->mutable_finished());
   }
@@ -336,33 +313,6 @@ void CoreStats::Fill(TimeMs now_ms, TimeMs started_ms, ::jobq::admin::Figures* o
   }
   for (double bound_us : LatencyHistogram::ExportBoundsUs()) {
     out->add_bucket_bounds_seconds(bound_us / kMicrosPerSecond);
-  }
-}
-
-void CoreStats::CheckDepths(const std::map<std::string, size_t>& waiting,
-                            const std::map<std::string, size_t>& running) const {
-  // The core's counts, folded the way the figures fold names.
-  std::map<std::string, std::pair<int64_t, int64_t>> expected;
-  auto folded = [&](const std::string& name) -> std::pair<int64_t, int64_t>& {
-    return expected[queues_.count(name) ? name : std::string(kOther)];
-  };
-  for (const auto& [name, count] : waiting) {
-    folded(name).first += static_cast<int64_t>(count);
-  }
-  for (const auto& [name, count] : running) {
-    folded(name).second += static_cast<int64_t>(count);
-  }
-  for (const auto& [name, queue] : queues_) {
-    const auto& [waiting_count, running_count] = expected[name];
-    JOBQ_CHECK(queue.queued >= 0 && queue.scheduled >= 0 && queue.running >= 0)
-        << "depth gauges of queue " << name << " are not negative";
-    JOBQ_CHECK(queue.queued + queue.scheduled == waiting_count)
-        << "queued + scheduled of queue " << name << " is its waiting count";
-    JOBQ_CHECK(queue.running == running_count) << "running gauge of queue " << name;
-  }
-  for (const auto& [name, counts] : expected) {
-    JOBQ_CHECK(queues_.count(name) == 1 || (counts.first == 0 && counts.second == 0))
-        << "queue " << name << " has jobs the figures never saw";
   }
 }
 

@@ -80,6 +80,13 @@ class RateWindow {
   int64_t newest_slot_ = -1;  // the slot of the latest Add; older ones are complete
 };
 
+// A queue's jobs that have not finished, by state.
+struct QueueDepth {
+  uint64_t queued = 0;
+  uint64_t scheduled = 0;
+  uint64_t running = 0;
+};
+
 class CoreStats {
  public:
   static constexpr size_t kNamesMax = 100;
@@ -93,32 +100,25 @@ class CoreStats {
   void OnSubmitted(Job& job, TimeMs now_ms);
   // A job rebuilt from the store at start.
   void OnRestored(Job& job);
-  // To QUEUED or SCHEDULED. Sets job.ready_ms for the queue-wait figure.
-  void OnMoved(Job& job, wire::JobState to);
   // A running job whose lease was lost goes back to its queue: it waits
   // from now.
   void OnLeaseLost(Job& job, TimeMs now_ms);
-  // To RUNNING, on a worker: records the queue wait.
-  void OnDispatched(const Job& job, TimeMs now_ms);
   // The result of the running attempt (not a late one): records the run time.
   void OnResult(const Job& job, const wire::JobResult& result, TimeMs now_ms);
-  // To a terminal state.
-  void OnFinished(const Job& job, wire::JobState to, TimeMs now_ms);
+  // From job.state to `to` (BrokerCore::Transition calls it, before the
+  // state changes). To QUEUED: sets job.ready_ms for the queue-wait figure;
+  // to RUNNING: records the queue wait; to a terminal state: counts it.
+  void OnTransition(Job& job, wire::JobState to, TimeMs now_ms);
 
   // `started_ms`: when the broker started counting (its first Tick); rates
-  // of a younger broker are over its uptime.
-  void Fill(TimeMs now_ms, TimeMs started_ms, ::jobq::admin::Figures* out) const;
-
-  // Aborts unless the depth gauges agree with the core's own counts by queue
-  // (waiting = queued + scheduled). For BrokerCore::CheckInvariants.
-  void CheckDepths(const std::map<std::string, size_t>& waiting,
-                   const std::map<std::string, size_t>& running) const;
+  // of a younger broker are over its uptime. `depths`: every queue's jobs
+  // by state, as the core counts them (it owns those counts; the figures
+  // only fold them the way they fold names).
+  void Fill(TimeMs now_ms, TimeMs started_ms, const std::map<std::string, QueueDepth>& depths,
+            ::jobq::admin::Figures* out) const;
 
  private:
   struct QueueStats {
-    int64_t queued = 0;
-    int64_t scheduled = 0;
-    int64_t running = 0;
     RateWindow submitted;
     RateWindow finished;
   };
@@ -139,8 +139,6 @@ class CoreStats {
   TaskStats& TaskFor(const std::string& name);
   Counts& CountsFor(const Job& job);
   // The gauge a job in `state` counts in; nullptr for states not counted.
-  static int64_t* Gauge(QueueStats& queue, wire::JobState state);
-  void Shift(const Job& job, wire::JobState to);
 
   RateWindow submitted_;
   RateWindow finished_;

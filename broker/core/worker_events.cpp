@@ -375,8 +375,7 @@ void BrokerCore::Results(WorkerInfo& worker, const wire::WorkerResults& results,
       Finish(job, wire::JOB_STATE_DEAD, now_ms, effects);
     } else {
       ++counters_.retried;
-      ++QueueNamed(job.spec.queue()).waiting;
-      Schedule(job, now_ms + BackoffFor(job), effects);
+      Schedule(job, now_ms + BackoffFor(job), now_ms, effects);
     }
   }
 }
@@ -406,12 +405,9 @@ void BrokerCore::LateResult(Job& job, const wire::JobResult& result, TimeMs now_
       ReleaseLease(job);
       break;
     }
-    case wire::JOB_STATE_QUEUED:
-    case wire::JOB_STATE_SCHEDULED:
-      // Its ready-queue or timer entry is skipped when it comes up.
-      --QueueNamed(job.spec.queue()).waiting;
-      break;
     default:
+      // Queued or scheduled: its ready-queue or timer entry is skipped when
+      // it comes up.
       break;
   }
   job.result = result.result();
@@ -444,14 +440,10 @@ TimeMs BrokerCore::LeaseExpiry(const Job& job, TimeMs now_ms) const {
 
 void BrokerCore::Lease(Job& job, WorkerInfo& worker, wire::Kind pool, TimeMs now_ms,
                        Effects* effects) {
-  stats_.OnDispatched(job, now_ms);
-  QueueState& queue = QueueNamed(job.spec.queue());
-  --queue.waiting;
-  ++queue.running;
   ++worker.dispatched[pool];
   worker.UpdateCredit(pool);
   ++job.attempt;
-  job.state = wire::JOB_STATE_RUNNING;
+  Transition(job, wire::JOB_STATE_RUNNING, now_ms);
   job.leased_to = worker.routing_id;
   job.started_ms = now_ms;
   job.lease_expires_ms = LeaseExpiry(job, now_ms);
@@ -480,7 +472,6 @@ void BrokerCore::ReleaseLease(Job& job) {
   if (worker != workers_.end()) {
     worker->second.leased.erase(job.id);
   }
-  --QueueNamed(job.spec.queue()).running;
   job.leased_to.clear();
   job.lease_expires_ms = 0;
   if (skip_attempt_.erase(job.id) == 1) {
@@ -515,8 +506,7 @@ void BrokerCore::LoseLease(Job& job, LeaseLoss loss, TimeMs now_ms, Effects* eff
     return;
   }
   ++counters_.requeued;
-  ++QueueNamed(job.spec.queue()).waiting;
-  Enqueue(job, /*at_front=*/true, effects);
+  Enqueue(job, /*at_front=*/true, now_ms, effects);
 }
 
 void BrokerCore::Refused(Job& job, TimeMs now_ms, Effects* effects) {

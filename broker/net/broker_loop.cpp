@@ -528,19 +528,18 @@ absl::StatusOr<std::string> BrokerLoop::ServeListJobs(std::string_view body) con
   const size_t limit = request.limit() == 0
                            ? admin::kDefaultListLimit
                            : std::min<size_t>(request.limit(), admin::kMaxListLimit);
-  // One more than asked for tells whether another page follows.
-  filter.limit = limit + 1;
-  const std::vector<const core::Job*> jobs = core_->ListJobs(filter);
+  filter.limit = limit;
+  const core::JobPage page = core_->ListJobs(filter);
   ::jobq::admin::ListJobsResponse response;
-  for (size_t i = 0; i < std::min(limit, jobs.size()); ++i) {
-    FillJobInfo(*jobs[i], core_->FindWorker(jobs[i]->leased_to), /*with_result=*/false,
+  for (const core::Job* job : page.jobs) {
+    FillJobInfo(*job, core_->FindWorker(job->leased_to), /*with_result=*/false,
                 response.add_jobs());
   }
-  if (jobs.size() > limit) {
-    response.set_next_page_after(std::string(jobs[limit - 1]->id.Bytes()));
+  if (page.next_after) {
+    response.set_next_page_after(std::string(page.next_after->Bytes()));
     // The token is the same place in the id's text form (NormalizeListJobs
     // turns it back): printable, and opaque to callers all the same.
-    response.set_next_page_token(jobs[limit - 1]->id.ToString());
+    response.set_next_page_token(page.next_after->ToString());
   }
   return response.SerializeAsString();
 }
@@ -579,7 +578,7 @@ absl::StatusOr<std::string> BrokerLoop::ServeRetryJobs(std::string_view body) {
     const core::Job* job = core_->FindJob(id);
     const wire::JobState state = job != nullptr ? job->state : wire::JOB_STATE_UNSPECIFIED;
     result->set_state(state);
-    switch (core_->RetryJob(id, &effects_)) {
+    switch (core_->RetryJob(id, clock_->NowMs(), &effects_)) {
       case core::RetryOutcome::kRetried:
         any_retried = true;
         result->set_outcome(::jobq::admin::RetryJobResult::OUTCOME_RETRIED);

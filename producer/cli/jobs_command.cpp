@@ -77,15 +77,25 @@ int RunJobs(const JobsFlags& flags, const GlobalFlags& global) {
   if (!admin) {
     return kExitUsage;
   }
-  grpc::ClientContext context;
-  context.set_deadline(admin->deadline);
+  // A page can come back short with a next page named (the broker bounds
+  // what one page examines): ask on until --limit jobs or the last page.
+  std::vector<admin::JobInfo> jobs;
   admin::ListJobsResponse response;
-  grpc::Status rpc = admin->stub->ListJobs(&context, *request, &response);
-  if (!rpc.ok()) {
-    return PrintRpcFailure("ListJobs", *admin, rpc);
-  }
+  do {
+    request->set_limit(static_cast<uint32_t>(flags.limit - static_cast<int64_t>(jobs.size())));
+    if (!response.next_page_after().empty()) {
+      request->set_page_after(response.next_page_after());
+    }
+    grpc::ClientContext context;
+    context.set_deadline(admin->deadline);
+    response.Clear();
+    grpc::Status rpc = admin->stub->ListJobs(&context, *request, &response);
+    if (!rpc.ok()) {
+      return PrintRpcFailure("ListJobs", *admin, rpc);
+    }
+    jobs.insert(jobs.end(), response.jobs().begin(), response.jobs().end());
+  } while (static_cast<int64_t>(jobs.size()) < flags.limit && !response.next_page_after().empty());
 
-  const std::vector<admin::JobInfo> jobs(response.jobs().begin(), response.jobs().end());
   std::string text;
   if (flags.json) {
     for (const admin::JobInfo& job : jobs) {

@@ -44,6 +44,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/clock.h"
 #include "common/job_id.h"
 #include "jobq/wire.pb.h"
 #include "producer/client/completion_queue.h"
@@ -101,6 +102,9 @@ struct ClientOptions {
   std::string curve_server_key;
   std::string curve_public_key;
   std::string curve_secret_key;
+  // What the timeouts above and the WAIT re-sends run on: unset for the
+  // monotonic clock. Tests pass a ManualClock, which must outlive the Client.
+  const Clock* clock = nullptr;
 };
 
 struct SubmitOptions {

@@ -356,7 +356,7 @@ class Driver {
         core_.CancelJob(*id, now_ms, &effects_);
         break;
       case 1:
-        core_.RetryJob(*id, &effects_);
+        core_.RetryJob(*id, now_ms, &effects_);
         break;
       case 2:
         core_.PurgeQueue(queue, now_ms, &effects_);

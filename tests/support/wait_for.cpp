@@ -33,4 +33,15 @@ bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds t
   return true;
 }
 
+bool Settle(ManualClock& clock) {
+  for (int round = 0; round < 2; ++round) {
+    const uint64_t sleeps = clock.sleeps();
+    clock.AdvanceMs(0);
+    if (!WaitFor([&] { return clock.sleeps() > sleeps; })) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace jobq::testing

@@ -8,6 +8,8 @@
 #include <functional>
 #include <future>
 
+#include "common/clock.h"
+
 namespace jobq::testing {
 
 // `duration` times JOBQ_TEST_TIME_SCALE (an integer, default 1), which
@@ -30,5 +32,10 @@ bool IsReadyBy(std::future<T>& future,
                std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
   return future.wait_for(Scaled(timeout)) == std::future_status::ready;
 }
+
+// Until every loop sleeping on `clock` has handled what reached it before
+// the call: each is woken and must go to sleep twice (the first sleep may
+// end at once for what it had not yet seen). False if a loop did not.
+bool Settle(ManualClock& clock);
 
 }  // namespace jobq::testing

@@ -66,6 +66,7 @@ BrokerConnection::BrokerConnection(zmq::context_t& context, ConnectionOptions op
       options_(std::move(options)),
       registry_(registry),
       pools_(std::move(pools)),
+      clock_(options_.clock != nullptr ? *options_.clock : DefaultMonotonicClock()),
       queues_(options_.queues.begin(), options_.queues.end()),
       heartbeat_interval_ms_(std::max(kMinHeartbeatIntervalMs, options_.heartbeat_interval_ms)),
       liveness_misses_(std::max<uint32_t>(1, options_.liveness_misses)),
@@ -88,8 +89,9 @@ ConnectionExit BrokerConnection::Run() {
     return ConnectionExit::kBadEndpoint;
   }
   SendHello(NowMs(), /*new_registration=*/true);
+  const ClockSleeper sleeper(clock_, [this] { wake_.Notify(); });
   while (true) {
-    Poll(NowMs());
+    Poll(sleeper);
     if (stop_requested_.load()) {
       return Finish(ConnectionExit::kStopRequested);
     }
@@ -117,12 +119,12 @@ ConnectionExit BrokerConnection::Run() {
 
 void BrokerConnection::RequestStop() {
   stop_requested_.store(true);
-  stop_wake_.Notify();
+  wake_.Notify();
 }
 
 void BrokerConnection::RequestDrain() {
   drain_requested_.store(true);
-  stop_wake_.Notify();
+  wake_.Notify();
 }
 
 void BrokerConnection::BeginDrain(int64_t now_ms) {
@@ -137,14 +139,6 @@ void BrokerConnection::BeginDrain(int64_t now_ms) {
   if (phase_ == Phase::kRegistered) {
     SendHeartbeat();  // tells the broker at once to send nothing more
   }
-}
-
-// Timers run on the steady clock: a wall-clock step must not look like a
-// silent broker or postpone a heartbeat.
-int64_t BrokerConnection::NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
 }
 
 int64_t BrokerConnection::LivenessMs() const {
@@ -259,9 +253,13 @@ void BrokerConnection::Send(Command command, const google::protobuf::MessageLite
   }
 }
 
-void BrokerConnection::Poll(int64_t now_ms) {
+void BrokerConnection::Poll(const ClockSleeper& sleeper) {
+  // Emptied before the flags and the clock are read, so that a request or a
+  // move of the clock after this either shows below or ends the poll. Left
+  // full, it would end every poll of a drain at once.
+  wake_.Drain();
   std::vector<zmq::pollitem_t> items = {
-      {nullptr, stop_wake_.fd(), ZMQ_POLLIN, 0},
+      {nullptr, wake_.fd(), ZMQ_POLLIN, 0},
       {nullptr, mailbox_.fd(), ZMQ_POLLIN, 0},
   };
   if (socket_) {
@@ -270,7 +268,8 @@ void BrokerConnection::Poll(int64_t now_ms) {
   if (void* monitor = handshakes_.handle()) {
     items.push_back({monitor, 0, ZMQ_POLLIN, 0});
   }
-  const int64_t timeout_ms = std::max<int64_t>(0, NextTimerMs() - now_ms);
+  const bool request_waiting = stop_requested_.load() || (drain_requested_.load() && !draining_);
+  const int64_t timeout_ms = sleeper.PollTimeoutMs(request_waiting ? NowMs() : NextTimerMs());
   try {
     zmq::poll(items, std::chrono::milliseconds(timeout_ms));
   } catch (const zmq::error_t& e) {
@@ -282,15 +281,19 @@ void BrokerConnection::Poll(int64_t now_ms) {
 }
 
 int64_t BrokerConnection::NextTimerMs() const {
+  int64_t next_ms = 0;
   switch (phase_) {
     case Phase::kWaitingToOpen:
-      return open_at_ms_;
+      next_ms = open_at_ms_;
+      break;
     case Phase::kHelloSent:
-      return std::min(last_heard_ms_ + LivenessMs(), hello_sent_ms_ + options_.hello_resend_ms);
+      next_ms = std::min(last_heard_ms_ + LivenessMs(), hello_sent_ms_ + options_.hello_resend_ms);
+      break;
     case Phase::kRegistered:
-      return std::min(last_heard_ms_ + LivenessMs(), next_heartbeat_ms_);
+      next_ms = std::min(last_heard_ms_ + LivenessMs(), next_heartbeat_ms_);
+      break;
   }
-  return 0;
+  return draining_ ? std::min(next_ms, drain_deadline_ms_) : next_ms;
 }
 
 void BrokerConnection::RunTimers(int64_t now_ms) {
@@ -574,6 +577,8 @@ void BrokerConnection::SendHello(int64_t now_ms, bool new_registration) {
 }
 
 void BrokerConnection::SendHeartbeat() {
+  // On the real clock whatever the timers run on: the CPU time it is set
+  // against is real, and the figure only informs.
   wire::Heartbeat heartbeat =
       BuildHeartbeat(pools_, in_flight_, counters_, stats_.Take(std::chrono::steady_clock::now()));
   heartbeat.set_draining(draining_);

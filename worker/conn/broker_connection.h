@@ -37,6 +37,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "common/clock.h"
 #include "common/curve_keys.h"
 #include "common/transport/zmq_messages.h"
 #include "common/wake_fd.h"
@@ -85,6 +86,9 @@ struct ConnectionOptions {
   // unset for plaintext. A refused handshake is logged with what to change
   // and retried with backoff, as an operator may fix the allow-list.
   std::optional<curve::ClientKeys> curve;
+  // What every timer above runs on: unset for the monotonic clock. Tests
+  // pass a ManualClock, which must outlive the connection.
+  const Clock* clock = nullptr;
 };
 
 enum class ConnectionExit {
@@ -124,7 +128,7 @@ class BrokerConnection {
     kWaitingToOpen,  // socket closed after the broker went quiet
   };
 
-  static int64_t NowMs();
+  int64_t NowMs() const { return clock_.NowMs(); }
   void BeginDrain(int64_t now_ms);
   int64_t LivenessMs() const;
 
@@ -135,7 +139,7 @@ class BrokerConnection {
   void CheckHandshakes(int64_t now_ms);
   void Send(Command command, const google::protobuf::MessageLite& body);
 
-  void Poll(int64_t now_ms);
+  void Poll(const ClockSleeper& sleeper);
   int64_t NextTimerMs() const;
   void RunTimers(int64_t now_ms);
 
@@ -164,12 +168,14 @@ class BrokerConnection {
   const ConnectionOptions options_;
   const TaskRegistry& registry_;
   const std::vector<JobPool*> pools_;
+  const Clock& clock_;
 
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> drain_requested_{false};
   bool draining_ = false;
   int64_t drain_deadline_ms_ = 0;
-  WakeFd stop_wake_ = WakeFd::CreateOrDie();
+  // Ends Poll() for RequestStop(), RequestDrain() and a clock moved by hand.
+  WakeFd wake_ = WakeFd::CreateOrDie();
   ResultMailbox mailbox_;
 
   std::optional<zmq::socket_t> socket_;

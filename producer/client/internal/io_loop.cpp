@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <utility>
 
@@ -53,6 +54,7 @@ absl::Status StatusForBrokerError(const wire::Error& error, const std::string& e
 IoLoop::IoLoop(const ClientOptions& options, std::shared_ptr<Shared> shared, zmq::socket_t dealer,
                zmq::socket_t monitor, std::string token_prefix)
     : options_(options),
+      clock_(options_.clock != nullptr ? *options_.clock : DefaultMonotonicClock()),
       shared_(std::move(shared)),
       dealer_(std::move(dealer)),
       monitor_(std::move(monitor)),
@@ -79,18 +81,16 @@ void IoLoop::Run() {
 }
 
 void IoLoop::RunLoop() {
-  next_wait_resend_at_ =
-      SteadyClock::now() + std::chrono::milliseconds(options_.wait_resend_interval_ms);
+  // Woken through shared_->wake, which TakeRequests() empties before the
+  // clock is read.
+  const ClockSleeper sleeper(clock_, [shared = shared_] { shared->wake.Notify(); });
+  next_wait_resend_at_ = clock_.NowMs() + options_.wait_resend_interval_ms;
   while (TakeRequests()) {
-    TimePoint now = SteadyClock::now();
+    TimeMs now = clock_.NowMs();
     SendPending(now);
     CheckDeadlines(now);
 
-    std::chrono::milliseconds timeout(-1);  // no deadline: sleep until woken
-    if (std::optional<TimePoint> deadline = NextDeadline()) {
-      auto remaining = std::chrono::ceil<std::chrono::milliseconds>(*deadline - now);
-      timeout = std::max(remaining, std::chrono::milliseconds(0));
-    }
+    const std::chrono::milliseconds timeout(sleeper.PollTimeoutMs(NextDeadline()));
     const short dealer_events =
         static_cast<short>(ZMQ_POLLIN | (BlockedOnWrite() ? ZMQ_POLLOUT : 0));
     std::array<zmq::pollitem_t, 3> items = {{
@@ -105,7 +105,7 @@ void IoLoop::RunLoop() {
         throw;
       }
     }
-    now = SteadyClock::now();
+    now = clock_.NowMs();
     // Messages first: what a lost connection delivered before it went down
     // (a sentinel's ack, say) must count before the reconnect is handled.
     ReceiveFromBroker(now);
@@ -152,7 +152,7 @@ bool IoLoop::HasPendingWork() const {
          !sentinels_unconfirmed_.empty();
 }
 
-void IoLoop::SendPending(TimePoint now) {
+void IoLoop::SendPending(TimeMs now) {
   // Until the monitor has reported the connection, a send could overtake
   // the re-send that a reconnect calls for, or be counted as made on the
   // lost connection.
@@ -208,7 +208,7 @@ bool IoLoop::ShouldHoldBatch() const {
   return true;
 }
 
-void IoLoop::SendSubmitBatch(TimePoint now) {
+void IoLoop::SendSubmitBatch(TimeMs now) {
   wire::Submit submit;
   submit.set_first_seq(next_seq_);
   // `notify` belongs to the whole message, so a batch never mixes values.
@@ -240,7 +240,7 @@ void IoLoop::SendSubmitBatch(TimePoint now) {
   SendSubmit(&submit);
 }
 
-void IoLoop::ResendBatch(TimePoint now) {
+void IoLoop::ResendBatch(TimeMs now) {
   auto it = pending_acks_.lower_bound(*resend_from_seq_);
   while (it != pending_acks_.end() && !it->second.resend) {
     ++it;
@@ -328,14 +328,14 @@ void IoLoop::SetSubmitToken(uint64_t seq, wire::JobSpec* job) const {
   job->mutable_submit_token()->assign(token.data(), token.size());
 }
 
-void IoLoop::SendWaits(TimePoint now) {
+void IoLoop::SendWaits(TimeMs now) {
   if (failed_) {
     return;
   }
   if (waiting_.empty()) {
     // The resend period starts when something is waited for, so the first
     // registration is not repeated at once.
-    next_wait_resend_at_ = now + std::chrono::milliseconds(options_.wait_resend_interval_ms);
+    next_wait_resend_at_ = now + options_.wait_resend_interval_ms;
   }
   if (wait_send_pos_ >= wait_send_.size()) {
     wait_send_.clear();
@@ -350,7 +350,7 @@ void IoLoop::SendWaits(TimePoint now) {
       }
       resend_all_waits_ = false;
       new_wait_ids_.clear();
-      next_wait_resend_at_ = now + std::chrono::milliseconds(options_.wait_resend_interval_ms);
+      next_wait_resend_at_ = now + options_.wait_resend_interval_ms;
     } else if (!new_wait_ids_.empty()) {
       wait_send_.swap(new_wait_ids_);
     }
@@ -372,7 +372,7 @@ void IoLoop::SendWaits(TimePoint now) {
   }
 }
 
-void IoLoop::ReceiveFromBroker(TimePoint now) {
+void IoLoop::ReceiveFromBroker(TimeMs now) {
   while (ReceiveMessage(dealer_, Channel::kBrokerToClient, /*has_routing_id=*/false, &received_)) {
     heard_from_broker_ = true;
     answered_on_connection_ = true;
@@ -402,7 +402,7 @@ void IoLoop::ReceiveFromBroker(TimePoint now) {
   }
 }
 
-void IoLoop::HandleSubmitted(std::string_view body, TimePoint now) {
+void IoLoop::HandleSubmitted(std::string_view body, TimeMs now) {
   wire::Submitted submitted;
   if (!submitted.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
     Fail(
@@ -540,7 +540,7 @@ bool IoLoop::OnBatchRefused(const wire::Error& error) {
   return true;
 }
 
-void IoLoop::ReceiveMonitorEvents(TimePoint now) {
+void IoLoop::ReceiveMonitorEvents(TimeMs now) {
   while (std::optional<MonitorEvent> event = ReceiveMonitorEvent(monitor_)) {
     if (event->event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ||
         event->event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
@@ -589,7 +589,7 @@ void IoLoop::OnHandshakeFailed(const MonitorEvent& event) {
                                                       : absl::FailedPreconditionError(*why));
 }
 
-void IoLoop::OnReconnected(TimePoint now) {
+void IoLoop::OnReconnected(TimeMs now) {
   // The new connection may be a restarted broker: it no longer knows who
   // waits for what, and it lost what it had not made durable. A job it did
   // keep is found by its submit_token and only acknowledged again.
@@ -624,7 +624,7 @@ void IoLoop::FailUnconfirmedSentinels() {
   shared_->changed.notify_all();
 }
 
-IoLoop::TimePoint IoLoop::AckWaitStart(TimePoint sent_at) const {
+TimeMs IoLoop::AckWaitStart(TimeMs sent_at) const {
   return std::max({sent_at, last_ack_at_, reconnected_at_});
 }
 
@@ -643,7 +643,7 @@ std::string IoLoop::UnknownFateText() const {
   return text;
 }
 
-void IoLoop::CheckDeadlines(TimePoint now) {
+void IoLoop::CheckDeadlines(TimeMs now) {
   if (failed_) {
     return;
   }
@@ -667,7 +667,7 @@ void IoLoop::CheckDeadlines(TimePoint now) {
     unreachable_since_ = now;
   }
   const int64_t limit_ms = UnreachableLimitMs();
-  if (now - *unreachable_since_ < std::chrono::milliseconds(limit_ms)) {
+  if (now - *unreachable_since_ < limit_ms) {
     return;
   }
   if (heard_from_broker_) {
@@ -697,8 +697,8 @@ std::string IoLoop::ClosedUnansweredText() const {
                       "that (see connections_max_reached in its log), as does one that stopped");
 }
 
-void IoLoop::CheckAckDeadlines(TimePoint now) {
-  const auto connect_timeout = std::chrono::milliseconds(options_.connect_timeout_ms);
+void IoLoop::CheckAckDeadlines(TimeMs now) {
+  const int64_t connect_timeout = options_.connect_timeout_ms;
   const bool sentinel_late =
       !sentinels_unconfirmed_.empty() &&
       now - AckWaitStart(sentinels_unconfirmed_.front().sent_at) >= connect_timeout;
@@ -721,27 +721,25 @@ void IoLoop::CheckAckDeadlines(TimePoint now) {
       TimeoutText(options_.connect_timeout_ms), ")", UnknownFateText())));
 }
 
-std::optional<IoLoop::TimePoint> IoLoop::NextDeadline() const {
+std::optional<TimeMs> IoLoop::NextDeadline() const {
   if (failed_) {
     return std::nullopt;
   }
-  std::optional<TimePoint> next;
-  auto consider = [&next](TimePoint candidate) {
+  std::optional<TimeMs> next;
+  auto consider = [&next](TimeMs candidate) {
     if (!next || candidate < *next) {
       next = candidate;
     }
   };
   // Acks are only due while connected (see CheckDeadlines).
   if (connected_ && !pending_acks_.empty()) {
-    consider(AckWaitStart(pending_acks_.begin()->second.sent_at) +
-             std::chrono::milliseconds(options_.connect_timeout_ms));
+    consider(AckWaitStart(pending_acks_.begin()->second.sent_at) + options_.connect_timeout_ms);
   }
   if (connected_ && !sentinels_unconfirmed_.empty()) {
-    consider(AckWaitStart(sentinels_unconfirmed_.front().sent_at) +
-             std::chrono::milliseconds(options_.connect_timeout_ms));
+    consider(AckWaitStart(sentinels_unconfirmed_.front().sent_at) + options_.connect_timeout_ms);
   }
   if (unreachable_since_) {
-    consider(*unreachable_since_ + std::chrono::milliseconds(UnreachableLimitMs()));
+    consider(*unreachable_since_ + UnreachableLimitMs());
   }
   if (connected_ && !waiting_.empty()) {
     consider(next_wait_resend_at_);

@@ -21,7 +21,6 @@
 // Not thread-safe: constructed on one thread, then Run() on the I/O thread
 // only; the thread start and join order the hand-over.
 
-#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -33,6 +32,7 @@
 #include <zmq.hpp>
 
 #include "absl/status/status.h"
+#include "common/clock.h"
 #include "common/transport/monitor_events.h"
 #include "common/transport/zmq_messages.h"
 #include "producer/client/client.h"
@@ -56,15 +56,12 @@ class IoLoop {
   void Run();
 
  private:
-  using SteadyClock = std::chrono::steady_clock;
-  using TimePoint = SteadyClock::time_point;
-
   // A job sent and not yet acknowledged: kept whole, so a new connection
   // can send it again.
   struct PendingAck {
     std::shared_ptr<FutureState> state;
     wire::JobSpec job;  // moved out only while a SUBMIT carrying it is being sent
-    TimePoint sent_at;  // of the latest send
+    TimeMs sent_at;     // of the latest send
     // The client made job.submit_token: the caller gave none.
     bool own_token = false;
     // first_seq of the SUBMIT of the latest send: a refusal names it.
@@ -76,20 +73,20 @@ class IoLoop {
   void RunLoop();
   // Moves the callers' requests out of Shared. False once stop is set.
   bool TakeRequests();
-  void SendPending(TimePoint now);
+  void SendPending(TimeMs now);
   bool ShouldHoldBatch() const;
-  void SendSubmitBatch(TimePoint now);
+  void SendSubmitBatch(TimeMs now);
   // Sends the next SUBMIT of the re-send that follows a reconnect.
-  void ResendBatch(TimePoint now);
+  void ResendBatch(TimeMs now);
   bool BatchHasRoom(const wire::Submit& submit, size_t batch_bytes, size_t job_bytes) const;
   // Sends `submit`, whose jobs are pending_acks_ from its first_seq on,
   // then moves the jobs back into their PendingAcks.
   void OnSendRefused();
   void SendSubmit(wire::Submit* submit);
   void SetSubmitToken(uint64_t seq, wire::JobSpec* job) const;
-  void SendWaits(TimePoint now);
-  void ReceiveFromBroker(TimePoint now);
-  void HandleSubmitted(std::string_view body, TimePoint now);
+  void SendWaits(TimeMs now);
+  void ReceiveFromBroker(TimeMs now);
+  void HandleSubmitted(std::string_view body, TimeMs now);
   void HandleResults(std::string_view body);
   void HandleError(std::string_view body);
   // A TOO_LARGE refusal of a SUBMIT: learns the broker's batch limit and
@@ -98,27 +95,27 @@ class IoLoop {
   bool OnBatchRefused(const wire::Error& error);
   // Marks the unacknowledged job `seq` to be sent again before anything newer.
   void MarkForResend(uint64_t seq, PendingAck& pending);
-  void ReceiveMonitorEvents(TimePoint now);
-  void OnReconnected(TimePoint now);
+  void ReceiveMonitorEvents(TimeMs now);
+  void OnReconnected(TimeMs now);
   // A CURVE handshake failed: fails the client with what to change, or
   // waits for the next attempt when the failure may be passing.
   void OnHandshakeFailed(const MonitorEvent& event);
   // Fails the sentinels sent on a lost connection, and only them.
   void FailUnconfirmedSentinels();
-  void CheckDeadlines(TimePoint now);
+  void CheckDeadlines(TimeMs now);
   // Fails the client when a SUBMIT or SENTINEL was not acknowledged within
   // connect_timeout_ms. Only while connected.
-  void CheckAckDeadlines(TimePoint now);
+  void CheckAckDeadlines(TimeMs now);
   // When waiting for an ack sent at `sent_at` started: any ack, or a new
   // connection, restarts the wait.
-  TimePoint AckWaitStart(TimePoint sent_at) const;
+  TimeMs AckWaitStart(TimeMs sent_at) const;
   // What the caller should know about requests whose fate a failure leaves unknown.
   std::string UnknownFateText() const;
   // How long the broker may go unreached: connect_timeout_ms until it has
   // answered once, reconnect_timeout_ms after.
   int64_t UnreachableLimitMs() const;
   std::string ClosedUnansweredText() const;
-  std::optional<TimePoint> NextDeadline() const;
+  std::optional<TimeMs> NextDeadline() const;
   // Fails every pending request and every later one with `status`.
   void Fail(const absl::Status& status);
   bool HasPendingWork() const;
@@ -128,6 +125,7 @@ class IoLoop {
   std::string TimeoutText(int64_t timeout_ms) const;
 
   const ClientOptions options_;
+  const Clock& clock_;
   const std::shared_ptr<Shared> shared_;
   zmq::socket_t dealer_;
   zmq::socket_t monitor_;
@@ -145,7 +143,7 @@ class IoLoop {
   struct PendingSentinel {
     std::shared_ptr<FutureState> state;
     std::string queue;
-    TimePoint sent_at;
+    TimeMs sent_at;
   };
   std::deque<PendingSentinel> sentinels_unconfirmed_;  // sent, not yet acknowledged
   uint64_t next_seq_ = 1;
@@ -165,10 +163,10 @@ class IoLoop {
   // Handshakes closed by the broker without a reason since the last good one.
   int silent_handshake_failures_ = 0;
   bool failed_ = false;
-  std::optional<TimePoint> unreachable_since_;
-  TimePoint last_ack_at_{};
-  TimePoint reconnected_at_{};
-  TimePoint next_wait_resend_at_{};
+  std::optional<TimeMs> unreachable_since_;
+  TimeMs last_ack_at_{};
+  TimeMs reconnected_at_{};
+  TimeMs next_wait_resend_at_{};
 };
 
 }  // namespace jobq::client_internal

@@ -188,7 +188,7 @@ TEST(AdminCoreTest, RetryOfACancelledRunningJobRunsItNormally) {
   harness.Result("w", ids[0], 1, false, "cancelled");
   ASSERT_EQ(StateOf(harness, ids[0]), wire::JOB_STATE_CANCELLED);
   Admin(harness, [&](BrokerCore& core, Effects* effects) {
-    EXPECT_EQ(core.RetryJob(ids[0], effects), RetryOutcome::kRetried);
+    EXPECT_EQ(core.RetryJob(ids[0], harness.clock().NowMs(), effects), RetryOutcome::kRetried);
   });
   harness.Credit("w", 1);
   ASSERT_EQ(harness.Dispatched("w").size(), 1u);
@@ -283,7 +283,7 @@ TEST(AdminCoreTest, ListJobsFiltersByTask) {
   std::vector<JobId> ids = harness.Submit("c", {"a", "b", "a"});
   JobFilter filter;
   filter.task = "a";
-  std::vector<const Job*> jobs = harness.core().ListJobs(filter);
+  std::vector<const Job*> jobs = harness.core().ListJobs(filter).jobs;
   ASSERT_EQ(jobs.size(), 2u);
   EXPECT_EQ(jobs[0]->id, ids[0]);
   EXPECT_EQ(jobs[1]->id, ids[2]);

@@ -454,7 +454,7 @@ TEST(BrokerCoreTest, LeaseRunningOutTooOftenOnLiveWorkersMakesTheJobDead) {
   // out, the job goes back, and the worker's slot never comes back either,
   // so a second worker takes the second attempt.
   harness.Hello("w2", 1);
-  const JobId id = *JobId::FromBytes(harness.core().ListJobs({}).front()->id.Bytes());
+  const JobId id = *JobId::FromBytes(harness.core().ListJobs({}).jobs.front()->id.Bytes());
   for (int i = 0; i < 40 && !broker::core::IsTerminal(harness.core().FindJob(id)->state); ++i) {
     harness.AdvanceMs(100);
     harness.FromWorker("w", Command::kWorkerHeartbeat, wire::Heartbeat());

@@ -37,7 +37,7 @@ std::vector<Job> Snapshot(const BrokerCore& core) {
   JobFilter all;
   all.limit = 1'000'000;
   std::vector<Job> jobs;
-  for (const Job* job : core.ListJobs(all)) {
+  for (const Job* job : core.ListJobs(all).jobs) {
     jobs.push_back(*job);
   }
   return jobs;
@@ -337,19 +337,22 @@ TEST(DurabilityCoreTest, ADeadJobIsListedAndRunsAgainWhenRetried) {
 
   JobFilter dead;
   dead.state = wire::JOB_STATE_DEAD;
-  ASSERT_EQ(harness.core().ListJobs(dead).size(), 1u);
+  ASSERT_EQ(harness.core().ListJobs(dead).jobs.size(), 1u);
   JobFilter queued;
   queued.state = wire::JOB_STATE_QUEUED;
-  EXPECT_TRUE(harness.core().ListJobs(queued).empty());
+  EXPECT_TRUE(harness.core().ListJobs(queued).jobs.empty());
 
   harness.effects().Clear();
-  EXPECT_EQ(harness.core().RetryJob(id, &harness.effects()), RetryOutcome::kRetried);
+  EXPECT_EQ(harness.core().RetryJob(id, harness.clock().NowMs(), &harness.effects()),
+            RetryOutcome::kRetried);
   harness.AdvanceMs(1);
   ASSERT_EQ(harness.Dispatched("w").size(), 1u);
   EXPECT_EQ(harness.Dispatched("w")[0].attempt(), 3u) << "old attempts' results stay stale";
   EXPECT_EQ(harness.core().FindJob(id)->failures, 0u);
-  EXPECT_EQ(harness.core().RetryJob(id, &harness.effects()), RetryOutcome::kNotFinished);
-  EXPECT_EQ(harness.core().RetryJob(JobId(), &harness.effects()), RetryOutcome::kUnknownJob);
+  EXPECT_EQ(harness.core().RetryJob(id, harness.clock().NowMs(), &harness.effects()),
+            RetryOutcome::kNotFinished);
+  EXPECT_EQ(harness.core().RetryJob(JobId(), harness.clock().NowMs(), &harness.effects()),
+            RetryOutcome::kUnknownJob);
   harness.Result("w", id, 3, true);
   EXPECT_EQ(harness.core().FindJob(id)->state, wire::JOB_STATE_SUCCEEDED);
 }

@@ -6,9 +6,10 @@
 // jobs than its --batch-max: it goes again split to the limit named.
 // The broker is a ROUTER the test drives, on an ipc:// endpoint in the
 // test's own directory (no TCP port to find, no network); closing it plays
-// kill -9, binding the same endpoint again plays the restart. No test
-// sleeps to wait or asserts how long anything took: waits poll a condition
-// with a deadline.
+// kill -9, binding the same endpoint again plays the restart. The client's
+// timeouts run on a ManualClock, so none fires unless a test moves it. No
+// test sleeps to wait or asserts how long anything took: waits poll a
+// condition with a deadline.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -27,15 +28,18 @@
 #include <zmq.hpp>
 
 #include "absl/status/status.h"
+#include "common/clock.h"
 #include "common/framing.h"
 #include "common/job_id.h"
 #include "common/transport/zmq_messages.h"
 #include "jobq/wire.pb.h"
 #include "producer/client/client.h"
+#include "tests/support/wait_for.h"
 
 namespace jobq {
 namespace {
 
+using ::jobq::testing::WaitFor;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
@@ -200,6 +204,7 @@ class ClientResubmitTest : public ::testing::Test {
 
   std::unique_ptr<Client> MakeClient(const std::string& endpoint, ClientOptions options = {}) {
     options.broker_endpoint = endpoint;
+    options.clock = &clock_;
     absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(options);
     EXPECT_TRUE(client.ok()) << client.status();
     return client.ok() ? *std::move(client) : nullptr;
@@ -218,6 +223,7 @@ class ClientResubmitTest : public ::testing::Test {
     return options;
   }
 
+  ManualClock clock_;  // outlives the clients, which read it
   zmq::context_t context_;
   std::string dir_;
   std::string endpoint_;
@@ -285,8 +291,6 @@ TEST_F(ClientResubmitTest, AJobWithNonUtf8TextFailsAloneAndTheBatchGoesOn) {
 TEST_F(ClientResubmitTest, UnacknowledgedJobsAreResentInOrderAfterABrokerRestart) {
   ClientOptions options;
   options.batch_jobs_max = 3;
-  // Generous: this test is about what is re-sent, not about timeouts.
-  options.connect_timeout_ms = 60000;
   std::unique_ptr<Client> client = MakeClient(endpoint_, options);
   ASSERT_NE(client, nullptr);
   // All submitted before the broker is up, so the first connection sends
@@ -474,6 +478,11 @@ TEST_F(ClientResubmitTest, FailsWithUnavailableWhenTheBrokerDoesNotComeBack) {
   ASSERT_THAT(broker->ReceiveJobs(1, /*ack=*/false), SizeIs(1));
   broker->Crash();
 
+  // Once it has seen the connection go, the client waits for the broker
+  // reconnect_timeout_ms from then, and for no ack any more.
+  ASSERT_TRUE(WaitFor(
+      [&] { return clock_.NextDeadlineMs() == clock_.NowMs() + options.reconnect_timeout_ms; }));
+  clock_.AdvanceMs(options.reconnect_timeout_ms);
   ASSERT_TRUE(future.WaitForAck(kTestDeadline));
   absl::StatusOr<SubmitAck> ack = future.Ack();
   ASSERT_TRUE(absl::IsUnavailable(ack.status())) << ack.status();

@@ -3,7 +3,9 @@
 // connect_timeout_ms with an error that says so, not reconnect forever.
 // The broker is a raw ZMTP listener on an ipc:// endpoint in the test's
 // own directory, so each connection completes its handshake (the client
-// counts it as connected) and is then closed.
+// counts it as connected) and is then closed. The client's timeout runs on
+// a ManualClock: the test moves it once the client has seen a connection
+// cut, rather than wait for a real timer.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -22,12 +24,15 @@
 #include <thread>
 
 #include "absl/status/status.h"
+#include "common/clock.h"
 #include "producer/client/client.h"
+#include "tests/support/wait_for.h"
 #include "tests/support/zmtp_null.h"
 
 namespace jobq {
 namespace {
 
+using ::jobq::testing::WaitFor;
 using ::testing::HasSubstr;
 
 // Only turns a hang into a failure.
@@ -96,6 +101,12 @@ class ClientUnansweredTest : public ::testing::Test {
     std::filesystem::remove_all(dir_, ignored);
   }
 
+  // Returns once the client's I/O loop has handled everything that reached
+  // it before the call: it has gone round twice since (see
+  // ManualClock::sleeps), woken by the clock if it had nothing to do.
+  void Settle() { ASSERT_TRUE(::jobq::testing::Settle(clock_)) << "the client is stuck"; }
+
+  ManualClock clock_;  // outlives the client, which reads it
   std::string dir_;
 };
 
@@ -105,12 +116,22 @@ TEST_F(ClientUnansweredTest, ABrokerThatClosesEveryConnectionUnansweredFailsTheJ
   ClientOptions options;
   options.broker_endpoint = "ipc://" + dir_ + "/broker";
   options.connect_timeout_ms = 500;
+  options.clock = &clock_;
   absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(options);
   ASSERT_TRUE(client.ok()) << client.status();
   JobSpec spec;
   spec.set_task("noop");
   Future future = (*client)->Submit(spec);
+  Settle();  // the job is the client's to send
 
+  // The client reconnects only after it saw a connection cut, so two more
+  // handshakes mean a connection was cut while the client held the job,
+  // and that the cut reached the client before the second: once it has
+  // handled that, its error can say so.
+  const int handshakes = broker.handshakes();
+  ASSERT_TRUE(WaitFor([&] { return broker.handshakes() >= handshakes + 2; }));
+  Settle();
+  clock_.AdvanceMs(options.connect_timeout_ms);
   ASSERT_TRUE(future.WaitForAck(kTestDeadline)) << "the client never gave up";
   absl::StatusOr<SubmitAck> ack = future.Ack();
   ASSERT_FALSE(ack.ok());

@@ -1,5 +1,9 @@
 // BrokerConnection against a scripted broker on an in-process transport:
 // the wire protocol as the worker speaks it, end to end, without a network.
+// The worker's timers run on a ManualClock: a test fires heartbeats, HELLO
+// re-sends, liveness and backoff by moving it, so no real timer length
+// matters, and no broker HEARTBEAT is needed to keep the worker from
+// giving up.
 #include "worker/conn/broker_connection.h"
 
 #include <gtest/gtest.h>
@@ -7,6 +11,7 @@
 #include <future>
 #include <memory>
 
+#include "common/clock.h"
 #include "tests/support/wait_for.h"
 #include "tests/unit/worker/fake_broker.h"
 #include "tests/unit/worker/job_builders.h"
@@ -18,7 +23,6 @@ namespace jobq::worker {
 namespace {
 
 using ::jobq::testing::IsReadyBy;
-using ::jobq::testing::Scaled;
 using ::jobq::testing::TestDeadline;
 using ::jobq::testing::WaitFor;
 using testing::FakeBroker;
@@ -26,10 +30,14 @@ using testing::MakeJob;
 using testing::WorkerMessage;
 
 constexpr uint32_t kIoThreads = 2;
-
-uint32_t ScaledMs(uint32_t milliseconds) {
-  return static_cast<uint32_t>(Scaled(std::chrono::milliseconds(milliseconds)).count());
-}
+// On the ManualClock, so only how they compare matters: HELLO is re-sent
+// before liveness runs out, and one step of kReconnectMaxMs always outlasts
+// the backoff.
+constexpr uint32_t kHeartbeatMs = 1000;
+constexpr uint32_t kLivenessMisses = 3;
+constexpr uint32_t kHelloResendMs = 1000;
+constexpr uint32_t kReconnectInitialMs = 100;
+constexpr uint32_t kReconnectMaxMs = 1000;
 
 class BrokerConnectionTest : public ::testing::Test {
  protected:
@@ -67,34 +75,30 @@ class BrokerConnectionTest : public ::testing::Test {
   void StartWorker(ConnectionOptions options = {}) {
     options.broker_endpoint = endpoint_;
     options.identity = {"w1", "test-host", 4242};
-    // Before WELCOME the worker gives up on the broker after liveness_misses
-    // heartbeat intervals and reconnects under a new identity, and the
-    // WELCOME a test then sends goes to the old one: scaled, so a sanitized
-    // run is not slower than that.
-    options.heartbeat_interval_ms = ScaledMs(50);
-    options.liveness_misses = 3;
-    options.hello_resend_ms = ScaledMs(50);
-    options.reconnect_initial_ms = 5;
-    options.reconnect_max_ms = 20;
+    options.heartbeat_interval_ms = kHeartbeatMs;
+    options.liveness_misses = kLivenessMisses;
+    options.hello_resend_ms = kHelloResendMs;
+    options.reconnect_initial_ms = kReconnectInitialMs;
+    options.reconnect_max_ms = kReconnectMaxMs;
     options.bye_linger_ms = 0;
+    options.clock = &clock_;
     connection_ = std::make_unique<BrokerConnection>(context_, options, registry_,
                                                      std::vector<JobPool*>{pool_.get()});
     exit_ = std::async(std::launch::async, [this] { return connection_->Run(); });
   }
 
   // Reads the HELLO and answers WELCOME.
-  wire::Hello Register(uint32_t heartbeat_interval_ms = 1000, uint64_t result_bytes_max = 0) {
+  wire::Hello Register(uint64_t result_bytes_max = 0) {
     std::optional<WorkerMessage> hello = broker_->NextOf(Command::kHello);
     EXPECT_TRUE(hello.has_value()) << "no HELLO";
     registration_ = hello.has_value() ? hello->As<wire::Hello>().registration() : 0;
     wire::Welcome welcome;
-    welcome.set_heartbeat_interval_ms(ScaledMs(heartbeat_interval_ms));
-    welcome.set_liveness_misses(3);
+    welcome.set_heartbeat_interval_ms(kHeartbeatMs);
+    welcome.set_liveness_misses(kLivenessMisses);
     welcome.set_result_bytes_max(result_bytes_max);
     welcome.set_registration(registration_);
     welcome.set_broker(kBrokerInstance);
     broker_->Send(Command::kWelcome, welcome);
-    broker_->set_heartbeat_interval(std::chrono::milliseconds(ScaledMs(heartbeat_interval_ms)));
     return hello.has_value() ? hello->As<wire::Hello>() : wire::Hello();
   }
 
@@ -136,8 +140,26 @@ class BrokerConnectionTest : public ::testing::Test {
     return results;
   }
 
+  // Returns once the worker has handled everything sent to it, and every
+  // move of the clock, before the call: it has gone round its loop twice
+  // since (see ManualClock::sleeps), woken by the clock if it had nothing
+  // to do.
+  void Settle() { ASSERT_TRUE(::jobq::testing::Settle(clock_)) << "the worker is stuck"; }
+
+  // The next HEARTBEAT, fired by moving the clock one interval on. The
+  // WELCOME must have been handled (Settle), or the interval starts later.
+  std::optional<wire::Heartbeat> NextHeartbeat() {
+    clock_.AdvanceMs(kHeartbeatMs);
+    std::optional<WorkerMessage> heartbeat = broker_->NextOf(Command::kWorkerHeartbeat);
+    if (!heartbeat.has_value()) {
+      return std::nullopt;
+    }
+    return heartbeat->As<wire::Heartbeat>();
+  }
+
   static constexpr uint64_t kBrokerInstance = 0xb0b;
   uint64_t registration_ = 0;  // of the HELLO Register() answered
+  ManualClock clock_;          // outlives connection_, which reads it
   zmq::context_t context_{1};
   TaskRegistry registry_;
   std::unique_ptr<IoPool> pool_;
@@ -165,8 +187,28 @@ TEST_F(BrokerConnectionTest, HelloDescribesTheWorker) {
 
 TEST_F(BrokerConnectionTest, ResendsHelloUntilWelcome) {
   StartWorker();
-  ASSERT_TRUE(broker_->NextOf(Command::kHello).has_value());
-  ASSERT_TRUE(broker_->NextOf(Command::kHello).has_value()) << "HELLO was not resent";
+  std::optional<WorkerMessage> first = broker_->NextOf(Command::kHello);
+  ASSERT_TRUE(first.has_value());
+  clock_.AdvanceMs(kHelloResendMs);
+  std::optional<WorkerMessage> again = broker_->NextOf(Command::kHello);
+  ASSERT_TRUE(again.has_value()) << "HELLO was not resent";
+  EXPECT_EQ(again->As<wire::Hello>().registration(), first->As<wire::Hello>().registration())
+      << "a re-sent HELLO is the same registration";
+}
+
+TEST_F(BrokerConnectionTest, ASilentBrokerBeforeWelcomeGetsANewRegistration) {
+  StartWorker();
+  std::optional<WorkerMessage> first = broker_->NextOf(Command::kHello);
+  ASSERT_TRUE(first.has_value());
+  // Silent for liveness_misses intervals: the worker closes its socket, and
+  // after the backoff opens another and registers anew.
+  clock_.AdvanceMs(kLivenessMisses * kHeartbeatMs);
+  Settle();
+  clock_.AdvanceMs(kReconnectMaxMs);
+  std::optional<WorkerMessage> next = broker_->NextOf(Command::kHello);
+  ASSERT_TRUE(next.has_value()) << "no HELLO after the broker stayed silent";
+  EXPECT_GT(next->As<wire::Hello>().registration(), first->As<wire::Hello>().registration())
+      << "a new socket is a new registration";
 }
 
 TEST_F(BrokerConnectionTest, RunsDispatchedJobsAndSendsResultsThenCredit) {
@@ -195,7 +237,7 @@ TEST_F(BrokerConnectionTest, RunsDispatchedJobsAndSendsResultsThenCredit) {
 
 TEST_F(BrokerConnectionTest, AResultLargerThanTheBrokerKeepsFailsTheJobHere) {
   StartWorker();
-  Register(1000, /*result_bytes_max=*/16);
+  Register(/*result_bytes_max=*/16);
   const std::string large = R"({"text":"more than sixteen bytes"})";
   Dispatch({MakeJob("echo", large, 1), MakeJob("echo", "{}", 2)});
   std::vector<wire::JobResult> results = Results(2);
@@ -228,12 +270,15 @@ TEST_F(BrokerConnectionTest, ResultMessagesAreCutByBytes) {
 
 TEST_F(BrokerConnectionTest, SendsHeartbeatsWithLoad) {
   StartWorker();
-  Register(/*heartbeat_interval_ms=*/20);
-  std::optional<WorkerMessage> heartbeat = broker_->NextOf(Command::kWorkerHeartbeat);
+  Register();
+  Settle();
+  std::optional<wire::Heartbeat> heartbeat = NextHeartbeat();
   ASSERT_TRUE(heartbeat.has_value());
-  wire::Heartbeat body = heartbeat->As<wire::Heartbeat>();
-  ASSERT_EQ(body.pools_size(), 1);
-  EXPECT_EQ(body.pools(0).capacity(), kIoThreads);
+  ASSERT_EQ(heartbeat->pools_size(), 1);
+  EXPECT_EQ(heartbeat->pools(0).capacity(), kIoThreads);
+  // And one every interval after.
+  heartbeat = NextHeartbeat();
+  ASSERT_TRUE(heartbeat.has_value()) << "no second HEARTBEAT";
 }
 
 TEST_F(BrokerConnectionTest, CancelStopsARunningJob) {
@@ -269,11 +314,10 @@ TEST_F(BrokerConnectionTest, StopRequestSendsByeAndCancelsJobs) {
   StartWorker();
   Register();
   Dispatch({MakeJob("hold", "{}", 1)});
-  // The job is in flight once a heartbeat says so.
-  ASSERT_TRUE(WaitFor([&] {
-    std::optional<WorkerMessage> heartbeat = broker_->NextOf(Command::kWorkerHeartbeat);
-    return heartbeat.has_value() && heartbeat->As<wire::Heartbeat>().pools(0).in_flight() == 1;
-  }));
+  Settle();
+  std::optional<wire::Heartbeat> heartbeat = NextHeartbeat();
+  ASSERT_TRUE(heartbeat.has_value());
+  ASSERT_EQ(heartbeat->pools(0).in_flight(), 1u);
   connection_->RequestStop();
   ASSERT_TRUE(broker_->NextOf(Command::kBye).has_value());
   ASSERT_TRUE(IsReadyBy(exit_));
@@ -281,6 +325,26 @@ TEST_F(BrokerConnectionTest, StopRequestSendsByeAndCancelsJobs) {
   // Returns because the held job saw its cancellation. Before the
   // connection goes: the job's completion posts into it (as in
   // WorkerServer::Run; ASan found the other order here).
+  pool_->Stop();
+  connection_.reset();
+}
+
+TEST_F(BrokerConnectionTest, ADrainThatOutlastsItsGraceStopsTheWorker) {
+  ConnectionOptions options;
+  // Within liveness: the silent broker is not given up meanwhile.
+  options.drain_grace_ms = kLivenessMisses * kHeartbeatMs - 1;
+  StartWorker(options);
+  Register();
+  Dispatch({MakeJob("hold", "{}", 1)});
+  Settle();
+  connection_->RequestDrain();
+  std::optional<WorkerMessage> heartbeat = broker_->NextOf(Command::kWorkerHeartbeat);
+  ASSERT_TRUE(heartbeat.has_value());
+  EXPECT_TRUE(heartbeat->As<wire::Heartbeat>().draining()) << "the broker hears of it at once";
+  clock_.AdvanceMs(options.drain_grace_ms);
+  ASSERT_TRUE(broker_->NextOf(Command::kBye).has_value());
+  ASSERT_TRUE(IsReadyBy(exit_));
+  EXPECT_EQ(exit_.get(), ConnectionExit::kStopRequested) << "the held job never finished";
   pool_->Stop();
   connection_.reset();
 }
@@ -311,17 +375,18 @@ TEST_F(BrokerConnectionTest, BadInputIsDroppedAndTheWorkerCarriesOn) {
 
 TEST_F(BrokerConnectionTest, AfterBrokerRestartHelloListsHeldJobsAndResultsFollowWelcome) {
   StartWorker();
-  Register(/*heartbeat_interval_ms=*/20);
+  Register();
   Dispatch({MakeJob("hold", "{}", 1)});
-  ASSERT_TRUE(WaitFor([&] {
-    std::optional<WorkerMessage> heartbeat = broker_->NextOf(Command::kWorkerHeartbeat);
-    return heartbeat.has_value() && heartbeat->As<wire::Heartbeat>().pools(0).in_flight() == 1;
-  }));
+  Settle();
 
   // The broker dies and a new one takes the same address. The worker hears
-  // nothing for liveness_misses × 20 ms (scaled), reconnects and says HELLO again.
+  // nothing for liveness_misses intervals, and after its backoff reconnects
+  // and says HELLO again.
   broker_.reset();
   broker_ = std::make_unique<FakeBroker>(context_, endpoint_);
+  clock_.AdvanceMs(kLivenessMisses * kHeartbeatMs);
+  Settle();
+  clock_.AdvanceMs(kReconnectMaxMs);
   std::optional<WorkerMessage> hello = broker_->NextOf(Command::kHello);
   ASSERT_TRUE(hello.has_value()) << "no HELLO after the broker restarted";
   wire::Hello body = hello->As<wire::Hello>();
@@ -333,11 +398,10 @@ TEST_F(BrokerConnectionTest, AfterBrokerRestartHelloListsHeldJobsAndResultsFollo
   released_ = true;
   EXPECT_GT(body.registration(), registration_) << "a new connection is a new registration";
   wire::Welcome welcome;
-  welcome.set_heartbeat_interval_ms(ScaledMs(1000));
+  welcome.set_heartbeat_interval_ms(kHeartbeatMs);
   welcome.set_registration(body.registration());
   welcome.set_broker(kBrokerInstance + 1);  // another broker process
   broker_->Send(Command::kWelcome, welcome);
-  broker_->set_heartbeat_interval(std::chrono::milliseconds(ScaledMs(1000)));
   std::vector<wire::JobResult> results = Results(1);
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0].id(), testing::TestJobId(1));
