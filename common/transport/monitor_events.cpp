@@ -43,6 +43,17 @@ std::optional<MonitorEvent> ReceiveMonitorEvent(zmq::socket_t& monitor) {
   return event;
 }
 
+void StopMonitor(zmq::socket_t& monitored, zmq::socket_t& monitor) {
+  // Under the monitor's own lock in libzmq: no event is sent after it.
+  (void)zmq_socket_monitor(monitored.handle(), nullptr, 0);
+  try {
+    while (ReceiveMonitorEvent(monitor)) {
+    }
+  } catch (const zmq::error_t&) {
+    // Closing follows anyway; a PAIR that cannot be read leaks nothing more.
+  }
+}
+
 std::optional<std::string> DescribeHandshakeFailure(const MonitorEvent& event,
                                                     const HandshakeClient& client) {
   const bool curve = !client.public_key.empty();

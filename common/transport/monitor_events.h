@@ -22,6 +22,12 @@ struct MonitorEvent {
 // zmq::error_t as cppzmq does.
 std::optional<MonitorEvent> ReceiveMonitorEvent(zmq::socket_t& monitor);
 
+// Stops the monitor of `monitored` and reads what it had queued on
+// `monitor`; call it before closing either. libzmq (4.3.4) leaks an event
+// its I/O thread writes to a monitor PAIR that is closed unread, such as
+// the DISCONNECTED that closing `monitored` itself sets off.
+void StopMonitor(zmq::socket_t& monitored, zmq::socket_t& monitor);
+
 // Who failed a handshake with the broker.
 struct HandshakeClient {
   std::string role;        // "worker" or "producer": the broker's --ROLE-keys

@@ -76,6 +76,7 @@ void IoLoop::Run() {
                             : 0;
   Fail(absl::CancelledError("the client was closed before the broker answered"));
   dealer_.set(zmq::sockopt::linger, linger_ms);
+  StopMonitor(dealer_, monitor_);
   dealer_.close();
   monitor_.close();
 }
