@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/container/node_hash_map.h"
+#include "absl/strings/str_cat.h"
 #include "bench/jobq/flag_parsing.h"
 #include "broker/core/broker_core.h"
 
@@ -54,8 +55,9 @@ std::vector<Job> MakeJobs(size_t finished) {
   for (size_t i = 0; i < finished + kQueuedToPurge; ++i) {
     Job& job = jobs.emplace_back();
     job.id = ids.Next(kNowMs - 3'600'000 + static_cast<jobq::TimeMs>(i / 1000));
-    job.spec.set_queue("q" + std::to_string(i < finished ? i % kQueues : 0));
-    job.spec.set_task("t" + std::to_string(i % kTasks));
+    // StrCat, not "q" + to_string: GCC 12's -O3 -Wrestrict false positive.
+    job.spec.set_queue(absl::StrCat("q", i < finished ? i % kQueues : 0));
+    job.spec.set_task(absl::StrCat("t", i % kTasks));
     job.spec.set_max_attempts(1);
     job.submitted_ms = kNowMs - 3'600'000;
     if (i >= finished) {
