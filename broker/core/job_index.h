@@ -50,8 +50,10 @@ class JobIndex {
   size_t Waiting(const std::string& queue) const;
   size_t size() const { return size_; }
 
-  // Ids that may match `filter`, in id order after filter.after: exact for
-  // its state and queue, a superset for its task (the caller checks that).
+  // Ids that may match `filter`, in id order after filter.after. Without a
+  // task, exactly the jobs of its state and queue; with one, whichever of
+  // the task's set or the state-and-queue sets is smaller, so a superset:
+  // the caller checks every condition.
   // `visit` returns false to stop. Visits at most `examine_max` ids.
   // Returns the last id visited.
   template <typename Visit>
