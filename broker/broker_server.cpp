@@ -12,6 +12,7 @@
 #include "broker/admin/admin_tls.h"
 #include "broker/admin/status_board.h"
 #include "broker/admin_flags.h"
+#include "broker/control/loop_control.h"
 #include "broker/core/broker_core.h"
 #include "broker/curve_flags.h"
 #include "broker/metrics/metrics_server.h"
@@ -34,67 +35,6 @@ extern "C" void OnStopSignal(int) {
     g_loop->RequestStop();
   }
 }
-
-// The admin service's way into the loop: the loop's mailbox.
-class LoopControl final : public admin::BrokerControl {
- public:
-  explicit LoopControl(net::BrokerLoop* loop) : loop_(loop) {}
-  std::shared_ptr<const ::jobq::admin::GetStatusResponse> FetchStatus() override {
-    return loop_->FetchStatus(kAnswerTimeoutMs);
-  }
-  absl::StatusOr<uint32_t> Shutdown(bool drain) override {
-    return loop_->Shutdown(drain, kAnswerTimeoutMs);
-  }
-  absl::StatusOr<::jobq::admin::ListJobsResponse> ListJobs(
-      const ::jobq::admin::ListJobsRequest& request) override {
-    return loop_->ListJobs(request, kJobsTimeoutMs);
-  }
-  absl::StatusOr<::jobq::admin::JobInfo> GetJob(
-      const ::jobq::admin::GetJobRequest& request) override {
-    return loop_->GetJob(request, kJobsTimeoutMs);
-  }
-  absl::StatusOr<::jobq::admin::RetryJobsResponse> RetryJobs(
-      const ::jobq::admin::RetryJobsRequest& request) override {
-    return loop_->RetryJobs(request, kJobsTimeoutMs);
-  }
-  absl::StatusOr<::jobq::admin::ListQueuesResponse> ListQueues(
-      const ::jobq::admin::ListQueuesRequest& request) override {
-    return loop_->ListQueues(request, kJobsTimeoutMs);
-  }
-  absl::StatusOr<::jobq::admin::ListWorkersResponse> ListWorkers(
-      const ::jobq::admin::ListWorkersRequest& request) override {
-    return loop_->ListWorkers(request, kJobsTimeoutMs);
-  }
-  absl::StatusOr<::jobq::admin::CancelJobsResponse> CancelJobs(
-      const ::jobq::admin::CancelJobsRequest& request) override {
-    return loop_->CancelJobs(request, kJobsTimeoutMs);
-  }
-  absl::StatusOr<::jobq::admin::PurgeQueueResponse> PurgeQueue(
-      const ::jobq::admin::PurgeQueueRequest& request) override {
-    return loop_->PurgeQueue(request, kJobsTimeoutMs);
-  }
-  absl::StatusOr<::jobq::admin::PauseQueueResponse> PauseQueue(
-      const ::jobq::admin::PauseQueueRequest& request) override {
-    return loop_->PauseQueue(request, kJobsTimeoutMs);
-  }
-  absl::StatusOr<::jobq::admin::ResumeQueueResponse> ResumeQueue(
-      const ::jobq::admin::ResumeQueueRequest& request) override {
-    return loop_->ResumeQueue(request, kJobsTimeoutMs);
-  }
-  absl::StatusOr<::jobq::admin::DrainWorkerResponse> DrainWorker(
-      const ::jobq::admin::DrainWorkerRequest& request) override {
-    return loop_->DrainWorker(request, kJobsTimeoutMs);
-  }
-
- private:
-  // A loop busy with a burst answers within a few iterations; a stuck one
-  // is covered by the last snapshot (status) or a clear error (commands).
-  static constexpr TimeMs kAnswerTimeoutMs = 500;
-  // Job calls have no snapshot to fall back on, and a retry waits for its
-  // store commit: they get longer, still well inside the CLI's 5 s default.
-  static constexpr TimeMs kJobsTimeoutMs = 3000;
-  net::BrokerLoop* loop_;
-};
 
 // `metrics_address` and `health_address` are left out when empty (no
 // --metrics, no --health).
@@ -188,7 +128,7 @@ int BrokerServer::Run() {
     JOBQ_LOG(kError, "broker", "cannot_listen").Kv("why", bound.message());
     return 1;
   }
-  LoopControl control(&loop);
+  control::LoopControl control(&loop);
   admin::AdminAuth admin_auth(config_.admin_tokens);
   std::shared_ptr<grpc::ServerCredentials> admin_tls;
   if (!config_.admin_tls_cert.empty()) {

@@ -5,6 +5,7 @@
 #include <grpcpp/health_check_service_interface.h>
 
 #include <chrono>
+#include <future>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -19,7 +20,8 @@ grpc::Status ToGrpc(const absl::Status& status) {
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
-// Checks `request`, asks the loop, and finishes the call with its answer.
+// Checks `request`, asks the loop, and returns: the loop's reply finishes
+// the call, on the loop's thread. `response` is gRPC's, alive until Finish.
 template <typename Request, typename Response, typename Normalize, typename Ask>
 grpc::ServerUnaryReactor* Answer(AdminAuth* auth, const char* rpc,
                                  grpc::CallbackServerContext* context, const Request& request,
@@ -34,22 +36,23 @@ grpc::ServerUnaryReactor* Answer(AdminAuth* auth, const char* rpc,
     reactor->Finish(ToGrpc(valid));
     return reactor;
   }
-  absl::StatusOr<Response> answer = ask(checked);
-  if (!answer.ok()) {
-    reactor->Finish(ToGrpc(answer.status()));
-    return reactor;
-  }
-  *response = *std::move(answer);
-  reactor->Finish(grpc::Status::OK);
+  ask(checked, [reactor, response](absl::StatusOr<Response> answer) {
+    if (!answer.ok()) {
+      reactor->Finish(ToGrpc(answer.status()));
+      return;
+    }
+    *response = *std::move(answer);
+    reactor->Finish(grpc::Status::OK);
+  });
   return reactor;
 }
 
 }  // namespace
 
-std::shared_ptr<const jobq::admin::GetStatusResponse> AdminService::CurrentStatus() {
-  std::shared_ptr<const jobq::admin::GetStatusResponse> latest = control_->FetchStatus();
+std::shared_ptr<const jobq::admin::GetStatusResponse> AdminService::Stamp(
+    std::shared_ptr<const jobq::admin::GetStatusResponse> latest) const {
   if (latest == nullptr) {
-    latest = board_->Latest();
+    latest = board_->Latest();  // the loop has stopped or is slow
   }
   if (latest == nullptr) {
     return nullptr;
@@ -60,6 +63,30 @@ std::shared_ptr<const jobq::admin::GetStatusResponse> AdminService::CurrentStatu
   return stamped;
 }
 
+void AdminService::CurrentStatus(StatusReply reply) {
+  control_->FetchStatus(
+      [this, reply = std::move(reply)](
+          absl::StatusOr<std::shared_ptr<const jobq::admin::GetStatusResponse>> fetched) {
+        reply(Stamp(fetched.ok() ? *std::move(fetched) : nullptr));
+      });
+}
+
+std::shared_ptr<const jobq::admin::GetStatusResponse> AdminService::CurrentStatusWithin(
+    std::chrono::milliseconds timeout) {
+  // The promise outlives a reply that comes after the wait gave up.
+  auto fetched =
+      std::make_shared<std::promise<std::shared_ptr<const jobq::admin::GetStatusResponse>>>();
+  std::future<std::shared_ptr<const jobq::admin::GetStatusResponse>> answer = fetched->get_future();
+  control_->FetchStatus(
+      [fetched](absl::StatusOr<std::shared_ptr<const jobq::admin::GetStatusResponse>> status) {
+        fetched->set_value(status.ok() ? *std::move(status) : nullptr);
+      });
+  if (answer.wait_for(timeout) != std::future_status::ready) {
+    return Stamp(nullptr);
+  }
+  return Stamp(answer.get());
+}
+
 grpc::ServerUnaryReactor* AdminService::GetStatus(grpc::CallbackServerContext* context,
                                                   const jobq::admin::GetStatusRequest* request,
                                                   jobq::admin::GetStatusResponse* response) {
@@ -68,14 +95,15 @@ grpc::ServerUnaryReactor* AdminService::GetStatus(grpc::CallbackServerContext* c
     reactor->Finish(refused);
     return reactor;
   }
-  std::shared_ptr<const jobq::admin::GetStatusResponse> latest = CurrentStatus();
-  if (latest == nullptr) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                 "the broker is still starting; try again in a moment"));
-    return reactor;
-  }
-  *response = *latest;
-  reactor->Finish(grpc::Status::OK);
+  CurrentStatus([reactor, response](std::shared_ptr<const jobq::admin::GetStatusResponse> latest) {
+    if (latest == nullptr) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                   "the broker is still starting; try again in a moment"));
+      return;
+    }
+    *response = *latest;
+    reactor->Finish(grpc::Status::OK);
+  });
   return reactor;
 }
 
@@ -85,6 +113,10 @@ grpc::ServerUnaryReactor* AdminService::GetStatus(grpc::CallbackServerContext* c
 // (OK). gRPC deletes nothing: OnDone joins the thread and deletes this.
 class StatusWatch final : public grpc::ServerWriteReactor<jobq::admin::GetStatusResponse> {
  public:
+  // A loop busy with a burst answers within a few iterations; one that
+  // does not is covered by the last snapshot.
+  static constexpr std::chrono::milliseconds kStatusTimeout{500};
+
   StatusWatch(AdminService* service, std::chrono::milliseconds interval)
       : service_(service), interval_(interval) {
     thread_ = std::thread([this] { Run(); });
@@ -131,7 +163,9 @@ class StatusWatch final : public grpc::ServerWriteReactor<jobq::admin::GetStatus
         break;  // the broker stops: a clean end of the stream
       }
       lock.unlock();
-      std::shared_ptr<const jobq::admin::GetStatusResponse> status = service_->CurrentStatus();
+      // This stream's own thread, not gRPC's: it may wait for the loop.
+      std::shared_ptr<const jobq::admin::GetStatusResponse> status =
+          service_->CurrentStatusWithin(kStatusTimeout);
       lock.lock();
       if (status != nullptr) {
         snapshot_ = *status;
@@ -204,7 +238,7 @@ grpc::ServerUnaryReactor* AdminService::ListQueues(grpc::CallbackServerContext* 
                                                    jobq::admin::ListQueuesResponse* response) {
   return Answer(
       auth_, "ListQueues", context, *request, response, [](auto*) { return absl::OkStatus(); },
-      [this](const auto& checked) { return control_->ListQueues(checked); });
+      [this](const auto& checked, auto reply) { control_->ListQueues(checked, std::move(reply)); });
 }
 
 grpc::ServerUnaryReactor* AdminService::ListWorkers(grpc::CallbackServerContext* context,
@@ -212,14 +246,17 @@ grpc::ServerUnaryReactor* AdminService::ListWorkers(grpc::CallbackServerContext*
                                                     jobq::admin::ListWorkersResponse* response) {
   return Answer(
       auth_, "ListWorkers", context, *request, response, [](auto*) { return absl::OkStatus(); },
-      [this](const auto& checked) { return control_->ListWorkers(checked); });
+      [this](const auto& checked, auto reply) {
+        control_->ListWorkers(checked, std::move(reply));
+      });
 }
 
 grpc::ServerUnaryReactor* AdminService::CancelJobs(grpc::CallbackServerContext* context,
                                                    const jobq::admin::CancelJobsRequest* request,
                                                    jobq::admin::CancelJobsResponse* response) {
-  return Answer(auth_, "CancelJobs", context, *request, response, NormalizeCancelJobs,
-                [this](const auto& checked) { return control_->CancelJobs(checked); });
+  return Answer(
+      auth_, "CancelJobs", context, *request, response, NormalizeCancelJobs,
+      [this](const auto& checked, auto reply) { control_->CancelJobs(checked, std::move(reply)); });
 }
 
 grpc::ServerUnaryReactor* AdminService::PurgeQueue(grpc::CallbackServerContext* context,
@@ -228,7 +265,7 @@ grpc::ServerUnaryReactor* AdminService::PurgeQueue(grpc::CallbackServerContext* 
   return Answer(
       auth_, "PurgeQueue", context, *request, response,
       [](jobq::admin::PurgeQueueRequest* checked) { return CheckName(checked->queue(), "queue"); },
-      [this](const auto& checked) { return control_->PurgeQueue(checked); });
+      [this](const auto& checked, auto reply) { control_->PurgeQueue(checked, std::move(reply)); });
 }
 
 grpc::ServerUnaryReactor* AdminService::PauseQueue(grpc::CallbackServerContext* context,
@@ -237,7 +274,7 @@ grpc::ServerUnaryReactor* AdminService::PauseQueue(grpc::CallbackServerContext* 
   return Answer(
       auth_, "PauseQueue", context, *request, response,
       [](jobq::admin::PauseQueueRequest* checked) { return CheckName(checked->queue(), "queue"); },
-      [this](const auto& checked) { return control_->PauseQueue(checked); });
+      [this](const auto& checked, auto reply) { control_->PauseQueue(checked, std::move(reply)); });
 }
 
 grpc::ServerUnaryReactor* AdminService::ResumeQueue(grpc::CallbackServerContext* context,
@@ -246,7 +283,9 @@ grpc::ServerUnaryReactor* AdminService::ResumeQueue(grpc::CallbackServerContext*
   return Answer(
       auth_, "ResumeQueue", context, *request, response,
       [](jobq::admin::ResumeQueueRequest* checked) { return CheckName(checked->queue(), "queue"); },
-      [this](const auto& checked) { return control_->ResumeQueue(checked); });
+      [this](const auto& checked, auto reply) {
+        control_->ResumeQueue(checked, std::move(reply));
+      });
 }
 
 grpc::ServerUnaryReactor* AdminService::DrainWorker(grpc::CallbackServerContext* context,
@@ -257,7 +296,9 @@ grpc::ServerUnaryReactor* AdminService::DrainWorker(grpc::CallbackServerContext*
       [](jobq::admin::DrainWorkerRequest* checked) {
         return CheckName(checked->name(), "worker name");
       },
-      [this](const auto& checked) { return control_->DrainWorker(checked); });
+      [this](const auto& checked, auto reply) {
+        control_->DrainWorker(checked, std::move(reply));
+      });
 }
 
 grpc::ServerUnaryReactor* AdminService::Shutdown(grpc::CallbackServerContext* context,
@@ -269,41 +310,44 @@ grpc::ServerUnaryReactor* AdminService::Shutdown(grpc::CallbackServerContext* co
     return reactor;
   }
   const bool drain = request->mode() != jobq::admin::ShutdownRequest::MODE_NOW;
-  absl::StatusOr<uint32_t> draining = control_->Shutdown(drain);
-  if (!draining.ok()) {
-    reactor->Finish(
-        grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string(draining.status().message())));
-    return reactor;
-  }
-  response->set_workers_draining(*draining);
-  response->set_message(
-      !drain           ? "the broker stops now; workers reconnect when a broker is back"
-      : *draining == 0 ? "no worker to drain: the broker stops now"
-                       : "every queue got a sentinel; the broker stops once its " +
-                             std::to_string(*draining) + " workers have finished what they hold");
-  reactor->Finish(grpc::Status::OK);
+  control_->Shutdown(drain, [reactor, response, drain](absl::StatusOr<uint32_t> draining) {
+    if (!draining.ok()) {
+      reactor->Finish(ToGrpc(draining.status()));
+      return;
+    }
+    response->set_workers_draining(*draining);
+    response->set_message(
+        !drain           ? "the broker stops now; workers reconnect when a broker is back"
+        : *draining == 0 ? "no worker to drain: the broker stops now"
+                         : "every queue got a sentinel; the broker stops once its " +
+                               std::to_string(*draining) + " workers have finished what they hold");
+    reactor->Finish(grpc::Status::OK);
+  });
   return reactor;
 }
 
 grpc::ServerUnaryReactor* AdminService::ListJobs(grpc::CallbackServerContext* context,
                                                  const jobq::admin::ListJobsRequest* request,
                                                  jobq::admin::ListJobsResponse* response) {
-  return Answer(auth_, "ListJobs", context, *request, response, NormalizeListJobs,
-                [this](const auto& checked) { return control_->ListJobs(checked); });
+  return Answer(
+      auth_, "ListJobs", context, *request, response, NormalizeListJobs,
+      [this](const auto& checked, auto reply) { control_->ListJobs(checked, std::move(reply)); });
 }
 
 grpc::ServerUnaryReactor* AdminService::GetJob(grpc::CallbackServerContext* context,
                                                const jobq::admin::GetJobRequest* request,
                                                jobq::admin::JobInfo* response) {
-  return Answer(auth_, "GetJob", context, *request, response, NormalizeGetJob,
-                [this](const auto& checked) { return control_->GetJob(checked); });
+  return Answer(
+      auth_, "GetJob", context, *request, response, NormalizeGetJob,
+      [this](const auto& checked, auto reply) { control_->GetJob(checked, std::move(reply)); });
 }
 
 grpc::ServerUnaryReactor* AdminService::RetryJobs(grpc::CallbackServerContext* context,
                                                   const jobq::admin::RetryJobsRequest* request,
                                                   jobq::admin::RetryJobsResponse* response) {
-  return Answer(auth_, "RetryJobs", context, *request, response, NormalizeRetryJobs,
-                [this](const auto& checked) { return control_->RetryJobs(checked); });
+  return Answer(
+      auth_, "RetryJobs", context, *request, response, NormalizeRetryJobs,
+      [this](const auto& checked, auto reply) { control_->RetryJobs(checked, std::move(reply)); });
 }
 
 AdminServer::AdminServer(const StatusBoard* board, BrokerControl* control, std::string version,

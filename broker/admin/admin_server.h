@@ -1,11 +1,11 @@
 #pragma once
 // AdminServer: the broker's gRPC admin service (proto/jobq/admin.proto) on
-// its own threads. It never touches the loop's state: it asks the loop
-// through a BrokerControl (the loop's mailbox) and, when the loop does not
-// answer a status request in time, falls back to the last snapshot on the
-// board. The job RPCs have nothing to fall back on: they check their
-// request here (broker/admin/job_requests.h), so the loop only sees
-// well-formed ones, and answer UNAVAILABLE when the loop does not answer.
+// gRPC's callback API. It never touches the loop's state: each RPC checks
+// its request here (broker/admin/job_requests.h), so the loop only sees
+// well-formed ones, hands it to a BrokerControl (which posts it to the
+// loop) and returns; the control's reply finishes the call. No gRPC thread
+// waits for the loop. Status falls back to the last snapshot on the board
+// when the loop has stopped; the other RPCs answer UNAVAILABLE then.
 // A WatchStatus stream has a thread of its own that fetches a snapshot
 // every interval and writes it (at most kMaxWatches streams at once); the
 // stream ends when the client cancels or Stop() is called.
@@ -15,8 +15,10 @@
 #include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -84,11 +86,21 @@ class AdminService final : public jobq::admin::Admin::CallbackService {
 
   static constexpr size_t kMaxWatches = 64;
 
-  // The status as of now: from the loop, else the last snapshot; null
-  // when there is neither. Stamped with the version. Any thread.
-  std::shared_ptr<const jobq::admin::GetStatusResponse> CurrentStatus();
+  using StatusReply = std::function<void(std::shared_ptr<const jobq::admin::GetStatusResponse>)>;
+  // The status as of now, stamped with the version: from the loop, else the
+  // last snapshot; null when there is neither. `reply` runs on the loop's
+  // thread, or on this one when the loop has stopped. Any thread.
+  void CurrentStatus(StatusReply reply);
+  // Same, waiting up to `timeout` for the loop before taking the last
+  // snapshot: for a thread of our own (a WatchStatus stream's), never gRPC's.
+  std::shared_ptr<const jobq::admin::GetStatusResponse> CurrentStatusWithin(
+      std::chrono::milliseconds timeout);
 
  private:
+  // `latest` stamped; the board's snapshot when it is null.
+  std::shared_ptr<const jobq::admin::GetStatusResponse> Stamp(
+      std::shared_ptr<const jobq::admin::GetStatusResponse> latest) const;
+
   friend class StatusWatch;
 
   const StatusBoard* board_;

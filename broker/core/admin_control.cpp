@@ -1,6 +1,7 @@
-// BrokerCore: what operators ask for through the admin service — cancel
-// jobs, purge, pause and resume queues, drain a worker — and the queue and
-// worker listings (with the workers declared dead not long ago).
+// BrokerCore: what operators ask through the admin service — cancel (shared
+// with a producer's CANCEL), purge, pause and resume, drain a worker — and
+// the status, queue, worker (recently dead too) and job listings. Separate:
+// the admin service calls these directly, not through a message.
 
 #include <algorithm>
 
@@ -8,6 +9,7 @@
 #include "common/check.h"
 
 namespace jobq::broker::core {
+
 CancelOutcome BrokerCore::CancelJob(const JobId& id, TimeMs now_ms, Effects* effects) {
   return CancelJobBy(id, "an operator", now_ms, effects);
 }
@@ -130,6 +132,34 @@ DrainOutcome BrokerCore::DrainWorker(const std::string& name, Effects* effects,
   return DrainOutcome::kDraining;
 }
 
+void BrokerCore::FillStatus(TimeMs now_ms, admin::GetStatusResponse* status) const {
+  status->set_uptime_ms(started_ms_ < 0 ? 0 : now_ms - started_ms_);
+  status->set_jobs_kept(jobs_.size());
+  status->set_shutting_down(shutting_down_);
+  std::map<std::string, QueueDepth> depths;
+  for (const auto& [name, queue] : queues_) {
+    depths[name] = {index_.Count(name, wire::JOB_STATE_QUEUED),
+                    index_.Count(name, wire::JOB_STATE_SCHEDULED),
+                    index_.Count(name, wire::JOB_STATE_RUNNING)};
+  }
+  stats_.Fill(now_ms, started_ms_, depths, status->mutable_figures());
+  // Shared with ListQueues and ListWorkers (FillQueues, FillWorkers).
+  for (const auto& [name, queue] : queues_) {
+    FillQueueStatus(name, queue, status->add_queues());
+  }
+  for (const auto& [id, worker] : workers_) {
+    FillWorkerStatus(worker, now_ms, status->add_workers());
+  }
+  admin::Counters& counters = *status->mutable_counters();
+  counters.set_submitted(counters_.submitted);
+  counters.set_succeeded(counters_.succeeded);
+  counters.set_failed(counters_.failed);
+  counters.set_requeued(counters_.requeued);
+  counters.set_rejected(counters_.rejected);
+  counters.set_bad_messages(counters_.bad_messages);
+  counters.set_late_results(counters_.late_results);
+}
+
 void BrokerCore::FillQueueStatus(const std::string& name, const QueueState& queue,
                                  ::jobq::admin::QueueStatus* out) const {
   out->set_name(name);
@@ -217,6 +247,42 @@ void BrokerCore::RememberDeadWorker(const WorkerInfo& worker, TimeMs now_ms) {
          (!dead_workers_.empty() && now_ms - dead_workers_.back().died_ms > kDeadWorkerKeepMs)) {
     dead_workers_.pop_back();
   }
+}
+
+JobPage BrokerCore::ListJobs(const JobFilter& filter) const {
+  JobPage page;
+  if (filter.limit == 0) {
+    return page;
+  }
+  bool more = false;
+  size_t examined = 0;
+  const std::optional<JobId> last =
+      index_.Candidates(filter, kListExamineMax, [&](const JobId& id) {
+        ++examined;
+        const Job& job = jobs_.at(id);
+        if (job.state != filter.state && filter.state != wire::JOB_STATE_UNSPECIFIED) {
+          return true;
+        }
+        if (!filter.queue.empty() && job.spec.queue() != filter.queue) {
+          return true;
+        }
+        if (!filter.task.empty() && job.spec.task() != filter.task) {
+          return true;
+        }
+        if (page.jobs.size() == filter.limit) {
+          more = true;  // one past the page: another follows
+          return false;
+        }
+        page.jobs.push_back(&job);
+        return true;
+      });
+  if (more) {
+    page.next_after = page.jobs.back()->id;
+  } else if (examined == kListExamineMax && last) {
+    // Stopped looking, not out of jobs: the next page goes on from here.
+    page.next_after = last;
+  }
+  return page;
 }
 
 }  // namespace jobq::broker::core

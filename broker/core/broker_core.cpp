@@ -1,24 +1,20 @@
+// BrokerCore: construction, Restore, the message entry points (decode a
+// body, route it to the concept's file), Tick and its timers, the job state
+// changes every concept goes through (Transition, Schedule, Finish), lookups
+// and the invariants: what ties the concept files together.
+
 #include "broker/core/broker_core.h"
 
 #include <algorithm>
-#include <set>
 
-#include "broker/core/spec_limits.h"
+#include "broker/core/core_helpers.h"
 #include "common/check.h"
 
 namespace jobq::broker::core {
 namespace {
 
-constexpr const char* kDefaultQueue = "default";
-
-wire::SubmitAck& Reject(wire::Submitted& submitted, uint64_t client_seq, const char* type,
-                        std::string message) {
-  wire::SubmitAck& ack = *submitted.add_acks();
-  ack.set_client_seq(client_seq);
-  ack.mutable_error()->set_type(type);
-  ack.mutable_error()->set_message(std::move(message));
-  return ack;
-}
+// RESULT bodies up to this size are parsed into one reused message.
+constexpr size_t kResultsScratchBytesMax = 1 << 20;
 
 // Dead jobs are kept for `jobq retry` longer than results are for readers.
 TimeMs ExpiryOf(const Job& job, const CoreOptions& options) {
@@ -28,10 +24,6 @@ TimeMs ExpiryOf(const Job& job, const CoreOptions& options) {
   return job.finished_ms +
          (job.spec.result_ttl_ms() > 0 ? job.spec.result_ttl_ms() : options.result_ttl_ms);
 }
-
-}  // namespace
-
-namespace {
 
 // splitmix64's finaliser: distinct seeds (one per broker start) give
 // distinct, well-spread broker instances.
@@ -124,332 +116,80 @@ void BrokerCore::OnClientMessage(const std::string& client, Command command, std
   }
 }
 
-void BrokerCore::Submit(const std::string& client, wire::Submit& submit, TimeMs now_ms,
-                        Effects* effects) {
-  wire::Submitted& submitted = effects->SubmittedFor(client);
-  for (int i = 0; i < submit.jobs_size(); ++i) {
-    wire::JobSpec& spec = *submit.mutable_jobs(i);
-    const uint64_t client_seq = submit.first_seq() + static_cast<uint64_t>(i);
-    if (spec.task().empty()) {
-      ++counters_.rejected;
-      Reject(submitted, client_seq, "bad_request", "job has no task name");
-      continue;
+void BrokerCore::OnWorkerMessage(const std::string& routing_id, Command command,
+                                 std::string_view body, TimeMs now_ms, Effects* effects) {
+  auto bad_body = [&](const char* what) {
+    OnMalformed(Socket::kBackend, routing_id, wire::ERROR_CODE_BAD_BODY,
+                std::string("body of ") + CommandName(command) + " does not decode as " + what,
+                effects);
+  };
+  if (command == Command::kHello) {
+    wire::Hello hello;
+    if (!hello.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+      return bad_body("jobq.wire.Hello");
     }
-    if (spec.payload().size() > options_.payload_bytes_max) {
-      ++counters_.rejected;
-      Reject(submitted, client_seq, "bad_request",
-             "payload is " + std::to_string(spec.payload().size()) + " bytes; the limit is " +
-                 std::to_string(options_.payload_bytes_max) + " (--payload-max)");
-      continue;
+    if (std::string refused = RefuseHello(routing_id, hello); !refused.empty()) {
+      effects->SendError(Socket::kBackend, routing_id, wire::ERROR_CODE_TOO_LARGE, refused);
+      return;
     }
-    if (std::string bad_times = CheckSpecTimes(spec, now_ms); !bad_times.empty()) {
-      ++counters_.rejected;
-      Reject(submitted, client_seq, "bad_request", std::move(bad_times));
-      continue;
-    }
-    if (shutting_down_) {
-      ++counters_.rejected;
-      Reject(submitted, client_seq, "shutting_down",
-             "the broker is shutting down; submit again once it is back, or to another broker");
-      continue;
-    }
-    if (Job* first = FindDuplicate(spec)) {
-      // The same job again (a producer's retry, or the client library
-      // re-sending after a reconnect): answer with the first one.
-      ++counters_.duplicates;
-      if (submit.notify()) {
-        if (IsTerminal(first->state)) {
-          Notify(*first, client, effects);
-        } else if (std::find(first->watchers.begin(), first->watchers.end(), client) ==
-                   first->watchers.end()) {
-          first->watchers.push_back(client);
-        }
-      }
-      wire::SubmitAck& ack = *submitted.add_acks();
-      ack.set_client_seq(client_seq);
-      ack.set_id(std::string(first->id.Bytes()));
-      ack.set_duplicate(true);
-      continue;
-    }
-    const std::string& queue_name = spec.queue().empty() ? kDefaultQueue : spec.queue();
-    std::string full = JobRoomFor(queue_name);
-    if (full.empty() && spec.sentinel()) {
-      full = SentinelRoomFor(queue_name);
-    }
-    if (!full.empty()) {
-      ++counters_.rejected;
-      Reject(submitted, client_seq, "queue_full", std::move(full));
-      continue;
-    }
-    QueueNamed(queue_name);  // listed from its first job, even a scheduled one
-    if (const size_t waiting = index_.Waiting(queue_name); waiting >= options_.queue_depth_max) {
-      ++counters_.rejected;
-      Reject(submitted, client_seq, "queue_full",
-             "queue \"" + queue_name + "\" holds " + std::to_string(waiting) +
-                 " waiting jobs, its limit (--queue-max); retry later or add workers");
-      continue;
-    }
-
-    const bool sentinel_behind = spec.sentinel();
-    const JobId id = id_generator_.Next(now_ms);
-    // Built in its node: a Job is large, and moving one costs.
-    auto [it, inserted] = jobs_.try_emplace(id);
-    JOBQ_CHECK(inserted) << "job ids are unique";
-    Job& stored = it->second;
-    stored.id = id;
-    if (spec.queue().empty()) {
-      spec.set_queue(kDefaultQueue);
-    }
-    // An empty content type stays empty (the default, filled in at
-    // dispatch): a million queued jobs need not hold a million copies.
-    if (spec.content_type() == kDefaultContentType) {
-      spec.clear_content_type();
-    }
-    stored.spec = std::move(spec);
-    stored.spec.set_sentinel(false);
-    ResolveDefaults(stored.spec);
-    stored.submitted_ms = now_ms;
-    if (submit.notify()) {
-      stored.watchers.push_back(client);
-    }
-    stats_.OnSubmitted(stored, now_ms);
-    Admit(stored);
-    if (stored.spec.not_before_ms() > now_ms) {
-      Schedule(stored, stored.spec.not_before_ms(), now_ms, effects);
-    } else {
-      Enqueue(stored, /*at_front=*/false, now_ms, effects);
-    }
-    if (sentinel_behind) {
-      AddSentinel(stored.spec.queue(), now_ms, effects);
-    }
-    ++counters_.submitted;
-    wire::SubmitAck& ack = *submitted.add_acks();
-    ack.set_client_seq(client_seq);
-    ack.set_id(std::string(stored.id.Bytes()));
+    return Hello(routing_id, hello, now_ms, effects);
   }
-}
-
-void BrokerCore::ResolveDefaults(wire::JobSpec& spec) const {
-  // Resolved once, at submit: a job keeps the policy it was accepted under
-  // even if the broker restarts with other defaults.
-  auto queue = options_.queue_defaults.find(spec.queue());
-  const QueueDefaults* defaults = queue == options_.queue_defaults.end() ? nullptr : &queue->second;
-  if (spec.max_attempts() == 0) {
-    spec.set_max_attempts(defaults != nullptr && defaults->max_attempts > 0
-                              ? defaults->max_attempts
-                              : std::max<uint32_t>(1, options_.max_attempts));
-  }
-  if (spec.backoff_ms() <= 0) {
-    spec.set_backoff_ms(defaults != nullptr && defaults->backoff_ms > 0 ? defaults->backoff_ms
-                                                                        : options_.backoff_ms);
-  }
-}
-
-Job* BrokerCore::FindDuplicate(const wire::JobSpec& spec) {
-  for (const auto& [index, key] : {std::pair{&idempotency_keys_, &spec.idempotency_key()},
-                                   std::pair{&submit_tokens_, &spec.submit_token()}}) {
-    if (key->empty()) {
-      continue;
+  auto found = workers_.find(routing_id);
+  if (found == workers_.end()) {
+    // A worker this broker does not know: declared dead, or a broker restart
+    // in between. It must introduce itself again before anything counts.
+    if (command != Command::kBye) {
+      effects->Send(Socket::kBackend, routing_id, Command::kReconnect,
+                    std::make_unique<wire::Empty>());
     }
-    auto found = index->find(*key);
-    if (found == index->end()) {
-      continue;
-    }
-    auto job = jobs_.find(found->second);
-    if (job != jobs_.end()) {
-      return &job->second;
-    }
-  }
-  return nullptr;
-}
-
-void BrokerCore::IndexKeys(const Job& job) {
-  if (!job.spec.idempotency_key().empty()) {
-    idempotency_keys_[job.spec.idempotency_key()] = job.id;
-  }
-  if (!job.spec.submit_token().empty()) {
-    submit_tokens_[job.spec.submit_token()] = job.id;
-  }
-}
-
-void BrokerCore::UnindexKeys(const Job& job) {
-  for (const auto& [index, key] : {std::pair{&idempotency_keys_, &job.spec.idempotency_key()},
-                                   std::pair{&submit_tokens_, &job.spec.submit_token()}}) {
-    if (key->empty()) {
-      continue;
-    }
-    auto found = index->find(*key);
-    if (found != index->end() && found->second == job.id) {
-      index->erase(found);
-    }
-  }
-}
-
-void BrokerCore::BeginShutdown(TimeMs now_ms, Effects* effects) {
-  if (shutting_down_) {
     return;
   }
-  shutting_down_ = true;
-  std::set<std::string> names;
-  for (const auto& [name, queue] : queues_) {
-    names.insert(name);
-  }
-  for (const auto& [routing_id, worker] : workers_) {
-    names.insert(worker.queues.begin(), worker.queues.end());
-  }
-  for (const std::string& name : names) {
-    AddSentinel(name, now_ms, effects);
-  }
-}
-
-std::string BrokerCore::JobRoomFor(const std::string& queue_name) const {
-  if (jobs_.size() >= options_.jobs_max) {
-    return "the broker keeps " + std::to_string(jobs_.size()) +
-           " jobs, its limit (--jobs-max), finished ones included until --result-ttl; retry "
-           "later, add workers, or shorten --result-ttl";
-  }
-  if (queues_.size() >= options_.queues_max && queues_.count(queue_name) == 0) {
-    return "the broker has " + std::to_string(queues_.size()) +
-           " queues, its limit (--queues-max); use one of them for \"" + queue_name + "\"";
-  }
-  return "";
-}
-
-std::string BrokerCore::SentinelRoomFor(const std::string& queue_name) const {
-  if (queues_.size() >= options_.queues_max && queues_.count(queue_name) == 0) {
-    return "the broker has " + std::to_string(queues_.size()) +
-           " queues, its limit (--queues-max); a sentinel for \"" + queue_name +
-           "\" would make another";
-  }
-  auto queue = queues_.find(queue_name);
-  if (queue != queues_.end() && queue->second.ready.sentinels() >= kSentinelsPerQueueMax) {
-    return "queue \"" + queue_name + "\" already has " + std::to_string(kSentinelsPerQueueMax) +
-           " sentinels waiting; one stops every worker of the queue, so wait for them to fire";
-  }
-  return "";
-}
-
-void BrokerCore::AddSentinel(const std::string& queue_name, TimeMs now_ms, Effects* effects) {
-  // Its id orders it among the queue's jobs when the store gives it back.
-  const JobId id = id_generator_.Next(now_ms);
-  QueueNamed(queue_name).ready.PushSentinel(id);
-  effects->SentinelAdded(id, queue_name);
-  dispatch_pending_ = true;
-}
-
-void BrokerCore::Wait(const std::string& client, const wire::Wait& wait, Effects* effects) {
-  for (const std::string& raw_id : wait.ids()) {
-    std::optional<JobId> id = JobId::FromBytes(raw_id);
-    auto it = id ? jobs_.find(*id) : jobs_.end();
-    if (it == jobs_.end()) {
-      wire::JobOutcome& outcome = *effects->ResultsFor(client).add_outcomes();
-      outcome.set_id(raw_id);
-      outcome.set_state(wire::JOB_STATE_UNSPECIFIED);
-      outcome.mutable_error()->set_type("unknown_job");
-      outcome.mutable_error()->set_message(
-          id ? "the broker does not know job " + id->ToString() +
-                   " (its result expired, or the broker restarted without a durable store)"
-             : "a job id is 16 bytes");
-      continue;
-    }
-    Job& job = it->second;
-    if (IsTerminal(job.state)) {
-      Notify(job, client, effects);
-    } else if (std::find(job.watchers.begin(), job.watchers.end(), client) == job.watchers.end()) {
-      job.watchers.push_back(client);
-    }
-  }
-}
-
-void BrokerCore::Cancel(const std::string& client, const wire::Cancel& cancel, TimeMs now_ms,
-                        Effects* effects) {
-  // The same cancel as the admin path's: a running job ends cancelled
-  // whatever its worker then reports, never retried.
-  std::string unknown;
-  for (const std::string& raw_id : cancel.ids()) {
-    std::optional<JobId> id = JobId::FromBytes(raw_id);
-    if (!id || CancelJobBy(*id, "its producer", now_ms, effects) == CancelOutcome::kUnknownJob) {
-      if (!unknown.empty()) {
-        unknown += ' ';
+  WorkerInfo& worker = found->second;
+  worker.last_seen_ms = now_ms;
+  switch (command) {
+    case Command::kCredit: {
+      wire::Credit credit;
+      if (!credit.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+        return bad_body("jobq.wire.Credit");
       }
-      unknown += id ? id->ToString() : "(not 16 bytes)";
+      return Credit(worker, credit);
     }
-  }
-  if (!unknown.empty()) {
-    effects->SendError(Socket::kFrontend, client, wire::ERROR_CODE_UNKNOWN_JOB,
-                       "cannot cancel jobs the broker does not know: " + unknown);
-  }
-}
-
-void BrokerCore::Transition(Job& job, wire::JobState to, TimeMs now_ms) {
-  stats_.OnTransition(job, to, now_ms);
-  index_.Move(job, to);
-  job.state = to;
-}
-
-void BrokerCore::Admit(const Job& job) {
-  index_.Add(job);
-  IndexKeys(job);
-}
-
-void BrokerCore::Forget(const Job& job) {
-  UnindexKeys(job);
-  index_.Remove(job);
-}
-
-void BrokerCore::Schedule(Job& job, TimeMs due_ms, TimeMs now_ms, Effects* effects) {
-  Transition(job, wire::JOB_STATE_SCHEDULED, now_ms);
-  job.scheduled_ms = due_ms;
-  scheduled_.push({due_ms, job.id});
-  effects->JobChanged(job.id);
-}
-
-void BrokerCore::Enqueue(Job& job, bool at_front, TimeMs now_ms, Effects* effects) {
-  Transition(job, wire::JOB_STATE_QUEUED, now_ms);
-  QueueState& queue = QueueNamed(job.spec.queue());
-  if (at_front) {
-    queue.ready.PushFront(job.id, job.spec.priority());
-  } else {
-    queue.ready.Push(job.id, job.spec.priority());
-  }
-  dispatch_pending_ = true;
-  effects->JobChanged(job.id);
-}
-
-void BrokerCore::Finish(Job& job, wire::JobState state, TimeMs now_ms, Effects* effects) {
-  Transition(job, state, now_ms);
-  job.finished_ms = now_ms;
-  ++QueueNamed(job.spec.queue()).finished;
-  switch (state) {
-    case wire::JOB_STATE_SUCCEEDED:
-      ++counters_.succeeded;
-      break;
-    case wire::JOB_STATE_CANCELLED:
-      ++counters_.cancelled;
-      break;
+    case Command::kWorkerResult: {
+      // Parsed into the same message every time: its results and their
+      // strings stay allocated, so a steady stream of RESULTs allocates
+      // nothing per job here.
+      if (!results_scratch_.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+        return bad_body("jobq.wire.WorkerResults");
+      }
+      Results(worker, results_scratch_, now_ms, effects);
+      // A big RESULT would keep its buffers in the scratch message for good.
+      if (body.size() > kResultsScratchBytesMax) {
+        results_scratch_ = wire::WorkerResults();
+      }
+      return;
+    }
+    case Command::kWorkerHeartbeat: {
+      wire::Heartbeat heartbeat;
+      if (!heartbeat.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+        return bad_body("jobq.wire.Heartbeat");
+      }
+      if (heartbeat.draining() && !worker.queues.empty()) {
+        // It finishes what it holds; nothing new goes to it.
+        worker.queues.clear();
+      }
+      RenewLeases(worker, heartbeat, now_ms);
+      heartbeat.clear_holding();  // kept for status; the ids are of no more use
+      worker.last_heartbeat = std::move(heartbeat);
+      return;
+    }
+    case Command::kProgress:
+      return;  // reserved; a sign of life only
+    case Command::kBye:
+      // Said goodbye, handing back what it held (a second SIGTERM).
+      return RemoveWorker(routing_id, LeaseLoss::kHandedBack, now_ms, effects);
     default:
-      ++counters_.failed;
-      break;
-  }
-  job.expires_ms = ExpiryOf(job, options_);
-  expiry_.push({job.expires_ms, job.id});
-  for (const std::string& client : job.watchers) {
-    Notify(job, client, effects);
-  }
-  job.watchers.clear();
-  effects->JobChanged(job.id);
-}
-
-void BrokerCore::Notify(const Job& job, const std::string& client, Effects* effects) const {
-  wire::JobOutcome& outcome = *effects->ResultsFor(client).add_outcomes();
-  outcome.set_id(std::string(job.id.Bytes()));
-  outcome.set_state(job.state);
-  outcome.set_attempts(job.attempt);
-  if (job.state == wire::JOB_STATE_SUCCEEDED) {
-    outcome.set_result(job.result);
-    outcome.set_content_type(job.result_content_type);
-  } else {
-    *outcome.mutable_error() = job.error;
+      OnMalformed(Socket::kBackend, routing_id, wire::ERROR_CODE_BAD_COMMAND,
+                  std::string(CommandName(command)) + " is not a worker command", effects);
   }
 }
 
@@ -514,85 +254,6 @@ void BrokerCore::Restore(std::vector<Job> jobs, std::vector<SentinelMark> sentin
   restore_sentinels_before(std::nullopt);
 }
 
-JobPage BrokerCore::ListJobs(const JobFilter& filter) const {
-  JobPage page;
-  if (filter.limit == 0) {
-    return page;
-  }
-  bool more = false;
-  size_t examined = 0;
-  const std::optional<JobId> last =
-      index_.Candidates(filter, kListExamineMax, [&](const JobId& id) {
-        ++examined;
-        const Job& job = jobs_.at(id);
-        if (job.state != filter.state && filter.state != wire::JOB_STATE_UNSPECIFIED) {
-          return true;
-        }
-        if (!filter.queue.empty() && job.spec.queue() != filter.queue) {
-          return true;
-        }
-        if (!filter.task.empty() && job.spec.task() != filter.task) {
-          return true;
-        }
-        if (page.jobs.size() == filter.limit) {
-          more = true;  // one past the page: another follows
-          return false;
-        }
-        page.jobs.push_back(&job);
-        return true;
-      });
-  if (more) {
-    page.next_after = page.jobs.back()->id;
-  } else if (examined == kListExamineMax && last) {
-    // Stopped looking, not out of jobs: the next page goes on from here.
-    page.next_after = last;
-  }
-  return page;
-}
-
-RetryOutcome BrokerCore::RetryJob(const JobId& id, TimeMs now_ms, Effects* effects) {
-  auto it = jobs_.find(id);
-  if (it == jobs_.end()) {
-    return RetryOutcome::kUnknownJob;
-  }
-  Job& job = it->second;
-  if (job.state != wire::JOB_STATE_DEAD && job.state != wire::JOB_STATE_FAILED &&
-      job.state != wire::JOB_STATE_CANCELLED) {
-    return RetryOutcome::kNotFinished;
-  }
-  if (shutting_down_) {
-    return RetryOutcome::kShuttingDown;
-  }
-  // A fresh start: the attempt number keeps growing so that results of the
-  // old attempts can never be taken for the new ones.
-  job.failures = 0;
-  job.lost_leases = 0;
-  job.worker_crashes = 0;
-  job.cancel_requested = false;
-  job.error.Clear();
-  job.result.clear();
-  job.finished_ms = 0;
-  job.expires_ms = 0;
-  ++counters_.requeued;
-  Enqueue(job, /*at_front=*/false, now_ms, effects);
-  return RetryOutcome::kRetried;
-}
-
-const Job* BrokerCore::FindJob(const JobId& id) const {
-  auto it = jobs_.find(id);
-  return it == jobs_.end() ? nullptr : &it->second;
-}
-
-const WorkerInfo* BrokerCore::FindWorker(const std::string& routing_id) const {
-  auto it = workers_.find(routing_id);
-  return it == workers_.end() ? nullptr : &it->second;
-}
-
-const WorkerInfo* BrokerCore::FindWorkerByName(const std::string& name) const {
-  auto it = worker_by_name_.find(name);
-  return it == worker_by_name_.end() ? nullptr : &workers_.at(it->second);
-}
-
 TimeMs BrokerCore::Tick(TimeMs now_ms, Effects* effects) {
   if (started_ms_ < 0) {
     started_ms_ = now_ms;
@@ -642,32 +303,66 @@ TimeMs BrokerCore::Tick(TimeMs now_ms, Effects* effects) {
   return next_ms;
 }
 
-void BrokerCore::FillStatus(TimeMs now_ms, admin::GetStatusResponse* status) const {
-  status->set_uptime_ms(started_ms_ < 0 ? 0 : now_ms - started_ms_);
-  status->set_jobs_kept(jobs_.size());
-  status->set_shutting_down(shutting_down_);
-  std::map<std::string, QueueDepth> depths;
-  for (const auto& [name, queue] : queues_) {
-    depths[name] = {index_.Count(name, wire::JOB_STATE_QUEUED),
-                    index_.Count(name, wire::JOB_STATE_SCHEDULED),
-                    index_.Count(name, wire::JOB_STATE_RUNNING)};
+void BrokerCore::Transition(Job& job, wire::JobState to, TimeMs now_ms) {
+  stats_.OnTransition(job, to, now_ms);
+  index_.Move(job, to);
+  job.state = to;
+}
+
+void BrokerCore::Admit(const Job& job) {
+  index_.Add(job);
+  IndexKeys(job);
+}
+
+void BrokerCore::Forget(const Job& job) {
+  UnindexKeys(job);
+  index_.Remove(job);
+}
+
+void BrokerCore::Schedule(Job& job, TimeMs due_ms, TimeMs now_ms, Effects* effects) {
+  Transition(job, wire::JOB_STATE_SCHEDULED, now_ms);
+  job.scheduled_ms = due_ms;
+  scheduled_.push({due_ms, job.id});
+  effects->JobChanged(job.id);
+}
+
+void BrokerCore::Finish(Job& job, wire::JobState state, TimeMs now_ms, Effects* effects) {
+  Transition(job, state, now_ms);
+  job.finished_ms = now_ms;
+  ++QueueNamed(job.spec.queue()).finished;
+  switch (state) {
+    case wire::JOB_STATE_SUCCEEDED:
+      ++counters_.succeeded;
+      break;
+    case wire::JOB_STATE_CANCELLED:
+      ++counters_.cancelled;
+      break;
+    default:
+      ++counters_.failed;
+      break;
   }
-  stats_.Fill(now_ms, started_ms_, depths, status->mutable_figures());
-  // Shared with ListQueues and ListWorkers (admin_control.cpp).
-  for (const auto& [name, queue] : queues_) {
-    FillQueueStatus(name, queue, status->add_queues());
+  job.expires_ms = ExpiryOf(job, options_);
+  expiry_.push({job.expires_ms, job.id});
+  for (const std::string& client : job.watchers) {
+    Notify(job, client, effects);
   }
-  for (const auto& [id, worker] : workers_) {
-    FillWorkerStatus(worker, now_ms, status->add_workers());
-  }
-  admin::Counters& counters = *status->mutable_counters();
-  counters.set_submitted(counters_.submitted);
-  counters.set_succeeded(counters_.succeeded);
-  counters.set_failed(counters_.failed);
-  counters.set_requeued(counters_.requeued);
-  counters.set_rejected(counters_.rejected);
-  counters.set_bad_messages(counters_.bad_messages);
-  counters.set_late_results(counters_.late_results);
+  job.watchers.clear();
+  effects->JobChanged(job.id);
+}
+
+const Job* BrokerCore::FindJob(const JobId& id) const {
+  auto it = jobs_.find(id);
+  return it == jobs_.end() ? nullptr : &it->second;
+}
+
+const WorkerInfo* BrokerCore::FindWorker(const std::string& routing_id) const {
+  auto it = workers_.find(routing_id);
+  return it == workers_.end() ? nullptr : &it->second;
+}
+
+const WorkerInfo* BrokerCore::FindWorkerByName(const std::string& name) const {
+  auto it = worker_by_name_.find(name);
+  return it == worker_by_name_.end() ? nullptr : &workers_.at(it->second);
 }
 
 void BrokerCore::CheckInvariants() const {

@@ -9,6 +9,9 @@
 // same times give the same effects.
 //
 // Not thread-safe: exactly one loop thread owns an instance.
+//
+// The methods are defined in one .cpp per concept (dispatch, leases,
+// retries, ...); each section of the class below names its file.
 
 #include <deque>
 #include <map>
@@ -111,6 +114,8 @@ class BrokerCore {
   BrokerCore(const BrokerCore&) = delete;
   BrokerCore& operator=(const BrokerCore&) = delete;
 
+  // Entry points, time and restore (broker_core.cpp).
+  //
   // A message from a client (frontend) or a worker (backend) whose frames
   // decoded; `body` is still the serialized protobuf. A body that does not
   // decode is answered with ERROR and counted.
@@ -128,25 +133,24 @@ class BrokerCore {
   // every batch of messages. Returns when it next needs to run.
   TimeMs Tick(TimeMs now_ms, Effects* effects);
 
-  // Shutdown(drain): a sentinel behind every queue any worker serves (and
-  // every queue with jobs), and SUBMIT refused from now on. The broker may
-  // exit once worker_count() is 0.
-  void BeginShutdown(TimeMs now_ms, Effects* effects);
-  bool shutting_down() const { return shutting_down_; }
-
   // Rebuilds state from what the store recovered, before the first Tick.
   // Jobs that were running stay leased to their workers for a liveness
   // window plus the lease grace: a worker that reconnects and lists them in
   // HELLO keeps them; the rest are requeued then.
   void Restore(std::vector<Job> jobs, std::vector<SentinelMark> sentinels, TimeMs now_ms);
 
-  const Job* FindJob(const JobId& id) const;
-  // Jobs matching `filter`, in id (= submit) order: O(page + log n)
-  // through the index, at most kListExamineMax examined.
-  JobPage ListJobs(const JobFilter& filter) const;
+  // Shutdown (sentinels.cpp).
+  //
+  // Shutdown(drain): a sentinel behind every queue any worker serves (and
+  // every queue with jobs), and SUBMIT refused from now on. The broker may
+  // exit once worker_count() is 0.
+  void BeginShutdown(TimeMs now_ms, Effects* effects);
+  bool shutting_down() const { return shutting_down_; }
+
+  // Retries (retries.cpp).
+  //
   // Runs a dead, failed or cancelled job again from its first attempt.
   RetryOutcome RetryJob(const JobId& id, TimeMs now_ms, Effects* effects);
-  void FillStatus(TimeMs now_ms, ::jobq::admin::GetStatusResponse* status) const;
 
   // Admin commands and queries (broker/core/admin_control.cpp). Each leaves
   // the invariants true and reports its changes through `effects`.
@@ -168,12 +172,18 @@ class BrokerCore {
   // given, receives those queue names.
   DrainOutcome DrainWorker(const std::string& name, Effects* effects,
                            std::vector<std::string>* queues = nullptr);
+  void FillStatus(TimeMs now_ms, ::jobq::admin::GetStatusResponse* status) const;
   // Queues as GetStatus has them.
   void FillQueues(::jobq::admin::ListQueuesResponse* response) const;
   // Connected workers, then those declared dead within kDeadWorkerKeepMs
   // (newest death first) whose name has not registered again.
   void FillWorkers(TimeMs now_ms, ::jobq::admin::ListWorkersResponse* response) const;
+  // Jobs matching `filter`, in id (= submit) order: O(page + log n)
+  // through the index, at most kListExamineMax examined.
+  JobPage ListJobs(const JobFilter& filter) const;
 
+  // Lookups, counters and invariants (broker_core.cpp).
+  const Job* FindJob(const JobId& id) const;
   const CoreCounters& counters() const { return counters_; }
   size_t job_count() const { return jobs_.size(); }
   size_t worker_count() const { return workers_.size(); }
@@ -204,7 +214,19 @@ class BrokerCore {
   };
   using TimerHeap = std::priority_queue<Timer, std::vector<Timer>, std::greater<>>;
 
-  // Client commands.
+  // Job state changes and their timers (broker_core.cpp).
+  //
+  // Transition is the only place a kept job's state changes: it moves the
+  // job in index_, which holds every count by queue and state. Admit and
+  // Forget are a job's entry and exit.
+  void Transition(Job& job, wire::JobState to, TimeMs now_ms);
+  void Admit(const Job& job);
+  void Forget(const Job& job);
+  void Schedule(Job& job, TimeMs due_ms, TimeMs now_ms, Effects* effects);
+  void Finish(Job& job, wire::JobState state, TimeMs now_ms, Effects* effects);
+
+  // Client requests (client_requests.cpp).
+  //
   // Takes the jobs out of `submit` (moved, not copied).
   void Submit(const std::string& client, wire::Submit& submit, TimeMs now_ms, Effects* effects);
   // A job whose key or token names a kept job: that job, else nullptr.
@@ -212,44 +234,35 @@ class BrokerCore {
   void IndexKeys(const Job& job);
   void UnindexKeys(const Job& job);
   void ResolveDefaults(wire::JobSpec& spec) const;
-  void AddSentinel(const std::string& queue_name, TimeMs now_ms, Effects* effects);
-  // Why a producer's job or sentinel for `queue_name` cannot be taken now
-  // (one of the bounds of CoreOptions), or "" when it can.
+  // Why a producer's job for `queue_name` cannot be taken now (one of the
+  // bounds of CoreOptions), or "" when it can; SentinelRoomFor, for a sentinel.
   std::string JobRoomFor(const std::string& queue_name) const;
-  std::string SentinelRoomFor(const std::string& queue_name) const;
   void Wait(const std::string& client, const wire::Wait& wait, Effects* effects);
   void Cancel(const std::string& client, const wire::Cancel& cancel, TimeMs now_ms,
               Effects* effects);
-  // A cancel from either path; `by` says who asked ("an operator", "its
-  // producer") in the job's error message.
-  CancelOutcome CancelJobBy(const JobId& id, const char* by, TimeMs now_ms, Effects* effects);
+  void Notify(const Job& job, const std::string& client, Effects* effects) const;
 
-  // Worker commands.
-  // Why a HELLO cannot register (a bound of CoreOptions), or "".
-  std::string RefuseHello(const std::string& routing_id, const wire::Hello& hello) const;
-  void Hello(const std::string& routing_id, const wire::Hello& hello, TimeMs now_ms,
-             Effects* effects);
-  // The registration a HELLO would replace: by routing id, else by name.
-  WorkerInfo* RegistrationFor(const std::string& routing_id, const std::string& name);
-  // True when `hello` is older than a registration this instance already
-  // made (overtaken by a later HELLO): it must change nothing.
-  bool Overtaken(const wire::Hello& hello) const;
-  void RememberRegistration(uint64_t instance, uint64_t registration);
-  void SendWelcome(const WorkerInfo& worker, Effects* effects) const;
-  void Credit(WorkerInfo& worker, const wire::Credit& credit);
-  void Results(WorkerInfo& worker, const wire::WorkerResults& results, TimeMs now_ms,
-               Effects* effects);
+  // Sentinels (sentinels.cpp).
+  //
+  // Why a producer's sentinel for `queue_name` cannot be taken now (one of
+  // the bounds of CoreOptions), or "" when it can.
+  std::string SentinelRoomFor(const std::string& queue_name) const;
+  void AddSentinel(const std::string& queue_name, TimeMs now_ms, Effects* effects);
+  void FireSentinelIfAtHead(const std::string& queue_name, QueueState& queue, Effects* effects);
 
-  // Job transitions. Transition is the only place a kept job's state
-  // changes: it moves the job in index_, which holds every count by queue
-  // and state. Admit and Forget are a job's entry and exit.
-  void Transition(Job& job, wire::JobState to, TimeMs now_ms);
-  void Admit(const Job& job);
-  void Forget(const Job& job);
+  // Dispatch (dispatch.cpp).
   void Enqueue(Job& job, bool at_front, TimeMs now_ms, Effects* effects);
+  void Credit(WorkerInfo& worker, const wire::Credit& credit);
+  // Dispatch: fires sentinels that reached the head, then fills free credit.
+  void Pump(TimeMs now_ms, Effects* effects);
+  void SkipDeadHead(QueueState& queue);
+  void FillCredit(WorkerInfo& worker, TimeMs now_ms, Effects* effects);
+
+  // Leases, worker liveness and loss, late results (leases.cpp).
+  TimeMs LivenessWindowMs() const;
+  TimeMs LeaseExpiry(const Job& job, TimeMs now_ms) const;
   void Lease(Job& job, WorkerInfo& worker, wire::Kind pool, TimeMs now_ms, Effects* effects);
-  void Schedule(Job& job, TimeMs due_ms, TimeMs now_ms, Effects* effects);
-  void Finish(Job& job, wire::JobState state, TimeMs now_ms, Effects* effects);
+  void RenewLeases(WorkerInfo& worker, const wire::Heartbeat& heartbeat, TimeMs now_ms);
   void ReleaseLease(Job& job);
   // The lease ended without a result (its worker died, or it expired):
   // back to the front of its queue, or dead after too many such losses.
@@ -260,29 +273,43 @@ class BrokerCore {
   // A result for an attempt whose lease the broker took back: a success
   // still finishes the job (once); anything else is ignored.
   void LateResult(Job& job, const wire::JobResult& result, TimeMs now_ms, Effects* effects);
-  TimeMs BackoffFor(const Job& job);
-  TimeMs LivenessWindowMs() const;
-  TimeMs LeaseExpiry(const Job& job, TimeMs now_ms) const;
-  void RemoveWorker(const std::string& routing_id, LeaseLoss loss, TimeMs now_ms, Effects* effects);
-  void Notify(const Job& job, const std::string& client, Effects* effects) const;
-
-  // Dispatch: fires sentinels that reached the head, then fills free credit.
-  void Pump(TimeMs now_ms, Effects* effects);
-  void FireSentinelIfAtHead(const std::string& queue_name, QueueState& queue, Effects* effects);
-  void SkipDeadHead(QueueState& queue);
-  void FillCredit(WorkerInfo& worker, TimeMs now_ms, Effects* effects);
-
+  void ExpireLeases(TimeMs now_ms, Effects* effects);
   void CheckLiveness(TimeMs now_ms, Effects* effects);
-  // Keeps a worker about to be removed for missed heartbeats listable.
-  void RememberDeadWorker(const WorkerInfo& worker, TimeMs now_ms);
+  void RemoveWorker(const std::string& routing_id, LeaseLoss loss, TimeMs now_ms, Effects* effects);
+  void SendHeartbeats(Effects* effects);
+
+  // Results and retries (retries.cpp).
+  void Results(WorkerInfo& worker, const wire::WorkerResults& results, TimeMs now_ms,
+               Effects* effects);
+  TimeMs BackoffFor(const Job& job);
+
+  // Worker registration (worker_registration.cpp).
+  //
+  // Why a HELLO cannot register (a bound of CoreOptions), or "".
+  std::string RefuseHello(const std::string& routing_id, const wire::Hello& hello) const;
+  // The registration a HELLO would replace: by routing id, else by name.
+  WorkerInfo* RegistrationFor(const std::string& routing_id, const std::string& name);
+  // True when `hello` is older than a registration this instance already
+  // made (overtaken by a later HELLO): it must change nothing.
+  bool Overtaken(const wire::Hello& hello) const;
+  void RememberRegistration(uint64_t instance, uint64_t registration);
+  void SendWelcome(const WorkerInfo& worker, Effects* effects) const;
+  void Hello(const std::string& routing_id, const wire::Hello& hello, TimeMs now_ms,
+             Effects* effects);
+
+  // Admin commands and listings (admin_control.cpp).
+  //
+  // A cancel from either path; `by` says who asked ("an operator", "its
+  // producer") in the job's error message.
+  CancelOutcome CancelJobBy(const JobId& id, const char* by, TimeMs now_ms, Effects* effects);
   void FillQueueStatus(const std::string& name, const QueueState& queue,
                        ::jobq::admin::QueueStatus* out) const;
   static void FillWorkerStatus(const WorkerInfo& worker, TimeMs now_ms,
                                ::jobq::admin::WorkerStatus* out);
-  void ExpireLeases(TimeMs now_ms, Effects* effects);
-  void RenewLeases(WorkerInfo& worker, const wire::Heartbeat& heartbeat, TimeMs now_ms);
-  void SendHeartbeats(Effects* effects);
+  // Keeps a worker about to be removed for missed heartbeats listable.
+  void RememberDeadWorker(const WorkerInfo& worker, TimeMs now_ms);
 
+  // State, shared by every file.
   QueueState& QueueNamed(const std::string& name) { return queues_[name]; }
 
   CoreOptions options_;

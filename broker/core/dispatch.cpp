@@ -1,10 +1,48 @@
-// BrokerCore: dispatch — sentinels first, then free credit filled from the
-// queues each worker serves, workers taken round-robin.
+// BrokerCore: dispatch — ready queues, the credit workers grant, and
+// choosing jobs: sentinels first, then free credit filled from the queues
+// each worker serves, workers taken round-robin. Separate from leases.cpp,
+// which grants the lease a chosen job runs under and sends it.
+
+#include <algorithm>
 
 #include "broker/core/broker_core.h"
-#include "common/check.h"
 
 namespace jobq::broker::core {
+
+void BrokerCore::Enqueue(Job& job, bool at_front, TimeMs now_ms, Effects* effects) {
+  Transition(job, wire::JOB_STATE_QUEUED, now_ms);
+  QueueState& queue = QueueNamed(job.spec.queue());
+  if (at_front) {
+    queue.ready.PushFront(job.id, job.spec.priority());
+  } else {
+    queue.ready.Push(job.id, job.spec.priority());
+  }
+  dispatch_pending_ = true;
+  effects->JobChanged(job.id);
+}
+
+void BrokerCore::Credit(WorkerInfo& worker, const wire::Credit& credit) {
+  if (credit.kind() != wire::KIND_IO && credit.kind() != wire::KIND_CPU) {
+    return;
+  }
+  // A running total: an older CREDIT overtaken by a newer one, or one
+  // repeated, changes nothing. Nobody frees more slots than it was given,
+  // so a larger claim is cut to that.
+  if (credit.registration() != worker.registration) {
+    return;  // a total of a registration since replaced
+  }
+  const wire::Kind pool = credit.kind();
+  const uint64_t held_max = uint64_t{worker.listed_at_hello[pool]} + worker.dispatched[pool];
+  const uint64_t total = credit.freed_total() != 0 ? credit.freed_total()
+                                                   : worker.freed_total[pool] + credit.credits();
+  const uint64_t freed = std::min(total, held_max);
+  if (freed <= worker.freed_total[pool]) {
+    return;
+  }
+  worker.freed_total[pool] = freed;
+  worker.UpdateCredit(pool);
+  dispatch_pending_ = true;
+}
 
 void BrokerCore::Pump(TimeMs now_ms, Effects* effects) {
   if (!dispatch_pending_) {
@@ -48,34 +86,6 @@ void BrokerCore::SkipDeadHead(QueueState& queue) {
     if (it != jobs_.end() && it->second.state == wire::JOB_STATE_QUEUED) {
       return;
     }
-    queue.ready.PopHead();
-  }
-}
-
-void BrokerCore::FireSentinelIfAtHead(const std::string& queue_name, QueueState& queue,
-                                      Effects* effects) {
-  while (true) {
-    SkipDeadHead(queue);
-    if (queue.ready.Peek().kind != ReadyQueue::HeadKind::kSentinel) {
-      return;
-    }
-    // One sentinel per consumer, like the reference's queue.put(None) per
-    // thread. With no consumer yet, it waits for the next one to come.
-    bool any_consumer = false;
-    for (auto& [routing_id, worker] : workers_) {
-      if (!worker.Serves(queue_name)) {
-        continue;
-      }
-      any_consumer = true;
-      std::erase(worker.queues, queue_name);
-      auto sentinel = std::make_unique<wire::Sentinel>();
-      sentinel->set_queue(queue_name);
-      effects->Send(Socket::kBackend, routing_id, Command::kWorkerSentinel, std::move(sentinel));
-    }
-    if (!any_consumer) {
-      return;
-    }
-    effects->SentinelRemoved(queue.ready.Peek().id);
     queue.ready.PopHead();
   }
 }

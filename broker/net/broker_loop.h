@@ -5,39 +5,39 @@
 //   deadline = core.Tick(now)
 //   poll both sockets until a message or the deadline
 //   decode up to a batch of messages -> core.On*Message
-//   core.Tick -> hand the changed jobs to the store -> send effects
+//   run the tasks other threads posted
+//   core.Tick -> CommitPipeline (store first, then acknowledgements) -> send
 //
-// Messages to workers leave at once. Messages to clients (SUBMITTED, RESULT,
-// ERROR) wait until the store has committed everything changed before them,
-// so an acknowledgement never gets ahead of the store. A durable store
-// commits on its own thread (StoreWriter): the loop keeps dispatching while
-// the disk syncs, and what changes meanwhile is the next commit. Not thread-safe: Run() and
-// everything it calls happen on the loop thread; RequestStop() may be called from any thread or a
-// signal handler, FetchStatus() from any thread.
+// What waits for the store and what does not is CommitPipeline's to say
+// (commit_pipeline.h); a durable store commits on its own thread
+// (StoreWriter), so the loop keeps dispatching while the disk syncs.
 //
-// Other threads (the gRPC admin service) reach the loop's state only through
-// its mailbox: an inproc ROUTER the loop polls beside the two peer sockets.
+// Other threads (the gRPC admin service) reach the loop's state only by
+// posting a task (Post): a closure the loop runs between two iterations,
+// with the core in hand (Envoy's Dispatcher::post is the model). A task
+// answers its caller by a callback it carries, never by blocking the
+// caller. Not thread-safe otherwise: Run() and everything it calls happen
+// on the loop thread; RequestStop() may be called from any thread or a
+// signal handler, Post() from any thread.
 
 #include <atomic>
-#include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
-#include <string_view>
-#include <tuple>
-#include <unordered_map>
 #include <vector>
 #include <zmq.hpp>
 
 #include "absl/status/status.h"
-#include "absl/status/statusor.h"
 #include "broker/core/broker_core.h"
+#include "broker/net/commit_pipeline.h"
 #include "broker/net/socket_watch.h"
 #include "broker/net/store_writer.h"
 #include "broker/net/zap_handler.h"
 #include "broker/store/store.h"
 #include "common/clock.h"
+#include "common/wake_fd.h"
 #include "jobq/admin.pb.h"
 
 namespace jobq::broker::net {
@@ -53,7 +53,7 @@ struct LoopOptions {
   size_t connections_max = 1000;
   int send_high_water_mark = 100'000;  // messages queued per peer before ZeroMQ drops
   int messages_per_iteration = 1024;   // bounds latency of a busy socket on the other
-  TimeMs snapshot_interval_ms = 200;   // the fallback when the mailbox is slow
+  TimeMs snapshot_interval_ms = 200;   // what /metrics and a stopped loop answer from
   // Set: both sockets are CURVE servers and a ZapHandler checks every
   // client against the allow-lists (DESIGN.md §9).
   std::optional<curve::ServerKeys> curve;
@@ -62,7 +62,35 @@ struct LoopOptions {
 // Called on the loop thread with a fresh status snapshot.
 using SnapshotSink = std::function<void(std::shared_ptr<const ::jobq::admin::GetStatusResponse>)>;
 
-class BrokerLoop {
+// What a task posted to the loop works with: valid during the task, on the
+// loop thread.
+class LoopContext {
+ public:
+  virtual core::BrokerCore& core() = 0;
+  // Where the task puts what it changes and sends; the loop commits and
+  // sends it after the task.
+  virtual core::Effects& effects() = 0;
+  virtual TimeMs now_ms() const = 0;
+  // The status as of now, with the loop's own figures.
+  virtual void FillStatus(::jobq::admin::GetStatusResponse* status) const = 0;
+  // Runs `reply` once what the task changed so far is committed, or with
+  // the store's error (then the broker stops). For answers that are
+  // acknowledgements (a retry, a cancel): like SUBMITTED, they leave only
+  // once the store has the change.
+  virtual void AfterCommit(CommitReply reply) = 0;
+  // Stops once no worker is connected (a drain), or after this iteration.
+  virtual void StopWhenDrained() = 0;
+  virtual void StopNow() = 0;
+
+ protected:
+  ~LoopContext() = default;
+};
+
+// Runs on the loop thread with the loop's context; with nullptr, on the
+// poster's thread, when the loop has stopped and will never run it.
+using LoopTask = std::function<void(LoopContext* loop)>;
+
+class BrokerLoop final : private LoopContext {
  public:
   // `core`, `store` and `clock` must outlive the loop.
   BrokerLoop(const LoopOptions& options, core::BrokerCore* core, store::Store* store,
@@ -76,101 +104,41 @@ class BrokerLoop {
   const std::string& backend_endpoint() const { return backend_bound_; }
 
   // Runs until RequestStop(). Returns the error that stopped it, if any.
+  // Every task posted is run, or told (nullptr) that it never will be,
+  // before it returns.
   absl::Status Run();
-  void RequestStop() { stop_requested_.store(true, std::memory_order_relaxed); }
+  // Async-signal-safe.
+  void RequestStop();
 
   // Publishes a status snapshot now. Call before announcing the broker as
   // ready, so the admin service has something to answer with from the start.
   void PublishSnapshot(TimeMs now_ms);
 
-  // Asks the loop, through its mailbox, for the status as of now. Blocks the
-  // calling thread up to `timeout_ms`; nullptr when the loop did not answer
-  // in time (it is stopped or stuck). Thread-safe; never call it from the
-  // loop thread.
-  std::shared_ptr<const ::jobq::admin::GetStatusResponse> FetchStatus(TimeMs timeout_ms);
-
-  // Asks the loop to shut down: `drain` sentinels every queue and stops once
-  // the workers have drained; otherwise it stops after this iteration.
-  // Returns the number of workers left to drain, or an error when the loop
-  // did not answer within `timeout_ms`. Thread-safe, as FetchStatus.
-  absl::StatusOr<uint32_t> Shutdown(bool drain, TimeMs timeout_ms);
-
-  // The admin job RPCs, answered by the loop from the core. Requests must
-  // be checked already (broker/admin/job_requests.h); the loop still
-  // refuses malformed ones with kInvalidArgument. kNotFound for GetJob of
-  // an unknown job; kUnavailable when the loop did not answer within
-  // `timeout_ms`. Thread-safe, as FetchStatus.
-  absl::StatusOr<::jobq::admin::ListJobsResponse> ListJobs(
-      const ::jobq::admin::ListJobsRequest& request, TimeMs timeout_ms);
-  absl::StatusOr<::jobq::admin::JobInfo> GetJob(const ::jobq::admin::GetJobRequest& request,
-                                                TimeMs timeout_ms);
-  // A retry is committed to the store before it is answered as retried.
-  absl::StatusOr<::jobq::admin::RetryJobsResponse> RetryJobs(
-      const ::jobq::admin::RetryJobsRequest& request, TimeMs timeout_ms);
-
-  // The queue, worker and cancel RPCs, answered the same way (requests
-  // checked by broker/admin/job_requests.h). Errors: kNotFound (no such
-  // queue or worker), kFailedPrecondition (pausing a paused queue, resuming
-  // one that is not, draining a draining worker), kUnavailable (no answer
-  // within `timeout_ms`). Cancels and purges are committed to the store
-  // before they are answered. Thread-safe, as FetchStatus.
-  absl::StatusOr<::jobq::admin::ListQueuesResponse> ListQueues(
-      const ::jobq::admin::ListQueuesRequest& request, TimeMs timeout_ms);
-  absl::StatusOr<::jobq::admin::ListWorkersResponse> ListWorkers(
-      const ::jobq::admin::ListWorkersRequest& request, TimeMs timeout_ms);
-  absl::StatusOr<::jobq::admin::CancelJobsResponse> CancelJobs(
-      const ::jobq::admin::CancelJobsRequest& request, TimeMs timeout_ms);
-  absl::StatusOr<::jobq::admin::PurgeQueueResponse> PurgeQueue(
-      const ::jobq::admin::PurgeQueueRequest& request, TimeMs timeout_ms);
-  absl::StatusOr<::jobq::admin::PauseQueueResponse> PauseQueue(
-      const ::jobq::admin::PauseQueueRequest& request, TimeMs timeout_ms);
-  absl::StatusOr<::jobq::admin::ResumeQueueResponse> ResumeQueue(
-      const ::jobq::admin::ResumeQueueRequest& request, TimeMs timeout_ms);
-  absl::StatusOr<::jobq::admin::DrainWorkerResponse> DrainWorker(
-      const ::jobq::admin::DrainWorkerRequest& request, TimeMs timeout_ms);
+  // Runs `task` on the loop thread within an iteration; at once with
+  // nullptr when the loop has stopped. Thread-safe; never blocks on the loop.
+  void Post(LoopTask task);
 
  private:
+  // LoopContext, for the tasks.
+  core::BrokerCore& core() override { return *core_; }
+  core::Effects& effects() override { return effects_; }
+  TimeMs now_ms() const override { return task_now_ms_; }
+  void FillStatus(::jobq::admin::GetStatusResponse* status) const override;
+  void AfterCommit(CommitReply reply) override;
+  void StopWhenDrained() override { stop_when_drained_ = true; }
+  void StopNow() override { RequestStop(); }
+
   void ReadSocket(zmq::socket_t& socket, bool frontend, TimeMs now_ms);
-  void ServeMailbox(TimeMs now_ms);
-  // One round trip through the mailbox: sends [verb] or [verb][body],
-  // returns the reply's frames; nullopt on timeout.
-  std::optional<std::vector<std::string>> AskLoop(std::string_view verb,
-                                                  std::optional<std::string_view> body,
-                                                  TimeMs timeout_ms);
-  // A job verb's round trip: the serialized response, or the loop's error.
-  absl::StatusOr<std::string> AskJobs(std::string_view verb, const std::string& body,
-                                      TimeMs timeout_ms);
-  // The job verbs on the loop thread: a serialized response or an error.
-  absl::StatusOr<std::string> ServeListJobs(std::string_view body) const;
-  absl::StatusOr<std::string> ServeGetJob(std::string_view body) const;
-  absl::StatusOr<std::string> ServeRetryJobs(std::string_view body);
-  absl::StatusOr<std::string> ServeListQueues(std::string_view body) const;
-  absl::StatusOr<std::string> ServeListWorkers(std::string_view body, TimeMs now_ms) const;
-  absl::StatusOr<std::string> ServeCancelJobs(std::string_view body, TimeMs now_ms);
-  absl::StatusOr<std::string> ServePurgeQueue(std::string_view body, TimeMs now_ms);
-  absl::StatusOr<std::string> ServePauseQueue(std::string_view body, bool pause);
-  absl::StatusOr<std::string> ServeDrainWorker(std::string_view body);
-  // Commits what an admin command changed before it is answered; on a
-  // store failure the broker stops (Run returns the error).
-  absl::Status CommitForAdmin(std::string_view what);
-  // A verb's round trip, its answer parsed as Response.
-  template <typename Response>
-  absl::StatusOr<Response> AskFor(std::string_view verb, const google::protobuf::Message& request,
-                                  TimeMs timeout_ms);
+  // Runs the tasks posted so far.
+  void RunTasks(TimeMs now_ms);
+  // Refuses new tasks and tells those still queued that the loop stopped.
+  void CloseTasks();
   void FillStatus(TimeMs now_ms, ::jobq::admin::GetStatusResponse* status) const;
-  absl::Status CommitAndSend();
-  // CommitAndSend, then waits until everything is committed and sent.
-  absl::Status CommitAndFlush();
-  // The synchronous path, for stores that are not durable (memory).
-  absl::Status CommitInlineAndSend();
-  // Hands the writes gathered so far to the writer, when it is free.
-  void StartNextBatch();
-  // The writer finished a batch: release the messages that waited for it.
-  absl::Status OnBatchCommitted(const absl::Status& status);
+  // Hands this step's effects to the pipeline; an error stops the broker.
+  void TakeEffects();
+  // Waits until everything taken is committed and sent.
+  absl::Status Flush();
   void Send(const core::Outbound& out);
-  // Whether `out` is a DISPATCH of an attempt more than one above the
-  // attempt the store holds for its job.
-  bool AheadOfStore(const core::Outbound& out) const;
 
   LoopOptions options_;
   core::BrokerCore* core_;
@@ -180,38 +148,27 @@ class BrokerLoop {
   zmq::context_t context_;
   zmq::socket_t frontend_;
   zmq::socket_t backend_;
-  zmq::socket_t mailbox_;
   SocketWatch frontend_watch_;
   SocketWatch backend_watch_;
-  std::string mailbox_endpoint_;
   std::string frontend_bound_;
   std::string backend_bound_;
   core::Effects effects_;
-  std::vector<const core::Job*> changed_scratch_;
   std::unique_ptr<StoreWriter> writer_;  // durable stores only
-  std::unique_ptr<ZapHandler> zap_;      // CURVE only
-  // Store writes made since the batch in flight was handed over.
-  core::Effects unwritten_;
-  uint64_t next_batch_ = 1;       // number of the batch being gathered
-  uint64_t committed_batch_ = 0;  // highest batch committed
-  // Client messages waiting for a batch (FIFO, batch numbers ascending).
-  std::deque<std::pair<uint64_t, core::Outbound>> held_;
-  // The attempt the store holds for each unfinished job it has (a job it
-  // does not have counts as 0), from the batches the writer committed; and
-  // what the batch in flight will make of it: (id, attempt, finished).
-  std::unordered_map<JobId, uint32_t> committed_attempts_;
-  std::vector<std::tuple<JobId, uint32_t, bool>> in_flight_attempts_;
-  std::vector<JobId> in_flight_erased_;
+  std::unique_ptr<CommitPipeline> pipeline_;
+  std::unique_ptr<ZapHandler> zap_;  // CURVE only
   std::string send_scratch_;
+  WakeFd wake_;  // posts and stop requests wake the poll
   std::atomic<bool> stop_requested_{false};
-  absl::Status fatal_;              // an error met outside Run's own calls (the mailbox's commits)
-  bool stop_when_drained_ = false;  // Shutdown(drain): stop once no worker is left
+  absl::Status fatal_;              // what stopped the loop from inside a step
+  bool stop_when_drained_ = false;  // a drain: stop once no worker is left
   TimeMs next_snapshot_ms_ = 0;
+  TimeMs task_now_ms_ = 0;  // the time the tasks of this iteration see
+  std::mutex tasks_mutex_;
+  std::vector<LoopTask> tasks_;  // guarded by tasks_mutex_
+  bool tasks_closed_ = false;    // guarded by tasks_mutex_
   // Figures of the loop itself (in the status snapshots): how long one
-  // iteration takes, and commits of a store that is not durable (a durable
-  // one's are timed on the writer's thread).
+  // iteration takes.
   core::LatencyHistogram iteration_latency_;
-  core::LatencyHistogram inline_commit_latency_;
 };
 
 }  // namespace jobq::broker::net

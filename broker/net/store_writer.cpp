@@ -87,13 +87,8 @@ void StoreWriter::Run() {
       batch = std::move(*pending_);
       pending_.reset();
     }
-    changed.clear();
-    for (const core::Job& job : batch.changed) {
-      changed.push_back(&job);
-    }
     const auto started = std::chrono::steady_clock::now();
-    const absl::Status status = store_->Commit(
-        store::CommitBatch{changed, batch.erased, batch.sentinels_added, batch.sentinels_removed});
+    const absl::Status status = store_->Commit(ViewOf(batch, &changed));
     const auto elapsed = std::chrono::steady_clock::now() - started;
     {
       // The loop reads it for its snapshots (CommitLatency).

@@ -25,17 +25,11 @@
 #include "broker/core/effects.h"
 #include "broker/core/job.h"
 #include "broker/core/stats.h"
+#include "broker/net/owned_batch.h"
 #include "broker/store/store.h"
 #include "common/job_id.h"
 
 namespace jobq::broker::net {
-
-struct OwnedBatch {
-  std::vector<core::Job> changed;
-  std::vector<JobId> erased;
-  std::vector<core::SentinelMark> sentinels_added;
-  std::vector<JobId> sentinels_removed;
-};
 
 class StoreWriter {
  public:

@@ -15,6 +15,7 @@
 #include "jobq/admin.grpc.pb.h"
 #include "tests/support/http_get.h"
 #include "tests/support/process.h"
+#include "tests/support/wait_for.h"
 
 namespace jobq::testing {
 namespace {
@@ -373,8 +374,10 @@ TEST_F(AdminAuthTest, ProtectedModeRefusesAnOpenAdminOffLoopback) {
   Broker insecure = StartBroker("insecure", {"--insecure"}, "0.0.0.0:0");
   ASSERT_TRUE(insecure.process->Running()) << insecure.process->Stderr();
   ASSERT_FALSE(insecure.admin().empty());
-  EXPECT_NE(insecure.process->Stderr().find("WARN broker admin_insecure"), std::string::npos)
-      << insecure.process->Stderr();
+  // Logged just after the ready file is written: it may be on its way.
+  EXPECT_TRUE(WaitFor([&] {
+    return insecure.process->Stderr().find("WARN broker admin_insecure") != std::string::npos;
+  })) << insecure.process->Stderr();
 
   // With TLS and tokens it starts without a warning.
   Broker secure =

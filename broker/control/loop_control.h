@@ -1,0 +1,57 @@
+#pragma once
+// LoopControl: the admin service's way into the loop. Each call becomes a
+// task posted to the loop (BrokerLoop::Post) that answers from the core on
+// the loop thread (admin_answers.h) and calls the caller's reply there; a
+// command's reply waits for its changes to be committed, like an
+// acknowledgement to a client. Nothing is serialised and no thread waits:
+// a gRPC handler returns as soon as it has posted.
+
+#include "broker/admin/broker_control.h"
+#include "broker/net/broker_loop.h"
+
+namespace jobq::broker::control {
+
+class LoopControl final : public admin::BrokerControl {
+ public:
+  // `loop` must outlive every call's reply.
+  explicit LoopControl(net::BrokerLoop* loop) : loop_(loop) {}
+
+  void FetchStatus(
+      admin::Reply<std::shared_ptr<const ::jobq::admin::GetStatusResponse>> reply) override;
+  void Shutdown(bool drain, admin::Reply<uint32_t> reply) override;
+  void ListJobs(const ::jobq::admin::ListJobsRequest& request,
+                admin::Reply<::jobq::admin::ListJobsResponse> reply) override;
+  void GetJob(const ::jobq::admin::GetJobRequest& request,
+              admin::Reply<::jobq::admin::JobInfo> reply) override;
+  void RetryJobs(const ::jobq::admin::RetryJobsRequest& request,
+                 admin::Reply<::jobq::admin::RetryJobsResponse> reply) override;
+  void ListQueues(const ::jobq::admin::ListQueuesRequest& request,
+                  admin::Reply<::jobq::admin::ListQueuesResponse> reply) override;
+  void ListWorkers(const ::jobq::admin::ListWorkersRequest& request,
+                   admin::Reply<::jobq::admin::ListWorkersResponse> reply) override;
+  void CancelJobs(const ::jobq::admin::CancelJobsRequest& request,
+                  admin::Reply<::jobq::admin::CancelJobsResponse> reply) override;
+  void PurgeQueue(const ::jobq::admin::PurgeQueueRequest& request,
+                  admin::Reply<::jobq::admin::PurgeQueueResponse> reply) override;
+  void PauseQueue(const ::jobq::admin::PauseQueueRequest& request,
+                  admin::Reply<::jobq::admin::PauseQueueResponse> reply) override;
+  void ResumeQueue(const ::jobq::admin::ResumeQueueRequest& request,
+                   admin::Reply<::jobq::admin::ResumeQueueResponse> reply) override;
+  void DrainWorker(const ::jobq::admin::DrainWorkerRequest& request,
+                   admin::Reply<::jobq::admin::DrainWorkerResponse> reply) override;
+
+ private:
+  // Posts `answer` (a function of the loop's context giving a
+  // StatusOr<Response>); `reply` gets its result, or UNAVAILABLE when the
+  // loop has stopped.
+  template <typename Response, typename Answer>
+  void Ask(Answer answer, admin::Reply<Response> reply);
+  // Same, for a command: the reply waits until what `answer` changed is
+  // committed. `what` names the change in the error when the commit fails.
+  template <typename Response, typename Answer>
+  void Command(const char* what, Answer answer, admin::Reply<Response> reply);
+
+  net::BrokerLoop* loop_;
+};
+
+}  // namespace jobq::broker::control
