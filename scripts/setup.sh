@@ -34,6 +34,10 @@ packages=(
   help2man
   # The style check (scripts/check-style, the ctest test `style`).
   clang-format
+  # The Python package (python/): its client and worker speak the wire
+  # protocol with pyzmq and protobuf, are tested with pytest and installed
+  # with pip into a venv in the tests.
+  python3-zmq python3-pytest python3-venv python3-pip python3-setuptools
   # The multi-host tests (tests/multihost, root only): network namespaces,
   # veth pairs and a bridge.
   iproute2
