@@ -141,4 +141,14 @@ class ReadyFutures {
   std::vector<std::shared_ptr<FutureState>> ready_;
 };
 
+// Fails `state` with `status` unless it is done already. Call with
+// Shared::mutex held.
+inline void FailIfPending(const std::shared_ptr<FutureState>& state, const absl::Status& status,
+                          ReadyFutures& ready) {
+  if (!state->Done()) {
+    state->failure = status;
+    ready.AddIfDone(state);
+  }
+}
+
 }  // namespace jobq::client_internal
