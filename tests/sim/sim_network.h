@@ -1,6 +1,6 @@
 #pragma once
 // SimNetwork: the messages in flight between the simulated broker and its
-// peers (broker_sim_test.cpp). It drops, duplicates and delays them, all
+// peers (simulation.h). It drops, duplicates and delays them, all
 // decided by the simulation's one seeded generator.
 //
 // Each link (one peer, one direction) is FIFO, as a ZeroMQ connection over
@@ -35,6 +35,16 @@ struct Message {
   TimeMs deliver_ms = 0;
   uint64_t sequence = 0;  // order of sending on its link
 };
+
+// A message from or to `peer`; its sender sets which way it goes.
+template <typename Body>
+Message MakeMessage(const std::string& peer, Command command, const Body& body) {
+  Message message;
+  message.peer = peer;
+  message.command = command;
+  message.body = body.SerializeAsString();
+  return message;
+}
 
 class SimNetwork {
  public:
