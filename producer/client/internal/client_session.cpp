@@ -169,6 +169,7 @@ void ClientSession::OnConnected(TimeMs now) {
   connected_ = true;
   ever_connected_ = true;
   answered_on_connection_ = false;
+  connected_at_ = now;
 }
 
 void ClientSession::OnDisconnected() {
@@ -242,12 +243,17 @@ void ClientSession::CheckDeadlines(TimeMs now) {
       return;
     }
   }
-  // Only an answer shows the broker is there: a connection it accepts and
-  // closes unanswered (as a broker at its --connections-max does) must not
-  // restart the clock, or the client would reconnect forever. A lost
+  // Only an answer, or a connection kept open, shows the broker is there: a
+  // connection it accepts and closes unanswered (as a broker at its
+  // --connections-max does) must not restart the clock, or the client would
+  // reconnect forever. A lost
   // connection is not a slow ack: a broker restarting (and recovering its
   // store) gets reconnect_timeout_ms, and acks are awaited again from the
   // re-send on the new connection.
+  if (connected_ && !answered_on_connection_ && now - connected_at_ >= ConnectionHeldMs()) {
+    answered_on_connection_ = true;  // kept open: the broker took it
+    heard_from_broker_ = true;
+  }
   if ((connected_ && answered_on_connection_) || !HasPendingWork()) {
     unreachable_since_.reset();
     return;
@@ -270,6 +276,11 @@ void ClientSession::CheckDeadlines(TimeMs now) {
                      TimeoutText(limit_ms), "): is jobq-broker running?",
                      ClosedUnansweredText(closed_unanswered_), UnknownFate())));
   }
+}
+
+TimeMs ClientSession::ConnectionHeldMs() const {
+  // Well inside the connect timeout, however short it is set.
+  return std::min<TimeMs>(kConnectionHeldMs, options_.connect_timeout_ms / 2);
 }
 
 int64_t ClientSession::UnreachableLimitMs() const {
@@ -322,6 +333,9 @@ std::optional<TimeMs> ClientSession::NextDeadline() const {
   }
   if (unreachable_since_) {
     consider(*unreachable_since_ + UnreachableLimitMs());
+    if (connected_ && !answered_on_connection_) {
+      consider(connected_at_ + ConnectionHeldMs());
+    }
   }
   return next;
 }

@@ -23,7 +23,10 @@
 // Timeouts, which keep callers from waiting forever on a broker that is not
 // there (ZeroMQ's connect never fails by itself): the broker must first
 // answer within connect_timeout_ms, and connections it closes unanswered
-// (as one at its --connections-max does) do not restart that clock; while
+// (as one at its --connections-max does, at once) do not restart that
+// clock; a connection it keeps open kConnectionHeldMs counts as an answer,
+// since a client that only waits (WAIT is not acknowledged) may hear
+// nothing for as long as its jobs run; while
 // connected, a SUBMIT or SENTINEL must be acknowledged within it; once the
 // broker has answered, a lost connection gets reconnect_timeout_ms.
 //
@@ -60,6 +63,10 @@ class ClientSession {
  public:
   // The random half of a submit_token; the other half is the job's client_seq.
   static constexpr size_t kSubmitTokenPrefixBytes = SubmitQueue::kSubmitTokenPrefixBytes;
+  // How long a connection must stay open for the broker to count as
+  // reached when it has sent nothing: a broker at --connections-max closes
+  // one within its next loop iteration, far sooner.
+  static constexpr TimeMs kConnectionHeldMs = 1000;
 
   // `token_prefix` holds kSubmitTokenPrefixBytes random bytes, chosen once
   // per Client. options.clock is not read: every method that needs the
@@ -120,6 +127,8 @@ class ClientSession {
   // When waiting for an ack sent at `sent_at` started: any ack, or a new
   // connection, restarts the wait.
   TimeMs AckWaitStart(TimeMs sent_at) const;
+  // kConnectionHeldMs, or less under a short connect timeout.
+  TimeMs ConnectionHeldMs() const;
   // How long the broker may go unreached: connect_timeout_ms until it has
   // answered once, reconnect_timeout_ms after.
   int64_t UnreachableLimitMs() const;
@@ -136,6 +145,7 @@ class ClientSession {
   bool ever_connected_ = false;
   bool heard_from_broker_ = false;
   bool answered_on_connection_ = false;  // on the current connection
+  TimeMs connected_at_{};                // of the current connection
   // Connections closed before the broker sent anything on them.
   uint64_t closed_unanswered_ = 0;
   // Handshakes closed by the broker without a reason since the last good one.

@@ -313,6 +313,33 @@ TEST_F(ClientSessionTest, NoConnectionWithinTheConnectTimeoutFailsThePendingJobs
   EXPECT_FALSE(session_->NextDeadline().has_value());
 }
 
+TEST_F(ClientSessionTest, AWaitOnAConnectionTheBrokerKeepsOpenOutlastsTheConnectTimeout) {
+  // `jobq wait` of a job that runs for minutes: WAIT is not acknowledged,
+  // so the broker says nothing until the job ends.
+  ClientOptions options;
+  options.connect_timeout_ms = 5000;
+  MakeSession(options);
+  std::shared_ptr<FutureState> waiting = Wait(IdFor(1));
+  Turn();
+  clock_.AdvanceMs(100);
+  session_->OnConnected(clock_.NowMs());
+  Turn();
+  for (int second = 0; second < 60; ++second) {
+    clock_.AdvanceMs(1000);
+    Turn();
+    ASSERT_TRUE(shared_->failure.ok()) << "after " << second + 1 << " s: " << shared_->failure;
+  }
+  EXPECT_TRUE(waiting->failure.ok()) << waiting->failure;
+
+  // Lost after that, the broker gets the reconnect timeout, not the
+  // connect timeout: it was reached.
+  session_->OnDisconnected();
+  Turn();
+  clock_.AdvanceMs(options.connect_timeout_ms);
+  Turn();
+  EXPECT_TRUE(waiting->failure.ok()) << waiting->failure;
+}
+
 TEST_F(ClientSessionTest, ConnectionsClosedBeforeAnyAnswerDoNotRestartTheConnectTimeout) {
   ClientOptions options;
   options.connect_timeout_ms = 500;
