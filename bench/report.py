@@ -21,8 +21,12 @@ import sys
 
 PEERS = ["beanstalkd", "gearman", "celery", "rq"]
 JOBQ = ["jobq-memory", "jobq-sqlite"]
+# jobq's Python package (bench/python/run.sh), beside the Python peers.
+JOBQ_PY = ["jobq-py-memory", "jobq-py-sqlite"]
+PYTHON_PEERS = ["celery", "rq"]
 # Which driver prints which system's figures.
-DRIVER_OF = {"jobq-memory": "jobq", "jobq-sqlite": "jobq", "relay": "relay"}
+DRIVER_OF = {"jobq-memory": "jobq", "jobq-sqlite": "jobq", "relay": "relay",
+             "jobq-py-memory": "python", "jobq-py-sqlite": "python"}
 DRIVER_OF.update({p: p for p in PEERS})
 
 HIGHER, LOWER = "higher", "lower"
@@ -346,6 +350,91 @@ def targets_table(run, doc):
               rows, [summary])
 
 
+# (label, jobq-py key, the peers' key to compare with, unit, better, target (op, limit) or None)
+PYTHON_ROWS = [
+    ("e2e noop, 1 worker: Executor.map → C++ worker", "executor_cpp_jobs_per_s", "e2e_1w_jobs_per_s",
+     "jobs/s", HIGHER, (">=", 50000)),
+    ("e2e noop, 1 worker: C++ CLI → Python worker", "cli_pyworker_jobs_per_s", "e2e_1w_jobs_per_s",
+     "jobs/s", HIGHER, (">=", 20000)),
+    ("e2e noop, 1 worker: Executor.map → Python worker", "executor_pyworker_jobs_per_s", "e2e_1w_jobs_per_s",
+     "jobs/s", HIGHER, None),
+    ("latency p50: Executor → Python worker", "lat_p50_us", "lat_p50_us", "µs", LOWER, None),
+    ("latency p99: Executor → Python worker", "lat_p99_us", "lat_p99_us", "µs", LOWER, None),
+]
+PYTHON_WORKLOADS = [("Executor.map → C++ worker", "executor_cpp"),
+                    ("C++ CLI → Python worker", "cli_pyworker"),
+                    ("Executor.map → Python worker", "executor_pyworker")]
+
+
+def python_table(run, doc):
+    """jobq.Executor and the Python worker (bench/python/run.sh) beside Celery and RQ."""
+    if not run.ran("jobq-py-memory"):
+        return
+    peers = [p for p in PYTHON_PEERS if run.ran(p)]
+    header = ["figure"] + JOBQ_PY
+    for p in peers:
+        header += [p, "× (m / s)"]
+    header += ["target", "met (m / s)"]
+    rows = []
+    verdicts = []
+
+    def check(value, target):
+        if target is None or value is None:
+            return None
+        op, limit = target
+        return value >= limit if op == ">=" else value < limit
+
+    def target_cells(key, target):
+        if target is None:
+            return ["—", "—"]
+        op, limit = target
+        oks = [check(run.get(s, key), target) for s in JOBQ_PY]
+        verdicts.extend(oks)
+        shown = fmt(limit) if limit >= 1000 else f"{limit:g}"
+        return [f"{'≥' if op == '>=' else '<'} {shown}", " / ".join(met(o) for o in oks)]
+
+    for label, key, peer_key, unit, better, target in PYTHON_ROWS:
+        arrow = "↑" if better == HIGHER else "↓"
+        row = [f"{label} ({unit} {arrow})"] + [run.cell(s, key) for s in JOBQ_PY]
+        for p in peers:
+            row.append(run.cell(p, peer_key))
+            ratios = []
+            for s in JOBQ_PY:
+                j, q = run.get(s, key), run.get(p, peer_key)
+                ratios.append(div(j, q) if better == HIGHER else div(q, j))
+            row.append(" / ".join(fmt_times(r) for r in ratios))
+        rows.append(row + target_cells(key, target))
+    # Quick runs sleep fewer than 10,000: take the N printed.
+    sleeps = {s: pick_n(sized_keys(run.figures.get(s, {}), "async_sleep_", "_s"), 10000) for s in JOBQ_PY}
+    n = sleeps["jobq-py-memory"][0]
+    key = f"async_sleep_{n}_s"
+    row = [f"{n:,} × asyncio.sleep(1) on 1 Python worker (s ↓)"] + [run.cell(s, key) for s in JOBQ_PY]
+    for _ in peers:
+        row += ["—", "—"]
+    rows.append(row + target_cells(key, ("<", 2)))
+
+    notes = [
+        "Celery and RQ columns: their own e2e noop with 1 worker and latency (a Python producer and a "
+        "Python worker on Redis), the figures of the peers table, from the same run. × (m / s) = how many "
+        "times better jobq is, with the memory store / the SQLite store. Targets (issue 16): Executor.map "
+        "≥ 50,000 jobs/s (100 × Celery's ~500), the Python worker ≥ 20,000 jobs/s, 10,000 concurrent "
+        "asyncio.sleep(1) under 2 s.",
+        f"Python targets met: {verdicts.count(True)} of {len(verdicts)} (memory and SQLite counted apart; "
+        f"{verdicts.count(False)} missed, {verdicts.count(None)} not measured).",
+    ]
+    doc.table("Python: jobq.Executor and the Python worker beside Celery and RQ", header, rows, notes)
+
+    cpu_rows = []
+    for label, workload in PYTHON_WORKLOADS:
+        row = [label]
+        for process in ("broker", "worker", "producer"):
+            row.append(" / ".join(fmt(run.get(s, f"{workload}_cpu_us_{process}")) for s in JOBQ_PY))
+        cpu_rows.append(row)
+    doc.table("CPU per job of the Python rows (µs, memory / SQLite)", ["workload", "broker", "worker", "producer"],
+              cpu_rows, ["User + system CPU of each process over the measured runs, divided by the jobs: on "
+                         "2 cores shared by all three, what a figure is limited by."])
+
+
 def status_lines(run, doc):
     lines = []
     for d in run.order:
@@ -426,6 +515,7 @@ def main():
     peers_table(run, doc)
     ceiling_table(run, doc)
     targets_table(run, doc)
+    python_table(run, doc)
     status_lines(run, doc)
     notes_section(run, doc)
 
