@@ -38,6 +38,9 @@ packages=(
   # protocol with pyzmq and protobuf, are tested with pytest and installed
   # with pip into a venv in the tests.
   python3-zmq python3-pytest python3-venv python3-pip python3-setuptools
+  # Cron schedules' time zones (common/cron_schedule.h reads the system's
+  # tzdata through abseil): required in Debian 12, listed for slimmer images.
+  tzdata
   # The multi-host tests (tests/multihost, root only): network namespaces,
   # veth pairs and a bridge.
   iproute2
