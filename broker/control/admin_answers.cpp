@@ -33,6 +33,9 @@ void FillJobInfo(const core::Job& job, const core::WorkerInfo* worker, bool with
   info->set_started_ms(job.started_ms);
   info->set_finished_ms(job.finished_ms);
   info->set_expires_ms(job.expires_ms);
+  if (job.state == wire::JOB_STATE_SCHEDULED) {
+    info->set_due_ms(job.scheduled_ms);
+  }
   info->set_content_type(job.result_content_type);
   info->set_result_bytes(job.result.size());
   if (with_result) {

@@ -114,6 +114,9 @@ std::string FormatJobDetail(const admin::JobInfo& job, int64_t now_ms) {
   if (job.submitted_ms() != 0) {
     rows.push_back({"submitted", When(job.submitted_ms(), now_ms)});
   }
+  if (job.due_ms() != 0) {
+    rows.push_back({"due", When(job.due_ms(), now_ms)});
+  }
   if (job.started_ms() != 0) {
     rows.push_back({"started", When(job.started_ms(), now_ms)});
   }

@@ -1,8 +1,12 @@
 #include "producer/cli/job_fields.h"
 
+#include <algorithm>
 #include <cmath>
+#include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "common/duration.h"
 #include "common/time_limits.h"
 
 namespace jobq::cli {
@@ -44,6 +48,45 @@ absl::StatusOr<uint32_t> RetriesToMaxAttempts(int64_t retries) {
         absl::StrCat("must be a whole number from 0 to ", kMaxRetries, ", got ", retries));
   }
   return static_cast<uint32_t>(retries + 1);
+}
+
+absl::StatusOr<int64_t> DelayToNotBeforeMs(std::string_view delay, TimeMs now_ms) {
+  absl::StatusOr<int64_t> delay_ms = ParseDurationMs(delay);
+  if (!delay_ms.ok()) {
+    return delay_ms.status();
+  }
+  return now_ms + *delay_ms;
+}
+
+absl::StatusOr<int64_t> AtToNotBeforeMs(std::string_view at, TimeMs now_ms) {
+  // Quoted in errors; a JSON line's value could be megabytes.
+  constexpr size_t kMaxShown = 64;
+  const std::string shown = at.size() > kMaxShown
+                                ? absl::StrCat(std::string(at.substr(0, kMaxShown)), "...")
+                                : std::string(at);
+  absl::Time time;
+  // ParseTime also takes the words "infinite-future" and "infinite-past".
+  // Debian's abseil has its own string_view.
+  if (!absl::ParseTime(absl::RFC3339_full, absl::string_view(at.data(), at.size()), &time,
+                       nullptr) ||
+      time == absl::InfiniteFuture() || time == absl::InfinitePast()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("must be an RFC 3339 time with a UTC offset, such as 2026-12-24T18:00:00Z or "
+                     "2026-12-24T19:00:00+01:00, got \"",
+                     shown, "\""));
+  }
+  const int64_t latest_ms = now_ms + kDurationMsMax;
+  if (time > absl::FromUnixMillis(latest_ms)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("must be at most 10 years (3650d) ahead, got \"", shown, "\": a typo?"));
+  }
+  int64_t ms = absl::ToUnixMillis(time);  // rounds down
+  if (absl::FromUnixMillis(ms) < time) {
+    ++ms;
+  }
+  // Before 1970 is as past as any other past time; the wire has no
+  // negative times.
+  return std::max<int64_t>(ms, 0);
 }
 
 }  // namespace jobq::cli

@@ -18,8 +18,14 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-constexpr std::array<const char*, 9> kFields = {"task",    "args",    "queue",   "kind", "priority",
-                                                "timeout", "retries", "backoff", "key"};
+const Clock& WallClock() {
+  static const Clock* const clock = new RealClock();  // never destroyed: no exit-time order
+  return *clock;
+}
+
+constexpr std::array<const char*, 11> kFields = {"task",     "args",    "queue",   "kind",
+                                                 "priority", "timeout", "retries", "backoff",
+                                                 "key",      "delay",   "at"};
 
 // The value itself for a scalar ("got 1.5", "got \"io\""), the type for
 // an object or array, which could be long.
@@ -70,7 +76,22 @@ int64_t SaturatedInt64(const Json& value) {
   return value.get<int64_t>();
 }
 
-absl::Status ApplyField(const std::string& field, const Json& value, wire::JobSpec* spec) {
+// Seconds like "timeout", or a duration string like "500ms".
+absl::StatusOr<int64_t> DurationFieldMs(const std::string& field, const Json& value) {
+  if (!value.is_number() && !value.is_string()) {
+    return FieldTypeError(field, "seconds or a duration like \"500ms\"", value);
+  }
+  absl::StatusOr<int64_t> ms = value.is_number()
+                                   ? ParseDurationMs(absl::StrCat(value.get<double>()))
+                                   : ParseDurationMs(value.get_ref<const std::string&>());
+  if (!ms.ok()) {
+    return FieldValueError(field, ms.status());
+  }
+  return ms;
+}
+
+absl::Status ApplyField(const std::string& field, const Json& value, TimeMs now_ms,
+                        wire::JobSpec* spec) {
   if (field == "task") {
     if (!value.is_string()) {
       return FieldTypeError(field, "a string", value);
@@ -129,16 +150,9 @@ absl::Status ApplyField(const std::string& field, const Json& value, wire::JobSp
     }
     spec->set_max_attempts(*max_attempts);
   } else if (field == "backoff") {
-    // Seconds like "timeout", or a duration string like "500ms".
-    absl::StatusOr<int64_t> backoff_ms =
-        value.is_number()   ? ParseDurationMs(absl::StrCat(value.get<double>()))
-        : value.is_string() ? ParseDurationMs(value.get<std::string>())
-                            : absl::InvalidArgumentError("");
-    if (!value.is_number() && !value.is_string()) {
-      return FieldTypeError(field, "seconds or a duration like \"500ms\"", value);
-    }
+    absl::StatusOr<int64_t> backoff_ms = DurationFieldMs(field, value);
     if (!backoff_ms.ok()) {
-      return FieldValueError(field, backoff_ms.status());
+      return backoff_ms.status();
     }
     if (*backoff_ms <= 0) {
       return FieldValueError(field, absl::InvalidArgumentError("must be positive"));
@@ -149,6 +163,22 @@ absl::Status ApplyField(const std::string& field, const Json& value, wire::JobSp
       return FieldTypeError(field, "a string", value);
     }
     spec->set_idempotency_key(value.get<std::string>());
+  } else if (field == "delay") {
+    absl::StatusOr<int64_t> delay_ms = DurationFieldMs(field, value);
+    if (!delay_ms.ok()) {
+      return delay_ms.status();
+    }
+    spec->set_not_before_ms(now_ms + *delay_ms);
+  } else if (field == "at") {
+    if (!value.is_string()) {
+      return FieldTypeError(field, "an RFC 3339 time such as \"2026-12-24T18:00:00Z\"", value);
+    }
+    absl::StatusOr<int64_t> not_before_ms =
+        AtToNotBeforeMs(value.get_ref<const std::string&>(), now_ms);
+    if (!not_before_ms.ok()) {
+      return FieldValueError(field, not_before_ms.status());
+    }
+    spec->set_not_before_ms(*not_before_ms);
   } else {
     return absl::InvalidArgumentError(absl::StrCat(
         "unknown field \"", field, "\"; known fields: ", absl::StrJoin(kFields, ", ")));
@@ -159,6 +189,10 @@ absl::Status ApplyField(const std::string& field, const Json& value, wire::JobSp
 }  // namespace
 
 absl::StatusOr<std::optional<wire::JobSpec>> ParseJobLine(std::string_view line) {
+  return ParseJobLine(line, WallNowMs());
+}
+
+absl::StatusOr<std::optional<wire::JobSpec>> ParseJobLine(std::string_view line, TimeMs now_ms) {
   if (absl::StripAsciiWhitespace(absl::string_view(line.data(), line.size())).empty()) {
     return std::nullopt;
   }
@@ -182,17 +216,21 @@ absl::StatusOr<std::optional<wire::JobSpec>> ParseJobLine(std::string_view line)
   wire::JobSpec spec;
   for (const auto& [field, value] : object.items()) {
     if (std::find(kFields.begin(), kFields.end(), field) == kFields.end()) {
-      return ApplyField(field, value, &spec);  // reports the unknown field
+      return ApplyField(field, value, now_ms, &spec);  // reports the unknown field
     }
   }
   if (!object.contains("task")) {
     return absl::InvalidArgumentError("missing required field \"task\"");
   }
+  if (object.contains("delay") && object.contains("at")) {
+    return absl::InvalidArgumentError(
+        "give either \"delay\" (from now) or \"at\" (a time), not both");
+  }
   spec.set_content_type(std::string(kJsonContentType));
   spec.set_payload("{}");
   for (const char* field : kFields) {
     if (auto it = object.find(field); it != object.end()) {
-      if (absl::Status status = ApplyField(field, *it, &spec); !status.ok()) {
+      if (absl::Status status = ApplyField(field, *it, now_ms, &spec); !status.ok()) {
         return status;
       }
     }
@@ -200,13 +238,15 @@ absl::StatusOr<std::optional<wire::JobSpec>> ParseJobLine(std::string_view line)
   return spec;
 }
 
+JobLineReader::JobLineReader(std::istream& in) : JobLineReader(in, WallClock()) {}
+
 absl::StatusOr<std::optional<wire::JobSpec>> JobLineReader::Next() {
   while (std::getline(in_, line_)) {
     ++line_number_;
     if (!line_.empty() && line_.back() == '\r') {
       line_.pop_back();  // CRLF files
     }
-    absl::StatusOr<std::optional<wire::JobSpec>> job = ParseJobLine(line_);
+    absl::StatusOr<std::optional<wire::JobSpec>> job = ParseJobLine(line_, clock_.NowMs());
     if (!job.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("line ", line_number_, ": ", job.status().message()));

@@ -2,11 +2,13 @@
 // The JSON Lines input of `jobq submit --file`: one job per line, e.g.
 //
 //   {"task": "sleep", "args": {"seconds": 1}, "queue": "default", "kind": "io",
-//    "priority": 0, "timeout": 30, "retries": 3, "key": "order-17"}
+//    "priority": 0, "timeout": 30, "retries": 3, "key": "order-17", "delay": "30s"}
 //
 // Only "task" is required; blank lines are skipped; any other field, a
 // wrong type or an out-of-range value makes the line invalid. Errors name
 // the line: "line 7: field \"priority\" must be an integer, got string".
+// A delayed job has "delay" (a duration or seconds, counted from when the
+// line is read to be sent) or "at" (an RFC 3339 time), not both.
 //
 // `jobq submit` checks a whole input (CheckJobLines) before it reads the
 // jobs to send (JobLineReader); see producer/cli/job_input.h.
@@ -21,18 +23,24 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/clock.h"
 #include "jobq/wire.pb.h"
 
 namespace jobq::cli {
 
-// Parses one line. nullopt for a blank line; kInvalidArgument saying what
-// is wrong (without the line number) for an invalid one.
+// Parses one line; a "delay" counts from `now_ms` (the wall clock, without
+// it). nullopt for a blank line; kInvalidArgument saying what is wrong
+// (without the line number) for an invalid one.
+absl::StatusOr<std::optional<wire::JobSpec>> ParseJobLine(std::string_view line, TimeMs now_ms);
 absl::StatusOr<std::optional<wire::JobSpec>> ParseJobLine(std::string_view line);
 
-// Reads jobs from a JSON Lines stream. `in` must outlive the reader.
+// Reads jobs from a JSON Lines stream; "delay" counts from `clock` when a
+// line is read (the wall clock, without one). `in` and `clock` must outlive
+// the reader.
 class JobLineReader {
  public:
-  explicit JobLineReader(std::istream& in) : in_(in) {}
+  explicit JobLineReader(std::istream& in);
+  JobLineReader(std::istream& in, const Clock& clock) : in_(in), clock_(clock) {}
 
   // The next job; nullopt at the end of the input; kInvalidArgument
   // "line N: ..." for an invalid line, or when the stream fails to read.
@@ -43,6 +51,7 @@ class JobLineReader {
 
  private:
   std::istream& in_;
+  const Clock& clock_;
   std::string line_;
   uint64_t line_number_ = 0;
 };

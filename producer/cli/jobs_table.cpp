@@ -95,6 +95,9 @@ std::string FormatJobLine(const admin::JobInfo& job) {
   if (job.submitted_ms() != 0) {
     json["submitted_ms"] = job.submitted_ms();
   }
+  if (job.due_ms() != 0) {
+    json["due_ms"] = job.due_ms();
+  }
   if (job.started_ms() != 0) {
     json["started_ms"] = job.started_ms();
   }

@@ -20,6 +20,18 @@ std::string FormatPools(const admin::WorkerStatus& worker) {
   return pools.empty() ? "-" : absl::StrJoin(pools, ", ");
 }
 
+// QueueStatus has no scheduled count; the figures of the same answer,
+// filled at the same moment, do (delayed jobs and retries waiting for
+// their backoff).
+uint64_t ScheduledJobs(const admin::Figures& figures, const std::string& queue) {
+  for (const admin::QueueFigures& depth : figures.queues()) {
+    if (depth.name() == queue) {
+      return depth.scheduled();
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 std::string FormatTable(const std::vector<TableRow>& rows) {
@@ -140,9 +152,14 @@ std::string FormatStatusTable(const admin::GetStatusResponse& status) {
   if (status.queues().empty()) {
     out += "no queues\n";
   } else {
-    std::vector<Row> rows = {{"QUEUE", "QUEUED", "RUNNING", "WORKERS", "SENTINELS", "STATE"}};
+    std::vector<Row> rows = {
+        {"QUEUE", "QUEUED", "SCHEDULED", "RUNNING", "WORKERS", "SENTINELS", "STATE"}};
     for (const admin::QueueStatus& queue : status.queues()) {
-      rows.push_back({queue.name(), absl::StrCat(queue.queued()), absl::StrCat(queue.running()),
+      // QueueStatus.queued counts every waiting job, scheduled ones too.
+      const uint64_t scheduled =
+          std::min(queue.queued(), ScheduledJobs(status.figures(), queue.name()));
+      rows.push_back({queue.name(), absl::StrCat(queue.queued() - scheduled),
+                      absl::StrCat(scheduled), absl::StrCat(queue.running()),
                       absl::StrCat(queue.workers()), absl::StrCat(queue.sentinels()),
                       queue.paused() ? "paused" : "active"});
     }

@@ -60,6 +60,8 @@ CLI::App* AddSubmitCommand(CLI::App& app, SubmitFlags* flags) {
       "Examples:\n"
       "  jobq submit sleep --arg seconds=1 --wait\n"
       "  jobq submit exec --json '{\"argv\": [\"ls\", \"-l\"]}' -q ops --retries 2\n"
+      "  jobq submit report --delay 10m       runs in 10 minutes (scheduled until then)\n"
+      "  jobq submit report --at 2026-12-24T18:00:00+01:00\n"
       "  jobq submit --file jobs.jsonl        one job per line: {\"task\": \"noop\"}\n"
       "  make_jobs | jobq submit --file - --wait");
   command->add_option("task", flags->task, "Task to run, e.g. sleep, echo, exec, sum_squares");
@@ -86,6 +88,15 @@ CLI::App* AddSubmitCommand(CLI::App& app, SubmitFlags* flags) {
   command->add_option("--key", flags->key,
                       "Idempotency key: while a job with this key is kept, submitting it again "
                       "creates nothing and returns that job's id");
+  CLI::Option* delay = command->add_option(
+      "--delay", flags->delay,
+      "Run no earlier than this long from now (e.g. 30s, 5m, 2h, 1.5 = seconds); the job is "
+      "scheduled until then, and kept through broker restarts");
+  command
+      ->add_option("--at", flags->at,
+                   "Run no earlier than this RFC 3339 time, with its UTC offset (e.g. "
+                   "2026-12-24T18:00:00Z, 2026-12-24T19:00:00+01:00); a past time runs now")
+      ->excludes(delay);
   command->add_flag("--wait", flags->wait,
                     "Wait for the jobs and print one outcome line per finished job");
   command->add_flag("--sentinel", flags->sentinel,
@@ -93,9 +104,10 @@ CLI::App* AddSubmitCommand(CLI::App& app, SubmitFlags* flags) {
   CLI::Option* file = command->add_option(
       "-f,--file", flags->file,
       "Submit one job per line of a JSON Lines file, - for stdin; fields: task, "
-      "args, queue, kind, priority, timeout, retries, backoff, key");
+      "args, queue, kind, priority, timeout, retries, backoff, key, delay (a duration or "
+      "seconds), at (RFC 3339)");
   for (const char* per_job : {"--arg", "--json", "--queue", "--priority", "--kind", "--timeout",
-                              "--retries", "--backoff", "--key", "--sentinel"}) {
+                              "--retries", "--backoff", "--key", "--delay", "--at", "--sentinel"}) {
     file->excludes(command->get_option(per_job));
   }
   command->add_option("--broker", flags->broker,
@@ -103,7 +115,7 @@ CLI::App* AddSubmitCommand(CLI::App& app, SubmitFlags* flags) {
   return command;
 }
 
-absl::StatusOr<wire::JobSpec> JobSpecFromFlags(const SubmitFlags& flags) {
+absl::StatusOr<wire::JobSpec> JobSpecFromFlags(const SubmitFlags& flags, TimeMs now_ms) {
   wire::JobSpec spec;
   spec.set_task(flags.task);
   for (const std::string& arg : flags.args) {
@@ -153,6 +165,25 @@ absl::StatusOr<wire::JobSpec> JobSpecFromFlags(const SubmitFlags& flags) {
           "--backoff ", backoff_ms.ok() ? "must be positive" : backoff_ms.status().message()));
     }
     spec.set_backoff_ms(*backoff_ms);
+  }
+  // CLI11 refuses both on the command line; this keeps callers that fill
+  // SubmitFlags themselves from getting one silently.
+  if (!flags.delay.empty() && !flags.at.empty()) {
+    return absl::InvalidArgumentError("give either --delay or --at, not both");
+  }
+  if (!flags.delay.empty()) {
+    absl::StatusOr<int64_t> not_before_ms = DelayToNotBeforeMs(flags.delay, now_ms);
+    if (!not_before_ms.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--delay ", not_before_ms.status().message()));
+    }
+    spec.set_not_before_ms(*not_before_ms);
+  }
+  if (!flags.at.empty()) {
+    absl::StatusOr<int64_t> not_before_ms = AtToNotBeforeMs(flags.at, now_ms);
+    if (!not_before_ms.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--at ", not_before_ms.status().message()));
+    }
+    spec.set_not_before_ms(*not_before_ms);
   }
   spec.set_idempotency_key(flags.key);
   spec.set_sentinel(flags.sentinel);

@@ -4,7 +4,7 @@
 //
 //   jobq submit TASK [--arg k=v]... [--json '{...}'] [-q QUEUE] [--priority N]
 //               [--kind io|cpu] [--timeout SECONDS] [--retries N] [--backoff DURATION]
-//               [--key KEY]
+//               [--key KEY] [--delay DURATION | --at RFC3339]
 //               [--wait] [--sentinel]
 //   jobq submit --file FILE|- [--wait]
 //
@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/clock.h"
 #include "jobq/wire.pb.h"
 #include "producer/cli/global_flags.h"
 
@@ -39,6 +40,8 @@ struct SubmitFlags {
   std::optional<int64_t> retries;
   std::string backoff;  // a duration: 500ms, 2s, 1m
   std::string key;
+  std::string delay;  // a duration from now: 30s, 5m
+  std::string at;     // an RFC 3339 time: 2026-12-24T18:00:00Z
   bool wait = false;
   bool sentinel = false;
   std::string file;
@@ -48,9 +51,13 @@ struct SubmitFlags {
 // Registers the subcommand; `flags` receives its values and must outlive `app`.
 CLI::App* AddSubmitCommand(CLI::App& app, SubmitFlags* flags);
 
-// The job `jobq submit TASK ...` describes. kInvalidArgument naming the
-// flag when a value is unusable.
-absl::StatusOr<wire::JobSpec> JobSpecFromFlags(const SubmitFlags& flags);
+// The job `jobq submit TASK ...` describes; --delay counts from `now_ms`
+// (the wall clock, without it). kInvalidArgument naming the flag when a
+// value is unusable.
+absl::StatusOr<wire::JobSpec> JobSpecFromFlags(const SubmitFlags& flags, TimeMs now_ms);
+inline absl::StatusOr<wire::JobSpec> JobSpecFromFlags(const SubmitFlags& flags) {
+  return JobSpecFromFlags(flags, WallNowMs());
+}
 
 // Runs the parsed command; returns the exit status.
 int RunSubmit(const SubmitFlags& flags, const GlobalFlags& global);

@@ -58,6 +58,11 @@ class context_t;
 namespace jobq {
 
 // What to run: task name, payload and options (wire.proto documents each).
+// A delayed job sets not_before_ms, unix ms (the broker's clock decides):
+// the broker keeps it `scheduled`, durably, until then; a time already
+// past means now.
+//
+//   spec.set_not_before_ms(jobq::WallNowMs() + 30'000);  // in 30 s
 using JobSpec = wire::JobSpec;
 
 inline constexpr std::string_view kDefaultBrokerEndpoint = "tcp://127.0.0.1:5555";

@@ -15,6 +15,7 @@ import dataclasses
 import math
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any
 
@@ -68,14 +69,33 @@ def _seconds(name: str, value: Any, maximum: float, allow_zero: bool) -> int:
     return max(milliseconds, 1) if value > 0 else 0
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _unix_ms(at: Any) -> int:
+    """``at`` (an aware datetime, or unix seconds) as unix ms, rounded up: never earlier."""
+    if isinstance(at, datetime):
+        # A naive datetime could be local time or UTC; the CLI's --at wants an offset too.
+        if at.tzinfo is None or at.utcoffset() is None:
+            raise ValueError(f"at={at!r}: give the datetime a time zone (tzinfo), e.g. timezone.utc")
+        # Exact integer arithmetic: a float timestamp could round to a millisecond before it.
+        since = at - _EPOCH
+        return (since.days * 86_400 + since.seconds) * 1000 + -(-since.microseconds // 1000)
+    if isinstance(at, bool) or not isinstance(at, (int, float)) or not math.isfinite(at):
+        raise TypeError(f"at is a datetime or unix seconds, not {at!r}")
+    return math.ceil(at * 1000)
+
+
 @dataclass(frozen=True)
 class JobOptions:
     """How a job runs; None (or the default) leaves it to the broker's defaults.
 
     Durations are seconds (float). ``retries`` is the number of retries
     after the first attempt (max_attempts = retries + 1); ``key`` an
-    idempotency key; ``delay`` a wait before the job may run; ``kind``
-    overrides the task's pool ("io" or "cpu").
+    idempotency key; ``delay`` a wait before the job may run, counted from
+    each submit, or ``at`` the time it may run from (an aware datetime or
+    unix seconds; a past time runs now), not both; ``kind`` overrides the
+    task's pool ("io" or "cpu").
     """
 
     queue: str = ""
@@ -87,6 +107,7 @@ class JobOptions:
     delay: float | None = None
     kind: str | None = None
     result_ttl: float | None = None
+    at: datetime | float | None = None
 
     def __post_init__(self) -> None:
         # Checked now, so a bad option fails options(), not a job on the broker.
@@ -105,7 +126,10 @@ class JobOptions:
             raise ValueError(f"key is a non-empty str, not {self.key!r}")
         if self.kind not in (None, "io", "cpu"):
             raise ValueError(f'kind={self.kind!r}: "io" or "cpu"')
+        if self.delay is not None and self.at is not None:
+            raise ValueError("give either delay (seconds from now) or at (a time), not both")
         self._durations()
+        self._at_ms()
 
     def _durations(self) -> dict[str, int]:
         durations = {}
@@ -125,6 +149,12 @@ class JobOptions:
         unknown = set(changes) - {field.name for field in dataclasses.fields(self)}
         if unknown:
             raise TypeError(f"unknown job option(s): {', '.join(sorted(unknown))}")
+        # A view's time replaces its base's: options(at=...) on an executor
+        # with a default delay means that time, not an error.
+        if changes.get("at") is not None and "delay" not in changes:
+            changes["delay"] = None
+        if changes.get("delay") is not None and "at" not in changes:
+            changes["at"] = None
         return dataclasses.replace(self, **changes)
 
     @cached_property
@@ -142,11 +172,27 @@ class JobOptions:
         )
         if self.key is not None:
             spec.idempotency_key = self.key
+        # A fixed time is the same for every job; a delay is added per job.
+        spec.not_before_ms = self.not_before_ms
         return spec.SerializeToString()
 
     @cached_property
     def delay_ms(self) -> int:
         return self._durations().get("delay_ms", 0)
+
+    @cached_property
+    def not_before_ms(self) -> int:
+        return self._at_ms()
+
+    def _at_ms(self) -> int:
+        """``at`` as unix ms (0 without it), checked against the broker's range."""
+        if self.at is None:
+            return 0
+        milliseconds = _unix_ms(self.at)
+        if milliseconds > time.time() * 1000 + LONG_DURATION_MAX_S * 1000:
+            raise ValueError(f"at={self.at!r}: more than {LONG_DURATION_MAX_S // 86400:,} days ahead")
+        # Before 1970 is as past as any past time (runs now); the wire has no negative times.
+        return max(milliseconds, 0)
 
 
 def task_field(name: str) -> bytes:

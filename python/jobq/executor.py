@@ -49,8 +49,8 @@ class Executor(concurrent.futures.Executor):
 
     ``Executor(broker=None, *, client=None, connect_timeout=5.0, ...,
     **options)``: connection settings are Client's; ``options`` are default
-    job options (queue, priority, timeout, retries, backoff, key, delay,
-    kind, result_ttl). Pass ``client=`` to share a Client, which the
+    job options (queue, priority, timeout, retries, backoff, key, delay
+    or at, kind, result_ttl). Pass ``client=`` to share a Client, which the
     Executor then does not close.
     """
 
@@ -100,8 +100,9 @@ class Executor(concurrent.futures.Executor):
         """A view with other job options: the same connection, futures and lifetime.
 
         ``executor.options(queue="emails", priority=5, timeout=30, retries=3,
-        backoff=2, key="order-17", delay=60)``. Shutting down any view shuts
-        down the executor.
+        backoff=2, key="order-17", delay=60)``; ``at=`` a time instead of
+        ``delay`` (an aware datetime or unix seconds). Shutting down any
+        view shuts down the executor.
         """
         view = object.__new__(type(self))
         view._shared = self._shared

@@ -34,6 +34,11 @@ admin::GetStatusResponse SampleStatus() {
   queue->set_queued(10);
   queue->set_running(2);
   queue->set_workers(1);
+  admin::QueueFigures* depth = status.mutable_figures()->add_queues();
+  depth->set_name("default");
+  depth->set_queued(6);
+  depth->set_scheduled(4);  // of the 10 waiting; only the figures tell them apart
+  depth->set_running(2);
   admin::WorkerStatus* worker = status.add_workers();
   worker->set_name("w1");
   worker->set_host("host-a");
@@ -110,8 +115,8 @@ TEST(FormatStatusTableTest, SummaryQueuesAndWorkers) {
   EXPECT_NE(text.find("version 0.1.0, up 1h 02m 03s"), std::string::npos) << text;
   EXPECT_NE(text.find("sqlite:/var/lib/jobq/jobq.db (durable)"), std::string::npos) << text;
   EXPECT_NE(text.find("submitted 120, succeeded 100"), std::string::npos) << text;
-  EXPECT_NE(text.find("QUEUE    QUEUED  RUNNING  WORKERS  SENTINELS  STATE\n"
-                      "default  10      2        1        0          active\n"),
+  EXPECT_NE(text.find("QUEUE    QUEUED  SCHEDULED  RUNNING  WORKERS  SENTINELS  STATE\n"
+                      "default  6       4          2        1        0          active\n"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("w1      host-a  4242  active  default,media  io 2/16, cpu 0/4"),
