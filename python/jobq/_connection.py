@@ -364,11 +364,14 @@ class Connection:
 
     def _take_requests(self) -> float | None:
         """Moves what callers queued into the I/O state; a flush deadline once asked to close."""
-        self._wake_pending = False
+        # Drained before the flag is cleared, never after: a wake written
+        # between the two would otherwise be drained while the flag says one
+        # is pending, and the next caller would skip its wake-up for good.
         try:
             os.eventfd_read(self._wake_fd)
         except BlockingIOError:
             pass
+        self._wake_pending = False
         stop: float | None = None
         requests = self._requests
         submits = self._submits

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,10 @@ def _entries(path: Path) -> list[tuple[int, str, str]]:
         text = path.read_text()
     except OSError as error:
         raise KeyFileError(f"cannot read {path}: {error.strerror} ({_KEYGEN_HINT})") from None
+    except UnicodeDecodeError as error:
+        raise KeyFileError(
+            f"{path}: not a key file: byte {error.start} is not UTF-8 text ({_KEYGEN_HINT})"
+        ) from None
     entries = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
@@ -55,6 +60,8 @@ def _entries(path: Path) -> list[tuple[int, str, str]]:
             z85.decode(value)
         except (KeyError, ValueError):  # pyzmq's decoder: KeyError for a character outside Z85
             raise KeyFileError(f"{path}:{number}: not a Z85 key (it has characters Z85 does not use)") from None
+        except struct.error:  # five characters worth more than 2^32 - 1 ("#####"): in no key
+            raise KeyFileError(f"{path}:{number}: not a Z85 key (it decodes to no 32-byte key)") from None
         entries.append((number, name, value))
     return entries
 

@@ -77,10 +77,18 @@ def encode_call(task: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> tu
     return text.encode(), content_type
 
 
+def _json_text(payload: bytes) -> str:
+    # UTF-8 (a BOM allowed, as the C++ tasks' parser allows it), never what
+    # json.loads would guess from bytes (UTF-16, UTF-32): the worker bounds
+    # the nesting of this text (worker/codec.py), so the parser must read the
+    # same text, not one in which that bound's strings are brackets.
+    return payload.decode("utf-8-sig")
+
+
 def decode_call(payload: bytes, content_type: str) -> tuple[list[Any], dict[str, Any]]:
     """(args, kwargs) from a job's payload; ValueError when it is not such a payload."""
     if content_type == CALL_TYPE:
-        call = json.loads(payload)
+        call = json.loads(_json_text(payload))
         if not isinstance(call, dict) or not isinstance(call.get("args", []), list) or not isinstance(
             call.get("kwargs", {}), dict
         ):
@@ -90,7 +98,7 @@ def decode_call(payload: bytes, content_type: str) -> tuple[list[Any], dict[str,
         raise ValueError(f'content type "{content_type}": Python tasks read JSON')
     if not payload.strip():
         return [], {}
-    value = json.loads(payload)
+    value = json.loads(_json_text(payload))
     if value is None:
         return [], {}
     if isinstance(value, dict):
@@ -113,4 +121,9 @@ def decode_result(result: bytes, content_type: str) -> Any:
     if not result or result == b"null":
         return None
     # Text, not bytes: json.loads would first guess the bytes' encoding.
-    return json.loads(result.decode())
+    try:
+        return json.loads(result.decode())
+    except RecursionError:
+        # No jobq worker sends JSON nested deeper than 512 levels (docs/protocol.md,
+        # DISPATCH), but a peer that does must fail its job, not the client's I/O thread.
+        raise ValueError("it is nested too deeply to parse") from None

@@ -51,11 +51,22 @@ def fail(
     result.ClearField("result")
     result.ClearField("content_type")
     error = result.error
-    error.type = type
-    error.message = _cap_head(message, MESSAGE_MAX)
-    error.detail = _cap_tail(detail, DETAIL_MAX)
-    error.exception = exception
+    error.type = _utf8(type)
+    error.message = _utf8(_cap_head(message, MESSAGE_MAX))
+    error.detail = _utf8(_cap_tail(detail, DETAIL_MAX))
+    error.exception = _utf8(exception)
     return result
+
+
+def _utf8(text: str) -> str:
+    """``text`` with lone surrogates escaped: protobuf strings are UTF-8, and an error
+    quoting an argument decoded from JSON's "\\ud800" would otherwise make this
+    assignment raise, leaving the job unanswered and its pool thread dead."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 def error_result(job: wire_pb2.DispatchedJob, type: str, message: str) -> wire_pb2.JobResult:
