@@ -30,7 +30,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import random
 import threading
 import time
@@ -42,6 +41,7 @@ from typing import Any, Callable, Iterator
 
 import jobq
 import pytest
+from fuzz_inputs import ENCODINGS, SEED, TEXT_ALPHABET, fuzz_case, random_bytes, varint
 import zmq
 from jobq import _connection, wire_pb2
 from jobq._curve import KeyFileError, client_keys, load_key_pair, load_public_key
@@ -53,27 +53,11 @@ from jobq.errors import BrokerError, ClientClosed, RemoteError
 from jobq.future import JobFuture
 from zmq.utils import z85
 
-SEED = int(os.environ.get("JOBQ_FUZZ_SEED", "0x5eed"), 0)
 # protobuf's C++ parser stops at a stray end-group tag and keeps what it read, with
 # this warning instead of a DecodeError: such a body is handled as far as it decoded.
 pytestmark = pytest.mark.filterwarnings("ignore:Unexpected end-group tag:RuntimeWarning")
 
 BROKER_TO_CLIENT = (Command.SUBMITTED, Command.CLIENT_RESULT, Command.ERROR)
-
-
-@contextlib.contextmanager
-def fuzz_case(target: str, seed: int, index: int, data: Any) -> Iterator[None]:
-    """Names the seed, the case and its input when the check inside fails."""
-    try:
-        yield
-    except Exception as error:  # noqa: BLE001 - re-raised with what reproduces it
-        text = repr(data)
-        if len(text) > 600:
-            text = text[:600] + f"... ({len(text)} characters)"
-        raise AssertionError(
-            f"{target}: seed {seed:#x} (JOBQ_FUZZ_SEED), case {index}: {type(error).__name__}: {error}\n"
-            f"input: {text}"
-        ) from error
 
 
 # == input generators ==========================================================
@@ -98,23 +82,6 @@ INTERESTING_BYTES = (
     b"{",
     b"\\",
 )
-
-
-def varint(value: int) -> bytes:
-    value &= (1 << 64) - 1
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def random_bytes(rng: random.Random, most: int = 48) -> bytes:
-    return rng.randbytes(rng.randint(0, most))
 
 
 def mutate(rng: random.Random, data: bytes) -> bytes:
@@ -167,9 +134,6 @@ def random_protobuf(rng: random.Random, depth: int = 0) -> bytes:
     return bytes(out)
 
 
-TEXT_ALPHABET = "abcXYZ019 -_.:/\"\\'[]{}é€\u2028\U0001f600\x00\t\n"
-
-
 def random_text(rng: random.Random, most: int = 24) -> str:
     if rng.random() < 0.1:
         return rng.choice(("", "x" * 5000, "exception", "bad_args", "queue_full", "unknown_job"))
@@ -216,9 +180,6 @@ def deep_json(rng: random.Random) -> str:
     closers.reverse()
     out.extend(closers if rng.random() < 0.9 else closers[: rng.randrange(len(closers) + 1)])
     return "".join(out)
-
-
-ENCODINGS = ("utf-16-le", "utf-16-be", "utf-16", "utf-32-le", "utf-32-be", "utf-32", "utf-8-sig")
 
 
 def random_json_bytes(rng: random.Random) -> bytes:

@@ -36,9 +36,10 @@ import random
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
+from fuzz_inputs import ENCODINGS, SEED, TEXT_ALPHABET, fuzz_case, random_bytes, varint
 import zmq
 
 import jobq_cluster
@@ -54,7 +55,6 @@ from jobq.worker.mailbox import Mailbox
 from jobq.worker.pools import KIND_CPU, KIND_IO, Pools
 from pyworker import start_py_worker
 
-SEED = int(os.environ.get("JOBQ_FUZZ_SEED", "0x5eed"), 0)
 # protobuf's C++ parser stops at a stray end-group tag and keeps what it read, with
 # this warning instead of a DecodeError: such a body is handled as far as it decoded.
 pytestmark = pytest.mark.filterwarnings("ignore:Unexpected end-group tag:RuntimeWarning")
@@ -83,21 +83,6 @@ JOB_ERROR_TYPES = {
 }
 
 
-@contextlib.contextmanager
-def fuzz_case(target: str, seed: int, index: int, data: Any) -> Iterator[None]:
-    """Names the seed, the case and its input when the check inside fails."""
-    try:
-        yield
-    except Exception as error:  # noqa: BLE001 - re-raised with what reproduces it
-        text = repr(data)
-        if len(text) > 600:
-            text = text[:600] + f"... ({len(text)} characters)"
-        raise AssertionError(
-            f"{target}: seed {seed:#x} (JOBQ_FUZZ_SEED), case {index}: {type(error).__name__}: {error}\n"
-            f"input: {text}"
-        ) from error
-
-
 # == input generators ==========================================================
 
 INTERESTING_BYTES = (
@@ -118,23 +103,6 @@ INTERESTING_BYTES = (
     b"\\",
     b"\x00[",
 )
-
-
-def varint(value: int) -> bytes:
-    value &= (1 << 64) - 1
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def random_bytes(rng: random.Random, most: int = 48) -> bytes:
-    return rng.randbytes(rng.randint(0, most))
 
 
 def mutate(rng: random.Random, data: bytes) -> bytes:
@@ -181,9 +149,6 @@ def random_protobuf(rng: random.Random, depth: int = 0) -> bytes:
         elif wire_type == 5:
             out += rng.randbytes(4)
     return bytes(out)
-
-
-TEXT_ALPHABET = "abcXYZ019 -_.:/\"\\'[]{}é€\u2028\U0001f600\x00\t\n"
 
 
 def random_text(rng: random.Random, most: int = 24) -> str:
@@ -259,9 +224,6 @@ def deep_json(rng: random.Random, ascii_pairs: bool = False) -> str:
     closers.reverse()
     out.extend(closers if rng.random() < 0.9 else closers[: rng.randrange(len(closers) + 1)])
     return "".join(out)
-
-
-ENCODINGS = ("utf-16-le", "utf-16-be", "utf-16", "utf-32-le", "utf-32-be", "utf-32", "utf-8-sig")
 
 
 def random_arguments_text(rng: random.Random, content_type: str) -> str:
