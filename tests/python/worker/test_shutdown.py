@@ -4,7 +4,6 @@ broker restart. Jobs held are finished or handed back, never lost."""
 from __future__ import annotations
 
 import signal
-import time
 from pathlib import Path
 
 from jobq_cluster import Broker, wait_until
@@ -69,10 +68,9 @@ def test_second_sigterm_hands_jobs_back(broker: Broker, tmp_path: Path) -> None:
     wait_until(marker.exists, what="the job to start")
     worker.signal(signal.SIGTERM)
     wait_until(lambda: "draining" in worker.stderr(), what="the drain to begin")
-    started = time.monotonic()
     worker.signal(signal.SIGTERM)
+    # Within the wait, not the job's 60 s: the second SIGTERM did not drain.
     assert worker.wait_exit(timeout=20) == 0
-    assert time.monotonic() - started < 10
     # BYE gave the job back at once; another worker finishes it.
     other = start_py_worker(broker, "--cpu-procs", "0")
     outcome = wait_outcome(broker, job_id, timeout=90)
@@ -98,9 +96,8 @@ def test_drain_does_not_wait_for_tasks_past_their_timeout(broker: Broker) -> Non
     outcome = wait_outcome(broker, submit(broker, "stubborn", "--timeout", "0.2", seconds=120))
     assert outcome["error"]["type"] == "timeout"
     assert cli(broker, "sentinel").returncode == 0
-    started = time.monotonic()
+    # Within the wait, not the stubborn task's 120 s.
     assert worker.wait_exit(timeout=30) == 0
-    assert time.monotonic() - started < 20
     assert "tasks_abandoned" in worker.stderr()
 
 

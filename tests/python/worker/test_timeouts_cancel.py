@@ -3,7 +3,6 @@ asyncio task is cancelled), CPU children (the child is killed and replaced)."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from jobq_cluster import Broker, wait_until
@@ -17,11 +16,9 @@ def _cancel(broker: Broker, job_id: str) -> None:
 
 def test_io_timeout_reports_and_tells_the_task(broker: Broker, py_worker: PyWorker, tmp_path: Path) -> None:
     marker, seen = tmp_path / "started", tmp_path / "seen"
-    started = time.monotonic()
     outcome = run(
         broker, "watch_cancel", "--timeout", "0.3", seconds=30, marker=str(marker), seen=str(seen)
     )
-    assert time.monotonic() - started < 10
     assert outcome["state"] == "failed"
     assert outcome["error"]["type"] == "timeout"
     assert "300 ms" in outcome["error"]["message"]
@@ -70,9 +67,7 @@ def test_async_cancel(broker: Broker, py_worker: PyWorker, tmp_path: Path) -> No
 
 def test_cpu_timeout_kills_and_replaces_the_child(broker: Broker, py_worker: PyWorker, tmp_path: Path) -> None:
     marker = tmp_path / "started"
-    started = time.monotonic()
     outcome = run(broker, "spin", "--timeout", "0.5", seconds=60, marker=str(marker))
-    assert time.monotonic() - started < 15
     assert outcome["error"]["type"] == "timeout"
     assert "child was killed" in outcome["error"]["message"]
     child = int(marker.read_text())
