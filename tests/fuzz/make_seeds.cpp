@@ -277,6 +277,11 @@ void TextSeeds() {
          "{\"task\": \"noop\"}\n\n{\"task\": \"echo\", \"args\": {\"s\": \"\\u00e9\"}}\r\n"
          "{\"task\": \"sleep\", \"timeout\": 30}\n"},
         {"invalid_lines", "{\"task\": 5}\n[1, 2]\n{\"task\": \"noop\", \"colour\": 1}\n{\"tas"},
+        // Issue 17: delayed jobs, and the line that gives both.
+        {"delay", "{\"task\":\"echo\",\"delay\":\"30s\"}\n"},
+        {"at", "{\"task\":\"echo\",\"at\":\"2026-12-24T18:00:00+05:30\"}\n"},
+        {"delay_and_at", "{\"task\":\"echo\",\"delay\":1.5,\"at\":\"2026-12-24T18:00:00Z\"}\n"},
+        {"at_not_rfc3339", "{\"task\":\"echo\",\"at\":\"2026-12-24\"}\n"},
         // Found by the fuzzer: nlohmann throws out_of_range, not parse_error.
         {"number_overflow", "{\"task\": \"noop\", \"timeout\": 1e999}\n"},
         // Issue 14: line 2 nests 50,000 deep.
