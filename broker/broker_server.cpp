@@ -99,11 +99,15 @@ int BrokerServer::Run() {
   }
   const size_t recovered_jobs = recovered->jobs.size();
   const size_t recovered_sentinels = recovered->sentinels.size();
-  core.Restore(std::move(recovered->jobs), std::move(recovered->sentinels), clock.NowMs());
-  if (recovered_jobs > 0 || recovered_sentinels > 0) {
+  const size_t recovered_schedules = recovered->schedules.size();
+  const TimeMs restored_ms = clock.NowMs();
+  core.Restore(std::move(recovered->jobs), std::move(recovered->sentinels), restored_ms);
+  core.RestoreSchedules(std::move(recovered->schedules), restored_ms);
+  if (recovered_jobs > 0 || recovered_sentinels > 0 || recovered_schedules > 0) {
     JOBQ_LOG(kInfo, "broker", "recovered")
         .Kv("jobs", recovered_jobs)
         .Kv("sentinels", recovered_sentinels)
+        .Kv("schedules", recovered_schedules)
         .Kv("store", store->Describe());
   }
 

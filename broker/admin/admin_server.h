@@ -79,6 +79,29 @@ class AdminService final : public jobq::admin::Admin::CallbackService {
                                         const jobq::admin::DrainWorkerRequest* request,
                                         jobq::admin::DrainWorkerResponse* response) override;
 
+  // Schedules (schedule_rpcs.cpp).
+  grpc::ServerUnaryReactor* AddSchedule(grpc::CallbackServerContext* context,
+                                        const jobq::admin::AddScheduleRequest* request,
+                                        jobq::admin::ScheduleInfo* response) override;
+  grpc::ServerUnaryReactor* ListSchedules(grpc::CallbackServerContext* context,
+                                          const jobq::admin::ListSchedulesRequest* request,
+                                          jobq::admin::ListSchedulesResponse* response) override;
+  grpc::ServerUnaryReactor* GetSchedule(grpc::CallbackServerContext* context,
+                                        const jobq::admin::ScheduleRequest* request,
+                                        jobq::admin::ScheduleInfo* response) override;
+  grpc::ServerUnaryReactor* PauseSchedule(grpc::CallbackServerContext* context,
+                                          const jobq::admin::ScheduleRequest* request,
+                                          jobq::admin::ScheduleInfo* response) override;
+  grpc::ServerUnaryReactor* ResumeSchedule(grpc::CallbackServerContext* context,
+                                           const jobq::admin::ScheduleRequest* request,
+                                           jobq::admin::ScheduleInfo* response) override;
+  grpc::ServerUnaryReactor* RemoveSchedule(grpc::CallbackServerContext* context,
+                                           const jobq::admin::ScheduleRequest* request,
+                                           jobq::admin::RemoveScheduleResponse* response) override;
+  grpc::ServerUnaryReactor* RunSchedule(grpc::CallbackServerContext* context,
+                                        const jobq::admin::ScheduleRequest* request,
+                                        jobq::admin::RunScheduleResponse* response) override;
+
   // Ends every WatchStatus stream (with OK) and waits, up to `timeout`,
   // until their threads are gone. Called by AdminServer::Stop before the
   // server shuts down; no new stream starts afterwards.

@@ -60,6 +60,21 @@ class BrokerControl {
                            Reply<jobq::admin::ResumeQueueResponse> reply) = 0;
   virtual void DrainWorker(const jobq::admin::DrainWorkerRequest& request,
                            Reply<jobq::admin::DrainWorkerResponse> reply) = 0;
+
+  // Schedules; names arrive checked (not empty). Errors as the RPCs in
+  // admin.proto say; changes are answered once committed.
+  virtual void AddSchedule(const jobq::admin::AddScheduleRequest& request,
+                           Reply<jobq::admin::ScheduleInfo> reply) = 0;
+  virtual void ListSchedules(const jobq::admin::ListSchedulesRequest& request,
+                             Reply<jobq::admin::ListSchedulesResponse> reply) = 0;
+  virtual void GetSchedule(const jobq::admin::ScheduleRequest& request,
+                           Reply<jobq::admin::ScheduleInfo> reply) = 0;
+  virtual void PauseSchedule(const jobq::admin::ScheduleRequest& request, bool pause,
+                             Reply<jobq::admin::ScheduleInfo> reply) = 0;
+  virtual void RemoveSchedule(const jobq::admin::ScheduleRequest& request,
+                              Reply<jobq::admin::RemoveScheduleResponse> reply) = 0;
+  virtual void RunSchedule(const jobq::admin::ScheduleRequest& request,
+                           Reply<jobq::admin::RunScheduleResponse> reply) = 0;
 };
 
 }  // namespace jobq::broker::admin

@@ -8,13 +8,16 @@ const std::vector<std::pair<std::string_view, AdminRole>>& AdminRpcRoles() {
   // Read: answers from snapshots and the store, changes nothing (results
   // come with GetJob). Admin: changes jobs, queues, workers or the broker.
   static const auto* const kTable = new std::vector<std::pair<std::string_view, AdminRole>>{
-      {"GetStatus", AdminRole::kRead},    {"WatchStatus", AdminRole::kRead},
-      {"ListQueues", AdminRole::kRead},   {"ListWorkers", AdminRole::kRead},
-      {"ListJobs", AdminRole::kRead},     {"GetJob", AdminRole::kRead},
-      {"CancelJobs", AdminRole::kAdmin},  {"RetryJobs", AdminRole::kAdmin},
-      {"PurgeQueue", AdminRole::kAdmin},  {"PauseQueue", AdminRole::kAdmin},
-      {"ResumeQueue", AdminRole::kAdmin}, {"DrainWorker", AdminRole::kAdmin},
-      {"Shutdown", AdminRole::kAdmin},
+      {"GetStatus", AdminRole::kRead},       {"WatchStatus", AdminRole::kRead},
+      {"ListQueues", AdminRole::kRead},      {"ListWorkers", AdminRole::kRead},
+      {"ListJobs", AdminRole::kRead},        {"GetJob", AdminRole::kRead},
+      {"CancelJobs", AdminRole::kAdmin},     {"RetryJobs", AdminRole::kAdmin},
+      {"PurgeQueue", AdminRole::kAdmin},     {"PauseQueue", AdminRole::kAdmin},
+      {"ResumeQueue", AdminRole::kAdmin},    {"DrainWorker", AdminRole::kAdmin},
+      {"Shutdown", AdminRole::kAdmin},       {"ListSchedules", AdminRole::kRead},
+      {"GetSchedule", AdminRole::kRead},     {"AddSchedule", AdminRole::kAdmin},
+      {"PauseSchedule", AdminRole::kAdmin},  {"ResumeSchedule", AdminRole::kAdmin},
+      {"RemoveSchedule", AdminRole::kAdmin}, {"RunSchedule", AdminRole::kAdmin},
   };
   return *kTable;
 }

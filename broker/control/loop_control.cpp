@@ -10,6 +10,9 @@
 namespace jobq::broker::control {
 namespace {
 
+// `jobq schedule show`'s next firings.
+constexpr size_t kNextFiringsShown = 10;
+
 absl::Status LoopStopped() {
   return absl::UnavailableError(
       "the broker is stopping and no longer answers; try again once it "
@@ -166,6 +169,76 @@ void LoopControl::DrainWorker(const ::jobq::admin::DrainWorkerRequest& request,
   Ask<::jobq::admin::DrainWorkerResponse>(
       [request](net::LoopContext& loop) {
         return AnswerDrainWorker(loop.core(), request, &loop.effects());
+      },
+      std::move(reply));
+}
+
+void LoopControl::AddSchedule(const ::jobq::admin::AddScheduleRequest& request,
+                              admin::Reply<::jobq::admin::ScheduleInfo> reply) {
+  Command<::jobq::admin::ScheduleInfo>(
+      "the schedule",
+      [request](net::LoopContext& loop) {
+        return loop.core().AddSchedule(request.spec(), loop.now_ms(), &loop.effects());
+      },
+      std::move(reply));
+}
+
+void LoopControl::ListSchedules(const ::jobq::admin::ListSchedulesRequest&,
+                                admin::Reply<::jobq::admin::ListSchedulesResponse> reply) {
+  Ask<::jobq::admin::ListSchedulesResponse>(
+      [](net::LoopContext& loop) {
+        ::jobq::admin::ListSchedulesResponse response;
+        loop.core().FillSchedules(core::kSchedulesMax, response.mutable_schedules());
+        return response;
+      },
+      std::move(reply));
+}
+
+void LoopControl::GetSchedule(const ::jobq::admin::ScheduleRequest& request,
+                              admin::Reply<::jobq::admin::ScheduleInfo> reply) {
+  Ask<::jobq::admin::ScheduleInfo>(
+      [name = request.name()](net::LoopContext& loop) {
+        return loop.core().GetSchedule(name, kNextFiringsShown);
+      },
+      std::move(reply));
+}
+
+void LoopControl::PauseSchedule(const ::jobq::admin::ScheduleRequest& request, bool pause,
+                                admin::Reply<::jobq::admin::ScheduleInfo> reply) {
+  Command<::jobq::admin::ScheduleInfo>(
+      pause ? "the pause" : "the resume",
+      [name = request.name(), pause](net::LoopContext& loop) {
+        return loop.core().PauseSchedule(name, pause, loop.now_ms(), &loop.effects());
+      },
+      std::move(reply));
+}
+
+void LoopControl::RemoveSchedule(const ::jobq::admin::ScheduleRequest& request,
+                                 admin::Reply<::jobq::admin::RemoveScheduleResponse> reply) {
+  Command<::jobq::admin::RemoveScheduleResponse>(
+      "the removal",
+      [name = request.name()](
+          net::LoopContext& loop) -> absl::StatusOr<::jobq::admin::RemoveScheduleResponse> {
+        JOBQ_RETURN_IF_ERROR(loop.core().RemoveSchedule(name, &loop.effects()));
+        return ::jobq::admin::RemoveScheduleResponse();
+      },
+      std::move(reply));
+}
+
+void LoopControl::RunSchedule(const ::jobq::admin::ScheduleRequest& request,
+                              admin::Reply<::jobq::admin::RunScheduleResponse> reply) {
+  // Like SUBMITTED: the job's id leaves once the job is durable.
+  Command<::jobq::admin::RunScheduleResponse>(
+      "the job",
+      [name = request.name()](
+          net::LoopContext& loop) -> absl::StatusOr<::jobq::admin::RunScheduleResponse> {
+        absl::StatusOr<JobId> id = loop.core().RunSchedule(name, loop.now_ms(), &loop.effects());
+        if (!id.ok()) {
+          return id.status();
+        }
+        ::jobq::admin::RunScheduleResponse response;
+        response.set_job_id(std::string(id->Bytes()));
+        return response;
       },
       std::move(reply));
 }

@@ -40,6 +40,20 @@ class LoopControl final : public admin::BrokerControl {
   void DrainWorker(const ::jobq::admin::DrainWorkerRequest& request,
                    admin::Reply<::jobq::admin::DrainWorkerResponse> reply) override;
 
+  // Schedules.
+  void AddSchedule(const ::jobq::admin::AddScheduleRequest& request,
+                   admin::Reply<::jobq::admin::ScheduleInfo> reply) override;
+  void ListSchedules(const ::jobq::admin::ListSchedulesRequest& request,
+                     admin::Reply<::jobq::admin::ListSchedulesResponse> reply) override;
+  void GetSchedule(const ::jobq::admin::ScheduleRequest& request,
+                   admin::Reply<::jobq::admin::ScheduleInfo> reply) override;
+  void PauseSchedule(const ::jobq::admin::ScheduleRequest& request, bool pause,
+                     admin::Reply<::jobq::admin::ScheduleInfo> reply) override;
+  void RemoveSchedule(const ::jobq::admin::ScheduleRequest& request,
+                      admin::Reply<::jobq::admin::RemoveScheduleResponse> reply) override;
+  void RunSchedule(const ::jobq::admin::ScheduleRequest& request,
+                   admin::Reply<::jobq::admin::RunScheduleResponse> reply) override;
+
  private:
   // Posts `answer` (a function of the loop's context giving a
   // StatusOr<Response>); `reply` gets its result, or UNAVAILABLE when the

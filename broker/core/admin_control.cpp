@@ -158,6 +158,8 @@ void BrokerCore::FillStatus(TimeMs now_ms, admin::GetStatusResponse* status) con
   counters.set_rejected(counters_.rejected);
   counters.set_bad_messages(counters_.bad_messages);
   counters.set_late_results(counters_.late_results);
+  FillSchedules(kSchedulesInStatusMax, status->mutable_schedules());
+  status->set_schedules_total(static_cast<uint32_t>(schedules_.size()));
 }
 
 void BrokerCore::FillQueueStatus(const std::string& name, const QueueState& queue,

@@ -270,6 +270,7 @@ TimeMs BrokerCore::Tick(TimeMs now_ms, Effects* effects) {
       Enqueue(it->second, /*at_front=*/false, now_ms, effects);
     }
   }
+  FireDueSchedules(now_ms, effects);
   while (!expiry_.empty() && expiry_.top().due_ms <= now_ms) {
     JobId id = expiry_.top().id;
     expiry_.pop();
@@ -299,6 +300,9 @@ TimeMs BrokerCore::Tick(TimeMs now_ms, Effects* effects) {
   }
   if (!expiry_.empty()) {
     next_ms = std::min(next_ms, expiry_.top().due_ms);
+  }
+  if (!schedule_timers_.empty()) {
+    next_ms = std::min(next_ms, schedule_timers_.top().due_ms);
   }
   return next_ms;
 }
@@ -390,6 +394,23 @@ void BrokerCore::CheckInvariants() const {
     }
   }
   JOBQ_CHECK(dead_workers_.size() <= kDeadWorkersMax) << "dead workers listed are bounded";
+  JOBQ_CHECK(schedules_.size() <= kSchedulesMax) << "schedules are bounded";
+  for (const auto& [name, entry] : schedules_) {
+    JOBQ_CHECK(entry.record.spec().name() == name) << "schedule keyed by its name";
+    JOBQ_CHECK(entry.timing.has_value() == entry.broken.empty())
+        << "schedule " << name << " has a timing or says why not";
+    if (entry.record.paused() || !entry.timing) {
+      JOBQ_CHECK(entry.next_fire_ms == 0) << "paused or broken schedule " << name << " is unarmed";
+    } else if (entry.next_fire_ms != 0 || !shutting_down_) {
+      // Armed at the first instant after its cursor: none is skipped
+      // without being counted, none handled twice.
+      JOBQ_CHECK(entry.next_fire_ms ==
+                 NextFiring(*entry.timing, entry.record.cursor_ms()).value_or(0))
+          << "schedule " << name << " is armed at its next firing after its cursor";
+    }
+    JOBQ_CHECK(entry.record.last_fire_ms() <= entry.record.cursor_ms())
+        << "schedule " << name << " fired no instant beyond its cursor";
+  }
   for (const auto& [routing_id, worker] : workers_) {
     for (const JobId& id : worker.leased) {
       const Job* job = FindJob(id);

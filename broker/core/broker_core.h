@@ -14,6 +14,7 @@
 // retries, ...); each section of the class below names its file.
 
 #include <deque>
+#include <limits>
 #include <map>
 #include <optional>
 #include <queue>
@@ -26,17 +27,21 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "broker/core/core_options.h"
 #include "broker/core/effects.h"
 #include "broker/core/job.h"
 #include "broker/core/job_index.h"
 #include "broker/core/ready_queue.h"
+#include "broker/core/schedule_spec.h"
 #include "broker/core/stats.h"
 #include "broker/core/worker_info.h"
 #include "common/clock.h"
 #include "common/framing.h"
 #include "common/job_id.h"
 #include "jobq/admin.pb.h"
+#include "jobq/store.pb.h"
 #include "jobq/wire.pb.h"
 
 namespace jobq::broker::core {
@@ -98,6 +103,11 @@ inline constexpr int kHelloTasksMax = 10'000;
 // they are gone, so that a HELLO overtaken by a later one is never taken
 // for a new registration.
 inline constexpr size_t kInstancesRememberedMax = 20'000;
+
+// Schedules one broker keeps, at most (AddSchedule refuses more).
+inline constexpr size_t kSchedulesMax = 10'000;
+// GetStatus lists the first of them by name; ListSchedules has them all.
+inline constexpr size_t kSchedulesInStatusMax = 100;
 
 // Why a running job's lease ended without a result.
 enum class LeaseLoss {
@@ -182,6 +192,34 @@ class BrokerCore {
   // through the index, at most kListExamineMax examined.
   JobPage ListJobs(const JobFilter& filter) const;
 
+  // Schedules (schedules.cpp). Each call that changes one reports it
+  // through `effects`; the firings' jobs and the schedule's new cursor go
+  // into the same commit. Errors carry the code the admin RPC returns:
+  // INVALID_ARGUMENT (a spec CheckScheduleSpec refuses), ALREADY_EXISTS,
+  // NOT_FOUND, FAILED_PRECONDITION (pause a paused one, run a broken one),
+  // RESOURCE_EXHAUSTED (kSchedulesMax, or no room for RunSchedule's job),
+  // UNAVAILABLE (shutting down).
+  absl::StatusOr<::jobq::admin::ScheduleInfo> AddSchedule(const ::jobq::admin::ScheduleSpec& spec,
+                                                          TimeMs now_ms, Effects* effects);
+  absl::Status RemoveSchedule(const std::string& name, Effects* effects);
+  absl::StatusOr<::jobq::admin::ScheduleInfo> PauseSchedule(const std::string& name, bool pause,
+                                                            TimeMs now_ms, Effects* effects);
+  // One job from the template now, whatever the timing, pause and overlap.
+  absl::StatusOr<JobId> RunSchedule(const std::string& name, TimeMs now_ms, Effects* effects);
+  // With the next `next_count` firing instants.
+  absl::StatusOr<::jobq::admin::ScheduleInfo> GetSchedule(const std::string& name,
+                                                          size_t next_count) const;
+  // By name, at most `max` of them.
+  void FillSchedules(size_t max,
+                     google::protobuf::RepeatedPtrField<::jobq::admin::ScheduleInfo>* out) const;
+  // What the store keeps of the schedule named so; nullptr when none.
+  const ::jobq::store::ScheduleRecord* FindScheduleRecord(const std::string& name) const;
+  size_t schedule_count() const { return schedules_.size(); }
+  // Schedules the store recovered; call it with Restore, before the first
+  // Tick. Firing instants at or before `now_ms` passed while the broker was
+  // down: each schedule's catch-up policy decides what they make.
+  void RestoreSchedules(std::vector<::jobq::store::ScheduleRecord> records, TimeMs now_ms);
+
   // Lookups, counters and invariants (broker_core.cpp).
   const Job* FindJob(const JobId& id) const;
   const CoreCounters& counters() const { return counters_; }
@@ -226,6 +264,13 @@ class BrokerCore {
   void Finish(Job& job, wire::JobState state, TimeMs now_ms, Effects* effects);
 
   // Client requests (client_requests.cpp).
+  //
+  // A new job from `spec` (checked, not a duplicate, with room for it):
+  // queued, or scheduled when its not_before_ms is ahead.
+  Job& AddJob(wire::JobSpec spec, TimeMs now_ms, Effects* effects);
+  // Why `queue_name` has no room for one more waiting job (--queue-max),
+  // or "".
+  std::string WaitingRoomFor(const std::string& queue_name) const;
   //
   // Takes the jobs out of `submit` (moved, not copied).
   void Submit(const std::string& client, wire::Submit& submit, TimeMs now_ms, Effects* effects);
@@ -297,6 +342,32 @@ class BrokerCore {
   void Hello(const std::string& routing_id, const wire::Hello& hello, TimeMs now_ms,
              Effects* effects);
 
+  // Schedules (schedules.cpp).
+  struct ScheduleEntry {
+    ::jobq::store::ScheduleRecord record;
+    std::optional<::jobq::Schedule> timing;  // nullopt when `broken`
+    std::string broken;                      // why its timing no longer loads
+    TimeMs next_fire_ms = 0;                 // 0: none (paused, broken, never again)
+  };
+  struct ScheduleTimer {
+    TimeMs due_ms;
+    std::string name;
+    bool operator>(const ScheduleTimer& other) const {
+      return due_ms != other.due_ms ? due_ms > other.due_ms : name > other.name;
+    }
+  };
+  // next_fire_ms from the cursor, and its timer.
+  void ArmSchedule(ScheduleEntry& entry);
+  // Makes the jobs of every instant that has come, as PlanFirings says.
+  void FireSchedule(ScheduleEntry& entry, TimeMs now_ms, Effects* effects);
+  void FireDueSchedules(TimeMs now_ms, Effects* effects);
+  // One firing at `fire_ms`: a job, unless --overlap skip or a full queue
+  // says no (then counted as skipped and why).
+  void FireOnce(ScheduleEntry& entry, TimeMs fire_ms, TimeMs now_ms, Effects* effects);
+  // Why the template's queue cannot take a job now, or "".
+  std::string RoomForScheduledJob(const wire::JobSpec& job) const;
+  ::jobq::admin::ScheduleInfo InfoOf(const ScheduleEntry& entry, size_t next_count) const;
+
   // Admin commands and listings (admin_control.cpp).
   //
   // A cancel from either path; `by` says who asked ("an operator", "its
@@ -329,6 +400,13 @@ class BrokerCore {
   std::deque<uint64_t> instance_order_;
   TimerHeap scheduled_;  // scheduled_ms of scheduled jobs; stale entries skipped
   TimerHeap expiry_;     // expires_ms of finished jobs; stale entries skipped
+  std::map<std::string, ScheduleEntry> schedules_;  // by name: listings in order
+  // next_fire_ms of armed schedules; stale entries (removed, paused,
+  // re-armed) skipped.
+  std::priority_queue<ScheduleTimer, std::vector<ScheduleTimer>, std::greater<>> schedule_timers_;
+  // When the broker came back from its store: firing instants up to then
+  // passed while it was down. Before any restore, none did.
+  TimeMs restored_ms_ = std::numeric_limits<TimeMs>::min();
   // Idempotency keys and submit tokens of kept jobs, looked up once per
   // submitted job. The keys are views of the strings in the job's own spec
   // (which never changes once the job is in jobs_, and is unindexed before

@@ -47,6 +47,13 @@ void BrokerCore::Submit(const std::string& client, wire::Submit& submit, TimeMs 
       Reject(submitted, client_seq, "bad_request", std::move(bad_times));
       continue;
     }
+    if (spec.idempotency_key().starts_with(kReservedKeyPrefix)) {
+      ++counters_.rejected;
+      Reject(submitted, client_seq, "bad_request",
+             "idempotency keys starting with \"" + std::string(kReservedKeyPrefix) +
+                 "\" are the broker's own (a schedule's firings); choose another key");
+      continue;
+    }
     if (shutting_down_) {
       ++counters_.rejected;
       Reject(submitted, client_seq, "shutting_down",
@@ -82,51 +89,62 @@ void BrokerCore::Submit(const std::string& client, wire::Submit& submit, TimeMs 
       continue;
     }
     QueueNamed(queue_name);  // listed from its first job, even a scheduled one
-    if (const size_t waiting = index_.Waiting(queue_name); waiting >= options_.queue_depth_max) {
+    if (std::string waiting = WaitingRoomFor(queue_name); !waiting.empty()) {
       ++counters_.rejected;
-      Reject(submitted, client_seq, "queue_full",
-             "queue \"" + queue_name + "\" holds " + std::to_string(waiting) +
-                 " waiting jobs, its limit (--queue-max); retry later or add workers");
+      Reject(submitted, client_seq, "queue_full", std::move(waiting));
       continue;
     }
 
     const bool sentinel_behind = spec.sentinel();
-    const JobId id = id_generator_.Next(now_ms);
-    // Built in its node: a Job is large, and moving one costs.
-    auto [it, inserted] = jobs_.try_emplace(id);
-    JOBQ_CHECK(inserted) << "job ids are unique";
-    Job& stored = it->second;
-    stored.id = id;
-    if (spec.queue().empty()) {
-      spec.set_queue(kDefaultQueue);
-    }
-    // An empty content type stays empty (the default, filled in at
-    // dispatch): a million queued jobs need not hold a million copies.
-    if (spec.content_type() == kDefaultContentType) {
-      spec.clear_content_type();
-    }
-    stored.spec = std::move(spec);
-    stored.spec.set_sentinel(false);
-    ResolveDefaults(stored.spec);
-    stored.submitted_ms = now_ms;
+    Job& stored = AddJob(std::move(spec), now_ms, effects);
     if (submit.notify()) {
       stored.watchers.push_back(client);
-    }
-    stats_.OnSubmitted(stored, now_ms);
-    Admit(stored);
-    if (stored.spec.not_before_ms() > now_ms) {
-      Schedule(stored, stored.spec.not_before_ms(), now_ms, effects);
-    } else {
-      Enqueue(stored, /*at_front=*/false, now_ms, effects);
     }
     if (sentinel_behind) {
       AddSentinel(stored.spec.queue(), now_ms, effects);
     }
-    ++counters_.submitted;
     wire::SubmitAck& ack = *submitted.add_acks();
     ack.set_client_seq(client_seq);
     ack.set_id(std::string(stored.id.Bytes()));
   }
+}
+
+Job& BrokerCore::AddJob(wire::JobSpec spec, TimeMs now_ms, Effects* effects) {
+  const JobId id = id_generator_.Next(now_ms);
+  // Built in its node: a Job is large, and moving one costs.
+  auto [it, inserted] = jobs_.try_emplace(id);
+  JOBQ_CHECK(inserted) << "job ids are unique";
+  Job& stored = it->second;
+  stored.id = id;
+  if (spec.queue().empty()) {
+    spec.set_queue(kDefaultQueue);
+  }
+  // An empty content type stays empty (the default, filled in at
+  // dispatch): a million queued jobs need not hold a million copies.
+  if (spec.content_type() == kDefaultContentType) {
+    spec.clear_content_type();
+  }
+  stored.spec = std::move(spec);
+  stored.spec.set_sentinel(false);
+  ResolveDefaults(stored.spec);
+  stored.submitted_ms = now_ms;
+  stats_.OnSubmitted(stored, now_ms);
+  Admit(stored);
+  if (stored.spec.not_before_ms() > now_ms) {
+    Schedule(stored, stored.spec.not_before_ms(), now_ms, effects);
+  } else {
+    Enqueue(stored, /*at_front=*/false, now_ms, effects);
+  }
+  ++counters_.submitted;
+  return stored;
+}
+
+std::string BrokerCore::WaitingRoomFor(const std::string& queue_name) const {
+  if (const size_t waiting = index_.Waiting(queue_name); waiting >= options_.queue_depth_max) {
+    return "queue \"" + queue_name + "\" holds " + std::to_string(waiting) +
+           " waiting jobs, its limit (--queue-max); retry later or add workers";
+  }
+  return "";
 }
 
 void BrokerCore::ResolveDefaults(wire::JobSpec& spec) const {

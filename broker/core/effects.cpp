@@ -92,6 +92,8 @@ void Effects::Clear() {
   erased_jobs.clear();
   sentinels_added.clear();
   sentinels_removed.clear();
+  changed_schedules.clear();
+  erased_schedules.clear();
   dispatch_index_.clear();
   submitted_index_.clear();
   results_index_.clear();

@@ -55,10 +55,14 @@ class Effects {
     sentinels_added.push_back({id, queue});
   }
   void SentinelRemoved(const JobId& id) { sentinels_removed.push_back(id); }
+  // A schedule added or changed (persist its record as it is at the
+  // commit), or removed.
+  void ScheduleChanged(const std::string& name) { changed_schedules.push_back(name); }
+  void ScheduleErased(const std::string& name) { erased_schedules.push_back(name); }
 
   bool has_store_writes() const {
     return !changed_jobs.empty() || !erased_jobs.empty() || !sentinels_added.empty() ||
-           !sentinels_removed.empty();
+           !sentinels_removed.empty() || !changed_schedules.empty() || !erased_schedules.empty();
   }
   bool empty() const { return outbound.empty() && !has_store_writes(); }
   void Clear();
@@ -67,7 +71,9 @@ class Effects {
   std::vector<JobId> changed_jobs;  // may repeat an id; the store writes the latest state once
   std::vector<JobId> erased_jobs;
   std::vector<SentinelMark> sentinels_added;
-  std::vector<JobId> sentinels_removed;  // fired; may name one added in the same step
+  std::vector<JobId> sentinels_removed;        // fired; may name one added in the same step
+  std::vector<std::string> changed_schedules;  // may repeat a name
+  std::vector<std::string> erased_schedules;
 
  private:
   template <typename Message>

@@ -38,6 +38,8 @@ absl::Status CommitPipeline::Take(core::Effects* effects) {
     append(unwritten_.erased_jobs, effects->erased_jobs);
     append(unwritten_.sentinels_added, effects->sentinels_added);
     append(unwritten_.sentinels_removed, effects->sentinels_removed);
+    append(unwritten_.changed_schedules, effects->changed_schedules);
+    append(unwritten_.erased_schedules, effects->erased_schedules);
   }
   const uint64_t batch = DependsOnBatch();
   for (core::Outbound& out : effects->outbound) {
@@ -102,6 +104,8 @@ void CommitPipeline::StartNextBatch() {
   batch.erased = std::move(unwritten_.erased_jobs);
   batch.sentinels_added = std::move(unwritten_.sentinels_added);
   batch.sentinels_removed = std::move(unwritten_.sentinels_removed);
+  batch.schedules_changed = SchedulesToWrite(*core_, &unwritten_.changed_schedules);
+  batch.schedules_erased = std::move(unwritten_.erased_schedules);
   unwritten_.Clear();
   in_flight_ = true;
   ++next_batch_;
@@ -179,8 +183,14 @@ absl::Status CommitPipeline::CommitInline(core::Effects* effects) {
         changed_scratch_.push_back(job);
       }
     }
-    const store::CommitBatch batch{changed_scratch_, effects->erased_jobs, effects->sentinels_added,
-                                   effects->sentinels_removed};
+    const std::vector<store::ScheduleRecord> schedules =
+        SchedulesToWrite(*core_, &effects->changed_schedules);
+    const store::CommitBatch batch{changed_scratch_,
+                                   effects->erased_jobs,
+                                   effects->sentinels_added,
+                                   effects->sentinels_removed,
+                                   schedules,
+                                   effects->erased_schedules};
     absl::Status committed = [&] {
       ScopedLatencyTimer commit_timer(&inline_commit_latency_);
       return store_->Commit(batch);

@@ -2,8 +2,10 @@
 // OwnedBatch: one commit's writes, copied out of the core, so that the
 // thread that writes them (StoreWriter) never reads the core's state.
 
+#include <string>
 #include <vector>
 
+#include "broker/core/broker_core.h"
 #include "broker/core/effects.h"
 #include "broker/core/job.h"
 #include "broker/store/store.h"
@@ -16,7 +18,15 @@ struct OwnedBatch {
   std::vector<JobId> erased;
   std::vector<core::SentinelMark> sentinels_added;
   std::vector<JobId> sentinels_removed;
+  std::vector<store::ScheduleRecord> schedules_changed;
+  std::vector<std::string> schedules_erased;
 };
+
+// The records of the schedules named in `names` (sorted, deduplicated
+// first) that `core` still has, as they are now: a schedule changed
+// several times is written once, and one removed since is not written.
+std::vector<store::ScheduleRecord> SchedulesToWrite(const core::BrokerCore& core,
+                                                    std::vector<std::string>* names);
 
 // The Store's view of `batch`; `pointers` holds what `changed` points at
 // and must outlive the result.

@@ -18,6 +18,12 @@ absl::Status MemoryStore::Commit(const CommitBatch& batch) {
   for (const JobId& id : batch.sentinels_removed) {
     sentinels_.erase(id);
   }
+  for (const std::string& name : batch.schedules_erased) {
+    schedules_.erase(name);
+  }
+  for (const ScheduleRecord& schedule : batch.schedules_changed) {
+    schedules_[schedule.spec().name()] = schedule;
+  }
   return absl::OkStatus();
 }
 
@@ -29,6 +35,9 @@ absl::StatusOr<Recovered> MemoryStore::Recover() {
   }
   for (const auto& [id, queue] : sentinels_) {
     recovered.sentinels.push_back({id, queue});
+  }
+  for (const auto& [name, schedule] : schedules_) {
+    recovered.schedules.push_back(schedule);
   }
   return recovered;
 }

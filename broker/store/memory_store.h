@@ -28,6 +28,7 @@ class MemoryStore final : public Store {
  private:
   std::unordered_map<JobId, core::Job> jobs_;
   std::map<JobId, std::string> sentinels_;  // id -> queue
+  std::map<std::string, ScheduleRecord> schedules_;
 };
 
 }  // namespace jobq::broker::store

@@ -38,6 +38,11 @@ constexpr const char* kMigrations[] = {
     "  id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),"
     "  queue TEXT NOT NULL"
     ");",
+    // 2 -> 3: schedules (jobq schedule add), a ScheduleRecord each.
+    "CREATE TABLE schedules ("
+    "  name TEXT PRIMARY KEY NOT NULL,"
+    "  record BLOB NOT NULL"
+    ");",
 };
 static_assert(std::size(kMigrations) == SqliteStore::kSchemaVersion,
               "one migration step per schema version");
@@ -153,6 +158,9 @@ SqliteStore::~SqliteStore() {
   insert_sentinel_.reset();
   erase_sentinel_.reset();
   select_sentinels_.reset();
+  upsert_schedule_.reset();
+  erase_schedule_.reset();
+  select_schedules_.reset();
   sqlite3_close_v2(db_);
   ::close(lock_fd_);  // releases the lock
 }
@@ -288,6 +296,9 @@ absl::Status SqliteStore::Prepare() {
       {&insert_sentinel_, "INSERT OR REPLACE INTO sentinels (id, queue) VALUES (?1, ?2)"},
       {&erase_sentinel_, "DELETE FROM sentinels WHERE id = ?1"},
       {&select_sentinels_, "SELECT id, queue FROM sentinels"},
+      {&upsert_schedule_, "INSERT OR REPLACE INTO schedules (name, record) VALUES (?1, ?2)"},
+      {&erase_schedule_, "DELETE FROM schedules WHERE name = ?1"},
+      {&select_schedules_, "SELECT name, record FROM schedules"},
   };
   for (const auto& [slot, sql] : statements) {
     absl::StatusOr<Statement> statement = PrepareOne(sql);
@@ -371,6 +382,9 @@ absl::Status SqliteStore::CommitLocked(const CommitBatch& batch) {
       return status;
     }
   }
+  if (absl::Status status = CommitSchedules(batch); !status.ok()) {
+    return status;
+  }
   return Step(commit_.get(), "cannot commit");
 }
 
@@ -386,6 +400,11 @@ absl::StatusOr<Recovered> SqliteStore::Recover() {
     return sentinels.status();
   }
   recovered.sentinels = std::move(*sentinels);
+  absl::StatusOr<std::vector<ScheduleRecord>> schedules = RecoverSchedules();
+  if (!schedules.ok()) {
+    return schedules.status();
+  }
+  recovered.schedules = std::move(*schedules);
   return recovered;
 }
 

@@ -37,7 +37,7 @@ namespace jobq::broker::store {
 class SqliteStore final : public Store {
  public:
   // The schema version this build writes, and the newest it can read.
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
   // `PRAGMA application_id` of a jobq store ("JOBQ"), so that another
   // program's SQLite file is refused instead of being written into.
   static constexpr int kApplicationId = 0x4A4F4251;
@@ -81,6 +81,9 @@ class SqliteStore final : public Store {
   absl::Status EraseById(sqlite3_stmt* statement, const JobId& id, const char* what);
   absl::StatusOr<std::vector<core::Job>> RecoverJobs();
   absl::StatusOr<std::vector<core::SentinelMark>> RecoverSentinels();
+  // The schedules table (sqlite_schedules.cpp).
+  absl::Status CommitSchedules(const CommitBatch& batch);
+  absl::StatusOr<std::vector<ScheduleRecord>> RecoverSchedules();
   void RollbackIfOpen();
   // "sqlite:PATH: <what>: <sqlite's message>", with a code fitting `rc`.
   absl::Status Error(int rc, std::string_view what) const;
@@ -98,6 +101,9 @@ class SqliteStore final : public Store {
   Statement insert_sentinel_;
   Statement erase_sentinel_;
   Statement select_sentinels_;
+  Statement upsert_schedule_;
+  Statement erase_schedule_;
+  Statement select_schedules_;
   std::string buffer_;  // the serialized record being written
 };
 

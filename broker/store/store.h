@@ -19,8 +19,12 @@
 #include "broker/core/effects.h"
 #include "broker/core/job.h"
 #include "common/job_id.h"
+#include "jobq/store.pb.h"
 
 namespace jobq::broker::store {
+
+// The generated message lives in jobq::store (package jobq.store).
+using ScheduleRecord = ::jobq::store::ScheduleRecord;
 
 // What one loop iteration changed. Sentinels are applied added, then
 // removed: one may be added and fired in the same iteration.
@@ -29,16 +33,21 @@ struct CommitBatch {
   std::span<const JobId> erased;
   std::span<const core::SentinelMark> sentinels_added;
   std::span<const JobId> sentinels_removed;
+  // Schedules are applied erased, then changed: one may be removed and
+  // added again under its name in the same iteration.
+  std::span<const ScheduleRecord> schedules_changed;
+  std::span<const std::string> schedules_erased;
 
   bool empty() const {
     return changed.empty() && erased.empty() && sentinels_added.empty() &&
-           sentinels_removed.empty();
+           sentinels_removed.empty() && schedules_changed.empty() && schedules_erased.empty();
   }
 };
 
 struct Recovered {
   std::vector<core::Job> jobs;                // in no particular order
   std::vector<core::SentinelMark> sentinels;  // not fired yet, in no particular order
+  std::vector<ScheduleRecord> schedules;      // in no particular order
 };
 
 class Store {

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/clock.h"
+#include "producer/cli/admin_call.h"
 #include "producer/cli/admin_connection.h"
 #include "producer/cli/admin_tables.h"
 #include "producer/cli/exit_code.h"
@@ -20,41 +21,13 @@ constexpr const char* kAdminHelp = "Broker admin address (env JOBQ_ADMIN, defaul
 // The broker takes at most this many ids per call.
 constexpr size_t kIdsPerCall = 10'000;
 
-void Print(const std::string& text) {
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
-}
-
-// One unary call with the command's deadline. nullopt on success; else the
-// exit status, after saying what went wrong.
-template <typename Request, typename Response, typename Method>
-std::optional<int> Call(AdminConnection& admin, const char* rpc, Method method,
-                        const Request& request, Response* response) {
-  grpc::ClientContext context;
-  context.set_deadline(admin.deadline);
-  grpc::Status status = ((*admin.stub).*method)(&context, request, response);
-  if (status.ok()) {
-    return std::nullopt;
-  }
-  if (ExitCodeForRpc(status) == kExitAuth) {
-    return PrintRpcFailure(rpc, admin, status);  // with a hint about the token
-  }
-  if (ExitCodeForRpc(status) != kExitUsage ||
-      status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-    PrintError(status.error_message());  // the broker's own words say it all
-  } else {
-    return PrintRpcFailure(rpc, admin, status);
-  }
-  return ExitCodeForRpc(status);
-}
-
 int RunQueues(AdminConnection& admin, const AdminCommandFlags& flags) {
   admin::ListQueuesResponse response;
   if (auto failed = Call(admin, "ListQueues", &admin::Admin::Stub::ListQueues,
                          admin::ListQueuesRequest(), &response)) {
     return *failed;
   }
-  Print(flags.json ? ProtoJson(response) + "\n" : FormatQueuesTable(response));
+  PrintStdout(flags.json ? ProtoJson(response) + "\n" : FormatQueuesTable(response));
   return kExitOk;
 }
 
@@ -64,7 +37,7 @@ int RunWorkers(AdminConnection& admin, const AdminCommandFlags& flags) {
                          admin::ListWorkersRequest(), &response)) {
     return *failed;
   }
-  Print(flags.json ? ProtoJson(response) + "\n" : FormatWorkersTable(response));
+  PrintStdout(flags.json ? ProtoJson(response) + "\n" : FormatWorkersTable(response));
   return kExitOk;
 }
 
@@ -75,7 +48,7 @@ int RunJob(AdminConnection& admin, const AdminCommandFlags& flags, const JobId& 
   if (auto failed = Call(admin, "GetJob", &admin::Admin::Stub::GetJob, request, &job)) {
     return *failed;
   }
-  Print(flags.json ? FormatJobDetailJson(job) + "\n" : FormatJobDetail(job, WallNowMs()));
+  PrintStdout(flags.json ? FormatJobDetailJson(job) + "\n" : FormatJobDetail(job, WallNowMs()));
   return kExitOk;
 }
 
@@ -100,7 +73,7 @@ int RunCancel(AdminConnection& admin, const AdminCommandFlags& flags,
       absl::StrAppend(&text, flags.json ? FormatCancelJson(result) : FormatCancelLine(result),
                       "\n");
     }
-    Print(text);
+    PrintStdout(text);
   }
   return all_cancelled ? kExitOk : kExitJobsFailed;
 }
@@ -113,11 +86,12 @@ int RunPurge(AdminConnection& admin, const AdminCommandFlags& flags, const std::
           Call(admin, "PurgeQueue", &admin::Admin::Stub::PurgeQueue, request, &response)) {
     return *failed;
   }
-  Print(flags.json
-            ? nlohmann::ordered_json{{"queue", queue}, {"cancelled", response.cancelled()}}.dump() +
-                  "\n"
-            : absl::StrCat("queue ", queue, ": ", response.cancelled(),
-                           " waiting jobs cancelled (running ones run on)\n"));
+  PrintStdout(
+      flags.json
+          ? nlohmann::ordered_json{{"queue", queue}, {"cancelled", response.cancelled()}}.dump() +
+                "\n"
+          : absl::StrCat("queue ", queue, ": ", response.cancelled(),
+                         " waiting jobs cancelled (running ones run on)\n"));
   return kExitOk;
 }
 
@@ -138,11 +112,12 @@ int RunPauseResume(AdminConnection& admin, const AdminCommandFlags& flags, const
   if (failed) {
     return *failed;
   }
-  Print(flags.json ? nlohmann::ordered_json{{"queue", queue}, {"paused", pause}}.dump() + "\n"
-        : pause    ? absl::StrCat("queue ", queue,
-                                  " paused: it takes jobs and dispatches none until jobq resume ",
-                                  queue, "\n")
-                   : absl::StrCat("queue ", queue, " resumed\n"));
+  PrintStdout(flags.json ? nlohmann::ordered_json{{"queue", queue}, {"paused", pause}}.dump() + "\n"
+              : pause
+                  ? absl::StrCat("queue ", queue,
+                                 " paused: it takes jobs and dispatches none until jobq resume ",
+                                 queue, "\n")
+                  : absl::StrCat("queue ", queue, " resumed\n"));
   return kExitOk;
 }
 
@@ -159,11 +134,11 @@ int RunDrain(AdminConnection& admin, const AdminCommandFlags& flags, const std::
         {"worker", name},
         {"queues", std::vector<std::string>(response.queues().begin(), response.queues().end())},
         {"in_flight", response.in_flight()}};
-    Print(json.dump() + "\n");
+    PrintStdout(json.dump() + "\n");
   } else {
-    Print(absl::StrCat("worker ", name, " drains: it got a sentinel for ",
-                       absl::StrJoin(response.queues(), ", "), "; it finishes its ",
-                       response.in_flight(), " jobs in flight and exits\n"));
+    PrintStdout(absl::StrCat("worker ", name, " drains: it got a sentinel for ",
+                             absl::StrJoin(response.queues(), ", "), "; it finishes its ",
+                             response.in_flight(), " jobs in flight and exits\n"));
   }
   return kExitOk;
 }
@@ -174,6 +149,8 @@ int ExitCodeForRpc(const grpc::Status& status) {
   switch (status.error_code()) {
     case grpc::StatusCode::NOT_FOUND:
     case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::ALREADY_EXISTS:
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
       return kExitJobsFailed;
     case grpc::StatusCode::UNAUTHENTICATED:
     case grpc::StatusCode::PERMISSION_DENIED:

@@ -28,14 +28,6 @@ std::string Pools(const admin::WorkerStatus& worker) {
   return pools.empty() ? "-" : absl::StrJoin(pools, ", ");
 }
 
-std::string When(int64_t unix_ms, int64_t now_ms) {
-  // FormatDuration shows 0s for a negative span, which a future time is.
-  const bool past = now_ms >= unix_ms;
-  return absl::StrCat(FormatUtcMs(unix_ms), " (",
-                      FormatDuration(past ? now_ms - unix_ms : unix_ms - now_ms),
-                      past ? " ago)" : " from now)");
-}
-
 std::string_view DefaultCancelMessage(admin::CancelJobResult::Outcome outcome) {
   switch (outcome) {
     case admin::CancelJobResult::OUTCOME_CANCELLED:
@@ -52,6 +44,14 @@ std::string_view DefaultCancelMessage(admin::CancelJobResult::Outcome outcome) {
 }
 
 }  // namespace
+
+std::string FormatWhen(int64_t unix_ms, int64_t now_ms) {
+  // FormatDuration shows 0s for a negative span, which a future time is.
+  const bool past = now_ms >= unix_ms;
+  return absl::StrCat(FormatUtcMs(unix_ms), " (",
+                      FormatDuration(past ? now_ms - unix_ms : unix_ms - now_ms),
+                      past ? " ago)" : " from now)");
+}
 
 std::string FormatUtcMs(int64_t unix_ms) {
   const std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
@@ -112,19 +112,19 @@ std::string FormatJobDetail(const admin::JobInfo& job, int64_t now_ms) {
     rows.push_back({"worker", job.worker()});
   }
   if (job.submitted_ms() != 0) {
-    rows.push_back({"submitted", When(job.submitted_ms(), now_ms)});
+    rows.push_back({"submitted", FormatWhen(job.submitted_ms(), now_ms)});
   }
   if (job.due_ms() != 0) {
-    rows.push_back({"due", When(job.due_ms(), now_ms)});
+    rows.push_back({"due", FormatWhen(job.due_ms(), now_ms)});
   }
   if (job.started_ms() != 0) {
-    rows.push_back({"started", When(job.started_ms(), now_ms)});
+    rows.push_back({"started", FormatWhen(job.started_ms(), now_ms)});
   }
   if (job.finished_ms() != 0) {
-    rows.push_back({"finished", When(job.finished_ms(), now_ms)});
+    rows.push_back({"finished", FormatWhen(job.finished_ms(), now_ms)});
   }
   if (job.expires_ms() != 0) {
-    rows.push_back({"expires", When(job.expires_ms(), now_ms)});
+    rows.push_back({"expires", FormatWhen(job.expires_ms(), now_ms)});
   }
   if (job.state() == wire::JOB_STATE_SUCCEEDED) {
     if (ClassifyContentType(job.content_type()) == PayloadKind::kBinary) {

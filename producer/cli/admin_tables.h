@@ -41,5 +41,7 @@ std::string ProtoJson(const google::protobuf::Message& message);
 
 // "2026-11-25 23:50:01.123 UTC" for unix ms.
 std::string FormatUtcMs(int64_t unix_ms);
+// FormatUtcMs and how far from `now_ms`: "... UTC (5m 03s ago)", "... (12s from now)".
+std::string FormatWhen(int64_t unix_ms, int64_t now_ms);
 
 }  // namespace jobq::cli

@@ -10,6 +10,7 @@
 #include "producer/cli/keygen_command.h"
 #include "producer/cli/result_command.h"
 #include "producer/cli/retry_command.h"
+#include "producer/cli/schedule_command.h"
 #include "producer/cli/sentinel_command.h"
 #include "producer/cli/shutdown_command.h"
 #include "producer/cli/status_command.h"
@@ -80,6 +81,8 @@ int RunCli(int argc, char** argv) {
   CLI::App* top = AddTopCommand(app, &top_flags);
   KeygenFlags keygen_flags;
   CLI::App* keygen = AddKeygenCommand(app, &keygen_flags);
+  ScheduleFlags schedule_flags;
+  const ScheduleCommand schedule = AddScheduleCommand(app, &schedule_flags);
   // The operator commands (admin_commands.h), one flags struct each.
   constexpr AdminCommand kAdminCommands[] = {
       AdminCommand::kQueues, AdminCommand::kWorkers, AdminCommand::kJob,    AdminCommand::kCancel,
@@ -127,6 +130,9 @@ int RunCli(int argc, char** argv) {
   }
   if (top->parsed()) {
     return RunTop(top_flags, global);
+  }
+  if (schedule.command->parsed()) {
+    return RunSchedule(schedule, schedule_flags, global);
   }
   for (size_t i = 0; i < std::size(kAdminCommands); ++i) {
     if (admin_commands[i]->parsed()) {

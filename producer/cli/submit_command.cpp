@@ -51,26 +51,14 @@ absl::StatusOr<JobInput> OpenInput(const SubmitFlags& flags) {
 
 }  // namespace
 
-CLI::App* AddSubmitCommand(CLI::App& app, SubmitFlags* flags) {
-  CLI::App* command = app.add_subcommand(
-      "submit", "Submit one job (TASK --arg k=v ...) or many (--file F, JSON Lines)");
-  command->footer(
-      "Prints {\"id\":\"...\"} per acknowledged job; with --wait, one line per finished job:\n"
-      "  {\"id\":\"...\",\"state\":\"succeeded\",\"attempts\":1,\"result\":...}\n"
-      "Examples:\n"
-      "  jobq submit sleep --arg seconds=1 --wait\n"
-      "  jobq submit exec --json '{\"argv\": [\"ls\", \"-l\"]}' -q ops --retries 2\n"
-      "  jobq submit report --delay 10m       runs in 10 minutes (scheduled until then)\n"
-      "  jobq submit report --at 2026-12-24T18:00:00+01:00\n"
-      "  jobq submit --file jobs.jsonl        one job per line: {\"task\": \"noop\"}\n"
-      "  make_jobs | jobq submit --file - --wait");
+void AddJobOptions(CLI::App* command, SubmitFlags* flags, const std::string& args_json_flag) {
   command->add_option("task", flags->task, "Task to run, e.g. sleep, echo, exec, sum_squares");
   command
       ->add_option("--arg", flags->args,
                    "Task argument KEY=VALUE, repeatable; VALUE is JSON if it parses "
                    "(n=5 is a number, s=abc a string, xs=[1,2] an array)")
       ->allow_extra_args(false);
-  command->add_option("--json", flags->json,
+  command->add_option(args_json_flag, flags->json,
                       "All task arguments as one JSON object; --arg entries override its keys");
   command->add_option("-q,--queue", flags->queue, "Queue to submit to (default: \"default\")");
   command->add_option("--priority", flags->priority, "Higher runs first (default 0)");
@@ -85,6 +73,22 @@ CLI::App* AddSubmitCommand(CLI::App& app, SubmitFlags* flags) {
   command->add_option("--backoff", flags->backoff,
                       "First retry delay, doubled for each later retry, with jitter "
                       "(e.g. 500ms, 2s, 1m; default: the queue's, else the broker's --backoff)");
+}
+
+CLI::App* AddSubmitCommand(CLI::App& app, SubmitFlags* flags) {
+  CLI::App* command = app.add_subcommand(
+      "submit", "Submit one job (TASK --arg k=v ...) or many (--file F, JSON Lines)");
+  command->footer(
+      "Prints {\"id\":\"...\"} per acknowledged job; with --wait, one line per finished job:\n"
+      "  {\"id\":\"...\",\"state\":\"succeeded\",\"attempts\":1,\"result\":...}\n"
+      "Examples:\n"
+      "  jobq submit sleep --arg seconds=1 --wait\n"
+      "  jobq submit exec --json '{\"argv\": [\"ls\", \"-l\"]}' -q ops --retries 2\n"
+      "  jobq submit report --delay 10m       runs in 10 minutes (scheduled until then)\n"
+      "  jobq submit report --at 2026-12-24T18:00:00+01:00\n"
+      "  jobq submit --file jobs.jsonl        one job per line: {\"task\": \"noop\"}\n"
+      "  make_jobs | jobq submit --file - --wait");
+  AddJobOptions(command, flags, "--json");
   command->add_option("--key", flags->key,
                       "Idempotency key: while a job with this key is kept, submitting it again "
                       "creates nothing and returns that job's id");

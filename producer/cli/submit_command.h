@@ -51,6 +51,11 @@ struct SubmitFlags {
 // Registers the subcommand; `flags` receives its values and must outlive `app`.
 CLI::App* AddSubmitCommand(CLI::App& app, SubmitFlags* flags);
 
+// The TASK positional and the options that describe a job (--arg, the
+// arguments' JSON object under `args_json_flag`, -q, --priority, --kind,
+// --timeout, --retries, --backoff): shared with `jobq schedule add`.
+void AddJobOptions(CLI::App* command, SubmitFlags* flags, const std::string& args_json_flag);
+
 // The job `jobq submit TASK ...` describes; --delay counts from `now_ms`
 // (the wall clock, without it). kInvalidArgument naming the flag when a
 // value is unusable.

@@ -69,6 +69,30 @@ class HeldControl final : public BrokerControl {
                    Reply<jobq::admin::DrainWorkerResponse> reply) override {
     reply(Unused());
   }
+  void AddSchedule(const jobq::admin::AddScheduleRequest&,
+                   Reply<jobq::admin::ScheduleInfo> reply) override {
+    reply(Unused());
+  }
+  void ListSchedules(const jobq::admin::ListSchedulesRequest&,
+                     Reply<jobq::admin::ListSchedulesResponse> reply) override {
+    reply(Unused());
+  }
+  void GetSchedule(const jobq::admin::ScheduleRequest&,
+                   Reply<jobq::admin::ScheduleInfo> reply) override {
+    reply(Unused());
+  }
+  void PauseSchedule(const jobq::admin::ScheduleRequest&, bool,
+                     Reply<jobq::admin::ScheduleInfo> reply) override {
+    reply(Unused());
+  }
+  void RemoveSchedule(const jobq::admin::ScheduleRequest&,
+                      Reply<jobq::admin::RemoveScheduleResponse> reply) override {
+    reply(Unused());
+  }
+  void RunSchedule(const jobq::admin::ScheduleRequest&,
+                   Reply<jobq::admin::RunScheduleResponse> reply) override {
+    reply(Unused());
+  }
 
   size_t held() {
     std::lock_guard lock(mutex_);
