@@ -35,8 +35,8 @@ struct CommitBatch {
   std::span<const JobId> sentinels_removed;
   // Schedules are applied erased, then changed: one may be removed and
   // added again under its name in the same iteration.
-  std::span<const ScheduleRecord> schedules_changed;
-  std::span<const std::string> schedules_erased;
+  std::span<const ScheduleRecord> schedules_changed = {};
+  std::span<const std::string> schedules_erased = {};
 
   bool empty() const {
     return changed.empty() && erased.empty() && sentinels_added.empty() &&

@@ -421,6 +421,50 @@ TEST_F(SqliteStoreTest, MigratesAVersionOneFileAndKeepsItsJobs) {
       << "the migration created the sentinels table";
 }
 
+TEST_F(SqliteStoreTest, SchedulesSurviveAReopenUntilRemoved) {
+  ScheduleRecord tick;
+  tick.mutable_spec()->set_name("tick");
+  tick.mutable_spec()->set_every_ms(1000);
+  tick.mutable_spec()->mutable_job()->set_task("noop");
+  tick.set_cursor_ms(1'700'000'003'000);
+  tick.set_fired(3);
+  ScheduleRecord gone = tick;
+  gone.mutable_spec()->set_name("gone");
+  {
+    auto store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    const std::vector<ScheduleRecord> changed = {tick, gone};
+    ASSERT_TRUE(store->Commit(CommitBatch{{}, {}, {}, {}, changed, {}}).ok());
+    // Removed and added again under its name in one batch: erased first.
+    const std::vector<std::string> erased = {"gone", "tick"};
+    const std::vector<ScheduleRecord> again = {tick};
+    ASSERT_TRUE(store->Commit(CommitBatch{{}, {}, {}, {}, again, erased}).ok());
+  }
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  auto recovered = store->Recover();
+  ASSERT_TRUE(recovered.ok()) << recovered.status();
+  ASSERT_EQ(recovered->schedules.size(), 1u);
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(recovered->schedules[0], tick));
+}
+
+TEST_F(SqliteStoreTest, MigratesAVersionTwoFileToKeepSchedules) {
+  // A store as jobq wrote it before schedules (schema 2).
+  RawExec(
+      "PRAGMA application_id = 1246708305; PRAGMA user_version = 2;"
+      "CREATE TABLE jobs (id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),"
+      " state INTEGER NOT NULL, queue TEXT NOT NULL, record BLOB NOT NULL);"
+      "CREATE TABLE sentinels (id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),"
+      " queue TEXT NOT NULL);");
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  ScheduleRecord tick;
+  tick.mutable_spec()->set_name("tick");
+  const std::vector<ScheduleRecord> changed = {tick};
+  EXPECT_TRUE(store->Commit(CommitBatch{{}, {}, {}, {}, changed, {}}).ok())
+      << "the migration created the schedules table";
+}
+
 TEST_F(SqliteStoreTest, ASecondStoreOnTheSameFileIsRefusedWhileTheFirstIsOpen) {
   auto first = OpenOrDie();
   ASSERT_NE(first, nullptr);
