@@ -25,6 +25,9 @@ FiringPlan PlanFirings(const Schedule& timing, ::jobq::admin::ScheduleSpec::Catc
   std::deque<TimeMs> missed;  // the latest missed_kept_max of them
   uint64_t missed_count = 0;
   const TimeMs from_ms = std::max(cursor_ms, now_ms - kCatchUpHorizonMs);
+  // Instants before the horizon are handled by being dropped: the cursor
+  // moves past them even when no instant has come since.
+  plan.cursor_ms = from_ms;
   for (std::optional<TimeMs> at = NextFiring(timing, from_ms); at && *at <= now_ms;
        at = NextFiring(timing, *at)) {
     plan.cursor_ms = *at;

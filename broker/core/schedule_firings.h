@@ -32,7 +32,8 @@ struct FiringPlan {
   std::vector<TimeMs> fire;  // instants to make jobs for, oldest first
   uint64_t skipped = 0;      // missed instants that make none
   // The latest instant handled (fired or skipped); the cursor given when
-  // no instant has come.
+  // no instant has come, or the horizon when that is later. Never an
+  // instant before which one is left that has come.
   TimeMs cursor_ms = 0;
 };
 

@@ -11,6 +11,7 @@
 #include "broker/core/broker_core.h"
 #include "broker/core/core_helpers.h"
 #include "broker/core/schedule_firings.h"
+#include "broker/core/spec_limits.h"
 #include "common/check.h"
 #include "common/job_state.h"
 
@@ -136,6 +137,18 @@ void BrokerCore::RestoreSchedules(std::vector<::jobq::store::ScheduleRecord> rec
     const std::string name = record.spec().name();
     ScheduleEntry& entry = schedules_[name];
     entry.record = std::move(record);
+    // What AddSchedule refuses in a template, a record written before the
+    // bounds (or damaged) must not carry into every job it makes.
+    wire::JobSpec& job = *entry.record.mutable_spec()->mutable_job();
+    ClampSpecTimes(&job);
+    job.set_not_before_ms(0);
+    job.clear_idempotency_key();
+    job.clear_submit_token();
+    job.set_sentinel(false);
+    entry.record.set_created_ms(ClampStoredTime(entry.record.created_ms()));
+    entry.record.set_cursor_ms(ClampStoredTime(entry.record.cursor_ms()));
+    entry.record.set_last_fire_ms(
+        std::min(ClampStoredTime(entry.record.last_fire_ms()), entry.record.cursor_ms()));
     absl::StatusOr<::jobq::Schedule> timing = TimingOf(entry.record.spec());
     if (timing.ok()) {
       entry.timing = *std::move(timing);

@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/job_state.h"
+
 namespace jobq::broker::metrics {
 namespace {
 
@@ -205,6 +207,50 @@ std::string RenderPrometheus(const ::jobq::admin::GetStatusResponse& status) {
   }
   out.Family("jobq_jobs_in_flight", "gauge", "Jobs leased to workers (running).");
   out.Sample("jobq_jobs_in_flight", {}, static_cast<double>(in_flight));
+
+  // Per schedule: the first kSchedulesInStatusMax by name, as the status has them.
+  out.Family("jobq_schedules", "gauge", "Schedules the broker keeps.");
+  out.Sample("jobq_schedules", {}, static_cast<double>(status.schedules_total()));
+  out.Family("jobq_schedule_next_fire_timestamp_seconds", "gauge",
+             "When each schedule fires next (unix seconds); absent while it is paused or broken.");
+  for (const ::jobq::admin::ScheduleInfo& schedule : status.schedules()) {
+    if (schedule.next_fire_ms() != 0) {
+      out.Sample("jobq_schedule_next_fire_timestamp_seconds",
+                 {{"schedule", schedule.spec().name()}},
+                 static_cast<double>(schedule.next_fire_ms()) / 1000.0);
+    }
+  }
+  out.Family("jobq_schedule_last_fire_timestamp_seconds", "gauge",
+             "The firing instant of each schedule's latest job (unix seconds); absent before one.");
+  for (const ::jobq::admin::ScheduleInfo& schedule : status.schedules()) {
+    if (schedule.last_fire_ms() != 0) {
+      out.Sample("jobq_schedule_last_fire_timestamp_seconds",
+                 {{"schedule", schedule.spec().name()}},
+                 static_cast<double>(schedule.last_fire_ms()) / 1000.0);
+    }
+  }
+  out.Family("jobq_schedule_fired_total", "counter", "Jobs each schedule created.");
+  for (const ::jobq::admin::ScheduleInfo& schedule : status.schedules()) {
+    out.Sample("jobq_schedule_fired_total", {{"schedule", schedule.spec().name()}},
+               static_cast<double>(schedule.fired()));
+  }
+  out.Family("jobq_schedule_skipped_total", "counter",
+             "Firings that created no job (--overlap skip, --catch-up, a full queue).");
+  for (const ::jobq::admin::ScheduleInfo& schedule : status.schedules()) {
+    out.Sample("jobq_schedule_skipped_total", {{"schedule", schedule.spec().name()}},
+               static_cast<double>(schedule.skipped()));
+  }
+  out.Family("jobq_schedule_last_job_state", "gauge",
+             "1 for the state of each schedule's latest job (expired once its result is).");
+  for (const ::jobq::admin::ScheduleInfo& schedule : status.schedules()) {
+    if (!schedule.last_job_id().empty()) {
+      const std::string state = schedule.last_job_state() == ::jobq::wire::JOB_STATE_UNSPECIFIED
+                                    ? "expired"
+                                    : std::string(JobStateName(schedule.last_job_state()));
+      out.Sample("jobq_schedule_last_job_state",
+                 {{"schedule", schedule.spec().name()}, {"state", state}}, 1.0);
+    }
+  }
 
   // Pools and workers add up over the connected workers; ordered maps keep
   // the output stable.

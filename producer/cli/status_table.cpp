@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "producer/cli/schedule_tables.h"
 
 namespace jobq::cli {
 namespace {
@@ -185,6 +186,17 @@ std::string FormatStatusTable(const admin::GetStatusResponse& status) {
     out += FormatTable(rows);
   }
   out += '\n';
+
+  if (status.schedules_total() > 0) {
+    admin::ListSchedulesResponse schedules;
+    *schedules.mutable_schedules() = status.schedules();
+    out += FormatSchedulesTable(schedules);
+    if (status.schedules_total() > static_cast<uint32_t>(status.schedules_size())) {
+      absl::StrAppend(&out, "... ", status.schedules_total() - status.schedules_size(),
+                      " more (jobq schedule list)\n");
+    }
+    out += '\n';
+  }
 
   // The reference's timing decorator, for every task: how long jobs ran
   // and how long they waited for a worker.

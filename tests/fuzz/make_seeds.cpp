@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/framing.h"
+#include "jobq/store.pb.h"
 #include "jobq/wire.pb.h"
 #include "tests/fuzz/json_expand.h"
 #include "worker/child/child_frames.h"
@@ -343,6 +344,49 @@ void TextSeeds() {
                          {"zero", "0"}});
 }
 
+// fuzz_schedule: ScheduleRecords, as AddSchedule's spec and as a store
+// gives them back.
+void Schedules() {
+  auto record = [](const std::string& name, auto timing) {
+    store::ScheduleRecord out;
+    out.mutable_spec()->set_name(name);
+    out.mutable_spec()->mutable_job()->set_task("noop");
+    out.set_cursor_ms(1'790'000'000'000);
+    timing(*out.mutable_spec());
+    return out;
+  };
+  const std::pair<const char*, store::ScheduleRecord> seeds[] = {
+      {"every_second", record("tick", [](auto& spec) { spec.set_every_ms(1000); })},
+      {"cron_berlin", record("report",
+                             [](auto& spec) {
+                               spec.set_cron("30 2 * * *");
+                               spec.set_time_zone("Europe/Berlin");
+                               spec.set_catch_up(admin::ScheduleSpec::CATCH_UP_ALL);
+                             })},
+      {"macro_overlap_skip", record("daily",
+                                    [](auto& spec) {
+                                      spec.set_cron("@daily");
+                                      spec.set_overlap(admin::ScheduleSpec::OVERLAP_SKIP);
+                                      spec.set_catch_up(admin::ScheduleSpec::CATCH_UP_NONE);
+                                    })},
+      {"never_fires", record("feb30", [](auto& spec) { spec.set_cron("0 0 30 2 *"); })},
+      {"unknown_zone", record("mars",
+                              [](auto& spec) {
+                                spec.set_cron("* * * * *");
+                                spec.set_time_zone("Mars/Olympus");
+                              })},
+      {"bad_template", record("keyed",
+                              [](auto& spec) {
+                                spec.set_every_ms(60'000);
+                                spec.mutable_job()->set_idempotency_key("k");
+                                spec.mutable_job()->set_timeout_ms(-5);
+                              })},
+  };
+  for (const auto& [name, seed] : seeds) {
+    Write("fuzz_schedule", name, seed.SerializeAsString());
+  }
+}
+
 }  // namespace
 }  // namespace jobq::fuzz
 
@@ -357,5 +401,6 @@ int main(int argc, char** argv) {
   jobq::fuzz::ChildFrames();
   jobq::fuzz::BrokerCore();
   jobq::fuzz::TextSeeds();
+  jobq::fuzz::Schedules();
   return 0;
 }
