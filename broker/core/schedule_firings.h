@@ -5,11 +5,11 @@
 // schedule's catch-up policy decides about. Pure; on the caller's clock.
 //
 // An instant passed unseen when it is at or before `missed_through_ms`: the
-// broker gives the time it was restored (the instants it was down over) or
-// now minus kLateFiringGraceMs, whichever is later (its clock jumped, or its
-// loop stalled for longer than anyone would call late). So a broker killed
-// and back within the grace fires every instant it was down over, each
-// once, whatever the policy: that is not a missed firing but a late one.
+// broker gives the time it was restored (every instant it was down over)
+// or now minus kLateFiringGraceMs, whichever is later (its clock jumped, or
+// its loop stalled for longer than anyone would call late). A running
+// broker's loop late by less than the grace fires each instant it passed,
+// late; everything else follows the policy.
 
 #include <cstdint>
 #include <vector>
