@@ -82,7 +82,7 @@ absl::StatusOr<Schedule> TimingOf(const ::jobq::admin::ScheduleSpec& spec) {
       }
       if (spec.every_ms() < kScheduleEveryMinMs || spec.every_ms() > kScheduleEveryMaxMs) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "interval ", FormatDurationMs(spec.every_ms()), " is out of range: ",
+            "interval (--every) ", FormatDurationMs(spec.every_ms()), " is out of range: ",
             FormatDurationMs(kScheduleEveryMinMs), " to ", FormatDurationMs(kScheduleEveryMaxMs)));
       }
       return Schedule(EverySchedule{spec.every_ms(), 0});
