@@ -82,6 +82,12 @@ void SimClients::Submit(SimClient& client) {
     if (env_.Chance(50)) {
       spec.set_backoff_ms(1 + static_cast<int64_t>(env_.Below(50)));
     }
+    // Delayed jobs (issue 17 item 1), and a few whose time has passed.
+    if (env_.Chance(10)) {
+      spec.set_not_before_ms(env_.Now() + 1 + static_cast<int64_t>(env_.Below(3000)));
+    } else if (env_.Chance(2)) {
+      spec.set_not_before_ms(env_.Now() - static_cast<int64_t>(env_.Below(3000)));
+    }
     // Producers that resubmit "the same" job: keys shared by everyone.
     if (env_.Chance(15)) {
       spec.set_idempotency_key("key-" + std::to_string(env_.Below(40)));

@@ -46,6 +46,8 @@ constexpr Counter kSums[] = {
     {"jobs refused", &Coverage::refusals, 550},
     {"CANCELs of running jobs", &Coverage::cancels_while_running, 250},
     {"runs with 100 workers or more", &Coverage::crowded_runs, 5},
+    {"delayed jobs", &Coverage::delayed_jobs, 3'000},
+    {"delayed jobs dispatched (none before its time)", &Coverage::delayed_dispatches, 2'900},
 };
 
 constexpr Counter kMaxima[] = {

@@ -44,6 +44,8 @@ struct Coverage {
   uint64_t crowded_runs = 0;           // runs that started with at least 100 workers
   uint64_t workers_max = 0;            // the most workers of one run (a maximum, not a sum)
   uint64_t clients_max = 0;            // the most clients of one run
+  uint64_t delayed_jobs = 0;           // submitted with a not_before_ms ahead
+  uint64_t delayed_dispatches = 0;     // of them, first dispatches (none before its time)
 
   void Add(const Coverage& other);
 };

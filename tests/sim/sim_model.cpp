@@ -146,13 +146,18 @@ size_t SimModel::AfterSubmit(const std::string& client, const wire::Submit& subm
       model.token = spec.submit_token();
       model.key = spec.idempotency_key();
       model.timeout_ms = spec.timeout_ms();
+      model.not_before_ms = spec.not_before_ms();
+      model.outside_epochs = spec.not_before_ms() > env_.Now();
+      env_.coverage.delayed_jobs += model.outside_epochs ? 1 : 0;
       ResolveDefaults(spec, model);
       checks_.results.CheckResolved(id, model, core);
       model.epoch = queue.sentinels;
       if (queue.pending_by_epoch.size() <= model.epoch) {
         queue.pending_by_epoch.resize(model.epoch + 1);
       }
-      ++queue.pending_by_epoch[model.epoch];
+      if (!model.outside_epochs) {
+        ++queue.pending_by_epoch[model.epoch];
+      }
       if (submit.notify()) {
         watchers_[id].insert(client);
       }
@@ -385,6 +390,7 @@ void SimModel::OnDispatched(const JobId& id, const std::string& worker, uint32_t
   checks_.results.CheckDispatched(id);
   checks_.sentinels.CheckDispatched(id);
   JobModel& model = jobs_.at(id);
+  env_.coverage.delayed_dispatches += model.outside_epochs && !model.dispatched_or_done ? 1 : 0;
   model.attempt = attempt;
   env_.Trace("dispatch ", Hex(id), " attempt ", attempt, " to ", worker);
   leases_[id] = Lease{worker, attempt, session_[worker], LeaseExpiry(model, env_.Now())};
@@ -396,7 +402,9 @@ void SimModel::MarkDispatchedOrDone(JobModel& model) {
     return;
   }
   model.dispatched_or_done = true;
-  --queues_[model.queue].pending_by_epoch[model.epoch];
+  if (!model.outside_epochs) {
+    --queues_[model.queue].pending_by_epoch[model.epoch];
+  }
 }
 
 void SimModel::SetTerminal(const JobId& id, JobModel& model, wire::JobState state) {
@@ -613,7 +621,7 @@ void SimModel::RollBack(TimeMs orphan_until) {
     if (queue.pending_by_epoch.size() <= model.epoch) {
       queue.pending_by_epoch.resize(model.epoch + 1);
     }
-    if (!model.dispatched_or_done) {
+    if (!model.dispatched_or_done && !model.outside_epochs) {
       ++queue.pending_by_epoch[model.epoch];
     }
   }

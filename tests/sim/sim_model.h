@@ -45,10 +45,13 @@ struct JobModel {
   TimeMs timeout_ms = 0;
   size_t epoch = 0;  // sentinels accepted on its queue before it
   bool dispatched_or_done = false;
+  // Delayed at submit: it enters its queue when due, behind whatever
+  // barriers are there then, so the sentinels' order does not count it.
+  bool outside_epochs = false;
   uint32_t attempt = 0;               // the core's job.attempt
   uint32_t failures = 0;              // failed results the core accepted
   bool cancel_requested = false;      // a CANCEL reached it while it ran (persisted)
-  TimeMs not_before_ms = 0;           // a retry waits for its backoff
+  TimeMs not_before_ms = 0;           // a delayed job waits for its time, a retry for its backoff
   std::set<uint32_t> honest_results;  // attempts whose result was accepted from honest workers
   std::optional<wire::JobState> terminal;
 };

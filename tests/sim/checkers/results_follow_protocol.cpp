@@ -66,8 +66,8 @@ void ResultsFollowProtocol::CheckResults(const std::string& worker,
 void ResultsFollowProtocol::CheckDispatched(const JobId& id) const {
   const JobModel& model = model_.jobs().at(id);
   SIM_EXPECT(env_.Now() >= model.not_before_ms,
-             "retry of " + Hex(id) + " dispatched " +
-                 std::to_string(model.not_before_ms - env_.Now()) + "ms before its backoff ended");
+             Hex(id) + " dispatched " + std::to_string(model.not_before_ms - env_.Now()) +
+                 "ms before its time (its delay, or a retry's backoff)");
 }
 
 void ResultsFollowProtocol::CheckFailureCount(const JobId& id, const JobModel& model,

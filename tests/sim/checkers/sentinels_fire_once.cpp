@@ -45,6 +45,9 @@ void SentinelsFireOnce::CheckFiring(const JobId& id) const {
 
 void SentinelsFireOnce::CheckDispatched(const JobId& id) const {
   const JobModel& model = model_.jobs().at(id);
+  if (model.outside_epochs) {
+    return;
+  }
   auto queue = model_.queues().find(model.queue);
   for (size_t e = 0; e < model.epoch; ++e) {
     SIM_EXPECT(queue->second.pending_by_epoch[e] == 0,
