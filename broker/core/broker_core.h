@@ -196,7 +196,7 @@ class BrokerCore {
   // through `effects`; the firings' jobs and the schedule's new cursor go
   // into the same commit. Errors carry the code the admin RPC returns:
   // INVALID_ARGUMENT (a spec CheckScheduleSpec refuses), ALREADY_EXISTS,
-  // NOT_FOUND, FAILED_PRECONDITION (pause a paused one, run a broken one),
+  // NOT_FOUND, FAILED_PRECONDITION (pause a paused one, resume a running one),
   // RESOURCE_EXHAUSTED (kSchedulesMax, or no room for RunSchedule's job),
   // UNAVAILABLE (shutting down).
   absl::StatusOr<::jobq::admin::ScheduleInfo> AddSchedule(const ::jobq::admin::ScheduleSpec& spec,
