@@ -100,6 +100,7 @@ int BrokerServer::Run() {
   const size_t recovered_jobs = recovered->jobs.size();
   const size_t recovered_sentinels = recovered->sentinels.size();
   core.Restore(std::move(recovered->jobs), std::move(recovered->sentinels), clock.NowMs());
+  core.RestoreLimits(std::move(recovered->limits), clock.NowMs());
   if (recovered_jobs > 0 || recovered_sentinels > 0) {
     JOBQ_LOG(kInfo, "broker", "recovered")
         .Kv("jobs", recovered_jobs)

@@ -78,6 +78,15 @@ class AdminService final : public jobq::admin::Admin::CallbackService {
   grpc::ServerUnaryReactor* DrainWorker(grpc::CallbackServerContext* context,
                                         const jobq::admin::DrainWorkerRequest* request,
                                         jobq::admin::DrainWorkerResponse* response) override;
+  grpc::ServerUnaryReactor* SetLimit(grpc::CallbackServerContext* context,
+                                     const jobq::admin::SetLimitRequest* request,
+                                     jobq::admin::SetLimitResponse* response) override;
+  grpc::ServerUnaryReactor* ClearLimit(grpc::CallbackServerContext* context,
+                                       const jobq::admin::ClearLimitRequest* request,
+                                       jobq::admin::ClearLimitResponse* response) override;
+  grpc::ServerUnaryReactor* ListLimits(grpc::CallbackServerContext* context,
+                                       const jobq::admin::ListLimitsRequest* request,
+                                       jobq::admin::ListLimitsResponse* response) override;
 
   // Ends every WatchStatus stream (with OK) and waits, up to `timeout`,
   // until their threads are gone. Called by AdminServer::Stop before the

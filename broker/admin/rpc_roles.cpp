@@ -14,7 +14,8 @@ const std::vector<std::pair<std::string_view, AdminRole>>& AdminRpcRoles() {
       {"CancelJobs", AdminRole::kAdmin},  {"RetryJobs", AdminRole::kAdmin},
       {"PurgeQueue", AdminRole::kAdmin},  {"PauseQueue", AdminRole::kAdmin},
       {"ResumeQueue", AdminRole::kAdmin}, {"DrainWorker", AdminRole::kAdmin},
-      {"Shutdown", AdminRole::kAdmin},
+      {"Shutdown", AdminRole::kAdmin},    {"SetLimit", AdminRole::kAdmin},
+      {"ClearLimit", AdminRole::kAdmin},  {"ListLimits", AdminRole::kRead},
   };
   return *kTable;
 }

@@ -92,6 +92,7 @@ void Effects::Clear() {
   erased_jobs.clear();
   sentinels_added.clear();
   sentinels_removed.clear();
+  limits_changed.clear();
   dispatch_index_.clear();
   submitted_index_.clear();
   results_index_.clear();

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "broker/core/limit_record.h"
 #include "common/framing.h"
 #include "common/job_id.h"
 #include "jobq/wire.pb.h"
@@ -55,10 +56,13 @@ class Effects {
     sentinels_added.push_back({id, queue});
   }
   void SentinelRemoved(const JobId& id) { sentinels_removed.push_back(id); }
+  // A limit set or changed, or cleared (record.cleared): the whole record,
+  // since the store keeps no part of it without the rest.
+  void LimitChanged(const LimitRecord& record) { limits_changed.push_back(record); }
 
   bool has_store_writes() const {
     return !changed_jobs.empty() || !erased_jobs.empty() || !sentinels_added.empty() ||
-           !sentinels_removed.empty();
+           !sentinels_removed.empty() || !limits_changed.empty();
   }
   bool empty() const { return outbound.empty() && !has_store_writes(); }
   void Clear();
@@ -67,7 +71,8 @@ class Effects {
   std::vector<JobId> changed_jobs;  // may repeat an id; the store writes the latest state once
   std::vector<JobId> erased_jobs;
   std::vector<SentinelMark> sentinels_added;
-  std::vector<JobId> sentinels_removed;  // fired; may name one added in the same step
+  std::vector<JobId> sentinels_removed;     // fired; may name one added in the same step
+  std::vector<LimitRecord> limits_changed;  // in order; the store applies the last per limit
 
  private:
   template <typename Message>

@@ -38,6 +38,7 @@ absl::Status CommitPipeline::Take(core::Effects* effects) {
     append(unwritten_.erased_jobs, effects->erased_jobs);
     append(unwritten_.sentinels_added, effects->sentinels_added);
     append(unwritten_.sentinels_removed, effects->sentinels_removed);
+    append(unwritten_.limits_changed, effects->limits_changed);
   }
   const uint64_t batch = DependsOnBatch();
   for (core::Outbound& out : effects->outbound) {
@@ -102,6 +103,7 @@ void CommitPipeline::StartNextBatch() {
   batch.erased = std::move(unwritten_.erased_jobs);
   batch.sentinels_added = std::move(unwritten_.sentinels_added);
   batch.sentinels_removed = std::move(unwritten_.sentinels_removed);
+  batch.limits = std::move(unwritten_.limits_changed);
   unwritten_.Clear();
   in_flight_ = true;
   ++next_batch_;
@@ -180,7 +182,7 @@ absl::Status CommitPipeline::CommitInline(core::Effects* effects) {
       }
     }
     const store::CommitBatch batch{changed_scratch_, effects->erased_jobs, effects->sentinels_added,
-                                   effects->sentinels_removed};
+                                   effects->sentinels_removed, effects->limits_changed};
     absl::Status committed = [&] {
       ScopedLatencyTimer commit_timer(&inline_commit_latency_);
       return store_->Commit(batch);

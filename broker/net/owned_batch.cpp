@@ -7,8 +7,8 @@ store::CommitBatch ViewOf(const OwnedBatch& batch, std::vector<const core::Job*>
   for (const core::Job& job : batch.changed) {
     pointers->push_back(&job);
   }
-  return store::CommitBatch{*pointers, batch.erased, batch.sentinels_added,
-                            batch.sentinels_removed};
+  return store::CommitBatch{*pointers, batch.erased, batch.sentinels_added, batch.sentinels_removed,
+                            batch.limits};
 }
 
 }  // namespace jobq::broker::net

@@ -16,6 +16,7 @@ struct OwnedBatch {
   std::vector<JobId> erased;
   std::vector<core::SentinelMark> sentinels_added;
   std::vector<JobId> sentinels_removed;
+  std::vector<core::LimitRecord> limits;
 };
 
 // The Store's view of `batch`; `pointers` holds what `changed` points at

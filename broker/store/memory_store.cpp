@@ -18,6 +18,13 @@ absl::Status MemoryStore::Commit(const CommitBatch& batch) {
   for (const JobId& id : batch.sentinels_removed) {
     sentinels_.erase(id);
   }
+  for (const core::LimitRecord& limit : batch.limits) {
+    if (limit.cleared) {
+      limits_.erase({limit.queue, limit.task});
+    } else {
+      limits_[{limit.queue, limit.task}] = limit;
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -29,6 +36,9 @@ absl::StatusOr<Recovered> MemoryStore::Recover() {
   }
   for (const auto& [id, queue] : sentinels_) {
     recovered.sentinels.push_back({id, queue});
+  }
+  for (const auto& [key, limit] : limits_) {
+    recovered.limits.push_back(limit);
   }
   return recovered;
 }

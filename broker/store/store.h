@@ -29,16 +29,20 @@ struct CommitBatch {
   std::span<const JobId> erased;
   std::span<const core::SentinelMark> sentinels_added;
   std::span<const JobId> sentinels_removed;
+  // Limits set or cleared (LimitRecord::cleared), in order: the last one of
+  // a (queue, task) is what the store keeps.
+  std::span<const core::LimitRecord> limits = {};
 
   bool empty() const {
     return changed.empty() && erased.empty() && sentinels_added.empty() &&
-           sentinels_removed.empty();
+           sentinels_removed.empty() && limits.empty();
   }
 };
 
 struct Recovered {
   std::vector<core::Job> jobs;                // in no particular order
   std::vector<core::SentinelMark> sentinels;  // not fired yet, in no particular order
+  std::vector<core::LimitRecord> limits;      // each valid (CheckLimit), by queue and task
 };
 
 class Store {
