@@ -32,9 +32,9 @@
 #include "broker/core/job.h"
 #include "broker/core/job_index.h"
 #include "broker/core/limit_record.h"
+#include "broker/core/limit_state.h"
 #include "broker/core/ready_queue.h"
 #include "broker/core/stats.h"
-#include "broker/core/token_bucket.h"
 #include "broker/core/worker_info.h"
 #include "common/clock.h"
 #include "common/framing.h"
@@ -329,18 +329,6 @@ class BrokerCore {
 
   // Limits (limits.cpp).
   enum class LimitHold { kNone, kRate, kConcurrency };
-  struct LimitState {
-    LimitRecord record;
-    std::optional<TokenBucket> bucket;  // exactly when record has a rate
-    int64_t running = 0;                // its jobs running now (Transition keeps it)
-    // The most that may run: the cap, or more while jobs that ran before
-    // the cap was set, lowered or restored are still running.
-    int64_t running_allowed = 0;
-  };
-  struct QueueLimits {
-    std::optional<LimitState> whole;
-    std::map<std::string, LimitState, std::less<>> by_task;
-  };
   LimitState* FindLimit(const std::string& queue, const std::string& task);
   int64_t RunningMatching(const std::string& queue, const std::string& task) const;
   static LimitHold HoldOf(const LimitState& limit, TimeMs now_ms, TimeMs* token_ms);

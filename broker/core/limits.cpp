@@ -23,7 +23,7 @@ const std::string kNoTask;
 
 }  // namespace
 
-BrokerCore::LimitState* BrokerCore::FindLimit(const std::string& queue, const std::string& task) {
+LimitState* BrokerCore::FindLimit(const std::string& queue, const std::string& task) {
   auto found = limits_.find(queue);
   if (found == limits_.end()) {
     return nullptr;
@@ -280,7 +280,10 @@ bool BrokerCore::HeadLimited(const std::string& name, const QueueState& queue,
 
 void BrokerCore::CheckLimitInvariants() const {
   size_t count = 0;
-  for (const auto& [queue, limits] : limits_) {
+  for (const auto& [queue_name, limits] : limits_) {
+    // A copy the lambda below can capture (C++20 structured bindings cannot
+    // be captured by clang 14).
+    const std::string& queue = queue_name;
     JOBQ_CHECK(limits.whole || !limits.by_task.empty()) << "no empty limit entry is kept";
     JOBQ_CHECK(queues_.count(queue) == 1) << "a limited queue is listed";
     auto check = [&](const LimitState& limit, const std::string& task) {
