@@ -46,10 +46,10 @@ constexpr Counter kSums[] = {
     {"jobs refused", &Coverage::refusals, 550},
     {"CANCELs of running jobs", &Coverage::cancels_while_running, 250},
     {"runs with 100 workers or more", &Coverage::crowded_runs, 5},
-    {"limits set or changed", &Coverage::limits_set, 0},
-    {"steps with a rate limit at its bound", &Coverage::limits_at_bound, 0},
-    {"steps with a cap full", &Coverage::caps_full, 0},
-    {"limits restored after a restart", &Coverage::limits_restored, 0},
+    {"limits set or changed", &Coverage::limits_set, 900},
+    {"steps with a rate limit at its bound", &Coverage::limits_at_bound, 100},
+    {"steps with a cap full", &Coverage::caps_full, 250'000},
+    {"limits restored after a restart", &Coverage::limits_restored, 900},
 };
 
 constexpr Counter kMaxima[] = {
