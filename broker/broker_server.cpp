@@ -103,6 +103,7 @@ int BrokerServer::Run() {
   const TimeMs restored_ms = clock.NowMs();
   core.Restore(std::move(recovered->jobs), std::move(recovered->sentinels), restored_ms);
   core.RestoreSchedules(std::move(recovered->schedules), restored_ms);
+  core.RestoreLimits(std::move(recovered->limits), restored_ms);
   if (recovered_jobs > 0 || recovered_sentinels > 0 || recovered_schedules > 0) {
     JOBQ_LOG(kInfo, "broker", "recovered")
         .Kv("jobs", recovered_jobs)

@@ -447,4 +447,30 @@ void AdminServer::Stop() {
   }
 }
 
+grpc::ServerUnaryReactor* AdminService::SetLimit(grpc::CallbackServerContext* context,
+                                                 const jobq::admin::SetLimitRequest* request,
+                                                 jobq::admin::SetLimitResponse* response) {
+  return Answer(
+      auth_, "SetLimit", context, *request, response,
+      [](jobq::admin::SetLimitRequest* checked) { return CheckName(checked->queue(), "queue"); },
+      [this](const auto& checked, auto reply) { control_->SetLimit(checked, std::move(reply)); });
+}
+
+grpc::ServerUnaryReactor* AdminService::ClearLimit(grpc::CallbackServerContext* context,
+                                                   const jobq::admin::ClearLimitRequest* request,
+                                                   jobq::admin::ClearLimitResponse* response) {
+  return Answer(
+      auth_, "ClearLimit", context, *request, response,
+      [](jobq::admin::ClearLimitRequest* checked) { return CheckName(checked->queue(), "queue"); },
+      [this](const auto& checked, auto reply) { control_->ClearLimit(checked, std::move(reply)); });
+}
+
+grpc::ServerUnaryReactor* AdminService::ListLimits(grpc::CallbackServerContext* context,
+                                                   const jobq::admin::ListLimitsRequest* request,
+                                                   jobq::admin::ListLimitsResponse* response) {
+  return Answer(
+      auth_, "ListLimits", context, *request, response, [](auto*) { return absl::OkStatus(); },
+      [this](const auto& checked, auto reply) { control_->ListLimits(checked, std::move(reply)); });
+}
+
 }  // namespace jobq::broker::admin

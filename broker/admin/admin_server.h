@@ -78,6 +78,15 @@ class AdminService final : public jobq::admin::Admin::CallbackService {
   grpc::ServerUnaryReactor* DrainWorker(grpc::CallbackServerContext* context,
                                         const jobq::admin::DrainWorkerRequest* request,
                                         jobq::admin::DrainWorkerResponse* response) override;
+  grpc::ServerUnaryReactor* SetLimit(grpc::CallbackServerContext* context,
+                                     const jobq::admin::SetLimitRequest* request,
+                                     jobq::admin::SetLimitResponse* response) override;
+  grpc::ServerUnaryReactor* ClearLimit(grpc::CallbackServerContext* context,
+                                       const jobq::admin::ClearLimitRequest* request,
+                                       jobq::admin::ClearLimitResponse* response) override;
+  grpc::ServerUnaryReactor* ListLimits(grpc::CallbackServerContext* context,
+                                       const jobq::admin::ListLimitsRequest* request,
+                                       jobq::admin::ListLimitsResponse* response) override;
 
   // Schedules (schedule_rpcs.cpp).
   grpc::ServerUnaryReactor* AddSchedule(grpc::CallbackServerContext* context,

@@ -75,6 +75,15 @@ class BrokerControl {
                               Reply<jobq::admin::RemoveScheduleResponse> reply) = 0;
   virtual void RunSchedule(const jobq::admin::ScheduleRequest& request,
                            Reply<jobq::admin::RunScheduleResponse> reply) = 0;
+  // Limits: requests arrive with a queue name. SetLimit and ClearLimit are
+  // answered once committed; INVALID_ARGUMENT (a bad rate, burst or cap),
+  // RESOURCE_EXHAUSTED (too many limits), NOT_FOUND (clear: no such limit).
+  virtual void SetLimit(const jobq::admin::SetLimitRequest& request,
+                        Reply<jobq::admin::SetLimitResponse> reply) = 0;
+  virtual void ClearLimit(const jobq::admin::ClearLimitRequest& request,
+                          Reply<jobq::admin::ClearLimitResponse> reply) = 0;
+  virtual void ListLimits(const jobq::admin::ListLimitsRequest& request,
+                          Reply<jobq::admin::ListLimitsResponse> reply) = 0;
 };
 
 }  // namespace jobq::broker::admin

@@ -18,6 +18,8 @@ const std::vector<std::pair<std::string_view, AdminRole>>& AdminRpcRoles() {
       {"GetSchedule", AdminRole::kRead},     {"AddSchedule", AdminRole::kAdmin},
       {"PauseSchedule", AdminRole::kAdmin},  {"ResumeSchedule", AdminRole::kAdmin},
       {"RemoveSchedule", AdminRole::kAdmin}, {"RunSchedule", AdminRole::kAdmin},
+      {"SetLimit", AdminRole::kAdmin},       {"ClearLimit", AdminRole::kAdmin},
+      {"ListLimits", AdminRole::kRead},
   };
   return *kTable;
 }

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "broker/control/admin_answers.h"
+#include "broker/control/limit_answers.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 
@@ -170,6 +171,33 @@ void LoopControl::DrainWorker(const ::jobq::admin::DrainWorkerRequest& request,
       [request](net::LoopContext& loop) {
         return AnswerDrainWorker(loop.core(), request, &loop.effects());
       },
+      std::move(reply));
+}
+
+void LoopControl::SetLimit(const ::jobq::admin::SetLimitRequest& request,
+                           admin::Reply<::jobq::admin::SetLimitResponse> reply) {
+  Command<::jobq::admin::SetLimitResponse>(
+      "the limit",
+      [request](net::LoopContext& loop) {
+        return AnswerSetLimit(loop.core(), request, loop.now_ms(), &loop.effects());
+      },
+      std::move(reply));
+}
+
+void LoopControl::ClearLimit(const ::jobq::admin::ClearLimitRequest& request,
+                             admin::Reply<::jobq::admin::ClearLimitResponse> reply) {
+  Command<::jobq::admin::ClearLimitResponse>(
+      "the limit's removal",
+      [request](net::LoopContext& loop) {
+        return AnswerClearLimit(loop.core(), request, &loop.effects());
+      },
+      std::move(reply));
+}
+
+void LoopControl::ListLimits(const ::jobq::admin::ListLimitsRequest&,
+                             admin::Reply<::jobq::admin::ListLimitsResponse> reply) {
+  Ask<::jobq::admin::ListLimitsResponse>(
+      [](net::LoopContext& loop) { return AnswerListLimits(loop.core(), loop.now_ms()); },
       std::move(reply));
 }
 

@@ -39,6 +39,12 @@ class LoopControl final : public admin::BrokerControl {
                    admin::Reply<::jobq::admin::ResumeQueueResponse> reply) override;
   void DrainWorker(const ::jobq::admin::DrainWorkerRequest& request,
                    admin::Reply<::jobq::admin::DrainWorkerResponse> reply) override;
+  void SetLimit(const ::jobq::admin::SetLimitRequest& request,
+                admin::Reply<::jobq::admin::SetLimitResponse> reply) override;
+  void ClearLimit(const ::jobq::admin::ClearLimitRequest& request,
+                  admin::Reply<::jobq::admin::ClearLimitResponse> reply) override;
+  void ListLimits(const ::jobq::admin::ListLimitsRequest& request,
+                  admin::Reply<::jobq::admin::ListLimitsResponse> reply) override;
 
   // Schedules.
   void AddSchedule(const ::jobq::admin::AddScheduleRequest& request,

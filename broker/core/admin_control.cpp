@@ -175,6 +175,10 @@ void BrokerCore::FillQueueStatus(const std::string& name, const QueueState& queu
   out->set_workers(serving);
   out->set_paused(queue.paused);
   out->set_finished(queue.finished);
+  if (TimeMs token_ms = 0; HeadLimited(name, queue, &token_ms)) {
+    out->set_limited(true);
+    out->set_next_token_ms(token_ms);
+  }
 }
 
 void BrokerCore::FillWorkerStatus(const WorkerInfo& worker, TimeMs now_ms,

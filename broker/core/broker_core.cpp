@@ -292,9 +292,17 @@ TimeMs BrokerCore::Tick(TimeMs now_ms, Effects* effects) {
     SendHeartbeats(effects);
     next_heartbeat_ms_ = now_ms + options_.heartbeat_interval_ms;
   }
+  now_ms_ = now_ms;
+  if (next_limit_wake_ms_ != 0 && next_limit_wake_ms_ <= now_ms) {
+    next_limit_wake_ms_ = 0;  // Pump sets it again for what is still held
+    dispatch_pending_ = true;
+  }
   Pump(now_ms, effects);
 
   TimeMs next_ms = std::min(next_heartbeat_ms_, next_liveness_check_ms_);
+  if (next_limit_wake_ms_ != 0) {
+    next_ms = std::min(next_ms, next_limit_wake_ms_);
+  }
   if (!scheduled_.empty()) {
     next_ms = std::min(next_ms, scheduled_.top().due_ms);
   }
@@ -308,17 +316,27 @@ TimeMs BrokerCore::Tick(TimeMs now_ms, Effects* effects) {
 }
 
 void BrokerCore::Transition(Job& job, wire::JobState to, TimeMs now_ms) {
+  const bool was_running = job.state == wire::JOB_STATE_RUNNING;
+  if (!limits_.empty() && was_running != (to == wire::JOB_STATE_RUNNING)) {
+    CountRunning(job, was_running ? -1 : 1, /*restored=*/false);
+  }
   stats_.OnTransition(job, to, now_ms);
   index_.Move(job, to);
   job.state = to;
 }
 
 void BrokerCore::Admit(const Job& job) {
+  if (!limits_.empty() && job.state == wire::JOB_STATE_RUNNING) {
+    CountRunning(job, 1, /*restored=*/true);
+  }
   index_.Add(job);
   IndexKeys(job);
 }
 
 void BrokerCore::Forget(const Job& job) {
+  if (!limits_.empty() && job.state == wire::JOB_STATE_RUNNING) {
+    CountRunning(job, -1, /*restored=*/false);
+  }
   UnindexKeys(job);
   index_.Remove(job);
 }
@@ -428,6 +446,7 @@ void BrokerCore::CheckInvariants() const {
       JOBQ_CHECK(worker.credit[pool] <= worker.capacity[pool]) << "credit within capacity";
     }
   }
+  CheckLimitInvariants();
   JOBQ_CHECK(registration_by_instance_.size() == instance_order_.size() &&
              instance_order_.size() <= kInstancesRememberedMax)
       << "remembered registrations are bounded";

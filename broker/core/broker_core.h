@@ -33,6 +33,8 @@
 #include "broker/core/effects.h"
 #include "broker/core/job.h"
 #include "broker/core/job_index.h"
+#include "broker/core/limit_record.h"
+#include "broker/core/limit_state.h"
 #include "broker/core/ready_queue.h"
 #include "broker/core/schedule_spec.h"
 #include "broker/core/stats.h"
@@ -231,6 +233,21 @@ class BrokerCore {
   // Aborts on the first broken invariant (sim and unit tests call it).
   void CheckInvariants() const;
 
+  // Limits (limits.cpp): rate limits and concurrency caps per queue and per
+  // (queue, task), global across workers. Dispatch never exceeds them.
+  //
+  // Sets the whole limit of record.queue (and record.task): what it does
+  // not give is removed. A new rate starts with a full bucket; a changed
+  // one keeps its whole tokens. INVALID_ARGUMENT for a record CheckLimit
+  // refuses, RESOURCE_EXHAUSTED past kLimitsMax; then nothing changed.
+  absl::StatusOr<LimitRecord> SetLimit(LimitRecord record, TimeMs now_ms, Effects* effects);
+  // False when there is no such limit.
+  bool ClearLimit(const std::string& queue, const std::string& task, Effects* effects);
+  // The limits the store recovered, with empty buckets, before the first Tick.
+  void RestoreLimits(std::vector<LimitRecord> records, TimeMs now_ms);
+  // Every limit in (queue, task) order, as of now_ms.
+  std::vector<LimitView> Limits(TimeMs now_ms) const;
+
  private:
   // How many jobs a queue holds in each state is index_'s to count.
   struct QueueState {
@@ -380,6 +397,23 @@ class BrokerCore {
   // Keeps a worker about to be removed for missed heartbeats listable.
   void RememberDeadWorker(const WorkerInfo& worker, TimeMs now_ms);
 
+  // Limits (limits.cpp).
+  enum class LimitHold { kNone, kRate, kConcurrency };
+  LimitState* FindLimit(const std::string& queue, const std::string& task);
+  int64_t RunningMatching(const std::string& queue, const std::string& task) const;
+  static LimitHold HoldOf(const LimitState& limit, TimeMs now_ms, TimeMs* token_ms);
+  LimitHold HoldFor(const std::string& queue, const std::string& task, TimeMs now_ms,
+                    TimeMs* token_ms) const;
+  // Whether `job` may start now under its queue's and its task's limits;
+  // when a bucket holds it, Tick wakes at its next token.
+  bool MayStart(const Job& job, TimeMs now_ms);
+  void TakeTokens(const Job& job, TimeMs now_ms);
+  // A job of a limited queue or task entered (+1) or left (-1) running.
+  void CountRunning(const Job& job, int64_t delta, bool restored);
+  // Whether the head job of `queue` waits for a limit (for status).
+  bool HeadLimited(const std::string& name, const QueueState& queue, TimeMs* token_ms) const;
+  void CheckLimitInvariants() const;
+
   // State, shared by every file.
   QueueState& QueueNamed(const std::string& name) { return queues_[name]; }
 
@@ -430,6 +464,12 @@ class BrokerCore {
   CoreStats stats_;  // figures: throughput, depth by state, latency
   TimeMs started_ms_ = -1;
   bool shutting_down_ = false;
+  // Limits by queue, then task (limits.cpp); limit_count_ counts both kinds.
+  std::map<std::string, QueueLimits, std::less<>> limits_;
+  size_t limit_count_ = 0;
+  // When a bucket that held a job back next has a token; 0 when none.
+  TimeMs next_limit_wake_ms_ = 0;
+  TimeMs now_ms_ = 0;  // of the last Tick: what status shows limits as of
 };
 
 }  // namespace jobq::broker::core

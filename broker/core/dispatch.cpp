@@ -119,7 +119,16 @@ void BrokerCore::FillCredit(WorkerInfo& worker, TimeMs now_ms, Effects* effects)
       if (worker.credit[pool] == 0) {
         break;
       }
+      // A head held by its queue's or its task's limit holds the queue
+      // (its order is kept; docs/design.md, "Limits"), not the worker:
+      // its credit goes on to the next queue it serves.
+      if (!limits_.empty() && !MayStart(job, now_ms)) {
+        break;
+      }
       queue.ready.PopHead();
+      if (!limits_.empty()) {
+        TakeTokens(job, now_ms);
+      }
       Lease(job, worker, pool, now_ms, effects);
     }
     if (!sentinel_fired) {

@@ -94,6 +94,7 @@ void Effects::Clear() {
   sentinels_removed.clear();
   changed_schedules.clear();
   erased_schedules.clear();
+  limits_changed.clear();
   dispatch_index_.clear();
   submitted_index_.clear();
   results_index_.clear();

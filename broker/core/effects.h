@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "broker/core/limit_record.h"
 #include "common/framing.h"
 #include "common/job_id.h"
 #include "jobq/wire.pb.h"
@@ -59,10 +60,14 @@ class Effects {
   // commit), or removed.
   void ScheduleChanged(const std::string& name) { changed_schedules.push_back(name); }
   void ScheduleErased(const std::string& name) { erased_schedules.push_back(name); }
+  // A limit set or changed, or cleared (record.cleared): the whole record,
+  // since the store keeps no part of it without the rest.
+  void LimitChanged(const LimitRecord& record) { limits_changed.push_back(record); }
 
   bool has_store_writes() const {
     return !changed_jobs.empty() || !erased_jobs.empty() || !sentinels_added.empty() ||
-           !sentinels_removed.empty() || !changed_schedules.empty() || !erased_schedules.empty();
+           !sentinels_removed.empty() || !changed_schedules.empty() || !erased_schedules.empty() ||
+           !limits_changed.empty();
   }
   bool empty() const { return outbound.empty() && !has_store_writes(); }
   void Clear();
@@ -74,6 +79,7 @@ class Effects {
   std::vector<JobId> sentinels_removed;        // fired; may name one added in the same step
   std::vector<std::string> changed_schedules;  // may repeat a name
   std::vector<std::string> erased_schedules;
+  std::vector<LimitRecord> limits_changed;  // in order; the store applies the last per limit
 
  private:
   template <typename Message>

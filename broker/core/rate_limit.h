@@ -2,7 +2,7 @@
 // The numbers of a queue's limit (issue 17, item 3), as people type them and
 // as the core checks them: a rate ("100/s", "6000/min", "10/h", "0.5/s"),
 // a burst and a concurrency cap. broker/core/token_bucket.h spends the rate
-// and burst; broker/core/concurrency_cap.h counts against the cap.
+// and burst; the core counts running jobs against the cap (limits.cpp).
 //
 // A rate is kept as an exact fraction, RateSpec::count tokens every
 // RateSpec::period_ms milliseconds, never as a double: "0.1/s" in binary

@@ -205,6 +205,19 @@ std::string RenderPrometheus(const ::jobq::admin::GetStatusResponse& status) {
                static_cast<double>(queue.sentinels()));
     in_flight += queue.running();
   }
+  out.Family("jobq_queue_limited", "gauge",
+             "1 when a queue's next job waits for a rate limit or a concurrency cap (jobq limit).");
+  for (const ::jobq::admin::QueueStatus& queue : status.queues()) {
+    out.Sample("jobq_queue_limited", {{"queue", queue.name()}}, queue.limited() ? 1.0 : 0.0);
+  }
+  out.Family("jobq_queue_next_token_seconds", "gauge",
+             "Unix time of the next token of a queue held back by its rate limit.");
+  for (const ::jobq::admin::QueueStatus& queue : status.queues()) {
+    if (queue.limited() && queue.next_token_ms() > 0) {
+      out.Sample("jobq_queue_next_token_seconds", {{"queue", queue.name()}},
+                 static_cast<double>(queue.next_token_ms()) / 1000.0);
+    }
+  }
   out.Family("jobq_jobs_in_flight", "gauge", "Jobs leased to workers (running).");
   out.Sample("jobq_jobs_in_flight", {}, static_cast<double>(in_flight));
 

@@ -40,6 +40,7 @@ absl::Status CommitPipeline::Take(core::Effects* effects) {
     append(unwritten_.sentinels_removed, effects->sentinels_removed);
     append(unwritten_.changed_schedules, effects->changed_schedules);
     append(unwritten_.erased_schedules, effects->erased_schedules);
+    append(unwritten_.limits_changed, effects->limits_changed);
   }
   const uint64_t batch = DependsOnBatch();
   for (core::Outbound& out : effects->outbound) {
@@ -106,6 +107,7 @@ void CommitPipeline::StartNextBatch() {
   batch.sentinels_removed = std::move(unwritten_.sentinels_removed);
   batch.schedules_changed = SchedulesToWrite(*core_, &unwritten_.changed_schedules);
   batch.schedules_erased = std::move(unwritten_.erased_schedules);
+  batch.limits = std::move(unwritten_.limits_changed);
   unwritten_.Clear();
   in_flight_ = true;
   ++next_batch_;
@@ -185,12 +187,13 @@ absl::Status CommitPipeline::CommitInline(core::Effects* effects) {
     }
     const std::vector<store::ScheduleRecord> schedules =
         SchedulesToWrite(*core_, &effects->changed_schedules);
-    const store::CommitBatch batch{changed_scratch_,
-                                   effects->erased_jobs,
-                                   effects->sentinels_added,
-                                   effects->sentinels_removed,
-                                   schedules,
-                                   effects->erased_schedules};
+    const store::CommitBatch batch{.changed = changed_scratch_,
+                                   .erased = effects->erased_jobs,
+                                   .sentinels_added = effects->sentinels_added,
+                                   .sentinels_removed = effects->sentinels_removed,
+                                   .schedules_changed = schedules,
+                                   .schedules_erased = effects->erased_schedules,
+                                   .limits = effects->limits_changed};
     absl::Status committed = [&] {
       ScopedLatencyTimer commit_timer(&inline_commit_latency_);
       return store_->Commit(batch);

@@ -9,12 +9,13 @@ store::CommitBatch ViewOf(const OwnedBatch& batch, std::vector<const core::Job*>
   for (const core::Job& job : batch.changed) {
     pointers->push_back(&job);
   }
-  return store::CommitBatch{*pointers,
-                            batch.erased,
-                            batch.sentinels_added,
-                            batch.sentinels_removed,
-                            batch.schedules_changed,
-                            batch.schedules_erased};
+  return store::CommitBatch{.changed = *pointers,
+                            .erased = batch.erased,
+                            .sentinels_added = batch.sentinels_added,
+                            .sentinels_removed = batch.sentinels_removed,
+                            .schedules_changed = batch.schedules_changed,
+                            .schedules_erased = batch.schedules_erased,
+                            .limits = batch.limits};
 }
 
 std::vector<store::ScheduleRecord> SchedulesToWrite(const core::BrokerCore& core,

@@ -20,6 +20,7 @@ struct OwnedBatch {
   std::vector<JobId> sentinels_removed;
   std::vector<store::ScheduleRecord> schedules_changed;
   std::vector<std::string> schedules_erased;
+  std::vector<core::LimitRecord> limits;
 };
 
 // The records of the schedules named in `names` (sorted, deduplicated

@@ -24,6 +24,13 @@ absl::Status MemoryStore::Commit(const CommitBatch& batch) {
   for (const ScheduleRecord& schedule : batch.schedules_changed) {
     schedules_[schedule.spec().name()] = schedule;
   }
+  for (const core::LimitRecord& limit : batch.limits) {
+    if (limit.cleared) {
+      limits_.erase({limit.queue, limit.task});
+    } else {
+      limits_[{limit.queue, limit.task}] = limit;
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -38,6 +45,9 @@ absl::StatusOr<Recovered> MemoryStore::Recover() {
   }
   for (const auto& [name, schedule] : schedules_) {
     recovered.schedules.push_back(schedule);
+  }
+  for (const auto& [key, limit] : limits_) {
+    recovered.limits.push_back(limit);
   }
   return recovered;
 }

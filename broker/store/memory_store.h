@@ -10,6 +10,7 @@
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <utility>
 
 #include "broker/store/store.h"
 
@@ -29,6 +30,7 @@ class MemoryStore final : public Store {
   std::unordered_map<JobId, core::Job> jobs_;
   std::map<JobId, std::string> sentinels_;  // id -> queue
   std::map<std::string, ScheduleRecord> schedules_;
+  std::map<std::pair<std::string, std::string>, core::LimitRecord> limits_;  // (queue, task)
 };
 
 }  // namespace jobq::broker::store

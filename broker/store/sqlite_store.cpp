@@ -43,6 +43,18 @@ constexpr const char* kMigrations[] = {
     "  name TEXT PRIMARY KEY NOT NULL,"
     "  record BLOB NOT NULL"
     ");",
+    // 3 -> 4: rate limits and concurrency caps (sqlite_limits.cpp). Rate 0/0:
+    // none; concurrency 0: none. Buckets are not kept: a restored limit
+    // starts empty (docs/guarantees.md).
+    "CREATE TABLE limits ("
+    "  queue TEXT NOT NULL,"
+    "  task TEXT NOT NULL,"
+    "  rate_count INTEGER NOT NULL,"
+    "  rate_period_ms INTEGER NOT NULL,"
+    "  burst INTEGER NOT NULL,"
+    "  concurrency INTEGER NOT NULL,"
+    "  PRIMARY KEY (queue, task)"
+    ");",
 };
 static_assert(std::size(kMigrations) == SqliteStore::kSchemaVersion,
               "one migration step per schema version");
@@ -385,6 +397,9 @@ absl::Status SqliteStore::CommitLocked(const CommitBatch& batch) {
   if (absl::Status status = CommitSchedules(batch); !status.ok()) {
     return status;
   }
+  if (absl::Status status = CommitLimits(batch.limits); !status.ok()) {
+    return status;
+  }
   return Step(commit_.get(), "cannot commit");
 }
 
@@ -405,6 +420,11 @@ absl::StatusOr<Recovered> SqliteStore::Recover() {
     return schedules.status();
   }
   recovered.schedules = std::move(*schedules);
+  absl::StatusOr<std::vector<core::LimitRecord>> limits = RecoverLimits();
+  if (!limits.ok()) {
+    return limits.status();
+  }
+  recovered.limits = std::move(*limits);
   return recovered;
 }
 

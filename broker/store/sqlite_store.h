@@ -22,6 +22,7 @@
 // the StoreWriter thread only.
 
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -37,7 +38,7 @@ namespace jobq::broker::store {
 class SqliteStore final : public Store {
  public:
   // The schema version this build writes, and the newest it can read.
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
   // `PRAGMA application_id` of a jobq store ("JOBQ"), so that another
   // program's SQLite file is refused instead of being written into.
   static constexpr int kApplicationId = 0x4A4F4251;
@@ -85,6 +86,9 @@ class SqliteStore final : public Store {
   absl::Status CommitSchedules(const CommitBatch& batch);
   absl::StatusOr<std::vector<ScheduleRecord>> RecoverSchedules();
   void RollbackIfOpen();
+  // Limits (sqlite_limits.cpp): rare admin writes, so prepared per call.
+  absl::Status CommitLimits(std::span<const core::LimitRecord> limits);
+  absl::StatusOr<std::vector<core::LimitRecord>> RecoverLimits();
   // "sqlite:PATH: <what>: <sqlite's message>", with a code fitting `rc`.
   absl::Status Error(int rc, std::string_view what) const;
 

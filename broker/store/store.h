@@ -29,18 +29,22 @@ using ScheduleRecord = ::jobq::store::ScheduleRecord;
 // What one loop iteration changed. Sentinels are applied added, then
 // removed: one may be added and fired in the same iteration.
 struct CommitBatch {
-  std::span<const core::Job* const> changed;  // write their current state
-  std::span<const JobId> erased;
-  std::span<const core::SentinelMark> sentinels_added;
-  std::span<const JobId> sentinels_removed;
+  std::span<const core::Job* const> changed = {};  // write their current state
+  std::span<const JobId> erased = {};
+  std::span<const core::SentinelMark> sentinels_added = {};
+  std::span<const JobId> sentinels_removed = {};
   // Schedules are applied erased, then changed: one may be removed and
   // added again under its name in the same iteration.
   std::span<const ScheduleRecord> schedules_changed = {};
   std::span<const std::string> schedules_erased = {};
+  // Limits set or cleared (LimitRecord::cleared), in order: the last one of
+  // a (queue, task) is what the store keeps.
+  std::span<const core::LimitRecord> limits = {};
 
   bool empty() const {
     return changed.empty() && erased.empty() && sentinels_added.empty() &&
-           sentinels_removed.empty() && schedules_changed.empty() && schedules_erased.empty();
+           sentinels_removed.empty() && schedules_changed.empty() && schedules_erased.empty() &&
+           limits.empty();
   }
 };
 
@@ -48,6 +52,7 @@ struct Recovered {
   std::vector<core::Job> jobs;                // in no particular order
   std::vector<core::SentinelMark> sentinels;  // not fired yet, in no particular order
   std::vector<ScheduleRecord> schedules;      // in no particular order
+  std::vector<core::LimitRecord> limits;      // each valid (CheckLimit), by queue and task
 };
 
 class Store {

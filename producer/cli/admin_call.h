@@ -16,6 +16,10 @@
 
 namespace jobq::cli {
 
+// The --admin option of every subcommand over the admin service.
+inline constexpr char kAdminFlagHelp[] =
+    "Broker admin address (env JOBQ_ADMIN, default 127.0.0.1:50051)";
+
 inline void PrintStdout(const std::string& text) {
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);

@@ -16,8 +16,6 @@
 namespace jobq::cli {
 namespace {
 
-constexpr const char* kAdminHelp = "Broker admin address (env JOBQ_ADMIN, default 127.0.0.1:50051)";
-
 // The broker takes at most this many ids per call.
 constexpr size_t kIdsPerCall = 10'000;
 
@@ -210,7 +208,7 @@ CLI::App* AddAdminCommand(CLI::App& app, AdminCommand command, AdminCommandFlags
       break;
   }
   sub->add_flag("--json", flags->json, "Print JSON instead of text");
-  sub->add_option("--admin", flags->admin, kAdminHelp);
+  sub->add_option("--admin", flags->admin, kAdminFlagHelp);
   return sub;
 }
 

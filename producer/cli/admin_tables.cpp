@@ -11,6 +11,7 @@
 #include "common/job_id.h"
 #include "common/json_depth.h"
 #include "producer/cli/jobs_table.h"
+#include "producer/cli/limits_table.h"
 #include "producer/cli/result_output.h"
 #include "producer/cli/status_table.h"
 #include "producer/client/outcome.h"
@@ -69,10 +70,9 @@ std::string FormatQueuesTable(const admin::ListQueuesResponse& queues) {
   std::vector<TableRow> rows = {
       {"QUEUE", "STATE", "QUEUED", "RUNNING", "WORKERS", "SENTINELS", "FINISHED"}};
   for (const admin::QueueStatus& queue : queues.queues()) {
-    rows.push_back({queue.name(), queue.paused() ? "paused" : "active",
-                    absl::StrCat(queue.queued()), absl::StrCat(queue.running()),
-                    absl::StrCat(queue.workers()), absl::StrCat(queue.sentinels()),
-                    absl::StrCat(queue.finished())});
+    rows.push_back({queue.name(), QueueState(queue), absl::StrCat(queue.queued()),
+                    absl::StrCat(queue.running()), absl::StrCat(queue.workers()),
+                    absl::StrCat(queue.sentinels()), absl::StrCat(queue.finished())});
   }
   return FormatTable(rows);
 }

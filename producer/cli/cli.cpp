@@ -8,6 +8,7 @@
 #include "producer/cli/global_flags.h"
 #include "producer/cli/jobs_command.h"
 #include "producer/cli/keygen_command.h"
+#include "producer/cli/limit_command.h"
 #include "producer/cli/result_command.h"
 #include "producer/cli/retry_command.h"
 #include "producer/cli/schedule_command.h"
@@ -94,6 +95,11 @@ int RunCli(int argc, char** argv) {
     admin_commands[i] = AddAdminCommand(app, kAdminCommands[i], &admin_flags[i]);
   }
 
+  LimitFlags limit_flags;
+  CLI::App* limit = AddLimitCommand(app, &limit_flags);
+  LimitsFlags limits_flags;
+  CLI::App* limits = AddLimitsCommand(app, &limits_flags);
+
   RequireFlagValues(app);
   try {
     app.parse(argc, argv);
@@ -133,6 +139,12 @@ int RunCli(int argc, char** argv) {
   }
   if (schedule.command->parsed()) {
     return RunSchedule(schedule, schedule_flags, global);
+  }
+  if (limit->parsed()) {
+    return RunLimit(limit_flags, global);
+  }
+  if (limits->parsed()) {
+    return RunLimits(limits_flags, global);
   }
   for (size_t i = 0; i < std::size(kAdminCommands); ++i) {
     if (admin_commands[i]->parsed()) {

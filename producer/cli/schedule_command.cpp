@@ -14,8 +14,6 @@
 namespace jobq::cli {
 namespace {
 
-constexpr const char* kAdminHelp = "Broker admin address (env JOBQ_ADMIN, default 127.0.0.1:50051)";
-
 struct ActionInfo {
   const char* name;
   const char* help;
@@ -170,7 +168,7 @@ ScheduleCommand AddScheduleCommand(CLI::App& app, ScheduleFlags* flags) {
       sub->add_option("name", flags->name, "Schedule name (letters, digits, . _ -)")->required();
     }
     sub->add_flag("--json", flags->json, "Print JSON instead of text");
-    sub->add_option("--admin", flags->admin, kAdminHelp);
+    sub->add_option("--admin", flags->admin, kAdminFlagHelp);
   }
   CLI::App* add = added.actions[static_cast<size_t>(ScheduleAction::kAdd)];
   add->footer(

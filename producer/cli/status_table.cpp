@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "producer/cli/limits_table.h"
 #include "producer/cli/schedule_tables.h"
 
 namespace jobq::cli {
@@ -162,7 +163,7 @@ std::string FormatStatusTable(const admin::GetStatusResponse& status) {
       rows.push_back({queue.name(), absl::StrCat(queue.queued() - scheduled),
                       absl::StrCat(scheduled), absl::StrCat(queue.running()),
                       absl::StrCat(queue.workers()), absl::StrCat(queue.sentinels()),
-                      queue.paused() ? "paused" : "active"});
+                      QueueState(queue)});
     }
     out += FormatTable(rows);
   }

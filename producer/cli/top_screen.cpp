@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "producer/cli/admin_tables.h"
+#include "producer/cli/limits_table.h"
 #include "producer/cli/status_table.h"
 
 namespace jobq::cli {
@@ -113,7 +114,7 @@ std::vector<std::string> RenderTopLines(const TopFrame& frame) {
     for (const admin::QueueStatus& queue : status.queues()) {
       auto before = finished_before.find(queue.name());
       rows.push_back(
-          {queue.name(), queue.paused() ? "paused" : "active", absl::StrCat(queue.queued()),
+          {queue.name(), QueueState(queue), absl::StrCat(queue.queued()),
            absl::StrCat(queue.running()), absl::StrCat(queue.workers()),
            absl::StrCat(queue.finished()),
            FormatRate(queue.finished(), before == finished_before.end() ? 0 : before->second,

@@ -137,6 +137,9 @@ class Driver {
         case 9:
           Admin(in, arg);
           break;
+        case 10:
+          Limit(in, arg);
+          break;
         default:
           break;
       }
@@ -391,6 +394,38 @@ class Driver {
     admin::ListWorkersResponse workers;
     core_.FillWorkers(now_ms, &workers);
     JOBQ_CHECK(Reparses(workers)) << "an admin response must decode at its client";
+  }
+
+  // `jobq limit`: any numbers, valid or not (SetLimit must refuse the bad
+  // ones and change nothing), on the queues and tasks jobs use.
+  void Limit(ByteReader& in, uint8_t arg) {
+    LimitRecord record;
+    record.queue = kQueues[in.U8() & 3];
+    record.task = (arg & 1) ? kTasks[in.U8() & 3] : "";
+    const TimeMs now_ms = clock_.NowMs();
+    if (arg & 2) {
+      const size_t before = effects_.limits_changed.size();
+      const bool cleared = core_.ClearLimit(record.queue, record.task, &effects_);
+      JOBQ_CHECK(effects_.limits_changed.size() == before + (cleared ? 1 : 0))
+          << "a clear is stored exactly when it removed a limit";
+    } else {
+      if (arg & 4) {
+        record.rate = {static_cast<int16_t>(in.U16()),
+                       static_cast<int64_t>(in.U16()) * kTimeScalesMs[arg >> 3]};
+        record.burst = static_cast<int8_t>(in.U8());
+      }
+      record.concurrency = static_cast<int8_t>(in.U8()) % 6;
+      const size_t before = effects_.limits_changed.size();
+      absl::StatusOr<LimitRecord> set = core_.SetLimit(record, now_ms, &effects_);
+      JOBQ_CHECK(set.ok() == CheckLimit(record).ok()) << "SetLimit refuses exactly the bad limits";
+      JOBQ_CHECK(effects_.limits_changed.size() == before + (set.ok() ? 1 : 0))
+          << "a refused limit changes nothing";
+    }
+    for (const LimitView& view : core_.Limits(now_ms)) {
+      JOBQ_CHECK(view.running >= 0 &&
+                 (!view.limited || view.next_token_ms == 0 || view.next_token_ms > now_ms))
+          << "a limit's next token is ahead of now";
+    }
   }
 
   FakeClock clock_;

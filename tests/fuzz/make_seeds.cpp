@@ -246,6 +246,16 @@ void BrokerCore() {
   Write(t, "cancel_and_purge",
         Byte(4) + submit3 + op(8, 1 | 2) + Byte(0) + Byte(0) + hello + op(9, 0) + Byte(1) +
             op(9, 2) + Byte(0) + op(9, 5) + Byte(0));
+  // Issue 17: a rate limit (1 per 100 ms, burst 2) on the queue, a cap of 1
+  // on task noop, a rate of 0 refused, the jobs run under them, the queue's
+  // limit cleared.
+  const std::string limit_rate = op(10, 4) + Byte(0) + U16(1) + U16(100) + Byte(2) + Byte(0);
+  const std::string limit_task = op(10, 1) + Byte(0) + Byte(0) + Byte(1);
+  const std::string limit_zero = op(10, 4) + Byte(1) + U16(0) + U16(1000) + Byte(1) + Byte(0);
+  const std::string limit_clear = op(10, 2) + Byte(0);
+  Write(t, "limits",
+        Byte(0) + hello + limit_rate + limit_task + limit_zero + submit3 + tick + ok(0) +
+            credit_io + tick + ok(1) + limit_clear + tick);
   wire::Sentinel sentinel;
   sentinel.set_queue("default");
   wire::WorkerResults results;

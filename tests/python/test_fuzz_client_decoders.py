@@ -648,8 +648,10 @@ class ScriptedBroker:
         self.endpoint = f"tcp://127.0.0.1:{port}"
         self.peer = b""
 
-    def expect_submit(self, future: JobFuture, timeout: float = 10.0) -> wire_pb2.Submit | None:
-        """The next SUBMIT, or None when ``future`` failed before it was sent."""
+    def expect_submit(self, future: JobFuture, index: int, timeout: float = 10.0) -> wire_pb2.Submit | None:
+        """The SUBMIT of case ``index`` (payload ``{"i": index}``), or None when ``future``
+        failed before it was sent. Others are skipped: a client closed after an earlier case
+        may still have one on its way, and answering it would leave this case's job waiting."""
         deadline = time.monotonic() + timeout
         while True:
             if future.done():
@@ -659,9 +661,12 @@ class ScriptedBroker:
                     raise AssertionError(f"the client sent no SUBMIT in {timeout} s, and the job is pending")
                 continue
             frames = self.router.recv_multipart()
-            if frames[3] == bytes([Command.SUBMIT]):
+            if frames[3] != bytes([Command.SUBMIT]):
+                continue
+            submit = wire_pb2.Submit.FromString(frames[4])
+            if any(json.loads(job.payload) == {"i": index} for job in submit.jobs):
                 self.peer = frames[0]
-                return wire_pb2.Submit.FromString(frames[4])
+                return submit
 
     def send(self, frames: list[bytes]) -> None:
         self.router.send_multipart([self.peer, *frames])
@@ -731,7 +736,7 @@ def test_a_real_client_fails_cleanly_or_carries_on(caplog: pytest.LogCaptureFixt
             if client is None:
                 client = jobq.Client(broker.endpoint, connect_timeout=10.0)
                 future = client.submit("t", i=index)
-            submit = broker.expect_submit(future)
+            submit = broker.expect_submit(future, index)
             if submit is None:
                 # Failed by what came after the last case's answer, before this SUBMIT went.
                 with pytest.raises(BrokerError, match=broker.endpoint):

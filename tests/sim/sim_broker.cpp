@@ -160,6 +160,7 @@ void SimBroker::CommitInFlight() {
   absl::Status committed = store_->Commit(broker::net::ViewOf(in_flight.batch, &pointers));
   SIM_EXPECT(committed.ok(), "store commit failed: " + std::string(committed.message()));
   model_.Committed(in_flight.batch, std::move(in_flight.image), in_flight.number);
+  checks_.limits.OnCommitted(in_flight.batch.limits);
   env_.Trace("batch ", in_flight.number, " committed (", in_flight.batch.changed.size(),
              " job(s), ", in_flight.steps, " step(s))");
   in_flight_.reset();

@@ -48,6 +48,10 @@ constexpr Counter kSums[] = {
     {"runs with 100 workers or more", &Coverage::crowded_runs, 5},
     {"delayed jobs", &Coverage::delayed_jobs, 3'000},
     {"delayed jobs dispatched (none before its time)", &Coverage::delayed_dispatches, 2'900},
+    {"limits set or changed", &Coverage::limits_set, 900},
+    {"steps with a rate limit at its bound", &Coverage::limits_at_bound, 100},
+    {"steps with a cap full", &Coverage::caps_full, 250'000},
+    {"limits restored after a restart", &Coverage::limits_restored, 900},
 };
 
 constexpr Counter kMaxima[] = {

@@ -42,6 +42,10 @@ struct Coverage {
   uint64_t refusals = 0;               // jobs refused for want of room, requeued
   uint64_t cancels_while_running = 0;  // CANCELs of running jobs
   uint64_t crowded_runs = 0;           // runs that started with at least 100 workers
+  uint64_t limits_set = 0;             // rate limits and caps set or changed
+  uint64_t limits_at_bound = 0;        // steps where a rate limit had dispatched all it may
+  uint64_t caps_full = 0;              // steps where a cap had as many running as it allows
+  uint64_t limits_restored = 0;        // limits a restarted broker restored
   uint64_t workers_max = 0;            // the most workers of one run (a maximum, not a sum)
   uint64_t clients_max = 0;            // the most clients of one run
   uint64_t delayed_jobs = 0;           // submitted with a not_before_ms ahead

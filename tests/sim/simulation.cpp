@@ -44,7 +44,8 @@ Simulation::Simulation(uint64_t seed, bool verbose)
       workers_(env_, model_, checks_),
       clients_(env_, checks_),
       broker_(env_, options_, model_, checks_,
-              [this](const Outbound& out, Release& release) { Let(out, release); }) {}
+              [this](const Outbound& out, Release& release) { Let(out, release); }),
+      limits_(env_.Chance(50)) {}
 
 std::string Simulation::Run() {
   try {
@@ -113,6 +114,8 @@ void Simulation::FaultPhase() {
       }
     } else if (r < 52) {
       workers_.Spawn(std::nullopt);
+    } else if (r < 53 && limits_) {
+      ChangeLimit();
     } else {
       // The broker reads whatever has arrived before time moves on: a
       // backlog would only add queueing delays no real broker has.
@@ -121,6 +124,38 @@ void Simulation::FaultPhase() {
       AdvanceTime(1 + static_cast<TimeMs>(env_.Below(150)), /*faults=*/true);
     }
   }
+}
+
+void Simulation::ChangeLimit() {
+  // Fast enough that the quiet phase drains the queues in about the time
+  // it always took; tight enough to hold jobs back while faults happen.
+  broker::core::LimitRecord record;
+  record.queue = kQueues[env_.Below(kQueues.size())];
+  record.task = env_.Chance(30) ? "t" : "";
+  if (env_.Chance(25)) {
+    Step([&](Effects* effects) { broker_.core().ClearLimit(record.queue, record.task, effects); },
+         [](const Effects&) {}, PlanCrash());
+    return;
+  }
+  static constexpr TimeMs kPeriodsMs[] = {20, 50, 100};
+  const bool rate = env_.Chance(60);
+  if (rate) {
+    record.rate = {1 + static_cast<int64_t>(env_.Below(3)), kPeriodsMs[env_.Below(3)]};
+    record.burst = 1 + static_cast<int64_t>(env_.Below(4));
+  }
+  if (!rate || env_.Chance(50)) {
+    record.concurrency = 1 + static_cast<int64_t>(env_.Below(3));
+  }
+  env_.Trace("limit ", record.queue, "/", record.task, ": ", record.rate.count, " per ",
+             record.rate.period_ms, " ms, burst ", record.burst, ", cap ", record.concurrency);
+  Step(
+      [&](Effects* effects) {
+        absl::StatusOr<broker::core::LimitRecord> set =
+            broker_.core().SetLimit(record, env_.Now(), effects);
+        SIM_EXPECT(set.ok(),
+                   "SetLimit refused a valid limit: " + std::string(set.status().message()));
+      },
+      [](const Effects&) {}, PlanCrash());
 }
 
 void Simulation::QuietPhase() {
@@ -170,6 +205,7 @@ void Simulation::Step(Input input, AfterInput after_input, bool crash) {
   broker_.core().CheckInvariants();
   after_input(effects);
   model_.AfterStep(effects, broker_.core());
+  checks_.limits.AfterStep(effects, broker_.core());
   broker_.CommitAndSend(model_.TakeStepRelease(), crash);
   if (crash) {
     broker_.Crash();
@@ -191,10 +227,13 @@ void Simulation::Restart() {
   // jobs that were running wait for their workers until the liveness
   // window and grace are over.
   model_.RollBack(env_.Now() + kSilenceMaxMs + options_.lease_grace_ms);
+  const std::vector<broker::core::LimitRecord> limits = recovered.limits;
   Step(
       [&](Effects*) {
         broker_.core().Restore(std::move(recovered.jobs), std::move(recovered.sentinels),
                                env_.Now());
+        broker_.core().RestoreLimits(std::move(recovered.limits), env_.Now());
+        checks_.limits.CheckRestored(limits, broker_.core());
       },
       [](const Effects&) {}, false);
   model_.SweepChecks(broker_.core());

@@ -71,6 +71,8 @@ class Simulation {
   void RunPhases();
   void Populate();
   void FaultPhase();
+  // Sets, changes or clears a rate limit or cap of a queue or its task.
+  void ChangeLimit();
   void QuietPhase();
   // Once the writer is idle, the store has every job as the core has it.
   void CheckAllWritten();
@@ -101,6 +103,8 @@ class Simulation {
   uint64_t fault_iterations_ = 0;  // of the fault phase's loop
   uint64_t client_actions_ = 1;    // per turn of the clients: more clients, more load
   uint64_t fault_steps_ = 0;
+  // Half the runs set limits at random (ChangeLimit); the rest run as before.
+  const bool limits_;
 };
 
 }  // namespace jobq::testing

@@ -12,6 +12,7 @@
 #include "tests/sim/checkers/at_most_one_lease.h"
 #include "tests/sim/checkers/attempts_never_reused.h"
 #include "tests/sim/checkers/credit_respected.h"
+#include "tests/sim/checkers/limits_respected.h"
 #include "tests/sim/checkers/liveness.h"
 #include "tests/sim/checkers/outcomes_delivered.h"
 #include "tests/sim/checkers/results_follow_protocol.h"
@@ -31,7 +32,8 @@ struct Checkers {
         attempts(model),
         results(env, model),
         sentinels(env, model),
-        liveness(model, sentinels) {}
+        liveness(model, sentinels),
+        limits(env) {}
 
   // A message leaves the broker (it may still be lost on the way): each
   // checker it concerns sees it, with what its step allows it to carry.
@@ -46,6 +48,7 @@ struct Checkers {
   SentinelsFireOnce sentinels;           // 5
   CreditRespected credit;
   Liveness liveness;
+  LimitsRespected limits;  // issue 17: rate limits and caps
 };
 
 }  // namespace jobq::testing

@@ -119,12 +119,12 @@ TEST(RpcRolesTest, EveryRpcOfTheServiceIsInTheTableAndNothingElse) {
 }
 
 TEST(RpcRolesTest, ReadRpcsChangeNothingAdminRpcsChangeState) {
-  for (const char* rpc :
-       {"GetStatus", "WatchStatus", "ListQueues", "ListWorkers", "ListJobs", "GetJob"}) {
+  for (const char* rpc : {"GetStatus", "WatchStatus", "ListQueues", "ListWorkers", "ListJobs",
+                          "GetJob", "ListLimits"}) {
     EXPECT_EQ(RequiredRole(rpc), AdminRole::kRead) << rpc;
   }
   for (const char* rpc : {"CancelJobs", "RetryJobs", "PurgeQueue", "PauseQueue", "ResumeQueue",
-                          "DrainWorker", "Shutdown"}) {
+                          "DrainWorker", "Shutdown", "SetLimit", "ClearLimit"}) {
     EXPECT_EQ(RequiredRole(rpc), AdminRole::kAdmin) << rpc;
   }
 }

@@ -93,6 +93,18 @@ class HeldControl final : public BrokerControl {
                    Reply<jobq::admin::RunScheduleResponse> reply) override {
     reply(Unused());
   }
+  void SetLimit(const jobq::admin::SetLimitRequest&,
+                Reply<jobq::admin::SetLimitResponse> reply) override {
+    reply(Unused());
+  }
+  void ClearLimit(const jobq::admin::ClearLimitRequest&,
+                  Reply<jobq::admin::ClearLimitResponse> reply) override {
+    reply(Unused());
+  }
+  void ListLimits(const jobq::admin::ListLimitsRequest&,
+                  Reply<jobq::admin::ListLimitsResponse> reply) override {
+    reply(Unused());
+  }
 
   size_t held() {
     std::lock_guard lock(mutex_);

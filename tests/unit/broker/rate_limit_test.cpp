@@ -2,7 +2,8 @@
 // 5) on fake time, plain TimeMs values: rates as typed and their errors,
 // the token bucket's exactness, its bound "taken <= burst + floor(rate *
 // elapsed)" over seeded random sequences (the bound the simulation checks),
-// backward time, saturation at the int64 bounds, and the running-job cap.
+// backward time and saturation at the int64 bounds. (The running-job cap
+// is a count in the core: queue_limits_core_test.)
 //
 // Bounds are computed here in 128-bit integers, apart from the bucket's own
 // arithmetic, which avoids the products instead.
@@ -18,7 +19,6 @@
 #include <string>
 #include <vector>
 
-#include "broker/core/concurrency_cap.h"
 #include "broker/core/token_bucket.h"
 
 namespace jobq::broker::core {
@@ -562,62 +562,6 @@ TEST(RateLimitBucketTest, SeededRandomSequencesKeepTheBoundAndMatchAnExactModel)
       ASSERT_LE(taken, TokensBound(rate, burst, now_ms - kRateStartMs)) << "seed " << seed;
     }
   }
-}
-
-// ------------------------------------------------------- concurrency cap
-
-TEST(RateLimitCapTest, AcquiresUpToTheLimitThenRefuses) {
-  ConcurrencyCap cap(3);
-  EXPECT_EQ(cap.Room(), 3);
-  EXPECT_TRUE(cap.TryAcquire());
-  cap.Acquire();
-  EXPECT_TRUE(cap.TryAcquire());
-  EXPECT_FALSE(cap.HasRoom());
-  EXPECT_FALSE(cap.TryAcquire());
-  EXPECT_EQ(cap.running(), 3);
-  EXPECT_EQ(cap.Room(), 0);
-  cap.Release();
-  EXPECT_TRUE(cap.HasRoom());
-  EXPECT_EQ(cap.Room(), 1);
-  EXPECT_TRUE(cap.TryAcquire());
-}
-
-TEST(RateLimitCapTest, RecoveredAndRunningJobsAboveALoweredLimitFinishFirst) {
-  ConcurrencyCap cap(5, 8);  // eight leases recovered, a limit of five
-  EXPECT_FALSE(cap.HasRoom());
-  EXPECT_EQ(cap.Room(), 0);
-  for (int i = 0; i < 3; ++i) {
-    cap.Release();
-    EXPECT_FALSE(cap.TryAcquire()) << i;
-  }
-  cap.Release();
-  EXPECT_TRUE(cap.TryAcquire());
-
-  cap.SetLimit(2);
-  EXPECT_EQ(cap.limit(), 2);
-  EXPECT_EQ(cap.running(), 5);
-  EXPECT_FALSE(cap.TryAcquire());
-  cap.SetLimit(kConcurrencyMax);
-  EXPECT_EQ(cap.Room(), kConcurrencyMax - 5);
-}
-
-TEST(RateLimitCapDeathTest, ReleasingASlotNoJobHeldIsABug) {
-  ConcurrencyCap cap(2);
-  cap.Acquire();
-  cap.Release();
-  EXPECT_DEATH(cap.Release(), "released a concurrency slot that no job held");
-}
-
-TEST(RateLimitCapDeathTest, AcquiringWithNoRoomIsABug) {
-  ConcurrencyCap cap(1);
-  cap.Acquire();
-  EXPECT_DEATH(cap.Acquire(), "no room under the concurrency cap: 1 of 1 running");
-}
-
-TEST(RateLimitCapDeathTest, AnUncheckedLimitIsABug) {
-  EXPECT_DEATH(ConcurrencyCap(0), "a concurrency cap must be checked first: 0");
-  EXPECT_DEATH(TokenBucket(RateSpec{0, 1000}, 1, 0), "a bucket's rate must be checked first");
-  EXPECT_DEATH(TokenBucket(RateSpec{1, 1000}, 0, 0), "a bucket's burst must be checked first");
 }
 
 }  // namespace

@@ -1,0 +1,143 @@
+// SqliteStore's limits table (schema 3): limits set, changed and cleared
+// come back as committed; a version-2 file migrates; a damaged row is
+// refused on recovery, naming the limit. MemoryStore keeps them the same way.
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "broker/core/limit_record.h"
+#include "broker/store/memory_store.h"
+#include "broker/store/sqlite_store.h"
+
+namespace jobq::broker::store {
+namespace {
+
+core::LimitRecord Limit(const std::string& queue, const std::string& task, int64_t count,
+                        int64_t period_ms, int64_t burst, int64_t concurrency) {
+  core::LimitRecord record;
+  record.queue = queue;
+  record.task = task;
+  record.rate = {count, period_ms};
+  record.burst = burst;
+  record.concurrency = concurrency;
+  return record;
+}
+
+core::LimitRecord Cleared(const std::string& queue, const std::string& task) {
+  core::LimitRecord record;
+  record.queue = queue;
+  record.task = task;
+  record.cleared = true;
+  return record;
+}
+
+absl::Status CommitLimits(Store& store, const std::vector<core::LimitRecord>& limits) {
+  return store.Commit(CommitBatch{.limits = limits});
+}
+
+class SqliteLimitsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "jobq-sqlite-limits-XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    path_ = dir_ + "/jobq.db";
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  std::unique_ptr<SqliteStore> Open() {
+    absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path_);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+  void RawExec(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    char* error = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
+        << (error ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(db);
+  }
+
+  std::string dir_;
+  std::string path_;
+};
+
+TEST_F(SqliteLimitsTest, LimitsSetChangedAndClearedComeBackAsCommitted) {
+  const core::LimitRecord emails = Limit("emails", "", 1, 10, 100, 0);  // 100/s
+  const core::LimitRecord pdf = Limit("emails", "pdf", 0, 0, 0, 3);
+  const core::LimitRecord other = Limit("other", "", 1, 1000, 1, 5);
+  {
+    auto store = Open();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(CommitLimits(*store, {emails, pdf, other}).ok());
+    // In one batch: changed twice (the last wins), and one cleared.
+    core::LimitRecord changed = emails;
+    changed.burst = 7;
+    ASSERT_TRUE(CommitLimits(*store, {emails, changed, Cleared("other", "")}).ok());
+  }
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  absl::StatusOr<Recovered> recovered = store->Recover();
+  ASSERT_TRUE(recovered.ok()) << recovered.status();
+  ASSERT_EQ(recovered->limits.size(), 2u);
+  core::LimitRecord expected = emails;
+  expected.burst = 7;
+  EXPECT_EQ(recovered->limits[0], expected);
+  EXPECT_EQ(recovered->limits[1], pdf);
+}
+
+TEST_F(SqliteLimitsTest, AVersionTwoFileMigratesWithNoLimits) {
+  RawExec(
+      "PRAGMA application_id = 1246708305; PRAGMA user_version = 2;"
+      "CREATE TABLE jobs (id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),"
+      " state INTEGER NOT NULL, queue TEXT NOT NULL, record BLOB NOT NULL);"
+      "CREATE TABLE sentinels (id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),"
+      " queue TEXT NOT NULL);");
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  absl::StatusOr<Recovered> recovered = store->Recover();
+  ASSERT_TRUE(recovered.ok()) << recovered.status();
+  EXPECT_TRUE(recovered->limits.empty());
+  EXPECT_TRUE(CommitLimits(*store, {Limit("q", "", 1, 1000, 1, 0)}).ok())
+      << "the migration created the limits table";
+}
+
+TEST_F(SqliteLimitsTest, ADamagedLimitRowIsRefusedNamingTheLimit) {
+  {
+    auto store = Open();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(CommitLimits(*store, {Limit("q", "t", 1, 1000, 1, 0)}).ok());
+  }
+  RawExec("UPDATE limits SET burst = -4");
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  absl::StatusOr<Recovered> recovered = (*store)->Recover();
+  ASSERT_FALSE(recovered.ok());
+  EXPECT_EQ(recovered.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(recovered.status().message().find("queue q, task t"), std::string::npos)
+      << recovered.status();
+}
+
+TEST(MemoryStoreLimitsTest, KeepsTheLastOfEachLimitAndForgetsClearedOnes) {
+  MemoryStore store;
+  ASSERT_TRUE(CommitLimits(store, {Limit("a", "", 0, 0, 0, 2), Limit("b", "", 0, 0, 0, 3),
+                                   Limit("a", "", 0, 0, 0, 4), Cleared("b", "")})
+                  .ok());
+  absl::StatusOr<Recovered> recovered = store.Recover();
+  ASSERT_TRUE(recovered.ok());
+  ASSERT_EQ(recovered->limits.size(), 1u);
+  EXPECT_EQ(recovered->limits[0], Limit("a", "", 0, 0, 0, 4));
+}
+
+}  // namespace
+}  // namespace jobq::broker::store
