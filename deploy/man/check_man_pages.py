@@ -5,7 +5,7 @@
 
 For each PROGRAM, MAN_DIR/NAME.1 must name every flag that `PROGRAM --help`
 names (and, for a program with subcommands, every flag of each
-`PROGRAM SUB --help`); and each page must name no flag that none of the
+`PROGRAM SUB --help` and `PROGRAM SUB ACTION --help`); and each page must name no flag that none of the
 programs' help names, which catches prose in deploy/man/*.h2m about a flag
 that was renamed or removed. The pages are made from --help
 (make_man_page.py), so a failure means the generator or an include file is
@@ -30,18 +30,27 @@ def run_help(command):
     return done.stdout
 
 
+def listed_subcommands(text):
+    """The names under "Subcommands:" in a CLI11 help text."""
+    listed = re.search(r"^Subcommands:\n((?:  .*\n?)+)", text, re.M)
+    if not listed:
+        return []
+    # A line indented further is a description's next line.
+    return [line.split()[0] for line in listed.group(1).splitlines() if line[2:3] != " "]
+
+
 def help_flags(program):
-    """{flag: the command whose --help names it}, subcommands included."""
+    """{flag: the command whose --help names it}, subcommands and their
+    actions (jobq schedule add) included."""
     text = run_help([program])
     flags = {flag: "--help" for flag in FLAG.findall(text)}
-    listed = re.search(r"^Subcommands:\n((?:  .*\n?)+)", text, re.M)
-    if listed:
-        for line in listed.group(1).splitlines():
-            if line[2:3] == " ":
-                continue  # a description's next line
-            sub = line.split()[0]
-            for flag in FLAG.findall(run_help([program, sub])):
-                flags.setdefault(flag, f"{sub} --help")
+    for sub in listed_subcommands(text):
+        sub_text = run_help([program, sub])
+        for flag in FLAG.findall(sub_text):
+            flags.setdefault(flag, f"{sub} --help")
+        for action in listed_subcommands(sub_text):
+            for flag in FLAG.findall(run_help([program, sub, action])):
+                flags.setdefault(flag, f"{sub} {action} --help")
     return flags
 
 

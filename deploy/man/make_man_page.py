@@ -9,7 +9,8 @@ see also) comes from the include file, in help2man's [SECTION] format.
 
 With --subcommands (jobq), each subcommand listed under "Subcommands:" in
 `PROGRAM --help` gets its own part of a SUBCOMMANDS section, made from
-`PROGRAM SUB --help`: its usage, description, arguments, options and notes.
+`PROGRAM SUB --help`: its usage, description, arguments, options and notes;
+so does each action of a subcommand that has them (`PROGRAM SUB ACTION --help`).
 
 help2man runs a stand-in that prints the output captured here, so that a
 program that fails (or prints its version badly) stops the build instead of
@@ -185,7 +186,14 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         includes = []
         if args.subcommands:
-            parts = [f"{name} {sub}" for sub in subcommand_names(help_text)]
+            parts = []
+            for sub in subcommand_names(help_text):
+                parts.append(f"{name} {sub}")
+                # A subcommand with actions of its own (jobq schedule add|list|...)
+                # documents each of them too.
+                sub_help = run(args.program, sub, "--help")
+                if re.search(r"^Subcommands:\n", sub_help, re.M):
+                    parts += [f"{name} {sub} {action}" for action in subcommand_names(sub_help)]
             sections = [subcommand_roff(part, run(args.program, *part.split()[1:], "--help"))
                         for part in parts]
             help_text = without_subcommand_list(help_text)
