@@ -158,6 +158,9 @@ void BrokerCore::FillStatus(TimeMs now_ms, admin::GetStatusResponse* status) con
   counters.set_rejected(counters_.rejected);
   counters.set_bad_messages(counters_.bad_messages);
   counters.set_late_results(counters_.late_results);
+  counters.set_progress_accepted(counters_.progress_accepted);
+  counters.set_progress_late(counters_.progress_late);
+  counters.set_progress_refused(counters_.progress_refused);
 }
 
 void BrokerCore::FillQueueStatus(const std::string& name, const QueueState& queue,

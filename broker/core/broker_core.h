@@ -56,6 +56,10 @@ struct CoreCounters {
   uint64_t leases_expired = 0;
   uint64_t duplicates = 0;  // submits answered with an existing job (same key or token)
   uint64_t retried = 0;     // failed attempts scheduled to run again
+  // PROGRESS reports (progress.cpp): kept, ignored as late, refused as malformed.
+  uint64_t progress_accepted = 0;
+  uint64_t progress_late = 0;
+  uint64_t progress_refused = 0;
 };
 
 // One page of ListJobs.
@@ -308,6 +312,11 @@ class BrokerCore {
                                ::jobq::admin::WorkerStatus* out);
   // Keeps a worker about to be removed for missed heartbeats listable.
   void RememberDeadWorker(const WorkerInfo& worker, TimeMs now_ms);
+
+  // Progress reports (progress.cpp).
+  void Progress(WorkerInfo& worker, const wire::Progress& progress, TimeMs now_ms,
+                Effects* effects);
+  void CheckProgressInvariants() const;
 
   // State, shared by every file.
   QueueState& QueueNamed(const std::string& name) { return queues_[name]; }
