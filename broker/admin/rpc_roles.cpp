@@ -14,7 +14,7 @@ const std::vector<std::pair<std::string_view, AdminRole>>& AdminRpcRoles() {
       {"CancelJobs", AdminRole::kAdmin},  {"RetryJobs", AdminRole::kAdmin},
       {"PurgeQueue", AdminRole::kAdmin},  {"PauseQueue", AdminRole::kAdmin},
       {"ResumeQueue", AdminRole::kAdmin}, {"DrainWorker", AdminRole::kAdmin},
-      {"Shutdown", AdminRole::kAdmin},
+      {"Shutdown", AdminRole::kAdmin},    {"WatchJob", AdminRole::kRead},
   };
   return *kTable;
 }
