@@ -46,6 +46,9 @@ constexpr Counter kSums[] = {
     {"jobs refused", &Coverage::refusals, 550},
     {"CANCELs of running jobs", &Coverage::cancels_while_running, 250},
     {"runs with 100 workers or more", &Coverage::crowded_runs, 5},
+    {"progress reports accepted", &Coverage::progress_accepted, 32'000},
+    {"progress reports of an attempt no longer held", &Coverage::progress_late, 6'000},
+    {"malformed progress reports", &Coverage::progress_bogus, 300},
 };
 
 constexpr Counter kMaxima[] = {

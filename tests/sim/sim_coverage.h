@@ -42,6 +42,9 @@ struct Coverage {
   uint64_t refusals = 0;               // jobs refused for want of room, requeued
   uint64_t cancels_while_running = 0;  // CANCELs of running jobs
   uint64_t crowded_runs = 0;           // runs that started with at least 100 workers
+  uint64_t progress_accepted = 0;      // PROGRESS reports a job took
+  uint64_t progress_late = 0;          // reports sent for a job no longer held (attempt over)
+  uint64_t progress_bogus = 0;         // malformed reports sent on purpose
   uint64_t workers_max = 0;            // the most workers of one run (a maximum, not a sum)
   uint64_t clients_max = 0;            // the most clients of one run
 

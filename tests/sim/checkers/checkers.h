@@ -14,6 +14,7 @@
 #include "tests/sim/checkers/credit_respected.h"
 #include "tests/sim/checkers/liveness.h"
 #include "tests/sim/checkers/outcomes_delivered.h"
+#include "tests/sim/checkers/progress_kept.h"
 #include "tests/sim/checkers/results_follow_protocol.h"
 #include "tests/sim/checkers/sentinels_fire_once.h"
 #include "tests/sim/checkers/terminal_state_kept.h"
@@ -46,6 +47,7 @@ struct Checkers {
   SentinelsFireOnce sentinels;           // 5
   CreditRespected credit;
   Liveness liveness;
+  ProgressKept progress;  // issue 17, item 5
 };
 
 }  // namespace jobq::testing
