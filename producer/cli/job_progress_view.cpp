@@ -30,7 +30,10 @@ std::string Printable(const std::string& text, size_t max_bytes) {
 }  // namespace
 
 std::string FormatProgressBarLine(const admin::JobInfo& job) {
-  const std::string id = JobIdText(job.id()).substr(0, 8);
+  // The last 8 digits: the first ones are the time, the same for jobs
+  // submitted together.
+  const std::string text = JobIdText(job.id());
+  const std::string id = text.substr(text.size() - std::min<size_t>(8, text.size()));
   const admin::JobProgress& progress = job.progress();
   const bool finished = job.state() == wire::JOB_STATE_SUCCEEDED;
   double fraction = 0;

@@ -2,7 +2,7 @@
 // What `jobq wait --progress` shows of running jobs: a bar per job on a
 // terminal,
 //
-//   0190d4c2 [##########--------------]  4/10  40% running  slept 4/10 of 2 s
+//   3a5b6c7d [#########---------------] 4/10  40% running  slept 4/10 of 2 s
 //
 // and otherwise one JSON line per change,
 //
@@ -30,7 +30,8 @@
 
 namespace jobq::cli {
 
-// One bar line (no newline, no control characters).
+// One bar line (no newline, no control characters), named by the last 8
+// digits of the job's id.
 std::string FormatProgressBarLine(const admin::JobInfo& job);
 // One JSON line (no newline): the job's id and state, then its last report
 // (attempt, done, total, message, reported_ms) when it has one.
