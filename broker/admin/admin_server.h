@@ -8,7 +8,10 @@
 // when the loop has stopped; the other RPCs answer UNAVAILABLE then.
 // A WatchStatus stream has a thread of its own that fetches a snapshot
 // every interval and writes it (at most kMaxWatches streams at once); the
-// stream ends when the client cancels or Stop() is called.
+// stream ends when the client cancels or Stop() is called. A WatchJob
+// stream likewise (broker/admin/job_watch.cpp): it asks the loop for its
+// job every interval, a lookup by id, so the loop's cost is one lookup per
+// stream per interval however often the job's worker reports.
 // Start and Stop are called from one thread (the broker's
 // main thread); the RPCs run on gRPC's threads.
 
@@ -111,7 +114,10 @@ class AdminService final : public jobq::admin::Admin::CallbackService {
                                         const jobq::admin::ScheduleRequest* request,
                                         jobq::admin::RunScheduleResponse* response) override;
 
-  // Ends every WatchStatus stream (with OK) and waits, up to `timeout`,
+  grpc::ServerWriteReactor<jobq::admin::JobInfo>* WatchJob(
+      grpc::CallbackServerContext* context, const jobq::admin::WatchJobRequest* request) override;
+
+  // Ends every WatchStatus and WatchJob stream (with OK) and waits, up to `timeout`,
   // until their threads are gone. Called by AdminServer::Stop before the
   // server shuts down; no new stream starts afterwards.
   void StopWatches(std::chrono::milliseconds timeout);
@@ -134,6 +140,7 @@ class AdminService final : public jobq::admin::Admin::CallbackService {
       std::shared_ptr<const jobq::admin::GetStatusResponse> latest) const;
 
   friend class StatusWatch;
+  friend class JobWatch;
 
   const StatusBoard* board_;
   BrokerControl* control_;

@@ -19,7 +19,7 @@ const std::vector<std::pair<std::string_view, AdminRole>>& AdminRpcRoles() {
       {"PauseSchedule", AdminRole::kAdmin},  {"ResumeSchedule", AdminRole::kAdmin},
       {"RemoveSchedule", AdminRole::kAdmin}, {"RunSchedule", AdminRole::kAdmin},
       {"SetLimit", AdminRole::kAdmin},       {"ClearLimit", AdminRole::kAdmin},
-      {"ListLimits", AdminRole::kRead},
+      {"ListLimits", AdminRole::kRead},      {"WatchJob", AdminRole::kRead},
   };
   return *kTable;
 }

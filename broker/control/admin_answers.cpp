@@ -47,6 +47,14 @@ void FillJobInfo(const core::Job& job, const core::WorkerInfo* worker, bool with
   if (worker != nullptr) {
     info->set_worker(worker->name);
   }
+  if (!job.progress.empty()) {
+    ::jobq::admin::JobProgress& progress = *info->mutable_progress();
+    progress.set_attempt(job.progress.attempt);
+    progress.set_done(job.progress.done);
+    progress.set_total(job.progress.total);
+    progress.set_message(job.progress.message);
+    progress.set_reported_ms(job.progress.reported_ms);
+  }
 }
 
 // The ids of an admin request, all valid or an error: nothing is done

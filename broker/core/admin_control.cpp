@@ -160,6 +160,9 @@ void BrokerCore::FillStatus(TimeMs now_ms, admin::GetStatusResponse* status) con
   counters.set_late_results(counters_.late_results);
   FillSchedules(kSchedulesInStatusMax, status->mutable_schedules());
   status->set_schedules_total(static_cast<uint32_t>(schedules_.size()));
+  counters.set_progress_accepted(counters_.progress_accepted);
+  counters.set_progress_late(counters_.progress_late);
+  counters.set_progress_refused(counters_.progress_refused);
 }
 
 void BrokerCore::FillQueueStatus(const std::string& name, const QueueState& queue,

@@ -182,8 +182,13 @@ void BrokerCore::OnWorkerMessage(const std::string& routing_id, Command command,
       worker.last_heartbeat = std::move(heartbeat);
       return;
     }
-    case Command::kProgress:
-      return;  // reserved; a sign of life only
+    case Command::kProgress: {
+      wire::Progress progress;
+      if (!progress.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+        return bad_body("jobq.wire.Progress");
+      }
+      return Progress(worker, progress, now_ms, effects);
+    }
     case Command::kBye:
       // Said goodbye, handing back what it held (a second SIGTERM).
       return RemoveWorker(routing_id, LeaseLoss::kHandedBack, now_ms, effects);
@@ -447,6 +452,7 @@ void BrokerCore::CheckInvariants() const {
     }
   }
   CheckLimitInvariants();
+  CheckProgressInvariants();
   JOBQ_CHECK(registration_by_instance_.size() == instance_order_.size() &&
              instance_order_.size() <= kInstancesRememberedMax)
       << "remembered registrations are bounded";

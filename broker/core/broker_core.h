@@ -63,6 +63,10 @@ struct CoreCounters {
   uint64_t leases_expired = 0;
   uint64_t duplicates = 0;  // submits answered with an existing job (same key or token)
   uint64_t retried = 0;     // failed attempts scheduled to run again
+  // PROGRESS reports (progress.cpp): kept, ignored as late, refused as malformed.
+  uint64_t progress_accepted = 0;
+  uint64_t progress_late = 0;
+  uint64_t progress_refused = 0;
 };
 
 // One page of ListJobs.
@@ -413,6 +417,11 @@ class BrokerCore {
   // Whether the head job of `queue` waits for a limit (for status).
   bool HeadLimited(const std::string& name, const QueueState& queue, TimeMs* token_ms) const;
   void CheckLimitInvariants() const;
+
+  // Progress reports (progress.cpp).
+  void Progress(WorkerInfo& worker, const wire::Progress& progress, TimeMs now_ms,
+                Effects* effects);
+  void CheckProgressInvariants() const;
 
   // State, shared by every file.
   QueueState& QueueNamed(const std::string& name) { return queues_[name]; }

@@ -13,6 +13,19 @@
 
 namespace jobq::broker::core {
 
+// The last progress report accepted for a job (PROGRESS, docs/protocol.md).
+// attempt 0: none since the job's latest dispatch.
+struct JobProgress {
+  uint32_t attempt = 0;
+  uint64_t done = 0;
+  uint64_t total = 0;  // 0 = not known
+  std::string message;
+  TimeMs reported_ms = 0;  // on the broker's clock
+
+  bool empty() const { return attempt == 0; }
+  bool operator==(const JobProgress&) const = default;
+};
+
 struct Job {
   JobId id;
   wire::JobSpec spec;  // as submitted, with defaults filled in (queue, content_type)
@@ -60,6 +73,10 @@ struct Job {
   // success that was already on its way still counts. Persisted, so a
   // restart does not undo the cancel.
   bool cancel_requested = false;
+
+  // Kept in memory while the job runs (a report costs no store write); the
+  // record written when the job finishes carries it.
+  JobProgress progress;
 
   // Client routing ids to push the outcome to when the job finishes.
   WatcherList watchers;

@@ -24,6 +24,7 @@ void BrokerCore::Lease(Job& job, WorkerInfo& worker, wire::Kind pool, TimeMs now
   ++worker.dispatched[pool];
   worker.UpdateCredit(pool);
   ++job.attempt;
+  job.progress = JobProgress();  // a new attempt starts unreported
   Transition(job, wire::JOB_STATE_RUNNING, now_ms);
   job.leased_to = worker.routing_id;
   job.started_ms = now_ms;

@@ -168,6 +168,14 @@ std::string RenderPrometheus(const ::jobq::admin::GetStatusResponse& status) {
   out.Sample("jobq_bad_messages_total", {}, static_cast<double>(counters.bad_messages()));
   out.Family("jobq_late_results_total", "counter", "Results ignored as duplicate or stale.");
   out.Sample("jobq_late_results_total", {}, static_cast<double>(counters.late_results()));
+  out.Family("jobq_progress_reports_total", "counter",
+             "PROGRESS reports: accepted, ignored as late, refused as malformed.");
+  out.Sample("jobq_progress_reports_total", {{"outcome", "accepted"}},
+             static_cast<double>(counters.progress_accepted()));
+  out.Sample("jobq_progress_reports_total", {{"outcome", "late"}},
+             static_cast<double>(counters.progress_late()));
+  out.Sample("jobq_progress_reports_total", {{"outcome", "refused"}},
+             static_cast<double>(counters.progress_refused()));
   const ::jobq::admin::AdminAuthRefusals& refused = status.admin_auth_refused();
   out.Family("jobq_admin_auth_refused_total", "counter",
              "Admin RPCs refused by the token check: no token, an unknown one, or a read "

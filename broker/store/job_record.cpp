@@ -3,6 +3,7 @@
 #include <string>
 
 #include "broker/core/spec_limits.h"
+#include "common/progress_limits.h"
 
 namespace jobq::broker::store {
 
@@ -24,6 +25,14 @@ JobRecord ToRecord(const core::Job& job) {
   record.set_result(job.result);
   record.set_result_content_type(job.result_content_type);
   *record.mutable_error() = job.error;
+  if (!job.progress.empty()) {
+    ::jobq::store::StoredProgress& progress = *record.mutable_progress();
+    progress.set_attempt(job.progress.attempt);
+    progress.set_done(job.progress.done);
+    progress.set_total(job.progress.total);
+    progress.set_message(job.progress.message);
+    progress.set_reported_ms(job.progress.reported_ms);
+  }
   return record;
 }
 
@@ -45,6 +54,19 @@ core::Job FromRecord(const JobRecord& record) {
   job.result = record.result();
   job.result_content_type = record.result_content_type();
   job.error = record.error();
+  // A damaged record must not give the core a report it would refuse (one
+  // beyond its bounds, or of a later attempt than the job's).
+  if (const auto& progress = record.progress();
+      progress.attempt() != 0 && progress.attempt() <= job.attempt &&
+      (job.state != wire::JOB_STATE_RUNNING || progress.attempt() == job.attempt) &&
+      progress.message().size() <= kProgressMessageBytesMax &&
+      (progress.total() == 0 || progress.done() <= progress.total())) {
+    job.progress.attempt = progress.attempt();
+    job.progress.done = progress.done();
+    job.progress.total = progress.total();
+    job.progress.message = progress.message();
+    job.progress.reported_ms = core::ClampStoredTime(progress.reported_ms());
+  }
   // Written before submits were checked for these bounds, or damaged: the
   // core adds these times up, and must not overflow doing so.
   core::ClampSpecTimes(&job.spec);

@@ -137,11 +137,41 @@ std::string FormatJobDetail(const admin::JobInfo& job, int64_t now_ms) {
   if (job.has_error() && (!job.error().type().empty() || !job.error().message().empty())) {
     rows.push_back({"error", OneLine(ErrorSummary(job.error()), 2000)});
   }
+  if (job.has_progress()) {
+    rows.push_back(
+        {"progress",
+         absl::StrCat(FormatJobProgress(job.progress()), " (attempt ", job.progress().attempt(),
+                      ", reported ", FormatWhen(job.progress().reported_ms(), now_ms), ")")});
+  }
   return FormatTable(rows);
+}
+
+std::string FormatJobProgress(const admin::JobProgress& progress) {
+  std::string text = progress.total() == 0
+                         ? absl::StrCat(progress.done(), " done")
+                         : absl::StrCat(progress.done(), "/", progress.total(), " (",
+                                        progress.done() * 100 / progress.total(), "%)");
+  if (!progress.message().empty()) {
+    absl::StrAppend(&text, " ", OneLine(progress.message(), 256));
+  }
+  return text;
+}
+
+std::string FormatJobProgressJson(const admin::JobProgress& progress) {
+  Json json = Json::object();
+  json["attempt"] = progress.attempt();
+  json["done"] = progress.done();
+  json["total"] = progress.total();
+  json["message"] = progress.message();
+  json["reported_ms"] = progress.reported_ms();
+  return json.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 std::string FormatJobDetailJson(const admin::JobInfo& job) {
   Json json = Json::parse(FormatJobLine(job));
+  if (job.has_progress()) {
+    json["progress"] = Json::parse(FormatJobProgressJson(job.progress()));
+  }
   if (job.state() == wire::JOB_STATE_SUCCEEDED) {
     // A result nested too deep to print safely is shown as the string it is.
     Json result;

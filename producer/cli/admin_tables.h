@@ -26,8 +26,15 @@ std::string FormatWorkersTable(const admin::ListWorkersResponse& workers);
 std::string FormatJobDetail(const admin::JobInfo& job, int64_t now_ms);
 
 // `jobq job ID --json`: the `jobq jobs --json` line of the job, plus
-// "result" (parsed when it is JSON, else a string) when it has one. No newline.
+// "result" (parsed when it is JSON, else a string) when it has one, and
+// "progress" (as below) when a report was kept. No newline.
 std::string FormatJobDetailJson(const admin::JobInfo& job);
+
+// A job's last progress report: "3/10 (30%) message", or "42 done message"
+// when the total is not known; and as JSON {"attempt", "done", "total",
+// "message", "reported_ms"} (no newline).
+std::string FormatJobProgress(const admin::JobProgress& progress);
+std::string FormatJobProgressJson(const admin::JobProgress& progress);
 
 // "ID: message" and {"id","outcome","state","message"} for a CancelJobs result.
 std::string FormatCancelLine(const admin::CancelJobResult& result);

@@ -16,6 +16,11 @@ namespace jobq::cli {
 struct WaitFlags {
   std::vector<std::string> ids;
   std::string broker;
+  // Also show the jobs' progress (admin WatchJob): a bar per job on stderr
+  // when it is a terminal, else a JSON line per change on stdout, before
+  // each job's outcome line.
+  bool progress = false;
+  std::string admin;
 };
 
 // Registers the subcommand; `flags` must outlive `app`.

@@ -46,7 +46,7 @@ void CheckDecode(std::string_view buffer) {
   }
 }
 
-// As the parent (RESULT) or the child (JOB) parses a body.
+// As the parent (RESULT, PROGRESS) or the child (JOB) parses a body.
 void ParseBody(const DecodedChildFrame& frame) {
   const int size = static_cast<int>(frame.body.size());
   if (frame.type == ChildFrameType::kJob) {
@@ -55,6 +55,9 @@ void ParseBody(const DecodedChildFrame& frame) {
   } else if (frame.type == ChildFrameType::kResult) {
     wire::JobResult result;
     result.ParseFromArray(frame.body.data(), size);
+  } else if (frame.type == ChildFrameType::kProgress) {
+    wire::ProgressReport report;
+    report.ParseFromArray(frame.body.data(), size);
   }
 }
 

@@ -64,6 +64,7 @@ std::unique_ptr<google::protobuf::Message> BodyFor(Command command) {
     case Command::kDispatch:
       return std::make_unique<wire::Dispatch>();
     case Command::kProgress:
+      return std::make_unique<wire::Progress>();
     case Command::kBye:
     case Command::kReconnect:
       return std::make_unique<wire::Empty>();

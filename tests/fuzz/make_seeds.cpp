@@ -120,6 +120,18 @@ void WireFrames() {
                {"", sig, Cmd(Command::kDispatch), dispatch.SerializeAsString()}));
   Write(t, "bad_version",
         frames(Channel::kClientToBroker, true, {kClient, "", "JQ\x02", Cmd(Command::kWait), ""}));
+  wire::Progress progress;
+  for (auto [done, total] : {std::pair{3, 10}, std::pair{11, 10}, std::pair{7, 0}}) {
+    wire::ProgressReport& report = *progress.add_reports();
+    report.set_id(std::string(16, '\x07'));
+    report.set_attempt(1);
+    report.set_done(done);
+    report.set_total(total);
+    report.set_message("page " + std::to_string(done));
+  }
+  Write(t, "progress_router",
+        frames(Channel::kWorkerToBroker, true,
+               {kWorker, "", sig, Cmd(Command::kProgress), progress.SerializeAsString()}));
   Write(t, "too_many_frames",
         frames(Channel::kBrokerToWorker, false, {"", sig, Cmd(Command::kReconnect), "", "extra"}));
 }
@@ -193,6 +205,14 @@ void ChildFrames() {
   Write(t, "job_cut_in_three", chunks({job.substr(0, 3), job.substr(3, 10), job.substr(13)}));
   Write(t, "ready_and_result_in_one_read", chunks({ready + done}));
   Write(t, "bad_type", chunks({std::string("\0\0\0\x01\x09", 5)}));
+  wire::ProgressReport report;
+  report.set_id(std::string(16, '\x01'));
+  report.set_attempt(1);
+  report.set_done(2);
+  report.set_total(3);
+  report.set_message("block 2 of 3");
+  Write(t, "child_reports_progress",
+        chunks({ready, frame(ChildFrameType::kProgress, report.SerializeAsString()), done}));
 }
 
 // fuzz_broker_core: an options byte, then steps (see the target).
@@ -266,6 +286,17 @@ void BrokerCore() {
             raw(0, Command::kSentinel, sentinel.SerializeAsString()) +
             raw(1, Command::kWorkerResult, results.SerializeAsString()) +
             raw(1, Command::kBye, ""));
+  wire::Progress progress;
+  for (auto [done, total] : {std::pair{3, 10}, std::pair{11, 10}}) {
+    wire::ProgressReport& report = *progress.add_reports();
+    report.set_id(std::string(16, '\x07'));
+    report.set_attempt(1);
+    report.set_done(done);
+    report.set_total(total);
+  }
+  Write(t, "progress_reports",
+        Byte(0) + hello + submit3 + raw(1, Command::kProgress, progress.SerializeAsString()) +
+            raw(1, Command::kProgress, "\xff\xff") + ok(0));
 }
 
 void Text(const std::string& target,

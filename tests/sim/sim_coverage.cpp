@@ -52,6 +52,9 @@ constexpr Counter kSums[] = {
     {"steps with a rate limit at its bound", &Coverage::limits_at_bound, 100},
     {"steps with a cap full", &Coverage::caps_full, 250'000},
     {"limits restored after a restart", &Coverage::limits_restored, 900},
+    {"progress reports accepted", &Coverage::progress_accepted, 32'000},
+    {"progress reports of an attempt no longer held", &Coverage::progress_late, 6'000},
+    {"malformed progress reports", &Coverage::progress_bogus, 300},
 };
 
 constexpr Counter kMaxima[] = {

@@ -46,6 +46,9 @@ struct Coverage {
   uint64_t limits_at_bound = 0;        // steps where a rate limit had dispatched all it may
   uint64_t caps_full = 0;              // steps where a cap had as many running as it allows
   uint64_t limits_restored = 0;        // limits a restarted broker restored
+  uint64_t progress_accepted = 0;      // PROGRESS reports a job took
+  uint64_t progress_late = 0;          // reports sent for a job no longer held (attempt over)
+  uint64_t progress_bogus = 0;         // malformed reports sent on purpose
   uint64_t workers_max = 0;            // the most workers of one run (a maximum, not a sum)
   uint64_t clients_max = 0;            // the most clients of one run
   uint64_t delayed_jobs = 0;           // submitted with a not_before_ms ahead

@@ -535,6 +535,7 @@ void SimModel::SweepChecks(const BrokerCore& core) {
   checks_.acknowledged.CheckKnown(core);
   SyncLeases(core);
   checks_.leases.CheckRunningLeased(core);
+  checks_.progress.CheckFinished(core);
 }
 
 // ---- the store

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <iterator>
 
+#include "common/progress_limits.h"
 #include "tests/sim/checkers/checkers.h"
 #include "tests/sim/sim_model.h"
 
@@ -319,6 +320,7 @@ void SimWorkers::TimeFor(SimWorker& worker, bool faults) {
   if (faults && worker.broken) {
     Misbehave(worker);
   }
+  ReportProgress(worker);
   Finish(worker, faults);
   if (env_.Now() >= worker.next_heartbeat_ms) {
     worker.next_heartbeat_ms = env_.Now() + kHeartbeatMs - static_cast<TimeMs>(env_.Below(100));
@@ -384,6 +386,43 @@ void SimWorkers::Finish(SimWorker& worker, bool faults) {
   SendResults(worker, results, freed);
 }
 
+void SimWorkers::ReportProgress(SimWorker& worker) {
+  if (worker.link != Link::kUp || env_.Now() < worker.silent_until_ms || worker.broken ||
+      !env_.Chance(15)) {
+    return;
+  }
+  wire::Progress progress;
+  auto add = [&](const std::pair<JobId, uint32_t>& key) {
+    wire::ProgressReport& report = *progress.add_reports();
+    report.set_id(std::string(key.first.Bytes()));
+    report.set_attempt(key.second);
+    report.set_total(env_.Chance(20) ? 0 : 10);
+    report.set_done(env_.Below(11));
+    report.set_message("step " + std::to_string(env_.Below(100)));
+  };
+  if (!worker.held.empty()) {
+    auto it = worker.held.begin();
+    std::advance(it, static_cast<long>(env_.Below(worker.held.size())));
+    if (it->first.second > 1 && env_.Chance(10)) {
+      // A straggler of an earlier attempt of a job it runs again.
+      add({it->first.first, it->first.second - 1});
+      ++env_.coverage.progress_late;
+    }
+    add(it->first);
+  }
+  if (!worker.seen.empty() && env_.Chance(10)) {
+    auto it = worker.seen.begin();
+    std::advance(it, static_cast<long>(env_.Below(std::min<size_t>(worker.seen.size(), 16))));
+    if (worker.held.count(*it) == 0) {
+      add(*it);
+      ++env_.coverage.progress_late;
+    }
+  }
+  if (progress.reports_size() > 0) {
+    SendToCore(worker, MakeMessage(worker.id, Command::kProgress, progress));
+  }
+}
+
 void SimWorkers::Misbehave(SimWorker& worker) {
   const auto& jobs = model_.jobs();
   uint64_t r = env_.Below(100);
@@ -424,6 +463,42 @@ void SimWorkers::Misbehave(SimWorker& worker) {
     held.set_id(std::string(it->first.Bytes()));
     held.set_attempt(it->second.attempt);
     SendToCore(worker, MakeMessage(worker.id, Command::kHello, hello));
+  } else if (r < 20 && !jobs.empty()) {
+    // Reports for some job at its attempt: bogus ones, and well formed
+    // ones for a job it does not run (the broker must take none).
+    auto it = jobs.begin();
+    std::advance(it, static_cast<long>(env_.Below(std::min<size_t>(jobs.size(), 64))));
+    wire::Progress progress;
+    wire::ProgressReport& report = *progress.add_reports();
+    report.set_id(std::string(it->first.Bytes()));
+    report.set_attempt(it->second.attempt);
+    report.set_done(3);
+    report.set_total(10);
+    switch (env_.Below(5)) {
+      case 0:
+        report.set_done(11);
+        break;
+      case 1:
+        report.set_message(std::string(kProgressMessageBytesMax + 1, 'x'));
+        break;
+      case 2:
+        report.set_id("short");
+        break;
+      case 3:
+        report.set_attempt(0);
+        break;
+      default:
+        break;  // well formed: late, since it runs no such job
+    }
+    ++env_.coverage.progress_bogus;
+    if (env_.Chance(20)) {
+      Message message;
+      message.command = Command::kProgress;
+      message.body = std::string("\xff\xff\xff\x01garbage", 11);
+      SendToCore(worker, std::move(message));
+    } else {
+      SendToCore(worker, MakeMessage(worker.id, Command::kProgress, progress));
+    }
   }
 }
 

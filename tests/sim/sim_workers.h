@@ -117,6 +117,9 @@ class SimWorkers {
   void Finish(SimWorker& worker, bool faults);
   // A worker that breaks the protocol on purpose.
   void Misbehave(SimWorker& worker);
+  // Now and then a PROGRESS for a job it holds, or (late) for an attempt it
+  // no longer holds, as a report that crossed its RESULT or a CANCEL would.
+  void ReportProgress(SimWorker& worker);
 
   SimEnv& env_;
   const SimModel& model_;

@@ -222,6 +222,7 @@ void Simulation::Restart() {
   env_.Trace("=== broker restart ", env_.restarts, " ===");
   Recovered recovered = broker_.Restart(env_.restarts);
   checks_.acknowledged.CheckRecovered(recovered);
+  checks_.progress.CheckRecovered(recovered.jobs);
   checks_.sentinels.CheckRecovered(recovered);
   // The new broker knows what the store holds, no worker and no watcher;
   // jobs that were running wait for their workers until the liveness
@@ -285,12 +286,21 @@ void Simulation::DeliverToCore(const Message& message) {
   }
   std::map<JobId, Prediction> predictions =
       model_.BeforeWorkerMessage(message, !workers_.IsBroken(message.peer));
+  std::optional<ProgressKept::Before> progress;
+  if (message.command == Command::kProgress) {
+    progress = checks_.progress.BeforeProgress(message.peer, message.body, broker_.core());
+  }
   Step(
       [&](Effects* effects) {
         broker_.core().OnWorkerMessage(message.peer, message.command, message.body, now_ms,
                                        effects);
       },
-      [&](const Effects&) { model_.AfterResults(message.peer, predictions, broker_.core()); },
+      [&](const Effects&) {
+        model_.AfterResults(message.peer, predictions, broker_.core());
+        if (progress) {
+          checks_.progress.AfterProgress(*progress, broker_.core(), now_ms, env_.coverage);
+        }
+      },
       crash);
 }
 

@@ -136,6 +136,27 @@ std::string Gate(TaskContext& context) {
   return result.dump();
 }
 
+// Reports progress as fast as it can for `seconds` (a chatty task: the
+// worker's throttle and the broker's cost of one, bench/ and tests); with
+// "report": false it spins as long without reporting (the quiet run).
+std::string Chatty(TaskContext& context) {
+  const nlohmann::json& args = context.Args();
+  const double seconds = args.value("seconds", 0.5);
+  const bool report = args.value("report", true);
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  uint64_t reports = 0;
+  while (std::chrono::steady_clock::now() < end && !context.IsCancelled()) {
+    ++reports;
+    if (report) {
+      context.ReportProgress(reports, 0, "report " + std::to_string(reports));
+    } else {
+      std::string message = "report " + std::to_string(reports);  // the same work, unsent
+      asm volatile("" : : "r"(message.data()) : "memory");
+    }
+  }
+  return nlohmann::json{{"reports", reports}}.dump();
+}
+
 }  // namespace
 
 extern "C" void jobq_register_tasks_v1(jobq::worker::TaskRegistry* registry, absl::Status* status) {
@@ -144,9 +165,10 @@ extern "C" void jobq_register_tasks_v1(jobq::worker::TaskRegistry* registry, abs
     TaskKind kind;
     jobq::worker::TaskFunction function;
   };
-  for (const Task& task : {Task{"crash", TaskKind::kCpu, Crash}, Task{"spin", TaskKind::kCpu, Spin},
-                           Task{"pid", TaskKind::kCpu, Pid}, Task{"record", TaskKind::kIo, Record},
-                           Task{"gate", TaskKind::kIo, Gate}}) {
+  for (const Task& task :
+       {Task{"crash", TaskKind::kCpu, Crash}, Task{"spin", TaskKind::kCpu, Spin},
+        Task{"pid", TaskKind::kCpu, Pid}, Task{"record", TaskKind::kIo, Record},
+        Task{"gate", TaskKind::kIo, Gate}, Task{"chatty", TaskKind::kIo, Chatty}}) {
     *status = registry->Register(task.name, task.kind, task.function);
     if (!status->ok()) {
       return;

@@ -5,7 +5,7 @@ namespace {
 
 bool IsKnownType(uint8_t type) {
   return type >= static_cast<uint8_t>(ChildFrameType::kJob) &&
-         type <= static_cast<uint8_t>(ChildFrameType::kResult);
+         type <= static_cast<uint8_t>(ChildFrameType::kProgress);
 }
 
 void AppendLength(uint32_t length, std::string* out) {
@@ -27,6 +27,8 @@ const char* ChildFrameTypeName(ChildFrameType type) {
       return "READY";
     case ChildFrameType::kResult:
       return "RESULT";
+    case ChildFrameType::kProgress:
+      return "PROGRESS";
   }
   return "?";
 }

@@ -10,6 +10,7 @@
 //             kStop    parent -> child   empty: the sentinel; the child exits 0
 //             kReady   child -> parent   empty: tasks loaded, reading jobs
 //             kResult  child -> parent   the wire::JobResult of the job it was sent
+//             kProgress child -> parent  a wire::ProgressReport of the job it runs
 //
 // A length of 0 or over the limit, or an unknown type, means the peer is
 // broken: the reader stops talking to it (the parent kills such a child,
@@ -38,6 +39,7 @@ enum class ChildFrameType : uint8_t {
   kStop = 2,
   kReady = 3,
   kResult = 4,
+  kProgress = 5,
 };
 
 const char* ChildFrameTypeName(ChildFrameType type);

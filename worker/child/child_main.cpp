@@ -7,7 +7,9 @@
 
 #include <iostream>
 
+#include "common/clock.h"
 #include "common/log.h"
+#include "common/time_limits.h"
 #include "jobq/wire.pb.h"
 #include "worker/child/child_channel.h"
 #include "worker/child/child_command_line.h"
@@ -44,6 +46,11 @@ bool QueueResult(wire::JobResult result, ChildChannel* channel) {
   return channel->Queue(ChildFrameType::kResult, result);
 }
 
+// The deadline RunJob() would give the job on its own.
+TimeMs DeadlineOf(const wire::DispatchedJob& job) {
+  return job.timeout_ms() > 0 ? RealClock().NowMs() + ClampTimeoutMs(job.timeout_ms()) : 0;
+}
+
 // Serves jobs until STOP, EOF or a protocol error; returns the exit code.
 int Serve(const TaskRegistry& registry, ChildChannel& channel) {
   while (true) {
@@ -78,7 +85,24 @@ int Serve(const TaskRegistry& registry, ChildChannel& channel) {
     }
     // Nobody cancels this token: the worker cancels a CPU job by killing
     // its child, which needs no cooperation from the task.
-    if (!QueueResult(RunJob(registry, job), &channel) || !channel.Flush()) {
+    // Each report goes to the parent at once: the worker's connection
+    // throttles what reaches the broker. A parent that stopped reading is
+    // seen at the result's flush below.
+    ProgressSink progress = [&channel, &job](uint64_t done, uint64_t total, std::string message) {
+      wire::ProgressReport report;
+      report.set_id(job.id());
+      report.set_attempt(job.attempt());
+      report.set_done(done);
+      report.set_total(total);
+      report.set_message(std::move(message));
+      if (channel.Queue(ChildFrameType::kProgress, report)) {
+        (void)channel.Flush();
+      }
+    };
+    CancellationToken never_cancelled;
+    if (!QueueResult(RunJob(registry, job, never_cancelled, DeadlineOf(job), std::move(progress)),
+                     &channel) ||
+        !channel.Flush()) {
       return 0;  // the worker is gone; nobody is left to tell
     }
   }

@@ -9,6 +9,7 @@
 #include "common/check.h"
 #include "common/job_id.h"
 #include "common/log.h"
+#include "common/progress_limits.h"
 #include "common/time_limits.h"
 #include "worker/tasks/run_job.h"
 
@@ -77,6 +78,11 @@ BrokerConnection::BrokerConnection(zmq::context_t& context, ConnectionOptions op
   JOBQ_CHECK(!pools_.empty()) << "a worker runs jobs on at least one pool";
   JOBQ_CHECK(!queues_.empty()) << "flags guarantee at least one queue";
   JOBQ_CHECK(options_.max_results_per_message >= 1) << "a RESULT carries at least one result";
+  for (JobPool* pool : pools_) {
+    ResultMailbox* mailbox = &mailbox_;
+    pool->SetProgressPost(
+        [mailbox](wire::ProgressReport report) { mailbox->PostProgress(std::move(report)); });
+  }
 }
 
 ConnectionExit BrokerConnection::Run() {
@@ -211,6 +217,7 @@ void BrokerConnection::LoseBroker(int64_t now_ms) {
   // Linger 0: whatever was queued for the old broker is stale. A new
   // socket also drops ZeroMQ's own reconnect state for the old peer.
   CloseSocket(0);
+  progress_throttle_.Clear();
   phase_ = Phase::kWaitingToOpen;
   open_at_ms_ = now_ms + delay_ms;
 }
@@ -290,7 +297,8 @@ int64_t BrokerConnection::NextTimerMs() const {
       next_ms = std::min(last_heard_ms_ + LivenessMs(), hello_sent_ms_ + options_.hello_resend_ms);
       break;
     case Phase::kRegistered:
-      next_ms = std::min(last_heard_ms_ + LivenessMs(), next_heartbeat_ms_);
+      next_ms = std::min(
+          {last_heard_ms_ + LivenessMs(), next_heartbeat_ms_, progress_throttle_.NextDueMs()});
       break;
   }
   return draining_ ? std::min(next_ms, drain_deadline_ms_) : next_ms;
@@ -317,6 +325,12 @@ void BrokerConnection::RunTimers(int64_t now_ms) {
   }
   if (phase_ == Phase::kHelloSent && now_ms - hello_sent_ms_ >= options_.hello_resend_ms) {
     SendHello(now_ms, /*new_registration=*/false);
+  }
+  if (phase_ == Phase::kRegistered && now_ms >= progress_throttle_.NextDueMs()) {
+    for (wire::ProgressReport& report : progress_throttle_.TakeDue(now_ms)) {
+      *unsent_progress_.add_reports() = std::move(report);
+    }
+    FlushProgress();
   }
   if (phase_ == Phase::kRegistered && now_ms >= next_heartbeat_ms_) {
     SendHeartbeat();
@@ -586,7 +600,23 @@ void BrokerConnection::SendHeartbeat() {
 }
 
 void BrokerConnection::CollectResults() {
-  for (wire::JobResult& result : mailbox_.TakeAll()) {
+  const int64_t now_ms = NowMs();
+  std::vector<wire::ProgressReport> reports;
+  std::vector<wire::JobResult> results = mailbox_.TakeAll(&reports);
+  for (wire::ProgressReport& report : reports) {
+    // Reports are not kept for a broker to come: the next one will do.
+    if (phase_ == Phase::kRegistered && in_flight_.PoolOf({report.id(), report.attempt()}) &&
+        progress_throttle_.Offer(report, now_ms)) {
+      *unsent_progress_.add_reports() = std::move(report);
+    }
+  }
+  for (wire::JobResult& result : results) {
+    // Its last report goes out before it, so the broker still takes it.
+    if (std::optional<wire::ProgressReport> held =
+            progress_throttle_.Finish(result.id(), result.attempt());
+        held.has_value() && phase_ == Phase::kRegistered) {
+      *unsent_progress_.add_reports() = std::move(*held);
+    }
     std::optional<TaskKind> pool = in_flight_.Finish({result.id(), result.attempt()});
     if (!pool) {
       continue;  // not ours any more (a duplicate completion)
@@ -613,7 +643,29 @@ void BrokerConnection::FailAsTooLarge(wire::JobResult& result) const {
                                       "elsewhere and return where");
 }
 
+void BrokerConnection::FlushProgress() {
+  if (phase_ != Phase::kRegistered) {
+    unsent_progress_.Clear();
+    return;
+  }
+  // Bounded like the broker's limit, though a worker never holds that many.
+  while (unsent_progress_.reports_size() > 0) {
+    if (unsent_progress_.reports_size() <= kProgressReportsMax) {
+      Send(Command::kProgress, unsent_progress_);
+      unsent_progress_.Clear();
+      break;
+    }
+    wire::Progress part;
+    for (int i = 0; i < kProgressReportsMax; ++i) {
+      *part.add_reports() = std::move(*unsent_progress_.mutable_reports(i));
+    }
+    unsent_progress_.mutable_reports()->DeleteSubrange(0, kProgressReportsMax);
+    Send(Command::kProgress, part);
+  }
+}
+
 void BrokerConnection::FlushResults() {
+  FlushProgress();
   if (phase_ != Phase::kRegistered) {
     return;
   }

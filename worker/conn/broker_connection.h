@@ -46,6 +46,7 @@
 #include "worker/conn/handshake_monitor.h"
 #include "worker/conn/in_flight_jobs.h"
 #include "worker/conn/process_stats.h"
+#include "worker/conn/progress_throttle.h"
 #include "worker/conn/result_mailbox.h"
 #include "worker/conn/worker_messages.h"
 #include "worker/pools/job_pool.h"
@@ -160,6 +161,8 @@ class BrokerConnection {
   void SendHeartbeat();
   void CollectResults();
   void FlushResults();
+  // PROGRESS with unsent_progress_, when registered.
+  void FlushProgress();
   // Turns a success whose result is over result_bytes_max_ into a failure.
   void FailAsTooLarge(wire::JobResult& result) const;
   ConnectionExit Finish(ConnectionExit exit);
@@ -192,6 +195,10 @@ class BrokerConnection {
 
   InFlightJobs in_flight_;
   std::vector<UnsentResult> unsent_;  // finished, not yet in a RESULT
+  // Progress reports: which go out (at most 10 a second per job), and those
+  // to send before the next RESULT.
+  ProgressThrottle progress_throttle_;
+  wire::Progress unsent_progress_;
   const uint64_t instance_;
   uint64_t registration_ = 0;  // of the latest HELLO sent
   uint64_t broker_ = 0;        // Welcome.broker of the registration's WELCOME

@@ -20,6 +20,7 @@ struct IoPool::Run {
   wire::DispatchedJob job;
   std::shared_ptr<CancellationToken> cancel;
   Completion done;
+  ProgressSink progress;
   std::chrono::steady_clock::time_point accepted;
   TimeMs deadline_ms = 0;  // unix ms, for the task's context; 0 = none
   std::atomic<bool> reported{false};
@@ -50,6 +51,7 @@ bool IoPool::Submit(wire::DispatchedJob job, std::shared_ptr<CancellationToken> 
   run->job = std::move(job);
   run->cancel = std::move(cancel);
   run->done = std::move(done);
+  run->progress = SinkFor(run->job);
   run->accepted = std::chrono::steady_clock::now();
   // Clamped: a broker's absurd timeout must not overflow the clocks below.
   const int64_t timeout_ms = ClampTimeoutMs(run->job.timeout_ms());
@@ -61,7 +63,8 @@ bool IoPool::Submit(wire::DispatchedJob job, std::shared_ptr<CancellationToken> 
     if (run->reported.load()) {
       return;  // timed out while it waited for a thread: not worth starting
     }
-    wire::JobResult result = RunJob(registry_, run->job, *run->cancel, run->deadline_ms);
+    wire::JobResult result =
+        RunJob(registry_, run->job, *run->cancel, run->deadline_ms, run->progress);
     if (!run->Claim()) {
       JOBQ_LOG(kDebug, "worker", "late_outcome_dropped")
           .Kv("job", JobIdText(run->job.id()))

@@ -423,6 +423,19 @@ void ProcessPool::HandleFrame(Slot& slot, const DecodedChildFrame& frame, Clock:
       }
       break;
     }
+    case ChildFrameType::kProgress: {
+      wire::ProgressReport report;
+      if (!report.ParseFromArray(frame.body.data(), static_cast<int>(frame.body.size()))) {
+        problem = "sent a PROGRESS that does not decode";
+        break;
+      }
+      // One the pool already finished (a timeout) is late, not broken.
+      if (child.job.has_value() && report.id() == child.job->id &&
+          report.attempt() == child.job->attempt && progress_post_) {
+        progress_post_(std::move(report));
+      }
+      return;
+    }
     case ChildFrameType::kJob:
     case ChildFrameType::kStop:
       problem = std::string("sent a ") + child::ChildFrameTypeName(frame.type) + " frame";

@@ -61,14 +61,15 @@ TaskInput MakeInput(const wire::DispatchedJob& job, TimeMs deadline_ms) {
 
 // Calls the task; every way it can end becomes part of *result.
 void CallTask(const TaskRegistry& registry, const wire::DispatchedJob& job,
-              const CancellationToken& cancel, TimeMs deadline_ms, wire::JobResult* result) {
+              const CancellationToken& cancel, TimeMs deadline_ms, ProgressSink progress,
+              wire::JobResult* result) {
   const TaskDefinition* definition = registry.Find(job.task());
   if (definition == nullptr) {
     SetError(result, kErrorUnknownTask, UnknownTaskMessage(registry, job.task()));
     return;
   }
   try {
-    TaskContext context(MakeInput(job, deadline_ms), cancel);
+    TaskContext context(MakeInput(job, deadline_ms), cancel, std::move(progress));
     std::string output = definition->function(context);
     // Bounded as payloads are: a producer that prints the result parses it.
     if (absl::Status valid = CheckJsonBounded(output); !valid.ok()) {
@@ -104,11 +105,16 @@ wire::JobResult RunJob(const TaskRegistry& registry, const wire::DispatchedJob& 
 
 wire::JobResult RunJob(const TaskRegistry& registry, const wire::DispatchedJob& job,
                        const CancellationToken& cancel, TimeMs deadline_ms) {
+  return RunJob(registry, job, cancel, deadline_ms, nullptr);
+}
+
+wire::JobResult RunJob(const TaskRegistry& registry, const wire::DispatchedJob& job,
+                       const CancellationToken& cancel, TimeMs deadline_ms, ProgressSink progress) {
   wire::JobResult result;
   result.set_id(job.id());
   result.set_attempt(job.attempt());
   const auto start = std::chrono::steady_clock::now();
-  CallTask(registry, job, cancel, deadline_ms, &result);
+  CallTask(registry, job, cancel, deadline_ms, std::move(progress), &result);
   result.set_run_time_us(std::chrono::duration_cast<std::chrono::microseconds>(
                              std::chrono::steady_clock::now() - start)
                              .count());

@@ -16,6 +16,7 @@
 
 #include "jobq/wire.pb.h"
 #include "worker/tasks/cancellation_token.h"
+#include "worker/tasks/task_context.h"
 #include "worker/tasks/task_registry.h"
 
 namespace jobq::worker {
@@ -36,6 +37,10 @@ wire::JobResult RunJob(const TaskRegistry& registry, const wire::DispatchedJob& 
 // The result RunJob() would give for `job` failing with `type`/`message`,
 // for failures decided outside the task (a timeout, a refused job).
 wire::JobResult ErrorResult(const wire::DispatchedJob& job, std::string type, std::string message);
+
+// Same, with the task's progress reports going to `progress`.
+wire::JobResult RunJob(const TaskRegistry& registry, const wire::DispatchedJob& job,
+                       const CancellationToken& cancel, TimeMs deadline_ms, ProgressSink progress);
 
 // Same, with a token nobody cancels.
 wire::JobResult RunJob(const TaskRegistry& registry, const wire::DispatchedJob& job);

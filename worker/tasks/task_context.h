@@ -10,9 +10,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/clock.h"
 #include "worker/tasks/cancellation_token.h"
@@ -32,11 +34,16 @@ struct TaskInput {
   TimeMs deadline_ms = 0;    // unix ms by which the job should finish; 0 = none
 };
 
+// Where a task's progress reports go (the worker's throttle, then PROGRESS);
+// called on the task's thread. Already checked: total 0 or done <= total,
+// message valid UTF-8 of at most kProgressMessageBytesMax bytes.
+using ProgressSink = std::function<void(uint64_t done, uint64_t total, std::string message)>;
+
 class TaskContext {
  public:
-  // `cancel` must outlive the context.
-  TaskContext(TaskInput input, const CancellationToken& cancel)
-      : input_(std::move(input)), cancel_(cancel) {}
+  // `cancel` must outlive the context. Without `progress`, reports go nowhere.
+  TaskContext(TaskInput input, const CancellationToken& cancel, ProgressSink progress = nullptr)
+      : input_(std::move(input)), cancel_(cancel), progress_(std::move(progress)) {}
   TaskContext(const TaskContext&) = delete;
   TaskContext& operator=(const TaskContext&) = delete;
 
@@ -62,9 +69,19 @@ class TaskContext {
   // something else (a child process, a transfer). Valid while the task runs.
   const CancellationToken& cancellation_token() const { return cancel_; }
 
+  // Reports how far the job has got: `done` of `total` (total 0: not
+  // known), with a line for people. Cheap to call often: the worker sends
+  // at most 10 reports a second per job, always the latest one, and the
+  // last before the job's result (docs/protocol.md, PROGRESS). A message
+  // over 256 bytes is cut (at a character boundary), and bytes that are not
+  // UTF-8 are replaced by '?'. Throws std::invalid_argument when total is
+  // not 0 and done exceeds it: a bug in the task, which fails the job.
+  void ReportProgress(uint64_t done, uint64_t total, std::string_view message = "");
+
  private:
   TaskInput input_;
   const CancellationToken& cancel_;
+  ProgressSink progress_;
   std::optional<nlohmann::json> args_;
 };
 

@@ -15,7 +15,7 @@ import zmq
 from jobq.tasks import registry
 from jobq.worker import config as worker_config
 from jobq.worker import log
-from jobq.worker.connection import BrokerConnection, ConnectionOptions, Exit
+from jobq.worker.connection import BrokerConnection, ConnectionOptions, Exit, progress_key
 from jobq.worker.mailbox import Mailbox
 from jobq.worker.pools import Pools
 from jobq.worker.signals import stop_signals
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
 
-    mailbox: Mailbox = Mailbox()
+    mailbox: Mailbox = Mailbox(coalesce=progress_key)
     pools = Pools(
         tasks,
         io_threads=config.io_threads,

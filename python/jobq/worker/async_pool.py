@@ -134,7 +134,8 @@ class EventLoopPool:
                 pass  # the loop has stopped: the task ends with it
 
         token.on_cancel(cancel_task)
-        context.enter(execute.make_context(job, token, deadline))  # this Task's own context
+        # This Task's own context.
+        context.enter(execute.make_context(job, token, deadline, self._post))
         try:
             value = await definition.fn(*args, **kwargs)
         except asyncio.CancelledError as cancelled:

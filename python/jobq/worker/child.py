@@ -11,7 +11,9 @@ Messages, each one ``send_bytes`` frame:
   pool -> child   ``<deadline: 8-byte float, 0 = none><DispatchedJob>``;
                   an empty frame asks the child to exit
   child -> pool   first ``R`` (ready) or ``F<why>`` (its modules did not
-                  import), then one serialized JobResult per job
+                  import), then per job any number of ``P<ProgressReport>``
+                  and one serialized JobResult (which starts with the tag
+                  of its field 1, never ``P``)
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from jobq.worker.cancel import CancelToken
 
 READY = b"R"
 FAILED = b"F"
+PROGRESS = b"P"
 DEADLINE = struct.Struct("<d")
 _PR_SET_PDEATHSIG = 1
 
@@ -66,12 +69,15 @@ def main(connection: Connection, modules: list[str]) -> None:
             return
         (deadline,) = DEADLINE.unpack_from(message)
         job = wire_pb2.DispatchedJob.FromString(message[DEADLINE.size :])
-        result = _run(tasks, job, deadline or None)
+        result = _run(tasks, job, deadline or None, connection)
         connection.send_bytes(result.SerializeToString())
 
 
 def _run(
-    tasks: dict[str, TaskDef], job: wire_pb2.DispatchedJob, deadline: float | None
+    tasks: dict[str, TaskDef],
+    job: wire_pb2.DispatchedJob,
+    deadline: float | None,
+    connection: Connection,
 ) -> wire_pb2.JobResult:
     definition = tasks.get(job.task)
     if definition is None:
@@ -82,7 +88,13 @@ def _run(
         # An async task sent to the CPU pool (the job asked for kind cpu)
         # gets an event loop of its own here.
         definition = TaskDef(definition.name, _in_new_loop(definition.fn), "cpu", False)
-    return execute.run_sync(definition, job, CancelToken(), deadline)
+
+    # Each report goes to the pool at once; the worker's connection
+    # throttles what reaches the broker.
+    def post(item: tuple[Any, wire_pb2.ProgressReport]) -> None:
+        connection.send_bytes(PROGRESS + item[1].SerializeToString())
+
+    return execute.run_sync(definition, job, CancelToken(), deadline, post)
 
 
 def _in_new_loop(fn: Callable[..., Any]) -> Callable[..., Any]:

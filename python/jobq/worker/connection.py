@@ -40,7 +40,7 @@ from google.protobuf.message import DecodeError
 from jobq import wire_pb2
 from jobq._frames import Command, FrameError, Message, decode, encode, job_id_text
 from jobq.tasks import TaskDef
-from jobq.worker import errors, execute, log
+from jobq.worker import errors, execute, log, progress
 from jobq.worker.backoff import Backoff
 from jobq.worker.cancel import STOPPING, TIMEOUT, CANCELLED, CancelToken
 from jobq._curve import ClientKeys
@@ -126,6 +126,11 @@ class _Credit:
         self.freed_total[kind] = self.freed_total.get(kind, 0) + slots
 
 
+def progress_key(item: tuple) -> tuple | None:
+    """The mailbox's coalescing key: a job's newer report replaces one not taken yet."""
+    return ("progress", item[0]) if isinstance(item[1], wire_pb2.ProgressReport) else None
+
+
 def _now_ms() -> int:
     return time.monotonic_ns() // 1_000_000
 
@@ -144,6 +149,10 @@ class BrokerConnection:
         self._registry = registry
         self._pools = pools
         self._mailbox = mailbox
+        # Progress reports: which go out (at most 10 a second per job), and
+        # those to send before the next RESULT.
+        self._progress = progress.Throttle()
+        self._unsent_progress: list[wire_pb2.ProgressReport] = []
         self._queues: list[str] = list(dict.fromkeys(options.queues))
         self._heartbeat_ms = max(HEARTBEAT_MS_MIN, options.heartbeat_interval_ms)
         self._liveness_misses = max(1, options.liveness_misses)
@@ -268,6 +277,9 @@ class BrokerConnection:
             )
         else:
             next_ms = min(self._last_heard_ms + self._liveness_ms(), self._next_heartbeat_ms)
+            due_ms = self._progress.next_due_ms()
+            if due_ms is not None:
+                next_ms = min(next_ms, due_ms)
         return min(next_ms, self._drain_deadline_ms) if self._draining else next_ms
 
     def _liveness_ms(self) -> int:
@@ -291,6 +303,10 @@ class BrokerConnection:
             and now_ms - self._hello_sent_ms >= self._options.hello_resend_ms
         ):
             self._send_hello(now_ms, new_registration=False)
+        due_ms = self._progress.next_due_ms()
+        if self._phase == _Phase.REGISTERED and due_ms is not None and now_ms >= due_ms:
+            self._unsent_progress += self._progress.take_due(now_ms)
+            self._flush_progress()
         if self._phase == _Phase.REGISTERED and now_ms >= self._next_heartbeat_ms:
             self._send_heartbeat()
             self._next_heartbeat_ms = now_ms + self._heartbeat_ms
@@ -369,6 +385,7 @@ class BrokerConnection:
         # Linger 0: whatever was queued for the old broker is stale. A new
         # socket also drops ZeroMQ's own reconnect state for the old peer.
         self._close_socket(0)
+        self._progress.clear()
         self._phase = _Phase.WAITING_TO_OPEN
         self._open_at_ms = now_ms + delay_ms
 
@@ -609,7 +626,20 @@ class BrokerConnection:
         finish = self._in_flight.finish
         credit = self._credit
         counters = self._counters
+        throttle = self._progress
+        registered = self._phase == _Phase.REGISTERED
+        now_ms = _now_ms()
         for key, result in self._mailbox.take_all():
+            if isinstance(result, wire_pb2.ProgressReport):
+                # Not kept for a broker to come: the next report will do.
+                if registered and self._in_flight.get(key) is not None:
+                    if throttle.offer(result, now_ms):
+                        self._unsent_progress.append(result)
+                continue
+            # Its last report goes out before it, so the broker still takes it.
+            last = throttle.finish(key)
+            if last is not None and registered:
+                self._unsent_progress.append(last)
             held = finish(key)
             if held is None:
                 continue  # not ours any more: its timeout was reported first
@@ -633,7 +663,18 @@ class BrokerConnection:
             "--result-max): return less, or store it elsewhere and return where",
         )
 
+    def _flush_progress(self) -> None:
+        if self._phase != _Phase.REGISTERED:
+            self._unsent_progress.clear()
+            return
+        reports = self._unsent_progress
+        for first in range(0, len(reports), progress.REPORTS_PER_MESSAGE_MAX):
+            body = wire_pb2.Progress(reports=reports[first : first + progress.REPORTS_PER_MESSAGE_MAX])
+            self._send(Command.PROGRESS, body.SerializeToString())
+        reports.clear()
+
     def _flush_results(self) -> None:
+        self._flush_progress()
         if self._phase != _Phase.REGISTERED:
             return
         if self._unsent:

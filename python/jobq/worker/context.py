@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextvars
 import time
+from typing import Callable
 
+from jobq.worker import progress
 from jobq.worker.cancel import CancelToken
 from jobq.worker.errors import CANCELLED, TaskError
 
@@ -19,7 +21,7 @@ from jobq.worker.errors import CANCELLED, TaskError
 class JobContext:
     """The job a task runs for. Read-only, except through its token."""
 
-    __slots__ = ("id", "task", "queue", "attempt", "deadline", "_token")
+    __slots__ = ("id", "task", "queue", "attempt", "deadline", "_token", "_report")
 
     def __init__(
         self,
@@ -29,6 +31,7 @@ class JobContext:
         attempt: int,
         deadline: float | None,
         token: CancelToken,
+        report: Callable[[int, int, str], None] | None = None,
     ) -> None:
         self.id = id  # canonical 36-character text
         self.task = task
@@ -36,6 +39,7 @@ class JobContext:
         self.attempt = attempt  # 1 on the first run
         self.deadline = deadline  # time.time() by which the job must finish; None: no timeout
         self._token = token
+        self._report = report
 
     @property
     def cancelled(self) -> bool:
@@ -50,6 +54,17 @@ class JobContext:
         """Raises TaskError("cancelled") when the job was cancelled or timed out."""
         if self._token.cancelled:
             raise TaskError(CANCELLED, f"task {self.task!r} stopped: job {self._token.reason}")
+
+    def progress(self, done: int, total: int = 0, message: str = "") -> None:
+        """Reports how far the job has got: ``done`` of ``total`` (0: not known),
+        with a line for people. Cheap to call often: the worker sends at most
+        10 reports a second per job, always the latest, and the last one before
+        the job's result. ``message`` is cut to 256 bytes of UTF-8. Raises
+        ValueError for a negative count or ``done`` above a non-zero ``total``.
+        """
+        progress.check(done, total)
+        if self._report is not None:
+            self._report(done, total, progress.bounded_message(str(message)))
 
     def remaining(self) -> float | None:
         """Seconds left before the job's timeout; None without one."""

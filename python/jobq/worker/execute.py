@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 import traceback
-from typing import Any
+from typing import Any, Callable
 
 from jobq import wire_pb2
 from jobq._frames import job_id_text
@@ -74,8 +74,27 @@ def error_result(job: wire_pb2.DispatchedJob, type: str, message: str) -> wire_p
 
 
 def make_context(
-    job: wire_pb2.DispatchedJob, token: CancelToken, deadline: float | None
+    job: wire_pb2.DispatchedJob,
+    token: CancelToken,
+    deadline: float | None,
+    post: Callable[[Any], None] | None = None,
 ) -> context.JobContext:
+    """The task's context; with ``post`` (the pools' mailbox), its progress
+    reports go there as ``((id, attempt), ProgressReport)``."""
+    report = None
+    if post is not None:
+        key = (job.id, job.attempt)
+
+        def report(done: int, total: int, message: str) -> None:
+            post(
+                (
+                    key,
+                    wire_pb2.ProgressReport(
+                        id=job.id, attempt=job.attempt, done=done, total=total, message=message
+                    ),
+                )
+            )
+
     return context.JobContext(
         job_id_text(job.id) if len(job.id) == 16 else job.id.hex(),
         job.task,
@@ -83,6 +102,7 @@ def make_context(
         job.attempt,
         deadline,
         token,
+        report,
     )
 
 
@@ -136,15 +156,17 @@ def run_sync(
     job: wire_pb2.DispatchedJob,
     token: CancelToken,
     deadline: float | None,
+    post: Callable[[Any], None] | None = None,
 ) -> wire_pb2.JobResult:
-    """Calls a plain function task on this thread; never raises."""
+    """Calls a plain function task on this thread; never raises. Progress
+    reports go to ``post`` (see make_context)."""
     result = new_result(job)
     started = time.perf_counter_ns()
     try:
         args, kwargs = codec.decode_arguments(job.task, job.payload, job.content_type)
     except errors.TaskError as error:
         return fail(result, error.type, error.message)
-    entered = context.enter(make_context(job, token, deadline))
+    entered = context.enter(make_context(job, token, deadline, post))
     try:
         value = definition.fn(*args, **kwargs)
     except BaseException as exception:  # noqa: BLE001  a task's SystemExit must not stop the worker

@@ -96,7 +96,7 @@ class ThreadPool:
                         f"task {job.task!r} was stopped ({token.reason}) before it started",
                     )
                 else:
-                    result = execute.run_sync(definition, job, token, deadline)
+                    result = execute.run_sync(definition, job, token, deadline, post)
                 post(((job.id, job.attempt), result))
             finally:
                 with self._done_lock:

@@ -336,6 +336,15 @@ class ProcessPool:
         job = child_.job
         if job is None:
             return  # nothing asked: ignored
+        if message[:1] == child.PROGRESS:
+            try:
+                report = wire_pb2.ProgressReport.FromString(message[1:])
+            except Exception:  # noqa: BLE001  a garbled report is a broken child
+                self._child_broke(slot, now)
+                return
+            if (report.id, report.attempt) == job.key:
+                self._post((job.key, report))
+            return
         try:
             result = wire_pb2.JobResult.FromString(message)
         except Exception:  # noqa: BLE001  a garbled reply is a broken child

@@ -187,3 +187,37 @@ def cpu_segfault() -> None:
 @jobq.task(kind="cpu")
 def cpu_boom() -> None:
     raise RuntimeError("raised in a child")
+
+
+@jobq.task
+def chatty(seconds: float) -> int:
+    """Reports progress as fast as it can; returns how many reports it made."""
+    job = jobq.current_job()
+    deadline = time.monotonic() + seconds
+    reports = 0
+    while time.monotonic() < deadline:
+        reports += 1
+        job.progress(reports, 0, f"report {reports}")
+    return reports
+
+
+@jobq.task(kind="cpu")
+def cpu_counted(steps: int) -> int:
+    """Reports each step from a CPU child."""
+    job = jobq.current_job()
+    for step in range(1, steps + 1):
+        job.progress(step, steps, f"step {step} of {steps}")
+    return steps
+
+
+@jobq.task
+async def async_counted(steps: int) -> int:
+    job = jobq.current_job()
+    for step in range(1, steps + 1):
+        job.progress(step, steps)
+    return steps
+
+
+@jobq.task
+def bad_progress(done: int, total: int) -> None:
+    jobq.current_job().progress(done, total)

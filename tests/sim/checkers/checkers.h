@@ -15,6 +15,7 @@
 #include "tests/sim/checkers/limits_respected.h"
 #include "tests/sim/checkers/liveness.h"
 #include "tests/sim/checkers/outcomes_delivered.h"
+#include "tests/sim/checkers/progress_kept.h"
 #include "tests/sim/checkers/results_follow_protocol.h"
 #include "tests/sim/checkers/sentinels_fire_once.h"
 #include "tests/sim/checkers/terminal_state_kept.h"
@@ -49,6 +50,7 @@ struct Checkers {
   CreditRespected credit;
   Liveness liveness;
   LimitsRespected limits;  // issue 17: rate limits and caps
+  ProgressKept progress;   // issue 17, item 5
 };
 
 }  // namespace jobq::testing

@@ -103,7 +103,7 @@ TEST(ChildFramesTest, ZeroLengthIsRefused) {
 }
 
 TEST(ChildFramesTest, UnknownTypesAreRefused) {
-  for (char type : {'\x00', '\x05', '\x7f', '\xff'}) {
+  for (char type : {'\x00', '\x06', '\x7f', '\xff'}) {
     const DecodedChildFrame frame = DecodeChildFrame(std::string("\x00\x00\x00\x01", 4) + type);
     EXPECT_EQ(frame.status, FrameStatus::kBadType) << static_cast<int>(type);
     EXPECT_NE(frame.ErrorText().find("unknown frame type"), std::string::npos);

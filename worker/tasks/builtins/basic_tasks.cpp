@@ -15,11 +15,19 @@ std::string EchoTask(TaskContext& context) { return context.Args().dump(); }
 std::string SleepTask(TaskContext& context) {
   const nlohmann::json& args = RequireObject(context.Args(), "sleep", R"({"seconds": 1})");
   const double seconds = RequireNumber(args, "sleep", "seconds", 0, kMaxSleepSeconds);
+  // In tenths, each reported, so that `jobq wait --progress` has something
+  // real to draw.
+  constexpr int kSteps = 10;
   const auto duration =
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(seconds));
-  if (!context.SleepFor(duration)) {
-    throw TaskError(kErrorCancelled,
-                    "sleep: cancelled before " + args["seconds"].dump() + " seconds had passed");
+  const auto start = std::chrono::steady_clock::now();
+  for (int step = 1; step <= kSteps; ++step) {
+    if (!context.SleepFor(start + duration * step / kSteps - std::chrono::steady_clock::now())) {
+      throw TaskError(kErrorCancelled,
+                      "sleep: cancelled before " + args["seconds"].dump() + " seconds had passed");
+    }
+    context.ReportProgress(
+        step, kSteps, "slept " + std::to_string(step) + "/10 of " + args["seconds"].dump() + " s");
   }
   // The argument as given (1, not 1.0), so the result reads like the request.
   return nlohmann::json{{"slept", args["seconds"]}}.dump();

@@ -20,6 +20,7 @@ std::string SumSquaresTask(TaskContext& context) {
       const auto wide = static_cast<unsigned __int128>(i);
       sum += wide * wide;
     }
+    context.ReportProgress(i, n);
     if (context.IsCancelled()) {
       throw TaskError(kErrorCancelled, "sum_squares: cancelled after " + std::to_string(i) +
                                            " of " + std::to_string(n) + " terms");
