@@ -181,12 +181,6 @@ int BrokerServer::Run() {
   std::signal(SIGTERM, OnStopSignal);
   std::signal(SIGINT, OnStopSignal);
 
-  if (!config_.ready_file.empty() &&
-      !WriteReadyFile(config_.ready_file, loop, admin_server.address(), metrics_server.address(),
-                      admin_server.health_address())) {
-    JOBQ_LOG(kError, "broker", "cannot_write_ready_file").Kv("path", config_.ready_file);
-    return 1;
-  }
   JOBQ_LOG(kInfo, "broker", "listening")
       .Kv("frontend", loop.frontend_endpoint())
       .Kv("backend", loop.backend_endpoint())
@@ -220,6 +214,15 @@ int BrokerServer::Run() {
   if (!store->durable()) {
     JOBQ_LOG(kWarning, "broker", "store_not_durable")
         .Kv("why", "--store memory loses every job when the broker stops");
+  }
+
+  // The ready file comes after every start-up line, so that whoever waits for it
+  // can read the warnings above in the log already.
+  if (!config_.ready_file.empty() &&
+      !WriteReadyFile(config_.ready_file, loop, admin_server.address(), metrics_server.address(),
+                      admin_server.health_address())) {
+    JOBQ_LOG(kError, "broker", "cannot_write_ready_file").Kv("path", config_.ready_file);
+    return 1;
   }
 
   absl::Status ran = loop.Run();
