@@ -101,14 +101,18 @@ int BrokerServer::Run() {
   const size_t recovered_sentinels = recovered->sentinels.size();
   const size_t recovered_schedules = recovered->schedules.size();
   const TimeMs restored_ms = clock.NowMs();
+  const size_t recovered_workflows = recovered->workflows.size();
+  core.RestoreWorkflows(std::move(recovered->workflows));
   core.Restore(std::move(recovered->jobs), std::move(recovered->sentinels), restored_ms);
   core.RestoreSchedules(std::move(recovered->schedules), restored_ms);
   core.RestoreLimits(std::move(recovered->limits), restored_ms);
-  if (recovered_jobs > 0 || recovered_sentinels > 0 || recovered_schedules > 0) {
+  if (recovered_jobs > 0 || recovered_sentinels > 0 || recovered_schedules > 0 ||
+      recovered_workflows > 0) {
     JOBQ_LOG(kInfo, "broker", "recovered")
         .Kv("jobs", recovered_jobs)
         .Kv("sentinels", recovered_sentinels)
         .Kv("schedules", recovered_schedules)
+        .Kv("workflows", recovered_workflows)
         .Kv("store", store->Describe());
   }
 

@@ -33,6 +33,10 @@ void AddLimitFlags(CLI::App& app, BrokerConfig* config) {
                  "jobs in one SUBMIT message; a larger batch is refused whole")
       ->check(CLI::Range(size_t{1}, size_t{1'000'000}))
       ->capture_default_str();
+  app.add_option("--workflow-max", core.workflow_nodes_max,
+                 "nodes in one workflow; a larger one is refused whole, naming this flag")
+      ->check(CLI::Range(size_t{1}, size_t{10'000'000}))
+      ->capture_default_str();
   app.add_option("--jobs-max", core.jobs_max,
                  "jobs kept in any state (finished ones until --result-ttl); beyond it SUBMIT "
                  "is answered queue_full")

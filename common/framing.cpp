@@ -6,10 +6,11 @@ bool IsCommandAllowed(Channel channel, Command command) {
   switch (channel) {
     case Channel::kClientToBroker:
       return command == Command::kSubmit || command == Command::kSentinel ||
-             command == Command::kWait || command == Command::kCancel;
+             command == Command::kWait || command == Command::kCancel ||
+             command == Command::kSubmitWorkflow;
     case Channel::kBrokerToClient:
       return command == Command::kSubmitted || command == Command::kClientResult ||
-             command == Command::kError;
+             command == Command::kWorkflowSubmitted || command == Command::kError;
     case Channel::kWorkerToBroker:
       return command == Command::kHello || command == Command::kCredit ||
              command == Command::kWorkerResult || command == Command::kProgress ||
@@ -33,6 +34,10 @@ const char* CommandName(Command command) {
       return "WAIT";
     case Command::kCancel:
       return "CANCEL";
+    case Command::kSubmitWorkflow:
+      return "WORKFLOW";
+    case Command::kWorkflowSubmitted:
+      return "WORKFLOW_SUBMITTED";
     case Command::kSubmitted:
       return "SUBMITTED";
     case Command::kClientResult:

@@ -28,9 +28,11 @@ enum class Command : uint8_t {
   kSentinel = 0x02,
   kWait = 0x03,
   kCancel = 0x04,
+  kSubmitWorkflow = 0x05,
   // broker -> client
   kSubmitted = 0x11,
   kClientResult = 0x12,
+  kWorkflowSubmitted = 0x13,
   // either way, on either socket
   kError = 0x1f,
   // worker -> broker

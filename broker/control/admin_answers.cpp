@@ -165,6 +165,12 @@ absl::StatusOr<::jobq::admin::RetryJobsResponse> AnswerRetryJobs(
         result->set_outcome(::jobq::admin::RetryJobResult::OUTCOME_SHUTTING_DOWN);
         result->set_message("not retried: the broker is shutting down and takes no new work");
         break;
+      case core::RetryOutcome::kWaitsForParents:
+        result->set_outcome(::jobq::admin::RetryJobResult::OUTCOME_WAITS_FOR_PARENTS);
+        result->set_message(
+            "not retried: it was cancelled because a parent failed (" + job->error.message() +
+            "); retry that parent, and this job comes back with it");
+        break;
     }
   }
   return response;

@@ -24,6 +24,7 @@ CancelOutcome BrokerCore::CancelJobBy(const JobId& id, const char* by, TimeMs no
   switch (job.state) {
     case wire::JOB_STATE_QUEUED:
     case wire::JOB_STATE_SCHEDULED:
+    case wire::JOB_STATE_BLOCKED:
       // Its ready-queue or timer entry is skipped when it comes up.
       job.error.set_type(kCancelledErrorType);
       job.error.set_message(std::string("cancelled by ") + by + " before it ran");

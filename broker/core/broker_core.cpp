@@ -79,6 +79,13 @@ void BrokerCore::OnClientMessage(const std::string& client, Command command, std
       }
       return Submit(client, submit, now_ms, effects);
     }
+    case Command::kSubmitWorkflow: {
+      wire::SubmitWorkflow workflow;
+      if (!workflow.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+        return bad_body("jobq.wire.SubmitWorkflow");
+      }
+      return SubmitWorkflow(client, workflow, now_ms, effects);
+    }
     case Command::kSentinel: {
       wire::Sentinel sentinel;
       if (!sentinel.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
@@ -215,6 +222,8 @@ void BrokerCore::Restore(std::vector<Job> jobs, std::vector<SentinelMark> sentin
     }
   };
   const TimeMs orphan_deadline_ms = now_ms + LivenessWindowMs() + options_.lease_grace_ms;
+  std::vector<JobId> restored_ids;
+  restored_ids.reserve(jobs.size());
   for (Job& recovered : jobs) {
     restore_sentinels_before(recovered.id);
     recovered.watchers.clear();
@@ -223,6 +232,7 @@ void BrokerCore::Restore(std::vector<Job> jobs, std::vector<SentinelMark> sentin
       continue;
     }
     Job& job = it->second;
+    restored_ids.push_back(job.id);
     stats_.OnRestored(job);
     Admit(job);
     QueueState& queue = QueueNamed(job.spec.queue());
@@ -244,6 +254,8 @@ void BrokerCore::Restore(std::vector<Job> jobs, std::vector<SentinelMark> sentin
         queue.ready.Push(job.id, job.spec.priority());
         dispatch_pending_ = true;
         break;
+      case wire::JOB_STATE_BLOCKED:
+        break;  // RelinkRestored counts its parents
       case wire::JOB_STATE_RUNNING:
         // Its worker may still be running it and will say so in HELLO.
         skip_attempt_.insert(job.id);
@@ -257,6 +269,7 @@ void BrokerCore::Restore(std::vector<Job> jobs, std::vector<SentinelMark> sentin
     }
   }
   restore_sentinels_before(std::nullopt);
+  RelinkRestored(restored_ids, now_ms);
 }
 
 TimeMs BrokerCore::Tick(TimeMs now_ms, Effects* effects) {
@@ -280,12 +293,25 @@ TimeMs BrokerCore::Tick(TimeMs now_ms, Effects* effects) {
     JobId id = expiry_.top().id;
     expiry_.pop();
     auto it = jobs_.find(id);
-    // A job retried after its entry was made is not terminal, or expires later.
-    if (it != jobs_.end() && IsTerminal(it->second.state) && it->second.expires_ms <= now_ms) {
+    // A job retried after its entry was made is not terminal, or expires
+    // later; one held for its links comes back through RecheckExpiry.
+    if (it != jobs_.end() && IsTerminal(it->second.state) && it->second.expires_ms <= now_ms &&
+        !HeldForLinks(it->second)) {
       Forget(it->second);
       jobs_.erase(it);
       effects->JobErased(id);
     }
+  }
+  ExpireWorkflows(now_ms, effects);
+  if (!restore_changes_.empty() || !restore_workflows_erased_.empty()) {
+    for (const JobId& id : restore_changes_) {
+      effects->JobChanged(id);
+    }
+    for (const JobId& id : restore_workflows_erased_) {
+      effects->WorkflowErased(id);
+    }
+    restore_changes_.clear();
+    restore_workflows_erased_.clear();
   }
   if (now_ms >= next_liveness_check_ms_) {
     CheckLiveness(now_ms, effects);
@@ -314,6 +340,9 @@ TimeMs BrokerCore::Tick(TimeMs now_ms, Effects* effects) {
   if (!expiry_.empty()) {
     next_ms = std::min(next_ms, expiry_.top().due_ms);
   }
+  if (!workflow_expiry_.empty()) {
+    next_ms = std::min(next_ms, workflow_expiry_.top().due_ms);
+  }
   if (!schedule_timers_.empty()) {
     next_ms = std::min(next_ms, schedule_timers_.top().due_ms);
   }
@@ -324,6 +353,9 @@ void BrokerCore::Transition(Job& job, wire::JobState to, TimeMs now_ms) {
   const bool was_running = job.state == wire::JOB_STATE_RUNNING;
   if (!limits_.empty() && was_running != (to == wire::JOB_STATE_RUNNING)) {
     CountRunning(job, was_running ? -1 : 1, /*restored=*/false);
+  }
+  if (job.links) {
+    LinksTransition(job, to, now_ms);
   }
   stats_.OnTransition(job, to, now_ms);
   index_.Move(job, to);
@@ -336,6 +368,9 @@ void BrokerCore::Admit(const Job& job) {
   }
   index_.Add(job);
   IndexKeys(job);
+  if (job.links && job.links->workflow) {
+    CountNode(job, job.state, 1);
+  }
 }
 
 void BrokerCore::Forget(const Job& job) {
@@ -344,6 +379,9 @@ void BrokerCore::Forget(const Job& job) {
   }
   UnindexKeys(job);
   index_.Remove(job);
+  if (job.links && job.links->workflow) {
+    CountNode(job, job.state, -1);
+  }
 }
 
 void BrokerCore::Schedule(Job& job, TimeMs due_ms, TimeMs now_ms, Effects* effects) {
@@ -375,6 +413,9 @@ void BrokerCore::Finish(Job& job, wire::JobState state, TimeMs now_ms, Effects* 
   }
   job.watchers.clear();
   effects->JobChanged(job.id);
+  if (job.links) {
+    NodeFinished(job, now_ms, effects);
+  }
 }
 
 const Job* BrokerCore::FindJob(const JobId& id) const {
@@ -453,6 +494,7 @@ void BrokerCore::CheckInvariants() const {
   }
   CheckLimitInvariants();
   CheckProgressInvariants();
+  CheckWorkflowInvariants();
   JOBQ_CHECK(registration_by_instance_.size() == instance_order_.size() &&
              instance_order_.size() <= kInstancesRememberedMax)
       << "remembered registrations are bounded";

@@ -13,6 +13,7 @@
 // The methods are defined in one .cpp per concept (dispatch, leases,
 // retries, ...); each section of the class below names its file.
 
+#include <array>
 #include <deque>
 #include <limits>
 #include <map>
@@ -39,6 +40,7 @@
 #include "broker/core/schedule_spec.h"
 #include "broker/core/stats.h"
 #include "broker/core/worker_info.h"
+#include "broker/core/workflow.h"
 #include "common/clock.h"
 #include "common/framing.h"
 #include "common/job_id.h"
@@ -67,6 +69,23 @@ struct CoreCounters {
   uint64_t progress_accepted = 0;
   uint64_t progress_late = 0;
   uint64_t progress_refused = 0;
+  // Workflows and parents (workflows.cpp).
+  uint64_t workflows_submitted = 0;
+  uint64_t workflows_rejected = 0;
+  uint64_t released = 0;            // blocked jobs whose parents all resolved
+  uint64_t upstream_cancelled = 0;  // blocked jobs cancelled for a parent's failure
+};
+
+// One page of ListWorkflows.
+struct WorkflowPage {
+  std::vector<const Workflow*> workflows;  // in id (= submit) order
+  std::optional<JobId> next_after;         // set when more may match
+};
+
+// What CancelWorkflow did to the nodes not finished.
+struct WorkflowCancelCounts {
+  size_t cancelled = 0;         // blocked, queued and scheduled: cancelled now
+  size_t cancel_requested = 0;  // running: stopped by their workers
 };
 
 // One page of ListJobs.
@@ -82,7 +101,9 @@ struct JobPage {
 // about a millisecond however many jobs are kept.
 inline constexpr size_t kListExamineMax = 5000;
 
-enum class RetryOutcome { kRetried, kUnknownJob, kNotFinished, kShuttingDown };
+// kWaitsForParents: a job cancelled because a parent failed; retry that
+// parent instead (its descendants come back with it).
+enum class RetryOutcome { kRetried, kUnknownJob, kNotFinished, kShuttingDown, kWaitsForParents };
 
 // Admin commands (broker/core/admin_control.cpp).
 enum class CancelOutcome { kCancelled, kCancelRequested, kUnknownJob, kAlreadyFinished };
@@ -226,6 +247,30 @@ class BrokerCore {
   // down: each schedule's catch-up policy decides what they make.
   void RestoreSchedules(std::vector<::jobq::store::ScheduleRecord> records, TimeMs now_ms);
 
+  // Workflows and parents (workflows.cpp).
+  //
+  // Workflows the store recovered: call it before Restore, which links
+  // their nodes (and every job with parents) again.
+  void RestoreWorkflows(std::vector<::jobq::store::WorkflowRecord> records);
+  const Workflow* FindWorkflow(const JobId& id) const;
+  size_t workflow_count() const { return workflows_.size(); }
+  // Cancels every node not finished, children before parents, so that each
+  // ends "cancelled" by the operator rather than by its parent's failure.
+  // NOT_FOUND: no such workflow; FAILED_PRECONDITION: every node finished.
+  absl::StatusOr<WorkflowCancelCounts> CancelWorkflow(const JobId& id, TimeMs now_ms,
+                                                      Effects* effects);
+  // Nodes [node_offset, node_offset + node_limit) with it; none for 0.
+  ::jobq::admin::WorkflowInfo WorkflowInfoOf(const Workflow& workflow, size_t node_offset,
+                                             size_t node_limit) const;
+  // In id order after `after`; `state` UNSPECIFIED matches every workflow.
+  // At most kListExamineMax examined.
+  WorkflowPage ListWorkflows(::jobq::admin::WorkflowState state, std::optional<JobId> after,
+                             size_t limit) const;
+  // Workflows by WorkflowState (index), for the figures.
+  std::array<uint64_t, ::jobq::admin::WorkflowState_ARRAYSIZE> WorkflowStateCounts() const;
+  // What the store keeps of a workflow; nullptr when none.
+  const ::jobq::store::WorkflowRecord* FindWorkflowRecord(const JobId& id) const;
+
   // Lookups, counters and invariants (broker_core.cpp).
   const Job* FindJob(const JobId& id) const;
   const CoreCounters& counters() const { return counters_; }
@@ -287,8 +332,15 @@ class BrokerCore {
   // Client requests (client_requests.cpp).
   //
   // A new job from `spec` (checked, not a duplicate, with room for it):
-  // queued, or scheduled when its not_before_ms is ahead.
-  Job& AddJob(wire::JobSpec spec, TimeMs now_ms, Effects* effects);
+  // queued, or scheduled when its not_before_ms is ahead; blocked when it
+  // has parents (spec.after), which the caller then links (LinkToParents).
+  // `workflow` and `node` make it a workflow's node.
+  Job& AddJob(wire::JobSpec spec, TimeMs now_ms, Effects* effects,
+              const std::optional<JobId>& workflow = std::nullopt, std::string node = {});
+  // Why `spec` cannot be taken whatever the broker holds (no task, payload
+  // or times out of bounds, a reserved key), or "": the message of a
+  // bad_request.
+  std::string RefuseSpec(const wire::JobSpec& spec, TimeMs now_ms) const;
   // Why `queue_name` has no room for one more waiting job (--queue-max),
   // or "".
   std::string WaitingRoomFor(const std::string& queue_name) const;
@@ -307,6 +359,56 @@ class BrokerCore {
   void Cancel(const std::string& client, const wire::Cancel& cancel, TimeMs now_ms,
               Effects* effects);
   void Notify(const Job& job, const std::string& client, Effects* effects) const;
+
+  // Workflows and parents (workflows.cpp).
+  //
+  void SubmitWorkflow(const std::string& client, wire::SubmitWorkflow& request, TimeMs now_ms,
+                      Effects* effects);
+  // Why the broker cannot take the workflow now (bounds of CoreOptions,
+  // unknown external parents), or "": `type` gets the error type.
+  std::string WorkflowRoomFor(const wire::SubmitWorkflow& request, std::string* type) const;
+  // Why a job naming these parents cannot be taken: an id the broker does
+  // not keep. "" when each is kept.
+  std::string UnknownParent(const wire::JobSpec& spec) const;
+  // Registers a blocked job with its parents (their children, their
+  // blocked_children), then releases it or cancels it if they have
+  // already resolved it.
+  void LinkToParents(Job& job, TimeMs now_ms, Effects* effects);
+  // Its last parent resolved: its inputs are built and it is queued (or
+  // scheduled); inputs past --result-max fail it instead.
+  void Release(Job& job, TimeMs now_ms, Effects* effects);
+  // A parent ended without success: `job` (blocked, PARENT_FAILURE_CANCEL)
+  // ends cancelled, naming it; `parent` null when it is no longer kept.
+  void CancelUpstream(Job& job, const Job* parent, const JobId& parent_id, TimeMs now_ms,
+                      Effects* effects);
+  // `parent` finished: each blocked child is released, counted down or
+  // cancelled; their own outcomes go through the same queue, so a chain of
+  // any length takes no stack.
+  void ResolveChildren(const Job& parent, TimeMs now_ms, Effects* effects);
+  // `job` runs again (RetryJob): its children cancelled for its failure
+  // are blocked again, and theirs in turn.
+  void ReviveChildren(const Job& job, TimeMs now_ms, Effects* effects);
+  // The key of `parent` in its child's inputs: its node name when both are
+  // nodes of one workflow, else its id.
+  std::string ParentKey(const Job& child, const JobId& parent_id, const Job* parent) const;
+  // Transition's part for jobs with links: a job leaving or entering
+  // blocked updates its parents' blocked_children; a node, its workflow's
+  // counts.
+  void LinksTransition(Job& job, wire::JobState to, TimeMs now_ms);
+  void CountNode(const Job& job, wire::JobState state, int delta);
+  // Finish's part: children resolved, a workflow done.
+  void NodeFinished(Job& job, TimeMs now_ms, Effects* effects);
+  // A finished job held for a blocked child, or a finished workflow, gets
+  // its expiry looked at again (now or at its time).
+  void RecheckExpiry(const Job& job, TimeMs now_ms);
+  // Forgets finished workflows (with their nodes) whose time has come.
+  void ExpireWorkflows(TimeMs now_ms, Effects* effects);
+  // Whether the expiry loop must keep this finished job for now.
+  bool HeldForLinks(const Job& job) const;
+  // Restore's part: children, counts and blocked jobs resolved while the
+  // broker was down, in id order.
+  void RelinkRestored(const std::vector<JobId>& ids, TimeMs now_ms);
+  void CheckWorkflowInvariants() const;
 
   // Sentinels (sentinels.cpp).
   //
@@ -443,6 +545,18 @@ class BrokerCore {
   std::deque<uint64_t> instance_order_;
   TimerHeap scheduled_;  // scheduled_ms of scheduled jobs; stale entries skipped
   TimerHeap expiry_;     // expires_ms of finished jobs; stale entries skipped
+  // Workflows by id (ordered: listings page in submit order), their
+  // submit tokens, and expires_ms of finished ones (stale entries skipped).
+  std::map<JobId, Workflow> workflows_;
+  absl::flat_hash_map<std::string, JobId> workflow_tokens_;
+  TimerHeap workflow_expiry_;
+  // ResolveChildren's queue: parents whose children are still to resolve.
+  std::deque<JobId> resolving_;
+  bool resolving_active_ = false;
+  // Store writes of Restore (jobs its relinking released or cancelled),
+  // handed to the first Tick's effects.
+  std::vector<JobId> restore_changes_;
+  std::vector<JobId> restore_workflows_erased_;
   std::map<std::string, ScheduleEntry> schedules_;  // by name: listings in order
   // next_fire_ms of armed schedules; stale entries (removed, paused,
   // re-armed) skipped.

@@ -8,6 +8,7 @@
 #include "broker/core/broker_core.h"
 #include "broker/core/core_helpers.h"
 #include "broker/core/spec_limits.h"
+#include "broker/core/workflow_plan.h"
 #include "common/check.h"
 
 namespace jobq::broker::core {
@@ -30,29 +31,24 @@ void BrokerCore::Submit(const std::string& client, wire::Submit& submit, TimeMs 
   for (int i = 0; i < submit.jobs_size(); ++i) {
     wire::JobSpec& spec = *submit.mutable_jobs(i);
     const uint64_t client_seq = submit.first_seq() + static_cast<uint64_t>(i);
-    if (spec.task().empty()) {
+    if (std::string bad = RefuseSpec(spec, now_ms); !bad.empty()) {
       ++counters_.rejected;
-      Reject(submitted, client_seq, "bad_request", "job has no task name");
+      Reject(submitted, client_seq, "bad_request", std::move(bad));
       continue;
     }
-    if (spec.payload().size() > options_.payload_bytes_max) {
-      ++counters_.rejected;
-      Reject(submitted, client_seq, "bad_request",
-             "payload is " + std::to_string(spec.payload().size()) + " bytes; the limit is " +
-                 std::to_string(options_.payload_bytes_max) + " (--payload-max)");
-      continue;
-    }
-    if (std::string bad_times = CheckSpecTimes(spec, now_ms); !bad_times.empty()) {
-      ++counters_.rejected;
-      Reject(submitted, client_seq, "bad_request", std::move(bad_times));
-      continue;
-    }
-    if (spec.idempotency_key().starts_with(kReservedKeyPrefix)) {
-      ++counters_.rejected;
-      Reject(submitted, client_seq, "bad_request",
-             "idempotency keys starting with \"" + std::string(kReservedKeyPrefix) +
-                 "\" are the broker's own (a schedule's firings); choose another key");
-      continue;
+    if (spec.after_size() > 0) {
+      std::string bad = CheckParentIds(spec);
+      if (bad.empty()) {
+        bad = CheckChildPayload(spec);
+        if (!bad.empty()) {
+          bad = "the job " + bad;
+        }
+      }
+      if (!bad.empty()) {
+        ++counters_.rejected;
+        Reject(submitted, client_seq, "bad_request", std::move(bad));
+        continue;
+      }
     }
     if (shutting_down_) {
       ++counters_.rejected;
@@ -95,10 +91,21 @@ void BrokerCore::Submit(const std::string& client, wire::Submit& submit, TimeMs 
       continue;
     }
 
+    if (std::string unknown = UnknownParent(spec); !unknown.empty()) {
+      // After the duplicate check: a re-sent job whose parent has expired
+      // since is still answered with the first one.
+      ++counters_.rejected;
+      Reject(submitted, client_seq, "bad_request", std::move(unknown));
+      continue;
+    }
+
     const bool sentinel_behind = spec.sentinel();
     Job& stored = AddJob(std::move(spec), now_ms, effects);
     if (submit.notify()) {
       stored.watchers.push_back(client);
+    }
+    if (stored.state == wire::JOB_STATE_BLOCKED) {
+      LinkToParents(stored, now_ms, effects);
     }
     if (sentinel_behind) {
       AddSentinel(stored.spec.queue(), now_ms, effects);
@@ -109,7 +116,31 @@ void BrokerCore::Submit(const std::string& client, wire::Submit& submit, TimeMs 
   }
 }
 
-Job& BrokerCore::AddJob(wire::JobSpec spec, TimeMs now_ms, Effects* effects) {
+std::string BrokerCore::RefuseSpec(const wire::JobSpec& spec, TimeMs now_ms) const {
+  if (spec.task().empty()) {
+    return "job has no task name";
+  }
+  if (spec.payload().size() > options_.payload_bytes_max) {
+    return "payload is " + std::to_string(spec.payload().size()) + " bytes; the limit is " +
+           std::to_string(options_.payload_bytes_max) + " (--payload-max)";
+  }
+  if (std::string bad_times = CheckSpecTimes(spec, now_ms); !bad_times.empty()) {
+    return bad_times;
+  }
+  if (spec.idempotency_key().starts_with(kReservedKeyPrefix)) {
+    return "idempotency keys starting with \"" + std::string(kReservedKeyPrefix) +
+           "\" are the broker's own (a schedule's firings); choose another key";
+  }
+  if (spec.on_parent_failure() != wire::PARENT_FAILURE_CANCEL &&
+      spec.on_parent_failure() != wire::PARENT_FAILURE_RUN) {
+    return "on_parent_failure " + std::to_string(spec.on_parent_failure()) +
+           " is not one this broker knows (0 cancel, 1 run)";
+  }
+  return "";
+}
+
+Job& BrokerCore::AddJob(wire::JobSpec spec, TimeMs now_ms, Effects* effects,
+                        const std::optional<JobId>& workflow, std::string node) {
   const JobId id = id_generator_.Next(now_ms);
   // Built in its node: a Job is large, and moving one costs.
   auto [it, inserted] = jobs_.try_emplace(id);
@@ -128,14 +159,27 @@ Job& BrokerCore::AddJob(wire::JobSpec spec, TimeMs now_ms, Effects* effects) {
   stored.spec.set_sentinel(false);
   ResolveDefaults(stored.spec);
   stored.submitted_ms = now_ms;
+  if (workflow) {
+    JobLinks& links = stored.links.Make();
+    links.workflow = workflow;
+    links.node = std::move(node);
+  }
   stats_.OnSubmitted(stored, now_ms);
+  ++counters_.submitted;
+  if (stored.spec.after_size() > 0) {
+    // Admitted blocked; the caller links it once its parents exist (a
+    // workflow's may be created after it).
+    stored.state = wire::JOB_STATE_BLOCKED;
+    Admit(stored);
+    effects->JobChanged(stored.id);
+    return stored;
+  }
   Admit(stored);
   if (stored.spec.not_before_ms() > now_ms) {
     Schedule(stored, stored.spec.not_before_ms(), now_ms, effects);
   } else {
     Enqueue(stored, /*at_front=*/false, now_ms, effects);
   }
-  ++counters_.submitted;
   return stored;
 }
 

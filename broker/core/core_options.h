@@ -39,6 +39,9 @@ struct CoreOptions {
   // kept for --result-ttl. Workers learn it from WELCOME.
   size_t result_bytes_max = 16 << 20;
   size_t jobs_per_submit_max = 10'000;
+  // Nodes in one SUBMIT_WORKFLOW (--workflow-max); a larger one is refused
+  // whole, naming the bound.
+  size_t workflow_nodes_max = 100'000;
   // A job whose lease ran out this many times on live workers is dead
   // (`worker_lost`).
   uint32_t lost_leases_max = 5;

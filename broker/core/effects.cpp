@@ -94,6 +94,8 @@ void Effects::Clear() {
   sentinels_removed.clear();
   changed_schedules.clear();
   erased_schedules.clear();
+  changed_workflows.clear();
+  erased_workflows.clear();
   limits_changed.clear();
   dispatch_index_.clear();
   submitted_index_.clear();

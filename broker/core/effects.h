@@ -63,11 +63,14 @@ class Effects {
   // A limit set or changed, or cleared (record.cleared): the whole record,
   // since the store keeps no part of it without the rest.
   void LimitChanged(const LimitRecord& record) { limits_changed.push_back(record); }
+  // A workflow created or changed (persist its record), or forgotten.
+  void WorkflowChanged(const JobId& id) { changed_workflows.push_back(id); }
+  void WorkflowErased(const JobId& id) { erased_workflows.push_back(id); }
 
   bool has_store_writes() const {
     return !changed_jobs.empty() || !erased_jobs.empty() || !sentinels_added.empty() ||
            !sentinels_removed.empty() || !changed_schedules.empty() || !erased_schedules.empty() ||
-           !limits_changed.empty();
+           !limits_changed.empty() || !changed_workflows.empty() || !erased_workflows.empty();
   }
   bool empty() const { return outbound.empty() && !has_store_writes(); }
   void Clear();
@@ -80,6 +83,8 @@ class Effects {
   std::vector<std::string> changed_schedules;  // may repeat a name
   std::vector<std::string> erased_schedules;
   std::vector<LimitRecord> limits_changed;  // in order; the store applies the last per limit
+  std::vector<JobId> changed_workflows;     // may repeat an id
+  std::vector<JobId> erased_workflows;
 
  private:
   template <typename Message>

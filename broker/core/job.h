@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/core/job_links.h"
 #include "broker/core/watcher_list.h"
 #include "common/clock.h"
 #include "common/job_id.h"
@@ -80,10 +81,16 @@ struct Job {
 
   // Client routing ids to push the outcome to when the job finishes.
   WatcherList watchers;
+
+  // Parents, children and workflow (workflows.cpp); empty for most jobs.
+  JobLinksBox links;
 };
 
 // A job's payload type when its spec names none (kept empty in the spec).
 inline constexpr char kDefaultContentType[] = "application/json";
+
+// The error type of a job cancelled because a parent ended without success.
+inline constexpr char kUpstreamFailedErrorType[] = "upstream_failed";
 
 inline bool IsTerminal(wire::JobState state) {
   return state == wire::JOB_STATE_SUCCEEDED || state == wire::JOB_STATE_FAILED ||

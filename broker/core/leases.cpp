@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "broker/core/broker_core.h"
+#include "broker/core/workflow_inputs.h"
 #include "common/check.h"
 
 namespace jobq::broker::core {
@@ -41,7 +42,11 @@ void BrokerCore::Lease(Job& job, WorkerInfo& worker, wire::Kind pool, TimeMs now
   out.set_id(std::string(job.id.Bytes()));
   out.set_queue(job.spec.queue());
   out.set_task(job.spec.task());
-  out.set_payload(job.spec.payload());
+  if (job.links && !job.links->inputs.empty()) {
+    out.set_payload(MergeInputs(job.spec.payload(), job.links->inputs));
+  } else {
+    out.set_payload(job.spec.payload());
+  }
   out.set_content_type(job.spec.content_type().empty() ? kDefaultContentType
                                                        : job.spec.content_type());
   out.set_kind(pool);

@@ -121,6 +121,27 @@ RetryOutcome BrokerCore::RetryJob(const JobId& id, TimeMs now_ms, Effects* effec
   if (shutting_down_) {
     return RetryOutcome::kShuttingDown;
   }
+  // A job with parents that was never released (cancelled while blocked,
+  // or for a parent's failure) waits for them again; one released before
+  // runs again with the inputs it had.
+  const bool never_released = job.spec.after_size() > 0 && job.links->inputs.empty();
+  uint32_t unresolved = 0;
+  if (never_released) {
+    for (const std::string& raw : job.spec.after()) {
+      auto parent = jobs_.find(*JobId::FromBytes(raw));
+      if (parent == jobs_.end()) {
+        return RetryOutcome::kWaitsForParents;
+      }
+      const wire::JobState state = parent->second.state;
+      if (IsTerminal(state) && state != wire::JOB_STATE_SUCCEEDED &&
+          job.spec.on_parent_failure() == wire::PARENT_FAILURE_CANCEL) {
+        return RetryOutcome::kWaitsForParents;
+      }
+      if (!IsTerminal(state)) {
+        ++unresolved;
+      }
+    }
+  }
   // A fresh start: the attempt number keeps growing so that results of the
   // old attempts can never be taken for the new ones.
   job.failures = 0;
@@ -132,7 +153,19 @@ RetryOutcome BrokerCore::RetryJob(const JobId& id, TimeMs now_ms, Effects* effec
   job.finished_ms = 0;
   job.expires_ms = 0;
   ++counters_.requeued;
-  Enqueue(job, /*at_front=*/false, now_ms, effects);
+  if (never_released) {
+    Transition(job, wire::JOB_STATE_BLOCKED, now_ms);
+    job.links->unresolved = unresolved;
+    effects->JobChanged(job.id);
+    if (unresolved == 0) {
+      Release(job, now_ms, effects);
+    }
+  } else {
+    Enqueue(job, /*at_front=*/false, now_ms, effects);
+  }
+  if (job.links) {
+    ReviveChildren(job, now_ms, effects);
+  }
   return RetryOutcome::kRetried;
 }
 

@@ -45,6 +45,11 @@ absl::Status CheckTemplate(const wire::JobSpec& job, size_t payload_bytes_max) {
         "the schedule's job sets an idempotency key or submit token; the broker derives "
         "each firing's key from the schedule and the instant");
   }
+  if (job.after_size() > 0) {
+    return absl::InvalidArgumentError(
+        "the schedule's job waits for parents (after); a firing makes a new job each time, "
+        "so it cannot wait for fixed ones");
+  }
   if (job.sentinel()) {
     return absl::InvalidArgumentError("the schedule's job asks for a sentinel");
   }

@@ -226,8 +226,8 @@ void CoreStats::OnTransition(Job& job, wire::JobState to, TimeMs now_ms) {
     case wire::JOB_STATE_QUEUED:
       if (from == wire::JOB_STATE_SCHEDULED) {
         job.ready_ms = job.scheduled_ms;  // ready once its delay was over
-      } else if (IsTerminal(from)) {
-        job.ready_ms = now_ms;  // run again by an operator
+      } else if (IsTerminal(from) || from == wire::JOB_STATE_BLOCKED) {
+        job.ready_ms = now_ms;  // run again by an operator, or released by its parents
       }
       // From RUNNING, OnLeaseLost set it; a new job's was set by OnSubmitted.
       return;

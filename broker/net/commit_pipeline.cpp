@@ -41,6 +41,8 @@ absl::Status CommitPipeline::Take(core::Effects* effects) {
     append(unwritten_.changed_schedules, effects->changed_schedules);
     append(unwritten_.erased_schedules, effects->erased_schedules);
     append(unwritten_.limits_changed, effects->limits_changed);
+    append(unwritten_.changed_workflows, effects->changed_workflows);
+    append(unwritten_.erased_workflows, effects->erased_workflows);
   }
   const uint64_t batch = DependsOnBatch();
   for (core::Outbound& out : effects->outbound) {
@@ -108,6 +110,8 @@ void CommitPipeline::StartNextBatch() {
   batch.schedules_changed = SchedulesToWrite(*core_, &unwritten_.changed_schedules);
   batch.schedules_erased = std::move(unwritten_.erased_schedules);
   batch.limits = std::move(unwritten_.limits_changed);
+  batch.workflows_changed = WorkflowsToWrite(*core_, &unwritten_.changed_workflows);
+  batch.workflows_erased = std::move(unwritten_.erased_workflows);
   unwritten_.Clear();
   in_flight_ = true;
   ++next_batch_;
@@ -187,13 +191,17 @@ absl::Status CommitPipeline::CommitInline(core::Effects* effects) {
     }
     const std::vector<store::ScheduleRecord> schedules =
         SchedulesToWrite(*core_, &effects->changed_schedules);
+    const std::vector<store::WorkflowRecord> workflows =
+        WorkflowsToWrite(*core_, &effects->changed_workflows);
     const store::CommitBatch batch{.changed = changed_scratch_,
                                    .erased = effects->erased_jobs,
                                    .sentinels_added = effects->sentinels_added,
                                    .sentinels_removed = effects->sentinels_removed,
                                    .schedules_changed = schedules,
                                    .schedules_erased = effects->erased_schedules,
-                                   .limits = effects->limits_changed};
+                                   .limits = effects->limits_changed,
+                                   .workflows_changed = workflows,
+                                   .workflows_erased = effects->erased_workflows};
     absl::Status committed = [&] {
       ScopedLatencyTimer commit_timer(&inline_commit_latency_);
       return store_->Commit(batch);

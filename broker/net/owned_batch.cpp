@@ -15,7 +15,9 @@ store::CommitBatch ViewOf(const OwnedBatch& batch, std::vector<const core::Job*>
                             .sentinels_removed = batch.sentinels_removed,
                             .schedules_changed = batch.schedules_changed,
                             .schedules_erased = batch.schedules_erased,
-                            .limits = batch.limits};
+                            .limits = batch.limits,
+                            .workflows_changed = batch.workflows_changed,
+                            .workflows_erased = batch.workflows_erased};
 }
 
 std::vector<store::ScheduleRecord> SchedulesToWrite(const core::BrokerCore& core,
@@ -25,6 +27,19 @@ std::vector<store::ScheduleRecord> SchedulesToWrite(const core::BrokerCore& core
   std::vector<store::ScheduleRecord> records;
   for (const std::string& name : *names) {
     if (const store::ScheduleRecord* record = core.FindScheduleRecord(name)) {
+      records.push_back(*record);
+    }
+  }
+  return records;
+}
+
+std::vector<store::WorkflowRecord> WorkflowsToWrite(const core::BrokerCore& core,
+                                                    std::vector<JobId>* ids) {
+  std::sort(ids->begin(), ids->end());
+  ids->erase(std::unique(ids->begin(), ids->end()), ids->end());
+  std::vector<store::WorkflowRecord> records;
+  for (const JobId& id : *ids) {
+    if (const store::WorkflowRecord* record = core.FindWorkflowRecord(id)) {
       records.push_back(*record);
     }
   }

@@ -21,6 +21,8 @@ struct OwnedBatch {
   std::vector<store::ScheduleRecord> schedules_changed;
   std::vector<std::string> schedules_erased;
   std::vector<core::LimitRecord> limits;
+  std::vector<store::WorkflowRecord> workflows_changed;
+  std::vector<JobId> workflows_erased;
 };
 
 // The records of the schedules named in `names` (sorted, deduplicated
@@ -28,6 +30,10 @@ struct OwnedBatch {
 // several times is written once, and one removed since is not written.
 std::vector<store::ScheduleRecord> SchedulesToWrite(const core::BrokerCore& core,
                                                     std::vector<std::string>* names);
+
+// Likewise for workflows, by id.
+std::vector<store::WorkflowRecord> WorkflowsToWrite(const core::BrokerCore& core,
+                                                    std::vector<JobId>* ids);
 
 // The Store's view of `batch`; `pointers` holds what `changed` points at
 // and must outlive the result.

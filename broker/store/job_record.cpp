@@ -33,6 +33,14 @@ JobRecord ToRecord(const core::Job& job) {
     progress.set_message(job.progress.message);
     progress.set_reported_ms(job.progress.reported_ms);
   }
+  if (const core::JobLinks* links = job.links.get()) {
+    // Children and counts are derived again at restore; only these are kept.
+    if (links->workflow) {
+      record.set_workflow_id(std::string(links->workflow->Bytes()));
+      record.set_node_name(links->node);
+    }
+    record.set_inputs(links->inputs);
+  }
   return record;
 }
 
@@ -66,6 +74,15 @@ core::Job FromRecord(const JobRecord& record) {
     job.progress.total = progress.total();
     job.progress.message = progress.message();
     job.progress.reported_ms = core::ClampStoredTime(progress.reported_ms());
+  }
+  std::optional<JobId> workflow = JobId::FromBytes(record.workflow_id());
+  if (workflow || !record.inputs().empty() || record.spec().after_size() > 0) {
+    core::JobLinks& links = job.links.Make();
+    if (workflow) {
+      links.workflow = workflow;
+      links.node = record.node_name();
+    }
+    links.inputs = record.inputs();
   }
   // Written before submits were checked for these bounds, or damaged: the
   // core adds these times up, and must not overflow doing so.

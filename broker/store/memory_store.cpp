@@ -24,6 +24,12 @@ absl::Status MemoryStore::Commit(const CommitBatch& batch) {
   for (const ScheduleRecord& schedule : batch.schedules_changed) {
     schedules_[schedule.spec().name()] = schedule;
   }
+  for (const JobId& id : batch.workflows_erased) {
+    workflows_.erase(id);
+  }
+  for (const WorkflowRecord& workflow : batch.workflows_changed) {
+    workflows_[*JobId::FromBytes(workflow.id())] = workflow;
+  }
   for (const core::LimitRecord& limit : batch.limits) {
     if (limit.cleared) {
       limits_.erase({limit.queue, limit.task});
@@ -45,6 +51,9 @@ absl::StatusOr<Recovered> MemoryStore::Recover() {
   }
   for (const auto& [name, schedule] : schedules_) {
     recovered.schedules.push_back(schedule);
+  }
+  for (const auto& [id, workflow] : workflows_) {
+    recovered.workflows.push_back(workflow);
   }
   for (const auto& [key, limit] : limits_) {
     recovered.limits.push_back(limit);

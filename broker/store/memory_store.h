@@ -31,6 +31,7 @@ class MemoryStore final : public Store {
   std::map<JobId, std::string> sentinels_;  // id -> queue
   std::map<std::string, ScheduleRecord> schedules_;
   std::map<std::pair<std::string, std::string>, core::LimitRecord> limits_;  // (queue, task)
+  std::map<JobId, WorkflowRecord> workflows_;
 };
 
 }  // namespace jobq::broker::store

@@ -55,6 +55,12 @@ constexpr const char* kMigrations[] = {
     "  concurrency INTEGER NOT NULL,"
     "  PRIMARY KEY (queue, task)"
     ");",
+    // 4 -> 5: workflows (sqlite_workflows.cpp), a WorkflowRecord each; their
+    // nodes are rows of jobs whose record names the workflow.
+    "CREATE TABLE workflows ("
+    "  id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),"
+    "  record BLOB NOT NULL"
+    ");",
 };
 static_assert(std::size(kMigrations) == SqliteStore::kSchemaVersion,
               "one migration step per schema version");
@@ -400,6 +406,9 @@ absl::Status SqliteStore::CommitLocked(const CommitBatch& batch) {
   if (absl::Status status = CommitLimits(batch.limits); !status.ok()) {
     return status;
   }
+  if (absl::Status status = CommitWorkflows(batch); !status.ok()) {
+    return status;
+  }
   return Step(commit_.get(), "cannot commit");
 }
 
@@ -425,6 +434,11 @@ absl::StatusOr<Recovered> SqliteStore::Recover() {
     return limits.status();
   }
   recovered.limits = std::move(*limits);
+  absl::StatusOr<std::vector<WorkflowRecord>> workflows = RecoverWorkflows();
+  if (!workflows.ok()) {
+    return workflows.status();
+  }
+  recovered.workflows = std::move(*workflows);
   return recovered;
 }
 

@@ -38,7 +38,7 @@ namespace jobq::broker::store {
 class SqliteStore final : public Store {
  public:
   // The schema version this build writes, and the newest it can read.
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
   // `PRAGMA application_id` of a jobq store ("JOBQ"), so that another
   // program's SQLite file is refused instead of being written into.
   static constexpr int kApplicationId = 0x4A4F4251;
@@ -89,6 +89,9 @@ class SqliteStore final : public Store {
   // Limits (sqlite_limits.cpp): rare admin writes, so prepared per call.
   absl::Status CommitLimits(std::span<const core::LimitRecord> limits);
   absl::StatusOr<std::vector<core::LimitRecord>> RecoverLimits();
+  // Workflows (sqlite_workflows.cpp): written at submit and cancel only.
+  absl::Status CommitWorkflows(const CommitBatch& batch);
+  absl::StatusOr<std::vector<WorkflowRecord>> RecoverWorkflows();
   // "sqlite:PATH: <what>: <sqlite's message>", with a code fitting `rc`.
   absl::Status Error(int rc, std::string_view what) const;
 

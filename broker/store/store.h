@@ -25,6 +25,7 @@ namespace jobq::broker::store {
 
 // The generated message lives in jobq::store (package jobq.store).
 using ScheduleRecord = ::jobq::store::ScheduleRecord;
+using WorkflowRecord = ::jobq::store::WorkflowRecord;
 
 // What one loop iteration changed. Sentinels are applied added, then
 // removed: one may be added and fired in the same iteration.
@@ -40,11 +41,15 @@ struct CommitBatch {
   // Limits set or cleared (LimitRecord::cleared), in order: the last one of
   // a (queue, task) is what the store keeps.
   std::span<const core::LimitRecord> limits = {};
+  // Workflows are applied erased, then changed. Their nodes are jobs
+  // (changed, erased above) in the same batch.
+  std::span<const WorkflowRecord> workflows_changed = {};
+  std::span<const JobId> workflows_erased = {};
 
   bool empty() const {
     return changed.empty() && erased.empty() && sentinels_added.empty() &&
            sentinels_removed.empty() && schedules_changed.empty() && schedules_erased.empty() &&
-           limits.empty();
+           limits.empty() && workflows_changed.empty() && workflows_erased.empty();
   }
 };
 
@@ -53,6 +58,7 @@ struct Recovered {
   std::vector<core::SentinelMark> sentinels;  // not fired yet, in no particular order
   std::vector<ScheduleRecord> schedules;      // in no particular order
   std::vector<core::LimitRecord> limits;      // each valid (CheckLimit), by queue and task
+  std::vector<WorkflowRecord> workflows;      // in no particular order
 };
 
 class Store {

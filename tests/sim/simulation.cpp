@@ -231,6 +231,7 @@ void Simulation::Restart() {
   const std::vector<broker::core::LimitRecord> limits = recovered.limits;
   Step(
       [&](Effects*) {
+        broker_.core().RestoreWorkflows(std::move(recovered.workflows));
         broker_.core().Restore(std::move(recovered.jobs), std::move(recovered.sentinels),
                                env_.Now());
         broker_.core().RestoreLimits(std::move(recovered.limits), env_.Now());
