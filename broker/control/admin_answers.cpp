@@ -167,9 +167,9 @@ absl::StatusOr<::jobq::admin::RetryJobsResponse> AnswerRetryJobs(
         break;
       case core::RetryOutcome::kWaitsForParents:
         result->set_outcome(::jobq::admin::RetryJobResult::OUTCOME_WAITS_FOR_PARENTS);
-        result->set_message(
-            "not retried: it was cancelled because a parent failed (" + job->error.message() +
-            "); retry that parent, and this job comes back with it");
+        result->set_message("not retried: it was cancelled because a parent failed (" +
+                            job->error.message() +
+                            "); retry that parent, and this job comes back with it");
         break;
     }
   }

@@ -13,8 +13,8 @@ namespace {
 
 std::string Quoted(std::string_view text) {
   // Callers pass valid UTF-8 only; replace keeps dump() from throwing anyway.
-  return nlohmann::json(std::string(text)).dump(-1, ' ', false,
-                                                nlohmann::json::error_handler_t::replace);
+  return nlohmann::json(std::string(text))
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 // A result as a JSON value.
@@ -29,7 +29,9 @@ std::string ResultValue(std::string_view result, std::string_view content_type) 
   if (IsValidUtf8(result)) {
     return Quoted(result);
   }
-  return absl::StrCat("{\"base64\":", Quoted(absl::Base64Escape(absl::string_view(result.data(), result.size()))), "}");
+  return absl::StrCat(
+      "{\"base64\":", Quoted(absl::Base64Escape(absl::string_view(result.data(), result.size()))),
+      "}");
 }
 
 }  // namespace
@@ -44,9 +46,10 @@ absl::StatusOr<std::string> BuildInputs(std::span<const ParentOutcome> parents, 
     } else {
       const wire::ErrorInfo empty;
       const wire::ErrorInfo& error = parent.error != nullptr ? *parent.error : empty;
-      absl::StrAppend(&errors, errors.empty() ? "" : ",", Quoted(parent.key), ":{\"state\":",
-                      Quoted(JobStateName(parent.state)), ",\"type\":", Quoted(error.type()),
-                      ",\"message\":", Quoted(error.message()), "}");
+      absl::StrAppend(&errors, errors.empty() ? "" : ",", Quoted(parent.key),
+                      ":{\"state\":", Quoted(JobStateName(parent.state)),
+                      ",\"type\":", Quoted(error.type()), ",\"message\":", Quoted(error.message()),
+                      "}");
     }
     if (inputs.size() + errors.size() > bytes_max) {
       break;

@@ -19,7 +19,7 @@ struct ParentOutcome {
   std::string key;  // its node name, or its job id for a parent outside the workflow
   wire::JobState state = wire::JOB_STATE_UNSPECIFIED;
   std::string_view result;
-  std::string_view content_type;  // of `result`; "" = application/json
+  std::string_view content_type;           // of `result`; "" = application/json
   const wire::ErrorInfo* error = nullptr;  // for a parent that did not succeed
 };
 

@@ -105,8 +105,7 @@ std::string CheckParentIds(const wire::JobSpec& spec) {
   return "";
 }
 
-absl::StatusOr<WorkflowPlan> PlanWorkflow(const wire::SubmitWorkflow& workflow,
-                                          size_t nodes_max) {
+absl::StatusOr<WorkflowPlan> PlanWorkflow(const wire::SubmitWorkflow& workflow, size_t nodes_max) {
   const size_t count = static_cast<size_t>(workflow.nodes_size());
   if (count == 0) {
     return absl::InvalidArgumentError("a workflow needs at least one node");
@@ -202,8 +201,8 @@ absl::StatusOr<WorkflowPlan> PlanWorkflow(const wire::SubmitWorkflow& workflow,
     }
   }
   if (ordered != count) {
-    return absl::InvalidArgumentError(absl::StrCat("the workflow has a cycle: ",
-                                                   DescribeCycle(workflow, plan, unresolved)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the workflow has a cycle: ", DescribeCycle(workflow, plan, unresolved)));
   }
   return plan;
 }

@@ -35,8 +35,7 @@ struct WorkflowPlan {
 // INVALID_ARGUMENT with a message naming the node (or the bound) when the
 // workflow cannot be taken as sent; nothing about the broker's state (known
 // external parents, room in queues) is checked here.
-absl::StatusOr<WorkflowPlan> PlanWorkflow(const wire::SubmitWorkflow& workflow,
-                                          size_t nodes_max);
+absl::StatusOr<WorkflowPlan> PlanWorkflow(const wire::SubmitWorkflow& workflow, size_t nodes_max);
 
 // Why `name` cannot name a node, or "".
 std::string CheckNodeName(std::string_view name);

@@ -131,7 +131,8 @@ void BrokerCore::SubmitWorkflow(const std::string& client, wire::SubmitWorkflow&
     const std::vector<uint32_t>& parents = (*plan).parents[i];
     const int external = job.spec.after_size() - static_cast<int>(parents.size());
     for (size_t p = 0; p < parents.size(); ++p) {
-      job.spec.set_after(external + static_cast<int>(p), std::string(created[parents[p]]->id.Bytes()));
+      job.spec.set_after(external + static_cast<int>(p),
+                         std::string(created[parents[p]]->id.Bytes()));
     }
   }
   for (Job* job : created) {
@@ -265,8 +266,8 @@ void BrokerCore::Release(Job& job, TimeMs now_ms, Effects* effects) {
   }
 }
 
-void BrokerCore::CancelUpstream(Job& job, const Job* parent, const JobId& parent_id,
-                                TimeMs now_ms, Effects* effects) {
+void BrokerCore::CancelUpstream(Job& job, const Job* parent, const JobId& parent_id, TimeMs now_ms,
+                                Effects* effects) {
   const std::string key = ParentKey(job, parent_id, parent);
   std::string why;
   if (parent == nullptr) {
@@ -417,7 +418,8 @@ void BrokerCore::CountNode(const Job& job, wire::JobState state, int delta) {
     return;
   }
   Workflow& workflow = found->second;
-  workflow.counts[state] = static_cast<uint32_t>(static_cast<int64_t>(workflow.counts[state]) + delta);
+  workflow.counts[state] =
+      static_cast<uint32_t>(static_cast<int64_t>(workflow.counts[state]) + delta);
   if (!IsTerminal(state)) {
     workflow.unfinished = static_cast<uint32_t>(static_cast<int64_t>(workflow.unfinished) + delta);
     if (delta > 0) {
@@ -690,8 +692,7 @@ absl::StatusOr<WorkflowCancelCounts> BrokerCore::CancelWorkflow(const JobId& id,
   return counts;
 }
 
-::jobq::admin::WorkflowInfo BrokerCore::WorkflowInfoOf(const Workflow& workflow,
-                                                       size_t node_offset,
+::jobq::admin::WorkflowInfo BrokerCore::WorkflowInfoOf(const Workflow& workflow, size_t node_offset,
                                                        size_t node_limit) const {
   ::jobq::admin::WorkflowInfo info;
   info.set_id(std::string(workflow.id.Bytes()));

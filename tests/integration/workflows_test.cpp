@@ -1,0 +1,236 @@
+// Workflows end to end (issue 18): the real broker (SQLite store), a real
+// worker, workflows sent as a client written from docs/protocol.md sends
+// them (WORKFLOW over a DEALER socket), and jobs read back with the jobq
+// CLI. A failing middle node cancels exactly its descendants; a chord of
+// 10,000 survives kill -9 of the broker and runs its callback once, with
+// every input.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+#include "common/framing.h"
+#include "common/job_id.h"
+#include "jobq/wire.pb.h"
+#include "tests/support/cluster.h"
+#include "tests/support/wait_for.h"
+
+namespace jobq::testing {
+namespace {
+
+using Json = nlohmann::json;
+
+// A producer speaking the wire protocol directly: WORKFLOW, then its answer.
+class WorkflowClient {
+ public:
+  explicit WorkflowClient(const std::string& frontend)
+      : socket_(context_, zmq::socket_type::dealer) {
+    socket_.set(zmq::sockopt::linger, 0);
+    socket_.connect(frontend);
+  }
+
+  // The broker's answer; nullopt when none came in time.
+  std::optional<wire::WorkflowSubmitted> Submit(const wire::SubmitWorkflow& flow) {
+    const std::string body = flow.SerializeAsString();
+    const std::vector<std::string> frames = {
+        "", std::string(kProtocolSignature),
+        std::string(1, static_cast<char>(Command::kSubmitWorkflow)), body};
+    for (size_t i = 0; i < frames.size(); ++i) {
+      socket_.send(zmq::buffer(frames[i]),
+                   i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + Scaled(std::chrono::seconds(30));
+    while (std::chrono::steady_clock::now() < deadline) {
+      zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+      if (zmq::poll(&item, 1, std::chrono::milliseconds(200)) <= 0) {
+        continue;
+      }
+      std::vector<std::string> got;
+      while (true) {
+        zmq::message_t frame;
+        if (!socket_.recv(frame)) {
+          break;
+        }
+        got.push_back(frame.to_string());
+        if (!frame.more()) {
+          break;
+        }
+      }
+      if (got.size() == 4 && got[2].size() == 1 &&
+          static_cast<uint8_t>(got[2][0]) == static_cast<uint8_t>(Command::kWorkflowSubmitted)) {
+        wire::WorkflowSubmitted answer;
+        if (answer.ParseFromString(got[3])) {
+          return answer;
+        }
+      }
+    }
+    return std::nullopt;
+  }
+
+ private:
+  zmq::context_t context_{1};
+  zmq::socket_t socket_;
+};
+
+wire::WorkflowNode& AddNode(wire::SubmitWorkflow& flow, const std::string& name,
+                            const std::string& task, const Json& args,
+                            const std::vector<std::string>& after = {}) {
+  wire::WorkflowNode& node = *flow.add_nodes();
+  node.set_name(name);
+  node.mutable_job()->set_task(task);
+  node.mutable_job()->set_payload(args.dump());
+  for (const std::string& parent : after) {
+    node.add_after(parent);
+  }
+  return node;
+}
+
+std::string IdText(const std::string& raw) { return JobId::FromBytes(raw)->ToString(); }
+
+class WorkflowsTest : public ::testing::Test {
+ protected:
+  // `jobq job ID --json`, parsed; null when it failed.
+  Json JobJson(const std::string& raw_id) {
+    CommandResult run = cluster_.Jobq({"job", IdText(raw_id), "--json"});
+    if (run.exit_code != 0) {
+      return Json();
+    }
+    return Json::parse(run.out, nullptr, false);
+  }
+
+  bool Finished(const std::string& raw_id) {
+    const Json job = JobJson(raw_id);
+    if (!job.is_object()) {
+      return false;
+    }
+    const std::string state = job.value("state", "");
+    return state == "succeeded" || state == "failed" || state == "dead" || state == "cancelled";
+  }
+
+  Cluster cluster_;
+};
+
+TEST_F(WorkflowsTest, AFailingMiddleNodeCancelsExactlyItsDescendants) {
+  cluster_.StartBroker();
+  cluster_.StartWorker("w1");
+  // root -> mid (fails) -> leaf -> last;  root -> side -> side_leaf.
+  wire::SubmitWorkflow flow;
+  flow.set_client_seq(1);
+  flow.set_name("three-levels");
+  flow.set_submit_token(std::string(16, 'a'));
+  AddNode(flow, "root", "echo", {{"step", "root"}});
+  AddNode(flow, "mid", "fail", {{"message", "mid broke"}}, {"root"});
+  AddNode(flow, "leaf", "echo", Json::object(), {"mid"});
+  AddNode(flow, "last", "echo", Json::object(), {"leaf"});
+  AddNode(flow, "side", "echo", {{"step", "side"}}, {"root"});
+  AddNode(flow, "side_leaf", "echo", Json::object(), {"side"});
+  WorkflowClient client(cluster_.frontend());
+  std::optional<wire::WorkflowSubmitted> answer = client.Submit(flow);
+  ASSERT_TRUE(answer.has_value());
+  ASSERT_TRUE(answer->error().type().empty()) << answer->error().message();
+  ASSERT_EQ(answer->node_ids_size(), 6);
+  std::map<std::string, std::string> ids;
+  for (int i = 0; i < flow.nodes_size(); ++i) {
+    ids[flow.nodes(i).name()] = answer->node_ids(i);
+  }
+  for (const auto& [name, id] : ids) {
+    ASSERT_TRUE(WaitFor([&] { return Finished(id); }, std::chrono::seconds(60))) << name;
+  }
+
+  EXPECT_EQ(JobJson(ids["root"])["state"], "succeeded");
+  EXPECT_EQ(JobJson(ids["mid"])["state"], "failed");
+  for (const char* name : {"leaf", "last"}) {
+    const Json job = JobJson(ids[name]);
+    EXPECT_EQ(job["state"], "cancelled") << name;
+    EXPECT_EQ(job["error"]["type"], "upstream_failed") << name;
+    EXPECT_NE(job["error"]["message"].get<std::string>().find("\"mid\""), std::string::npos)
+        << job.dump();
+    EXPECT_EQ(job["attempts"], 0) << name << " never ran";
+  }
+  // The other branch ran, each node with its parent's result as input.
+  const Json side_leaf = JobJson(ids["side_leaf"]);
+  EXPECT_EQ(side_leaf["state"], "succeeded");
+  EXPECT_EQ(side_leaf["result"]["inputs"]["side"]["step"], "side") << side_leaf.dump();
+  EXPECT_EQ(side_leaf["result"]["inputs"]["side"]["inputs"]["root"]["step"], "root");
+
+  // The same workflow again (its token): the first one's ids, nothing new.
+  std::optional<wire::WorkflowSubmitted> again = client.Submit(flow);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_TRUE(again->duplicate());
+  EXPECT_EQ(again->id(), answer->id());
+}
+
+TEST_F(WorkflowsTest, ABadWorkflowIsRefusedNamingTheNodeAndCreatesNothing) {
+  cluster_.StartBroker();
+  wire::SubmitWorkflow flow;
+  flow.set_client_seq(7);
+  AddNode(flow, "a", "echo", Json::object(), {"c"});
+  AddNode(flow, "b", "echo", Json::object(), {"a"});
+  AddNode(flow, "c", "echo", Json::object(), {"b"});
+  WorkflowClient client(cluster_.frontend());
+  std::optional<wire::WorkflowSubmitted> answer = client.Submit(flow);
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->client_seq(), 7u);
+  EXPECT_EQ(answer->error().type(), "bad_request");
+  EXPECT_NE(answer->error().message().find("cycle"), std::string::npos)
+      << answer->error().message();
+  EXPECT_TRUE(answer->id().empty());
+  EXPECT_TRUE(cluster_.AllJobs().empty());
+}
+
+TEST_F(WorkflowsTest, AChordOf10000SurvivesKillNineAndRunsItsCallbackOnceWithEveryInput) {
+  const int frontend_port = FreeTcpPort();
+  const int backend_port = FreeTcpPort();
+  cluster_.StartBroker({}, frontend_port, backend_port);
+  cluster_.StartWorker("w1", {"--io-threads", "16"});
+  constexpr int kChunks = 10'000;
+  wire::SubmitWorkflow flow;
+  flow.set_client_seq(1);
+  flow.set_name("chord");
+  flow.set_submit_token(std::string(16, 'c'));
+  std::vector<std::string> chunks;
+  for (int i = 0; i < kChunks; ++i) {
+    chunks.push_back("part-" + std::to_string(i));
+    AddNode(flow, chunks.back(), "noop", Json());
+  }
+  AddNode(flow, "sum", "echo", Json::object(), chunks);
+  std::optional<wire::WorkflowSubmitted> answer;
+  {
+    WorkflowClient client(cluster_.frontend());
+    answer = client.Submit(flow);
+  }
+  ASSERT_TRUE(answer.has_value());
+  ASSERT_TRUE(answer->error().type().empty()) << answer->error().message();
+  const std::string callback = answer->node_ids(kChunks);
+
+  // Kill -9 once part of the header has run.
+  ASSERT_TRUE(WaitFor([&] { return StatusCounter(cluster_.Status(), "succeeded") >= kChunks / 5; },
+                      std::chrono::seconds(120)));
+  cluster_.KillBroker();
+  cluster_.StartBroker({}, frontend_port, backend_port);
+
+  ASSERT_TRUE(WaitFor([&] { return Finished(callback); }, std::chrono::seconds(300)));
+  const Json sum = JobJson(callback);
+  EXPECT_EQ(sum["state"], "succeeded") << sum.dump().substr(0, 2000);
+  EXPECT_EQ(sum["attempts"], 1) << "released once, run once";
+  ASSERT_TRUE(sum["result"]["inputs"].is_object());
+  EXPECT_EQ(sum["result"]["inputs"].size(), static_cast<size_t>(kChunks));
+  EXPECT_TRUE(sum["result"]["inputs"].contains("part-0"));
+  EXPECT_TRUE(sum["result"]["inputs"].contains("part-9999"));
+
+  // The re-sent workflow (a client reconnecting after the crash) is the
+  // same one.
+  WorkflowClient again(cluster_.frontend());
+  std::optional<wire::WorkflowSubmitted> duplicate = again.Submit(flow);
+  ASSERT_TRUE(duplicate.has_value());
+  EXPECT_TRUE(duplicate->duplicate());
+  EXPECT_EQ(duplicate->id(), answer->id());
+}
+
+}  // namespace
+}  // namespace jobq::testing
