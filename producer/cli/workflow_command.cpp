@@ -207,12 +207,6 @@ WorkflowCommand AddWorkflowCommand(CLI::App& app, WorkflowFlags* flags, GlobalFl
       "Workflows kept by the broker: DAGs of jobs, each node run once its parents "
       "have succeeded");
   added.command->require_subcommand(1);
-  added.command->footer(
-      "Examples:\n"
-      "  jobq workflow list --state running\n"
-      "  jobq workflow show 0190d4c2-7a4e-7c3b-9f1e-3a5b6c7d8e9f\n"
-      "  jobq workflow show 0190d4c2-7a4e-7c3b-9f1e-3a5b6c7d8e9f --nodes-from 10000 --nodes 500\n"
-      "  jobq workflow cancel 0190d4c2-7a4e-7c3b-9f1e-3a5b6c7d8e9f");
   for (size_t i = 0; i < std::size(kWorkflowActions); ++i) {
     CLI::App* sub =
         added.command->add_subcommand(kWorkflowActions[i].name, kWorkflowActions[i].help);
@@ -224,6 +218,13 @@ WorkflowCommand AddWorkflowCommand(CLI::App& app, WorkflowFlags* flags, GlobalFl
     sub->add_flag("--json", flags->json, "Print JSON instead of text");
     sub->add_option("--admin", flags->admin, kAdminFlagHelp);
   }
+  // After the actions: each would inherit it.
+  added.command->footer(
+      "Examples:\n"
+      "  jobq workflow list --state running\n"
+      "  jobq workflow show 0190d4c2-7a4e-7c3b-9f1e-3a5b6c7d8e9f\n"
+      "  jobq workflow show 0190d4c2-7a4e-7c3b-9f1e-3a5b6c7d8e9f --nodes-from 10000 --nodes 500\n"
+      "  jobq workflow cancel 0190d4c2-7a4e-7c3b-9f1e-3a5b6c7d8e9f");
   CLI::App* show = added.actions[static_cast<size_t>(WorkflowAction::kShow)];
   show->add_option("--nodes-from", flags->nodes_from,
                    "Start at this node, in the order they were submitted (default 0)");
@@ -244,6 +245,9 @@ WorkflowCommand AddWorkflowCommand(CLI::App& app, WorkflowFlags* flags, GlobalFl
   list->add_option("--after", flags->after,
                    "Start after this workflow id (the last one of the previous page)");
   list->footer("--json prints one object per workflow, without its nodes.");
+  added.actions[static_cast<size_t>(WorkflowAction::kCancel)]->footer(
+      "Exit status 1 when the broker does not know the workflow, or when every node has "
+      "finished already (nothing is changed then).");
   // `jobq workflow submit` (workflow_submit.h) is added here at merge:
   // AddWorkflowSubmitAction(*added.command, global);
   (void)global;
