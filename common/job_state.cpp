@@ -13,7 +13,8 @@ namespace jobq {
 namespace {
 
 // In the order a job moves through them, which is how the error lists them.
-constexpr std::array<std::pair<wire::JobState, std::string_view>, 7> kNames = {{
+constexpr std::array<std::pair<wire::JobState, std::string_view>, 8> kNames = {{
+    {wire::JOB_STATE_BLOCKED, "blocked"},
     {wire::JOB_STATE_SCHEDULED, "scheduled"},
     {wire::JOB_STATE_QUEUED, "queued"},
     {wire::JOB_STATE_RUNNING, "running"},

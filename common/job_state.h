@@ -1,7 +1,7 @@
 #pragma once
 // The names of the job states (wire::JobState) as people, the CLI and the
-// admin API spell them: "scheduled", "queued", "running", "succeeded",
-// "failed", "dead", "cancelled". Pure; thread-safe.
+// admin API spell them: "blocked", "scheduled", "queued", "running",
+// "succeeded", "failed", "dead", "cancelled". Pure; thread-safe.
 
 #include <string_view>
 

@@ -117,6 +117,17 @@ class AdminService final : public jobq::admin::Admin::CallbackService {
   grpc::ServerWriteReactor<jobq::admin::JobInfo>* WatchJob(
       grpc::CallbackServerContext* context, const jobq::admin::WatchJobRequest* request) override;
 
+  // Workflows (workflow_rpcs.cpp).
+  grpc::ServerUnaryReactor* GetWorkflow(grpc::CallbackServerContext* context,
+                                        const jobq::admin::GetWorkflowRequest* request,
+                                        jobq::admin::WorkflowInfo* response) override;
+  grpc::ServerUnaryReactor* ListWorkflows(grpc::CallbackServerContext* context,
+                                          const jobq::admin::ListWorkflowsRequest* request,
+                                          jobq::admin::ListWorkflowsResponse* response) override;
+  grpc::ServerUnaryReactor* CancelWorkflow(grpc::CallbackServerContext* context,
+                                           const jobq::admin::CancelWorkflowRequest* request,
+                                           jobq::admin::CancelWorkflowResponse* response) override;
+
   // Ends every WatchStatus and WatchJob stream (with OK) and waits, up to `timeout`,
   // until their threads are gone. Called by AdminServer::Stop before the
   // server shuts down; no new stream starts afterwards.

@@ -84,6 +84,16 @@ class BrokerControl {
                           Reply<jobq::admin::ClearLimitResponse> reply) = 0;
   virtual void ListLimits(const jobq::admin::ListLimitsRequest& request,
                           Reply<jobq::admin::ListLimitsResponse> reply) = 0;
+  // Workflows: requests arrive with ids (and page_after) as 16 bytes, a
+  // valid lower-case state_name and limits within bounds. NOT_FOUND (no
+  // such workflow), FAILED_PRECONDITION (cancel: every node has finished);
+  // CancelWorkflow is answered once committed.
+  virtual void GetWorkflow(const jobq::admin::GetWorkflowRequest& request,
+                           Reply<jobq::admin::WorkflowInfo> reply) = 0;
+  virtual void ListWorkflows(const jobq::admin::ListWorkflowsRequest& request,
+                             Reply<jobq::admin::ListWorkflowsResponse> reply) = 0;
+  virtual void CancelWorkflow(const jobq::admin::CancelWorkflowRequest& request,
+                              Reply<jobq::admin::CancelWorkflowResponse> reply) = 0;
 };
 
 }  // namespace jobq::broker::admin

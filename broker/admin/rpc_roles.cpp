@@ -20,6 +20,8 @@ const std::vector<std::pair<std::string_view, AdminRole>>& AdminRpcRoles() {
       {"RemoveSchedule", AdminRole::kAdmin}, {"RunSchedule", AdminRole::kAdmin},
       {"SetLimit", AdminRole::kAdmin},       {"ClearLimit", AdminRole::kAdmin},
       {"ListLimits", AdminRole::kRead},      {"WatchJob", AdminRole::kRead},
+      {"GetWorkflow", AdminRole::kRead},     {"ListWorkflows", AdminRole::kRead},
+      {"CancelWorkflow", AdminRole::kAdmin},
   };
   return *kTable;
 }

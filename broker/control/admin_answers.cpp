@@ -55,6 +55,20 @@ void FillJobInfo(const core::Job& job, const core::WorkerInfo* worker, bool with
     progress.set_message(job.progress.message);
     progress.set_reported_ms(job.progress.reported_ms);
   }
+  // Parents, children and workflow (JobSpec.after, Job.links).
+  for (const std::string& parent : job.spec.after()) {
+    info->add_parents(parent);
+  }
+  info->set_on_parent_failure(job.spec.on_parent_failure());
+  if (job.links) {
+    if (job.links->workflow) {
+      info->set_workflow_id(std::string(job.links->workflow->Bytes()));
+    }
+    info->set_node_name(job.links->node);
+    for (const JobId& child : job.links->children) {
+      info->add_children(std::string(child.Bytes()));
+    }
+  }
 }
 
 // The ids of an admin request, all valid or an error: nothing is done

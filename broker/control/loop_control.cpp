@@ -5,6 +5,7 @@
 
 #include "broker/control/admin_answers.h"
 #include "broker/control/limit_answers.h"
+#include "broker/control/workflow_answers.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 
@@ -267,6 +268,31 @@ void LoopControl::RunSchedule(const ::jobq::admin::ScheduleRequest& request,
         ::jobq::admin::RunScheduleResponse response;
         response.set_job_id(std::string(id->Bytes()));
         return response;
+      },
+      std::move(reply));
+}
+
+void LoopControl::GetWorkflow(const ::jobq::admin::GetWorkflowRequest& request,
+                              admin::Reply<::jobq::admin::WorkflowInfo> reply) {
+  Ask<::jobq::admin::WorkflowInfo>(
+      [request](net::LoopContext& loop) { return AnswerGetWorkflow(loop.core(), request); },
+      std::move(reply));
+}
+
+void LoopControl::ListWorkflows(const ::jobq::admin::ListWorkflowsRequest& request,
+                                admin::Reply<::jobq::admin::ListWorkflowsResponse> reply) {
+  Ask<::jobq::admin::ListWorkflowsResponse>(
+      [request](net::LoopContext& loop) { return AnswerListWorkflows(loop.core(), request); },
+      std::move(reply));
+}
+
+void LoopControl::CancelWorkflow(const ::jobq::admin::CancelWorkflowRequest& request,
+                                 admin::Reply<::jobq::admin::CancelWorkflowResponse> reply) {
+  // Like CancelJobs: "cancelled" leaves once the store has the nodes so.
+  Command<::jobq::admin::CancelWorkflowResponse>(
+      "the workflow's cancel",
+      [request](net::LoopContext& loop) {
+        return AnswerCancelWorkflow(loop.core(), request, loop.now_ms(), &loop.effects());
       },
       std::move(reply));
 }

@@ -60,6 +60,14 @@ class LoopControl final : public admin::BrokerControl {
   void RunSchedule(const ::jobq::admin::ScheduleRequest& request,
                    admin::Reply<::jobq::admin::RunScheduleResponse> reply) override;
 
+  // Workflows.
+  void GetWorkflow(const ::jobq::admin::GetWorkflowRequest& request,
+                   admin::Reply<::jobq::admin::WorkflowInfo> reply) override;
+  void ListWorkflows(const ::jobq::admin::ListWorkflowsRequest& request,
+                     admin::Reply<::jobq::admin::ListWorkflowsResponse> reply) override;
+  void CancelWorkflow(const ::jobq::admin::CancelWorkflowRequest& request,
+                      admin::Reply<::jobq::admin::CancelWorkflowResponse> reply) override;
+
  private:
   // Posts `answer` (a function of the loop's context giving a
   // StatusOr<Response>); `reply` gets its result, or UNAVAILABLE when the

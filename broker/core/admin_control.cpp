@@ -164,6 +164,16 @@ void BrokerCore::FillStatus(TimeMs now_ms, admin::GetStatusResponse* status) con
   counters.set_progress_accepted(counters_.progress_accepted);
   counters.set_progress_late(counters_.progress_late);
   counters.set_progress_refused(counters_.progress_refused);
+  counters.set_workflows_submitted(counters_.workflows_submitted);
+  counters.set_workflows_rejected(counters_.workflows_rejected);
+  counters.set_jobs_released(counters_.released);
+  counters.set_upstream_cancelled(counters_.upstream_cancelled);
+  const auto by_state = WorkflowStateCounts();
+  admin::WorkflowCounts& workflows = *status->mutable_workflows();
+  workflows.set_running(by_state[admin::WORKFLOW_STATE_RUNNING]);
+  workflows.set_succeeded(by_state[admin::WORKFLOW_STATE_SUCCEEDED]);
+  workflows.set_failed(by_state[admin::WORKFLOW_STATE_FAILED]);
+  workflows.set_cancelled(by_state[admin::WORKFLOW_STATE_CANCELLED]);
 }
 
 void BrokerCore::FillQueueStatus(const std::string& name, const QueueState& queue,

@@ -193,6 +193,29 @@ std::string RenderPrometheus(const ::jobq::admin::GetStatusResponse& status) {
              static_cast<double>(counters.auth_refused_frontend()));
   out.Sample("jobq_auth_refused_total", {{"socket", "backend"}},
              static_cast<double>(counters.auth_refused_backend()));
+  out.Family("jobq_workflows_submitted_total", "counter",
+             "Workflows accepted (SUBMIT_WORKFLOW), each whole.");
+  out.Sample("jobq_workflows_submitted_total", {},
+             static_cast<double>(counters.workflows_submitted()));
+  out.Family("jobq_workflows_rejected_total", "counter",
+             "Workflows refused whole (a cycle, an unknown or repeated name, too many nodes).");
+  out.Sample("jobq_workflows_rejected_total", {},
+             static_cast<double>(counters.workflows_rejected()));
+  out.Family("jobq_jobs_released_total", "counter",
+             "Blocked jobs released: every parent resolved, the job queued.");
+  out.Sample("jobq_jobs_released_total", {}, static_cast<double>(counters.jobs_released()));
+  out.Family("jobq_jobs_upstream_cancelled_total", "counter",
+             "Blocked jobs cancelled because a parent failed (error type upstream_failed).");
+  out.Sample("jobq_jobs_upstream_cancelled_total", {},
+             static_cast<double>(counters.upstream_cancelled()));
+  const ::jobq::admin::WorkflowCounts& workflows = status.workflows();
+  out.Family("jobq_workflows", "gauge", "Workflows the broker keeps, by state.");
+  out.Sample("jobq_workflows", {{"state", "running"}}, static_cast<double>(workflows.running()));
+  out.Sample("jobq_workflows", {{"state", "succeeded"}},
+             static_cast<double>(workflows.succeeded()));
+  out.Sample("jobq_workflows", {{"state", "failed"}}, static_cast<double>(workflows.failed()));
+  out.Sample("jobq_workflows", {{"state", "cancelled"}},
+             static_cast<double>(workflows.cancelled()));
   out.Family("jobq_jobs_kept", "gauge", "Jobs the broker holds, finished ones included.");
   out.Sample("jobq_jobs_kept", {}, static_cast<double>(status.jobs_kept()));
 

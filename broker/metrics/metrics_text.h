@@ -9,7 +9,8 @@
 // (counters), queue depth by state, jobs in flight, pool capacity and
 // in-flight by pool, workers by state (gauges), per-task queue-wait and
 // run-time histograms, broker loop iteration and store commit histograms,
-// and the broker's own counters. Names are listed in README.md.
+// workflows by state, and the broker's own counters. Names are listed in
+// README.md.
 
 #include <string>
 

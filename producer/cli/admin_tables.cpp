@@ -44,6 +44,35 @@ std::string_view DefaultCancelMessage(admin::CancelJobResult::Outcome outcome) {
   }
 }
 
+// Ids shown one per row; a chord's callback has thousands of parents.
+constexpr int kLinkedIdsShown = 10;
+
+void AppendIdRows(const std::string& key,
+                  const google::protobuf::RepeatedPtrField<std::string>& ids,
+                  std::vector<TableRow>* rows) {
+  for (int i = 0; i < ids.size() && i < kLinkedIdsShown; ++i) {
+    rows->push_back({i == 0 ? key : "", JobIdText(ids[i])});
+  }
+  if (ids.size() > kLinkedIdsShown) {
+    rows->push_back({"", absl::StrCat("... ", ids.size() - kLinkedIdsShown, " more (", ids.size(),
+                                      " in all; --json lists them)")});
+  }
+}
+
+void AppendLinkRows(const admin::JobInfo& job, std::vector<TableRow>* rows) {
+  if (!job.workflow_id().empty()) {
+    rows->push_back({"workflow", JobIdText(job.workflow_id())});
+    rows->push_back({"node", job.node_name()});
+  }
+  if (job.parents_size() > 0) {
+    AppendIdRows("parents", job.parents(), rows);
+    rows->push_back({"on parent failure", job.on_parent_failure() == wire::PARENT_FAILURE_RUN
+                                              ? "run (once every parent has finished, however)"
+                                              : "cancel (ends cancelled, upstream_failed)"});
+  }
+  AppendIdRows("children", job.children(), rows);
+}
+
 }  // namespace
 
 std::string FormatWhen(int64_t unix_ms, int64_t now_ms) {
@@ -137,6 +166,7 @@ std::string FormatJobDetail(const admin::JobInfo& job, int64_t now_ms) {
   if (job.has_error() && (!job.error().type().empty() || !job.error().message().empty())) {
     rows.push_back({"error", OneLine(ErrorSummary(job.error()), 2000)});
   }
+  AppendLinkRows(job, &rows);
   if (job.has_progress()) {
     rows.push_back(
         {"progress",

@@ -22,7 +22,9 @@ std::string FormatWorkersTable(const admin::ListWorkersResponse& workers);
 
 // `jobq job ID`: one "key  value" line per field that is set (id, queue,
 // task, state, attempts, priority, key, worker, the timestamps as UTC
-// with how long ago, result or error). `now_ms`: unix ms.
+// with how long ago, result or error; a workflow's node its workflow and
+// node name; parents and children by id, the first ten of each). `now_ms`:
+// unix ms.
 std::string FormatJobDetail(const admin::JobInfo& job, int64_t now_ms);
 
 // `jobq job ID --json`: the `jobq jobs --json` line of the job, plus

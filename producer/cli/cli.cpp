@@ -18,6 +18,7 @@
 #include "producer/cli/submit_command.h"
 #include "producer/cli/top_command.h"
 #include "producer/cli/wait_command.h"
+#include "producer/cli/workflow_command.h"
 
 namespace jobq::cli {
 
@@ -99,6 +100,8 @@ int RunCli(int argc, char** argv) {
   CLI::App* limit = AddLimitCommand(app, &limit_flags);
   LimitsFlags limits_flags;
   CLI::App* limits = AddLimitsCommand(app, &limits_flags);
+  WorkflowFlags workflow_flags;
+  const WorkflowCommand workflow = AddWorkflowCommand(app, &workflow_flags, global);
 
   RequireFlagValues(app);
   try {
@@ -145,6 +148,11 @@ int RunCli(int argc, char** argv) {
   }
   if (limits->parsed()) {
     return RunLimits(limits_flags, global);
+  }
+  if (workflow.command->parsed()) {
+    if (std::optional<int> exit_code = RunWorkflow(workflow, workflow_flags, global)) {
+      return *exit_code;
+    }
   }
   for (size_t i = 0; i < std::size(kAdminCommands); ++i) {
     if (admin_commands[i]->parsed()) {

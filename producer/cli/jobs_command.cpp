@@ -21,8 +21,8 @@ CLI::App* AddJobsCommand(CLI::App& app, JobsFlags* flags) {
   CLI::App* command = app.add_subcommand(
       "jobs", "List the broker's jobs, oldest first; e.g. the dead letters: --state dead");
   command->footer(
-      "States: queued, scheduled, running, succeeded, failed, dead (retries used up), "
-      "cancelled.\n"
+      "States: blocked (waits for its parents), queued, scheduled, running, succeeded, failed, "
+      "dead (retries used up), cancelled.\n"
       "Examples:\n"
       "  jobq jobs --state dead             jobs to look at, then `jobq retry ID`\n"
       "  jobq jobs -q emails --json         one JSON object per job\n"

@@ -128,6 +128,27 @@ std::string FormatJobLine(const admin::JobInfo& job) {
     }
     json["error"] = std::move(error);
   }
+  // Parents, children and workflow: only for jobs that have them.
+  if (!job.workflow_id().empty()) {
+    json["workflow"] = JobIdText(job.workflow_id());
+    json["node"] = job.node_name();
+  }
+  if (job.parents_size() > 0) {
+    Json parents = Json::array();
+    for (const std::string& parent : job.parents()) {
+      parents.push_back(JobIdText(parent));
+    }
+    json["parents"] = std::move(parents);
+    json["on_parent_failure"] =
+        job.on_parent_failure() == wire::PARENT_FAILURE_RUN ? "run" : "cancel";
+  }
+  if (job.children_size() > 0) {
+    Json children = Json::array();
+    for (const std::string& child : job.children()) {
+      children.push_back(JobIdText(child));
+    }
+    json["children"] = std::move(children);
+  }
   // Task names, keys and messages are arbitrary bytes: invalid UTF-8 is
   // replaced rather than allowed to abort the dump.
   return json.dump(-1, ' ', false, Json::error_handler_t::replace);

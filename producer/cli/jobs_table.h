@@ -11,7 +11,11 @@
 //   {"id":"…","queue":"default","task":"fail","state":"dead","attempts":3,
 //    "failures":3,"max_attempts":3,"priority":0,"key":"…","submitted_ms":…,
 //    "started_ms":…,"finished_ms":…,"expires_ms":…,"worker":"…",
-//    "result_bytes":…,"content_type":"…","error":{"type":"…","message":"…"}}
+//    "result_bytes":…,"content_type":"…","error":{"type":"…","message":"…"},
+//    "workflow":"…","node":"…","parents":["…"],"on_parent_failure":"cancel"|"run",
+//    "children":["…"]}
+// (workflow and node for a workflow's nodes; parents and on_parent_failure
+// for jobs with parents; children for jobs with children).
 
 #include <cstdint>
 #include <string>

@@ -29,6 +29,9 @@ std::string_view DefaultMessage(admin::RetryJobResult::Outcome outcome) {
       return "not retried: only dead, failed or cancelled jobs can be retried";
     case admin::RetryJobResult::OUTCOME_SHUTTING_DOWN:
       return "not retried: the broker is shutting down";
+    case admin::RetryJobResult::OUTCOME_WAITS_FOR_PARENTS:
+      return "not retried: cancelled because a parent failed; retry that parent and it comes "
+             "back with it";
     default:
       return "not retried";
   }
@@ -68,6 +71,9 @@ std::string FormatRetryJson(const admin::RetryJobResult& result) {
       break;
     case admin::RetryJobResult::OUTCOME_SHUTTING_DOWN:
       outcome = "shutting_down";
+      break;
+    case admin::RetryJobResult::OUTCOME_WAITS_FOR_PARENTS:
+      outcome = "waits_for_parents";
       break;
     default:
       break;

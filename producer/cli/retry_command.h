@@ -1,7 +1,8 @@
 #pragma once
 // `jobq retry ID...`: runs dead, failed or cancelled jobs again, through
 // the broker's admin service (RetryJobs). One line per id on stdout,
-// "ID: retried: ..." or "ID: not retried: why". Exit status: 0 every job
+// "ID: retried: ..." or "ID: not retried: why" (a job cancelled for its
+// parent's failure: retry that parent). Exit status: 0 every job
 // was retried, 1 some was not, 2 usage error (a malformed id, found
 // before anything is sent) or unreachable broker. Runs on the calling
 // thread.
@@ -27,7 +28,8 @@ CLI::App* AddRetryCommand(CLI::App& app, RetryFlags* flags);
 // "ID: <the broker's message>", without a newline.
 std::string FormatRetryLine(const admin::RetryJobResult& result);
 
-// {"id","outcome":"retried"|"unknown_job"|"not_finished"|"shutting_down","state","message"}
+// {"id","outcome":"retried"|"unknown_job"|"not_finished"|"shutting_down"|
+// "waits_for_parents","state","message"}
 std::string FormatRetryJson(const admin::RetryJobResult& result);
 
 bool Retried(const admin::RetryJobResult& result);

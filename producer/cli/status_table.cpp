@@ -148,8 +148,20 @@ std::string FormatStatusTable(const admin::GetStatusResponse& status) {
       "jobs        submitted ", counters.submitted(), ", succeeded ", counters.succeeded(),
       ", failed ", counters.failed(), ", requeued ", counters.requeued(), ", rejected ",
       counters.rejected(), ", results kept ", status.jobs_kept(), "\n", "messages    bad ",
-      counters.bad_messages(), ", late results ", counters.late_results(), "\n", "throughput  ",
-      FormatThroughput(status.figures().throughput()), "\n\n");
+      counters.bad_messages(), ", late results ", counters.late_results(), "\n");
+  // Only on a broker that has seen workflows: most never do.
+  const admin::WorkflowCounts& workflows = status.workflows();
+  if (counters.workflows_submitted() + counters.workflows_rejected() + workflows.running() +
+          workflows.succeeded() + workflows.failed() + workflows.cancelled() >
+      0) {
+    absl::StrAppend(&out, "workflows   running ", workflows.running(), ", succeeded ",
+                    workflows.succeeded(), ", failed ", workflows.failed(), ", cancelled ",
+                    workflows.cancelled(), "; submitted ", counters.workflows_submitted(),
+                    ", rejected ", counters.workflows_rejected(), ", jobs released ",
+                    counters.jobs_released(), ", upstream cancelled ",
+                    counters.upstream_cancelled(), "\n");
+  }
+  absl::StrAppend(&out, "throughput  ", FormatThroughput(status.figures().throughput()), "\n\n");
 
   if (status.queues().empty()) {
     out += "no queues\n";

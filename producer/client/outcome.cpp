@@ -3,8 +3,11 @@
 namespace jobq {
 
 bool IsFinalState(wire::JobState state) {
-  return state != wire::JOB_STATE_SCHEDULED && state != wire::JOB_STATE_QUEUED &&
-         state != wire::JOB_STATE_RUNNING;
+  // Named one by one, so that a state added later (blocked was) counts as
+  // still moving until it is listed here.
+  return state == wire::JOB_STATE_SUCCEEDED || state == wire::JOB_STATE_FAILED ||
+         state == wire::JOB_STATE_DEAD || state == wire::JOB_STATE_CANCELLED ||
+         state == wire::JOB_STATE_UNSPECIFIED;
 }
 
 std::optional<Outcome> OutcomeFromWire(const wire::JobOutcome& outcome) {

@@ -45,9 +45,11 @@ struct Outcome {
 // The error type the broker uses for a WAIT on a job it does not know.
 inline constexpr std::string_view kUnknownJobErrorType = "unknown_job";
 
-// False for states a job is still moving through (scheduled, queued,
-// running). The broker only pushes final outcomes; the client ignores
-// anything else rather than end a wait early.
+// True for the terminal states (succeeded, failed, dead, cancelled) and
+// for UNSPECIFIED (how an unknown job is reported); false for the states a
+// job is still moving through (blocked, scheduled, queued, running) and any
+// value this client does not know. The broker only pushes final outcomes;
+// the client ignores anything else rather than end a wait early.
 bool IsFinalState(wire::JobState state);
 
 // Converts a RESULT entry. nullopt when its id is not 16 bytes.

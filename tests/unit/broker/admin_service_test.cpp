@@ -105,6 +105,18 @@ class HeldControl final : public BrokerControl {
                   Reply<jobq::admin::ListLimitsResponse> reply) override {
     reply(Unused());
   }
+  void GetWorkflow(const jobq::admin::GetWorkflowRequest&,
+                   Reply<jobq::admin::WorkflowInfo> reply) override {
+    reply(Unused());
+  }
+  void ListWorkflows(const jobq::admin::ListWorkflowsRequest&,
+                     Reply<jobq::admin::ListWorkflowsResponse> reply) override {
+    reply(Unused());
+  }
+  void CancelWorkflow(const jobq::admin::CancelWorkflowRequest&,
+                      Reply<jobq::admin::CancelWorkflowResponse> reply) override {
+    reply(Unused());
+  }
 
   size_t held() {
     std::lock_guard lock(mutex_);

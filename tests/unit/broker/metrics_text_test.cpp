@@ -167,3 +167,30 @@ TEST(RenderPrometheusTest, AdminAuthRefusalsByReason) {
 
 }  // namespace
 }  // namespace jobq::broker::metrics
+
+namespace jobq::broker::metrics {
+namespace {
+
+TEST(RenderPrometheusTest, WorkflowsByStateAndTheirCounters) {
+  admin::GetStatusResponse status;
+  status.mutable_workflows()->set_running(3);
+  status.mutable_workflows()->set_succeeded(5);
+  status.mutable_workflows()->set_cancelled(1);
+  status.mutable_counters()->set_workflows_submitted(9);
+  status.mutable_counters()->set_workflows_rejected(2);
+  status.mutable_counters()->set_jobs_released(40);
+  status.mutable_counters()->set_upstream_cancelled(7);
+  const std::string text = RenderPrometheus(status);
+  EXPECT_TRUE(Has(text, "# TYPE jobq_workflows gauge")) << text;
+  EXPECT_TRUE(Has(text, "jobq_workflows{state=\"running\"} 3")) << text;
+  EXPECT_TRUE(Has(text, "jobq_workflows{state=\"succeeded\"} 5")) << text;
+  EXPECT_TRUE(Has(text, "jobq_workflows{state=\"failed\"} 0")) << "a state with none shows 0";
+  EXPECT_TRUE(Has(text, "jobq_workflows{state=\"cancelled\"} 1")) << text;
+  EXPECT_TRUE(Has(text, "jobq_workflows_submitted_total 9")) << text;
+  EXPECT_TRUE(Has(text, "jobq_workflows_rejected_total 2")) << text;
+  EXPECT_TRUE(Has(text, "jobq_jobs_released_total 40")) << text;
+  EXPECT_TRUE(Has(text, "jobq_jobs_upstream_cancelled_total 7")) << text;
+}
+
+}  // namespace
+}  // namespace jobq::broker::metrics

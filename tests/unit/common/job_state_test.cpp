@@ -11,6 +11,7 @@ namespace {
 using ::testing::HasSubstr;
 
 TEST(JobStateNameTest, LowerCaseNames) {
+  EXPECT_EQ(JobStateName(wire::JOB_STATE_BLOCKED), "blocked");
   EXPECT_EQ(JobStateName(wire::JOB_STATE_SCHEDULED), "scheduled");
   EXPECT_EQ(JobStateName(wire::JOB_STATE_QUEUED), "queued");
   EXPECT_EQ(JobStateName(wire::JOB_STATE_RUNNING), "running");
@@ -40,7 +41,7 @@ TEST(ParseJobStateNameTest, UnknownNameListsTheValidOnes) {
     ASSERT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_THAT(std::string(parsed.status().message()),
                 HasSubstr("\"" + std::string(bad) +
-                          "\"; valid states: scheduled, queued, "
+                          "\"; valid states: blocked, scheduled, queued, "
                           "running, succeeded, failed, dead, cancelled"));
   }
 }

@@ -6,6 +6,8 @@ namespace jobq {
 namespace {
 
 TEST(IsFinalStateTest, OnlyStatesAJobStaysIn) {
+  EXPECT_FALSE(IsFinalState(wire::JOB_STATE_BLOCKED)) << "waits for its parents";
+  EXPECT_FALSE(IsFinalState(static_cast<wire::JobState>(99))) << "a state added later";
   EXPECT_FALSE(IsFinalState(wire::JOB_STATE_SCHEDULED));
   EXPECT_FALSE(IsFinalState(wire::JOB_STATE_QUEUED));
   EXPECT_FALSE(IsFinalState(wire::JOB_STATE_RUNNING));

@@ -28,6 +28,15 @@ TEST(FormatRetryLineTest, SaysSomethingWhenTheBrokerSentNoMessage) {
             std::string(kSampleJobId) + ": not retried: no such job");
 }
 
+TEST(FormatRetryTest, WaitsForParentsNamesTheParentToRetry) {
+  const admin::RetryJobResult result = Result(admin::RetryJobResult::OUTCOME_WAITS_FOR_PARENTS, "");
+  EXPECT_NE(FormatRetryLine(result).find("retry that parent"), std::string::npos)
+      << FormatRetryLine(result);
+  EXPECT_NE(FormatRetryJson(result).find("\"outcome\":\"waits_for_parents\""), std::string::npos)
+      << FormatRetryJson(result);
+  EXPECT_FALSE(Retried(result));
+}
+
 TEST(RetriedTest, OnlyTheRetriedOutcomeCounts) {
   EXPECT_TRUE(Retried(Result(admin::RetryJobResult::OUTCOME_RETRIED, "")));
   EXPECT_FALSE(Retried(Result(admin::RetryJobResult::OUTCOME_UNKNOWN_JOB, "")));

@@ -139,6 +139,19 @@ TEST(FormatStatusTableTest, EmptyBroker) {
   EXPECT_NE(text.find("submitted 0.0, 0.0, 0.0"), std::string::npos) << text;
 }
 
+TEST(FormatStatusTableTest, WorkflowsLineOnlyOnceThereAreWorkflows) {
+  admin::GetStatusResponse status;
+  EXPECT_EQ(FormatStatusTable(status).find("workflows"), std::string::npos)
+      << FormatStatusTable(status);
+  status.mutable_workflows()->set_running(2);
+  status.mutable_workflows()->set_failed(1);
+  status.mutable_counters()->set_workflows_submitted(3);
+  const std::string text = FormatStatusTable(status);
+  EXPECT_NE(text.find("workflows   running 2, succeeded 0, failed 1, cancelled 0; submitted 3"),
+            std::string::npos)
+      << text;
+}
+
 TEST(FormatStatusTableTest, NoTrailingBlanks) {
   const std::string text = FormatStatusTable(SampleStatus());
   EXPECT_EQ(text.find(" \n"), std::string::npos) << text;
