@@ -267,7 +267,9 @@ class BrokerCore {
   WorkflowPage ListWorkflows(::jobq::admin::WorkflowState state, std::optional<JobId> after,
                              size_t limit) const;
   // Workflows by WorkflowState (index), for the figures.
-  std::array<uint64_t, ::jobq::admin::WorkflowState_ARRAYSIZE> WorkflowStateCounts() const;
+  std::array<uint64_t, ::jobq::admin::WorkflowState_ARRAYSIZE> WorkflowStateCounts() const {
+    return workflow_states_;
+  }
   // What the store keeps of a workflow; nullptr when none.
   const ::jobq::store::WorkflowRecord* FindWorkflowRecord(const JobId& id) const;
 
@@ -396,6 +398,8 @@ class BrokerCore {
   // counts.
   void LinksTransition(Job& job, wire::JobState to, TimeMs now_ms);
   void CountNode(const Job& job, wire::JobState state, int delta);
+  // Counts `workflow` under the state it is in now (workflow_states_).
+  void SyncWorkflowState(Workflow& workflow);
   // Finish's part: children resolved, a workflow done.
   void NodeFinished(Job& job, TimeMs now_ms, Effects* effects);
   // A finished job held for a blocked child, or a finished workflow, gets
@@ -550,6 +554,7 @@ class BrokerCore {
   std::map<JobId, Workflow> workflows_;
   absl::flat_hash_map<std::string, JobId> workflow_tokens_;
   TimerHeap workflow_expiry_;
+  std::array<uint64_t, ::jobq::admin::WorkflowState_ARRAYSIZE> workflow_states_{};
   // ResolveChildren's queue: parents whose children are still to resolve.
   std::deque<JobId> resolving_;
   bool resolving_active_ = false;

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,9 @@ struct Workflow {
   uint32_t unfinished = 0;  // nodes not in a terminal state
   TimeMs finished_ms = 0;   // when the last node finished; 0 while unfinished
   TimeMs expires_ms = 0;    // it and its nodes are forgotten then; 0 while unfinished
+  // The state BrokerCore counts it under (workflow_states_), so that the
+  // figures need no walk over every workflow; unset until first counted.
+  std::optional<::jobq::admin::WorkflowState> counted_as;
 
   ::jobq::admin::WorkflowState State() const {
     if (unfinished > 0) {

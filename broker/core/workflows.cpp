@@ -141,6 +141,7 @@ void BrokerCore::SubmitWorkflow(const std::string& client, wire::SubmitWorkflow&
     }
   }
   ++counters_.workflows_submitted;
+  SyncWorkflowState(workflow);
   effects->WorkflowChanged(workflow_id);
   effects->Send(Socket::kFrontend, client, Command::kWorkflowSubmitted, std::move(answer));
 }
@@ -428,6 +429,7 @@ void BrokerCore::CountNode(const Job& job, wire::JobState state, int delta) {
       workflow.expires_ms = 0;
     }
   }
+  SyncWorkflowState(workflow);
 }
 
 void BrokerCore::NodeFinished(Job& job, TimeMs now_ms, Effects* effects) {
@@ -504,6 +506,9 @@ void BrokerCore::ExpireWorkflows(TimeMs now_ms, Effects* effects) {
     }
     if (!workflow.record.submit_token().empty()) {
       workflow_tokens_.erase(workflow.record.submit_token());
+    }
+    if (workflow.counted_as) {
+      --workflow_states_[*workflow.counted_as];
     }
     workflows_.erase(found);
     effects->WorkflowErased(id);
@@ -603,10 +608,14 @@ void BrokerCore::RelinkRestored(const std::vector<JobId>& ids, TimeMs now_ms) {
       workflow.expires_ms = std::max(expires_ms, workflow.finished_ms);
       workflow_expiry_.push({workflow.expires_ms, id});
     }
+    SyncWorkflowState(workflow);
   }
   for (auto it = workflows_.begin(); it != workflows_.end();) {
     if (it->second.nodes.empty()) {
       restore_workflows_erased_.push_back(it->first);
+      if (it->second.counted_as) {
+        --workflow_states_[*it->second.counted_as];
+      }
       if (!it->second.record.submit_token().empty()) {
         workflow_tokens_.erase(it->second.record.submit_token());
       }
@@ -761,13 +770,16 @@ WorkflowPage BrokerCore::ListWorkflows(::jobq::admin::WorkflowState state,
   return page;
 }
 
-std::array<uint64_t, ::jobq::admin::WorkflowState_ARRAYSIZE> BrokerCore::WorkflowStateCounts()
-    const {
-  std::array<uint64_t, ::jobq::admin::WorkflowState_ARRAYSIZE> counts{};
-  for (const auto& [id, workflow] : workflows_) {
-    ++counts[workflow.State()];
+void BrokerCore::SyncWorkflowState(Workflow& workflow) {
+  const ::jobq::admin::WorkflowState now = workflow.State();
+  if (workflow.counted_as == now) {
+    return;
   }
-  return counts;
+  if (workflow.counted_as) {
+    --workflow_states_[*workflow.counted_as];
+  }
+  ++workflow_states_[now];
+  workflow.counted_as = now;
 }
 
 // ---- Invariants.
@@ -820,6 +832,7 @@ void BrokerCore::CheckWorkflowInvariants() const {
       ++counted[*job.links->workflow][job.state];
     }
   }
+  std::array<uint64_t, ::jobq::admin::WorkflowState_ARRAYSIZE> states{};
   for (const auto& [id, workflow] : workflows_) {
     std::array<uint32_t, wire::JobState_ARRAYSIZE> expected{};
     if (auto found = counted.find(id); found != counted.end()) {
@@ -838,7 +851,10 @@ void BrokerCore::CheckWorkflowInvariants() const {
     JOBQ_CHECK(unfinished == workflow.unfinished) << "a workflow counts its unfinished nodes";
     JOBQ_CHECK((workflow.unfinished == 0) == (workflow.finished_ms != 0))
         << "a workflow is finished exactly when every node is";
+    JOBQ_CHECK(workflow.counted_as == workflow.State()) << "a workflow is counted under its state";
+    ++states[workflow.State()];
   }
+  JOBQ_CHECK(states == workflow_states_) << "workflows are counted once, by state";
 }
 
 }  // namespace jobq::broker::core

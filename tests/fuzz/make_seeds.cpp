@@ -428,6 +428,63 @@ void Schedules() {
   }
 }
 
+// fuzz_workflow: SubmitWorkflows a client sends, good and refused.
+void Workflows() {
+  auto node = [](wire::SubmitWorkflow& flow, const std::string& name,
+                 std::initializer_list<const char*> after, const std::string& payload = "") {
+    wire::WorkflowNode& added = *flow.add_nodes();
+    added.set_name(name);
+    added.mutable_job()->set_task("echo");
+    added.mutable_job()->set_payload(payload);
+    for (const char* parent : after) {
+      added.add_after(parent);
+    }
+    return &added;
+  };
+  wire::SubmitWorkflow chain;
+  chain.set_client_seq(1);
+  node(chain, "fetch", {});
+  node(chain, "parse", {"fetch"}, "{}");
+  node(chain, "store", {"parse"}, R"({"to":"db"})");
+  Write("fuzz_workflow", "chain", chain.SerializeAsString());
+
+  wire::SubmitWorkflow chord;
+  chord.set_client_seq(2);
+  chord.set_submit_token(std::string(16, 't'));
+  for (int i = 0; i < 8; ++i) {
+    node(chord, "part-" + std::to_string(i), {});
+  }
+  wire::WorkflowNode* sum =
+      node(chord, "sum",
+           {"part-0", "part-1", "part-2", "part-3", "part-4", "part-5", "part-6", "part-7"});
+  sum->mutable_job()->set_max_attempts(2);
+  Write("fuzz_workflow", "chord", chord.SerializeAsString());
+
+  wire::SubmitWorkflow failing;
+  failing.set_client_seq(3);
+  node(failing, "root", {});
+  node(failing, "midx", {"root"});
+  node(failing, "leaf", {"midx"});
+  node(failing, "cleanup", {"midx", "root"})
+      ->mutable_job()
+      ->set_on_parent_failure(wire::PARENT_FAILURE_RUN);
+  Write("fuzz_workflow", "failing_middle", failing.SerializeAsString());
+
+  wire::SubmitWorkflow cycle;
+  cycle.set_client_seq(4);
+  node(cycle, "a", {"c"});
+  node(cycle, "b", {"a"});
+  node(cycle, "c", {"b"});
+  Write("fuzz_workflow", "cycle", cycle.SerializeAsString());
+
+  wire::SubmitWorkflow bad_payload;
+  bad_payload.set_client_seq(5);
+  node(bad_payload, "a", {});
+  node(bad_payload, "b", {"a"}, "[1]");
+  node(bad_payload, "c", {"a"}, R"({"inputs":1})");
+  Write("fuzz_workflow", "bad_payload", bad_payload.SerializeAsString());
+}
+
 }  // namespace
 }  // namespace jobq::fuzz
 
@@ -443,5 +500,6 @@ int main(int argc, char** argv) {
   jobq::fuzz::BrokerCore();
   jobq::fuzz::TextSeeds();
   jobq::fuzz::Schedules();
+  jobq::fuzz::Workflows();
   return 0;
 }

@@ -11,14 +11,12 @@
 #include <optional>
 #include <string>
 #include <vector>
-#include <zmq.hpp>
 
-#include "common/framing.h"
 #include "common/job_id.h"
-#include "common/transport/zmq_messages.h"
 #include "jobq/wire.pb.h"
 #include "tests/support/cluster.h"
 #include "tests/support/wait_for.h"
+#include "tests/support/workflow_wire.h"
 
 namespace jobq::testing {
 namespace {
@@ -36,14 +34,9 @@ struct Node {
   std::vector<std::string> after;
 };
 
-// Sends one SUBMIT_WORKFLOW from a DEALER of its own and waits for the
-// answer.
+// Sends one SUBMIT_WORKFLOW (workflow_wire.h) and expects it taken.
 wire::WorkflowSubmitted SubmitWorkflow(const std::string& frontend, const std::string& name,
                                        const std::vector<Node>& nodes) {
-  zmq::context_t context(1);
-  zmq::socket_t socket(context, zmq::socket_type::dealer);
-  socket.set(zmq::sockopt::linger, 0);
-  socket.connect(frontend);
   wire::SubmitWorkflow request;
   request.set_client_seq(7);
   request.set_name(name);
@@ -56,26 +49,9 @@ wire::WorkflowSubmitted SubmitWorkflow(const std::string& frontend, const std::s
       added.add_after(parent);
     }
   }
-  std::string scratch;
-  EXPECT_TRUE(SendMessage(socket, "", Command::kSubmitWorkflow, request, &scratch));
-  wire::WorkflowSubmitted answer;
-  const bool answered = WaitFor([&] {
-    zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
-    if (zmq::poll(&item, 1, std::chrono::milliseconds(100)) <= 0) {
-      return false;
-    }
-    ReceivedMessage message;
-    while (ReceiveMessage(socket, Channel::kBrokerToClient, /*has_routing_id=*/false, &message)) {
-      if (message.decoded.error == FrameError::kNone &&
-          message.decoded.command == Command::kWorkflowSubmitted &&
-          answer.ParseFromArray(message.decoded.body.data(),
-                                static_cast<int>(message.decoded.body.size()))) {
-        return true;
-      }
-    }
-    return false;
-  });
-  EXPECT_TRUE(answered) << "no WORKFLOW_SUBMITTED";
+  std::optional<wire::WorkflowSubmitted> sent = SendWorkflow(frontend, request);
+  EXPECT_TRUE(sent.has_value()) << "no WORKFLOW_SUBMITTED";
+  wire::WorkflowSubmitted answer = sent.value_or(wire::WorkflowSubmitted());
   EXPECT_FALSE(answer.has_error()) << answer.error().message();
   EXPECT_EQ(answer.node_ids_size(), static_cast<int>(nodes.size()));
   return answer;

@@ -1,6 +1,6 @@
 // Workflows end to end (issue 18): the real broker (SQLite store), a real
 // worker, workflows sent as a client written from docs/protocol.md sends
-// them (WORKFLOW over a DEALER socket), and jobs read back with the jobq
+// them (WORKFLOW over a DEALER socket: workflow_wire.h), and jobs read back with the jobq
 // CLI. A failing middle node cancels exactly its descendants; a chord of
 // 10,000 survives kill -9 of the broker and runs its callback once, with
 // every input.
@@ -12,70 +12,16 @@
 #include <optional>
 #include <string>
 #include <vector>
-#include <zmq.hpp>
-
-#include "common/framing.h"
 #include "common/job_id.h"
 #include "jobq/wire.pb.h"
 #include "tests/support/cluster.h"
 #include "tests/support/wait_for.h"
+#include "tests/support/workflow_wire.h"
 
 namespace jobq::testing {
 namespace {
 
 using Json = nlohmann::json;
-
-// A producer speaking the wire protocol directly: WORKFLOW, then its answer.
-class WorkflowClient {
- public:
-  explicit WorkflowClient(const std::string& frontend)
-      : socket_(context_, zmq::socket_type::dealer) {
-    socket_.set(zmq::sockopt::linger, 0);
-    socket_.connect(frontend);
-  }
-
-  // The broker's answer; nullopt when none came in time.
-  std::optional<wire::WorkflowSubmitted> Submit(const wire::SubmitWorkflow& flow) {
-    const std::string body = flow.SerializeAsString();
-    const std::vector<std::string> frames = {
-        "", std::string(kProtocolSignature),
-        std::string(1, static_cast<char>(Command::kSubmitWorkflow)), body};
-    for (size_t i = 0; i < frames.size(); ++i) {
-      socket_.send(zmq::buffer(frames[i]),
-                   i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
-    }
-    const auto deadline = std::chrono::steady_clock::now() + Scaled(std::chrono::seconds(30));
-    while (std::chrono::steady_clock::now() < deadline) {
-      zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-      if (zmq::poll(&item, 1, std::chrono::milliseconds(200)) <= 0) {
-        continue;
-      }
-      std::vector<std::string> got;
-      while (true) {
-        zmq::message_t frame;
-        if (!socket_.recv(frame)) {
-          break;
-        }
-        got.push_back(frame.to_string());
-        if (!frame.more()) {
-          break;
-        }
-      }
-      if (got.size() == 4 && got[2].size() == 1 &&
-          static_cast<uint8_t>(got[2][0]) == static_cast<uint8_t>(Command::kWorkflowSubmitted)) {
-        wire::WorkflowSubmitted answer;
-        if (answer.ParseFromString(got[3])) {
-          return answer;
-        }
-      }
-    }
-    return std::nullopt;
-  }
-
- private:
-  zmq::context_t context_{1};
-  zmq::socket_t socket_;
-};
 
 wire::WorkflowNode& AddNode(wire::SubmitWorkflow& flow, const std::string& name,
                             const std::string& task, const Json& args,
@@ -129,8 +75,7 @@ TEST_F(WorkflowsTest, AFailingMiddleNodeCancelsExactlyItsDescendants) {
   AddNode(flow, "last", "echo", Json::object(), {"leaf"});
   AddNode(flow, "side", "echo", {{"step", "side"}}, {"root"});
   AddNode(flow, "side_leaf", "echo", Json::object(), {"side"});
-  WorkflowClient client(cluster_.frontend());
-  std::optional<wire::WorkflowSubmitted> answer = client.Submit(flow);
+  std::optional<wire::WorkflowSubmitted> answer = SendWorkflow(cluster_.frontend(), flow);
   ASSERT_TRUE(answer.has_value());
   ASSERT_TRUE(answer->error().type().empty()) << answer->error().message();
   ASSERT_EQ(answer->node_ids_size(), 6);
@@ -159,7 +104,7 @@ TEST_F(WorkflowsTest, AFailingMiddleNodeCancelsExactlyItsDescendants) {
   EXPECT_EQ(side_leaf["result"]["inputs"]["side"]["inputs"]["root"]["step"], "root");
 
   // The same workflow again (its token): the first one's ids, nothing new.
-  std::optional<wire::WorkflowSubmitted> again = client.Submit(flow);
+  std::optional<wire::WorkflowSubmitted> again = SendWorkflow(cluster_.frontend(), flow);
   ASSERT_TRUE(again.has_value());
   EXPECT_TRUE(again->duplicate());
   EXPECT_EQ(again->id(), answer->id());
@@ -172,8 +117,7 @@ TEST_F(WorkflowsTest, ABadWorkflowIsRefusedNamingTheNodeAndCreatesNothing) {
   AddNode(flow, "a", "echo", Json::object(), {"c"});
   AddNode(flow, "b", "echo", Json::object(), {"a"});
   AddNode(flow, "c", "echo", Json::object(), {"b"});
-  WorkflowClient client(cluster_.frontend());
-  std::optional<wire::WorkflowSubmitted> answer = client.Submit(flow);
+  std::optional<wire::WorkflowSubmitted> answer = SendWorkflow(cluster_.frontend(), flow);
   ASSERT_TRUE(answer.has_value());
   EXPECT_EQ(answer->client_seq(), 7u);
   EXPECT_EQ(answer->error().type(), "bad_request");
@@ -199,11 +143,7 @@ TEST_F(WorkflowsTest, AChordOf10000SurvivesKillNineAndRunsItsCallbackOnceWithEve
     AddNode(flow, chunks.back(), "noop", Json());
   }
   AddNode(flow, "sum", "echo", Json::object(), chunks);
-  std::optional<wire::WorkflowSubmitted> answer;
-  {
-    WorkflowClient client(cluster_.frontend());
-    answer = client.Submit(flow);
-  }
+  std::optional<wire::WorkflowSubmitted> answer = SendWorkflow(cluster_.frontend(), flow);
   ASSERT_TRUE(answer.has_value());
   ASSERT_TRUE(answer->error().type().empty()) << answer->error().message();
   const std::string callback = answer->node_ids(kChunks);
@@ -225,8 +165,7 @@ TEST_F(WorkflowsTest, AChordOf10000SurvivesKillNineAndRunsItsCallbackOnceWithEve
 
   // The re-sent workflow (a client reconnecting after the crash) is the
   // same one.
-  WorkflowClient again(cluster_.frontend());
-  std::optional<wire::WorkflowSubmitted> duplicate = again.Submit(flow);
+  std::optional<wire::WorkflowSubmitted> duplicate = SendWorkflow(cluster_.frontend(), flow);
   ASSERT_TRUE(duplicate.has_value());
   EXPECT_TRUE(duplicate->duplicate());
   EXPECT_EQ(duplicate->id(), answer->id());
