@@ -18,6 +18,7 @@
 #include "producer/cli/submit_command.h"
 #include "producer/cli/top_command.h"
 #include "producer/cli/wait_command.h"
+#include "producer/cli/workflow_submit.h"
 
 namespace jobq::cli {
 
@@ -100,6 +101,14 @@ int RunCli(int argc, char** argv) {
   LimitsFlags limits_flags;
   CLI::App* limits = AddLimitsCommand(app, &limits_flags);
 
+  // ---- BEGIN wf-client (issue 18): a temporary `workflow` subcommand for
+  // `workflow submit`, until it merges with workflow_command.h's.
+  CLI::App* workflow = app.add_subcommand("workflow", "Workflows: DAGs of jobs (issue 18)");
+  workflow->require_subcommand(1);
+  WorkflowSubmitFlags workflow_submit_flags;
+  CLI::App* workflow_submit = AddWorkflowSubmitAction(*workflow, &workflow_submit_flags);
+  // ---- END wf-client
+
   RequireFlagValues(app);
   try {
     app.parse(argc, argv);
@@ -145,6 +154,9 @@ int RunCli(int argc, char** argv) {
   }
   if (limits->parsed()) {
     return RunLimits(limits_flags, global);
+  }
+  if (workflow_submit->parsed()) {  // wf-client (issue 18)
+    return RunWorkflowSubmit(workflow_submit_flags, global);
   }
   for (size_t i = 0; i < std::size(kAdminCommands); ++i) {
     if (admin_commands[i]->parsed()) {
