@@ -33,7 +33,7 @@ class WorkflowClientTest : public ::testing::Test {
   void SetUp() override {
     // Where the example plugin's `store` writes; the worker inherits it.
     setenv("JOBQ_EXAMPLE_STORE_DIR", cluster_.dir().File("store").c_str(), 1);
-    cluster_.StartBroker({"--store", cluster_.dir().File("jobq.db")});
+    cluster_.StartBroker({"--store", "sqlite:" + cluster_.dir().File("jobq.db")});
     cluster_.StartWorker("w1", {"--plugin", JOBQ_EXAMPLE_PLUGIN, "--cpu-procs", "1"});
     ASSERT_TRUE(cluster_.WaitForWorkers(1));
   }
@@ -144,7 +144,7 @@ TEST_F(WorkflowClientTest, WithoutWaitItPrintsTheIdsAndExitsZero) {
   }
   CommandResult table = cluster_.Jobq({"workflow", "submit", "-"}, text);
   EXPECT_EQ(table.exit_code, 0) << table.err;
-  EXPECT_THAT(table.out, HasSubstr("quick, 2 nodes"));
+  EXPECT_THAT(table.out, HasSubstr("(quick), 2 nodes"));
   EXPECT_THAT(table.out, HasSubstr("noop-1"));
 }
 
