@@ -105,8 +105,7 @@ int RunCli(int argc, char** argv) {
   // `workflow submit`, until it merges with workflow_command.h's.
   CLI::App* workflow = app.add_subcommand("workflow", "Workflows: DAGs of jobs (issue 18)");
   workflow->require_subcommand(1);
-  WorkflowSubmitFlags workflow_submit_flags;
-  CLI::App* workflow_submit = AddWorkflowSubmitAction(*workflow, &workflow_submit_flags);
+  AddWorkflowSubmitAction(*workflow, global);
   // ---- END wf-client
 
   RequireFlagValues(app);
@@ -115,6 +114,11 @@ int RunCli(int argc, char** argv) {
   } catch (const CLI::ParseError& error) {
     // CLI11 prints help (exit code 0) or the error; every error is a usage error here.
     return app.exit(error) == 0 ? kExitOk : kExitUsage;
+  }
+  // An action that ran from its callback during parsing (`jobq workflow
+  // submit`, issue 18).
+  if (global.action_exit_code) {
+    return *global.action_exit_code;
   }
   if (keygen->parsed()) {
     return RunKeygen(keygen_flags);
@@ -154,9 +158,6 @@ int RunCli(int argc, char** argv) {
   }
   if (limits->parsed()) {
     return RunLimits(limits_flags, global);
-  }
-  if (workflow_submit->parsed()) {  // wf-client (issue 18)
-    return RunWorkflowSubmit(workflow_submit_flags, global);
   }
   for (size_t i = 0; i < std::size(kAdminCommands); ++i) {
     if (admin_commands[i]->parsed()) {

@@ -167,7 +167,9 @@ void PrintOutcome(const WorkflowOutcome& outcome, const std::string& name, bool 
 
 }  // namespace
 
-CLI::App* AddWorkflowSubmitAction(CLI::App& workflow, WorkflowSubmitFlags* flags) {
+void AddWorkflowSubmitAction(CLI::App& workflow, GlobalFlags& globals) {
+  // Owned by the callback, so by the App: the options write into it.
+  auto flags = std::make_shared<WorkflowSubmitFlags>();
   CLI::App* submit = workflow.add_subcommand(
       "submit", "Submit a workflow file (a DAG of jobs, JSON), created whole or not at all");
   submit->footer(
@@ -190,7 +192,8 @@ CLI::App* AddWorkflowSubmitAction(CLI::App& workflow, WorkflowSubmitFlags* flags
   submit->add_option("--name", flags->name, "The workflow's name, instead of the file's \"name\"");
   submit->add_option("--broker", flags->broker,
                      "Broker frontend (env JOBQ_BROKER, default tcp://127.0.0.1:5555)");
-  return submit;
+  submit->callback(
+      [flags, &globals] { globals.action_exit_code = RunWorkflowSubmit(*flags, globals); });
 }
 
 int RunWorkflowSubmit(const WorkflowSubmitFlags& flags, const GlobalFlags& global) {

@@ -32,10 +32,14 @@ struct WorkflowSubmitFlags {
   std::string broker;
 };
 
-// Adds the `submit` action to the `workflow` subcommand; `flags` must
-// outlive `workflow`. Run it with RunWorkflowSubmit once it was parsed.
-CLI::App* AddWorkflowSubmitAction(CLI::App& workflow, WorkflowSubmitFlags* flags);
+// Adds the `submit` action to the `workflow` subcommand. When the command
+// line gives it, parsing runs it (its CLI11 callback, once every flag, the
+// global ones included, has been read) and leaves its exit status in
+// globals.action_exit_code, for RunCli to return. `globals` must outlive
+// `workflow`.
+void AddWorkflowSubmitAction(CLI::App& workflow, GlobalFlags& globals);
 
+// The action itself.
 int RunWorkflowSubmit(const WorkflowSubmitFlags& flags, const GlobalFlags& global);
 
 }  // namespace jobq::cli

@@ -29,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::StatusOr<WorkflowSpec> spec = cli::ParseWorkflowFile(text, /*now_ms=*/1'700'000'000'000);
   if (!spec.ok()) {
     JOBQ_CHECK(spec.status().code() == absl::StatusCode::kInvalidArgument) << spec.status();
-    const std::string_view message = spec.status().message();
+    const std::string message(spec.status().message());
     JOBQ_CHECK(!message.empty());
     size_t lines = 1;
     for (const char c : message) {
