@@ -311,5 +311,43 @@ TEST_F(WorkflowClientTest, TheCppClientBuildsAndFollowsAWorkflow) {
             "l");
 }
 
+TEST(WorkflowClientRestartTest, TheFuturesOfAWorkflowOutliveAKillNineOfTheBroker) {
+  Cluster cluster;
+  const std::string store = "sqlite:" + cluster.dir().File("jobq.db");
+  const int frontend_port = FreeTcpPort();
+  const int backend_port = FreeTcpPort();
+  cluster.StartBroker({"--store", store}, frontend_port, backend_port);
+  cluster.StartWorker("w1");
+  ASSERT_TRUE(cluster.WaitForWorkers(1));
+  ClientOptions options;
+  options.broker_endpoint = cluster.frontend();
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(options);
+  ASSERT_TRUE(client.ok()) << client.status();
+  auto job = [](const std::string& task, const std::string& payload) {
+    wire::JobSpec spec;
+    spec.set_task(task);
+    spec.set_payload(payload);
+    spec.set_content_type("application/json");
+    return spec;
+  };
+  WorkflowHandle handle = (*client)->SubmitWorkflow(
+      Chain(Node("nap", job("sleep", R"({"seconds": 1})")), Node("then", job("echo", "{}")))
+          .Build("restart"));
+  absl::StatusOr<WorkflowAck> ack = handle.future().Ack();
+  ASSERT_TRUE(ack.ok()) << ack.status();
+  ASSERT_TRUE(ack->accepted()) << ack->error.message();
+
+  // Acknowledged, so durable: the restarted broker has it, and the client
+  // registers its wait for every node again on the new connection.
+  cluster.KillBroker();
+  cluster.StartBroker({"--store", store}, frontend_port, backend_port);
+  absl::StatusOr<WorkflowOutcome> outcome = handle.future().Result();
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_TRUE(outcome->succeeded()) << cluster.broker().Stderr();
+  EXPECT_EQ(outcome->id, *ack->id);
+  nlohmann::json then = nlohmann::json::parse(outcome->nodes[1].outcome.result);
+  EXPECT_EQ(then["inputs"]["nap"]["slept"], 1) << then.dump();
+}
+
 }  // namespace
 }  // namespace jobq::testing
