@@ -3,11 +3,13 @@
 //   word_count   (io)   {"text": "..."} -> {"lines": L, "words": W, "bytes": B}, as wc counts
 //   primes_below (cpu)  {"n": N}        -> {"n": N, "count": C}, the primes p < N
 //                                          (0 <= N <= 100000000), by a sieve
+// and the workflow steps of workflow_tasks.h: checksum, store, sum_parts.
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "examples/plugin/workflow_tasks.h"
 #include "worker/tasks/plugin_api.h"
 
 namespace {
@@ -69,5 +71,16 @@ extern "C" void jobq_register_tasks_v1(jobq::worker::TaskRegistry* registry, abs
   *status = registry->Register("word_count", jobq::worker::TaskKind::kIo, WordCount);
   if (status->ok()) {
     *status = registry->Register("primes_below", jobq::worker::TaskKind::kCpu, PrimesBelow);
+  }
+  if (status->ok()) {
+    *status =
+        registry->Register("checksum", jobq::worker::TaskKind::kIo, jobq_example::ChecksumTask);
+  }
+  if (status->ok()) {
+    *status = registry->Register("store", jobq::worker::TaskKind::kIo, jobq_example::StoreTask);
+  }
+  if (status->ok()) {
+    *status =
+        registry->Register("sum_parts", jobq::worker::TaskKind::kIo, jobq_example::SumPartsTask);
   }
 }

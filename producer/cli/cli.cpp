@@ -103,12 +103,18 @@ int RunCli(int argc, char** argv) {
   WorkflowFlags workflow_flags;
   const WorkflowCommand workflow = AddWorkflowCommand(app, &workflow_flags, global);
 
+
   RequireFlagValues(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
     // CLI11 prints help (exit code 0) or the error; every error is a usage error here.
     return app.exit(error) == 0 ? kExitOk : kExitUsage;
+  }
+  // An action that ran from its callback during parsing (`jobq workflow
+  // submit`, issue 18).
+  if (global.action_exit_code) {
+    return *global.action_exit_code;
   }
   if (keygen->parsed()) {
     return RunKeygen(keygen_flags);

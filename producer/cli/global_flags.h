@@ -2,6 +2,7 @@
 // Flags every `jobq` subcommand shares, and the helpers the commands use to
 // turn them into a client and to report errors the same way. Thread-compatible.
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,10 @@ struct GlobalFlags {
   // --admin-tls-name; admin_credentials.h reads them with their JOBQ_*
   // variables).
   AdminCredentialFlags admin_credentials;
+  // Set by an action that runs from its CLI11 callback during parsing
+  // (`jobq workflow submit`, workflow_submit.h): its exit status, which
+  // RunCli returns.
+  std::optional<int> action_exit_code;
 };
 
 // Client options from the flags, JOBQ_BROKER and the defaults, with the

@@ -188,6 +188,15 @@ absl::Status ApplyField(const std::string& field, const Json& value, TimeMs now_
 
 }  // namespace
 
+bool IsJobField(std::string_view field) {
+  return std::find(kFields.begin(), kFields.end(), field) != kFields.end();
+}
+
+absl::Status ApplyJobField(const std::string& field, const nlohmann::ordered_json& value,
+                           TimeMs now_ms, wire::JobSpec* spec) {
+  return ApplyField(field, value, now_ms, spec);
+}
+
 absl::StatusOr<std::optional<wire::JobSpec>> ParseJobLine(std::string_view line) {
   return ParseJobLine(line, WallNowMs());
 }

@@ -17,11 +17,13 @@
 
 #include <cstdint>
 #include <istream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "jobq/wire.pb.h"
@@ -33,6 +35,14 @@ namespace jobq::cli {
 // (without the line number) for an invalid one.
 absl::StatusOr<std::optional<wire::JobSpec>> ParseJobLine(std::string_view line, TimeMs now_ms);
 absl::StatusOr<std::optional<wire::JobSpec>> ParseJobLine(std::string_view line);
+
+// The fields of a job line, and one of them applied to `spec`: shared with
+// workflow files (producer/cli/workflow_file.h), so both take the same
+// names, types and ranges. ApplyJobField's errors start with `field "NAME"`;
+// an unknown field lists the known ones.
+bool IsJobField(std::string_view field);
+absl::Status ApplyJobField(const std::string& field, const nlohmann::ordered_json& value,
+                           TimeMs now_ms, wire::JobSpec* spec);
 
 // Reads jobs from a JSON Lines stream; "delay" counts from `clock` when a
 // line is read (the wall clock, without one). `in` and `clock` must outlive

@@ -11,10 +11,12 @@
 #include "producer/cli/exit_code.h"
 #include "producer/cli/job_args.h"
 #include "producer/cli/job_fields.h"
+#include "producer/cli/job_ids.h"
 #include "producer/cli/job_input.h"
 #include "producer/cli/output_lines.h"
 #include "producer/cli/progress_bar.h"
 #include "producer/client/bulk_submit.h"
+#include "producer/client/workflow.h"
 
 namespace jobq::cli {
 namespace {
@@ -86,6 +88,7 @@ CLI::App* AddSubmitCommand(CLI::App& app, SubmitFlags* flags) {
       "  jobq submit exec --json '{\"argv\": [\"ls\", \"-l\"]}' -q ops --retries 2\n"
       "  jobq submit report --delay 10m       runs in 10 minutes (scheduled until then)\n"
       "  jobq submit report --at 2026-12-24T18:00:00+01:00\n"
+      "  jobq submit store --after ID1,ID2   runs once both jobs have succeeded\n"
       "  jobq submit --file jobs.jsonl        one job per line: {\"task\": \"noop\"}\n"
       "  make_jobs | jobq submit --file - --wait");
   AddJobOptions(command, flags, "--json");
@@ -101,6 +104,19 @@ CLI::App* AddSubmitCommand(CLI::App& app, SubmitFlags* flags) {
                    "Run no earlier than this RFC 3339 time, with its UTC offset (e.g. "
                    "2026-12-24T18:00:00Z, 2026-12-24T19:00:00+01:00); a past time runs now")
       ->excludes(delay);
+  CLI::Option* after =
+      command
+          ->add_option("--after", flags->after,
+                       "Wait for these jobs (ids, comma-separated or repeated): the job stays "
+                       "blocked until each has succeeded, then runs with their results in its "
+                       "arguments' \"inputs\"")
+          ->delimiter(',');
+  command
+      ->add_option("--on-parent-failure", flags->on_parent_failure,
+                   "With --after: when a parent does not succeed, cancel this job (cancel, the "
+                   "default) or run it anyway (run)")
+      ->check(CLI::IsMember({"cancel", "run"}))
+      ->needs(after);
   command->add_flag("--wait", flags->wait,
                     "Wait for the jobs and print one outcome line per finished job");
   command->add_flag("--sentinel", flags->sentinel,
@@ -110,8 +126,9 @@ CLI::App* AddSubmitCommand(CLI::App& app, SubmitFlags* flags) {
       "Submit one job per line of a JSON Lines file, - for stdin; fields: task, "
       "args, queue, kind, priority, timeout, retries, backoff, key, delay (a duration or "
       "seconds), at (RFC 3339)");
-  for (const char* per_job : {"--arg", "--json", "--queue", "--priority", "--kind", "--timeout",
-                              "--retries", "--backoff", "--key", "--delay", "--at", "--sentinel"}) {
+  for (const char* per_job :
+       {"--arg", "--json", "--queue", "--priority", "--kind", "--timeout", "--retries", "--backoff",
+        "--key", "--delay", "--at", "--sentinel", "--after", "--on-parent-failure"}) {
     file->excludes(command->get_option(per_job));
   }
   command->add_option("--broker", flags->broker,
@@ -191,6 +208,22 @@ absl::StatusOr<wire::JobSpec> JobSpecFromFlags(const SubmitFlags& flags, TimeMs 
   }
   spec.set_idempotency_key(flags.key);
   spec.set_sentinel(flags.sentinel);
+  if (!flags.on_parent_failure.empty() && flags.after.empty()) {
+    return absl::InvalidArgumentError("--on-parent-failure needs --after");
+  }
+  if (!flags.after.empty()) {
+    absl::StatusOr<std::vector<JobId>> parents = ParseJobIdArgs(flags.after);
+    if (!parents.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--after: ", parents.status().message()));
+    }
+    if (flags.on_parent_failure != "" && flags.on_parent_failure != "cancel" &&
+        flags.on_parent_failure != "run") {
+      return absl::InvalidArgumentError("--on-parent-failure must be cancel or run");
+    }
+    AddParents(
+        spec, *parents,
+        flags.on_parent_failure == "run" ? wire::PARENT_FAILURE_RUN : wire::PARENT_FAILURE_CANCEL);
+  }
   return spec;
 }
 

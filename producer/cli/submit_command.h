@@ -5,6 +5,7 @@
 //   jobq submit TASK [--arg k=v]... [--json '{...}'] [-q QUEUE] [--priority N]
 //               [--kind io|cpu] [--timeout SECONDS] [--retries N] [--backoff DURATION]
 //               [--key KEY] [--delay DURATION | --at RFC3339]
+//               [--after ID[,ID]... [--on-parent-failure cancel|run]]
 //               [--wait] [--sentinel]
 //   jobq submit --file FILE|- [--wait]
 //
@@ -46,6 +47,10 @@ struct SubmitFlags {
   bool sentinel = false;
   std::string file;
   std::string broker;
+  // Parents (jobq submit only): job ids it waits for, and what it does
+  // when one does not succeed ("cancel" or "run").
+  std::vector<std::string> after;
+  std::string on_parent_failure;
 };
 
 // Registers the subcommand; `flags` receives its values and must outlive `app`.

@@ -10,11 +10,8 @@
 #include "producer/cli/admin_call.h"
 #include "producer/cli/admin_connection.h"
 #include "producer/cli/exit_code.h"
+#include "producer/cli/workflow_submit.h"
 #include "producer/cli/workflow_tables.h"
-
-// The hook of `jobq workflow submit` (producer/cli/workflow_submit.h, written
-// apart), which the lead wires at merge in AddWorkflowCommand below:
-//   void AddWorkflowSubmitAction(CLI::App& workflow, GlobalFlags& globals);
 
 namespace jobq::cli {
 namespace {
@@ -248,9 +245,8 @@ WorkflowCommand AddWorkflowCommand(CLI::App& app, WorkflowFlags* flags, GlobalFl
   added.actions[static_cast<size_t>(WorkflowAction::kCancel)]->footer(
       "Exit status 1 when the broker does not know the workflow, or when every node has "
       "finished already (nothing is changed then).");
-  // `jobq workflow submit` (workflow_submit.h) is added here at merge:
-  // AddWorkflowSubmitAction(*added.command, global);
-  (void)global;
+  // Runs from its own callback during parsing (workflow_submit.h).
+  AddWorkflowSubmitAction(*added.command, global);
   return added;
 }
 

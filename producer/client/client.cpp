@@ -1,5 +1,6 @@
 #include "producer/client/client.h"
 
+#include <algorithm>
 #include <cstring>
 #include <exception>
 #include <random>
@@ -243,6 +244,70 @@ Future Client::Submit(JobSpec spec, const SubmitOptions& options) {
     shared_->WakeLoopLocked();
   }
   return future;
+}
+
+WorkflowHandle Client::SubmitWorkflow(WorkflowSpec spec, const WorkflowOptions& options) {
+  NameUnnamedNodes(spec);
+  WorkflowHandle handle;
+  std::vector<std::shared_ptr<FutureState>> nodes;
+  nodes.reserve(spec.nodes.size());
+  handle.names_.reserve(spec.nodes.size());
+  handle.nodes_.reserve(spec.nodes.size());
+  for (size_t i = 0; i < spec.nodes.size(); ++i) {
+    auto node = std::make_shared<FutureState>(options.notify, i, nullptr);
+    handle.names_.push_back(spec.nodes[i].name());
+    handle.by_name_.emplace(spec.nodes[i].name(), i);  // the first of a duplicate name
+    handle.nodes_.push_back(FutureAccess::Make(shared_, node));
+    nodes.push_back(std::move(node));
+  }
+  const size_t window_cost =
+      std::max<size_t>(1, std::min(spec.nodes.size(), options_.window_jobs_max));
+  auto state = std::make_shared<client_internal::WorkflowState>(options.notify, handle.names_,
+                                                                std::move(nodes), window_cost);
+  handle.future_ = WorkflowFuture(shared_, state);
+
+  absl::Status bad = CheckWorkflowSpec(spec);
+  for (size_t i = 0; bad.ok() && i < spec.nodes.size(); ++i) {
+    if (const char* field = NonUtf8Field(spec.nodes[i].job()); field != nullptr) {
+      bad = absl::InvalidArgumentError(absl::StrCat("node \"", spec.nodes[i].name(), "\": its ",
+                                                    field, " is not valid UTF-8 text"));
+    }
+  }
+  if (!IsValidUtf8(spec.name)) {
+    bad = absl::InvalidArgumentError("the workflow's name is not valid UTF-8 text");
+  }
+  ReadyFutures ready(shared_);
+  std::unique_lock lock(shared_->mutex);
+  if (!bad.ok()) {
+    client_internal::FailWorkflowIfPending(state, bad, ready);
+    return handle;
+  }
+  shared_->changed.wait(lock, [&] {
+    return !shared_->failure.ok() || shared_->stop ||
+           shared_->window_used + window_cost <= options_.window_jobs_max;
+  });
+  if (!shared_->failure.ok() || shared_->stop) {
+    client_internal::FailWorkflowIfPending(
+        state,
+        shared_->failure.ok() ? absl::CancelledError("the client is closing") : shared_->failure,
+        ready);
+    return handle;
+  }
+  shared_->window_used += window_cost;
+  auto message = std::make_unique<wire::SubmitWorkflow>();
+  message->set_name(std::move(spec.name));
+  message->set_notify(options.notify);
+  message->mutable_nodes()->Reserve(static_cast<int>(spec.nodes.size()));
+  for (WorkflowNode& node : spec.nodes) {
+    *message->add_nodes() = std::move(node);
+  }
+  OutItem item;
+  item.type = OutItem::Type::kWorkflow;
+  item.workflow_message = std::move(message);
+  item.workflow = std::move(state);
+  shared_->outbox.push_back(std::move(item));
+  shared_->WakeLoopLocked();
+  return handle;
 }
 
 std::vector<Future> Client::Wait(std::span<const JobId> ids, CompletionQueue* completions) {

@@ -50,6 +50,7 @@
 #include "producer/client/completion_queue.h"
 #include "producer/client/future.h"
 #include "producer/client/outcome.h"
+#include "producer/client/workflow.h"
 
 namespace zmq {
 class context_t;
@@ -144,6 +145,20 @@ class Client {
   // the caller is kept (it must then be unique per job); otherwise the
   // client sets one.
   Future Submit(JobSpec spec, const SubmitOptions& options = {});
+
+  // Submits a workflow (producer/client/workflow.h): a DAG of jobs the
+  // broker creates whole or not at all, once durable. Names the unnamed
+  // nodes (NameUnnamedNodes), then returns at once, unless the window is
+  // full: a workflow holds min(nodes, window_jobs_max) slots until
+  // answered. A spec CheckWorkflowSpec refuses, or a node whose fields are
+  // not UTF-8, fails the handle's futures with kInvalidArgument and sends
+  // nothing; the broker's refusals (bad_request naming the node, e.g. for a
+  // cycle; queue_full; shutting_down) come as a WorkflowAck not accepted,
+  // and every node's Future then holds that refusal as its SubmitAck.
+  // After a lost connection the workflow is sent again with the same
+  // client_seq and submit_token until answered: it is created at most
+  // once. Ordered with Submit and SendSentinel calls of the same thread.
+  WorkflowHandle SubmitWorkflow(WorkflowSpec spec, const WorkflowOptions& options = {});
 
   // Futures for jobs submitted earlier (by anyone): each completes with the
   // job's outcome when it finishes, at once if it already has, or with an

@@ -488,6 +488,47 @@ void Workflows() {
 }  // namespace
 }  // namespace jobq::fuzz
 
+namespace jobq::fuzz {
+namespace {
+
+// Issue 18: workflow files, good ones (every field, the examples' shapes)
+// and each kind of problem.
+void WorkflowFiles() {
+  Text("fuzz_workflow_file",
+       {{"chain",
+         R"({"name": "ingest", "nodes": [)"
+         R"({"name": "fetch", "task": "http_get", "args": {"url": "http://x/"}},)"
+         R"({"name": "sum", "task": "checksum", "after": ["fetch"]},)"
+         R"({"name": "store", "task": "store", "args": {"name": "x"}, "after": ["sum"]}]})"},
+        {"every_field",
+         R"({"name": "all", "nodes": [{"name": "a", "task": "sum_squares", "args": {"n": 10}, )"
+         R"("queue": "cpu", "kind": "cpu", "priority": -3, "timeout": 1.5, "retries": 0, )"
+         R"("backoff": 0.25, "delay": "30s", "result_ttl": "2h", "on_parent_failure": "run", )"
+         R"("after_jobs": ["0190d4c2-7a4e-7c3b-9f1e-3a5b6c7d8e9f"]},)"
+         R"({"task": "noop", "at": "2026-12-24T18:00:00Z", "after": ["a"]}]})"},
+        {"chord", R"({"nodes": [{"name": "c1", "task": "sum_squares", "args": {"n": 1000}},)"
+                  R"({"name": "c2", "task": "sum_squares", "args": {"n": 1000}},)"
+                  R"({"name": "total", "task": "sum_parts", "after": ["c1", "c2"]}]})"},
+        {"unnamed",
+         R"({"nodes": [{"task": "noop"}, {"task": "noop"}, {"name": "noop-1", "task": "x"}]})"},
+        {"problems", R"({"nme": 1, "nodes": [{"name": "a"}, {"name": "a", "task": 5, "tsak": 1, )"
+                     R"("after": ["ghost", "a", "ghost"], "key": "k", "kind": "gpu"}, 7, )"
+                     R"({"task": "t", "after_jobs": ["nope"], "on_parent_failure": "retry", )"
+                     R"("result_ttl": -1, "delay": 1, "at": "2026-12-24"}]})"},
+        {"not_an_object", "[1, 2, 3]"},
+        {"no_nodes", R"({"name": "x", "nodes": []})"},
+        {"bad_names", R"({"nodes": [{"name": "a b", "task": "t"}, {"name": "", "task": "t"}]})"},
+        {"deep_args",
+         "{\"nodes\": [{\"task\": \"echo\", \"args\": {\"d\": " + Deep(50'000) + "}}]}"},
+        {"long_values",
+         "{\"nodes\": [{\"task\": " + JsonExpandMarker(JsonPiece::kLongString, 65'535, 1) +
+             ", \"name\": " + JsonExpandMarker(JsonPiece::kLongString, 300) +
+             ", \"priority\": " + JsonExpandMarker(JsonPiece::kLongNumber, 400) + "}]}"}});
+}
+
+}  // namespace
+}  // namespace jobq::fuzz
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::fprintf(stderr, "usage: make_seeds DIR (tests/fuzz/corpus)\n");
@@ -501,5 +542,6 @@ int main(int argc, char** argv) {
   jobq::fuzz::TextSeeds();
   jobq::fuzz::Schedules();
   jobq::fuzz::Workflows();
+  jobq::fuzz::WorkflowFiles();
   return 0;
 }

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
@@ -89,11 +91,14 @@ void ClientSession::OnBrokerMessage(const DecodedFrames& decoded, TimeMs now) {
     case Command::kClientResult:
       HandleResults(decoded.body);
       break;
+    case Command::kWorkflowSubmitted:
+      HandleWorkflowSubmitted(decoded.body, now);
+      break;
     case Command::kError:
       HandleError(decoded.body);
       break;
     default:
-      break;  // DecodeFrames admits only the three above on this channel
+      break;  // DecodeFrames admits only the four above on this channel
   }
 }
 
@@ -130,6 +135,82 @@ void ClientSession::HandleSubmitted(std::string_view body, TimeMs now) {
     }
   }
   shared_->changed.notify_all();
+}
+
+void ClientSession::HandleWorkflowSubmitted(std::string_view body, TimeMs now) {
+  wire::WorkflowSubmitted answer;
+  if (!answer.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    Fail(absl::FailedPreconditionError(
+        absl::StrCat("the broker at ", options_.broker_endpoint,
+                     " sent a WORKFLOW_SUBMITTED body that does not decode")));
+    return;
+  }
+  last_ack_at_ = now;
+  ReadyFutures ready(shared_);
+  {
+    std::lock_guard lock(shared_->mutex);
+    std::shared_ptr<WorkflowState> state = submits_.TakeAnsweredWorkflow(answer);
+    if (state == nullptr) {
+      return;
+    }
+    shared_->window_used -= state->window_cost;
+    if (submits_.unacknowledged_jobs() == 0) {
+      shared_->wake_after_jobs = 1;
+    }
+    AnswerWorkflow(answer, *state, ready);
+  }
+  shared_->changed.notify_all();
+}
+
+void ClientSession::AnswerWorkflow(const wire::WorkflowSubmitted& answer, WorkflowState& state,
+                                   ReadyFutures& ready) {
+  state.answered = true;
+  std::optional<JobId> id = JobId::FromBytes(answer.id());
+  std::vector<JobId> node_ids;
+  if (answer.error().type().empty() && id) {
+    for (const std::string& bytes : answer.node_ids()) {
+      std::optional<JobId> node_id = JobId::FromBytes(bytes);
+      if (!node_id) {
+        break;
+      }
+      node_ids.push_back(*node_id);
+    }
+  }
+  if (!answer.error().type().empty() || !id || node_ids.size() != state.nodes.size()) {
+    state.error = answer.error();
+    if (state.error.type().empty()) {
+      state.error.set_type("bad_response");
+      state.error.set_message(absl::StrCat("the broker answered the workflow with ",
+                                           answer.node_ids_size(), " node ids for ",
+                                           state.nodes.size(), " nodes, or with a malformed id"));
+    }
+    // Nothing was created: every node is rejected with the workflow's reason.
+    for (const auto& node : state.nodes) {
+      SubmitAck rejected;
+      rejected.error = state.error;
+      node->ack = std::move(rejected);
+      ready.AddIfDone(node);
+    }
+    return;
+  }
+  state.id = id;
+  state.duplicate = answer.duplicate();
+  for (size_t i = 0; i < state.nodes.size(); ++i) {
+    const std::shared_ptr<FutureState>& node = state.nodes[i];
+    SubmitAck accepted;
+    accepted.id = node_ids[i];
+    node->ack = std::move(accepted);
+    if (node->notify) {
+      if (answer.duplicate()) {
+        // Nodes that finished before this answer had their outcomes pushed
+        // ahead of it (or to the lost connection): ask for them.
+        waits_.Register(node);
+      } else {
+        waits_.Expect(node);
+      }
+    }
+    ready.AddIfDone(node);
+  }
 }
 
 void ClientSession::HandleResults(std::string_view body) {
@@ -230,7 +311,8 @@ TimeMs ClientSession::AckWaitStart(TimeMs sent_at) const {
 }
 
 std::string ClientSession::UnknownFate() const {
-  return UnknownFateText(submits_.unacknowledged_jobs(), submits_.unconfirmed_sentinels());
+  return UnknownFateText(submits_.unacknowledged_jobs(), submits_.unconfirmed_sentinels(),
+                         submits_.unanswered_workflows());
 }
 
 void ClientSession::CheckDeadlines(TimeMs now) {
@@ -291,10 +373,13 @@ void ClientSession::CheckAckDeadlines(TimeMs now) {
   const int64_t connect_timeout = options_.connect_timeout_ms;
   const std::optional<TimeMs> sentinel_sent_at = submits_.OldestSentinelSentAt();
   const std::optional<TimeMs> job_sent_at = submits_.OldestJobSentAt();
+  const std::optional<TimeMs> workflow_sent_at = submits_.OldestWorkflowSentAt();
   const bool sentinel_late =
       sentinel_sent_at && now - AckWaitStart(*sentinel_sent_at) >= connect_timeout;
   const bool jobs_late = job_sent_at && now - AckWaitStart(*job_sent_at) >= connect_timeout;
-  if (!sentinel_late && !jobs_late) {
+  const bool workflow_late =
+      workflow_sent_at && now - AckWaitStart(*workflow_sent_at) >= connect_timeout;
+  if (!sentinel_late && !jobs_late && !workflow_late) {
     return;
   }
   if (!heard_from_broker_) {
@@ -327,6 +412,9 @@ std::optional<TimeMs> ClientSession::NextDeadline() const {
     if (const std::optional<TimeMs> sent_at = submits_.OldestSentinelSentAt()) {
       consider(AckWaitStart(*sent_at) + options_.connect_timeout_ms);
     }
+    if (const std::optional<TimeMs> sent_at = submits_.OldestWorkflowSentAt()) {
+      consider(AckWaitStart(*sent_at) + options_.connect_timeout_ms);
+    }
     if (const std::optional<TimeMs> resend_at = waits_.NextResendAt()) {
       consider(*resend_at);
     }
@@ -351,7 +439,11 @@ void ClientSession::Fail(const absl::Status& status) {
     std::lock_guard lock(shared_->mutex);
     shared_->failure = status;
     for (const OutItem& item : shared_->outbox) {
-      FailIfPending(item.state, status, ready);
+      if (item.type == OutItem::Type::kWorkflow) {
+        FailWorkflowIfPending(item.workflow, status, ready);
+      } else {
+        FailIfPending(item.state, status, ready);
+      }
     }
     for (const auto& state : shared_->new_waits) {
       FailIfPending(state, status, ready);

@@ -3,7 +3,7 @@
 // machine that touches no socket. It takes the callers' requests from
 // Shared, the broker's messages decoded, the socket monitor's news of the
 // connection and the time; it gives the messages to send (SUBMIT, WAIT,
-// SENTINEL, to a MessageSink), completes and fails the futures, and says
+// SENTINEL, WORKFLOW, to a MessageSink), completes and fails the futures, and says
 // when it next has something to do. IoLoop runs it on the client's I/O
 // thread; tests run it alone on a ManualClock.
 //
@@ -15,9 +15,11 @@
 // Reconnects: the DEALER is ZMQ_IMMEDIATE, so nothing is queued while no
 // connection is up and what was queued on a lost one is dropped, never
 // replayed behind the client's back. Every connection after the first
-// starts with a re-send of the unacknowledged jobs (same client_seq, same
-// submit_token, so the broker creates each at most once) before anything
-// newer goes out. Sentinels are not re-sent: one sent on a lost connection
+// starts with a re-send of the unacknowledged jobs and unanswered
+// workflows (same client_seq, same submit_token, so the broker creates each
+// at most once) before anything newer goes out. A workflow answered as a
+// duplicate has its nodes' outcomes asked for with WAIT: the broker may have
+// pushed some before that answer. Sentinels are not re-sent: one sent on a lost connection
 // fails once the next is up.
 //
 // Timeouts, which keep callers from waiting forever on a broker that is not
@@ -117,6 +119,10 @@ class ClientSession {
   void OnSendRefused();
   void HandleSubmitted(std::string_view body, TimeMs now);
   void HandleResults(std::string_view body);
+  void HandleWorkflowSubmitted(std::string_view body, TimeMs now);
+  // Completes the acks of the nodes of `state`. Call with Shared::mutex held.
+  void AnswerWorkflow(const wire::WorkflowSubmitted& answer, WorkflowState& state,
+                      ReadyFutures& ready);
   void HandleError(std::string_view body);
   void OnReconnected(TimeMs now);
   // Fails the sentinels sent on a lost connection, and only them.

@@ -27,13 +27,18 @@ absl::Status StatusForBrokerError(const wire::Error& error, const std::string& e
   }
 }
 
-std::string UnknownFateText(size_t jobs, size_t sentinels) {
+std::string UnknownFateText(size_t jobs, size_t sentinels, size_t workflows) {
   std::string text;
   if (jobs > 0) {
     absl::StrAppend(&text, "; ", jobs, jobs == 1 ? " submitted job was" : " submitted jobs were",
                     " not acknowledged and may or may not have been accepted (submit again once "
                     "the broker is back; an idempotency key keeps a job accepted already from "
                     "being created twice)");
+  }
+  if (workflows > 0) {
+    absl::StrAppend(&text, "; ", workflows, workflows == 1 ? " workflow was" : " workflows were",
+                    " not answered and may or may not have been accepted (`jobq workflow list` "
+                    "shows those the broker has)");
   }
   if (sentinels > 0) {
     absl::StrAppend(&text, "; ", sentinels, sentinels == 1 ? " sentinel was" : " sentinels were",

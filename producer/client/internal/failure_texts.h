@@ -16,10 +16,10 @@ namespace jobq::client_internal {
 // can react to (kResourceExhausted for a full queue, say).
 absl::Status StatusForBrokerError(const wire::Error& error, const std::string& endpoint);
 
-// What the caller should know about the `jobs` submitted jobs and the
-// `sentinels` sentinels whose fate a failure leaves unknown; empty when
-// there are none. Starts with "; ".
-std::string UnknownFateText(size_t jobs, size_t sentinels);
+// What the caller should know about the `jobs` submitted jobs, the
+// `sentinels` sentinels and the `workflows` workflows whose fate a failure
+// leaves unknown; empty when there are none. Starts with "; ".
+std::string UnknownFateText(size_t jobs, size_t sentinels, size_t workflows = 0);
 
 // Why connections may have been closed unanswered; empty when `closed` is
 // 0. Starts with " ".

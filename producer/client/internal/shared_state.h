@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/job_id.h"
 #include "common/wake_fd.h"
 #include "jobq/wire.pb.h"
 #include "producer/client/future.h"
@@ -73,14 +74,58 @@ struct FutureAccess {
   }
 };
 
+// One workflow (Client::SubmitWorkflow) as the client tracks it: the
+// answer to its WORKFLOW and a FutureState per node, in the order sent.
+struct WorkflowState {
+  WorkflowState(bool notify_in, std::vector<std::string> names_in,
+                std::vector<std::shared_ptr<FutureState>> nodes_in, size_t window_cost_in)
+      : notify(notify_in),
+        names(std::move(names_in)),
+        nodes(std::move(nodes_in)),
+        window_cost(window_cost_in) {}
+
+  const bool notify;
+  const std::vector<std::string> names;
+  const std::vector<std::shared_ptr<FutureState>> nodes;
+  // Window slots it holds until answered: its nodes, at most the window.
+  const size_t window_cost;
+
+  // Guarded by Shared::mutex.
+  bool answered = false;
+  std::optional<JobId> id;  // set when accepted
+  wire::ErrorInfo error;    // set when rejected
+  bool duplicate = false;
+  absl::Status failure;
+
+  bool AckReady() const { return answered || !failure.ok(); }
+  bool Done() const {
+    if (!failure.ok()) {
+      return true;
+    }
+    if (!answered) {
+      return false;
+    }
+    for (const auto& node : nodes) {
+      if (!node->Done()) {
+        return false;
+      }
+    }
+    return true;
+  }
+};
+
 // A request from a caller thread to the I/O thread, kept in call order so a
-// sentinel stays behind the jobs submitted before it.
+// sentinel stays behind the jobs (and workflows) submitted before it.
 struct OutItem {
-  enum class Type { kJob, kSentinel };
+  enum class Type { kJob, kSentinel, kWorkflow };
   Type type = Type::kJob;
-  wire::JobSpec job;  // kJob
-  std::string queue;  // kSentinel
-  std::shared_ptr<FutureState> state;
+  wire::JobSpec job;                   // kJob
+  std::string queue;                   // kSentinel
+  std::shared_ptr<FutureState> state;  // kJob, kSentinel
+  // kWorkflow: the message without client_seq and submit_token, which the
+  // I/O thread sets, and what tracks it.
+  std::unique_ptr<wire::SubmitWorkflow> workflow_message = nullptr;
+  std::shared_ptr<WorkflowState> workflow = nullptr;
 };
 
 struct Shared {
@@ -148,6 +193,18 @@ inline void FailIfPending(const std::shared_ptr<FutureState>& state, const absl:
   if (!state->Done()) {
     state->failure = status;
     ready.AddIfDone(state);
+  }
+}
+
+// Fails the workflow `state` and each of its nodes not done yet with
+// `status`. Call with Shared::mutex held.
+inline void FailWorkflowIfPending(const std::shared_ptr<WorkflowState>& state,
+                                  const absl::Status& status, ReadyFutures& ready) {
+  if (!state->AckReady()) {
+    state->failure = status;
+  }
+  for (const auto& node : state->nodes) {
+    FailIfPending(node, status, ready);
   }
 }
 

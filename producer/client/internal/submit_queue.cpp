@@ -27,13 +27,22 @@ SubmitQueue::SubmitQueue(size_t batch_jobs_max, size_t batch_bytes_max, std::str
 void SubmitQueue::Add(OutItem item) { unsent_.push_back(std::move(item)); }
 
 bool SubmitQueue::HasWork() const {
-  return !unsent_.empty() || !pending_acks_.empty() || !sentinels_unconfirmed_.empty();
+  return !unsent_.empty() || !pending_acks_.empty() || !sentinels_unconfirmed_.empty() ||
+         !pending_workflows_.empty();
 }
 
 bool SubmitQueue::ReadyToSend() const {
   // A held partial batch is not ready: asking for POLLOUT then would
   // wake poll at once, over and over, until the acks come.
-  return resend_from_seq_.has_value() || (!unsent_.empty() && !ShouldHoldBatch());
+  if (resend_from_seq_.has_value() || (!unsent_.empty() && !ShouldHoldBatch())) {
+    return true;
+  }
+  for (const auto& entry : pending_workflows_) {
+    if (!entry.second.sent_at) {
+      return true;
+    }
+  }
+  return false;
 }
 
 bool SubmitQueue::SendPending(TimeMs now, MessageSink& sink) {
@@ -44,8 +53,17 @@ bool SubmitQueue::SendPending(TimeMs now, MessageSink& sink) {
       return false;
     }
   }
-  while (!resend_from_seq_ && !unsent_.empty() && sink.Ready()) {
+  if (!resend_from_seq_ && !ResendWorkflows(now, sink)) {
+    return false;
+  }
+  while (!resend_from_seq_ && !WorkflowsToResend() && !unsent_.empty() && sink.Ready()) {
     OutItem& front = unsent_.front();
+    if (front.type == OutItem::Type::kWorkflow) {
+      if (!SendNewWorkflow(now, sink)) {
+        return false;
+      }
+      continue;
+    }
     if (front.type == OutItem::Type::kSentinel) {
       wire::Sentinel sentinel;
       sentinel.set_queue(front.queue);
@@ -66,11 +84,46 @@ bool SubmitQueue::SendPending(TimeMs now, MessageSink& sink) {
   return true;
 }
 
+bool SubmitQueue::SendNewWorkflow(TimeMs now, MessageSink& sink) {
+  OutItem& front = unsent_.front();
+  const uint64_t seq = next_workflow_seq_++;
+  PendingWorkflow& pending = pending_workflows_[seq];
+  pending.state = std::move(front.workflow);
+  pending.message = std::move(*front.workflow_message);
+  pending.message.set_client_seq(seq);
+  // The same shape as a job's token: unique per workflow for the Client's
+  // life and across Clients, and the same on every send. The broker keeps
+  // workflow tokens apart from job tokens.
+  pending.message.set_submit_token(MakeSubmitToken(seq));
+  unsent_.pop_front();
+  if (!sink.Send(Command::kSubmitWorkflow, pending.message)) {
+    return false;  // unsent: it goes with the re-send on the next connection
+  }
+  pending.sent_at = now;
+  return true;
+}
+
+bool SubmitQueue::ResendWorkflows(TimeMs now, MessageSink& sink) {
+  for (auto& [seq, pending] : pending_workflows_) {
+    if (pending.sent_at) {
+      continue;
+    }
+    if (!sink.Ready()) {
+      return true;  // the rest on the next turn; newer requests wait behind them
+    }
+    if (!sink.Send(Command::kSubmitWorkflow, pending.message)) {
+      return false;
+    }
+    pending.sent_at = now;
+  }
+  return true;
+}
+
 bool SubmitQueue::ShouldHoldBatch() const {
   // Nagle's rule for batches: while a SUBMIT awaits its ack, a partial
   // batch waits for more jobs (or for the acks), so a fast producer sends
   // full batches and a lone job still goes out at once.
-  if (pending_acks_.empty()) {
+  if (pending_acks_.empty() || unsent_.front().type != OutItem::Type::kJob) {
     return false;
   }
   const bool notify = unsent_.front().state->notify;
@@ -187,6 +240,10 @@ void SubmitQueue::MarkForResend(uint64_t seq, PendingAck& pending) {
 }
 
 void SubmitQueue::SetSubmitToken(uint64_t seq, wire::JobSpec* job) const {
+  *job->mutable_submit_token() = MakeSubmitToken(seq);
+}
+
+std::string SubmitQueue::MakeSubmitToken(uint64_t seq) const {
   // Unique per job for the Client's life (the seq never repeats) and across
   // Clients (the random prefix), and the same on every send of the job.
   std::array<char, kSubmitTokenBytes> token;
@@ -194,13 +251,25 @@ void SubmitQueue::SetSubmitToken(uint64_t seq, wire::JobSpec* job) const {
   for (size_t i = 0; i < sizeof(seq); ++i) {
     token[kSubmitTokenPrefixBytes + i] = static_cast<char>(seq >> (8 * (sizeof(seq) - 1 - i)));
   }
-  job->mutable_submit_token()->assign(token.data(), token.size());
+  return std::string(token.data(), token.size());
 }
 
 void SubmitQueue::ResendAll() {
   for (auto& [seq, pending] : pending_acks_) {
     MarkForResend(seq, pending);
   }
+  for (auto& entry : pending_workflows_) {
+    entry.second.sent_at.reset();
+  }
+}
+
+bool SubmitQueue::WorkflowsToResend() const {
+  for (const auto& entry : pending_workflows_) {
+    if (!entry.second.sent_at) {
+      return true;
+    }
+  }
+  return false;
 }
 
 bool SubmitQueue::OnBatchRefused(const wire::Error& error) {
@@ -238,6 +307,28 @@ std::optional<TimeMs> SubmitQueue::OldestJobSentAt() const {
     return std::nullopt;
   }
   return pending_acks_.begin()->second.sent_at;
+}
+
+std::optional<TimeMs> SubmitQueue::OldestWorkflowSentAt() const {
+  std::optional<TimeMs> oldest;
+  for (const auto& entry : pending_workflows_) {
+    if (entry.second.sent_at && (!oldest || *entry.second.sent_at < *oldest)) {
+      oldest = entry.second.sent_at;
+    }
+  }
+  return oldest;
+}
+
+std::shared_ptr<WorkflowState> SubmitQueue::TakeAnsweredWorkflow(
+    const wire::WorkflowSubmitted& answer) {
+  auto pending = pending_workflows_.find(answer.client_seq());
+  if (pending == pending_workflows_.end()) {
+    JOBQ_LOG(kDebug, "client", "unexpected_workflow_answer").Kv("seq", answer.client_seq());
+    return nullptr;
+  }
+  std::shared_ptr<WorkflowState> state = std::move(pending->second.state);
+  pending_workflows_.erase(pending);
+  return state;
 }
 
 std::optional<TimeMs> SubmitQueue::OldestSentinelSentAt() const {
@@ -295,7 +386,14 @@ std::deque<SubmitQueue::SentSentinel> SubmitQueue::TakeUnconfirmedSentinels() {
 
 void SubmitQueue::FailAll(const absl::Status& status, ReadyFutures& ready) {
   for (const OutItem& item : unsent_) {
-    FailIfPending(item.state, status, ready);
+    if (item.type == OutItem::Type::kWorkflow) {
+      FailWorkflowIfPending(item.workflow, status, ready);
+    } else {
+      FailIfPending(item.state, status, ready);
+    }
+  }
+  for (const auto& entry : pending_workflows_) {
+    FailWorkflowIfPending(entry.second.state, status, ready);
   }
   for (const auto& entry : pending_acks_) {
     FailIfPending(entry.second.state, status, ready);
@@ -309,6 +407,7 @@ void SubmitQueue::Clear() {
   unsent_.clear();
   pending_acks_.clear();
   sentinels_unconfirmed_.clear();
+  pending_workflows_.clear();
   resend_from_seq_.reset();
 }
 

@@ -1,10 +1,14 @@
 #pragma once
-// SubmitQueue: the jobs and sentinels callers handed to a ClientSession, in
-// call order (a sentinel stays behind the jobs submitted before it), from
-// unsent through sent to acknowledged. It gives each job its client_seq
-// and, unless the caller chose one, its submit_token; packs jobs into
-// SUBMITs; keeps each job whole until its ack, so that it can be sent again
-// with the same client_seq and token; and takes the acks of SUBMITTED.
+// SubmitQueue: the jobs, workflows and sentinels callers handed to a
+// ClientSession, in call order (a sentinel stays behind the jobs submitted
+// before it), from unsent through sent to acknowledged. It gives each job
+// its client_seq and, unless the caller chose one, its submit_token; packs
+// jobs into SUBMITs; keeps each job whole until its ack, so that it can be
+// sent again with the same client_seq and token; and takes the acks of
+// SUBMITTED. Workflows go one per WORKFLOW message, with a client_seq and a
+// submit_token of their own (a sequence apart from the jobs', whose seqs
+// must stay contiguous within a SUBMIT), and are kept whole until their
+// WORKFLOW_SUBMITTED the same way.
 //
 // Not thread-safe: the session's thread only. The methods that change a
 // FutureState say so and want Shared::mutex held.
@@ -49,6 +53,8 @@ class SubmitQueue {
   size_t batch_jobs_max() const { return batch_jobs_max_; }
   size_t unacknowledged_jobs() const { return pending_acks_.size(); }
   size_t unconfirmed_sentinels() const { return sentinels_unconfirmed_.size(); }
+  // Workflows taken over from unsent_ and not yet answered.
+  size_t unanswered_workflows() const { return pending_workflows_.size(); }
   // Anything not sent, not acknowledged or not confirmed.
   bool HasWork() const;
   // Something would go out if the connection took it.
@@ -61,8 +67,8 @@ class SubmitQueue {
   // first in line.
   bool SendPending(TimeMs now, MessageSink& sink);
 
-  // Marks every unacknowledged job to be sent again, before anything
-  // newer: the first sends of a new connection.
+  // Marks every unacknowledged job and unanswered workflow to be sent
+  // again, before anything newer: the first sends of a new connection.
   void ResendAll();
 
   // A TOO_LARGE refusal of a SUBMIT: learns the broker's batch limit and
@@ -75,6 +81,9 @@ class SubmitQueue {
   std::optional<TimeMs> OldestJobSentAt() const;
   // The send of the oldest unconfirmed sentinel; nullopt when there is none.
   std::optional<TimeMs> OldestSentinelSentAt() const;
+  // The earliest latest send of a workflow sent and not answered; nullopt
+  // when there is none.
+  std::optional<TimeMs> OldestWorkflowSentAt() const;
 
   // Marks the first `count` unconfirmed sentinels as in their queues: the
   // broker acknowledges sentinels in the order they were sent. Call with
@@ -84,6 +93,11 @@ class SubmitQueue {
   // no job of this client_seq awaits one (a duplicate, or an ack for an
   // older connection's batch: harmless). Call with Shared::mutex held.
   std::shared_ptr<FutureState> Acknowledge(const wire::SubmitAck& ack);
+
+  // The workflow `answer` is for, which it stops tracking. Null when no
+  // workflow of its client_seq awaits one (a second answer after a
+  // re-send: harmless).
+  std::shared_ptr<WorkflowState> TakeAnsweredWorkflow(const wire::WorkflowSubmitted& answer);
 
   // The sentinels sent and not yet confirmed; none are left.
   std::deque<SentSentinel> TakeUnconfirmedSentinels();
@@ -108,7 +122,19 @@ class SubmitQueue {
     bool resend = false;
   };
 
+  // A workflow handed over and not yet answered.
+  struct PendingWorkflow {
+    std::shared_ptr<WorkflowState> state;
+    wire::SubmitWorkflow message;   // client_seq and submit_token set
+    std::optional<TimeMs> sent_at;  // of the latest send; nullopt: not sent on this connection
+  };
+
   bool ShouldHoldBatch() const;
+  // Gives the workflow at the front of unsent_ its seq and token and sends it.
+  bool SendNewWorkflow(TimeMs now, MessageSink& sink);
+  // Sends the workflows marked to go again. False when `sink` refused one.
+  bool ResendWorkflows(TimeMs now, MessageSink& sink);
+  bool WorkflowsToResend() const;
   bool SendSubmitBatch(TimeMs now, MessageSink& sink);
   // Sends the next SUBMIT of the re-send that follows a reconnect.
   bool ResendBatch(TimeMs now, MessageSink& sink);
@@ -117,6 +143,7 @@ class SubmitQueue {
   // then moves the jobs back into their PendingAcks. False when refused.
   bool SendSubmit(wire::Submit* submit, MessageSink& sink);
   void SetSubmitToken(uint64_t seq, wire::JobSpec* job) const;
+  std::string MakeSubmitToken(uint64_t seq) const;
   // Marks the unacknowledged job `seq` to be sent again before anything newer.
   void MarkForResend(uint64_t seq, PendingAck& pending);
 
@@ -127,9 +154,11 @@ class SubmitQueue {
   size_t batch_jobs_max_;
 
   std::deque<OutItem> unsent_;
-  std::map<uint64_t, PendingAck> pending_acks_;     // by client_seq; begin() is the oldest
-  std::deque<SentSentinel> sentinels_unconfirmed_;  // sent, not yet acknowledged
+  std::map<uint64_t, PendingAck> pending_acks_;            // by client_seq; begin() is the oldest
+  std::deque<SentSentinel> sentinels_unconfirmed_;         // sent, not yet acknowledged
+  std::map<uint64_t, PendingWorkflow> pending_workflows_;  // by their own client_seq
   uint64_t next_seq_ = 1;
+  uint64_t next_workflow_seq_ = 1;
   // Set while jobs are marked for a re-send: none is below this
   // client_seq. Newer requests wait until the re-send is done, so they stay
   // behind older jobs.

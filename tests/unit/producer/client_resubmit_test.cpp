@@ -2,6 +2,8 @@
 // submit_token, re-sends unacknowledged jobs with their client_seqs and
 // tokens once it is connected again, reports a duplicate ack, fails a
 // sentinel it cannot vouch for, and gives up after reconnect_timeout_ms.
+// A workflow goes again the same way, and a duplicate answer makes the
+// client ask for its nodes' outcomes with WAIT.
 // The same re-send serves a SUBMIT the broker refuses for carrying more
 // jobs than its --batch-max: it goes again split to the limit named.
 // The broker is a ROUTER the test drives, on an ipc:// endpoint in the
@@ -535,6 +537,77 @@ TEST_F(ClientResubmitTest, SentinelUnconfirmedAtADisconnectFailsAloneAndIsNotRes
   ASSERT_EQ(sentinel.wait_for(kTestDeadline), std::future_status::ready);
   EXPECT_TRUE(sentinel.get().ok());
   EXPECT_TRUE(client->status().ok()) << client->status();
+}
+
+TEST_F(ClientResubmitTest, AnUnansweredWorkflowIsResentAfterARestartAndItsNodesAreWaitedFor) {
+  std::unique_ptr<Client> client = MakeClient(endpoint_);
+  ASSERT_NE(client, nullptr);
+  WorkflowSpec spec;
+  spec.name = "flow";
+  for (const char* name : {"a", "b"}) {
+    WorkflowNode& node = spec.nodes.emplace_back();
+    node.set_name(name);
+    *node.mutable_job() = Job("{}");
+  }
+  spec.nodes[1].add_after("a");
+  WorkflowHandle handle = client->SubmitWorkflow(spec);
+
+  auto first = std::make_unique<FakeBroker>(context_, endpoint_);
+  std::optional<std::string> sent = first->NextOf(Command::kSubmitWorkflow);
+  ASSERT_TRUE(sent.has_value());
+  wire::SubmitWorkflow original;
+  ASSERT_TRUE(original.ParseFromString(*sent));
+  EXPECT_EQ(original.submit_token().size(), 16u);
+  EXPECT_TRUE(original.notify());
+  first->Crash();  // committed, say, but never answered
+
+  FakeBroker second(context_, endpoint_);
+  std::optional<std::string> resent_body = second.NextOf(Command::kSubmitWorkflow);
+  ASSERT_TRUE(resent_body.has_value());
+  wire::SubmitWorkflow resent;
+  ASSERT_TRUE(resent.ParseFromString(*resent_body));
+  EXPECT_EQ(resent.client_seq(), original.client_seq());
+  EXPECT_EQ(resent.submit_token(), original.submit_token());
+  ASSERT_EQ(resent.nodes_size(), 2);
+  EXPECT_EQ(resent.nodes(1).after(0), "a");
+
+  // The restarted broker kept the first: it answers with its ids.
+  wire::WorkflowSubmitted answer;
+  answer.set_client_seq(resent.client_seq());
+  answer.set_id(std::string(IdFor(100).Bytes()));
+  answer.add_node_ids(std::string(IdFor(101).Bytes()));
+  answer.add_node_ids(std::string(IdFor(102).Bytes()));
+  answer.set_duplicate(true);
+  second.Send(Command::kWorkflowSubmitted, answer);
+  absl::StatusOr<WorkflowAck> ack = handle.future().Ack();
+  ASSERT_TRUE(ack.ok()) << ack.status();
+  ASSERT_TRUE(ack->accepted());
+  EXPECT_TRUE(ack->duplicate);
+  EXPECT_EQ(ack->node_ids, (std::vector<JobId>{IdFor(101), IdFor(102)}));
+
+  // Outcomes pushed before that answer were missed: the client asks.
+  std::set<std::string> waited;
+  while (waited.size() < 2) {
+    std::optional<std::string> body = second.NextOf(Command::kWait);
+    ASSERT_TRUE(body.has_value()) << "no WAIT for the nodes";
+    wire::Wait wait;
+    ASSERT_TRUE(wait.ParseFromString(*body));
+    waited.insert(wait.ids().begin(), wait.ids().end());
+  }
+  EXPECT_EQ(waited, (std::set<std::string>{std::string(IdFor(101).Bytes()),
+                                           std::string(IdFor(102).Bytes())}));
+  wire::ClientResults results;
+  for (uint64_t seq : {101, 102}) {
+    wire::JobOutcome* outcome = results.add_outcomes();
+    outcome->set_id(std::string(IdFor(seq).Bytes()));
+    outcome->set_state(wire::JOB_STATE_SUCCEEDED);
+    outcome->set_attempts(1);
+  }
+  second.Send(Command::kClientResult, results);
+  absl::StatusOr<WorkflowOutcome> outcome = handle.future().Result();
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_TRUE(outcome->succeeded());
+  EXPECT_EQ(outcome->nodes[1].name, "b");
 }
 
 }  // namespace

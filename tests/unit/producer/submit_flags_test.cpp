@@ -75,5 +75,32 @@ TEST(JobSpecFromFlagsTest, ErrorsNameTheFlag) {
   EXPECT_NE(spec.status().message().find("'novalue' is not KEY=VALUE"), absl::string_view::npos);
 }
 
+TEST(JobSpecFromFlagsTest, AfterGivesTheJobItsParents) {
+  SubmitFlags flags;
+  flags.task = "store";
+  flags.after = {"0190d4c2-7a4e-7c3b-9f1e-3a5b6c7d8e9f", "0190d4c2-7a4e-7c3b-9f1e-3a5b6c7d8e90",
+                 "0190d4c2-7a4e-7c3b-9f1e-3a5b6c7d8e9f"};
+  auto spec = JobSpecFromFlags(flags);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  ASSERT_EQ(spec->after_size(), 2) << "the repeated id once";
+  EXPECT_EQ(JobId::FromBytes(spec->after(1))->ToString(), "0190d4c2-7a4e-7c3b-9f1e-3a5b6c7d8e90");
+  EXPECT_EQ(spec->on_parent_failure(), wire::PARENT_FAILURE_CANCEL);
+
+  flags.on_parent_failure = "run";
+  spec = JobSpecFromFlags(flags);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->on_parent_failure(), wire::PARENT_FAILURE_RUN);
+
+  flags.after = {"not-an-id"};
+  spec = JobSpecFromFlags(flags);
+  ASSERT_FALSE(spec.ok());
+  EXPECT_EQ(spec.status().message().substr(0, 8), "--after:");
+
+  flags.after.clear();
+  spec = JobSpecFromFlags(flags);
+  ASSERT_FALSE(spec.ok());
+  EXPECT_EQ(spec.status().message(), "--on-parent-failure needs --after");
+}
+
 }  // namespace
 }  // namespace jobq::cli

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# A chord end to end (issue 18, item 6): BENCH_NODES noop nodes and one
+# callback that waits for all of them, submitted whole with `jobq workflow
+# submit --wait`, against the same BENCH_NODES + 1 noop jobs without edges
+# (`jobq submit --file --wait`), each on a fresh broker (its default durable
+# store, SQLite, in a temporary directory) and one worker. Prints, on
+# stdout only,
+#
+#   FIGURE workflow-e2e <key> <value>
+#
+# chord_submit_s (until the broker acknowledged the workflow: durable),
+# chord_jobs_per_s and plain_jobs_per_s (jobs finished per second of the
+# whole run, submission included), chord_vs_plain_percent, and
+# broker_bytes_per_node (the broker's resident memory once every node is
+# kept, less before, per node; the plain run's per job beside it).
+# Asserts nothing. Everything started here is stopped on exit.
+#
+# Environment: JOBQ_BUILD_DIR [build-release], BENCH_NODES [100000].
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+bin=${JOBQ_BUILD_DIR:-build-release}
+nodes=${BENCH_NODES:-100000}
+for program in broker/jobq-broker worker/jobq-worker producer/jobq; do
+  [[ -x "$bin/$program" ]] || { echo "workflow_e2e: build $bin/$program first" >&2; exit 1; }
+done
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  sleep 0.5
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+field() { sed -nE "s/.*\"$1\":\"([^\"]*)\".*/\1/p" "$2"; }
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+now() { date +%s.%N; }
+
+# The chord's file, and the same jobs as JSON lines.
+python3 - "$nodes" "$work/chord.json" "$work/plain.jsonl" <<'EOF'
+import json, sys
+n, chord_path, plain_path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+parts = [{"name": f"part-{i}", "task": "noop"} for i in range(n)]
+parts.append({"name": "sum", "task": "noop", "after": [p["name"] for p in parts]})
+with open(chord_path, "w") as out:
+    json.dump({"name": "bench-chord", "nodes": parts}, out)
+with open(plain_path, "w") as out:
+    for _ in range(n + 1):
+        out.write('{"task": "noop"}\n')
+EOF
+
+# start_cluster DIR: a broker and a worker; sets broker_pid, frontend, admin.
+start_cluster() {
+  local dir=$1 backend
+  mkdir -p "$dir"
+  "$bin/broker/jobq-broker" --frontend 'tcp://127.0.0.1:*' --backend 'tcp://127.0.0.1:*' \
+    --admin 127.0.0.1:0 --ready-file "$dir/ready" --data-dir "$dir/data" \
+    --workflow-max $((nodes + 1)) --log-level warning 2>"$dir/broker.log" &
+  broker_pid=$!
+  pids+=("$broker_pid")
+  for _ in $(seq 300); do [[ -s "$dir/ready" ]] && break; sleep 0.1; done
+  [[ -s "$dir/ready" ]] || { echo "workflow_e2e: the broker did not start" >&2; exit 1; }
+  frontend=$(field frontend "$dir/ready")
+  backend=$(field backend "$dir/ready")
+  admin=$(field admin "$dir/ready")
+  "$bin/worker/jobq-worker" --broker "$backend" --name w --io-threads 8 --cpu-procs 0 \
+    --prefetch 1000 --log-level warning 2>"$dir/worker.log" &
+  pids+=($!)
+}
+
+# Chord: the acknowledgement (`jobq workflow submit` without --wait returns
+# once the workflow is durable), then every node to its end.
+start_cluster "$work/chord"
+before=$(rss_kib "$broker_pid")
+start=$(now)
+"$bin/producer/jobq" --broker "$frontend" --admin "$admin" workflow submit "$work/chord.json" \
+  --json >"$work/chord.ack"
+acked=$(now)
+after=$(rss_kib "$broker_pid")
+workflow=$(sed -nE 's/.*"id":"([^"]*)".*/\1/p' "$work/chord.ack" | head -1)
+for _ in $(seq 6000); do
+  state=$("$bin/producer/jobq" --broker "$frontend" --admin "$admin" workflow show "$workflow" \
+    --json --nodes 0 | sed -nE 's/.*"state":"([a-z]*)".*/\1/p' | head -1)
+  [[ $state != running ]] && break
+  sleep 0.1
+done
+done_at=$(now)
+peak=$(awk '/^VmHWM/ {print $2}' "/proc/$broker_pid/status")
+chord_rate=$(awk -v n="$nodes" -v a="$start" -v b="$done_at" 'BEGIN {printf "%.0f", (n + 1) / (b - a)}')
+echo "FIGURE workflow-e2e chord_state $state"
+awk -v a="$start" -v b="$acked" 'BEGIN {printf "FIGURE workflow-e2e chord_submit_s %.2f\n", b - a}'
+echo "FIGURE workflow-e2e chord_jobs_per_s $chord_rate"
+awk -v n="$nodes" -v x="$before" -v y="$after" \
+  'BEGIN {printf "FIGURE workflow-e2e broker_bytes_per_node %.0f\n", (y - x) * 1024 / (n + 1)}'
+echo "FIGURE workflow-e2e chord_broker_peak_kib $peak"
+kill -TERM "${pids[@]}" 2>/dev/null || true
+wait 2>/dev/null || true
+pids=()
+
+# Plain: the same jobs without edges, acknowledged and waited for.
+start_cluster "$work/plain"
+before=$(rss_kib "$broker_pid")
+start=$(now)
+"$bin/producer/jobq" --broker "$frontend" --admin "$admin" submit --file "$work/plain.jsonl" \
+  --wait >"$work/plain.out"
+done_at=$(now)
+peak=$(awk '/^VmHWM/ {print $2}' "/proc/$broker_pid/status")
+plain_rate=$(awk -v n="$nodes" -v a="$start" -v b="$done_at" 'BEGIN {printf "%.0f", (n + 1) / (b - a)}')
+echo "FIGURE workflow-e2e plain_jobs_per_s $plain_rate"
+echo "FIGURE workflow-e2e plain_broker_peak_kib $peak"
+awk -v c="$chord_rate" -v p="$plain_rate" \
+  'BEGIN {printf "FIGURE workflow-e2e chord_vs_plain_percent %.0f\n", 100 * c / p}'
