@@ -247,6 +247,8 @@ class WorkflowFuture(Future):  # type: ignore[type-arg]
         self._raw_id = raw_id
         self.duplicate = duplicate
         self._answered.set()
+        if not self._futures:
+            _settle(self, {})  # no node will call back (a broker takes no empty workflow)
 
     def _fail(self, error: BaseException, rejected: bool) -> None:
         self._failure = error
