@@ -19,7 +19,7 @@ from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
 PROTO_DIR = HERE.parent / "proto"
-PROTOS = ("jobq/wire.proto", "jobq/schedule.proto", "jobq/admin.proto")
+PROTOS = ("jobq/wire.proto", "jobq/schedule.proto", "jobq/workflow.proto", "jobq/admin.proto")
 
 sys.path.insert(0, str(HERE / "jobq"))
 from _version import version_from_cmakelists  # noqa: E402  (the one parser of the version)
