@@ -32,6 +32,7 @@ STATE_NAMES = {
     wire_pb2.JOB_STATE_FAILED: "failed",
     wire_pb2.JOB_STATE_DEAD: "dead",
     wire_pb2.JOB_STATE_CANCELLED: "cancelled",
+    wire_pb2.JOB_STATE_BLOCKED: "blocked",
 }
 _SUCCEEDED = wire_pb2.JOB_STATE_SUCCEEDED
 

@@ -89,6 +89,8 @@ class JobFuture(Future):  # type: ignore[type-arg]
         return self._jobq_attempts
 
     def cancel(self) -> bool:
+        if self._state in _CANCELLED_STATES:
+            return True  # cancelled before: the broker was asked then
         if not self.cancel_locally():
             return False
         connection = self._jobq_connection
@@ -98,6 +100,8 @@ class JobFuture(Future):  # type: ignore[type-arg]
 
     def cancel_locally(self) -> bool:
         """Cancels the future only; the client's I/O thread then deals with the job."""
+        if self._state in _CANCELLED_STATES:
+            return True  # as Future.cancel; notifying twice would raise
         if not Future.cancel(self):
             return False
         self._jobq_cancel_requested = True

@@ -233,11 +233,17 @@ class WorkflowFuture(Future):  # type: ignore[type-arg]
         return outcomes
 
     def cancel(self) -> bool:
-        """Cancels every node not finished (on the broker too, as JobFuture.cancel) and this future."""
+        """Cancels every node not finished (on the broker too, as JobFuture.cancel), the
+        last submitted first, and this future; True if it is cancelled."""
+        if self.cancelled():
+            return True  # as Future.cancel; the nodes were cancelled then
         # Itself first: the nodes' callbacks then find it done.
         if not Future.cancel(self):
             return False
-        for future in self._futures:
+        # Last node first: the canvas lists parents before children, and a
+        # child cancelled after its parent could end upstream_failed on the
+        # broker, its outcome here before its own cancel.
+        for future in reversed(self._futures):
             future.cancel()
         return True
 

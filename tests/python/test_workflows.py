@@ -188,3 +188,21 @@ def test_what_the_client_refuses_to_send(broker: Broker) -> None:
         with pytest.raises(TypeError, match="a workflow piece is"):
             jobq.chain(17)
     assert broker.all_jobs() == [], "a refused call sent something"
+
+
+def test_cancelling_the_workflow_future_cancels_its_nodes_on_the_broker(broker: Broker) -> None:
+    # No worker serves "nowhere": the first node waits in its queue, the others blocked.
+    nowhere = jobq.signature("echo").with_options(queue="nowhere")
+    with jobq.Client(broker.frontend) as client:
+        future = client.submit_workflow(jobq.chain(nowhere, [nowhere, nowhere], nowhere))
+        future.accepted(30)
+        jobs = wait_until(lambda: broker.all_jobs() or None, what="the nodes")
+        # The first node queued, the others waiting for it (test_workflow_states.py: their name).
+        assert sorted(job["state"] == "queued" for job in jobs) == [False, False, False, True], jobs
+        assert not any(job["state"] in ("succeeded", "failed", "dead", "cancelled") for job in jobs), jobs
+        assert future.cancel() and future.cancelled()
+        assert all(node.cancelled() for node in future.nodes.values()), [(n._state, n.state, n._exception) for n in future.nodes.values()]
+        wait_until(
+            lambda: {job["state"] for job in broker.all_jobs()} == {"cancelled"}, what="every node cancelled on the broker"
+        )
+        assert future.cancel(), "cancel() of a cancelled future is True, as concurrent.futures has it"
