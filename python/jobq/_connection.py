@@ -741,7 +741,8 @@ class Connection:
         if self._closed_unanswered:
             closed = (
                 f"; {self._closed_unanswered} connection(s) were closed before the broker answered: one "
-                "at its --connections-max does that, as does one that stopped"
+                "at its --connections-max does that, as does one that stopped, or a message over its "
+                "--message-max"
             )
         if self._heard_from_broker:
             text = (

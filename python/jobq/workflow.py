@@ -38,6 +38,10 @@ NODE_NAME_MAX = 200
 _GENERATED_BASE_MAX = NODE_NAME_MAX - 21
 _NAME_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 
+# The most a WORKFLOW may take: under the broker's default --message-max
+# (17 MiB), which closes the connection on a larger message, unanswered.
+WORKFLOW_BYTES_MAX = 16 << 20
+
 # Field tags of WorkflowNode and SubmitWorkflow (wire.proto).
 _TAG_NODE_NAME = b"\x0a"  # 1
 _TAG_NODE_JOB = b"\x12"  # 2
@@ -163,7 +167,13 @@ def encode_workflow(workflow: Workflow, defaults: JobOptions) -> tuple[list[str]
             node += _text_field(_TAG_NODE_AFTER, parent, f"node {name!r}: parent name")
         parts.append(_TAG_FLOW_NODE + varint(len(node)) + node)
     parts.append(_FLOW_NOTIFY)
-    return names, b"".join(parts)
+    body = b"".join(parts)
+    if len(body) > WORKFLOW_BYTES_MAX:
+        raise ValueError(
+            f"the workflow encodes to {len(body):,} bytes, past the {WORKFLOW_BYTES_MAX:,} one WORKFLOW may "
+            "take (the broker's --message-max is 17 MiB by default): split it, or pass large data by reference"
+        )
+    return names, body
 
 
 class WorkflowFuture(Future):  # type: ignore[type-arg]

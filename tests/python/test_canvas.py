@@ -73,3 +73,9 @@ def test_bad_pieces_raise_at_once() -> None:
         decoded(jobq.Workflow.of(jobq.node("\ud800", "t")))
     with pytest.raises(TypeError, match="unknown job option"):
         decoded(jobq.Workflow.of(jobq.signature("t").with_options(colour="red")))
+
+
+def test_a_workflow_past_one_message_is_refused_before_it_is_sent() -> None:
+    big = jobq.group([jobq.signature("noop", pad="x" * 100_000) for _ in range(200)])
+    with pytest.raises(ValueError, match=r"encodes to 20,\d{3},\d{3} bytes, past the 16,777,216"):
+        decoded(jobq.Workflow.of(big))
