@@ -70,7 +70,7 @@ def _seconds_text(seconds: float) -> str:
     return f"{seconds:g} s"
 
 
-def _unknown_fate(jobs: int, sentinels: int, workflows: int = 0) -> str:
+def _unknown_fate(jobs: int, sentinels: int, workflows: int) -> str:
     text = ""
     if workflows:
         text += (
@@ -707,7 +707,7 @@ class Connection:
         submits = self._submits
         ack_deadline = self._ack_deadline()
         if ack_deadline is not None and now >= ack_deadline:
-            fate = _unknown_fate(len(submits.pending) + len(submits.unsent), len(submits.sentinels), len(submits.workflows))
+            fate = _unknown_fate(*submits.unanswered())
             if self._heard_from_broker:
                 self._fail(
                     BrokerUnavailable(
@@ -736,7 +736,7 @@ class Connection:
         limit = self._unreachable_limit()
         if now - self._unreachable_since < limit:
             return
-        fate = _unknown_fate(len(submits.pending) + len(submits.unsent), len(submits.sentinels), len(submits.workflows))
+        fate = _unknown_fate(*submits.unanswered())
         closed = ""
         if self._closed_unanswered:
             closed = (

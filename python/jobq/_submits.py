@@ -88,6 +88,11 @@ class SubmitQueue:
     def has_work(self) -> bool:
         return bool(self.unsent or self.pending or self.sentinels or self.workflows)
 
+    def unanswered(self) -> tuple[int, int, int]:
+        """(jobs, sentinels, workflows) sent or queued and not answered, for a failure's text."""
+        workflows = sum(1 for entry in self.unsent if entry[0] is WORKFLOW)
+        return len(self.pending) + len(self.unsent) - workflows, len(self.sentinels), len(self.workflows) + workflows
+
     def awaits_answers(self) -> bool:
         return bool(self.pending or self.sentinels or self.workflows)
 

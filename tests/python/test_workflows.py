@@ -206,3 +206,16 @@ def test_cancelling_the_workflow_future_cancels_its_nodes_on_the_broker(broker: 
             lambda: {job["state"] for job in broker.all_jobs()} == {"cancelled"}, what="every node cancelled on the broker"
         )
         assert future.cancel(), "cancel() of a cancelled future is True, as concurrent.futures has it"
+
+
+def test_an_unreachable_broker_fails_the_workflow_and_its_nodes(tmp_path: Path) -> None:
+    # Nothing listens on port 9 (discard): the connect timeout ends the wait.
+    with jobq.Client("tcp://127.0.0.1:9", connect_timeout=0.5) as client:
+        future = client.submit_workflow(jobq.chain("a", "b"))
+        with pytest.raises(jobq.BrokerUnavailable, match="1 submitted workflow was not acknowledged"):
+            future.accepted(30)
+        with pytest.raises(jobq.BrokerUnavailable):
+            future.result(0)
+        assert all(isinstance(node.exception(0), jobq.BrokerUnavailable) for node in future.nodes.values())
+        with pytest.raises(jobq.BrokerUnavailable):
+            client.submit_workflow(jobq.chain("a"))  # a client failure is sticky
