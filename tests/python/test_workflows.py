@@ -219,3 +219,19 @@ def test_an_unreachable_broker_fails_the_workflow_and_its_nodes(tmp_path: Path) 
         assert all(isinstance(node.exception(0), jobq.BrokerUnavailable) for node in future.nodes.values())
         with pytest.raises(jobq.BrokerUnavailable):
             client.submit_workflow(jobq.chain("a"))  # a client failure is sticky
+
+
+def test_a_full_queue_or_too_many_nodes_refuse_the_workflow_whole(start_broker) -> None:
+    broker = start_broker("--queue-max", "5", "--workflow-max", "20")
+    with jobq.Client(broker.frontend) as client:
+        wide = client.submit_workflow(jobq.chord([jobq.signature("noop")] * 6, "noop"))
+        with pytest.raises(jobq.RemoteError) as caught:
+            wide.accepted(30)
+        assert caught.value.type == "queue_full" and "--queue-max" in caught.value.message, caught.value
+        # Nodes with parents wait outside their queue: five roots and many children fit.
+        assert client.submit_workflow(jobq.chord([jobq.signature("noop")] * 5, [jobq.signature("noop")] * 10)).accepted(30)
+        long = client.submit_workflow(jobq.chain(*["noop"] * 21))
+        with pytest.raises(jobq.RemoteError, match="21 nodes; the limit is 20 [(]--workflow-max[)]") as caught:
+            long.accepted(30)
+        assert caught.value.type == "bad_request"
+    assert len(broker.all_jobs()) == 15
