@@ -27,6 +27,7 @@ from .canvas import as_flow
 from .client import Job, as_options, encode, outcome_of
 from .errors import RemoteError, WorkflowError
 from .future import JobFuture, id_known
+from .tasks import TASK_ATTRIBUTE
 
 if TYPE_CHECKING:
     from ._connection import Connection
@@ -115,7 +116,7 @@ def _as_job(job: Any) -> Job:
 
 
 def _generated_base(task: Any) -> str:
-    text = task if isinstance(task, str) else getattr(getattr(task, "__jobq_task__", None), "name", "")
+    text = task if isinstance(task, str) else getattr(getattr(task, TASK_ATTRIBUTE, None), "name", "")
     raw = text.encode("utf-8", "surrogatepass")[:_GENERATED_BASE_MAX]
     # Byte by byte, as the C++ client does: both clients name a node alike.
     base = "".join(chr(byte) if byte in _NAME_BYTES else "_" for byte in raw)
