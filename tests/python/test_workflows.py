@@ -235,3 +235,27 @@ def test_a_full_queue_or_too_many_nodes_refuse_the_workflow_whole(start_broker) 
             long.accepted(30)
         assert caught.value.type == "bad_request"
     assert len(broker.all_jobs()) == 15
+
+
+def test_retrying_the_failed_node_revives_its_descendants(broker: Broker, workers: None, tmp_path: Path) -> None:
+    # docs/protocol.md: "Retrying (admin RetryJobs) a parent that ended without
+    # success brings its descendants cancelled with upstream_failed back to blocked".
+    flow = jobq.chain(
+        jobq.node("a", py("step", label="a")),
+        jobq.node("b", py("fails_once", marker=str(tmp_path / "ran")).with_options(retries=0)),
+        jobq.node("c", py("step", label="c")),
+    )
+    with jobq.Client(broker.frontend) as client:
+        future = client.submit_workflow(flow)
+        with pytest.raises(jobq.WorkflowError) as caught:
+            future.result(60)
+        assert caught.value.node == "b" and caught.value.failed == ("b", "c")
+        ids = {name: node.job_id for name, node in future.nodes.items()}
+        # Retrying c alone is refused: it waits for b.
+        refused = broker.run_cli("retry", ids["c"])
+        assert refused.returncode != 0 and "retry that parent" in refused.stdout + refused.stderr, refused
+        done = broker.run_cli("retry", ids["b"])
+        assert done.returncode == 0, done.stdout + done.stderr
+        b, c = client.futures([ids["b"], ids["c"]])
+        assert b.result(60) == "second run"
+        assert c.result(60) == {"label": "c", "inputs": {"b": "second run"}}

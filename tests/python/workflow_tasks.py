@@ -38,3 +38,14 @@ def boom(inputs: dict[str, Any] | None = None) -> None:
 @jobq.task
 def report(inputs: dict[str, Any], upstream_errors: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"inputs": inputs, "upstream_errors": upstream_errors}
+
+
+@jobq.task
+def fails_once(marker: str, inputs: dict[str, Any] | None = None) -> str:
+    """Fails until ``marker`` exists, which it then creates: the second run (a retry) succeeds."""
+    import os
+
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        raise RuntimeError("first run fails")
+    return "second run"
