@@ -10,8 +10,8 @@ the connection:
 * nothing is sent while no connection is up: the socket monitor says when
   one is (HANDSHAKE_SUCCEEDED) and when it is lost (DISCONNECTED). On every
   connection after the first, all unacknowledged
-  jobs go again with their client_seq and submit token, and all WAITs: a
-  restarted broker creates no job twice and learns who waits;
+  jobs and workflows go again with their client_seq and submit token, and
+  all WAITs: a restarted broker creates nothing twice and learns who waits;
 * a broker that never answers fails everything after ``connect_timeout``;
   one lost and not back within ``reconnect_timeout`` likewise; a refused
   CURVE key at once (docs/protocol.md, "Security").

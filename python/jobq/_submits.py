@@ -1,11 +1,13 @@
-"""The jobs and sentinels of one client between its caller and their acks.
+"""The jobs, workflows and sentinels of one client between its caller and their acks.
 
 Owned by the client's I/O thread, never locked. It numbers jobs
 (client_seq), gives each its submit token, packs them into SUBMITs (at most
 ``batch_jobs_max`` jobs and ``batch_bytes_max`` bytes; a larger job goes
 alone), keeps every sent job until its ack so that it can be sent again,
 byte for byte, after a reconnect or a TOO_LARGE refusal, and matches acks
-to futures (docs/protocol.md, "SUBMIT", "Limits").
+to futures (docs/protocol.md, "SUBMIT", "Limits"). A workflow goes alone
+in its WORKFLOW, numbered from the same sequence, and is kept, as bytes,
+until its WORKFLOW_SUBMITTED (docs/protocol.md, "WORKFLOW").
 """
 
 from __future__ import annotations
