@@ -7,11 +7,13 @@
 
 ``Executor`` is a concurrent.futures.Executor whose jobs run on jobq
 workers (C++ or Python); ``Client`` is the connection below it, with waits
-by id, cancel and sentinels; ``@task`` registers a Python task.
+by id, cancel and sentinels; ``@task`` registers a Python task;
+``chain``, ``group`` and ``chord`` build workflows (``submit_workflow``).
 docs/python.md is the reference.
 """
 
 from ._jobspec import JobOptions
+from .canvas import Flow, chain, chord, group, node, signature
 from ._payload import Kwargs
 from ._version import __version__
 from .client import Client, Job, Outcome
@@ -22,12 +24,14 @@ from .errors import (
     ClientClosed,
     JobqError,
     RemoteError,
+    WorkflowError,
 )
 from .executor import Executor
 from .future import JobFuture
 from .tasks import TaskDef, task
 from .worker.context import JobContext, current_job
 from .worker.errors import TaskError
+from .workflow import Workflow, WorkflowFuture, WorkflowNode
 
 __all__ = [
     "AuthenticationError",
@@ -36,6 +40,7 @@ __all__ = [
     "Client",
     "ClientClosed",
     "Executor",
+    "Flow",
     "Job",
     "JobContext",
     "JobFuture",
@@ -46,7 +51,16 @@ __all__ = [
     "RemoteError",
     "TaskDef",
     "TaskError",
+    "Workflow",
+    "WorkflowError",
+    "WorkflowFuture",
+    "WorkflowNode",
     "__version__",
+    "chain",
+    "chord",
     "current_job",
+    "group",
+    "node",
+    "signature",
     "task",
 ]

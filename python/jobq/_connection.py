@@ -10,8 +10,8 @@ the connection:
 * nothing is sent while no connection is up: the socket monitor says when
   one is (HANDSHAKE_SUCCEEDED) and when it is lost (DISCONNECTED). On every
   connection after the first, all unacknowledged
-  jobs go again with their client_seq and submit token, and all WAITs: a
-  restarted broker creates no job twice and learns who waits;
+  jobs and workflows go again with their client_seq and submit token, and
+  all WAITs: a restarted broker creates nothing twice and learns who waits;
 * a broker that never answers fails everything after ``connect_timeout``;
   one lost and not back within ``reconnect_timeout`` likewise; a refused
   CURVE key at once (docs/protocol.md, "Security").
@@ -38,7 +38,7 @@ from zmq.utils.monitor import parse_monitor_message
 from . import wire_pb2
 from ._curve import ClientKeys
 from ._frames import SIGNATURE, Command, FrameError, decode
-from ._submits import SubmitQueue, settle
+from ._submits import WORKFLOW, SubmitQueue, settle
 from ._waits import WaitSet, send_ids
 from .errors import AuthenticationError, BrokerError, BrokerUnavailable, ClientClosed
 from .future import JobFuture
@@ -48,7 +48,7 @@ log = logging.getLogger("jobq")
 DEFAULT_BROKER = "tcp://127.0.0.1:5555"
 
 # Request kinds on the deque, first element of each tuple.
-_JOB, _JOBS, _WAIT, _FORGET, _CANCEL_IDS, _CANCEL_FUTURE, _CANCEL_ALL, _SENTINEL, _DRAINED, _CLOSE = range(10)
+_JOB, _JOBS, _WAIT, _FORGET, _CANCEL_IDS, _CANCEL_FUTURE, _CANCEL_ALL, _SENTINEL, _DRAINED, _CLOSE, _WORKFLOW = range(11)
 
 _MONITOR_EVENTS = (
     zmq.EVENT_HANDSHAKE_SUCCEEDED
@@ -70,8 +70,13 @@ def _seconds_text(seconds: float) -> str:
     return f"{seconds:g} s"
 
 
-def _unknown_fate(jobs: int, sentinels: int) -> str:
+def _unknown_fate(jobs: int, sentinels: int, workflows: int) -> str:
     text = ""
+    if workflows:
+        text += (
+            f"; {workflows} submitted workflow{' was' if workflows == 1 else 's were'} not acknowledged "
+            "and may or may not have been accepted (`jobq workflow list` shows what the broker has)"
+        )
     if jobs:
         text += (
             f"; {jobs} submitted job{' was' if jobs == 1 else 's were'} not acknowledged and may or "
@@ -245,6 +250,12 @@ class Connection:
         self._take_window(len(jobs))
         self._request((_JOBS, jobs, futures, notify))
 
+    def submit_workflow(self, workflow: Any) -> None:
+        """A jobq.workflow.PendingWorkflow: one WORKFLOW, its window tickets taken first."""
+        self.check_open()
+        self._take_window(workflow.cost)
+        self._request((_WORKFLOW, workflow))
+
     def wait_ids(self, ids: list[bytes], futures: list[JobFuture]) -> None:
         self.check_open()
         self._request((_WAIT, ids, futures))
@@ -400,6 +411,8 @@ class Connection:
                 self._cancel_everything()
             elif kind == _SENTINEL:
                 submits.add_sentinel(item[1], item[2])
+            elif kind == _WORKFLOW:
+                submits.add_workflow(item[1])
             elif kind == _DRAINED:
                 self._drained.append(item[1])
             elif kind == _CLOSE:
@@ -418,6 +431,8 @@ class Connection:
                 settle(future, error=error)
         elif kind == _SENTINEL:
             settle(item[2], error=error)
+        elif kind == _WORKFLOW:
+            item[1].fail(error)
         elif kind == _DRAINED:
             settle(item[1], None)
 
@@ -426,6 +441,10 @@ class Connection:
         for job, future, _ in submits.unsent:
             if isinstance(future, JobFuture):
                 future.cancel_locally()  # skipped when its batch is made
+            elif job is WORKFLOW:
+                future.cancel_locally()  # sent whole; its nodes are cancelled once named
+        for workflow in submits.workflows.values():
+            workflow.cancel_locally()
         for _, future, _, _ in submits.pending.values():
             future.cancel_locally()  # cancelled on the broker once its ack names it
         waits = self._waits
@@ -470,9 +489,9 @@ class Connection:
         if not self._connected or self.failure is not None:
             return
         submits = self._submits
-        awaited = bool(submits.pending or submits.sentinels)
+        awaited = submits.awaits_answers()
         sent = submits.send(self._send, self._writable)
-        if not awaited and (submits.pending or submits.sentinels):
+        if not awaited and submits.awaits_answers():
             self._busy_since = now
         if not sent:
             return
@@ -512,6 +531,8 @@ class Connection:
                     self._on_submitted(wire_pb2.Submitted.FromString(message.body), now)
                 elif message.command == Command.CLIENT_RESULT:
                     self._waits.complete(wire_pb2.ClientResults.FromString(message.body))
+                elif message.command == Command.WORKFLOW_SUBMITTED:
+                    self._on_workflow_submitted(wire_pb2.WorkflowSubmitted.FromString(message.body), now)
                 elif message.command == Command.ERROR:
                     self._on_error(wire_pb2.Error.FromString(message.body), now)
                 else:
@@ -527,7 +548,15 @@ class Connection:
         self._last_answer_at = now
         if submitted.acks or submitted.sentinels:
             self._submits.on_submitted(submitted, self._on_accepted)
-        if not self._submits.pending and not self._submits.sentinels:
+        self._after_answer()
+
+    def _on_workflow_submitted(self, answer: Any, now: float) -> None:
+        self._last_answer_at = now
+        self._submits.on_workflow_submitted(answer, self._on_accepted)
+        self._after_answer()
+
+    def _after_answer(self) -> None:
+        if not self._submits.awaits_answers():
             self._busy_since = None
         if self._window_waiters:
             with self._window_condition:
@@ -606,6 +635,8 @@ class Connection:
                     ),
                 )
             log.info("reconnected to %s; re-sending %d unacknowledged jobs", self.broker, len(self._submits.pending))
+            if self._submits.workflows:
+                log.info("re-sending %d unacknowledged workflows", len(self._submits.workflows))
         self._connected = True
         self._ever_connected = True
         self._answered_on_connection = False
@@ -676,7 +707,7 @@ class Connection:
         submits = self._submits
         ack_deadline = self._ack_deadline()
         if ack_deadline is not None and now >= ack_deadline:
-            fate = _unknown_fate(len(submits.pending) + len(submits.unsent), len(submits.sentinels))
+            fate = _unknown_fate(*submits.unanswered())
             if self._heard_from_broker:
                 self._fail(
                     BrokerUnavailable(
@@ -705,12 +736,13 @@ class Connection:
         limit = self._unreachable_limit()
         if now - self._unreachable_since < limit:
             return
-        fate = _unknown_fate(len(submits.pending) + len(submits.unsent), len(submits.sentinels))
+        fate = _unknown_fate(*submits.unanswered())
         closed = ""
         if self._closed_unanswered:
             closed = (
                 f"; {self._closed_unanswered} connection(s) were closed before the broker answered: one "
-                "at its --connections-max does that, as does one that stopped"
+                "at its --connections-max does that, as does one that stopped, or a message over its "
+                "--message-max"
             )
         if self._heard_from_broker:
             text = (

@@ -24,9 +24,11 @@ class Command(enum.IntEnum):
     SENTINEL = 0x02
     WAIT = 0x03
     CANCEL = 0x04
+    WORKFLOW = 0x05
     # broker -> client
     SUBMITTED = 0x11
     CLIENT_RESULT = 0x12
+    WORKFLOW_SUBMITTED = 0x13
     # broker -> client or worker
     ERROR = 0x1F
     # worker -> broker

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property
@@ -21,6 +22,7 @@ from typing import Any
 
 from . import wire_pb2
 from ._payload import JSON_TYPE
+from .future import JobFuture
 
 # docs/protocol.md, "SUBMIT": the ranges the broker accepts.
 TIMEOUT_MAX_S = 365 * 86400
@@ -86,6 +88,33 @@ def _unix_ms(at: Any) -> int:
     return math.ceil(at * 1000)
 
 
+PARENT_FAILURE = {"cancel": wire_pb2.PARENT_FAILURE_CANCEL, "run": wire_pb2.PARENT_FAILURE_RUN}
+
+
+def _parent(item: Any) -> bytes | JobFuture:
+    """One entry of ``after``: 16 id bytes, or a JobFuture whose id comes once it is accepted."""
+    if isinstance(item, JobFuture):
+        return item if item._jobq_id is None else item._jobq_id
+    if isinstance(item, uuid.UUID):
+        return item.bytes
+    if isinstance(item, bytes):
+        if len(item) != 16:
+            raise ValueError(f"after: a job id has 16 bytes, not {len(item)}")
+        return item
+    if isinstance(item, str):
+        try:
+            return uuid.UUID(item).bytes
+        except ValueError:
+            raise ValueError(f"after: not a job id: {item!r} (expected the 36-character form jobq prints)") from None
+    raise TypeError(f"after takes job ids (text, bytes, uuid.UUID) or JobFutures, not {item!r}")
+
+
+def _parent_id(parent: bytes | JobFuture) -> bytes:
+    if isinstance(parent, bytes):
+        return parent
+    return parent._wait_for_id("a parent in after")
+
+
 @dataclass(frozen=True)
 class JobOptions:
     """How a job runs; None (or the default) leaves it to the broker's defaults.
@@ -95,7 +124,12 @@ class JobOptions:
     idempotency key; ``delay`` a wait before the job may run, counted from
     each submit, or ``at`` the time it may run from (an aware datetime or
     unix seconds; a past time runs now), not both; ``kind`` overrides the
-    task's pool ("io" or "cpu").
+    task's pool ("io" or "cpu"). ``after``: parent jobs (ids, or JobFutures
+    of this or another client) the job waits for; it then runs with their
+    results in its keyword argument ``inputs``. ``on_parent_failure``:
+    "cancel" (the default: a parent that does not succeed cancels the job,
+    error type ``upstream_failed``) or "run" (it runs once every parent has
+    finished, the failures in ``upstream_errors``).
     """
 
     queue: str = ""
@@ -108,6 +142,8 @@ class JobOptions:
     kind: str | None = None
     result_ttl: float | None = None
     at: datetime | float | None = None
+    after: tuple[Any, ...] = ()
+    on_parent_failure: str = "cancel"
 
     def __post_init__(self) -> None:
         # Checked now, so a bad option fails options(), not a job on the broker.
@@ -128,6 +164,18 @@ class JobOptions:
             raise ValueError(f'kind={self.kind!r}: "io" or "cpu"')
         if self.delay is not None and self.at is not None:
             raise ValueError("give either delay (seconds from now) or at (a time), not both")
+        after = self.after
+        if isinstance(after, (str, bytes, uuid.UUID, JobFuture)):
+            after = (after,)  # one parent
+        try:
+            parents = tuple(_parent(item) for item in after)
+        except TypeError as error:
+            if "after takes" in str(error):
+                raise
+            raise TypeError(f"after is a list of job ids or JobFutures, not {self.after!r}") from None
+        object.__setattr__(self, "after", parents)
+        if self.on_parent_failure not in PARENT_FAILURE:
+            raise ValueError(f'on_parent_failure={self.on_parent_failure!r}: "cancel" or "run"')
         self._durations()
         self._at_ms()
 
@@ -174,6 +222,11 @@ class JobOptions:
             spec.idempotency_key = self.key
         # A fixed time is the same for every job; a delay is added per job.
         spec.not_before_ms = self.not_before_ms
+        # A JobFuture's id is waited for here, once per options: a job is
+        # encoded when it is submitted, so a parent submitted just before
+        # needs only its acknowledgement.
+        spec.after.extend(_parent_id(parent) for parent in self.after)
+        spec.on_parent_failure = PARENT_FAILURE[self.on_parent_failure]
         return spec.SerializeToString()
 
     @cached_property
@@ -228,3 +281,13 @@ def encode_submit(first_seq: int, jobs: list[bytes], notify: bool) -> bytes:
     if notify:
         parts.append(_SUBMIT_NOTIFY)
     return b"".join(parts)
+
+
+_TAG_WORKFLOW_SEQ = b"\x08"  # SubmitWorkflow.client_seq = 1
+_TAG_WORKFLOW_TOKEN_16 = b"*\x10"  # SubmitWorkflow.submit_token = 5, 16 bytes
+
+
+def with_seq_and_token(workflow: bytes, seq: int, prefix: bytes) -> bytes:
+    """A SubmitWorkflow body (jobq.workflow.encode_workflow) as sent: with its client_seq
+    and its submit token, made as a job's is (the client's prefix, then the sequence)."""
+    return _TAG_WORKFLOW_SEQ + varint(seq) + workflow + _TAG_WORKFLOW_TOKEN_16 + prefix + seq.to_bytes(8, "big")

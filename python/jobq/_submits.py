@@ -1,11 +1,13 @@
-"""The jobs and sentinels of one client between its caller and their acks.
+"""The jobs, workflows and sentinels of one client between its caller and their acks.
 
 Owned by the client's I/O thread, never locked. It numbers jobs
 (client_seq), gives each its submit token, packs them into SUBMITs (at most
 ``batch_jobs_max`` jobs and ``batch_bytes_max`` bytes; a larger job goes
 alone), keeps every sent job until its ack so that it can be sent again,
 byte for byte, after a reconnect or a TOO_LARGE refusal, and matches acks
-to futures (docs/protocol.md, "SUBMIT", "Limits").
+to futures (docs/protocol.md, "SUBMIT", "Limits"). A workflow goes alone
+in its WORKFLOW, numbered from the same sequence, and is kept, as bytes,
+until its WORKFLOW_SUBMITTED (docs/protocol.md, "WORKFLOW").
 """
 
 from __future__ import annotations
@@ -18,14 +20,16 @@ from typing import Any, Callable
 
 from . import wire_pb2
 from ._frames import Command
-from ._jobspec import TOKEN_FIELD_BYTES, encode_submit, with_token
+from ._jobspec import TOKEN_FIELD_BYTES, encode_submit, with_seq_and_token, with_token
 from .errors import RemoteError
-from .future import JobFuture
+from .future import JobFuture, id_known
 
 log = logging.getLogger("jobq")
 
 # An entry of `unsent` that is a sentinel rather than a job.
 SENTINEL = object()
+# An entry of `unsent` that is a workflow (jobq.workflow.PendingWorkflow).
+WORKFLOW = object()
 
 # A SUBMIT's framing per job: tag and length.
 _JOB_FRAMING_BYTES = 4
@@ -59,6 +63,9 @@ class SubmitQueue:
         self.resend: collections.deque[int] = collections.deque()
         # (queue, future) of SENTINELs sent and not yet acknowledged, oldest first.
         self.sentinels: collections.deque[tuple[str, Any]] = collections.deque()
+        # client_seq -> PendingWorkflow sent and not yet answered, and those to send again.
+        self.workflows: dict[int, Any] = {}
+        self.resend_workflows: collections.deque[int] = collections.deque()
         # 1, not 0: a TOO_LARGE with first_seq 0 comes from a broker that names no SUBMIT.
         self.next_seq = 1
         # Jobs that left the window: acknowledged, or dropped unsent when cancelled.
@@ -75,13 +82,24 @@ class SubmitQueue:
     def add_sentinel(self, queue: str, future: Any) -> None:
         self.unsent.append((SENTINEL, queue, future))
 
+    def add_workflow(self, workflow: Any) -> None:
+        self.unsent.append((WORKFLOW, workflow, None))
+
     # -- state -----------------------------------------------------------------
 
     def has_work(self) -> bool:
-        return bool(self.unsent or self.pending or self.sentinels)
+        return bool(self.unsent or self.pending or self.sentinels or self.workflows)
+
+    def unanswered(self) -> tuple[int, int, int]:
+        """(jobs, sentinels, workflows) sent or queued and not answered, for a failure's text."""
+        workflows = sum(1 for entry in self.unsent if entry[0] is WORKFLOW)
+        return len(self.pending) + len(self.unsent) - workflows, len(self.sentinels), len(self.workflows) + workflows
+
+    def awaits_answers(self) -> bool:
+        return bool(self.pending or self.sentinels or self.workflows)
 
     def ready_to_send(self) -> bool:
-        return bool(self.resend) or (bool(self.unsent) and not self._hold_batch())
+        return bool(self.resend or self.resend_workflows) or (bool(self.unsent) and not self._hold_batch())
 
     def _hold_batch(self) -> bool:
         # Nagle's rule for batches: while a SUBMIT awaits its ack, a partial
@@ -92,7 +110,7 @@ class SubmitQueue:
         notify = self.unsent[0][2]
         count = 0
         for job, _, job_notify in self.unsent:
-            if job is SENTINEL or job_notify != notify:
+            if job is SENTINEL or job is WORKFLOW or job_notify != notify:
                 return False  # the batch is closed by what follows it
             count += 1
             if count >= self.batch_jobs_max:
@@ -108,11 +126,26 @@ class SubmitQueue:
         message; then everything unacknowledged waits for the next connection
         and this returns False.
         """
+        while self.resend_workflows and writable():
+            seq = self.resend_workflows[0]
+            workflow = self.workflows.get(seq)
+            if workflow is not None and not self._send_workflow(send, workflow):
+                return False
+            self.resend_workflows.popleft()
         while self.resend and writable():
             if not self._send_resend_batch(send):
                 return False
         while not self.resend and self.unsent and writable():
             first = self.unsent[0]
+            if first[0] is WORKFLOW:
+                workflow = first[1]
+                workflow.seq = self.next_seq
+                self.next_seq += 1
+                self.unsent.popleft()
+                self.workflows[workflow.seq] = workflow
+                if not self._send_workflow(send, workflow):
+                    return False
+                continue
             if first[0] is SENTINEL:
                 body = wire_pb2.Sentinel(queue=first[1]).SerializeToString()
                 if not send(Command.SENTINEL, body):
@@ -138,7 +171,7 @@ class SubmitQueue:
         size = 0
         while unsent and len(jobs) < jobs_max:
             job, future, job_notify = unsent[0]
-            if job is SENTINEL or job_notify != notify:
+            if job is SENTINEL or job is WORKFLOW or job_notify != notify:
                 break
             if future._jobq_cancel_requested:
                 # Cancelled before it went out: it never reaches the broker.
@@ -158,6 +191,13 @@ class SubmitQueue:
         if not jobs:
             return True
         if not send(Command.SUBMIT, encode_submit(first_seq, jobs, notify)):
+            self.mark_all_for_resend()
+            return False
+        return True
+
+    def _send_workflow(self, send: Callable[[Command, bytes], bool], workflow: Any) -> bool:
+        """One WORKFLOW, with its client_seq and token: the same bytes every time it goes."""
+        if not send(Command.WORKFLOW, with_seq_and_token(workflow.body, workflow.seq, self.token_prefix)):
             self.mark_all_for_resend()
             return False
         return True
@@ -196,6 +236,7 @@ class SubmitQueue:
     def mark_all_for_resend(self) -> None:
         """Everything unacknowledged goes again, in order (after a reconnect)."""
         self.resend = collections.deque(self.pending)
+        self.resend_workflows = collections.deque(self.workflows)
 
     def take_unconfirmed_sentinels(self) -> list[tuple[str, Any]]:
         taken = list(self.sentinels)
@@ -228,6 +269,7 @@ class SubmitQueue:
             raw_id = ack.id
             if len(raw_id) == 16:
                 future._jobq_id = raw_id
+                id_known(future)
                 on_accepted(raw_id, future, entry[2])
                 continue
             error = ack.error
@@ -239,6 +281,28 @@ class SubmitQueue:
             settle(future, error=failure)
         self.finished += acknowledged
         return acknowledged
+
+    def on_workflow_submitted(
+        self, answer: Any, on_accepted: Callable[[bytes, JobFuture, bool], None]
+    ) -> int:
+        """Matches a WORKFLOW_SUBMITTED to its workflow; the window tickets it frees.
+
+        Accepted: each node's future gets its id and ``on_accepted`` (as for a
+        job). Refused: the workflow's and its nodes' futures fail with the
+        broker's RemoteError. An answer to no workflow (a second answer after
+        a re-send) is dropped.
+        """
+        workflow = self.workflows.pop(answer.client_seq, None)
+        if workflow is None:
+            return 0
+        if answer.id or not answer.HasField("error"):
+            workflow.accept(answer, on_accepted)
+        else:
+            error = answer.error
+            message = error.message or "the broker refused the workflow"
+            workflow.fail(RemoteError(error.type or "rejected", message, state="rejected"), rejected=True)
+        self.finished += workflow.cost
+        return workflow.cost
 
     def on_batch_refused(self, first_seq: int, batch_max: int) -> bool:
         """A TOO_LARGE answer: sends that SUBMIT's jobs again in smaller ones.
@@ -263,12 +327,19 @@ class SubmitQueue:
 
     def fail_all(self, error: BaseException) -> None:
         for first, second, third in self.unsent:
-            settle(third if first is SENTINEL else second, error=error)
+            if first is WORKFLOW:
+                second.fail(error)
+            else:
+                settle(third if first is SENTINEL else second, error=error)
         for entry in self.pending.values():
             settle(entry[1], error=error)
         for _, future in self.sentinels:
             settle(future, error=error)
+        for workflow in self.workflows.values():
+            workflow.fail(error)
         self.unsent.clear()
         self.pending.clear()
         self.resend.clear()
         self.sentinels.clear()
+        self.workflows.clear()
+        self.resend_workflows.clear()

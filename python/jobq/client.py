@@ -13,15 +13,18 @@ import uuid
 import weakref
 from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from ._connection import Connection
 from ._curve import client_keys
 from ._jobspec import JobOptions, encode_job, task_field
-from ._payload import encode_call
+from ._payload import JSON_TYPE, encode_call
 from .errors import RemoteError
 from .future import JobFuture
 from .tasks import task_name
+
+if TYPE_CHECKING:
+    from .workflow import WorkflowFuture
 
 # Encoded task names by task name: a program submits few distinct tasks.
 _TASK_FIELDS: dict[str, bytes] = {}
@@ -41,10 +44,17 @@ def encoded_task(task: Any) -> tuple[str, bytes]:
     return name, field
 
 
-def encode(options: JobOptions, task: Any, args: Sequence[Any], kwargs: Mapping[str, Any]) -> bytes:
+def encode(
+    options: JobOptions, task: Any, args: Sequence[Any], kwargs: Mapping[str, Any], has_parents: bool = False
+) -> bytes:
     """One job's JobSpec; TypeError for arguments that are not JSON."""
     name, field = encoded_task(task)
     payload, content_type = encode_call(name, args, kwargs)
+    if (has_parents or options.after) and content_type != JSON_TYPE:
+        raise TypeError(
+            f"task {name!r} has parents, so it takes keyword arguments only: its payload, a JSON "
+            'object, gains "inputs" (their results)'
+        )
     return encode_job(options, field, payload, content_type)
 
 
@@ -78,6 +88,14 @@ class Job:
     args: Sequence[Any] = ()
     kwargs: Mapping[str, Any] | None = None
     options: JobOptions | Mapping[str, Any] | None = None
+
+    def with_options(self, **changes: Any) -> "Job":
+        """This job with other options (``retries=3``, ``on_parent_failure="run"``, ...)."""
+        if isinstance(self.options, JobOptions):
+            options: JobOptions | Mapping[str, Any] = self.options.replace(**changes)
+        else:
+            options = {**(self.options or {}), **changes}
+        return Job(self.task, self.args, self.kwargs, options)
 
 
 @dataclass(frozen=True)
@@ -175,6 +193,21 @@ class Client:
         if encoded:
             self._connection.submit_jobs(encoded, futures, notify)
         return futures
+
+    def submit_workflow(self, workflow: Any, *, name: str | None = None) -> "WorkflowFuture":
+        """Submits a workflow, accepted whole or not at all; its future, at once.
+
+        ``workflow`` is a ``jobq.Workflow`` or a canvas piece (``chain``,
+        ``group``, ``chord``, a Job). Nodes without options of their own
+        take the client's. Every node is encoded first: a bad argument
+        raises TypeError naming the node and nothing is sent. The broker's
+        refusal (a cycle, an unknown parent, a duplicate name, a full
+        queue) fails the future with RemoteError, its message naming the
+        node. ``name`` labels it in ``jobq workflow list``.
+        """
+        from . import workflow as workflow_module  # it builds on this module
+
+        return workflow_module.submit(self._connection, self.options, workflow, name)
 
     # -- waiting ---------------------------------------------------------------
 

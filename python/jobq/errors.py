@@ -77,6 +77,56 @@ def _rebuild_remote_error(
     )
 
 
+class WorkflowError(RemoteError):
+    """A workflow ended with nodes that did not succeed: the first one's error, named.
+
+    ``node`` is the node that failed first in submit order among those
+    that failed on their own (a node cancelled with ``upstream_failed``
+    only follows a parent; it is named when nothing else failed);
+    ``type``, ``message``, ``exception``, ``traceback``, ``job_id``,
+    ``attempts`` and ``state`` are its. ``failed`` lists every node that
+    did not succeed, in submit order; ``workflow_id`` is the workflow's.
+    """
+
+    def __init__(
+        self,
+        node: str,
+        cause: RemoteError,
+        failed: tuple[str, ...] = (),
+        workflow_id: str | None = None,
+    ) -> None:
+        super().__init__(
+            cause.type,
+            f"node {node!r} of the workflow: {cause.message}",
+            job_id=cause.job_id,
+            attempts=cause.attempts,
+            exception=cause.exception,
+            traceback=cause.traceback,
+            state=cause.state,
+        )
+        self.node = node
+        self.cause = cause
+        self.failed = failed or (node,)
+        self.workflow_id = workflow_id
+
+    @classmethod
+    def of(cls, workflow_id: str | None, failed: list[tuple[str, RemoteError]]) -> "WorkflowError":
+        """The error of a workflow whose nodes ``failed`` ((name, error) in submit order)."""
+        node, cause = next(((n, e) for n, e in failed if e.type != "upstream_failed"), failed[0])
+        return cls(node, cause, tuple(name for name, _ in failed), workflow_id)
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        others = [name for name in self.failed if name != self.node]
+        if others:
+            shown = ", ".join(others[:10]) + (", ..." if len(others) > 10 else "")
+            text += f"\n({len(others)} other node{'s' if len(others) != 1 else ''} did not succeed: {shown})"
+        return text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (WorkflowError, (self.node, self.cause, self.failed, self.workflow_id))
+
+
 class BrokerUnavailable(JobqError, ConnectionError):
     """The broker could not be reached, stopped answering, or was lost for too long.
 

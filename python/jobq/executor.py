@@ -14,11 +14,14 @@ import concurrent.futures
 import os
 import threading
 import time
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from ._jobspec import JobOptions
 from .client import Client, encode
 from .future import JobFuture
+
+if TYPE_CHECKING:
+    from .workflow import WorkflowFuture
 
 # Jobs map() hands the I/O thread per request: one wake-up and one window
 # check each, and a batch the I/O thread sends as one SUBMIT.
@@ -128,6 +131,13 @@ class Executor(concurrent.futures.Executor):
         future = JobFuture(connection)
         connection.submit_job(job, future, True)
         return future
+
+    def submit_workflow(self, workflow: Any, *, name: str | None = None) -> "WorkflowFuture":
+        """``Client.submit_workflow`` with this view's job options as the nodes' defaults."""
+        self._check_open()
+        from . import workflow as workflow_module  # it builds on jobq.client
+
+        return workflow_module.submit(self._shared.client._connection, self._options, workflow, name)
 
     def map(  # type: ignore[override]
         self,

@@ -54,6 +54,9 @@ class JobFuture(Future):  # type: ignore[type-arg]
     # sent is never sent, one cancelled before its ack is cancelled on the
     # broker once the ack names it.
     _jobq_cancel_requested = False
+    # Set while a thread waits for the id (_wait_for_id): the I/O thread then
+    # notifies the future's condition when the ack names it.
+    _jobq_id_wanted = False
 
     def __init__(self, connection: "Connection | None" = None) -> None:
         # Future.__init__'s fields, with a shared condition (see the module doc).
@@ -86,6 +89,8 @@ class JobFuture(Future):  # type: ignore[type-arg]
         return self._jobq_attempts
 
     def cancel(self) -> bool:
+        if self._state in _CANCELLED_STATES:
+            return True  # cancelled before: the broker was asked then
         if not self.cancel_locally():
             return False
         connection = self._jobq_connection
@@ -95,6 +100,8 @@ class JobFuture(Future):  # type: ignore[type-arg]
 
     def cancel_locally(self) -> bool:
         """Cancels the future only; the client's I/O thread then deals with the job."""
+        if self._state in _CANCELLED_STATES:
+            return True  # as Future.cancel; notifying twice would raise
         if not Future.cancel(self):
             return False
         self._jobq_cancel_requested = True
@@ -102,6 +109,27 @@ class JobFuture(Future):  # type: ignore[type-arg]
         # then wait() and as_completed() do not count the future as done.
         self.set_running_or_notify_cancel()
         return True
+
+    def _wait_for_id(self, what: str) -> bytes:
+        """The job's id, waiting for the broker's acknowledgement; ValueError
+        if the job was refused, cancelled first, or the client failed.
+
+        No timeout of its own: the client's connect and reconnect timeouts
+        end every wait for an acknowledgement.
+        """
+        connection = self._jobq_connection
+        if self._jobq_id is None and connection is not None and threading.current_thread() is connection._thread:
+            raise ValueError(f"{what}: its job is not acknowledged yet, and a done-callback cannot wait for that")
+        with self._condition:
+            self._jobq_id_wanted = True
+            while self._jobq_id is None and self._state == _base.PENDING:
+                self._condition.wait()
+        raw = self._jobq_id
+        if raw is not None:
+            return raw
+        if self._state in _CANCELLED_STATES:
+            raise ValueError(f"{what}: its future was cancelled before the broker accepted the job")
+        raise ValueError(f"{what}: the job was not accepted ({self._exception})")
 
     def _wait_done(self, timeout: float | None) -> None:
         """Waits, under the condition, until finished or cancelled; TimeoutError after ``timeout``."""
@@ -134,6 +162,13 @@ class JobFuture(Future):  # type: ignore[type-arg]
             if self._state in _CANCELLED_STATES:
                 raise CancelledError()
             return self._exception
+
+
+def id_known(future: JobFuture) -> None:
+    """Wakes a thread in _wait_for_id once the I/O thread has set the future's id."""
+    if future._jobq_id_wanted:
+        with future._condition:
+            future._condition.notify_all()
 
 
 def settle_many(outcomes: list[tuple[JobFuture, Any, BaseException | None]]) -> None:

@@ -11,7 +11,7 @@ documents (docs/protocol.md "Message format" and "Errors", docs/python.md
 * ``_frames.decode``: a Message or FrameError, nothing else;
 * ``_payload.decode_result``: a value or ValueError (the wait set turns
   that into a ``bad_result`` RemoteError);
-* SUBMITTED / RESULT / ERROR handling (``_submits.SubmitQueue``,
+* SUBMITTED / WORKFLOW_SUBMITTED / RESULT / ERROR handling (``_submits.SubmitQueue``,
   ``_waits.WaitSet``, ``_connection.Connection._receive``): never an
   exception out of the I/O thread's loop; a future is either done (with a
   value, a RemoteError or the client's BrokerError) or still tracked by
@@ -47,17 +47,18 @@ from jobq import _connection, wire_pb2
 from jobq._curve import KeyFileError, client_keys, load_key_pair, load_public_key
 from jobq._frames import SIGNATURE, Command, FrameError, Message, decode, encode, job_id_bytes, job_id_text
 from jobq._payload import CALL_TYPE, JSON_TYPE, decode_result
-from jobq._submits import SENTINEL, SubmitQueue
+from jobq._submits import SENTINEL, WORKFLOW, SubmitQueue
 from jobq._waits import STATE_NAMES, WaitSet
 from jobq.errors import BrokerError, ClientClosed, RemoteError
 from jobq.future import JobFuture
+from jobq.workflow import PendingWorkflow, WorkflowFuture
 from zmq.utils import z85
 
 # protobuf's C++ parser stops at a stray end-group tag and keeps what it read, with
 # this warning instead of a DecodeError: such a body is handled as far as it decoded.
 pytestmark = pytest.mark.filterwarnings("ignore:Unexpected end-group tag:RuntimeWarning")
 
-BROKER_TO_CLIENT = (Command.SUBMITTED, Command.CLIENT_RESULT, Command.ERROR)
+BROKER_TO_CLIENT = (Command.SUBMITTED, Command.WORKFLOW_SUBMITTED, Command.CLIENT_RESULT, Command.ERROR)
 
 
 # == input generators ==========================================================
@@ -260,6 +261,32 @@ def random_submitted(rng: random.Random, seqs: list[int], known: list[bytes]) ->
     return wire_pb2.Submitted(acks=acks, sentinels=rng.choice((0, 0, 0, 1, 2, random_uint(rng, 32))))
 
 
+def random_workflow_submitted(
+    rng: random.Random, node_counts: dict[int, int], known: list[bytes]
+) -> wire_pb2.WorkflowSubmitted:
+    """An answer to one of the workflows (client_seq -> node count) or to none, well-formed or not."""
+    seqs = list(node_counts)
+    seq = rng.choice(seqs) if seqs and rng.random() < 0.8 else random_uint(rng, 64)
+    answer = wire_pb2.WorkflowSubmitted(client_seq=seq)
+    if rng.random() < 0.6:
+        answer.id = random_id(rng, known)
+    count = node_counts.get(seq, 0)
+    if rng.random() < 0.3:
+        count = rng.randint(0, count + 2)
+    answer.node_ids.extend(random_id(rng, known) if rng.random() < 0.1 else rng.randbytes(16) for _ in range(count))
+    if rng.random() < 0.4:
+        answer.error.CopyFrom(random_error_info(rng))
+    answer.duplicate = rng.random() < 0.3
+    return answer
+
+
+def pending_workflow(rng: random.Random, connection: Any = None) -> PendingWorkflow:
+    """A workflow of 0 to 4 nodes as the I/O thread holds it (its body is not decoded here)."""
+    futures = [JobFuture(connection) for _ in range(rng.randint(0, 4))]
+    names = [f"n{index}" for index in range(len(futures))]
+    return PendingWorkflow(b"\x12\x01w", futures, WorkflowFuture("w", names, futures), max(1, len(futures)))
+
+
 def random_error(rng: random.Random, first_seqs: list[int]) -> wire_pb2.Error:
     return wire_pb2.Error(
         code=rng.choice((*range(8), 6, 6, 5, 4, 99, (1 << 31) - 1, -3)),
@@ -458,6 +485,73 @@ def test_submit_queue_takes_any_submitted_or_too_large() -> None:
             assert all(f.done() or id(f) in accepted_futures for f in futures)
 
 
+def test_submit_queue_takes_any_workflow_submitted() -> None:
+    rng = random.Random(SEED + 8)
+    kinds = {"accepted": 0, "refused": 0, "malformed": 0}
+    for index in range(4_000):
+        queue = SubmitQueue(rng.randint(1, 5), 4 << 20, b"\x00" * 8)
+        workflows = [pending_workflow(rng) for _ in range(rng.randint(1, 3))]
+        for workflow in workflows:
+            queue.add_workflow(workflow)
+        sent: list[tuple[Command, bytes]] = []
+        assert queue.send(lambda command, body: sent.append((command, body)) or True, lambda: True)
+        # Each went alone, with its client_seq and a token of its own.
+        bodies = [wire_pb2.SubmitWorkflow.FromString(body) for command, body in sent]
+        assert [command for command, _ in sent] == [Command.WORKFLOW] * len(workflows)
+        assert [body.client_seq for body in bodies] == [workflow.seq for workflow in workflows]
+        assert len({body.submit_token for body in bodies}) == len(workflows)
+        assert all(len(body.submit_token) == 16 for body in bodies)
+        total = sum(workflow.cost for workflow in workflows)
+        counts = {workflow.seq: len(workflow.futures) for workflow in workflows}
+        answers = [random_workflow_submitted(rng, counts, []) for _ in range(rng.randint(1, 4))]
+        accepted: list[tuple[bytes, JobFuture, bool]] = []
+        with fuzz_case("SubmitQueue.on_workflow_submitted", SEED + 8, index, answers):
+            for answer in answers:
+                before = len(queue.workflows)
+                freed = queue.on_workflow_submitted(answer, lambda *args: accepted.append(args))
+                assert freed >= 0 and len(queue.workflows) in (before, before - 1)
+                # Nothing leaks out of the window: answered workflows gave their tickets back.
+                assert queue.finished + sum(w.cost for w in queue.workflows.values()) == total
+            accepted_futures = {id(future) for _, future, _ in accepted}
+            for workflow in workflows:
+                future = workflow.future
+                _check_done_future(future)
+                for node in workflow.futures:
+                    _check_done_future(node)
+                if workflow.seq in queue.workflows:
+                    # Unanswered: everything pending, the workflow still awaited and re-sendable.
+                    assert not future.done() and future.id is None
+                    assert not any(node.done() for node in workflow.futures)
+                    continue
+                if future.id is not None:
+                    kinds["accepted"] += 1
+                    assert len(future.id) == 36 and len(workflow.futures) == len(counts[workflow.seq] * [0])
+                    for node in workflow.futures:
+                        assert len(node._jobq_id) == 16 and id(node) in accepted_futures and not node.done()
+                    if not workflow.futures:
+                        assert future.result(0) == {}
+                    continue
+                # Refused, or a malformed answer: every future failed with a RemoteError.
+                error = future.exception(0)
+                assert isinstance(error, RemoteError) and error.state == "rejected", repr(error)
+                kinds["malformed" if error.type == "bad_response" else "refused"] += 1
+                with pytest.raises(RemoteError):
+                    future.accepted(0)
+                for node in workflow.futures:
+                    assert node.exception(0) is error and node.state == "rejected" and node._jobq_id is None
+            queue.mark_all_for_resend()
+            assert list(queue.resend_workflows) == list(queue.workflows)
+            resent: list[bytes] = []
+            queue.send(lambda command, body: resent.append(body) or True, lambda: True)
+            # A re-send is the same bytes: same client_seq, same token.
+            assert sorted(resent) == sorted(body for (_, body), w in zip(sent, workflows) if w.seq in queue.workflows)
+            queue.fail_all(ClientClosed("closed"))
+            for workflow in workflows:
+                assert workflow.future.done() or workflow.future.id is not None
+    print(f"on_workflow_submitted: 4000 cases, {kinds}")
+    assert all(count > 100 for count in kinds.values()), kinds
+
+
 # == RESULT: the wait set ======================================================
 
 
@@ -543,7 +637,13 @@ def threadless(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], _connec
             connection._shut()
 
 
-def _client_message(rng: random.Random, seqs: list[int], first_seqs: list[int], ids: list[bytes]) -> list[bytes]:
+def _client_message(
+    rng: random.Random,
+    seqs: list[int],
+    first_seqs: list[int],
+    ids: list[bytes],
+    workflow_counts: dict[int, int] | None = None,
+) -> list[bytes]:
     choice = rng.random()
     if choice < 0.08:
         return random_frames(rng)
@@ -555,8 +655,13 @@ def _client_message(rng: random.Random, seqs: list[int], first_seqs: list[int], 
         command = rng.choice(BROKER_TO_CLIENT)
         frames = [b"", SIGNATURE, bytes([command])]  # no body frame: an empty body
         return frames if rng.random() < 0.5 else frames + [b"", random_bytes(rng, 4)]
-    command = rng.choice((Command.SUBMITTED, Command.SUBMITTED, Command.CLIENT_RESULT, Command.CLIENT_RESULT, Command.ERROR))
-    if command == Command.SUBMITTED:
+    command = rng.choice(
+        (Command.SUBMITTED, Command.SUBMITTED, Command.CLIENT_RESULT, Command.CLIENT_RESULT, Command.ERROR)
+        + ((Command.WORKFLOW_SUBMITTED,) * 2 if workflow_counts else (Command.WORKFLOW_SUBMITTED,))
+    )
+    if command == Command.WORKFLOW_SUBMITTED:
+        message = random_workflow_submitted(rng, workflow_counts or {}, ids)
+    elif command == Command.SUBMITTED:
         message = random_submitted(rng, seqs, ids)
     elif command == Command.CLIENT_RESULT:
         message = random_results(rng, ids)
@@ -583,6 +688,9 @@ def test_connection_receive_takes_any_message(threadless: Callable[[], _connecti
             sentinel: Future[None] = Future()
             submits.add_sentinel("q", sentinel)
             sentinels.append(sentinel)
+        workflows = [pending_workflow(rng, connection) for _ in range(rng.choice((0, 0, 1, 2)))]
+        for workflow in workflows:
+            submits.add_workflow(workflow)
         submits.send(lambda command, body: True, lambda: True)
         waited_ids = [rng.randbytes(16) for _ in range(rng.randint(0, 3))]
         waited = [JobFuture(connection) for _ in waited_ids]
@@ -591,18 +699,22 @@ def test_connection_receive_takes_any_message(threadless: Callable[[], _connecti
         connection._waits.register(waited_ids, waited)
         seqs = list(submits.pending)
         first_seqs = sorted({entry[3] for entry in submits.pending.values()})
-        total = len(seqs)
+        workflow_counts = {workflow.seq: len(workflow.futures) for workflow in workflows}
+        total = len(seqs) + sum(workflow.cost for workflow in workflows)
         ids = waited_ids + [rng.randbytes(16) for _ in range(2)]
         script = []
         for _ in range(rng.randint(1, 8)):
-            frames = _client_message(rng, seqs, first_seqs, ids)
+            frames = _client_message(rng, seqs, first_seqs, ids, workflow_counts)
             # Acks name ids later RESULTs may use.
             with contextlib.suppress(Exception):
                 message = decode(frames)
                 if message.command == Command.SUBMITTED:
                     ids += [ack.id for ack in wire_pb2.Submitted.FromString(message.body).acks if len(ack.id) == 16]
+                elif message.command == Command.WORKFLOW_SUBMITTED:
+                    ids += [i for i in wire_pb2.WorkflowSubmitted.FromString(message.body).node_ids if len(i) == 16]
             script.append(frames)
         all_futures = jobs + waited + sentinels
+        all_futures += [workflow.future for workflow in workflows] + [f for w in workflows for f in w.futures]
         with fuzz_case("Connection._receive", SEED + 5, index, script):
             for frames in script:
                 dealer.inbox.append(frames)
@@ -617,12 +729,19 @@ def test_connection_receive_takes_any_message(threadless: Callable[[], _connecti
                     assert connection.broker in str(connection.failure)
                     assert all(future.done() for future in all_futures), "a failed client left a future pending"
                     continue
-                assert submits.finished + len(submits.pending) == total, "the window leaks"
+                in_flight = len(submits.pending) + sum(w.cost for w in submits.workflows.values())
+                assert submits.finished + in_flight == total, "the window leaks"
                 tracked = {id(entry[1]) for entry in submits.pending.values()}
+                for workflow in submits.workflows.values():
+                    tracked |= {id(workflow.future)} | {id(future) for future in workflow.futures}
+                for workflow in workflows:
+                    # Accepted: done once its nodes are, which the wait set tracks.
+                    if workflow.future.id is not None and not all(f.done() for f in workflow.futures):
+                        tracked.add(id(workflow.future))
                 tracked |= {id(future) for future in connection._waits.waiting.values()}
                 tracked |= {id(f) for others in connection._waits.extra.values() for f in others}
                 tracked |= {id(future) for _, future in submits.sentinels}
-                tracked |= {id(entry[2] if entry[0] is SENTINEL else entry[1]) for entry in submits.unsent}
+                tracked |= {id(entry[2] if entry[0] is SENTINEL else entry[1]) for entry in submits.unsent if entry[0] is not WORKFLOW}
                 for future in all_futures:
                     assert future.done() or id(future) in tracked, "a pending future nobody will settle"
             outcomes["failed" if connection.failure is not None else "alive"] += 1
