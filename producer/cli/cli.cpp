@@ -103,7 +103,6 @@ int RunCli(int argc, char** argv) {
   WorkflowFlags workflow_flags;
   const WorkflowCommand workflow = AddWorkflowCommand(app, &workflow_flags, global);
 
-
   RequireFlagValues(app);
   try {
     app.parse(argc, argv);

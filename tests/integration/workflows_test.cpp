@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <vector>
+
 #include "common/job_id.h"
 #include "jobq/wire.pb.h"
 #include "tests/support/cluster.h"

@@ -27,8 +27,8 @@ std::optional<wire::WorkflowSubmitted> SendWorkflow(const std::string& frontend,
           return false;
         }
         ReceivedMessage message;
-        while (ReceiveMessage(socket, Channel::kBrokerToClient, /*has_routing_id=*/false,
-                              &message)) {
+        while (
+            ReceiveMessage(socket, Channel::kBrokerToClient, /*has_routing_id=*/false, &message)) {
           if (message.decoded.error == FrameError::kNone &&
               message.decoded.command == Command::kWorkflowSubmitted &&
               answer.ParseFromArray(message.decoded.body.data(),

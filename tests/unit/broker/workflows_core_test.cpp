@@ -315,6 +315,22 @@ TEST_F(WorkflowsCoreTest, BadWorkflowsAreRefusedWholeNamingTheNode) {
   EXPECT_EQ(harness_.core().counters().workflows_rejected, cases.size());
 }
 
+TEST_F(WorkflowsCoreTest, ABlockedNodesQueueIsListedFromTheStart) {
+  // Found by fuzz_workflow: a queue named only by blocked nodes was not
+  // listed until one of them was released.
+  wire::SubmitWorkflow flow = Flow({{"a", {}}, {"b", {"a"}}});
+  flow.mutable_nodes(1)->mutable_job()->set_queue("later");
+  wire::WorkflowSubmitted answer = Submit(flow);  // the harness checks the invariants
+  ASSERT_TRUE(answer.error().type().empty()) << answer.error().message();
+  ::jobq::admin::ListQueuesResponse queues;
+  harness_.core().FillQueues(&queues);
+  bool listed = false;
+  for (const auto& queue : queues.queues()) {
+    listed = listed || queue.name() == "later";
+  }
+  EXPECT_TRUE(listed);
+}
+
 TEST_F(WorkflowsCoreTest, ACycleIsNamedAlongItsEdges) {
   wire::WorkflowSubmitted answer =
       Submit(Flow({{"a", {"c"}}, {"b", {"a"}}, {"c", {"b"}}, {"x", {"c"}}}));

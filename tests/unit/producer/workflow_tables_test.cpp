@@ -23,8 +23,8 @@ namespace {
 
 constexpr int64_t kWorkflowNowMs = 1'800'000'000'000;
 
-admin::WorkflowNodeInfo WorkflowNode(const std::string& name, wire::JobState state,
-                                     std::vector<std::string> after = {}) {
+admin::WorkflowNodeInfo NodeInfo(const std::string& name, wire::JobState state,
+                                 std::vector<std::string> after = {}) {
   admin::WorkflowNodeInfo node;
   node.set_name(name);
   node.set_job_id(SampleJobIdBytes());
@@ -59,10 +59,10 @@ admin::WorkflowInfo SampleWorkflow() {
 // A diamond: fetch -> (left, right) -> merge.
 std::vector<admin::WorkflowNodeInfo> DiamondNodes() {
   std::vector<admin::WorkflowNodeInfo> nodes = {
-      WorkflowNode("fetch", wire::JOB_STATE_SUCCEEDED),
-      WorkflowNode("left", wire::JOB_STATE_RUNNING, {"fetch"}),
-      WorkflowNode("right", wire::JOB_STATE_BLOCKED, {"fetch"}),
-      WorkflowNode("merge", wire::JOB_STATE_BLOCKED, {"left", "right"}),
+      NodeInfo("fetch", wire::JOB_STATE_SUCCEEDED),
+      NodeInfo("left", wire::JOB_STATE_RUNNING, {"fetch"}),
+      NodeInfo("right", wire::JOB_STATE_BLOCKED, {"fetch"}),
+      NodeInfo("merge", wire::JOB_STATE_BLOCKED, {"left", "right"}),
   };
   nodes[0].set_attempts(1);
   nodes[0].set_started_ms(kWorkflowNowMs - 60'000);
@@ -82,10 +82,9 @@ TEST(FormatWorkflowTreeTest, DiamondDrawsSharedChildOnceInFull) {
 }
 
 TEST(FormatWorkflowTreeTest, EveryNodeAppearsForAChainAndSeveralRoots) {
-  std::vector<admin::WorkflowNodeInfo> nodes = {WorkflowNode("a", wire::JOB_STATE_QUEUED),
-                                                WorkflowNode("b", wire::JOB_STATE_BLOCKED, {"a"}),
-                                                WorkflowNode("c", wire::JOB_STATE_BLOCKED, {"b"}),
-                                                WorkflowNode("solo", wire::JOB_STATE_QUEUED)};
+  std::vector<admin::WorkflowNodeInfo> nodes = {
+      NodeInfo("a", wire::JOB_STATE_QUEUED), NodeInfo("b", wire::JOB_STATE_BLOCKED, {"a"}),
+      NodeInfo("c", wire::JOB_STATE_BLOCKED, {"b"}), NodeInfo("solo", wire::JOB_STATE_QUEUED)};
   EXPECT_EQ(FormatWorkflowTree(nodes),
             "a  queued\n"
             "`- b  blocked\n"
@@ -96,10 +95,10 @@ TEST(FormatWorkflowTreeTest, EveryNodeAppearsForAChainAndSeveralRoots) {
 
 TEST(FormatWorkflowTreeTest, ALongChainNeedsNoRecursion) {
   std::vector<admin::WorkflowNodeInfo> nodes;
-  nodes.push_back(WorkflowNode("n0", wire::JOB_STATE_QUEUED));
+  nodes.push_back(NodeInfo("n0", wire::JOB_STATE_QUEUED));
   for (int i = 1; i < 2'000; ++i) {
-    nodes.push_back(WorkflowNode("n" + std::to_string(i), wire::JOB_STATE_BLOCKED,
-                                 {"n" + std::to_string(i - 1)}));
+    nodes.push_back(
+        NodeInfo("n" + std::to_string(i), wire::JOB_STATE_BLOCKED, {"n" + std::to_string(i - 1)}));
   }
   const std::string tree = FormatWorkflowTree(nodes);
   EXPECT_NE(tree.find("`- n1999  blocked\n"), std::string::npos);
@@ -129,7 +128,7 @@ TEST(FormatWorkflowNodesTableTest, StateAttemptsTimingParentsAndError) {
 }
 
 TEST(FormatWorkflowNodesTableTest, ManyParentsAreCutShort) {
-  admin::WorkflowNodeInfo callback = WorkflowNode("sum", wire::JOB_STATE_BLOCKED);
+  admin::WorkflowNodeInfo callback = NodeInfo("sum", wire::JOB_STATE_BLOCKED);
   for (int i = 0; i < 10'000; ++i) {
     callback.add_after("part-" + std::to_string(i));
   }
@@ -142,7 +141,7 @@ TEST(FormatWorkflowNodesTableTest, HundredThousandRows) {
   std::vector<admin::WorkflowNodeInfo> nodes;
   nodes.reserve(100'000);
   for (int i = 0; i < 100'000; ++i) {
-    nodes.push_back(WorkflowNode("map-" + std::to_string(i), wire::JOB_STATE_QUEUED));
+    nodes.push_back(NodeInfo("map-" + std::to_string(i), wire::JOB_STATE_QUEUED));
   }
   const std::string table = FormatWorkflowNodesTable(nodes, kWorkflowNowMs);
   EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 100'001);
