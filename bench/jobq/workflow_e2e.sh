@@ -12,8 +12,10 @@
 # broker_bytes_per_node (the broker's resident memory then, every node
 # kept, less before, per node), chord_jobs_per_s and plain_jobs_per_s (jobs
 # finished per second of a whole `--wait` run, submission included, on a
-# fresh broker each), chord_vs_plain_percent, and each run's peak broker
-# memory.
+# fresh broker each), chord_vs_plain_percent, chord_run_jobs_per_s and
+# plain_run_jobs_per_s (the same jobs over their run alone: from the first
+# start to the last end, as the broker recorded them), and each run's peak
+# broker memory.
 # Asserts nothing. Everything started here is stopped on exit.
 #
 # Environment: JOBQ_BUILD_DIR [build-release], BENCH_NODES [100000].
@@ -53,6 +55,32 @@ with open(plain_path, "w") as out:
     for _ in range(n + 1):
         out.write('{"task": "noop"}\n')
 EOF
+
+# run_span: seconds from the first job's start to the last one's end, read
+# from the broker (`jobq jobs --json`, every page): how long the jobs took
+# to run once they could, whatever their submission took.
+run_span() {
+  python3 - "$bin/producer/jobq" "$frontend" "$admin" <<'PY'
+import json, subprocess, sys
+jobq, frontend, admin = sys.argv[1:4]
+first, last, after = None, None, None
+while True:
+    args = [jobq, "--broker", frontend, "--admin", admin, "jobs", "--json", "--limit", "10000"]
+    if after:
+        args += ["--after", after]
+    lines = subprocess.run(args, check=True, capture_output=True, text=True).stdout.splitlines()
+    for line in lines:
+        job = json.loads(line)
+        after = job["id"]
+        if "started_ms" in job:
+            first = job["started_ms"] if first is None else min(first, job["started_ms"])
+        if "finished_ms" in job:
+            last = job["finished_ms"] if last is None else max(last, job["finished_ms"])
+    if len(lines) < 10000:
+        break
+print(f"{(last - first) / 1000:.3f}")
+PY
+}
 
 # start_cluster DIR: a broker and a worker; sets broker_pid, frontend, admin.
 start_cluster() {
@@ -101,6 +129,9 @@ peak=$(awk '/^VmHWM/ {print $2}' "/proc/$broker_pid/status")
 chord_rate=$(awk -v n="$nodes" -v a="$start" -v b="$done_at" 'BEGIN {printf "%.0f", (n + 1) / (b - a)}')
 echo "FIGURE workflow-e2e chord_jobs_per_s $chord_rate"
 echo "FIGURE workflow-e2e chord_broker_peak_kib $peak"
+chord_span=$(run_span)
+chord_run_rate=$(awk -v n="$nodes" -v t="$chord_span" 'BEGIN {printf "%.0f", (n + 1) / t}')
+echo "FIGURE workflow-e2e chord_run_jobs_per_s $chord_run_rate"
 kill -TERM "${pids[@]}" 2>/dev/null || true
 wait 2>/dev/null || true
 pids=()
@@ -116,5 +147,10 @@ peak=$(awk '/^VmHWM/ {print $2}' "/proc/$broker_pid/status")
 plain_rate=$(awk -v n="$nodes" -v a="$start" -v b="$done_at" 'BEGIN {printf "%.0f", (n + 1) / (b - a)}')
 echo "FIGURE workflow-e2e plain_jobs_per_s $plain_rate"
 echo "FIGURE workflow-e2e plain_broker_peak_kib $peak"
+plain_span=$(run_span)
+plain_run_rate=$(awk -v n="$nodes" -v t="$plain_span" 'BEGIN {printf "%.0f", (n + 1) / t}')
+echo "FIGURE workflow-e2e plain_run_jobs_per_s $plain_run_rate"
+awk -v c="$chord_run_rate" -v p="$plain_run_rate" \
+  'BEGIN {printf "FIGURE workflow-e2e chord_vs_plain_run_percent %.0f\n", 100 * c / p}'
 awk -v c="$chord_rate" -v p="$plain_rate" \
   'BEGIN {printf "FIGURE workflow-e2e chord_vs_plain_percent %.0f\n", 100 * c / p}'
