@@ -1,14 +1,11 @@
 #include "tests/sim/sim_broker.h"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <filesystem>
-#include <system_error>
 #include <utility>
 #include <vector>
 
 #include "tests/sim/checkers/checkers.h"
+#include "tests/sim/sim_disk.h"
 
 namespace jobq::testing {
 
@@ -20,39 +17,16 @@ using broker::net::OwnedBatch;
 using broker::store::Recovered;
 using broker::store::SqliteStore;
 
-namespace {
-
-// /dev/shm keeps SQLite's fsyncs off a real disk: the simulation needs the
-// record format and the transactions, not the platters.
-std::filesystem::path StoreDirectory() {
-  std::error_code error;
-  if (std::filesystem::is_directory("/dev/shm", error) && ::access("/dev/shm", W_OK) == 0) {
-    return "/dev/shm";
-  }
-  return std::filesystem::temp_directory_path();
-}
-
-void RemoveStoreFiles(const std::string& path) {
-  std::error_code ignored;
-  for (const char* suffix : {"", "-wal", "-shm"}) {
-    std::filesystem::remove(path + suffix, ignored);
-  }
-}
-
-}  // namespace
-
 SimBroker::SimBroker(SimEnv& env, const broker::core::CoreOptions& options, SimModel& model,
                      Checkers& checks, LetFn let)
     : env_(env), options_(options), model_(model), checks_(checks), let_(std::move(let)) {
   // One file per process and seed: runs of several processes
   // (JOBQ_SIM_FIRST_SEED) may share the directory.
-  path_ = (StoreDirectory() /
-           ("jobq-sim-" + std::to_string(::getpid()) + "-" + std::to_string(env.seed) + ".db"))
-              .string();
+  path_ = SimStorePath("sim", env.seed);
 }
 
 void SimBroker::Start() {
-  RemoveStoreFiles(path_);
+  RemoveSimStore(path_);
   OpenStore();
   StartProcess(0);
 }
@@ -61,7 +35,7 @@ SimBroker::~SimBroker() {
   pipeline_.reset();
   core_.reset();
   store_.reset();
-  RemoveStoreFiles(path_);
+  RemoveSimStore(path_);
 }
 
 void SimBroker::OpenStore() {

@@ -1,15 +1,13 @@
 #include "tests/sim/schedules/schedule_sim.h"
 
 #include <google/protobuf/util/message_differencer.h>
-#include <unistd.h>
 
-#include <filesystem>
 #include <stdexcept>
-#include <system_error>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "broker/core/schedule_spec.h"
+#include "tests/sim/sim_disk.h"
 
 namespace jobq::testing {
 namespace {
@@ -48,28 +46,10 @@ std::optional<std::pair<std::string, TimeMs>> ParseFiringKey(const std::string& 
                         std::stoll(key.substr(at + 1)));
 }
 
-std::string StoreDirectory() {
-  std::error_code error;
-  if (std::filesystem::is_directory("/dev/shm", error) && ::access("/dev/shm", W_OK) == 0) {
-    return "/dev/shm";
-  }
-  return std::filesystem::temp_directory_path().string();
-}
-
-void RemoveStoreFiles(const std::string& path) {
-  std::error_code ignored;
-  for (const char* suffix : {"", "-wal", "-shm"}) {
-    std::filesystem::remove(path + suffix, ignored);
-  }
-}
-
 }  // namespace
 
 ScheduleSim::ScheduleSim(uint64_t seed)
-    : seed_(seed),
-      rng_(seed),
-      path_(StoreDirectory() + "/jobq-schedule-sim-" + std::to_string(::getpid()) + "-" +
-            std::to_string(seed) + ".db") {
+    : seed_(seed), rng_(seed), path_(SimStorePath("schedule-sim", seed)) {
   clock_.AdvanceMs(static_cast<TimeMs>(Below(3'600'000)));
 }
 
@@ -77,12 +57,12 @@ ScheduleSim::~ScheduleSim() {
   pipeline_.reset();
   core_.reset();
   store_.reset();
-  RemoveStoreFiles(path_);
+  RemoveSimStore(path_);
 }
 
 std::string ScheduleSim::Run() {
   try {
-    RemoveStoreFiles(path_);
+    RemoveSimStore(path_);
     absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path_);
     SCHEDULE_SIM_EXPECT(store.ok(), std::string(store.status().message()));
     store_ = std::move(*store);

@@ -1,14 +1,11 @@
 #include "tests/sim/workflows/workflow_sim.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdlib>
-#include <filesystem>
-#include <system_error>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "tests/sim/sim_disk.h"
 
 namespace jobq::testing {
 namespace {
@@ -31,21 +28,6 @@ struct Broken {
     }                                           \
   } while (false)
 
-std::string StoreDirectory() {
-  std::error_code error;
-  if (std::filesystem::is_directory("/dev/shm", error) && ::access("/dev/shm", W_OK) == 0) {
-    return "/dev/shm";
-  }
-  return std::filesystem::temp_directory_path().string();
-}
-
-void RemoveStoreFiles(const std::string& path) {
-  std::error_code ignored;
-  for (const char* suffix : {"", "-wal", "-shm"}) {
-    std::filesystem::remove(path + suffix, ignored);
-  }
-}
-
 std::string Hex(const JobId& id) { return id.ToString(); }
 
 std::string Describe(const Job& job) {
@@ -60,10 +42,7 @@ bool Succeeded(const Job* job) { return job != nullptr && job->state == wire::JO
 }  // namespace
 
 WorkflowSim::WorkflowSim(uint64_t seed)
-    : seed_(seed),
-      rng_(seed),
-      path_(StoreDirectory() + "/jobq-workflow-sim-" + std::to_string(::getpid()) + "-" +
-            std::to_string(seed) + ".db") {
+    : seed_(seed), rng_(seed), path_(SimStorePath("workflow-sim", seed)) {
   clock_.AdvanceMs(static_cast<TimeMs>(Below(3'600'000)));
 }
 
@@ -71,12 +50,12 @@ WorkflowSim::~WorkflowSim() {
   pipeline_.reset();
   core_.reset();
   store_.reset();
-  RemoveStoreFiles(path_);
+  RemoveSimStore(path_);
 }
 
 std::string WorkflowSim::Run() {
   try {
-    RemoveStoreFiles(path_);
+    RemoveSimStore(path_);
     absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path_);
     WORKFLOW_SIM_EXPECT(store.ok(), std::string(store.status().message()));
     store_ = std::move(*store);
