@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <string>
 
+#include "bench/jobq/core_worker.h"
 #include "broker/core/broker_core.h"
 
 namespace {
@@ -79,37 +80,8 @@ Run Dispatch(const char* name, const std::vector<LimitRecord>& limits) {
   worker_says(hello, Command::kHello);
 
   Run run;
-  size_t done = 0;
   const Clock::time_point start = Clock::now();
-  TimeMs deadline_ms = core.Tick(now_ms, &effects);
-  while (done < kJobs) {
-    wire::WorkerResults results;
-    for (const jobq::broker::core::Outbound& out : effects.outbound) {
-      if (out.command != Command::kDispatch) {
-        continue;
-      }
-      for (const wire::DispatchedJob& job : static_cast<const wire::Dispatch&>(*out.body).jobs()) {
-        wire::JobResult& result = *results.add_results();
-        result.set_id(job.id());
-        result.set_attempt(job.attempt());
-        result.set_ok(true);
-        result.set_result("null");
-      }
-    }
-    effects.Clear();
-    if (results.results_size() == 0) {
-      now_ms = std::max(now_ms + 1, deadline_ms);  // the loop sleeps until the deadline
-      worker_says(wire::Heartbeat(), Command::kWorkerHeartbeat);
-    } else {
-      done += static_cast<size_t>(results.results_size());
-      worker_says(results, Command::kWorkerResult);
-      wire::Credit credit;
-      credit.set_kind(wire::KIND_IO);
-      credit.set_credits(static_cast<uint32_t>(results.results_size()));
-      worker_says(credit, Command::kCredit);
-    }
-    deadline_ms = core.Tick(now_ms, &effects);
-  }
+  now_ms = jobq::bench::AnswerUntilDone(core, effects, kWorker, now_ms, kJobs);
   run.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   run.simulated_ms = now_ms - kStartMs;
   std::printf("FIGURE limits %s_jobs_per_s %.0f\n", name, static_cast<double>(kJobs) / run.seconds);

@@ -23,6 +23,7 @@
 #include <fstream>
 #include <string>
 
+#include "bench/jobq/core_worker.h"
 #include "broker/core/broker_core.h"
 
 namespace {
@@ -111,36 +112,7 @@ Figures Run(const char* name, bool chord) {
   hello.add_queues("default");
   start = Clock::now();
   worker_says(hello, Command::kHello);
-  size_t done = 0;
-  TimeMs deadline_ms = core.Tick(now_ms, &effects);
-  while (done < kNodes + 1) {
-    wire::WorkerResults results;
-    for (const jobq::broker::core::Outbound& out : effects.outbound) {
-      if (out.command != Command::kDispatch) {
-        continue;
-      }
-      for (const wire::DispatchedJob& job : static_cast<const wire::Dispatch&>(*out.body).jobs()) {
-        wire::JobResult& result = *results.add_results();
-        result.set_id(job.id());
-        result.set_attempt(job.attempt());
-        result.set_ok(true);
-        result.set_result("null");
-      }
-    }
-    effects.Clear();
-    if (results.results_size() == 0) {
-      now_ms = std::max(now_ms + 1, deadline_ms);
-      worker_says(wire::Heartbeat(), Command::kWorkerHeartbeat);
-    } else {
-      done += static_cast<size_t>(results.results_size());
-      worker_says(results, Command::kWorkerResult);
-      wire::Credit credit;
-      credit.set_kind(wire::KIND_IO);
-      credit.set_credits(static_cast<uint32_t>(results.results_size()));
-      worker_says(credit, Command::kCredit);
-    }
-    deadline_ms = core.Tick(now_ms, &effects);
-  }
+  jobq::bench::AnswerUntilDone(core, effects, kWorker, now_ms, kNodes + 1);
   figures.jobs_per_s =
       static_cast<double>(kNodes + 1) / std::chrono::duration<double>(Clock::now() - start).count();
   std::printf("FIGURE workflows %s_submit_ms %.1f\n", name, figures.submit_ms);

@@ -369,7 +369,7 @@ void BrokerCore::Admit(const Job& job) {
   index_.Add(job);
   IndexKeys(job);
   if (job.links && job.links->workflow) {
-    CountNode(job, job.state, 1);
+    CountNode(job, std::nullopt, job.state);
   }
 }
 
@@ -380,7 +380,7 @@ void BrokerCore::Forget(const Job& job) {
   UnindexKeys(job);
   index_.Remove(job);
   if (job.links && job.links->workflow) {
-    CountNode(job, job.state, -1);
+    CountNode(job, job.state, std::nullopt);
   }
 }
 

@@ -397,7 +397,10 @@ class BrokerCore {
   // blocked updates its parents' blocked_children; a node, its workflow's
   // counts.
   void LinksTransition(Job& job, wire::JobState to, TimeMs now_ms);
-  void CountNode(const Job& job, wire::JobState state, int delta);
+  // A node moves from `from` to `to` in its workflow's counts; nullopt for
+  // a node entering (Admit) or leaving (Forget).
+  void CountNode(const Job& job, std::optional<wire::JobState> from,
+                 std::optional<wire::JobState> to);
   // Counts `workflow` under the state it is in now (workflow_states_).
   void SyncWorkflowState(Workflow& workflow);
   // Finish's part: children resolved, a workflow done.

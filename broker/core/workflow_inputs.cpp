@@ -1,7 +1,5 @@
 #include "broker/core/workflow_inputs.h"
 
-#include <nlohmann/json.hpp>
-
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/job_state.h"
@@ -11,16 +9,50 @@
 namespace jobq::broker::core {
 namespace {
 
+// Appends `text` (valid UTF-8) as a JSON string. By hand: a chord's
+// callback quotes one key per parent, and nlohmann's dump() of a temporary
+// value cost more than the rest of its release.
+void AppendQuoted(std::string* out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out->push_back('\\');
+      out->push_back(c);
+    } else if (byte < 0x20) {
+      out->append("\\u00");
+      out->push_back(kHex[byte >> 4]);
+      out->push_back(kHex[byte & 0xf]);
+    } else {
+      out->push_back(c);
+    }
+  }
+  out->push_back('"');
+}
+
 std::string Quoted(std::string_view text) {
-  // Callers pass valid UTF-8 only; replace keeps dump() from throwing anyway.
-  return nlohmann::json(std::string(text))
-      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string out;
+  out.reserve(text.size() + 2);
+  AppendQuoted(&out, text);
+  return out;
+}
+
+// What most results of small tasks are; valid JSON without a parse.
+bool IsPlainScalar(std::string_view text) {
+  if (text == "null" || text == "true" || text == "false") {
+    return true;
+  }
+  const size_t digits = text.starts_with('-') ? 1 : 0;
+  return text.size() > digits && text.size() <= 18 &&
+         text.find_first_not_of("0123456789", digits) == std::string_view::npos &&
+         (text[digits] != '0' || text.size() == digits + 1);
 }
 
 // A result as a JSON value.
 std::string ResultValue(std::string_view result, std::string_view content_type) {
   const bool json_type = content_type.empty() || content_type == "application/json";
-  if (json_type && !result.empty() && CheckJsonBounded(result).ok()) {
+  if (json_type && (IsPlainScalar(result) || (!result.empty() && CheckJsonBounded(result).ok()))) {
     return std::string(result);
   }
   if (result.empty()) {
@@ -41,8 +73,12 @@ absl::StatusOr<std::string> BuildInputs(std::span<const ParentOutcome> parents, 
   std::string errors;
   for (const ParentOutcome& parent : parents) {
     if (parent.state == wire::JOB_STATE_SUCCEEDED) {
-      absl::StrAppend(&inputs, inputs.empty() ? "" : ",", Quoted(parent.key), ":",
-                      ResultValue(parent.result, parent.content_type));
+      if (!inputs.empty()) {
+        inputs.push_back(',');
+      }
+      AppendQuoted(&inputs, parent.key);
+      inputs.push_back(':');
+      inputs += ResultValue(parent.result, parent.content_type);
     } else {
       const wire::ErrorInfo empty;
       const wire::ErrorInfo& error = parent.error != nullptr ? *parent.error : empty;

@@ -408,23 +408,28 @@ void BrokerCore::LinksTransition(Job& job, wire::JobState to, TimeMs now_ms) {
     }
   }
   if (job.links->workflow) {
-    CountNode(job, from, -1);
-    CountNode(job, to, 1);
+    CountNode(job, from, to);
   }
 }
 
-void BrokerCore::CountNode(const Job& job, wire::JobState state, int delta) {
+void BrokerCore::CountNode(const Job& job, std::optional<wire::JobState> from,
+                           std::optional<wire::JobState> to) {
   auto found = workflows_.find(*job.links->workflow);
   if (found == workflows_.end()) {
     return;
   }
   Workflow& workflow = found->second;
-  workflow.counts[state] =
-      static_cast<uint32_t>(static_cast<int64_t>(workflow.counts[state]) + delta);
-  if (!IsTerminal(state)) {
-    workflow.unfinished = static_cast<uint32_t>(static_cast<int64_t>(workflow.unfinished) + delta);
-    if (delta > 0) {
-      // Running again (a retry): it is no longer done, nor expiring.
+  if (from) {
+    --workflow.counts[*from];
+    if (!IsTerminal(*from)) {
+      --workflow.unfinished;
+    }
+  }
+  if (to) {
+    ++workflow.counts[*to];
+    if (!IsTerminal(*to)) {
+      ++workflow.unfinished;
+      // New, or running again (a retry): it is no longer done, nor expiring.
       workflow.finished_ms = 0;
       workflow.expires_ms = 0;
     }
