@@ -44,6 +44,10 @@ std::unique_ptr<google::protobuf::Message> BodyFor(Command command) {
     case Command::kCancel:
     case Command::kWorkerCancel:
       return std::make_unique<wire::Cancel>();
+    case Command::kSubmitWorkflow:
+      return std::make_unique<wire::SubmitWorkflow>();
+    case Command::kWorkflowSubmitted:
+      return std::make_unique<wire::WorkflowSubmitted>();
     case Command::kSubmitted:
       return std::make_unique<wire::Submitted>();
     case Command::kClientResult:
