@@ -157,7 +157,6 @@ Job& BrokerCore::AddJob(wire::JobSpec spec, TimeMs now_ms, Effects* effects,
   }
   stored.spec = std::move(spec);
   stored.spec.set_sentinel(false);
-  QueueNamed(stored.spec.queue());  // listed from its first job, even a blocked one
   ResolveDefaults(stored.spec);
   stored.submitted_ms = now_ms;
   if (workflow) {

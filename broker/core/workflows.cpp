@@ -113,6 +113,9 @@ void BrokerCore::SubmitWorkflow(const std::string& client, wire::SubmitWorkflow&
     wire::WorkflowNode& node = *request.mutable_nodes(i);
     wire::JobSpec& spec = *node.mutable_job();
     spec.clear_submit_token();  // the workflow's token deduplicates it
+    // Listed from its first node, even a blocked one (as Submit lists a
+    // plain job's queue before it adds the job).
+    QueueNamed(spec.queue().empty() ? kDefaultQueue : spec.queue());
     // Parents in the workflow go after the external ones, as ids once
     // those exist; a placeholder keeps spec.after the right size.
     for (size_t p = 0; p < (*plan).parents[static_cast<size_t>(i)].size(); ++p) {
