@@ -6,7 +6,10 @@
 // JobIdGenerator is not thread-safe; the broker's loop owns one.
 
 #include <array>
+#include <bit>
+#include <compare>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <optional>
 #include <random>
@@ -35,8 +38,13 @@ class JobId {
   }
   bool IsZero() const;
 
-  friend bool operator==(const JobId&, const JobId&) = default;
-  friend auto operator<=>(const JobId&, const JobId&) = default;
+  // On two 64-bit words: the defaulted operators call memcmp, which the
+  // broker's lookups and sorts of ids showed as a tenth of its CPU in a
+  // large workflow. The same order as the bytes' (big-endian words).
+  friend bool operator==(const JobId& a, const JobId& b) { return a.Words() == b.Words(); }
+  friend std::strong_ordering operator<=>(const JobId& a, const JobId& b) {
+    return a.Words() <=> b.Words();
+  }
 
   size_t Hash() const;
   // For absl's hash tables, which mix it further.
@@ -47,6 +55,21 @@ class JobId {
 
  private:
   friend class JobIdGenerator;
+
+  // The 16 bytes as two big-endian numbers, so that comparing the pairs
+  // compares the bytes in order.
+  std::pair<uint64_t, uint64_t> Words() const {
+    uint64_t high;
+    uint64_t low;
+    std::memcpy(&high, bytes_.data(), sizeof high);
+    std::memcpy(&low, bytes_.data() + sizeof high, sizeof low);
+    if constexpr (std::endian::native == std::endian::little) {
+      high = __builtin_bswap64(high);
+      low = __builtin_bswap64(low);
+    }
+    return {high, low};
+  }
+
   std::array<uint8_t, kSize> bytes_;
 };
 

@@ -37,16 +37,19 @@ struct JobLinks {
   }
 };
 
-// A copyable owner of a JobLinks (Job is copied into commit batches): a
-// copy is a deep copy; empty (nullptr) for a job without links.
+// A copyable owner of a JobLinks; empty (nullptr) for a job without links.
+// A copy holds only the persisted part (workflow, node, inputs): a Job is
+// copied for what a store keeps (commit batches, recovered snapshots), and
+// Restore rebuilds the derived part from every job's spec.after. Copying
+// `children` too cost a chord's commits a vector per node, and its
+// callback's copy one of every node.
 class JobLinksBox {
  public:
   JobLinksBox() = default;
-  JobLinksBox(const JobLinksBox& other)
-      : links_(other.links_ ? std::make_unique<JobLinks>(*other.links_) : nullptr) {}
+  JobLinksBox(const JobLinksBox& other) : links_(PersistedCopy(other.links_.get())) {}
   JobLinksBox& operator=(const JobLinksBox& other) {
     if (this != &other) {
-      links_ = other.links_ ? std::make_unique<JobLinks>(*other.links_) : nullptr;
+      links_ = PersistedCopy(other.links_.get());
     }
     return *this;
   }
@@ -66,6 +69,17 @@ class JobLinksBox {
   void Reset() { links_.reset(); }
 
  private:
+  static std::unique_ptr<JobLinks> PersistedCopy(const JobLinks* links) {
+    if (links == nullptr || (!links->workflow && links->node.empty() && links->inputs.empty())) {
+      return nullptr;
+    }
+    auto copy = std::make_unique<JobLinks>();
+    copy->workflow = links->workflow;
+    copy->node = links->node;
+    copy->inputs = links->inputs;
+    return copy;
+  }
+
   std::unique_ptr<JobLinks> links_;
 };
 

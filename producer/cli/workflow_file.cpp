@@ -1,12 +1,12 @@
 #include "producer/cli/workflow_file.h"
 
 #include <array>
-#include <map>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/duration.h"
@@ -189,8 +189,10 @@ void ParseNode(const Json& value, size_t index, TimeMs now_ms, WorkflowNode* nod
 }
 
 // Names unique, parents known, none waiting for itself or twice for one.
+// Hashed: a chord's callback names every other node, 100,000 lookups.
 void CheckEdges(const WorkflowSpec& spec, Problems* problems) {
-  std::map<std::string_view, size_t> index_of;
+  absl::flat_hash_map<std::string_view, size_t> index_of;
+  index_of.reserve(spec.nodes.size());
   for (size_t i = 0; i < spec.nodes.size(); ++i) {
     const std::string& name = spec.nodes[i].name();
     if (name.empty()) {
@@ -208,7 +210,8 @@ void CheckEdges(const WorkflowSpec& spec, Problems* problems) {
     const std::string label = node.name().empty()
                                   ? absl::StrCat("nodes[", i, "]")
                                   : absl::StrCat("node \"", node.name(), "\" (nodes[", i, "])");
-    std::set<std::string_view> seen;
+    absl::flat_hash_set<std::string_view> seen;
+    seen.reserve(static_cast<size_t>(node.after_size()));
     for (const std::string& parent : node.after()) {
       if (!seen.insert(parent).second) {
         problems->Add(absl::StrCat(label, ": field \"after\" names \"", Shown(parent), "\" twice"));

@@ -1,11 +1,13 @@
 #include "producer/client/workflow.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <mutex>
 #include <set>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/utf8.h"
 #include "producer/client/internal/shared_state.h"
@@ -107,7 +109,8 @@ bool WorkflowFuture::WaitFor(std::chrono::milliseconds timeout) const {
 }
 
 Future WorkflowHandle::node(std::string_view name) const {
-  auto it = by_name_.find(name);
+  // Debian's abseil has its own string_view, which its string hash takes.
+  auto it = by_name_.find(absl::string_view(name.data(), name.size()));
   return it == by_name_.end() ? Future() : nodes_[it->second];
 }
 
@@ -124,6 +127,10 @@ bool IsValidNodeName(std::string_view name) {
 }
 
 void NameUnnamedNodes(WorkflowSpec& spec) {
+  if (std::all_of(spec.nodes.begin(), spec.nodes.end(),
+                  [](const WorkflowNode& node) { return !node.name().empty(); })) {
+    return;
+  }
   std::set<std::string, std::less<>> taken;
   for (const WorkflowNode& node : spec.nodes) {
     if (!node.name().empty()) {
@@ -159,7 +166,8 @@ absl::Status CheckWorkflowSpec(const WorkflowSpec& spec) {
   if (spec.nodes.empty()) {
     return absl::InvalidArgumentError("a workflow needs at least one node");
   }
-  std::set<std::string_view> names;
+  absl::flat_hash_set<std::string_view> names;
+  names.reserve(spec.nodes.size());
   for (size_t i = 0; i < spec.nodes.size(); ++i) {
     const WorkflowNode& node = spec.nodes[i];
     if (!IsValidNodeName(node.name())) {

@@ -19,13 +19,13 @@
 
 #include <chrono>
 #include <cstddef>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/job_id.h"
@@ -134,7 +134,7 @@ class WorkflowHandle {
   WorkflowFuture future_;
   std::vector<std::string> names_;
   std::vector<Future> nodes_;
-  std::map<std::string, size_t, std::less<>> by_name_;
+  absl::flat_hash_map<std::string, size_t> by_name_;
 };
 
 // Names every unnamed node of `spec` after its task ("fetch_url-1",

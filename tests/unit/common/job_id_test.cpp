@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <random>
+#include <string>
+
 namespace jobq {
 namespace {
 
@@ -23,6 +27,31 @@ TEST(JobIdTest, BytesRoundTrip) {
   ASSERT_TRUE(copy.has_value());
   EXPECT_EQ(*copy, id);
   EXPECT_FALSE(JobId::FromBytes("short").has_value());
+}
+
+// The comparison works on two machine words; it must still order ids as
+// their bytes (ListJobs pages, the stores' order by id rely on it): a
+// difference in any byte, high bits included, in either half.
+TEST(JobIdTest, OrderIsTheOrderOfTheBytes) {
+  std::mt19937_64 random(11);
+  std::uniform_int_distribution<int> byte(0, 255);
+  for (int round = 0; round < 2000; ++round) {
+    std::string a(JobId::kSize, '\0');
+    for (char& c : a) {
+      c = static_cast<char>(byte(random));
+    }
+    std::string b = a;
+    // Usually one byte differs, sometimes none.
+    if (round % 10 != 0) {
+      b[static_cast<size_t>(round) % JobId::kSize] = static_cast<char>(byte(random));
+    }
+    const JobId id_a = *JobId::FromBytes(a);
+    const JobId id_b = *JobId::FromBytes(b);
+    const int bytes_order = std::memcmp(a.data(), b.data(), JobId::kSize);
+    EXPECT_EQ(id_a == id_b, bytes_order == 0) << round;
+    EXPECT_EQ(id_a < id_b, bytes_order < 0) << round;
+    EXPECT_EQ(id_a > id_b, bytes_order > 0) << round;
+  }
 }
 
 TEST(JobIdTest, RejectsMalformedText) {
