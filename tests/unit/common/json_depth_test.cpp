@@ -58,6 +58,31 @@ TEST(JsonDepthTest, BracketsInStringsAreNotNesting) {
   EXPECT_EQ(value[0].get<std::string>().size(), 10'000u);
 }
 
+// The quick bracket count before the parse must read strings as the parser
+// does: an escaped quote does not end one, and an escaped backslash before
+// a quote does.
+TEST(JsonDepthTest, EscapesInStringsAreReadAsTheParserReadsThem) {
+  const std::string brackets(10'000, '[');
+  nlohmann::json value;
+  ASSERT_TRUE(ParseJsonBounded("[\"\\\"" + brackets + "\"]", &value).ok());
+  EXPECT_EQ(value[0].get<std::string>(), "\"" + brackets);
+  // "\\" is one backslash: the quote after it ends the string, and the
+  // brackets after that are nesting.
+  const absl::Status deep = ParseJsonBounded("[\"\\\\\"," + brackets, &value);
+  EXPECT_TRUE(IsJsonTooDeep(deep)) << deep;
+}
+
+// Brackets after the point where the text stops being JSON are no nesting
+// the parser would build: the error is the syntax, not the depth.
+TEST(JsonDepthTest, BracketsAfterAnErrorAreInvalidArgument) {
+  const std::string brackets(10'000, '[');
+  for (const std::string& text : {"[1, x" + brackets, "{\"a\": tru" + brackets, "]" + brackets}) {
+    nlohmann::json value;
+    const absl::Status parsed = ParseJsonBounded(text, &value);
+    EXPECT_EQ(parsed.code(), absl::StatusCode::kInvalidArgument) << text.substr(0, 20);
+  }
+}
+
 TEST(JsonDepthTest, OtherErrorsAreInvalidArgumentNotTooDeep) {
   for (const char* text : {"", "{not json", "[1,", "1e999", "{\"a\":1} trailing"}) {
     nlohmann::json value;
