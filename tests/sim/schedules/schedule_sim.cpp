@@ -2,32 +2,22 @@
 
 #include <google/protobuf/util/message_differencer.h>
 
+#include <iterator>
+#include <optional>
+#include <set>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "broker/core/schedule_spec.h"
-#include "tests/sim/sim_disk.h"
+#include "tests/sim/sim_env.h"
 
 namespace jobq::testing {
 namespace {
 
-using broker::core::BrokerCore;
 using broker::core::Outbound;
-using broker::net::CommitPipeline;
 using broker::net::OwnedBatch;
-using broker::store::SqliteStore;
-
-struct Broken {
-  std::string what;
-};
-
-#define SCHEDULE_SIM_EXPECT(condition, message) \
-  do {                                          \
-    if (!(condition)) {                         \
-      throw Broken{message};                    \
-    }                                           \
-  } while (false)
 
 constexpr char kPrefix[] = "jobq:schedule:";
 const char* const kNames[] = {"a", "b", "c", "d", "e", "f"};
@@ -46,114 +36,54 @@ std::optional<std::pair<std::string, TimeMs>> ParseFiringKey(const std::string& 
                         std::stoll(key.substr(at + 1)));
 }
 
+broker::core::CoreOptions Options() {
+  broker::core::CoreOptions options;
+  options.result_ttl_ms = TimeMs{1} << 40;  // every job stays to be checked
+  return options;
+}
+
 }  // namespace
 
 ScheduleSim::ScheduleSim(uint64_t seed)
-    : seed_(seed), rng_(seed), path_(SimStorePath("schedule-sim", seed)) {
+    : rng_(seed),
+      process_("schedule-sim", seed, &rng_, &clock_, Options(), /*worker_capacity=*/2,
+               {.on_sent = [](const Outbound&) {},
+                .on_committed = [this](const OwnedBatch& batch) { OnCommitted(batch); },
+                .on_recovered =
+                    [this](const broker::store::Recovered& recovered) { OnRecovered(recovered); },
+                .check = [this] { CheckCore(); }}) {
   clock_.AdvanceMs(static_cast<TimeMs>(Below(3'600'000)));
 }
 
-ScheduleSim::~ScheduleSim() {
-  pipeline_.reset();
-  core_.reset();
-  store_.reset();
-  RemoveSimStore(path_);
-}
-
 std::string ScheduleSim::Run() {
-  try {
-    RemoveSimStore(path_);
-    absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path_);
-    SCHEDULE_SIM_EXPECT(store.ok(), std::string(store.status().message()));
-    store_ = std::move(*store);
-    StartProcess();
+  return process_.Run([this] {
+    process_.Start();
     const uint64_t steps = 300 + Below(300);
-    for (step_ = 0; step_ < steps; ++step_) {
+    for (uint64_t step = 0; step < steps; ++step) {
+      process_.set_step(step);
       Operate();
     }
+    process_.set_step(steps);
     // Everything gathered reaches the disk, which must then hold what the
     // core has.
-    while (in_flight_ || !pipeline_->idle()) {
-      if (in_flight_) {
-        CommitInFlight();
-      }
-      Settle();
-    }
-    absl::StatusOr<broker::store::Recovered> recovered = store_->Recover();
-    SCHEDULE_SIM_EXPECT(recovered.ok(), std::string(recovered.status().message()));
-    SCHEDULE_SIM_EXPECT(recovered->schedules.size() == core_->schedule_count(),
-                        "the store holds every schedule the core has");
-  } catch (const Broken& broken) {
-    return absl::StrCat("seed ", seed_, " step ", step_, " (after ", restarts_,
-                        " restart(s)): ", broken.what);
-  }
-  return "";
+    process_.Drain();
+    absl::StatusOr<broker::store::Recovered> recovered = process_.store()->Recover();
+    SIM_EXPECT(recovered.ok(), std::string(recovered.status().message()));
+    SIM_EXPECT(recovered->schedules.size() == process_.core()->schedule_count(),
+               "the store holds every schedule the core has");
+  });
 }
 
-void ScheduleSim::StartProcess() {
-  broker::core::CoreOptions options;
-  options.seed = seed_ * 1000 + restarts_;
-  options.result_ttl_ms = TimeMs{1} << 40;  // every job stays to be checked
-  core_ = std::make_unique<BrokerCore>(options);
-  pipeline_ = std::make_unique<CommitPipeline>(
-      core_.get(), store_.get(),
-      [this](const Outbound& out) {
-        if (out.command != Command::kDispatch) {
-          return;
-        }
-        for (const wire::DispatchedJob& job :
-             static_cast<const wire::Dispatch&>(*out.body).jobs()) {
-          running_[*JobId::FromBytes(job.id())] = job.attempt();
-        }
-      },
-      [this](OwnedBatch batch) {
-        in_flight_ = std::move(batch);
-        in_flight_steps_ = 0;
-      });
-  absl::StatusOr<broker::store::Recovered> recovered = store_->Recover();
-  SCHEDULE_SIM_EXPECT(recovered.ok(), std::string(recovered.status().message()));
-  // A restart loses no schedule: exactly what the committed batches wrote.
-  SCHEDULE_SIM_EXPECT(
-      recovered->schedules.size() == committed_schedules_.size(),
-      absl::StrCat("recovered ", recovered->schedules.size(),
-                   " schedules; the committed batches wrote ", committed_schedules_.size()));
-  for (const ::jobq::store::ScheduleRecord& record : recovered->schedules) {
+void ScheduleSim::OnRecovered(const broker::store::Recovered& recovered) {
+  SIM_EXPECT(recovered.schedules.size() == committed_schedules_.size(),
+             absl::StrCat("recovered ", recovered.schedules.size(),
+                          " schedules; the committed batches wrote ", committed_schedules_.size()));
+  for (const ::jobq::store::ScheduleRecord& record : recovered.schedules) {
     auto committed = committed_schedules_.find(record.spec().name());
-    SCHEDULE_SIM_EXPECT(
-        committed != committed_schedules_.end() &&
-            google::protobuf::util::MessageDifferencer::Equals(record, committed->second),
-        "schedule " + record.spec().name() + " recovered as it was committed");
+    SIM_EXPECT(committed != committed_schedules_.end() &&
+                   google::protobuf::util::MessageDifferencer::Equals(record, committed->second),
+               "schedule " + record.spec().name() + " recovered as it was committed");
   }
-  effects_.Clear();
-  core_->Restore(std::move(recovered->jobs), std::move(recovered->sentinels), clock_.NowMs());
-  core_->RestoreSchedules(std::move(recovered->schedules), clock_.NowMs());
-  wire::Hello hello;
-  hello.set_name("w");
-  hello.set_host("sim");
-  wire::PoolCapacity& pool = *hello.add_pools();
-  pool.set_kind(wire::KIND_IO);
-  pool.set_capacity(2);
-  hello.add_queues("default");
-  running_.clear();  // the worker dropped what it held; its leases run out
-  core_->OnWorkerMessage("w", Command::kHello, hello.SerializeAsString(), clock_.NowMs(),
-                         &effects_);
-  Step();
-}
-
-void ScheduleSim::Step() {
-  core_->Tick(clock_.NowMs(), &effects_);
-  core_->CheckInvariants();
-  Settle();
-}
-
-void ScheduleSim::Settle() {
-  absl::Status taken = pipeline_->Take(&effects_);
-  SCHEDULE_SIM_EXPECT(taken.ok(), std::string(taken.message()));
-  effects_.Clear();
-  if (in_flight_ && ++in_flight_steps_ > Below(4)) {
-    CommitInFlight();
-  }
-  CheckCore();
 }
 
 void ScheduleSim::Operate() {
@@ -161,14 +91,16 @@ void ScheduleSim::Operate() {
   if (r < 8) {
     AddRandomSchedule();
   } else if (r < 11) {
-    core_->PauseSchedule(RandomName(), Below(2) == 0, clock_.NowMs(), &effects_).IgnoreError();
-    Step();
+    process_.core()
+        ->PauseSchedule(RandomName(), Below(2) == 0, clock_.NowMs(), process_.effects())
+        .IgnoreError();
+    process_.Step();
   } else if (r < 12) {
-    core_->RemoveSchedule(RandomName(), &effects_).IgnoreError();
-    Step();
+    process_.core()->RemoveSchedule(RandomName(), process_.effects()).IgnoreError();
+    process_.Step();
   } else if (r < 14) {
-    core_->RunSchedule(RandomName(), clock_.NowMs(), &effects_).IgnoreError();
-    Step();
+    process_.core()->RunSchedule(RandomName(), clock_.NowMs(), process_.effects()).IgnoreError();
+    process_.Step();
   } else if (r < 18) {
     Crash();
   } else if (r < 35) {
@@ -197,53 +129,36 @@ void ScheduleSim::AddRandomSchedule() {
   spec.set_overlap(Below(3) == 0 ? ::jobq::admin::ScheduleSpec::OVERLAP_SKIP
                                  : ::jobq::admin::ScheduleSpec::OVERLAP_ALLOW);
   spec.set_catch_up(static_cast<::jobq::admin::ScheduleSpec::CatchUp>(Below(4)));
-  core_->AddSchedule(spec, clock_.NowMs(), &effects_).IgnoreError();  // a taken name: refused
-  Step();
+  process_.core()
+      ->AddSchedule(spec, clock_.NowMs(), process_.effects())
+      .IgnoreError();  // a taken name: refused
+  process_.Step();
 }
 
 void ScheduleSim::AdvanceTime(TimeMs delta_ms) {
   clock_.AdvanceMs(delta_ms);
-  effects_.Clear();
-  Step();
+  process_.effects()->Clear();
+  process_.Step();
 }
 
 void ScheduleSim::FinishSomeJob() {
-  if (running_.empty()) {
+  if (process_.running().empty()) {
     return AdvanceTime(1);
   }
-  auto it = running_.begin();
-  std::advance(it, static_cast<long>(Below(running_.size())));
-  wire::WorkerResults results;
-  wire::JobResult& result = *results.add_results();
-  result.set_id(std::string(it->first.Bytes()));
-  result.set_attempt(it->second);
+  wire::JobResult result = process_.ResultForSomeJob();
   result.set_ok(true);
-  running_.erase(it);
-  wire::Credit credit;
-  credit.set_kind(wire::KIND_IO);
-  credit.set_credits(1);
-  effects_.Clear();
-  core_->OnWorkerMessage("w", Command::kWorkerResult, results.SerializeAsString(), clock_.NowMs(),
-                         &effects_);
-  core_->OnWorkerMessage("w", Command::kCredit, credit.SerializeAsString(), clock_.NowMs(),
-                         &effects_);
-  Step();
+  process_.Finish(result);
 }
 
-void ScheduleSim::CommitInFlight() {
-  OwnedBatch batch = std::move(*in_flight_);
-  in_flight_.reset();
-  std::vector<const broker::core::Job*> pointers;
-  const absl::Status committed = store_->Commit(broker::net::ViewOf(batch, &pointers));
-  SCHEDULE_SIM_EXPECT(committed.ok(), std::string(committed.message()));
+void ScheduleSim::OnCommitted(const OwnedBatch& batch) {
   // The disk's model: no firing key ever committed with a second job.
   for (const broker::core::Job& job : batch.changed) {
     if (!ParseFiringKey(job.spec.idempotency_key())) {
       continue;
     }
     auto [first, inserted] = committed_firings_.emplace(job.spec.idempotency_key(), job.id);
-    SCHEDULE_SIM_EXPECT(inserted || first->second == job.id,
-                        "firing " + job.spec.idempotency_key() + " committed with two jobs");
+    SIM_EXPECT(inserted || first->second == job.id,
+               "firing " + job.spec.idempotency_key() + " committed with two jobs");
     figures_.firings_committed += inserted ? 1 : 0;
   }
   for (const std::string& name : batch.schedules_erased) {
@@ -251,24 +166,16 @@ void ScheduleSim::CommitInFlight() {
   }
   for (const ::jobq::store::ScheduleRecord& record : batch.schedules_changed) {
     auto was = committed_schedules_.find(record.spec().name());
-    SCHEDULE_SIM_EXPECT(was == committed_schedules_.end() ||
-                            was->second.created_ms() != record.created_ms() ||
-                            record.cursor_ms() >= was->second.cursor_ms(),
-                        "schedule " + record.spec().name() + "'s committed cursor went back");
+    SIM_EXPECT(was == committed_schedules_.end() ||
+                   was->second.created_ms() != record.created_ms() ||
+                   record.cursor_ms() >= was->second.cursor_ms(),
+               "schedule " + record.spec().name() + "'s committed cursor went back");
     committed_schedules_[record.spec().name()] = record;
   }
-  absl::Status released = pipeline_->OnBatchCommitted(absl::OkStatus());
-  SCHEDULE_SIM_EXPECT(released.ok(), std::string(released.message()));
 }
 
 void ScheduleSim::Crash() {
-  if (in_flight_ && Below(2) == 0) {
-    CommitInFlight();  // it reached the disk before the process died
-  }
-  in_flight_.reset();
-  pipeline_.reset();  // held messages and gathered writes die with it
-  core_.reset();
-  ++restarts_;
+  process_.Stop();
   ++figures_.restarts;
   if (Below(4) == 0) {
     ++figures_.long_downtimes;
@@ -276,7 +183,7 @@ void ScheduleSim::Crash() {
   } else {
     clock_.AdvanceMs(1 + static_cast<TimeMs>(Below(3000)));
   }
-  StartProcess();
+  process_.Start();
 }
 
 void ScheduleSim::CheckCore() {
@@ -284,7 +191,7 @@ void ScheduleSim::CheckCore() {
   broker::core::JobFilter all;
   all.limit = 1'000'000;
   for (;;) {
-    broker::core::JobPage page = core_->ListJobs(all);
+    broker::core::JobPage page = process_.core()->ListJobs(all);
     jobs.insert(jobs.end(), page.jobs.begin(), page.jobs.end());
     if (!page.next_after) {
       break;
@@ -298,13 +205,13 @@ void ScheduleSim::CheckCore() {
     if (!firing) {
       continue;
     }
-    SCHEDULE_SIM_EXPECT(keys.insert(job->spec.idempotency_key()).second,
-                        "two kept jobs for firing " + job->spec.idempotency_key());
-    SCHEDULE_SIM_EXPECT(job->submitted_ms >= firing->second,
-                        "firing " + job->spec.idempotency_key() + " made its job before its time");
+    SIM_EXPECT(keys.insert(job->spec.idempotency_key()).second,
+               "two kept jobs for firing " + job->spec.idempotency_key());
+    SIM_EXPECT(job->submitted_ms >= firing->second,
+               "firing " + job->spec.idempotency_key() + " made its job before its time");
   }
   ::jobq::admin::ListSchedulesResponse listed;
-  core_->FillSchedules(broker::core::kSchedulesMax, listed.mutable_schedules());
+  process_.core()->FillSchedules(broker::core::kSchedulesMax, listed.mutable_schedules());
   uint64_t skipped = 0;
   for (const ::jobq::admin::ScheduleInfo& info : listed.schedules()) {
     skipped += info.skipped();

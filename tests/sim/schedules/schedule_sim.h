@@ -1,12 +1,9 @@
 #pragma once
 // ScheduleSim: a seeded simulation of the broker's schedules (issue 17,
-// item 5), with crashes around firings. A real BrokerCore, the loop's
-// CommitPipeline and a SqliteStore on /dev/shm, wired as the loop wires
-// them for a durable store, with the writer played by the simulation: a
-// batch in flight reaches the disk a few steps later, or a crash comes
-// first and it reaches the disk or not (at random) while every write
-// gathered since is lost. One worker runs the firings' jobs and finishes
-// them at random times (so --overlap skip has something to wait for).
+// item 5), with crashes around firings, on a SimProcess (sim_process.h):
+// the core, the loop's commit pipeline and a SQLite store whose writer the
+// simulation plays. Its worker runs the firings' jobs and finishes them at
+// random times (so --overlap skip has something to wait for).
 //
 // Random operations: add, pause, resume, remove and run schedules (every
 // 1-10 s, or cron, under each catch-up and overlap policy), time passing
@@ -27,17 +24,13 @@
 
 #include <cstdint>
 #include <map>
-#include <memory>
-#include <optional>
 #include <random>
-#include <set>
 #include <string>
 
-#include "broker/core/broker_core.h"
-#include "broker/net/commit_pipeline.h"
 #include "broker/net/owned_batch.h"
-#include "broker/store/sqlite_store.h"
+#include "broker/store/store.h"
 #include "common/clock.h"
+#include "tests/sim/sim_process.h"
 
 namespace jobq::testing {
 
@@ -51,7 +44,6 @@ struct ScheduleSimFigures {
 class ScheduleSim {
  public:
   explicit ScheduleSim(uint64_t seed);
-  ~ScheduleSim();
 
   ScheduleSim(const ScheduleSim&) = delete;
   ScheduleSim& operator=(const ScheduleSim&) = delete;
@@ -61,39 +53,27 @@ class ScheduleSim {
   const ScheduleSimFigures& figures() const { return figures_; }
 
  private:
-  void StartProcess();
-  void Step();
-  // Hands the step's effects to the pipeline, then checks.
-  void Settle();
   void Operate();
   void AddRandomSchedule();
   void AdvanceTime(TimeMs delta_ms);
   void FinishSomeJob();
-  // The in-flight batch reaches the disk: the model of the disk moves on.
-  void CommitInFlight();
+  // A batch reached the disk: the model of the disk moves on.
+  void OnCommitted(const broker::net::OwnedBatch& batch);
+  // A restart loses no schedule: exactly what the committed batches wrote.
+  void OnRecovered(const broker::store::Recovered& recovered);
   void Crash();
   void CheckCore();
   std::string RandomName();
   uint64_t Below(uint64_t n) { return n == 0 ? 0 : rng_() % n; }
 
-  const uint64_t seed_;
   std::mt19937_64 rng_;
   FakeClock clock_;
-  std::string path_;
-  uint64_t restarts_ = 0;
-  std::unique_ptr<broker::store::SqliteStore> store_;
-  std::unique_ptr<broker::core::BrokerCore> core_;
-  std::unique_ptr<broker::net::CommitPipeline> pipeline_;
-  broker::core::Effects effects_;
-  std::optional<broker::net::OwnedBatch> in_flight_;
-  uint64_t in_flight_steps_ = 0;
-  // The worker: jobs it runs, by id, with their attempt.
-  std::map<JobId, uint32_t> running_;
   // The disk as the committed batches left it.
   std::map<std::string, JobId> committed_firings_;  // firing key -> its one job, ever
   std::map<std::string, ::jobq::store::ScheduleRecord> committed_schedules_;
   ScheduleSimFigures figures_;
-  uint64_t step_ = 0;
+  // Last: its hooks use the members above.
+  SimProcess process_;
 };
 
 }  // namespace jobq::testing

@@ -5,30 +5,21 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "tests/sim/sim_disk.h"
+#include "tests/sim/sim_env.h"
 
 namespace jobq::testing {
 namespace {
 
-using broker::core::BrokerCore;
 using broker::core::Job;
 using broker::core::Outbound;
-using broker::net::CommitPipeline;
 using broker::net::OwnedBatch;
-using broker::store::SqliteStore;
 
-struct Broken {
-  std::string what;
-};
-
-#define WORKFLOW_SIM_EXPECT(condition, message) \
-  do {                                          \
-    if (!(condition)) {                         \
-      throw Broken{message};                    \
-    }                                           \
-  } while (false)
-
-std::string Hex(const JobId& id) { return id.ToString(); }
+broker::core::CoreOptions Options() {
+  broker::core::CoreOptions options;
+  options.result_ttl_ms = TimeMs{1} << 40;  // every job stays to be checked
+  options.dead_ttl_ms = TimeMs{1} << 40;
+  return options;
+}
 
 std::string Describe(const Job& job) {
   std::string text = " [state " + wire::JobState_Name(job.state) + ", error " + job.error.type() +
@@ -42,76 +33,46 @@ bool Succeeded(const Job* job) { return job != nullptr && job->state == wire::JO
 }  // namespace
 
 WorkflowSim::WorkflowSim(uint64_t seed)
-    : seed_(seed), rng_(seed), path_(SimStorePath("workflow-sim", seed)) {
+    : seed_(seed),
+      rng_(seed),
+      process_("workflow-sim", seed, &rng_, &clock_, Options(), /*worker_capacity=*/4,
+               {.on_sent = [this](const Outbound& out) { OnSent(out); },
+                .on_committed = [this](const OwnedBatch& batch) { OnCommitted(batch); },
+                .on_recovered =
+                    [this](const broker::store::Recovered& recovered) { OnRecovered(recovered); },
+                .check = [this] { CheckCore(); }}) {
   clock_.AdvanceMs(static_cast<TimeMs>(Below(3'600'000)));
 }
 
-WorkflowSim::~WorkflowSim() {
-  pipeline_.reset();
-  core_.reset();
-  store_.reset();
-  RemoveSimStore(path_);
-}
-
 std::string WorkflowSim::Run() {
-  try {
-    RemoveSimStore(path_);
-    absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path_);
-    WORKFLOW_SIM_EXPECT(store.ok(), std::string(store.status().message()));
-    store_ = std::move(*store);
-    StartProcess();
+  return process_.Run([this] {
+    Start();
     const uint64_t steps = 200 + Below(300);
-    for (step_ = 0; step_ < steps; ++step_) {
+    for (uint64_t step = 0; step < steps; ++step) {
+      process_.set_step(step);
       Operate();
     }
+    process_.set_step(steps);
     QuietPhase();
-  } catch (const Broken& broken) {
-    return absl::StrCat("seed ", seed_, " step ", step_, " (after ", restarts_,
-                        " restart(s)): ", broken.what);
-  }
-  return "";
+  });
 }
 
-void WorkflowSim::StartProcess() {
-  broker::core::CoreOptions options;
-  options.seed = seed_ * 1000 + restarts_;
-  options.result_ttl_ms = TimeMs{1} << 40;  // every job stays to be checked
-  options.dead_ttl_ms = TimeMs{1} << 40;
-  core_ = std::make_unique<BrokerCore>(options);
-  pipeline_ = std::make_unique<CommitPipeline>(
-      core_.get(), store_.get(), [this](const Outbound& out) { OnSent(out); },
-      [this](OwnedBatch batch) {
-        in_flight_ = std::move(batch);
-        in_flight_steps_ = 0;
-      });
-  absl::StatusOr<broker::store::Recovered> recovered = store_->Recover();
-  WORKFLOW_SIM_EXPECT(recovered.ok(), std::string(recovered.status().message()));
-  WORKFLOW_SIM_EXPECT(
-      recovered->workflows.size() == committed_workflows_.size(),
-      absl::StrCat("recovered ", recovered->workflows.size(),
-                   " workflows; the committed batches wrote ", committed_workflows_.size()));
-  effects_.Clear();
-  core_->RestoreWorkflows(std::move(recovered->workflows));
-  core_->Restore(std::move(recovered->jobs), std::move(recovered->sentinels), clock_.NowMs());
-  running_.clear();  // the worker dropped what it held; its leases run out
-  wire::Hello hello;
-  hello.set_name("w");
-  hello.set_host("sim");
-  wire::PoolCapacity& pool = *hello.add_pools();
-  pool.set_kind(wire::KIND_IO);
-  pool.set_capacity(4);
-  hello.add_queues("default");
-  core_->OnWorkerMessage("w", Command::kHello, hello.SerializeAsString(), clock_.NowMs(),
-                         &effects_);
-  Step();
+void WorkflowSim::OnRecovered(const broker::store::Recovered& recovered) {
+  SIM_EXPECT(recovered.workflows.size() == committed_workflows_.size(),
+             absl::StrCat("recovered ", recovered.workflows.size(),
+                          " workflows; the committed batches wrote ", committed_workflows_.size()));
+}
+
+void WorkflowSim::Start() {
+  process_.Start();
   // An acknowledged workflow survives, whole.
   for (const auto& [seq, sent] : sent_) {
     if (!sent.id) {
       continue;
     }
-    const broker::core::Workflow* workflow = core_->FindWorkflow(*sent.id);
-    WORKFLOW_SIM_EXPECT(workflow != nullptr && workflow->nodes.size() == sent.nodes,
-                        "acknowledged workflow " + Hex(*sent.id) + " lost across a restart");
+    const broker::core::Workflow* workflow = process_.core()->FindWorkflow(*sent.id);
+    SIM_EXPECT(workflow != nullptr && workflow->nodes.size() == sent.nodes,
+               "acknowledged workflow " + Hex(*sent.id) + " lost across a restart");
   }
   // The client reconnects and sends again what was not acknowledged.
   std::vector<wire::SubmitWorkflow> again;
@@ -121,26 +82,10 @@ void WorkflowSim::StartProcess() {
     }
   }
   for (wire::SubmitWorkflow& request : again) {
-    core_->OnClientMessage("c", Command::kSubmitWorkflow, request.SerializeAsString(),
-                           clock_.NowMs(), &effects_);
-    Step();
+    process_.core()->OnClientMessage("c", Command::kSubmitWorkflow, request.SerializeAsString(),
+                                     clock_.NowMs(), process_.effects());
+    process_.Step();
   }
-}
-
-void WorkflowSim::Step() {
-  core_->Tick(clock_.NowMs(), &effects_);
-  core_->CheckInvariants();
-  Settle();
-}
-
-void WorkflowSim::Settle() {
-  absl::Status taken = pipeline_->Take(&effects_);
-  WORKFLOW_SIM_EXPECT(taken.ok(), std::string(taken.message()));
-  effects_.Clear();
-  if (in_flight_ && ++in_flight_steps_ > Below(4)) {
-    CommitInFlight();
-  }
-  CheckCore();
 }
 
 void WorkflowSim::Operate() {
@@ -208,7 +153,7 @@ wire::SubmitWorkflow WorkflowSim::RandomWorkflow() {
   std::vector<JobId> outside;
   for (const auto& [seq, sent] : sent_) {
     if (sent.id) {
-      if (const broker::core::Workflow* other = core_->FindWorkflow(*sent.id)) {
+      if (const broker::core::Workflow* other = process_.core()->FindWorkflow(*sent.id)) {
         outside.push_back(other->nodes[Below(other->nodes.size())]);
       }
     }
@@ -244,37 +189,35 @@ void WorkflowSim::SubmitWorkflow(wire::SubmitWorkflow request) {
   Sent& sent = sent_[request.client_seq()];
   sent.nodes = static_cast<size_t>(request.nodes_size());
   sent.request = request;
-  effects_.Clear();
-  core_->OnClientMessage("c", Command::kSubmitWorkflow, request.SerializeAsString(), clock_.NowMs(),
-                         &effects_);
-  Step();
+  process_.effects()->Clear();
+  process_.core()->OnClientMessage("c", Command::kSubmitWorkflow, request.SerializeAsString(),
+                                   clock_.NowMs(), process_.effects());
+  process_.Step();
 }
 
 void WorkflowSim::OnSent(const Outbound& out) {
   if (out.command == Command::kDispatch) {
     for (const wire::DispatchedJob& job : static_cast<const wire::Dispatch&>(*out.body).jobs()) {
       CheckDispatch(job);
-      running_[*JobId::FromBytes(job.id())] = job.attempt();
     }
     return;
   }
   if (out.command == Command::kReconnect) {
-    running_.clear();  // the broker forgot the worker: it registers again
+    process_.running().clear();  // the broker forgot the worker: it registers again
     return;
   }
   if (out.command != Command::kWorkflowSubmitted) {
     return;
   }
   const auto& answer = static_cast<const wire::WorkflowSubmitted&>(*out.body);
-  WORKFLOW_SIM_EXPECT(answer.error().type().empty(),
-                      "a valid workflow was refused: " + answer.error().message());
+  SIM_EXPECT(answer.error().type().empty(),
+             "a valid workflow was refused: " + answer.error().message());
   auto sent = sent_.find(answer.client_seq());
-  WORKFLOW_SIM_EXPECT(sent != sent_.end(), "an answer to a workflow never sent");
+  SIM_EXPECT(sent != sent_.end(), "an answer to a workflow never sent");
   const JobId id = *JobId::FromBytes(answer.id());
-  WORKFLOW_SIM_EXPECT(!sent->second.id || *sent->second.id == id,
-                      "a re-sent workflow was created twice");
-  WORKFLOW_SIM_EXPECT(static_cast<size_t>(answer.node_ids_size()) == sent->second.nodes,
-                      "the answer names every node");
+  SIM_EXPECT(!sent->second.id || *sent->second.id == id, "a re-sent workflow was created twice");
+  SIM_EXPECT(static_cast<size_t>(answer.node_ids_size()) == sent->second.nodes,
+             "the answer names every node");
   if (!sent->second.id) {
     ++figures_.workflows;
     figures_.nodes += sent->second.nodes;
@@ -284,33 +227,28 @@ void WorkflowSim::OnSent(const Outbound& out) {
 
 void WorkflowSim::CheckDispatch(const wire::DispatchedJob& dispatched) {
   const JobId id = *JobId::FromBytes(dispatched.id());
-  const Job* job = core_->FindJob(id);
-  WORKFLOW_SIM_EXPECT(job != nullptr, "dispatched job " + Hex(id) + " is not kept");
+  const Job* job = process_.core()->FindJob(id);
+  SIM_EXPECT(job != nullptr, "dispatched job " + Hex(id) + " is not kept");
   for (const std::string& raw : job->spec.after()) {
-    const Job* parent = core_->FindJob(*JobId::FromBytes(raw));
-    WORKFLOW_SIM_EXPECT(parent != nullptr, "a dispatched node's parent is kept");
+    const Job* parent = process_.core()->FindJob(*JobId::FromBytes(raw));
+    SIM_EXPECT(parent != nullptr, "a dispatched node's parent is kept");
     if (job->spec.on_parent_failure() == wire::PARENT_FAILURE_CANCEL) {
-      WORKFLOW_SIM_EXPECT(Succeeded(parent), "node " + Hex(id) + " dispatched while parent " +
-                                                 Hex(parent->id) + " is " +
-                                                 wire::JobState_Name(parent->state));
+      SIM_EXPECT(Succeeded(parent), "node " + Hex(id) + " dispatched while parent " +
+                                        Hex(parent->id) + " is " +
+                                        wire::JobState_Name(parent->state));
     }
   }
   if (job->spec.after_size() > 0) {
-    WORKFLOW_SIM_EXPECT(dispatched.payload().find("\"inputs\":{") != std::string::npos,
-                        "node " + Hex(id) + " dispatched without its inputs");
+    SIM_EXPECT(dispatched.payload().find("\"inputs\":{") != std::string::npos,
+               "node " + Hex(id) + " dispatched without its inputs");
   }
 }
 
 void WorkflowSim::FinishSomeJob() {
-  if (running_.empty()) {
+  if (process_.running().empty()) {
     return AdvanceTime(1 + static_cast<TimeMs>(Below(50)));
   }
-  auto it = running_.begin();
-  std::advance(it, static_cast<long>(Below(running_.size())));
-  wire::WorkerResults results;
-  wire::JobResult& result = *results.add_results();
-  result.set_id(std::string(it->first.Bytes()));
-  result.set_attempt(it->second);
+  wire::JobResult result = process_.ResultForSomeJob();
   result.set_ok(Below(100) < 80);
   if (result.ok()) {
     result.set_result(std::to_string(Below(1000)));
@@ -318,16 +256,7 @@ void WorkflowSim::FinishSomeJob() {
     result.mutable_error()->set_type("exception");
     result.mutable_error()->set_message("sim");
   }
-  running_.erase(it);
-  wire::Credit credit;
-  credit.set_kind(wire::KIND_IO);
-  credit.set_credits(1);
-  effects_.Clear();
-  core_->OnWorkerMessage("w", Command::kWorkerResult, results.SerializeAsString(), clock_.NowMs(),
-                         &effects_);
-  core_->OnWorkerMessage("w", Command::kCredit, credit.SerializeAsString(), clock_.NowMs(),
-                         &effects_);
-  Step();
+  process_.Finish(result);
 }
 
 void WorkflowSim::CancelSomeWorkflow() {
@@ -340,9 +269,11 @@ void WorkflowSim::CancelSomeWorkflow() {
   if (ids.empty()) {
     return AdvanceTime(1);
   }
-  effects_.Clear();
-  core_->CancelWorkflow(ids[Below(ids.size())], clock_.NowMs(), &effects_).IgnoreError();
-  Step();
+  process_.effects()->Clear();
+  process_.core()
+      ->CancelWorkflow(ids[Below(ids.size())], clock_.NowMs(), process_.effects())
+      .IgnoreError();
+  process_.Step();
 }
 
 void WorkflowSim::RetrySomeNode() {
@@ -351,7 +282,7 @@ void WorkflowSim::RetrySomeNode() {
   filter.limit = 1'000'000;
   for (wire::JobState state : {wire::JOB_STATE_FAILED, wire::JOB_STATE_DEAD}) {
     filter.state = state;
-    for (const Job* job : core_->ListJobs(filter).jobs) {
+    for (const Job* job : process_.core()->ListJobs(filter).jobs) {
       failed.push_back(job);
     }
   }
@@ -364,7 +295,7 @@ void WorkflowSim::RetrySomeNode() {
   std::vector<JobId> pending{job->id};
   std::set<JobId> seen;
   while (!pending.empty()) {
-    const Job* at = core_->FindJob(pending.back());
+    const Job* at = process_.core()->FindJob(pending.back());
     pending.pop_back();
     if (at == nullptr || !at->links) {
       continue;
@@ -376,33 +307,29 @@ void WorkflowSim::RetrySomeNode() {
       }
     }
   }
-  effects_.Clear();
-  if (core_->RetryJob(job->id, clock_.NowMs(), &effects_) == broker::core::RetryOutcome::kRetried &&
+  process_.effects()->Clear();
+  if (process_.core()->RetryJob(job->id, clock_.NowMs(), process_.effects()) ==
+          broker::core::RetryOutcome::kRetried &&
       job->links && !job->links->children.empty()) {
     ++figures_.revived;
   }
-  Step();
+  process_.Step();
 }
 
 void WorkflowSim::AdvanceTime(TimeMs delta_ms) {
   clock_.AdvanceMs(delta_ms);
-  effects_.Clear();
+  process_.effects()->Clear();
   // The worker's heartbeat: it holds what it runs.
   wire::Heartbeat heartbeat;
-  for (const auto& [id, attempt] : running_) {
+  for (const auto& [id, attempt] : process_.running()) {
     heartbeat.add_holding(std::string(id.Bytes()));
   }
-  core_->OnWorkerMessage("w", Command::kWorkerHeartbeat, heartbeat.SerializeAsString(),
-                         clock_.NowMs(), &effects_);
-  Step();
+  process_.core()->OnWorkerMessage("w", Command::kWorkerHeartbeat, heartbeat.SerializeAsString(),
+                                   clock_.NowMs(), process_.effects());
+  process_.Step();
 }
 
-void WorkflowSim::CommitInFlight() {
-  OwnedBatch batch = std::move(*in_flight_);
-  in_flight_.reset();
-  std::vector<const Job*> pointers;
-  const absl::Status committed = store_->Commit(broker::net::ViewOf(batch, &pointers));
-  WORKFLOW_SIM_EXPECT(committed.ok(), std::string(committed.message()));
+void WorkflowSim::OnCommitted(const OwnedBatch& batch) {
   for (const Job& job : batch.changed) {
     if (job.spec.after_size() == 0) {
       continue;
@@ -410,9 +337,9 @@ void WorkflowSim::CommitInFlight() {
     const bool released = job.state != wire::JOB_STATE_BLOCKED;
     auto [was, first] = committed_released_.emplace(job.id, released);
     if (!released && !first && was->second) {
-      WORKFLOW_SIM_EXPECT(may_block_again_.count(job.id) == 1,
-                          "node " + Hex(job.id) + " committed released, then blocked again" +
-                              (std::getenv("JOBQ_SIM_DEBUG") != nullptr ? Describe(job) : ""));
+      SIM_EXPECT(may_block_again_.count(job.id) == 1,
+                 "node " + Hex(job.id) + " committed released, then blocked again" +
+                     (std::getenv("JOBQ_SIM_DEBUG") != nullptr ? Describe(job) : ""));
     }
     if (!released) {
       may_block_again_.erase(job.id);
@@ -430,50 +357,43 @@ void WorkflowSim::CommitInFlight() {
   for (const ::jobq::store::WorkflowRecord& record : batch.workflows_changed) {
     committed_workflows_.insert(*JobId::FromBytes(record.id()));
   }
-  absl::Status released = pipeline_->OnBatchCommitted(absl::OkStatus());
-  WORKFLOW_SIM_EXPECT(released.ok(), std::string(released.message()));
 }
 
 void WorkflowSim::Crash() {
-  if (in_flight_ && Below(2) == 0) {
-    CommitInFlight();  // it reached the disk before the process died
-  }
-  in_flight_.reset();
-  pipeline_.reset();  // held messages and gathered writes die with it
-  core_.reset();
-  ++restarts_;
+  process_.Stop();
   ++figures_.restarts;
   clock_.AdvanceMs(1 + static_cast<TimeMs>(Below(3000)));
-  StartProcess();
+  Start();
 }
 
 void WorkflowSim::CheckCore() {
   broker::core::JobFilter all;
   all.limit = 1'000'000;
-  for (const Job* job : core_->ListJobs(all).jobs) {
+  for (const Job* job : process_.core()->ListJobs(all).jobs) {
     if (job->spec.after_size() == 0) {
       continue;
     }
     bool parent_failed = false;
     for (const std::string& raw : job->spec.after()) {
-      const Job* parent = core_->FindJob(*JobId::FromBytes(raw));
+      const Job* parent = process_.core()->FindJob(*JobId::FromBytes(raw));
       parent_failed =
           parent_failed ||
           (parent != nullptr && broker::core::IsTerminal(parent->state) && !Succeeded(parent));
     }
     if (job->error.type() == broker::core::kUpstreamFailedErrorType) {
-      WORKFLOW_SIM_EXPECT(parent_failed,
-                          "node " + Hex(job->id) + " was cancelled for a parent, and none failed");
+      SIM_EXPECT(parent_failed,
+                 "node " + Hex(job->id) + " was cancelled for a parent, and none failed");
     }
     // Once its workflow has finished, a node behind a failed parent did
     // not run (unless it runs whatever its parents do).
     const broker::core::Workflow* workflow =
-        job->links && job->links->workflow ? core_->FindWorkflow(*job->links->workflow) : nullptr;
+        job->links && job->links->workflow ? process_.core()->FindWorkflow(*job->links->workflow)
+                                           : nullptr;
     if (workflow != nullptr && workflow->unfinished == 0 && parent_failed &&
         job->spec.on_parent_failure() == wire::PARENT_FAILURE_CANCEL) {
-      WORKFLOW_SIM_EXPECT(job->state == wire::JOB_STATE_CANCELLED,
-                          "node " + Hex(job->id) + " behind a failed parent ended " +
-                              wire::JobState_Name(job->state));
+      SIM_EXPECT(job->state == wire::JOB_STATE_CANCELLED, "node " + Hex(job->id) +
+                                                              " behind a failed parent ended " +
+                                                              wire::JobState_Name(job->state));
     }
   }
 }
@@ -484,39 +404,34 @@ void WorkflowSim::QuietPhase() {
   for (int round = 0; round < 20'000; ++round) {
     bool all_done = true;
     for (const auto& [seq, sent] : sent_) {
-      const broker::core::Workflow* workflow = sent.id ? core_->FindWorkflow(*sent.id) : nullptr;
+      const broker::core::Workflow* workflow =
+          sent.id ? process_.core()->FindWorkflow(*sent.id) : nullptr;
       all_done = all_done && workflow != nullptr && workflow->unfinished == 0;
     }
     if (all_done) {
       break;
     }
-    if (!running_.empty()) {
+    if (!process_.running().empty()) {
       FinishSomeJob();
     } else {
       AdvanceTime(500);
     }
   }
   for (const auto& [seq, sent] : sent_) {
-    WORKFLOW_SIM_EXPECT(sent.id.has_value(),
-                        "workflow " + std::to_string(seq) + " was never acknowledged");
-    const broker::core::Workflow* workflow = core_->FindWorkflow(*sent.id);
-    WORKFLOW_SIM_EXPECT(workflow != nullptr && workflow->unfinished == 0,
-                        "workflow " + Hex(*sent.id) + " never ended");
+    SIM_EXPECT(sent.id.has_value(), "workflow " + std::to_string(seq) + " was never acknowledged");
+    const broker::core::Workflow* workflow = process_.core()->FindWorkflow(*sent.id);
+    SIM_EXPECT(workflow != nullptr && workflow->unfinished == 0,
+               "workflow " + Hex(*sent.id) + " never ended");
   }
-  while (in_flight_ || !pipeline_->idle()) {
-    if (in_flight_) {
-      CommitInFlight();
-    }
-    Settle();
-  }
-  absl::StatusOr<broker::store::Recovered> recovered = store_->Recover();
-  WORKFLOW_SIM_EXPECT(recovered.ok(), std::string(recovered.status().message()));
-  WORKFLOW_SIM_EXPECT(recovered->workflows.size() == core_->workflow_count(),
-                      "the store holds every workflow the core has");
+  process_.Drain();
+  absl::StatusOr<broker::store::Recovered> recovered = process_.store()->Recover();
+  SIM_EXPECT(recovered.ok(), std::string(recovered.status().message()));
+  SIM_EXPECT(recovered->workflows.size() == process_.core()->workflow_count(),
+             "the store holds every workflow the core has");
   for (const Job& stored : recovered->jobs) {
-    const Job* job = core_->FindJob(stored.id);
-    WORKFLOW_SIM_EXPECT(job != nullptr && job->state == stored.state,
-                        "the store holds job " + Hex(stored.id) + " as the core has it");
+    const Job* job = process_.core()->FindJob(stored.id);
+    SIM_EXPECT(job != nullptr && job->state == stored.state,
+               "the store holds job " + Hex(stored.id) + " as the core has it");
   }
 }
 

@@ -1,16 +1,13 @@
 #pragma once
 // WorkflowSim: a seeded simulation of workflows (issue 18, item 5) with
-// crashes around the commits that release nodes. A real BrokerCore, the
-// loop's CommitPipeline and a SqliteStore on /dev/shm, wired as the loop
-// wires them for a durable store, with the writer played by the
-// simulation (as ScheduleSim does): a batch in flight reaches the disk a
-// few steps later, or a crash comes first and it reaches the disk or not
-// while every write gathered since is lost. One worker runs the nodes and
-// ends each in success or an error at random; one client submits random
-// DAGs (chains, wide fan-out and fan-in, diamonds, random ones, with some
-// nodes that run whatever their parents did) and re-sends the ones not
-// acknowledged after a crash, with the same token. Now and then an
-// operator cancels a workflow or retries a failed node.
+// crashes around the commits that release nodes, on a SimProcess
+// (sim_process.h, as ScheduleSim): the core, the loop's commit pipeline
+// and a SQLite store whose writer the simulation plays. Its worker runs
+// the nodes and ends each in success or an error at random; one client
+// submits random DAGs (chains, wide fan-out and fan-in, diamonds, random
+// ones, with some nodes that run whatever their parents did) and re-sends
+// the ones not acknowledged after a crash, with the same token. Now and
+// then an operator cancels a workflow or retries a failed node.
 //
 // Checked after every step, beside the core's own CheckInvariants:
 //  - a node is dispatched only when every parent has succeeded (or, for
@@ -30,18 +27,15 @@
 
 #include <cstdint>
 #include <map>
-#include <memory>
 #include <optional>
 #include <random>
 #include <set>
 #include <string>
-#include <vector>
 
-#include "broker/core/broker_core.h"
-#include "broker/net/commit_pipeline.h"
 #include "broker/net/owned_batch.h"
-#include "broker/store/sqlite_store.h"
+#include "broker/store/store.h"
 #include "common/clock.h"
+#include "tests/sim/sim_process.h"
 
 namespace jobq::testing {
 
@@ -57,7 +51,6 @@ struct WorkflowSimFigures {
 class WorkflowSim {
  public:
   explicit WorkflowSim(uint64_t seed);
-  ~WorkflowSim();
 
   WorkflowSim(const WorkflowSim&) = delete;
   WorkflowSim& operator=(const WorkflowSim&) = delete;
@@ -74,9 +67,9 @@ class WorkflowSim {
     size_t nodes = 0;
   };
 
-  void StartProcess();
-  void Step();
-  void Settle();
+  // Starts the process, checks that the acknowledged workflows survived,
+  // and has the client send again what was not acknowledged.
+  void Start();
   void Operate();
   wire::SubmitWorkflow RandomWorkflow();
   void SubmitWorkflow(wire::SubmitWorkflow request);
@@ -84,7 +77,9 @@ class WorkflowSim {
   void CancelSomeWorkflow();
   void RetrySomeNode();
   void AdvanceTime(TimeMs delta_ms);
-  void CommitInFlight();
+  // A batch reached the disk: the model of the disk moves on.
+  void OnCommitted(const broker::net::OwnedBatch& batch);
+  void OnRecovered(const broker::store::Recovered& recovered);
   void Crash();
   void OnSent(const broker::core::Outbound& out);
   void CheckDispatch(const wire::DispatchedJob& dispatched);
@@ -95,16 +90,8 @@ class WorkflowSim {
   const uint64_t seed_;
   std::mt19937_64 rng_;
   FakeClock clock_;
-  std::string path_;
-  std::unique_ptr<broker::store::SqliteStore> store_;
-  std::unique_ptr<broker::core::BrokerCore> core_;
-  std::unique_ptr<broker::net::CommitPipeline> pipeline_;
-  broker::core::Effects effects_;
-  std::optional<broker::net::OwnedBatch> in_flight_;
-  uint64_t in_flight_steps_ = 0;
   uint64_t next_seq_ = 1;
-  std::map<uint64_t, Sent> sent_;      // by client_seq
-  std::map<JobId, uint32_t> running_;  // the worker's jobs and their attempts
+  std::map<uint64_t, Sent> sent_;  // by client_seq
   // What the committed batches wrote: whether each job with parents was
   // released, and which jobs may legitimately block again (descendants of
   // a retried node) until a batch writes them blocked.
@@ -112,8 +99,8 @@ class WorkflowSim {
   std::set<JobId> may_block_again_;
   std::set<JobId> committed_workflows_;
   WorkflowSimFigures figures_;
-  uint64_t step_ = 0;
-  uint64_t restarts_ = 0;
+  // Last: its hooks use the members above.
+  SimProcess process_;
 };
 
 }  // namespace jobq::testing
