@@ -27,63 +27,14 @@
 #include "producer/client/client.h"
 #include "producer/client/internal/message_sink.h"
 #include "producer/client/internal/shared_state.h"
+#include "tests/unit/producer/client_session_fixture.h"
 
-namespace jobq::client_internal {
+namespace jobq::client_internal::session_test {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
-
-constexpr char kEndpoint[] = "tcp://broker.test:5555";
-// ClientSession::kSubmitTokenPrefixBytes bytes.
-constexpr char kTokenPrefix[] = "prefix-8";
-
-// The submit_token the session gives the job `seq` that came without one.
-std::string TokenFor(uint64_t seq) {
-  std::string token(kTokenPrefix);
-  for (size_t i = 0; i < sizeof(seq); ++i) {
-    token.push_back(static_cast<char>(seq >> (8 * (sizeof(seq) - 1 - i))));
-  }
-  return token;
-}
-
-// The id the test's broker gives the job `seq`.
-JobId IdFor(uint64_t seq) {
-  std::string bytes(JobId::kSize, '\0');
-  bytes[0] = 'i';
-  bytes[JobId::kSize - 1] = static_cast<char>(seq);
-  return *JobId::FromBytes(bytes);
-}
-
-struct SentMessage {
-  Command command;
-  std::string body;
-};
-
-// Records what the session sends; refuses a send when told to, as a
-// DEALER whose connection broke after it looked writable.
-class RecordingSink final : public MessageSink {
- public:
-  bool Ready() override { return true; }
-  bool Send(Command command, const google::protobuf::MessageLite& body) override {
-    if (refuse_next_) {
-      refuse_next_ = false;
-      return false;
-    }
-    sent_.push_back({command, body.SerializeAsString()});
-    return true;
-  }
-
-  void RefuseNext() { refuse_next_ = true; }
-
-  // The messages sent since the last Take.
-  std::vector<SentMessage> Take() { return std::exchange(sent_, {}); }
-
- private:
-  std::vector<SentMessage> sent_;
-  bool refuse_next_ = false;
-};
 
 // One SUBMIT as sent: its first_seq, and per job the payload and token.
 struct SubmitShape {
@@ -118,16 +69,8 @@ std::vector<SubmitShape> Submits(const std::vector<SentMessage>& messages) {
   return shapes;
 }
 
-class ClientSessionTest : public ::testing::Test {
+class ClientSessionTest : public ClientSessionFixture {
  protected:
-  ClientSessionTest() : shared_(std::make_shared<Shared>(WakeFd::CreateOrDie())) {}
-
-  void MakeSession(ClientOptions options = {}) {
-    options.broker_endpoint = kEndpoint;
-    session_ = std::make_unique<ClientSession>(options, shared_, kTokenPrefix);
-    session_->Start(clock_.NowMs());
-  }
-
   // What Client::Submit queues, then the I/O thread's take of it.
   std::shared_ptr<FutureState> Submit(const std::string& payload, bool notify = false) {
     auto state = std::make_shared<FutureState>(notify, 0, nullptr);
@@ -166,34 +109,15 @@ class ClientSessionTest : public ::testing::Test {
     return state;
   }
 
-  // The I/O loop's work between two polls.
-  void Turn() {
-    session_->SendPending(clock_.NowMs(), sink_);
-    session_->CheckDeadlines(clock_.NowMs());
-  }
-
-  void Deliver(Command command, const google::protobuf::MessageLite& body) {
-    const std::string bytes = body.SerializeAsString();
-    DecodedFrames decoded;
-    decoded.command = command;
-    decoded.body = bytes;
-    session_->OnBrokerMessage(decoded, clock_.NowMs());
-  }
-
   void AckSeqs(const std::vector<uint64_t>& seqs) {
     wire::Submitted submitted;
     for (uint64_t seq : seqs) {
       wire::SubmitAck* ack = submitted.add_acks();
       ack->set_client_seq(seq);
-      ack->set_id(std::string(IdFor(seq).Bytes()));
+      ack->set_id(std::string(IdFor('i', seq).Bytes()));
     }
     Deliver(Command::kSubmitted, submitted);
   }
-
-  ManualClock clock_;
-  std::shared_ptr<Shared> shared_;
-  RecordingSink sink_;
-  std::unique_ptr<ClientSession> session_;
 };
 
 TEST_F(ClientSessionTest, AReconnectResendsUnacknowledgedJobsWithTheirSeqsAndTokensFirst) {
@@ -214,7 +138,7 @@ TEST_F(ClientSessionTest, AReconnectResendsUnacknowledgedJobsWithTheirSeqsAndTok
                           SubmitShape{3, {"job 2", "job 3"}, {TokenFor(3), TokenFor(4)}}));
   AckSeqs({2});
   ASSERT_TRUE(futures[1]->ack.has_value());
-  EXPECT_EQ(futures[1]->ack->id, IdFor(2));
+  EXPECT_EQ(futures[1]->ack->id, IdFor('i', 2));
 
   session_->OnDisconnected();
   futures.push_back(Submit("job 4"));
@@ -235,7 +159,7 @@ TEST_F(ClientSessionTest, AReconnectResendsUnacknowledgedJobsWithTheirSeqsAndTok
   AckSeqs({1, 3, 4, 5, 6});
   for (size_t i = 0; i < futures.size(); ++i) {
     ASSERT_TRUE(futures[i]->ack.has_value()) << "job " << i << ": " << futures[i]->failure;
-    EXPECT_EQ(futures[i]->ack->id, IdFor(i + 1)) << "job " << i;
+    EXPECT_EQ(futures[i]->ack->id, IdFor('i', i + 1)) << "job " << i;
   }
   EXPECT_EQ(shared_->window_used, 0u);
   EXPECT_TRUE(shared_->failure.ok()) << shared_->failure;
@@ -319,7 +243,7 @@ TEST_F(ClientSessionTest, AWaitOnAConnectionTheBrokerKeepsOpenOutlastsTheConnect
   ClientOptions options;
   options.connect_timeout_ms = 5000;
   MakeSession(options);
-  std::shared_ptr<FutureState> waiting = Wait(IdFor(1));
+  std::shared_ptr<FutureState> waiting = Wait(IdFor('i', 1));
   Turn();
   clock_.AdvanceMs(100);
   session_->OnConnected(clock_.NowMs());
@@ -378,7 +302,7 @@ TEST_F(ClientSessionTest, AResultCompletesItsFutureAndAnErrorFailsTheSubmitWithT
   MakeSession();
   session_->OnConnected(clock_.NowMs());
   std::shared_ptr<FutureState> notified = Submit("notified", /*notify=*/true);
-  std::shared_ptr<FutureState> waited = Wait(IdFor(42));
+  std::shared_ptr<FutureState> waited = Wait(IdFor('i', 42));
   Turn();
   std::vector<SentMessage> sent = sink_.Take();
   ASSERT_THAT(sent, SizeIs(2));
@@ -386,19 +310,19 @@ TEST_F(ClientSessionTest, AResultCompletesItsFutureAndAnErrorFailsTheSubmitWithT
   ASSERT_EQ(sent[1].command, Command::kWait);
   wire::Wait wait;
   ASSERT_TRUE(wait.ParseFromString(sent[1].body));
-  EXPECT_THAT(wait.ids(), ElementsAre(std::string(IdFor(42).Bytes())));
+  EXPECT_THAT(wait.ids(), ElementsAre(std::string(IdFor('i', 42).Bytes())));
 
   AckSeqs({1});
   ASSERT_TRUE(notified->ack.has_value());
-  EXPECT_EQ(notified->ack->id, IdFor(1));
+  EXPECT_EQ(notified->ack->id, IdFor('i', 1));
   EXPECT_FALSE(notified->Done()) << "done before its outcome";
 
   wire::ClientResults results;
   wire::JobOutcome* running = results.add_outcomes();  // not final: ignored
-  running->set_id(std::string(IdFor(1).Bytes()));
+  running->set_id(std::string(IdFor('i', 1).Bytes()));
   running->set_state(wire::JOB_STATE_RUNNING);
   wire::JobOutcome* other = results.add_outcomes();  // nobody waits for it
-  other->set_id(std::string(IdFor(7).Bytes()));
+  other->set_id(std::string(IdFor('i', 7).Bytes()));
   other->set_state(wire::JOB_STATE_SUCCEEDED);
   Deliver(Command::kClientResult, results);
   EXPECT_FALSE(notified->Done()) << "completed by an outcome that is not final";
@@ -406,17 +330,17 @@ TEST_F(ClientSessionTest, AResultCompletesItsFutureAndAnErrorFailsTheSubmitWithT
 
   results.Clear();
   wire::JobOutcome* done = results.add_outcomes();
-  done->set_id(std::string(IdFor(1).Bytes()));
+  done->set_id(std::string(IdFor('i', 1).Bytes()));
   done->set_state(wire::JOB_STATE_SUCCEEDED);
   done->set_attempts(2);
   done->set_result("{\"answer\":1}");
   wire::JobOutcome* failed = results.add_outcomes();
-  failed->set_id(std::string(IdFor(42).Bytes()));
+  failed->set_id(std::string(IdFor('i', 42).Bytes()));
   failed->set_state(wire::JOB_STATE_FAILED);
   failed->mutable_error()->set_type("ValueError");
   Deliver(Command::kClientResult, results);
   ASSERT_TRUE(notified->outcome.has_value());
-  EXPECT_EQ(notified->outcome->id, IdFor(1));
+  EXPECT_EQ(notified->outcome->id, IdFor('i', 1));
   EXPECT_EQ(notified->outcome->state, wire::JOB_STATE_SUCCEEDED);
   EXPECT_EQ(notified->outcome->attempts, 2u);
   EXPECT_EQ(notified->outcome->result, "{\"answer\":1}");
@@ -503,4 +427,4 @@ TEST_F(ClientSessionTest, ARefusedSendWaitsForTheNextConnectionAndGoesAgainUncha
 }
 
 }  // namespace
-}  // namespace jobq::client_internal
+}  // namespace jobq::client_internal::session_test

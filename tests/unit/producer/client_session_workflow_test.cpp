@@ -23,56 +23,13 @@
 #include "producer/client/internal/client_session.h"
 #include "producer/client/internal/message_sink.h"
 #include "producer/client/internal/shared_state.h"
+#include "tests/unit/producer/client_session_fixture.h"
 
-// A namespace of its own: the unity build puts this file beside
-// client_session_test.cpp, whose helpers have the same names.
-namespace jobq::client_internal::workflow_test {
+namespace jobq::client_internal::session_test {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-
-constexpr char kEndpoint[] = "tcp://broker.test:5555";
-constexpr char kTokenPrefix[] = "prefix-8";
-
-std::string TokenFor(uint64_t seq) {
-  std::string token(kTokenPrefix);
-  for (size_t i = 0; i < sizeof(seq); ++i) {
-    token.push_back(static_cast<char>(seq >> (8 * (sizeof(seq) - 1 - i))));
-  }
-  return token;
-}
-
-JobId IdFor(char kind, uint64_t n) {
-  std::string bytes(JobId::kSize, '\0');
-  bytes[0] = kind;
-  bytes[JobId::kSize - 1] = static_cast<char>(n);
-  return *JobId::FromBytes(bytes);
-}
-
-struct Sent {
-  Command command;
-  std::string body;
-};
-
-class RecordingSink final : public MessageSink {
- public:
-  bool Ready() override { return true; }
-  bool Send(Command command, const google::protobuf::MessageLite& body) override {
-    if (refuse_next_) {
-      refuse_next_ = false;
-      return false;
-    }
-    sent_.push_back({command, body.SerializeAsString()});
-    return true;
-  }
-  void RefuseNext() { refuse_next_ = true; }
-  std::vector<Sent> Take() { return std::exchange(sent_, {}); }
-
- private:
-  std::vector<Sent> sent_;
-  bool refuse_next_ = false;
-};
 
 // A WORKFLOW as sent: its seq, token and node names.
 struct WorkflowShape {
@@ -89,9 +46,9 @@ struct WorkflowShape {
   }
 };
 
-std::vector<WorkflowShape> Workflows(const std::vector<Sent>& messages) {
+std::vector<WorkflowShape> Workflows(const std::vector<SentMessage>& messages) {
   std::vector<WorkflowShape> shapes;
-  for (const Sent& message : messages) {
+  for (const SentMessage& message : messages) {
     EXPECT_EQ(message.command, Command::kSubmitWorkflow) << CommandName(message.command);
     wire::SubmitWorkflow workflow;
     EXPECT_TRUE(workflow.ParseFromString(message.body));
@@ -106,14 +63,12 @@ std::vector<WorkflowShape> Workflows(const std::vector<Sent>& messages) {
   return shapes;
 }
 
-class ClientSessionWorkflowTest : public ::testing::Test {
+class ClientSessionWorkflowTest : public ClientSessionFixture {
  protected:
-  ClientSessionWorkflowTest() : shared_(std::make_shared<Shared>(WakeFd::CreateOrDie())) {
+  ClientSessionWorkflowTest() {
     ClientOptions options;
-    options.broker_endpoint = kEndpoint;
     options.connect_timeout_ms = 1000;
-    session_ = std::make_unique<ClientSession>(options, shared_, kTokenPrefix);
-    session_->Start(clock_.NowMs());
+    MakeSession(options);
   }
 
   // What Client::SubmitWorkflow queues, then the I/O thread's take of it.
@@ -143,19 +98,6 @@ class ClientSessionWorkflowTest : public ::testing::Test {
     return state;
   }
 
-  void Turn() {
-    session_->SendPending(clock_.NowMs(), sink_);
-    session_->CheckDeadlines(clock_.NowMs());
-  }
-
-  void Deliver(Command command, const google::protobuf::MessageLite& body) {
-    const std::string bytes = body.SerializeAsString();
-    DecodedFrames decoded;
-    decoded.command = command;
-    decoded.body = bytes;
-    session_->OnBrokerMessage(decoded, clock_.NowMs());
-  }
-
   // The broker's answer accepting workflow `seq` with `nodes` nodes.
   void Accept(uint64_t seq, size_t nodes, bool duplicate = false) {
     wire::WorkflowSubmitted answer;
@@ -176,11 +118,6 @@ class ClientSessionWorkflowTest : public ::testing::Test {
     outcome->set_attempts(1);
     Deliver(Command::kClientResult, results);
   }
-
-  ManualClock clock_;
-  std::shared_ptr<Shared> shared_;
-  RecordingSink sink_;
-  std::unique_ptr<ClientSession> session_;
 };
 
 TEST_F(ClientSessionWorkflowTest, AnAcceptedWorkflowGivesEachNodeItsIdAndEndsWhenAllHaveFinished) {
@@ -268,7 +205,7 @@ TEST_F(ClientSessionWorkflowTest, AReconnectResendsAnUnansweredWorkflowWithItsSe
   EXPECT_TRUE(first->duplicate);
   EXPECT_EQ(first->nodes[0]->ack->id, IdFor('n', 10));
   Turn();
-  std::vector<Sent> sent = sink_.Take();
+  std::vector<SentMessage> sent = sink_.Take();
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_EQ(sent[0].command, Command::kWait);
   wire::Wait wait;
@@ -330,7 +267,7 @@ TEST_F(ClientSessionWorkflowTest, ASentinelAfterAWorkflowGoesAfterIt) {
   ASSERT_TRUE(session_->TakeRequests());
   session_->OnConnected(clock_.NowMs());
   Turn();
-  std::vector<Sent> sent = sink_.Take();
+  std::vector<SentMessage> sent = sink_.Take();
   ASSERT_EQ(sent.size(), 2u);
   EXPECT_EQ(sent[0].command, Command::kSubmitWorkflow);
   EXPECT_EQ(sent[1].command, Command::kSentinel);
@@ -339,4 +276,4 @@ TEST_F(ClientSessionWorkflowTest, ASentinelAfterAWorkflowGoesAfterIt) {
 }
 
 }  // namespace
-}  // namespace jobq::client_internal::workflow_test
+}  // namespace jobq::client_internal::session_test
