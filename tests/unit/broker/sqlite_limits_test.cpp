@@ -13,6 +13,7 @@
 #include "broker/core/limit_record.h"
 #include "broker/store/memory_store.h"
 #include "broker/store/sqlite_store.h"
+#include "tests/unit/broker/sqlite_test_dir.h"
 
 namespace jobq::broker::store {
 namespace {
@@ -40,44 +41,14 @@ absl::Status CommitLimits(Store& store, const std::vector<core::LimitRecord>& li
   return store.Commit(CommitBatch{.limits = limits});
 }
 
-class SqliteLimitsTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "jobq-sqlite-limits-XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-    path_ = dir_ + "/jobq.db";
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
-  std::unique_ptr<SqliteStore> Open() {
-    absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path_);
-    EXPECT_TRUE(store.ok()) << store.status();
-    return store.ok() ? std::move(*store) : nullptr;
-  }
-  void RawExec(const std::string& sql) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-    char* error = nullptr;
-    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
-        << (error ? error : "");
-    sqlite3_free(error);
-    sqlite3_close(db);
-  }
-
-  std::string dir_;
-  std::string path_;
-};
+using SqliteLimitsTest = SqliteDirTest;
 
 TEST_F(SqliteLimitsTest, LimitsSetChangedAndClearedComeBackAsCommitted) {
   const core::LimitRecord emails = Limit("emails", "", 1, 10, 100, 0);  // 100/s
   const core::LimitRecord pdf = Limit("emails", "pdf", 0, 0, 0, 3);
   const core::LimitRecord other = Limit("other", "", 1, 1000, 1, 5);
   {
-    auto store = Open();
+    auto store = OpenOrDie();
     ASSERT_NE(store, nullptr);
     ASSERT_TRUE(CommitLimits(*store, {emails, pdf, other}).ok());
     // In one batch: changed twice (the last wins), and one cleared.
@@ -85,7 +56,7 @@ TEST_F(SqliteLimitsTest, LimitsSetChangedAndClearedComeBackAsCommitted) {
     changed.burst = 7;
     ASSERT_TRUE(CommitLimits(*store, {emails, changed, Cleared("other", "")}).ok());
   }
-  auto store = Open();
+  auto store = OpenOrDie();
   ASSERT_NE(store, nullptr);
   absl::StatusOr<Recovered> recovered = store->Recover();
   ASSERT_TRUE(recovered.ok()) << recovered.status();
@@ -103,7 +74,7 @@ TEST_F(SqliteLimitsTest, AVersionTwoFileMigratesWithNoLimits) {
       " state INTEGER NOT NULL, queue TEXT NOT NULL, record BLOB NOT NULL);"
       "CREATE TABLE sentinels (id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),"
       " queue TEXT NOT NULL);");
-  auto store = Open();
+  auto store = OpenOrDie();
   ASSERT_NE(store, nullptr);
   absl::StatusOr<Recovered> recovered = store->Recover();
   ASSERT_TRUE(recovered.ok()) << recovered.status();
@@ -114,7 +85,7 @@ TEST_F(SqliteLimitsTest, AVersionTwoFileMigratesWithNoLimits) {
 
 TEST_F(SqliteLimitsTest, ADamagedLimitRowIsRefusedNamingTheLimit) {
   {
-    auto store = Open();
+    auto store = OpenOrDie();
     ASSERT_NE(store, nullptr);
     ASSERT_TRUE(CommitLimits(*store, {Limit("q", "t", 1, 1000, 1, 0)}).ok());
   }

@@ -22,26 +22,15 @@
 #include "broker/store/sqlite_store.h"
 #include "common/job_id.h"
 #include "tests/support/power_cut_vfs.h"
+#include "tests/unit/broker/sqlite_test_dir.h"
 
 namespace jobq::broker::store {
 namespace {
 
 using ::jobq::testing::PowerCutVfs;
 
-class SqlitePowerCutTest : public ::testing::Test {
+class SqlitePowerCutTest : public SqliteDirTest {
  protected:
-  void SetUp() override {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "jobq-power-cut-test-XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-    path_ = dir_ + "/jobq.db";
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
-
   core::Job Job(const std::string& task) {
     core::Job job;
     job.id = ids_.Next(1'700'000'000'000 + (++now_));
@@ -85,9 +74,6 @@ class SqlitePowerCutTest : public ::testing::Test {
     }
     return by_id;
   }
-
-  std::string dir_;
-  std::string path_;
 
  private:
   int RunChild(const std::function<std::string(SqliteStore&)>& use) {

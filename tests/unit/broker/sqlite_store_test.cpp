@@ -17,6 +17,7 @@
 
 #include "broker/store/job_record.h"
 #include "common/job_id.h"
+#include "tests/unit/broker/sqlite_test_dir.h"
 
 namespace jobq::broker::store {
 namespace {
@@ -36,38 +37,8 @@ absl::StatusOr<std::vector<core::Job>> RecoverJobs(Store& store) {
   return std::move(recovered->jobs);
 }
 
-// A fresh directory per test, removed afterwards.
-class SqliteStoreTest : public ::testing::Test {
+class SqliteStoreTest : public SqliteDirTest {
  protected:
-  void SetUp() override {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "jobq-sqlite-test-XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-    path_ = dir_ + "/jobq.db";
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
-
-  std::unique_ptr<SqliteStore> OpenOrDie() {
-    absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path_);
-    EXPECT_TRUE(store.ok()) << store.status();
-    return store.ok() ? std::move(*store) : nullptr;
-  }
-
-  // Runs `sql` on its own connection to the file, as another program would.
-  void RawExec(const std::string& sql) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-    char* error = nullptr;
-    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
-        << (error ? error : "");
-    sqlite3_free(error);
-    sqlite3_close(db);
-  }
-
   JobId NextId() { return ids_.Next(1'700'000'000'000 + (++now_)); }
 
   core::Job SimpleJob(const std::string& task) {
@@ -113,8 +84,6 @@ class SqliteStoreTest : public ::testing::Test {
     return job;
   }
 
-  std::string dir_;
-  std::string path_;
   JobIdGenerator ids_{42};
   int64_t now_ = 0;
 };
