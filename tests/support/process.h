@@ -13,24 +13,13 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
 
 namespace jobq::testing {
 
 // WaitExit, Stop and RunCommand scale their deadlines, as WaitFor does
 // (tests/support/wait_for.h).
-
-// A fresh directory under $TMPDIR, removed with its contents at destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 std::string ReadFile(const std::string& path);
 void WriteFile(const std::string& path, const std::string& content);

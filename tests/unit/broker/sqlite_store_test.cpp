@@ -462,12 +462,12 @@ TEST_F(SqliteStoreTest, RefusesAFileFromANewerJobq) {
 }
 
 TEST_F(SqliteStoreTest, APathInAMissingDirectoryGivesAClearError) {
-  const std::string path = dir_ + "/no-such-dir/jobq.db";
+  const std::string path = dir_.path() + "/no-such-dir/jobq.db";
   auto store = SqliteStore::Open(path);
   ASSERT_FALSE(store.ok());
   EXPECT_NE(store.status().message().find(path), std::string::npos) << store.status();
   EXPECT_NE(store.status().message().find("does not exist"), std::string::npos) << store.status();
-  EXPECT_FALSE(std::filesystem::exists(dir_ + "/no-such-dir"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/no-such-dir"));
 }
 
 TEST_F(SqliteStoreTest, RefusesAGarbageFileWithoutTouchingIt) {

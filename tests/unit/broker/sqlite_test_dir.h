@@ -4,31 +4,17 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <stdlib.h>
 
-#include <filesystem>
 #include <memory>
 #include <string>
-#include <system_error>
 
 #include "broker/store/sqlite_store.h"
+#include "tests/support/temp_dir.h"
 
 namespace jobq::broker::store {
 
 class SqliteDirTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "jobq-sqlite-test-XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-    path_ = dir_ + "/jobq.db";
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
-
   // The store on path_; null (and the test failed) when it cannot be opened.
   std::unique_ptr<SqliteStore> OpenOrDie() {
     absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path_);
@@ -47,8 +33,8 @@ class SqliteDirTest : public ::testing::Test {
     sqlite3_close(db);
   }
 
-  std::string dir_;
-  std::string path_;
+  const ::jobq::testing::TempDir dir_;
+  const std::string path_ = dir_.File("jobq.db");
 };
 
 }  // namespace jobq::broker::store

@@ -36,6 +36,7 @@
 #include "common/transport/zmq_messages.h"
 #include "jobq/wire.pb.h"
 #include "producer/client/client.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
 
 namespace jobq {
@@ -190,20 +191,6 @@ class FakeBroker {
 
 class ClientResubmitTest : public ::testing::Test {
  protected:
-  // A fresh directory per test for the broker's socket file, which a client
-  // may connect to before anything listens there.
-  void SetUp() override {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "jobq-client-test-XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-    endpoint_ = "ipc://" + dir_ + "/broker";
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
-
   std::unique_ptr<Client> MakeClient(const std::string& endpoint, ClientOptions options = {}) {
     options.broker_endpoint = endpoint;
     options.clock = &clock_;
@@ -227,8 +214,10 @@ class ClientResubmitTest : public ::testing::Test {
 
   ManualClock clock_;  // outlives the clients, which read it
   zmq::context_t context_;
-  std::string dir_;
-  std::string endpoint_;
+  // A fresh directory per test for the broker's socket file, which a client
+  // may connect to before anything listens there.
+  const ::jobq::testing::TempDir dir_;
+  const std::string endpoint_ = "ipc://" + dir_.File("broker");
 };
 
 TEST_F(ClientResubmitTest, EveryJobGetsItsOwnTokenFromTheClientsPrefixAndItsSeq) {

@@ -26,6 +26,7 @@
 #include "absl/status/status.h"
 #include "common/clock.h"
 #include "producer/client/client.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
 #include "tests/support/zmtp_null.h"
 
@@ -90,31 +91,20 @@ class ClosingBroker {
 
 class ClientUnansweredTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "jobq-client-test-XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
-
   // Returns once the client's I/O loop has handled everything that reached
   // it before the call: it has gone round twice since (see
   // ManualClock::sleeps), woken by the clock if it had nothing to do.
   void Settle() { ASSERT_TRUE(::jobq::testing::Settle(clock_)) << "the client is stuck"; }
 
   ManualClock clock_;  // outlives the client, which reads it
-  std::string dir_;
+  const ::jobq::testing::TempDir dir_;
 };
 
 TEST_F(ClientUnansweredTest, ABrokerThatClosesEveryConnectionUnansweredFailsTheJobAfterTheTimeout) {
-  ClosingBroker broker(dir_ + "/broker");
+  ClosingBroker broker(dir_.File("broker"));
   ASSERT_TRUE(broker.bound());
   ClientOptions options;
-  options.broker_endpoint = "ipc://" + dir_ + "/broker";
+  options.broker_endpoint = "ipc://" + dir_.File("broker");
   options.connect_timeout_ms = 500;
   options.clock = &clock_;
   absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(options);
