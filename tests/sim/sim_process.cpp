@@ -10,12 +10,6 @@
 
 namespace jobq::testing {
 
-using broker::core::BrokerCore;
-using broker::core::Outbound;
-using broker::net::CommitPipeline;
-using broker::net::OwnedBatch;
-using broker::store::SqliteStore;
-
 SimProcess::SimProcess(const std::string& name, uint64_t seed, std::mt19937_64* rng,
                        FakeClock* clock, const broker::core::CoreOptions& options,
                        uint32_t worker_capacity, Hooks hooks)
@@ -37,7 +31,8 @@ SimProcess::~SimProcess() {
 std::string SimProcess::Run(const std::function<void()>& body) {
   try {
     RemoveSimStore(path_);
-    absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path_);
+    absl::StatusOr<std::unique_ptr<broker::store::SqliteStore>> store =
+        broker::store::SqliteStore::Open(path_);
     SIM_EXPECT(store.ok(), std::string(store.status().message()));
     store_ = std::move(*store);
     body();
@@ -51,10 +46,10 @@ std::string SimProcess::Run(const std::function<void()>& body) {
 void SimProcess::Start() {
   broker::core::CoreOptions options = options_;
   options.seed = seed_ * 1000 + restarts_;
-  core_ = std::make_unique<BrokerCore>(options);
-  pipeline_ = std::make_unique<CommitPipeline>(
+  core_ = std::make_unique<broker::core::BrokerCore>(options);
+  pipeline_ = std::make_unique<broker::net::CommitPipeline>(
       core_.get(), store_.get(),
-      [this](const Outbound& out) {
+      [this](const broker::core::Outbound& out) {
         hooks_.on_sent(out);
         if (out.command != Command::kDispatch) {
           return;
@@ -64,7 +59,7 @@ void SimProcess::Start() {
           running_[*JobId::FromBytes(job.id())] = job.attempt();
         }
       },
-      [this](OwnedBatch batch) {
+      [this](broker::net::OwnedBatch batch) {
         in_flight_ = std::move(batch);
         in_flight_steps_ = 0;
       });
@@ -148,7 +143,7 @@ void SimProcess::Finish(const wire::JobResult& result) {
 }
 
 void SimProcess::CommitInFlight() {
-  OwnedBatch batch = std::move(*in_flight_);
+  broker::net::OwnedBatch batch = std::move(*in_flight_);
   in_flight_.reset();
   std::vector<const broker::core::Job*> pointers;
   const absl::Status committed = store_->Commit(broker::net::ViewOf(batch, &pointers));

@@ -7,23 +7,18 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <string>
+
+#include "tests/sim/sim_seeds.h"
 
 namespace jobq::testing {
 namespace {
 
-uint64_t EnvNumber(const char* name, uint64_t fallback) {
-  const char* text = std::getenv(name);
-  return text == nullptr ? fallback : std::strtoull(text, nullptr, 10);
-}
-
 TEST(WorkflowSimTest, NodesRunAfterTheirParentsAreReleasedOnceAndEveryWorkflowEnds) {
-  const char* replay = std::getenv("JOBQ_SIM_SEED");
-  const uint64_t first = replay != nullptr ? std::strtoull(replay, nullptr, 10) : 1;
-  const uint64_t count = replay != nullptr ? 1 : EnvNumber("JOBQ_SIM_SEEDS", 1000) / 10;
+  const SimSeeds seeds = SimSeedsFromEnv(/*divisor=*/10);
+  const uint64_t count = seeds.count;
   WorkflowSimFigures total;
-  for (uint64_t seed = first; seed < first + count; ++seed) {
+  for (uint64_t seed = seeds.first; seed < seeds.first + count; ++seed) {
     WorkflowSim sim(seed);
     const std::string failure = sim.Run();
     ASSERT_EQ(failure, "") << "replay: JOBQ_SIM_SEED=" << seed;
