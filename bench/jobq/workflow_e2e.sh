@@ -101,6 +101,35 @@ start_cluster() {
   pids+=($!)
 }
 
+# stop_cluster: the broker and worker of start_cluster, before the next.
+stop_cluster() {
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  wait 2>/dev/null || true
+  pids=()
+}
+
+# run_waited NAME ARGS...: `jobq ARGS...` (a submission with --wait) on a
+# fresh cluster; prints NAME's jobs_per_s, broker_peak_kib and
+# run_jobs_per_s (NAME_failed when the command fails) and sets rate and
+# run_rate.
+run_waited() {
+  local name=$1 start done_at peak span
+  shift
+  start_cluster "$work/$name"
+  start=$(now)
+  "$bin/producer/jobq" --broker "$frontend" --admin "$admin" "$@" >"$work/$name.out" ||
+    echo "FIGURE workflow-e2e ${name}_failed 1"
+  done_at=$(now)
+  peak=$(awk '/^VmHWM/ {print $2}' "/proc/$broker_pid/status")
+  rate=$(awk -v n="$nodes" -v a="$start" -v b="$done_at" 'BEGIN {printf "%.0f", (n + 1) / (b - a)}')
+  echo "FIGURE workflow-e2e ${name}_jobs_per_s $rate"
+  echo "FIGURE workflow-e2e ${name}_broker_peak_kib $peak"
+  span=$(run_span)
+  run_rate=$(awk -v n="$nodes" -v t="$span" 'BEGIN {printf "%.0f", (n + 1) / t}')
+  echo "FIGURE workflow-e2e ${name}_run_jobs_per_s $run_rate"
+  stop_cluster
+}
+
 # Chord, first run: the acknowledgement (`jobq workflow submit` without
 # --wait returns once the workflow is durable) and the broker's memory
 # then, with every node kept.
@@ -114,42 +143,14 @@ after=$(rss_kib "$broker_pid")
 awk -v a="$start" -v b="$acked" 'BEGIN {printf "FIGURE workflow-e2e chord_submit_s %.2f\n", b - a}'
 awk -v n="$nodes" -v x="$before" -v y="$after" \
   'BEGIN {printf "FIGURE workflow-e2e broker_bytes_per_node %.0f\n", (y - x) * 1024 / (n + 1)}'
-kill -TERM "${pids[@]}" 2>/dev/null || true
-wait 2>/dev/null || true
-pids=()
+stop_cluster
 
-# Chord, second run: submitted and waited for (`--wait`), as the plain
-# jobs are below.
-start_cluster "$work/chord"
-start=$(now)
-"$bin/producer/jobq" --broker "$frontend" --admin "$admin" workflow submit "$work/chord.json" \
-  --wait --json >"$work/chord.out" || echo "FIGURE workflow-e2e chord_failed 1"
-done_at=$(now)
-peak=$(awk '/^VmHWM/ {print $2}' "/proc/$broker_pid/status")
-chord_rate=$(awk -v n="$nodes" -v a="$start" -v b="$done_at" 'BEGIN {printf "%.0f", (n + 1) / (b - a)}')
-echo "FIGURE workflow-e2e chord_jobs_per_s $chord_rate"
-echo "FIGURE workflow-e2e chord_broker_peak_kib $peak"
-chord_span=$(run_span)
-chord_run_rate=$(awk -v n="$nodes" -v t="$chord_span" 'BEGIN {printf "%.0f", (n + 1) / t}')
-echo "FIGURE workflow-e2e chord_run_jobs_per_s $chord_run_rate"
-kill -TERM "${pids[@]}" 2>/dev/null || true
-wait 2>/dev/null || true
-pids=()
-
-# Plain: the same jobs without edges, acknowledged and waited for.
-start_cluster "$work/plain"
-before=$(rss_kib "$broker_pid")
-start=$(now)
-"$bin/producer/jobq" --broker "$frontend" --admin "$admin" submit --file "$work/plain.jsonl" \
-  --wait >"$work/plain.out"
-done_at=$(now)
-peak=$(awk '/^VmHWM/ {print $2}' "/proc/$broker_pid/status")
-plain_rate=$(awk -v n="$nodes" -v a="$start" -v b="$done_at" 'BEGIN {printf "%.0f", (n + 1) / (b - a)}')
-echo "FIGURE workflow-e2e plain_jobs_per_s $plain_rate"
-echo "FIGURE workflow-e2e plain_broker_peak_kib $peak"
-plain_span=$(run_span)
-plain_run_rate=$(awk -v n="$nodes" -v t="$plain_span" 'BEGIN {printf "%.0f", (n + 1) / t}')
-echo "FIGURE workflow-e2e plain_run_jobs_per_s $plain_run_rate"
+# Chord, second run, then the same jobs without edges: each submitted and
+# waited for (`--wait`).
+run_waited chord workflow submit "$work/chord.json" --wait --json
+chord_rate=$rate chord_run_rate=$run_rate
+run_waited plain submit --file "$work/plain.jsonl" --wait
+plain_rate=$rate plain_run_rate=$run_rate
 awk -v c="$chord_run_rate" -v p="$plain_run_rate" \
   'BEGIN {printf "FIGURE workflow-e2e chord_vs_plain_run_percent %.0f\n", 100 * c / p}'
 awk -v c="$chord_rate" -v p="$plain_rate" \
