@@ -12,9 +12,6 @@ class TempDir {
   TempDir();
   ~TempDir();
 
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
   const std::string& path() const { return path_; }
   std::string File(const std::string& name) const { return path_ + "/" + name; }
 
