@@ -68,12 +68,7 @@ TEST_F(SqliteLimitsTest, LimitsSetChangedAndClearedComeBackAsCommitted) {
 }
 
 TEST_F(SqliteLimitsTest, AVersionTwoFileMigratesWithNoLimits) {
-  RawExec(
-      "PRAGMA application_id = 1246708305; PRAGMA user_version = 2;"
-      "CREATE TABLE jobs (id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),"
-      " state INTEGER NOT NULL, queue TEXT NOT NULL, record BLOB NOT NULL);"
-      "CREATE TABLE sentinels (id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),"
-      " queue TEXT NOT NULL);");
+  WriteVersionTwoFile();
   auto store = OpenOrDie();
   ASSERT_NE(store, nullptr);
   absl::StatusOr<Recovered> recovered = store->Recover();

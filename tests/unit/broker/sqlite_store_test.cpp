@@ -418,13 +418,7 @@ TEST_F(SqliteStoreTest, SchedulesSurviveAReopenUntilRemoved) {
 }
 
 TEST_F(SqliteStoreTest, MigratesAVersionTwoFileToKeepSchedules) {
-  // A store as jobq wrote it before schedules (schema 2).
-  RawExec(
-      "PRAGMA application_id = 1246708305; PRAGMA user_version = 2;"
-      "CREATE TABLE jobs (id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),"
-      " state INTEGER NOT NULL, queue TEXT NOT NULL, record BLOB NOT NULL);"
-      "CREATE TABLE sentinels (id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),"
-      " queue TEXT NOT NULL);");
+  WriteVersionTwoFile();
   auto store = OpenOrDie();
   ASSERT_NE(store, nullptr);
   ScheduleRecord tick;

@@ -33,6 +33,16 @@ class SqliteDirTest : public ::testing::Test {
     sqlite3_close(db);
   }
 
+  // A store as jobq wrote it before schedules and limits (schema 2).
+  void WriteVersionTwoFile() {
+    RawExec(
+        "PRAGMA application_id = 1246708305; PRAGMA user_version = 2;"
+        "CREATE TABLE jobs (id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),"
+        " state INTEGER NOT NULL, queue TEXT NOT NULL, record BLOB NOT NULL);"
+        "CREATE TABLE sentinels (id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),"
+        " queue TEXT NOT NULL);");
+  }
+
   const ::jobq::testing::TempDir dir_;
   const std::string path_ = dir_.File("jobq.db");
 };
