@@ -9,9 +9,10 @@ export class ApiError extends Error {
   }
 }
 
-// What /api/session said: auth (the broker has tokens), role ("read",
-// "admin" or null when this browser is not logged in), csrf.
-export const session = { auth: false, role: null, csrf: '' };
+// What /api/session said: tokens (the broker has tokens, so logging out
+// means something), role ("read", "admin", or null when this browser is
+// not logged in), csrf (sent back with every POST).
+export const session = { tokens: false, role: null, csrf: '' };
 
 export function isAdmin() {
   return session.role === 'admin';
@@ -65,7 +66,7 @@ export function post(path, body = {}, signal = undefined) {
 
 export async function loadSession() {
   const answer = await get('/api/session');
-  session.auth = Boolean(answer.auth);
+  session.tokens = Boolean(answer.tokens);
   session.role = answer.role ?? null;
   session.csrf = answer.csrf ?? '';
   return session;

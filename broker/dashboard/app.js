@@ -132,7 +132,7 @@ function showPages() {
   setText(role, session.role);
   role.className = `role role-${session.role}`;
   role.title = session.role === 'admin' ? 'Admin session: sees and acts' : 'Read session: sees, cannot act';
-  document.getElementById('logout').hidden = !session.auth;
+  document.getElementById('logout').hidden = !session.tokens;
   live.start();
   route();
 }
@@ -163,6 +163,12 @@ document.getElementById('logout').addEventListener('click', () => {
 onUnauthenticated(() => {
   session.role = null;
   showLogin();
+});
+
+// The hash is the route: skipping to the content moves the focus instead.
+document.getElementById('skip').addEventListener('click', (event) => {
+  event.preventDefault();
+  view.focus();
 });
 
 window.addEventListener('hashchange', () => {

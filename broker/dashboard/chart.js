@@ -50,6 +50,10 @@ export class LineChart {
       h: height - PADDING.top - PADDING.bottom,
     };
     const start = nowMs - this.windowMs;
+    // The scale fits what shows; one point before the window keeps the
+    // line running to the left edge.
+    const first = Math.max(0, points.findIndex((point) => point.t >= start) - 1);
+    points = points.slice(first);
     let max = 0;
     for (const point of points) {
       for (const s of this.series) {

@@ -10,7 +10,7 @@ const NODE_W = 150;
 const NODE_H = 30;
 const GAP_X = 60;
 const GAP_Y = 14;
-const MARGIN = 10;
+const MARGIN = 18; // room for the edges that bow above the top row
 
 // nodes: [{name, after: [parent names]}] -> Map name -> layer. Parents
 // not among `nodes` are ignored; so is a cycle, which the broker refuses.
@@ -71,7 +71,7 @@ export function layout(nodes) {
     // Each column centred against the tallest one.
     const offset = ((tallest - column.length) * (NODE_H + GAP_Y)) / 2;
     column.forEach((node, i) => {
-      position.set(node.name, { x: MARGIN + l * (NODE_W + GAP_X), y: MARGIN + offset + i * (NODE_H + GAP_Y) });
+      position.set(node.name, { layer: l, x: MARGIN + l * (NODE_W + GAP_X), y: MARGIN + offset + i * (NODE_H + GAP_Y) });
     });
   });
   return {
@@ -98,7 +98,14 @@ export function drawDag(nodes, jobHref) {
       const x2 = to.x;
       const y2 = to.y + NODE_H / 2;
       const bend = GAP_X / 2;
-      edges.append(svg('path', { d: `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}` }));
+      // An edge over several layers bows above its ends, so that it is not
+      // taken for an edge into the nodes it passes.
+      const lift = to.layer - from.layer > 1 ? Math.min(y1, y2) - NODE_H - GAP_Y : null;
+      const d =
+        lift === null
+          ? `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`
+          : `M${x1},${y1} C${x1 + 2 * bend},${lift} ${x2 - 2 * bend},${lift} ${x2},${y2}`;
+      edges.append(svg('path', { d, class: lift === null ? null : 'long' }));
     }
     const label = node.name.length > 20 ? `${node.name.slice(0, 19)}…` : node.name;
     boxes.append(

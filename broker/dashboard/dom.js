@@ -63,6 +63,17 @@ export function clear(node) {
   return node;
 }
 
+// The node made once for `key` (a row's link or badge), so that a live
+// table does not replace it with every snapshot.
+export function cached(cache, key, make) {
+  let node = cache.get(key);
+  if (!node) {
+    node = make();
+    cache.set(key, node);
+  }
+  return node;
+}
+
 export function badge(text, kind = text) {
   return el('span', { class: ['badge', `state-${kind}`] }, text);
 }

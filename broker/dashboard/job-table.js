@@ -35,7 +35,7 @@ export function jobsTable(jobs, { extraColumn = null, empty = 'No jobs match.' }
       el('td', { class: 'col-task' }, job.task),
       el('td', { class: 'col-state' }, badge(job.state)),
       el('td', { class: 'num' }, job.max_attempts ? `${job.attempts}/${job.max_attempts}` : String(job.attempts)),
-      el('td', { class: 'num', title: new Date(Number(when(job))).toISOString() }, ago(when(job), now)),
+      el('td', { class: 'num', title: when(job) ? new Date(Number(when(job))).toISOString() : null }, ago(when(job), now)),
       el('td', { class: 'col-error', title: error }, error || '-'),
       extraColumn ? el('td', { class: 'actions' }, extraColumn.cell(job)) : null,
     );

@@ -27,6 +27,7 @@ export function mount(ctx) {
       ctx.notify(outcome.problems.length ? 'error' : 'ok', retryText(outcome, 1));
       await load();
     }),
+    { disabled: true, title: 'Loading the job' },
   );
   const cancel = actionButton(
     'Cancel',
@@ -37,7 +38,7 @@ export function mount(ctx) {
         ctx.notify(result && result.outcome.startsWith('cancel') ? 'ok' : 'error', result ? result.message : 'No answer for the job.');
         await load();
       }),
-    { danger: true },
+    { danger: true, disabled: true, title: 'Loading the job' },
   );
   ctx.view.append(
     el('div', { class: 'page-head' }, el('h1', {}, 'Job ', el('span', { class: 'mono' }, id), ' ', stateBadge), el('div', { class: 'tools' }, retry, cancel)),

@@ -2,7 +2,7 @@
 // limited; pause, resume, and purge (after a confirmation).
 
 import { post, segment } from './api.js';
-import { KeyedTable, actionButton, badge, confirmDialog, el, pageHeader, setActionEnabled, setText } from './dom.js';
+import { KeyedTable, actionButton, badge, cached, confirmDialog, el, pageHeader, setActionEnabled, setText } from './dom.js';
 import { clock, count, num, rate } from './format.js';
 
 export function title() {
@@ -61,22 +61,23 @@ export function mount(ctx) {
   };
 
   const stateBadges = new Map();
+  const links = new Map();
   const table = new KeyedTable({
     keyOf: (q) => q.name,
     rowAttributes: (q) => ({ dataset: { queue: q.name } }),
     empty: 'No queues yet: a queue appears with its first job or worker.',
     columns: [
-      { head: 'Queue', class: 'name', cell: (q) => el('a', { href: `#/jobs?queue=${encodeURIComponent(q.name)}` }, q.name) },
+      {
+        head: 'Queue',
+        class: 'name',
+        cell: (q) => cached(links, q.name, () => el('a', { href: `#/jobs?queue=${encodeURIComponent(q.name)}` }, q.name)),
+      },
       {
         head: 'State',
         class: 'col-state',
         cell: (q) => {
           const { state, text } = queueState(q);
-          let node = stateBadges.get(q.name);
-          if (!node) {
-            node = badge(text, state);
-            stateBadges.set(q.name, node);
-          }
+          const node = cached(stateBadges, q.name, () => badge(text, state));
           node.className = `badge state-${state}`;
           setText(node, text);
           return node;

@@ -1,7 +1,7 @@
 // #/tasks : per task, live: jobs by outcome since the broker started, and
 // the percentiles of queue wait and run time (the snapshot's figures).
 
-import { KeyedTable, el, pageHeader } from './dom.js';
+import { KeyedTable, cached, el, pageHeader } from './dom.js';
 import { count, num, seconds } from './format.js';
 
 export function title() {
@@ -38,12 +38,17 @@ export function taskRows(snapshot) {
 }
 
 export function mount(ctx) {
+  const links = new Map();
   const table = new KeyedTable({
     keyOf: (t) => t.task,
     rowAttributes: (t) => ({ dataset: { task: t.task } }),
     empty: 'No task has run yet.',
     columns: [
-      { head: 'Task', class: 'name', cell: (t) => el('a', { href: `#/jobs?task=${encodeURIComponent(t.task)}` }, t.task) },
+      {
+        head: 'Task',
+        class: 'name',
+        cell: (t) => cached(links, t.task, () => el('a', { href: `#/jobs?task=${encodeURIComponent(t.task)}` }, t.task)),
+      },
       { head: 'Submitted', class: 'num', cell: (t) => count(t.submitted) },
       { head: 'Succeeded', class: 'num', cell: (t) => count(t.succeeded) },
       { head: 'Failed', class: 'num', cell: (t) => count(t.failed) },
