@@ -177,6 +177,17 @@ function fillCell(td, content) {
   }
 }
 
+// A table built once: columns [{head, class}] (the class also aligns the
+// head), rows of <tr>, and what to say when there are none.
+export function gridTable(columns, rows, empty, attributes = {}) {
+  return el(
+    'table',
+    { class: 'grid', ...attributes },
+    el('thead', {}, el('tr', {}, columns.map((c) => el('th', { scope: 'col', class: c.class }, c.head)))),
+    el('tbody', {}, rows.length ? rows : el('tr', { class: 'empty' }, el('td', { colspan: columns.length }, empty))),
+  );
+}
+
 // A message above the page: kind "ok", "error" or "info". Errors are
 // announced to screen readers.
 export function notice(container, kind, text) {

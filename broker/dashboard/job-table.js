@@ -2,7 +2,7 @@
 // the `after` id: the jobs page and the dead letters page show it.
 
 import { get, listOf, post } from './api.js';
-import { badge, el } from './dom.js';
+import { badge, el, gridTable } from './dom.js';
 import { ago, errorSummary } from './format.js';
 import { live } from './live.js';
 
@@ -21,9 +21,17 @@ function when(job) {
 // The table of one page. extraColumn: {head, cell(job) -> Node} (a retry button).
 export function jobsTable(jobs, { extraColumn = null, empty = 'No jobs match.' } = {}) {
   const now = live.now();
-  const head = ['ID', 'Queue', 'Task', 'State', 'Attempts', 'When', 'Error'];
+  const columns = [
+    { head: 'ID' },
+    { head: 'Queue' },
+    { head: 'Task' },
+    { head: 'State' },
+    { head: 'Attempts', class: 'num' },
+    { head: 'When', class: 'num' },
+    { head: 'Error' },
+  ];
   if (extraColumn) {
-    head.push(extraColumn.head);
+    columns.push({ head: extraColumn.head, class: 'actions' });
   }
   const rows = jobs.map((job) => {
     const error = errorSummary(job.error);
@@ -40,12 +48,7 @@ export function jobsTable(jobs, { extraColumn = null, empty = 'No jobs match.' }
       extraColumn ? el('td', { class: 'actions' }, extraColumn.cell(job)) : null,
     );
   });
-  return el(
-    'table',
-    { class: 'grid jobs' },
-    el('thead', {}, el('tr', {}, head.map((h) => el('th', { scope: 'col' }, h)))),
-    el('tbody', {}, rows.length ? rows : el('tr', { class: 'empty' }, el('td', { colspan: head.length }, empty))),
-  );
+  return gridTable(columns, rows, empty, { class: 'grid jobs' });
 }
 
 export async function fetchJobs(filters, signal) {

@@ -155,7 +155,7 @@ function timeline(job, now) {
         { dataset: { event: what.split(' ')[0] } },
         el('span', { class: 'what' }, what),
         el('time', { datetime: new Date(num(ms)).toISOString() }, utc(ms)),
-        el('span', { class: 'hint' }, submitted && what !== 'submitted' ? ` +${duration(num(ms) - submitted)}` : ` ${ago(ms, now)}`),
+        el('span', { class: 'muted' }, submitted && what !== 'submitted' ? ` +${duration(num(ms) - submitted)}` : ` ${ago(ms, now)}`),
       ),
     ),
   );
@@ -170,7 +170,7 @@ function progress(report, now) {
     { class: 'progress' },
     total > 0 ? el('progress', { max: total, value: done, 'aria-label': 'Progress' }) : null,
     el('span', {}, text, report.message ? ` ${report.message}` : ''),
-    el('span', { class: 'hint' }, ` attempt ${report.attempt}, reported ${ago(report.reported_ms, now)}`),
+    el('span', { class: 'muted' }, ` attempt ${report.attempt}, reported ${ago(report.reported_ms, now)}`),
   );
 }
 

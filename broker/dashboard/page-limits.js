@@ -2,7 +2,7 @@
 // `jobq limits --json`); a limited one says until when.
 
 import { get, listOf } from './api.js';
-import { badge, el, pageHeader } from './dom.js';
+import { badge, el, gridTable, pageHeader } from './dom.js';
 import { clock, count, num } from './format.js';
 
 export function title() {
@@ -19,7 +19,16 @@ export function limitState(limit) {
 }
 
 function table(limits) {
-  const head = ['Queue', 'Task', 'Rate', 'Burst', 'Concurrency', 'Running', 'Tokens', 'State'];
+  const columns = [
+    { head: 'Queue' },
+    { head: 'Task' },
+    { head: 'Rate', class: 'num' },
+    { head: 'Burst', class: 'num' },
+    { head: 'Concurrency', class: 'num' },
+    { head: 'Running', class: 'num' },
+    { head: 'Tokens', class: 'num' },
+    { head: 'State' },
+  ];
   const rows = limits.map((l) => {
     const { state, text } = limitState(l);
     return el(
@@ -35,12 +44,7 @@ function table(limits) {
       el('td', { class: 'col-state' }, badge(text, state)),
     );
   });
-  return el(
-    'table',
-    { class: 'grid' },
-    el('thead', {}, el('tr', {}, head.map((h) => el('th', { scope: 'col' }, h)))),
-    el('tbody', {}, rows.length ? rows : el('tr', { class: 'empty' }, el('td', { colspan: head.length }, 'No limits. `jobq limit QUEUE --rate 10/s` sets one.'))),
-  );
+  return gridTable(columns, rows, 'No limits. `jobq limit QUEUE --rate 10/s` sets one.');
 }
 
 export function mount(ctx) {

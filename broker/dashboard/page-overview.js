@@ -136,6 +136,8 @@ function counterRows(s) {
     ['Late results', count(c.late_results)],
     ['Progress reports', `${count(c.progress_accepted)} kept, ${count(c.progress_late)} late, ${count(c.progress_refused)} refused`],
     ['Admin calls refused', `${count(num(refused.missing) + num(refused.unknown) + num(refused.forbidden))}`],
+    s.http_refused ? ['Dashboard requests refused', count(Object.values(s.http_refused).reduce((a, b) => a + num(b), 0))] : null,
+    s.http_event_streams !== undefined ? ['Dashboard streams open', count(s.http_event_streams)] : null,
   ];
 }
 

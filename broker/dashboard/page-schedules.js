@@ -2,7 +2,7 @@
 // list --json`), fetched again when a firing shows in the snapshot.
 
 import { get, listOf } from './api.js';
-import { badge, el, pageHeader } from './dom.js';
+import { badge, el, gridTable, pageHeader } from './dom.js';
 import { count } from './format.js';
 import { jobLink } from './job-table.js';
 
@@ -24,7 +24,18 @@ function time(text) {
 }
 
 function table(schedules) {
-  const head = ['Schedule', 'Timing', 'Task', 'Queue', 'State', 'Next firing', 'Last firing', 'Last job', 'Fired', 'Skipped'];
+  const columns = [
+    { head: 'Schedule' },
+    { head: 'Timing' },
+    { head: 'Task' },
+    { head: 'Queue' },
+    { head: 'State' },
+    { head: 'Next firing' },
+    { head: 'Last firing' },
+    { head: 'Last job' },
+    { head: 'Fired', class: 'num' },
+    { head: 'Skipped', class: 'num' },
+  ];
   const rows = schedules.map((s) =>
     el(
       'tr',
@@ -41,12 +52,7 @@ function table(schedules) {
       el('td', { class: 'num', title: s.last_skip || '' }, count(s.skipped)),
     ),
   );
-  return el(
-    'table',
-    { class: 'grid' },
-    el('thead', {}, el('tr', {}, head.map((h) => el('th', { scope: 'col' }, h)))),
-    el('tbody', {}, rows.length ? rows : el('tr', { class: 'empty' }, el('td', { colspan: head.length }, 'No schedules. `jobq schedule add` makes one.'))),
-  );
+  return gridTable(columns, rows, 'No schedules. `jobq schedule add` makes one.');
 }
 
 export function mount(ctx) {

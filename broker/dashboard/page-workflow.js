@@ -2,7 +2,7 @@
 // DAG_NODES_MAX nodes) and its nodes, each a link to its job.
 
 import { get } from './api.js';
-import { badge, definitionList, el, section } from './dom.js';
+import { badge, definitionList, el, gridTable, section } from './dom.js';
 import { DAG_NODES_MAX, drawDag } from './dag.js';
 import { ago, count, duration, errorSummary, num, utc } from './format.js';
 import { jobLink } from './job-table.js';
@@ -24,7 +24,18 @@ function summary(w, now) {
 }
 
 function nodeTable(nodes, now) {
-  const head = ['Node', 'State', 'Task', 'Queue', 'Attempts', 'Started', 'Duration', 'Parents', 'Job', 'Error'];
+  const columns = [
+    { head: 'Node' },
+    { head: 'State' },
+    { head: 'Task' },
+    { head: 'Queue' },
+    { head: 'Attempts', class: 'num' },
+    { head: 'Started', class: 'num' },
+    { head: 'Duration', class: 'num' },
+    { head: 'Parents' },
+    { head: 'Job' },
+    { head: 'Error' },
+  ];
   const rows = nodes.map((n) => {
     const started = num(n.started_ms);
     const finished = num(n.finished_ms);
@@ -45,12 +56,7 @@ function nodeTable(nodes, now) {
       el('td', { class: 'col-error', title: error }, error || '-'),
     );
   });
-  return el(
-    'table',
-    { class: 'grid' },
-    el('thead', {}, el('tr', {}, head.map((h) => el('th', { scope: 'col' }, h)))),
-    el('tbody', {}, rows),
-  );
+  return gridTable(columns, rows, 'No nodes.');
 }
 
 function graph(w) {

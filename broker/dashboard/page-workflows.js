@@ -2,7 +2,7 @@
 // workflow list --json`), a page at a time.
 
 import { get, listOf } from './api.js';
-import { badge, el, pageHeader } from './dom.js';
+import { badge, el, gridTable, pageHeader } from './dom.js';
 import { ago, count, num } from './format.js';
 import { pager } from './job-table.js';
 
@@ -20,7 +20,14 @@ function finishedNodes(workflow) {
 }
 
 function table(workflows, now) {
-  const head = ['Workflow', 'Name', 'State', 'Nodes finished', 'Created', 'Ended'];
+  const columns = [
+    { head: 'Workflow' },
+    { head: 'Name' },
+    { head: 'State' },
+    { head: 'Nodes finished', class: 'num' },
+    { head: 'Created', class: 'num' },
+    { head: 'Ended', class: 'num' },
+  ];
   const rows = workflows.map((w) =>
     el(
       'tr',
@@ -33,12 +40,7 @@ function table(workflows, now) {
       el('td', { class: 'num' }, num(w.finished_ms) ? ago(w.finished_ms, now) : '-'),
     ),
   );
-  return el(
-    'table',
-    { class: 'grid' },
-    el('thead', {}, el('tr', {}, head.map((h) => el('th', { scope: 'col' }, h)))),
-    el('tbody', {}, rows.length ? rows : el('tr', { class: 'empty' }, el('td', { colspan: head.length }, 'No workflows.'))),
-  );
+  return gridTable(columns, rows, 'No workflows.');
 }
 
 export function mount(ctx) {
