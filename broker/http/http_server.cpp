@@ -218,8 +218,13 @@ absl::Status HttpServer::Start(const HttpServerOptions& options) {
   const unsigned features = mg_init_library(tls ? MG_FEATURES_TLS : 0);
   if (tls && (features & MG_FEATURES_TLS) == 0) {
     mg_exit_library();
+    // Debian 12's libcivetweb (1.15) loads OpenSSL by name at run time and
+    // looks for SSL_get_peer_certificate, which OpenSSL 3 no longer exports.
     return absl::UnavailableError(
-        "cannot serve --http over TLS: civetweb found no OpenSSL (libssl.so) to load");
+        "cannot serve --http over TLS: this civetweb could not load OpenSSL (libssl.so; "
+        "Debian 12's civetweb 1.15 cannot use OpenSSL 3). Keep --http on loopback without "
+        "--admin-tls-cert and put a TLS proxy in front of it (nginx, stunnel), or run "
+        "without --http");
   }
   const std::string ports = tls ? address + "s" : address;
   const std::string threads = std::to_string(options.event_streams_max + kRequestThreads);

@@ -6,7 +6,7 @@
 // StatusFeed, held by its civetweb thread until the client goes, its
 // writes time out (a reader that stopped reading), or the server stops.
 //
-// Bounds: request line and headers 16 KiB (civetweb answers 413), a body
+// Bounds: request line and headers 16 KiB (civetweb answers 400), a body
 // 64 KiB (413 from Content-Length before reading; a chunked body is cut
 // at the bound), headers within 10 s and each write within 10 s
 // (civetweb's request_timeout_ms), event streams capped (503 over it),

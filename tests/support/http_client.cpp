@@ -13,12 +13,12 @@
 namespace jobq::testing {
 namespace {
 
-size_t AppendBody(char* data, size_t size, size_t count, void* body) {
+size_t AppendToBody(char* data, size_t size, size_t count, void* body) {
   static_cast<std::string*>(body)->append(data, size * count);
   return size * count;
 }
 
-size_t AddHeader(char* data, size_t size, size_t count, void* result_pointer) {
+size_t AddResponseHeader(char* data, size_t size, size_t count, void* result_pointer) {
   auto* result = static_cast<HttpResult*>(result_pointer);
   std::string line(data, size * count);
   const size_t colon = line.find(':');
@@ -41,7 +41,7 @@ size_t AddHeader(char* data, size_t size, size_t count, void* result_pointer) {
   return size * count;
 }
 
-int CountOf(const std::string& text, const std::string& needle) {
+int Occurrences(const std::string& text, const std::string& needle) {
   int count = 0;
   for (size_t at = text.find(needle); at != std::string::npos;
        at = text.find(needle, at + needle.size())) {
@@ -70,9 +70,9 @@ HttpResult HttpCall(const std::string& url, const HttpCallOptions& options) {
     headers = curl_slist_append(headers, header.c_str());
   }
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendToBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &result.body);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, AddHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, AddResponseHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &result);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT, 20L);
   curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
@@ -132,7 +132,7 @@ bool RawConnection::Send(const std::string& bytes) {
 std::string RawConnection::ReadUntil(const std::string& needle, int count,
                                      std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (fd_ >= 0 && CountOf(read_, needle) < count) {
+  while (fd_ >= 0 && Occurrences(read_, needle) < count) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
