@@ -92,4 +92,39 @@ std::string AdminInsecureWarning(const BrokerConfig& config) {
                       "; anyone who can reach it can cancel, purge and shut down");
 }
 
+std::string CheckHttpProtectedMode(const BrokerConfig& config) {
+  if (config.http.empty() || IsLoopbackAddress(config.http)) {
+    return "";
+  }
+  if (AdminTokens(config) && !AdminTls(config)) {
+    return absl::StrCat(
+        "refusing to serve the dashboard on ", config.http,
+        " with --admin-tokens but without TLS: the tokens and session cookies would cross the "
+        "network in clear text (--insecure does not change this).\nAdd --admin-tls-cert and "
+        "--admin-tls-key (--http then serves HTTPS):\n",
+        kHowToProtect, "or listen on loopback only (--http 127.0.0.1:PORT).");
+  }
+  if ((AdminTokens(config) && AdminTls(config)) || config.insecure) {
+    return "";
+  }
+  return absl::StrCat(
+      "refusing to serve the dashboard on ", config.http, " without ",
+      AdminTls(config) ? "--admin-tokens" : "TLS and --admin-tokens",
+      ": anyone who can reach it could see every job and cancel, purge or retry them.\n"
+      "Either protect it with TLS and tokens (--http then serves HTTPS; log in with a token):\n",
+      kHowToProtect,
+      "or listen on loopback only (--http 127.0.0.1:PORT), or, on a network you trust, add "
+      "--insecure.");
+}
+
+std::string HttpInsecureWarning(const BrokerConfig& config) {
+  if (config.http.empty() || IsLoopbackAddress(config.http) ||
+      (AdminTokens(config) && AdminTls(config))) {
+    return "";
+  }
+  return absl::StrCat("--insecure: the dashboard on ", config.http, " has ",
+                      AdminTls(config) ? "no --admin-tokens" : "neither TLS nor --admin-tokens",
+                      "; anyone who can reach it can see, cancel, purge and retry jobs");
+}
+
 }  // namespace jobq::broker

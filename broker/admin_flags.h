@@ -33,4 +33,18 @@ std::string CheckAdminProtectedMode(const BrokerConfig& config);
 // service listen off loopback without TLS and tokens; "" when none.
 std::string AdminInsecureWarning(const BrokerConfig& config);
 
+// Protected mode for the dashboard (--http), with the admin service's
+// rules, its TLS files and its tokens: "" when the broker may start, else
+// why not and how to fix it. Pure.
+//  * no --http, or a loopback one: always allowed;
+//  * elsewhere, TLS (--admin-tls-cert) and tokens: allowed;
+//  * elsewhere, tokens without TLS: refused even with --insecure (the
+//    tokens and session cookies would cross the network in clear text);
+//  * elsewhere, otherwise: refused unless --insecure.
+std::string CheckHttpProtectedMode(const BrokerConfig& config);
+
+// The warning to log at every start when --insecure lets --http listen
+// off loopback without TLS and tokens; "" when none.
+std::string HttpInsecureWarning(const BrokerConfig& config);
+
 }  // namespace jobq::broker

@@ -70,6 +70,11 @@ FlagsOutcome ParseBrokerFlags(int argc, char** argv, BrokerConfig* parsed) {
                  "HOST:PORT (an IP address) serving GET /metrics in the Prometheus text format; "
                  "off unless given")
       ->envname("JOBQ_METRICS_LISTEN");
+  app.add_option("--http", config.http,
+                 "HOST:PORT (an IP address) serving the web dashboard: the page at /, its JSON "
+                 "API under /api/ and GET /metrics; HTTPS with --admin-tls-cert, logins with "
+                 "--admin-tokens; off unless given")
+      ->envname("JOBQ_HTTP");
   app.add_option("--store", config.store,
                  "where jobs are kept: sqlite:PATH (durable: one SQLite file; the default is "
                  "DATA_DIR/jobq.db) or memory (fastest, lost when the broker stops)");
@@ -171,6 +176,9 @@ FlagsOutcome ParseBrokerFlags(int argc, char** argv, BrokerConfig* parsed) {
   }
   if (security_error.empty()) {
     security_error = CheckAdminProtectedMode(config);
+  }
+  if (security_error.empty()) {
+    security_error = CheckHttpProtectedMode(config);
   }
   if (!security_error.empty()) {
     return UsageError(security_error);

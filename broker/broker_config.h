@@ -59,6 +59,10 @@ struct BrokerConfig {
   std::vector<admin::AdminToken> admin_tokens;
   // HOST:PORT of a plaintext listener serving only grpc.health.v1; empty: none.
   std::string health;
+  // HOST:PORT of the dashboard (broker/http: the page, /api, /metrics);
+  // HTTPS with the admin TLS files, logins with the admin tokens. Empty:
+  // not served.
+  std::string http;
   core::CoreOptions core;
 };
 

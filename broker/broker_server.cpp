@@ -1,11 +1,13 @@
 #include "broker/broker_server.h"
 
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "broker/admin/admin_auth.h"
 #include "broker/admin/admin_server.h"
@@ -15,6 +17,11 @@
 #include "broker/control/loop_control.h"
 #include "broker/core/broker_core.h"
 #include "broker/curve_flags.h"
+#include "broker/http/access.h"
+#include "broker/http/dashboard_api.h"
+#include "broker/http/http_server.h"
+#include "broker/http/sessions.h"
+#include "broker/http/status_feed.h"
 #include "broker/metrics/metrics_server.h"
 #include "broker/net/broker_loop.h"
 #include "broker/store/sqlite_store.h"
@@ -36,11 +43,11 @@ extern "C" void OnStopSignal(int) {
   }
 }
 
-// `metrics_address` and `health_address` are left out when empty (no
-// --metrics, no --health).
+// `metrics_address`, `health_address` and `http_address` are left out
+// when empty (no --metrics, --health, --http).
 bool WriteReadyFile(const std::string& path, const net::BrokerLoop& loop,
                     const std::string& admin_address, const std::string& metrics_address,
-                    const std::string& health_address) {
+                    const std::string& health_address, const std::string& http_address) {
   nlohmann::ordered_json ready = {{"frontend", loop.frontend_endpoint()},
                                   {"backend", loop.backend_endpoint()},
                                   {"admin", admin_address}};
@@ -49,6 +56,9 @@ bool WriteReadyFile(const std::string& path, const net::BrokerLoop& loop,
   }
   if (!health_address.empty()) {
     ready["health"] = health_address;
+  }
+  if (!http_address.empty()) {
+    ready["http"] = http_address;
   }
   // Written under a temporary name and renamed, so a reader never sees half.
   const std::string temporary = path + ".tmp";
@@ -160,20 +170,62 @@ int BrokerServer::Run() {
     }
   }
 
+  // What the loop does not know, filled into a copy of its snapshot for
+  // /metrics and the dashboard: the version and the refusal counters.
+  http::RefusalCounters http_refusals;
+  auto stamp = [&admin_auth, &http_refusals](::jobq::admin::GetStatusResponse* status) {
+    status->set_version(kVersion);
+    admin_auth.FillRefusals(status->mutable_admin_auth_refused());
+    http_refusals.Fill(status->mutable_http_refused());
+  };
+  const size_t http_streams_max = 256;
+  // Renders each snapshot once for /api/status and every event stream.
+  http::StatusFeed status_feed([&board] { return board.Latest(); }, stamp,
+                               [&clock] { return clock.NowMs(); }, http_streams_max);
   // /metrics renders the snapshots the loop publishes, never the loop's state.
-  metrics::MetricsServer metrics_server(
-      [&board, &admin_auth]() -> std::shared_ptr<const ::jobq::admin::GetStatusResponse> {
-        std::shared_ptr<const ::jobq::admin::GetStatusResponse> latest = board.Latest();
-        if (latest == nullptr) {
-          return nullptr;
-        }
-        auto stamped = std::make_shared<::jobq::admin::GetStatusResponse>(*latest);
-        stamped->set_version(kVersion);
-        admin_auth.FillRefusals(stamped->mutable_admin_auth_refused());
-        return stamped;
-      });
+  auto stamped_status =
+      [&board, &stamp, &status_feed]() -> std::shared_ptr<const ::jobq::admin::GetStatusResponse> {
+    std::shared_ptr<const ::jobq::admin::GetStatusResponse> latest = board.Latest();
+    if (latest == nullptr) {
+      return nullptr;
+    }
+    auto stamped = std::make_shared<::jobq::admin::GetStatusResponse>(*latest);
+    stamp(stamped.get());
+    stamped->set_http_event_streams(static_cast<uint32_t>(status_feed.streams()));
+    return stamped;
+  };
+  metrics::MetricsServer metrics_server(stamped_status);
   if (!config_.metrics.empty()) {
     if (absl::Status started = metrics_server.Start(config_.metrics); !started.ok()) {
+      JOBQ_LOG(kError, "broker", "cannot_listen").Kv("why", started.message());
+      return 1;
+    }
+  }
+
+  // The dashboard: sessions and CSRF over the admin tokens; lists and
+  // actions through the same LoopControl as the gRPC service.
+  http::SessionStore sessions;
+  http::Access access(&admin_auth, &sessions);
+  http::DashboardParts parts;
+  parts.control = &control;
+  parts.feed = &status_feed;
+  parts.access = &access;
+  parts.refusals = &http_refusals;
+  parts.stamped_status = stamped_status;
+  parts.now_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  };
+  http::DashboardApi dashboard(std::move(parts));
+  http::HttpServer http_server(&dashboard, &status_feed, &http_refusals);
+  if (!config_.http.empty()) {
+    http::HttpServerOptions options;
+    options.address = config_.http;
+    options.tls_cert = config_.admin_tls_cert;
+    options.tls_key = config_.admin_tls_key;
+    options.event_streams_max = http_streams_max;
+    if (absl::Status started = http_server.Start(options); !started.ok()) {
       JOBQ_LOG(kError, "broker", "cannot_listen").Kv("why", started.message());
       return 1;
     }
@@ -193,6 +245,10 @@ int BrokerServer::Run() {
       .Kv("admin_tls", admin_tls == nullptr ? "off" : "on")
       .Kv("admin_tokens", config_.admin_tokens.size())
       .Kv("health", config_.health.empty() ? "off" : admin_server.health_address())
+      .Kv("http", config_.http.empty()
+                      ? "off"
+                      : absl::StrCat(config_.admin_tls_cert.empty() ? "http://" : "https://",
+                                     http_server.address(), "/"))
       .Kv("store", store->Describe());
   if (config_.insecure) {
     // Logged at every start, so that a forgotten --insecure keeps showing.
@@ -209,6 +265,9 @@ int BrokerServer::Run() {
     // Like the warning above: at every start, while --insecure is given.
     JOBQ_LOG(kWarning, "broker", "admin_insecure").Kv("why", warning);
   }
+  if (std::string warning = HttpInsecureWarning(config_); !warning.empty()) {
+    JOBQ_LOG(kWarning, "broker", "http_insecure").Kv("why", warning);
+  }
   if (config_.curve) {
     JOBQ_LOG(kInfo, "broker", "curve_on")
         .Kv("public_key", curve::ToZ85(config_.curve->server.public_key))
@@ -224,7 +283,7 @@ int BrokerServer::Run() {
   // can read the warnings above in the log already.
   if (!config_.ready_file.empty() &&
       !WriteReadyFile(config_.ready_file, loop, admin_server.address(), metrics_server.address(),
-                      admin_server.health_address())) {
+                      admin_server.health_address(), http_server.address())) {
     JOBQ_LOG(kError, "broker", "cannot_write_ready_file").Kv("path", config_.ready_file);
     return 1;
   }
@@ -232,6 +291,7 @@ int BrokerServer::Run() {
   absl::Status ran = loop.Run();
   g_loop = nullptr;
   admin_server.SetServing(false);
+  http_server.Stop();
   metrics_server.Stop();
   admin_server.Stop();
   if (!ran.ok()) {

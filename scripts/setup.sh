@@ -44,6 +44,9 @@ packages=(
   # The multi-host tests (tests/multihost, root only): network namespaces,
   # veth pairs and a bridge.
   iproute2
+  # The dashboard's tests in a real browser (tests/dashboard): headless
+  # Chromium driven by Selenium through chromedriver.
+  chromium chromium-driver python3-selenium
 )
 
 missing=()

@@ -108,6 +108,16 @@ grpc::Status AdminAuth::Check(const grpc::ServerContextBase& context, std::strin
                       std::string(decided.message()));
 }
 
+std::optional<AdminRole> AdminAuth::RoleOf(std::string_view token) const {
+  std::optional<AdminRole> role;
+  for (const AdminToken& known : tokens_) {
+    if (ConstantTimeEquals(token, known.token)) {
+      role = known.role;
+    }
+  }
+  return role;
+}
+
 void AdminAuth::FillRefusals(::jobq::admin::AdminAuthRefusals* refusals) const {
   refusals->set_missing(missing_.load(std::memory_order_relaxed));
   refusals->set_unknown(unknown_.load(std::memory_order_relaxed));

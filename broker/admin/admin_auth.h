@@ -49,6 +49,11 @@ class AdminAuth {
   // the call with when not OK.
   grpc::Status Check(const grpc::ServerContextBase& context, std::string_view rpc);
 
+  // The role of `token` (as presented, without "Bearer "); nullopt when no
+  // token matches. Compares every token, like Decide. For the dashboard's
+  // login (broker/http), which turns a token into a session.
+  std::optional<AdminRole> RoleOf(std::string_view token) const;
+
   // The refusals so far, into the status snapshot (and so /metrics).
   void FillRefusals(::jobq::admin::AdminAuthRefusals* refusals) const;
 

@@ -186,6 +186,27 @@ std::string RenderPrometheus(const ::jobq::admin::GetStatusResponse& status) {
              static_cast<double>(refused.unknown()));
   out.Sample("jobq_admin_auth_refused_total", {{"reason", "forbidden"}},
              static_cast<double>(refused.forbidden()));
+  // The dashboard's HTTP server (--http); zeros without it.
+  const ::jobq::admin::HttpRefusals& http = status.http_refused();
+  out.Family("jobq_http_refused_total", "counter",
+             "Dashboard HTTP requests refused, by reason: unauthenticated, forbidden, csrf, "
+             "bad_request, not_found, too_large, method, timeout, busy.");
+  const std::pair<const char*, uint64_t> http_reasons[] = {
+      {"unauthenticated", http.unauthenticated()},
+      {"forbidden", http.forbidden()},
+      {"csrf", http.csrf()},
+      {"bad_request", http.bad_request()},
+      {"not_found", http.not_found()},
+      {"too_large", http.too_large()},
+      {"method", http.method()},
+      {"timeout", http.timeout()},
+      {"busy", http.busy()}};
+  for (const auto& [reason, count] : http_reasons) {
+    out.Sample("jobq_http_refused_total", {{"reason", reason}}, static_cast<double>(count));
+  }
+  out.Family("jobq_http_event_streams", "gauge",
+             "Dashboard event streams (GET /api/events) open now.");
+  out.Sample("jobq_http_event_streams", {}, static_cast<double>(status.http_event_streams()));
   out.Family("jobq_auth_refused_total", "counter",
              "Clients refused by CURVE authentication (key not allowed on that socket, no "
              "CURVE, wrong broker key), by socket: frontend (producers), backend (workers).");

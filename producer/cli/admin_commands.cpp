@@ -10,6 +10,7 @@
 #include "producer/cli/admin_call.h"
 #include "producer/cli/admin_connection.h"
 #include "producer/cli/admin_tables.h"
+#include "producer/cli/command_json.h"
 #include "producer/cli/exit_code.h"
 #include "producer/cli/job_ids.h"
 
@@ -84,12 +85,9 @@ int RunPurge(AdminConnection& admin, const AdminCommandFlags& flags, const std::
           Call(admin, "PurgeQueue", &admin::Admin::Stub::PurgeQueue, request, &response)) {
     return *failed;
   }
-  PrintStdout(
-      flags.json
-          ? nlohmann::ordered_json{{"queue", queue}, {"cancelled", response.cancelled()}}.dump() +
-                "\n"
-          : absl::StrCat("queue ", queue, ": ", response.cancelled(),
-                         " waiting jobs cancelled (running ones run on)\n"));
+  PrintStdout(flags.json ? FormatPurgeJson(queue, response) + "\n"
+                         : absl::StrCat("queue ", queue, ": ", response.cancelled(),
+                                        " waiting jobs cancelled (running ones run on)\n"));
   return kExitOk;
 }
 
@@ -110,7 +108,7 @@ int RunPauseResume(AdminConnection& admin, const AdminCommandFlags& flags, const
   if (failed) {
     return *failed;
   }
-  PrintStdout(flags.json ? nlohmann::ordered_json{{"queue", queue}, {"paused", pause}}.dump() + "\n"
+  PrintStdout(flags.json ? FormatPauseJson(queue, pause) + "\n"
               : pause
                   ? absl::StrCat("queue ", queue,
                                  " paused: it takes jobs and dispatches none until jobq resume ",
@@ -128,11 +126,7 @@ int RunDrain(AdminConnection& admin, const AdminCommandFlags& flags, const std::
     return *failed;
   }
   if (flags.json) {
-    nlohmann::ordered_json json = {
-        {"worker", name},
-        {"queues", std::vector<std::string>(response.queues().begin(), response.queues().end())},
-        {"in_flight", response.in_flight()}};
-    PrintStdout(json.dump() + "\n");
+    PrintStdout(FormatDrainJson(name, response) + "\n");
   } else {
     PrintStdout(absl::StrCat("worker ", name, " drains: it got a sentinel for ",
                              absl::StrJoin(response.queues(), ", "), "; it finishes its ",

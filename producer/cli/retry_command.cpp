@@ -18,25 +18,6 @@ namespace {
 // The broker takes at most this many ids per call.
 constexpr size_t kIdsPerCall = 10'000;
 
-// For a broker that sent no message of its own.
-std::string_view DefaultMessage(admin::RetryJobResult::Outcome outcome) {
-  switch (outcome) {
-    case admin::RetryJobResult::OUTCOME_RETRIED:
-      return "retried";
-    case admin::RetryJobResult::OUTCOME_UNKNOWN_JOB:
-      return "not retried: no such job";
-    case admin::RetryJobResult::OUTCOME_NOT_FINISHED:
-      return "not retried: only dead, failed or cancelled jobs can be retried";
-    case admin::RetryJobResult::OUTCOME_SHUTTING_DOWN:
-      return "not retried: the broker is shutting down";
-    case admin::RetryJobResult::OUTCOME_WAITS_FOR_PARENTS:
-      return "not retried: cancelled because a parent failed; retry that parent and it comes "
-             "back with it";
-    default:
-      return "not retried";
-  }
-}
-
 }  // namespace
 
 CLI::App* AddRetryCommand(CLI::App& app, RetryFlags* flags) {
@@ -49,44 +30,6 @@ CLI::App* AddRetryCommand(CLI::App& app, RetryFlags* flags) {
   command->add_option("--admin", flags->admin,
                       "Broker admin address (env JOBQ_ADMIN, default 127.0.0.1:50051)");
   return command;
-}
-
-std::string FormatRetryLine(const admin::RetryJobResult& result) {
-  const std::string message =
-      result.message().empty() ? std::string(DefaultMessage(result.outcome())) : result.message();
-  return absl::StrCat(JobIdText(result.id()), ": ", OneLine(message, message.size()));
-}
-
-std::string FormatRetryJson(const admin::RetryJobResult& result) {
-  std::string outcome = "unspecified";
-  switch (result.outcome()) {
-    case admin::RetryJobResult::OUTCOME_RETRIED:
-      outcome = "retried";
-      break;
-    case admin::RetryJobResult::OUTCOME_UNKNOWN_JOB:
-      outcome = "unknown_job";
-      break;
-    case admin::RetryJobResult::OUTCOME_NOT_FINISHED:
-      outcome = "not_finished";
-      break;
-    case admin::RetryJobResult::OUTCOME_SHUTTING_DOWN:
-      outcome = "shutting_down";
-      break;
-    case admin::RetryJobResult::OUTCOME_WAITS_FOR_PARENTS:
-      outcome = "waits_for_parents";
-      break;
-    default:
-      break;
-  }
-  nlohmann::ordered_json json = nlohmann::ordered_json::object();
-  json["id"] = JobIdText(result.id());
-  json["outcome"] = outcome;
-  if (result.state() != wire::JOB_STATE_UNSPECIFIED) {
-    json["state"] = std::string(JobStateName(result.state()));
-  }
-  json["message"] =
-      result.message().empty() ? std::string(DefaultMessage(result.outcome())) : result.message();
-  return json.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 bool Retried(const admin::RetryJobResult& result) {

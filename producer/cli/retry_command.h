@@ -13,6 +13,7 @@
 
 #include "jobq/admin.pb.h"
 #include "producer/cli/global_flags.h"
+#include "producer/cli/retry_lines.h"
 
 namespace jobq::cli {
 
@@ -24,13 +25,6 @@ struct RetryFlags {
 
 // Registers the subcommand; `flags` must outlive `app`.
 CLI::App* AddRetryCommand(CLI::App& app, RetryFlags* flags);
-
-// "ID: <the broker's message>", without a newline.
-std::string FormatRetryLine(const admin::RetryJobResult& result);
-
-// {"id","outcome":"retried"|"unknown_job"|"not_finished"|"shutting_down"|
-// "waits_for_parents","state","message"}
-std::string FormatRetryJson(const admin::RetryJobResult& result);
 
 bool Retried(const admin::RetryJobResult& result);
 

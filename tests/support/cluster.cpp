@@ -40,6 +40,7 @@ void Cluster::StartBroker(std::vector<std::string> extra_args, int frontend_port
   backend_ = endpoints.at("backend").get<std::string>();
   admin_ = endpoints.at("admin").get<std::string>();
   metrics_ = endpoints.value("metrics", std::string());
+  http_ = endpoints.value("http", std::string());
 }
 
 void Cluster::StopBroker() {
@@ -64,7 +65,10 @@ Process& Cluster::StartWorker(const std::string& name, std::vector<std::string> 
 CommandResult Cluster::Jobq(std::vector<std::string> args, const std::string& input,
                             std::chrono::milliseconds timeout) {
   args.insert(args.begin(), JOBQ_CLI_BIN);
-  return RunCommand(args, input, timeout, {{"JOBQ_BROKER", frontend_}, {"JOBQ_ADMIN", admin_}});
+  std::map<std::string, std::string> env = jobq_env_;
+  env["JOBQ_BROKER"] = frontend_;
+  env["JOBQ_ADMIN"] = admin_;
+  return RunCommand(args, input, timeout, env);
 }
 
 nlohmann::json Cluster::Status() {

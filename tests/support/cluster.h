@@ -33,6 +33,9 @@ class Cluster {
   // Runs `jobq ARGS...` against this cluster's broker and admin addresses.
   CommandResult Jobq(std::vector<std::string> args, const std::string& input = "",
                      std::chrono::milliseconds timeout = std::chrono::seconds(120));
+  // Added to the environment of every later Jobq() (JOBQ_TOKEN, say, for a
+  // broker with --admin-tokens).
+  void SetJobqEnv(std::map<std::string, std::string> env) { jobq_env_ = std::move(env); }
   // `jobq status --json`, parsed; null when the call failed.
   nlohmann::json Status();
   // Waits until the broker lists exactly these workers.
@@ -55,6 +58,9 @@ class Cluster {
   // HOST:PORT of GET /metrics when the broker was started with --metrics;
   // empty otherwise.
   const std::string& metrics() const { return metrics_; }
+  // HOST:PORT of the dashboard when the broker was started with --http;
+  // empty otherwise.
+  const std::string& http() const { return http_; }
   TempDir& dir() { return dir_; }
 
  private:
@@ -66,6 +72,8 @@ class Cluster {
   std::string backend_;
   std::string admin_;
   std::string metrics_;
+  std::string http_;
+  std::map<std::string, std::string> jobq_env_;
 };
 
 // The JSON lines of a command's stdout, parsed.

@@ -192,5 +192,24 @@ TEST(RenderPrometheusTest, WorkflowsByStateAndTheirCounters) {
   EXPECT_TRUE(Has(text, "jobq_jobs_upstream_cancelled_total 7")) << text;
 }
 
+// The dashboard's refusals (--http, issue 19), every reason, and its streams.
+TEST(RenderPrometheusTest, HttpRefusalsByReasonAndEventStreams) {
+  admin::GetStatusResponse status;
+  status.mutable_http_refused()->set_csrf(4);
+  status.mutable_http_refused()->set_too_large(2);
+  status.set_http_event_streams(7);
+  const std::string text = RenderPrometheus(status);
+  EXPECT_TRUE(Has(text, "# TYPE jobq_http_refused_total counter")) << text;
+  EXPECT_TRUE(Has(text, "jobq_http_refused_total{reason=\"csrf\"} 4")) << text;
+  EXPECT_TRUE(Has(text, "jobq_http_refused_total{reason=\"too_large\"} 2")) << text;
+  for (const char* reason :
+       {"unauthenticated", "forbidden", "bad_request", "not_found", "method", "timeout", "busy"}) {
+    EXPECT_TRUE(Has(text, std::string("jobq_http_refused_total{reason=\"") + reason + "\"} 0"))
+        << reason;
+  }
+  EXPECT_TRUE(Has(text, "# TYPE jobq_http_event_streams gauge")) << text;
+  EXPECT_TRUE(Has(text, "jobq_http_event_streams 7")) << text;
+}
+
 }  // namespace
 }  // namespace jobq::broker::metrics

@@ -11,6 +11,7 @@
 #include "common/job_id.h"
 #include "producer/cli/admin_commands.h"
 #include "producer/cli/cli.h"
+#include "producer/cli/command_json.h"
 #include "producer/cli/exit_code.h"
 #include "producer/cli/retry_command.h"
 #include "producer/cli/top_command.h"
@@ -222,6 +223,23 @@ TEST(AdminCommandFlagsTest, UsageErrorsBeforeConnecting) {
 TEST(AdminCommandFlagsTest, UnreachableBrokerIsAConnectionError) {
   EXPECT_EQ(RunJobq({"queues"}), kExitUsage);
   EXPECT_EQ(RunJobq({"drain", "w1", "--json"}), kExitUsage);
+}
+
+// The objects `jobq purge|pause|resume|drain --json` print and the
+// dashboard's POST answers share (producer/cli/command_json.h).
+TEST(CommandJsonTest, PurgePauseDrain) {
+  admin::PurgeQueueResponse purged;
+  purged.set_cancelled(12);
+  EXPECT_EQ(FormatPurgeJson("emails", purged), R"({"queue":"emails","cancelled":12})");
+  EXPECT_EQ(FormatPauseJson("emails", true), R"({"queue":"emails","paused":true})");
+  EXPECT_EQ(FormatPauseJson("emails", false), R"({"queue":"emails","paused":false})");
+  admin::DrainWorkerResponse drained;
+  drained.add_queues("a");
+  drained.add_queues("b");
+  drained.set_in_flight(3);
+  EXPECT_EQ(FormatDrainJson("w1", drained), R"({"worker":"w1","queues":["a","b"],"in_flight":3})");
+  // A name is the sender's bytes: invalid UTF-8 is replaced, not thrown on.
+  EXPECT_NO_THROW(FormatPauseJson("bad\xff", true));
 }
 
 }  // namespace
