@@ -1,7 +1,6 @@
 #include "broker/http/http_server.h"
 
 #include <civetweb.h>
-#include <openssl/ssl.h>
 
 #include <algorithm>
 #include <cctype>
@@ -93,7 +92,7 @@ int HttpServer::HandleRequest(mg_connection* connection, void* self_pointer) {
   request.method = info->request_method != nullptr ? info->request_method : "";
   request.path = info->local_uri != nullptr ? info->local_uri : "/";
   request.query = info->query_string != nullptr ? info->query_string : "";
-  request.tls = info->is_ssl != 0;
+  request.tls = info->is_ssl != 0 || !self->options_.tls_cert.empty();
   for (const char* name : kHeadersRead) {
     if (const char* value = mg_get_header(connection, name); value != nullptr) {
       request.headers[name] = value;
@@ -189,23 +188,6 @@ int HttpServer::HandleCivetwebError(mg_connection* connection, int status, const
   return 0;  // answered here
 }
 
-int HttpServer::InitTls(void* ssl_context, void* self_pointer) {
-  auto* self = static_cast<HttpServer*>(self_pointer);
-  auto* context = static_cast<SSL_CTX*>(ssl_context);
-  SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION);
-  if (SSL_CTX_use_certificate_chain_file(context, self->options_.tls_cert.c_str()) != 1) {
-    self->tls_error_ = "cannot use --admin-tls-cert " + self->options_.tls_cert;
-    return -1;
-  }
-  if (SSL_CTX_use_PrivateKey_file(context, self->options_.tls_key.c_str(), SSL_FILETYPE_PEM) != 1 ||
-      SSL_CTX_check_private_key(context) != 1) {
-    self->tls_error_ =
-        "--admin-tls-key " + self->options_.tls_key + " is not the private key of --admin-tls-cert";
-    return -1;
-  }
-  return 1;  // set up: civetweb needs no certificate option
-}
-
 absl::Status HttpServer::Start(const HttpServerOptions& options) {
   options_ = options;
   const std::string& address = options.address;
@@ -215,18 +197,9 @@ absl::Status HttpServer::Start(const HttpServerOptions& options) {
                                       "\" is not HOST:PORT (e.g. 127.0.0.1:8080)");
   }
   const bool tls = !options.tls_cert.empty();
-  const unsigned features = mg_init_library(tls ? MG_FEATURES_TLS : 0);
-  if (tls && (features & MG_FEATURES_TLS) == 0) {
-    mg_exit_library();
-    // Debian 12's libcivetweb (1.15) loads OpenSSL by name at run time and
-    // looks for SSL_get_peer_certificate, which OpenSSL 3 no longer exports.
-    return absl::UnavailableError(
-        "cannot serve --http over TLS: this civetweb could not load OpenSSL (libssl.so; "
-        "Debian 12's civetweb 1.15 cannot use OpenSSL 3). Keep --http on loopback without "
-        "--admin-tls-cert and put a TLS proxy in front of it (nginx, stunnel), or run "
-        "without --http");
-  }
-  const std::string ports = tls ? address + "s" : address;
+  mg_init_library(0);
+  // With TLS, civetweb listens on loopback only, behind the TLS front.
+  const std::string ports = tls ? std::string("127.0.0.1:0") : address;
   const std::string threads = std::to_string(options.event_streams_max + kRequestThreads);
   const std::string timeout = std::to_string(options.request_timeout_ms);
   const char* civetweb_options[] = {"listening_ports",
@@ -245,9 +218,6 @@ absl::Status HttpServer::Start(const HttpServerOptions& options) {
   mg_callbacks callbacks{};
   callbacks.log_message = LogCivetwebMessage;
   callbacks.http_error = HandleCivetwebError;
-  if (tls) {
-    callbacks.init_ssl = InitTls;
-  }
   mg_init_data init{};
   init.callbacks = &callbacks;
   init.user_data = this;
@@ -259,9 +229,6 @@ absl::Status HttpServer::Start(const HttpServerOptions& options) {
   context_ = mg_start2(&init, &error);
   if (context_ == nullptr) {
     mg_exit_library();
-    if (!tls_error_.empty()) {
-      return absl::InvalidArgumentError(tls_error_);
-    }
     return absl::UnavailableError("cannot serve --http on " + address + ": " + error_text +
                                   " (in use? HOST must be an IP address)");
   }
@@ -272,11 +239,23 @@ absl::Status HttpServer::Start(const HttpServerOptions& options) {
     Stop();
     return absl::InternalError("the --http server on " + address + " has no port");
   }
+  if (tls) {
+    if (absl::Status front = tls_front_.Start(address, options.tls_cert, options.tls_key, port.port,
+                                              options.event_streams_max + kRequestThreads,
+                                              options.request_timeout_ms);
+        !front.ok()) {
+      Stop();
+      return front;
+    }
+    bound_address_ = tls_front_.address();
+    return absl::OkStatus();
+  }
   bound_address_ = address.substr(0, colon) + ":" + std::to_string(port.port);
   return absl::OkStatus();
 }
 
 void HttpServer::Stop() {
+  tls_front_.Stop();  // no new connections; the relays end
   if (context_ != nullptr) {
     feed_->Stop();      // the streams end at their next wake-up
     mg_stop(context_);  // waits for the requests in progress

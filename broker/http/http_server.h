@@ -11,6 +11,8 @@
 // at the bound), headers within 10 s and each write within 10 s
 // (civetweb's request_timeout_ms), event streams capped (503 over it),
 // with civetweb's thread count sized to the cap plus room for requests.
+// HTTPS (the admin TLS flags): TlsFront listens on the address and relays
+// to civetweb on loopback.
 //
 // Start and Stop are called from one thread; everything else runs on
 // civetweb's threads.
@@ -22,6 +24,7 @@
 #include "broker/http/dashboard_api.h"
 #include "broker/http/http_status.h"
 #include "broker/http/status_feed.h"
+#include "broker/http/tls_front.h"
 
 struct mg_context;
 struct mg_connection;
@@ -58,7 +61,6 @@ class HttpServer {
  private:
   static int HandleRequest(mg_connection* connection, void* self);
   static int HandleCivetwebError(mg_connection* connection, int status, const char* message);
-  static int InitTls(void* ssl_context, void* self);
   void Stream(mg_connection* connection);
 
   DashboardApi* api_;
@@ -67,7 +69,9 @@ class HttpServer {
   HttpServerOptions options_;
   mg_context* context_ = nullptr;
   std::string bound_address_;
-  std::string tls_error_;  // what InitTls found wrong
+  // HTTPS: TLS ends here and the plaintext goes on to civetweb on
+  // loopback (Debian 12's civetweb cannot load OpenSSL 3 itself).
+  TlsFront tls_front_;
 };
 
 }  // namespace jobq::broker::http
