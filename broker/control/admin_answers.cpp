@@ -40,6 +40,8 @@ void FillJobInfo(const core::Job& job, const core::WorkerInfo* worker, bool with
   info->set_result_bytes(job.result.size());
   if (with_result) {
     info->set_result(job.result);
+    info->set_payload(job.spec.payload());
+    info->set_payload_content_type(job.spec.content_type());
   }
   if (!job.error.type().empty() || !job.error.message().empty()) {
     *info->mutable_error() = job.error;

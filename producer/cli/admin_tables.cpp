@@ -155,6 +155,12 @@ std::string FormatJobDetail(const admin::JobInfo& job, int64_t now_ms) {
   if (job.expires_ms() != 0) {
     rows.push_back({"expires", FormatWhen(job.expires_ms(), now_ms)});
   }
+  if (!job.payload().empty()) {
+    rows.push_back({"args", ClassifyContentType(job.payload_content_type()) == PayloadKind::kBinary
+                                ? absl::StrCat(FormatBytes(job.payload().size()), " of ",
+                                               job.payload_content_type())
+                                : OneLine(job.payload(), 2000)});
+  }
   if (job.state() == wire::JOB_STATE_SUCCEEDED) {
     if (ClassifyContentType(job.content_type()) == PayloadKind::kBinary) {
       rows.push_back({"result", absl::StrCat(FormatBytes(job.result_bytes()), " of ",
@@ -201,6 +207,17 @@ std::string FormatJobDetailJson(const admin::JobInfo& job) {
   Json json = Json::parse(FormatJobLine(job));
   if (job.has_progress()) {
     json["progress"] = Json::parse(FormatJobProgressJson(job.progress()));
+  }
+  // The arguments as the result below: JSON as JSON, text as a string,
+  // binary left out.
+  if (!job.payload().empty()) {
+    Json args;
+    if (ClassifyContentType(job.payload_content_type()) == PayloadKind::kJson &&
+        ParseJsonBounded(job.payload(), &args).ok()) {
+      json["args"] = std::move(args);
+    } else if (ClassifyContentType(job.payload_content_type()) != PayloadKind::kBinary) {
+      json["args"] = job.payload();
+    }
   }
   if (job.state() == wire::JOB_STATE_SUCCEEDED) {
     // A result nested too deep to print safely is shown as the string it is.

@@ -140,6 +140,31 @@ TEST(FormatJobDetailJsonTest, ResultIsParsedJson) {
   EXPECT_EQ(nlohmann::json::parse(FormatJobDetailJson(text))["result"], "plain words");
 }
 
+// GetJob's arguments: JSON as JSON, text as a string, binary left out of
+// the JSON and named by size in the table; none, no key and no row.
+TEST(FormatJobDetailJsonTest, ArgumentsAreShownByTheirContentType) {
+  admin::JobInfo job = SucceededJob();
+  EXPECT_FALSE(nlohmann::json::parse(FormatJobDetailJson(job)).contains("args"));
+  EXPECT_EQ(FormatJobDetail(job, 1'764'114'612'000).find("args"), std::string::npos);
+  job.set_payload(R"({"n": 3, "note": "<script>x</script>"})");
+  job.set_payload_content_type("application/json");
+  nlohmann::json json = nlohmann::json::parse(FormatJobDetailJson(job));
+  EXPECT_EQ(json["args"]["n"], 3);
+  EXPECT_EQ(json["args"]["note"], "<script>x</script>");
+  EXPECT_NE(FormatJobDetail(job, 1'764'114'612'000).find("args       {\"n\": 3"),
+            std::string::npos);
+  job.set_payload("plain words");
+  job.set_payload_content_type("text/plain");
+  EXPECT_EQ(nlohmann::json::parse(FormatJobDetailJson(job))["args"], "plain words");
+  job.set_payload(std::string("\x00\x01\x02", 3));
+  job.set_payload_content_type("application/octet-stream");
+  EXPECT_FALSE(nlohmann::json::parse(FormatJobDetailJson(job)).contains("args"));
+  EXPECT_NE(
+      FormatJobDetail(job, 1'764'114'612'000).find("args       3 B of application/octet-stream"),
+      std::string::npos)
+      << FormatJobDetail(job, 1'764'114'612'000);
+}
+
 TEST(FormatCancelTest, LineAndJson) {
   admin::CancelJobResult result;
   result.set_id(SampleJobIdBytes());
