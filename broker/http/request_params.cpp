@@ -143,6 +143,30 @@ absl::StatusOr<std::string> ParseJobIdText(std::string_view text) {
   return std::string(id->Bytes());
 }
 
+namespace {
+
+// "limit" or "after", which every listing takes alike, into its request.
+template <typename Request>
+absl::Status ApplyPageParameter(const std::string& name, const std::string& value,
+                                Request* request) {
+  if (name == "limit") {
+    absl::StatusOr<uint32_t> limit = ParseLimit(value);
+    if (!limit.ok()) {
+      return limit.status();
+    }
+    request->set_limit(*limit);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::string> after = ParseJobIdText(value);
+  if (!after.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("after: ", after.status().message()));
+  }
+  request->set_page_after(*std::move(after));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<::jobq::admin::ListJobsRequest> ParseJobsQuery(std::string_view query) {
   absl::StatusOr<std::map<std::string, std::string>> parameters = ParseQuery(query);
   if (!parameters.ok()) {
@@ -167,18 +191,10 @@ absl::StatusOr<::jobq::admin::ListJobsRequest> ParseJobsQuery(std::string_view q
       request.set_queue(value);
     } else if (name == "task") {
       request.set_task(value);
-    } else if (name == "limit") {
-      absl::StatusOr<uint32_t> limit = ParseLimit(value);
-      if (!limit.ok()) {
-        return limit.status();
+    } else if (name == "limit" || name == "after") {
+      if (absl::Status paged = ApplyPageParameter(name, value, &request); !paged.ok()) {
+        return paged;
       }
-      request.set_limit(*limit);
-    } else if (name == "after") {
-      absl::StatusOr<std::string> after = ParseJobIdText(value);
-      if (!after.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat("after: ", after.status().message()));
-      }
-      request.set_page_after(*std::move(after));
     } else {
       return UnknownParameter(name, "state, queue, task, limit and after");
     }
@@ -205,18 +221,10 @@ absl::StatusOr<::jobq::admin::ListWorkflowsRequest> ParseWorkflowsQuery(std::str
                          Shown(value), "\""));
       }
       request.set_state_name(std::string(WorkflowStateName(*state)));
-    } else if (name == "limit") {
-      absl::StatusOr<uint32_t> limit = ParseLimit(value);
-      if (!limit.ok()) {
-        return limit.status();
+    } else if (name == "limit" || name == "after") {
+      if (absl::Status paged = ApplyPageParameter(name, value, &request); !paged.ok()) {
+        return paged;
       }
-      request.set_limit(*limit);
-    } else if (name == "after") {
-      absl::StatusOr<std::string> after = ParseJobIdText(value);
-      if (!after.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat("after: ", after.status().message()));
-      }
-      request.set_page_after(*std::move(after));
     } else {
       return UnknownParameter(name, "state, limit and after");
     }
