@@ -26,6 +26,17 @@ void CheckRejected(const absl::Status& status) {
   JOBQ_CHECK(!status.message().empty());
 }
 
+// A listing's query: refused with a message, or a page within bounds.
+template <typename Request>
+void CheckPage(const absl::StatusOr<Request>& request) {
+  if (!request.ok()) {
+    CheckRejected(request.status());
+    return;
+  }
+  JOBQ_CHECK(request->limit() >= 1 && request->limit() <= kPageLimitMax);
+  JOBQ_CHECK(request->page_after().empty() || request->page_after().size() == 16);
+}
+
 std::string_view Line(std::string_view* text) {
   const size_t end = text->find('\n');
   const std::string_view line = text->substr(0, end);
@@ -43,23 +54,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   namespace http = jobq::broker::http;
   switch (data[0] % 6) {
     case 0: {
-      auto request = http::ParseJobsQuery(input);
-      if (!request.ok()) {
-        CheckRejected(request.status());
-        break;
-      }
-      JOBQ_CHECK(request->limit() >= 1 && request->limit() <= kPageLimitMax);
-      JOBQ_CHECK(request->page_after().empty() || request->page_after().size() == 16);
+      CheckPage(http::ParseJobsQuery(input));
       break;
     }
     case 1: {
-      auto request = http::ParseWorkflowsQuery(input);
-      if (!request.ok()) {
-        CheckRejected(request.status());
-        break;
-      }
-      JOBQ_CHECK(request->limit() >= 1 && request->limit() <= kPageLimitMax);
-      JOBQ_CHECK(request->page_after().empty() || request->page_after().size() == 16);
+      CheckPage(http::ParseWorkflowsQuery(input));
       break;
     }
     case 2: {
