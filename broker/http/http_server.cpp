@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "broker/http/request_params.h"
 #include "broker/http/security_headers.h"
+#include "broker/metrics/civetweb_start.h"
 #include "common/log.h"
 
 namespace jobq::broker::http {
@@ -197,7 +198,6 @@ absl::Status HttpServer::Start(const HttpServerOptions& options) {
                                       "\" is not HOST:PORT (e.g. 127.0.0.1:8080)");
   }
   const bool tls = !options.tls_cert.empty();
-  mg_init_library(0);
   // With TLS, civetweb listens on loopback only, behind the TLS front.
   const std::string ports = tls ? std::string("127.0.0.1:0") : address;
   const std::string threads = std::to_string(options.event_streams_max + kRequestThreads);
@@ -218,31 +218,23 @@ absl::Status HttpServer::Start(const HttpServerOptions& options) {
   mg_callbacks callbacks{};
   callbacks.log_message = LogCivetwebMessage;
   callbacks.http_error = HandleCivetwebError;
-  mg_init_data init{};
-  init.callbacks = &callbacks;
-  init.user_data = this;
-  init.configuration_options = civetweb_options;
-  char error_text[256] = "";
-  mg_error_data error{};
-  error.text = error_text;
-  error.text_buffer_size = sizeof(error_text);
-  context_ = mg_start2(&init, &error);
-  if (context_ == nullptr) {
-    mg_exit_library();
-    return absl::UnavailableError("cannot serve --http on " + address + ": " + error_text +
+  absl::StatusOr<metrics::CivetwebStarted> started =
+      metrics::StartCivetweb(civetweb_options, callbacks, this);
+  if (!started.ok()) {
+    if (started.status().code() == absl::StatusCode::kInternal) {
+      return absl::InternalError("the --http server on " + address + " has no port");
+    }
+    return absl::UnavailableError("cannot serve --http on " + address + ": " +
+                                  std::string(started.status().message()) +
                                   " (in use? HOST must be an IP address)");
   }
+  context_ = started->context;
   // One handler for every path: routing is DashboardApi's (router.h).
   mg_set_request_handler(context_, "/", &HttpServer::HandleRequest, this);
-  mg_server_port port{};
-  if (mg_get_server_ports(context_, 1, &port) != 1 || port.port == 0) {
-    Stop();
-    return absl::InternalError("the --http server on " + address + " has no port");
-  }
   if (tls) {
-    if (absl::Status front = tls_front_.Start(address, options.tls_cert, options.tls_key, port.port,
-                                              options.event_streams_max + kRequestThreads,
-                                              options.request_timeout_ms);
+    if (absl::Status front = tls_front_.Start(
+            address, options.tls_cert, options.tls_key, started->port,
+            options.event_streams_max + kRequestThreads, options.request_timeout_ms);
         !front.ok()) {
       Stop();
       return front;
@@ -250,17 +242,16 @@ absl::Status HttpServer::Start(const HttpServerOptions& options) {
     bound_address_ = tls_front_.address();
     return absl::OkStatus();
   }
-  bound_address_ = address.substr(0, colon) + ":" + std::to_string(port.port);
+  bound_address_ = address.substr(0, colon) + ":" + std::to_string(started->port);
   return absl::OkStatus();
 }
 
 void HttpServer::Stop() {
   tls_front_.Stop();  // no new connections; the relays end
   if (context_ != nullptr) {
-    feed_->Stop();      // the streams end at their next wake-up
-    mg_stop(context_);  // waits for the requests in progress
+    feed_->Stop();                    // the streams end at their next wake-up
+    metrics::StopCivetweb(context_);  // waits for the requests in progress
     context_ = nullptr;
-    mg_exit_library();
   }
 }
 

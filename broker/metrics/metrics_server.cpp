@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "broker/metrics/civetweb_start.h"
 #include "broker/metrics/metrics_text.h"
 #include "common/log.h"
 
@@ -63,42 +64,31 @@ absl::Status MetricsServer::Start(const std::string& address) {
     return absl::InvalidArgumentError("metrics address \"" + address +
                                       "\" is not HOST:PORT (e.g. 127.0.0.1:9464)");
   }
-  mg_init_library(0);
   // No document_root: civetweb serves no files, only the handler below.
   const char* options[] = {
       "listening_ports", address.c_str(),     "num_threads", "2",    "request_timeout_ms",
       "10000",           "enable_keep_alive", "no",          nullptr};
   mg_callbacks callbacks{};
   callbacks.log_message = LogCivetwebMessage;
-  mg_init_data init{};
-  init.callbacks = &callbacks;
-  init.user_data = this;
-  init.configuration_options = options;
-  char error_text[256] = "";
-  mg_error_data error{};
-  error.text = error_text;
-  error.text_buffer_size = sizeof(error_text);
-  context_ = mg_start2(&init, &error);
-  if (context_ == nullptr) {
-    mg_exit_library();
-    return absl::UnavailableError("cannot serve metrics on " + address + ": " + error_text +
+  absl::StatusOr<CivetwebStarted> started = StartCivetweb(options, callbacks, this);
+  if (!started.ok()) {
+    if (started.status().code() == absl::StatusCode::kInternal) {
+      return absl::InternalError("the metrics server on " + address + " has no port");
+    }
+    return absl::UnavailableError("cannot serve metrics on " + address + ": " +
+                                  std::string(started.status().message()) +
                                   " (in use? HOST must be an IP address; choose --metrics)");
   }
+  context_ = started->context;
   mg_set_request_handler(context_, "/metrics$", &MetricsServer::HandleMetrics, this);
-  mg_server_port port{};
-  if (mg_get_server_ports(context_, 1, &port) != 1 || port.port == 0) {
-    Stop();
-    return absl::InternalError("the metrics server on " + address + " has no port");
-  }
-  bound_address_ = address.substr(0, colon) + ":" + std::to_string(port.port);
+  bound_address_ = address.substr(0, colon) + ":" + std::to_string(started->port);
   return absl::OkStatus();
 }
 
 void MetricsServer::Stop() {
   if (context_ != nullptr) {
-    mg_stop(context_);  // waits for the requests in progress
+    StopCivetweb(context_);
     context_ = nullptr;
-    mg_exit_library();
   }
 }
 
