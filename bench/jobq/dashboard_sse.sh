@@ -17,41 +17,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
+script=dashboard_sse
 bin=${JOBQ_BUILD_DIR:-build-release}
 jobs=${BENCH_JOBS:-20000}
 runs=${BENCH_RUNS:-1}
 clients=${BENCH_CLIENTS:-100}
-for program in broker/jobq-broker worker/jobq-worker producer/jobq bench/jobq/jobq-bench; do
-  [[ -x "$bin/$program" ]] || { echo "dashboard_sse: build $bin/$program first" >&2; exit 1; }
-done
-
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  sleep 0.5
-  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-field() { sed -nE "s/.*\"$1\":\"([^\"]*)\".*/\1/p" "$2"; }
+source bench/jobq/side_run.sh
+require_programs broker/jobq-broker worker/jobq-worker producer/jobq bench/jobq/jobq-bench
 
 # one_run CLIENTS RUN
 one_run() {
-  local n=$1 dir="$work/$1-$2" frontend backend admin http system="dashboard-sse-$1"
-  mkdir -p "$dir"
-  "$bin/broker/jobq-broker" --frontend 'tcp://127.0.0.1:*' --backend 'tcp://127.0.0.1:*' \
-    --admin 127.0.0.1:0 --http 127.0.0.1:0 --ready-file "$dir/ready" --store memory \
-    --log-level warning 2>"$dir/broker.log" &
-  pids+=($!)
-  for _ in $(seq 300); do [[ -s "$dir/ready" ]] && break; sleep 0.1; done
-  [[ -s "$dir/ready" ]] || { echo "dashboard_sse: the broker did not start" >&2; exit 1; }
-  frontend=$(field frontend "$dir/ready")
-  backend=$(field backend "$dir/ready")
-  admin=$(field admin "$dir/ready")
-  http=$(field http "$dir/ready")
+  local n=$1 dir="$work/$1-$2" frontend backend admin http broker_pid system="dashboard-sse-$1"
+  start_broker "$dir" --http 127.0.0.1:0 --store memory
   "$bin/worker/jobq-worker" --broker "$backend" --name w1 --io-threads 4 --cpu-procs 0 \
     --prefetch 100 --log-level warning 2>"$dir/worker.log" &
   pids+=($!)
@@ -100,21 +77,10 @@ PY
   kill -TERM "$clients_pid"
   wait "$clients_pid" || true
   awk '$3 == "jobs_per_s" { print "FIGURE", $2, "jobs_per_s", $4 }' "$dir/bench.out"
-  python3 - "$dir/status.json" "$system" <<'PY'
-import json, sys
-status = json.load(open(sys.argv[1]))
-loop = status["figures"]["loop_iteration"]
-for key in ("p50", "p99", "max"):
-    print(f"FIGURE {sys.argv[2]} loop_{key}_us {float(loop.get(key + '_seconds', 0)) * 1e6:.1f}")
-PY
+  loop_figures "$dir/status.json" "$system"
   echo "FIGURE $system events $(cat "$dir/clients.out")"
   echo "FIGURE $system streams ${open:-0}"
-  local pid
-  for pid in "${pids[@]}"; do
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  pids=()
+  stop_started
 }
 
 for run in $(seq "$runs"); do

@@ -19,41 +19,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
+script=progress_flood
 bin=${JOBQ_BUILD_DIR:-build-release}
 jobs=${BENCH_JOBS:-20000}
 runs=${BENCH_RUNS:-1}
 plugin="$bin/tests/support/libjobq_test_tasks_plugin.so"
-for program in broker/jobq-broker worker/jobq-worker producer/jobq bench/jobq/jobq-bench; do
-  [[ -x "$bin/$program" ]] || { echo "progress_flood: build $bin/$program first" >&2; exit 1; }
-done
-[[ -f "$plugin" ]] || { echo "progress_flood: build jobq_test_tasks_plugin first" >&2; exit 1; }
-
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  sleep 0.5
-  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-field() { sed -nE "s/.*\"$1\":\"([^\"]*)\".*/\1/p" "$2"; }
+source bench/jobq/side_run.sh
+require_programs broker/jobq-broker worker/jobq-worker producer/jobq bench/jobq/jobq-bench \
+  tests/support/libjobq_test_tasks_plugin.so
 
 # one_run MODE: quiet or chatty.
 one_run() {
-  local mode=$1 dir="$work/$1-$2" report frontend backend admin
-  mkdir -p "$dir"
-  "$bin/broker/jobq-broker" --frontend 'tcp://127.0.0.1:*' --backend 'tcp://127.0.0.1:*' \
-    --admin 127.0.0.1:0 --ready-file "$dir/ready" --store memory --log-level warning \
-    2>"$dir/broker.log" &
-  pids+=($!)
-  for _ in $(seq 300); do [[ -s "$dir/ready" ]] && break; sleep 0.1; done
-  [[ -s "$dir/ready" ]] || { echo "progress_flood: the broker did not start" >&2; exit 1; }
-  frontend=$(field frontend "$dir/ready")
-  backend=$(field backend "$dir/ready")
-  admin=$(field admin "$dir/ready")
+  local mode=$1 dir="$work/$1-$2" report
+  start_broker "$dir" --store memory
   "$bin/worker/jobq-worker" --broker "$backend" --name other --queues other --io-threads 4 \
     --cpu-procs 0 --prefetch 100 --log-level warning 2>"$dir/other.log" &
   pids+=($!)
@@ -81,21 +59,13 @@ one_run() {
     --system "progress-$mode" >"$dir/bench.out"
   "$bin/producer/jobq" status --admin "$admin" --json >"$dir/status.json"
   awk '$3 == "jobs_per_s" { print "FIGURE", $2, "other_jobs_per_s", $4 }' "$dir/bench.out"
+  loop_figures "$dir/status.json" "progress-$mode"
   python3 - "$dir/status.json" "progress-$mode" <<'PY'
 import json, sys
 status = json.load(open(sys.argv[1]))
-loop = status["figures"]["loop_iteration"]
-system = sys.argv[2]
-for key in ("p50", "p99", "max"):
-    print(f"FIGURE {system} loop_{key}_us {float(loop.get(key + '_seconds', 0)) * 1e6:.1f}")
-print(f"FIGURE {system} progress_accepted {status['counters'].get('progress_accepted', 0)}")
+print(f"FIGURE {sys.argv[2]} progress_accepted {status['counters'].get('progress_accepted', 0)}")
 PY
-  local pid
-  for pid in "${pids[@]}"; do
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  pids=()
+  stop_started
 }
 
 for run in $(seq "$runs"); do

@@ -22,24 +22,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
+script=workflow_e2e
 bin=${JOBQ_BUILD_DIR:-build-release}
 nodes=${BENCH_NODES:-100000}
-for program in broker/jobq-broker worker/jobq-worker producer/jobq; do
-  [[ -x "$bin/$program" ]] || { echo "workflow_e2e: build $bin/$program first" >&2; exit 1; }
-done
-
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  sleep 0.5
-  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-field() { sed -nE "s/.*\"$1\":\"([^\"]*)\".*/\1/p" "$2"; }
+source bench/jobq/side_run.sh
+require_programs broker/jobq-broker worker/jobq-worker producer/jobq
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 now() { date +%s.%N; }
 
@@ -84,28 +71,11 @@ PY
 
 # start_cluster DIR: a broker and a worker; sets broker_pid, frontend, admin.
 start_cluster() {
-  local dir=$1 backend
-  mkdir -p "$dir"
-  "$bin/broker/jobq-broker" --frontend 'tcp://127.0.0.1:*' --backend 'tcp://127.0.0.1:*' \
-    --admin 127.0.0.1:0 --ready-file "$dir/ready" --data-dir "$dir/data" \
-    --workflow-max $((nodes + 1)) --log-level warning 2>"$dir/broker.log" &
-  broker_pid=$!
-  pids+=("$broker_pid")
-  for _ in $(seq 300); do [[ -s "$dir/ready" ]] && break; sleep 0.1; done
-  [[ -s "$dir/ready" ]] || { echo "workflow_e2e: the broker did not start" >&2; exit 1; }
-  frontend=$(field frontend "$dir/ready")
-  backend=$(field backend "$dir/ready")
-  admin=$(field admin "$dir/ready")
+  local dir=$1
+  start_broker "$dir" --data-dir "$dir/data" --workflow-max $((nodes + 1))
   "$bin/worker/jobq-worker" --broker "$backend" --name w --io-threads 8 --cpu-procs 0 \
     --prefetch 1000 --log-level warning 2>"$dir/worker.log" &
   pids+=($!)
-}
-
-# stop_cluster: the broker and worker of start_cluster, before the next.
-stop_cluster() {
-  kill -TERM "${pids[@]}" 2>/dev/null || true
-  wait 2>/dev/null || true
-  pids=()
 }
 
 # run_waited NAME ARGS...: `jobq ARGS...` (a submission with --wait) on a
@@ -127,7 +97,7 @@ run_waited() {
   span=$(run_span)
   run_rate=$(awk -v n="$nodes" -v t="$span" 'BEGIN {printf "%.0f", (n + 1) / t}')
   echo "FIGURE workflow-e2e ${name}_run_jobs_per_s $run_rate"
-  stop_cluster
+  stop_started
 }
 
 # Chord, first run: the acknowledgement (`jobq workflow submit` without
@@ -143,7 +113,7 @@ after=$(rss_kib "$broker_pid")
 awk -v a="$start" -v b="$acked" 'BEGIN {printf "FIGURE workflow-e2e chord_submit_s %.2f\n", b - a}'
 awk -v n="$nodes" -v x="$before" -v y="$after" \
   'BEGIN {printf "FIGURE workflow-e2e broker_bytes_per_node %.0f\n", (y - x) * 1024 / (n + 1)}'
-stop_cluster
+stop_started
 
 # Chord, second run, then the same jobs without edges: each submitted and
 # waited for (`--wait`).
