@@ -60,10 +60,16 @@ function(jobq_test)
   # time under the sanitizers), which is most of the test command's build.
   # The code under test is the libraries', built as shipped. The simulation
   # keeps the build's flags: its model and checkers run millions of steps.
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
   if(NOT "sim" IN_LIST ARG_LABELS)
     target_compile_options(${ARG_NAME} PRIVATE -O0 -g1)
+    # The headers every test parses, parsed once (tests/pch/precompiled.h),
+    # and -pthread, which it was compiled with (from gRPC's flags): GCC
+    # ignores a precompiled header compiled with other macros defined, and
+    # -pthread defines _REENTRANT.
+    target_compile_options(${ARG_NAME} PRIVATE -pthread)
+    target_precompile_headers(${ARG_NAME} REUSE_FROM jobq_test_pch)
   endif()
-  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
   jobq_sanitizer_defaults(${ARG_NAME})
   set_property(GLOBAL APPEND PROPERTY JOBQ_TESTS ${ARG_NAME})
   # Label tsan: the threaded parts, which scripts/sanitize tsan builds and runs.
@@ -90,4 +96,34 @@ function(jobq_test)
   gtest_discover_tests(${ARG_NAME}
     PROPERTIES LABELS "${labels}" ${timeout_property} ${cost_property}
     DISCOVERY_TIMEOUT 60)
+endfunction()
+
+# jobq_pytest(LABEL label TIMEOUT seconds [COST cost] FILES test_*.py ...
+#             PYTHONPATH dir ... [ENVIRONMENT VAR=value ...]): one CTest test
+# per pytest file (named LABEL_<file's path without .py, / as _>), run with
+# Debian's python3 against this build's broker, worker and CLI (JOBQ_BROKER,
+# JOBQ_WORKER, JOBQ_CLI), from the current binary directory.
+function(jobq_pytest)
+  cmake_parse_arguments(ARG "" "LABEL;TIMEOUT;COST" "FILES;PYTHONPATH;ENVIRONMENT" ${ARGN})
+  list(JOIN ARG_PYTHONPATH ":" python_path)
+  set(environment
+    "PYTHONPATH=${python_path}" PYTHONDONTWRITEBYTECODE=1
+    "JOBQ_BROKER=$<TARGET_FILE:jobq-broker>" "JOBQ_WORKER=$<TARGET_FILE:jobq-worker>"
+    "JOBQ_CLI=$<TARGET_FILE:jobq>" ${ARG_ENVIRONMENT})
+  set(cost_property "")
+  if(ARG_COST)
+    set(cost_property COST ${ARG_COST})
+  endif()
+  foreach(test_file IN LISTS ARG_FILES)
+    string(REGEX REPLACE "\\.py$" "" test_name "${ARG_LABEL}/${test_file}")
+    string(REPLACE "/" "_" test_name "${test_name}")
+    add_test(NAME ${test_name}
+      # No cache directory in the source tree; -rfE names what failed.
+      COMMAND /usr/bin/python3 -m pytest -q -rfE -p no:cacheprovider
+              ${CMAKE_CURRENT_SOURCE_DIR}/${test_file}
+      WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+    set_tests_properties(${test_name} PROPERTIES
+      LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT} ${cost_property}
+      ENVIRONMENT "${environment}")
+  endforeach()
 endfunction()
