@@ -2,25 +2,9 @@
 
 #include <cstring>
 
+#include "common/hex.h"
+
 namespace jobq {
-namespace {
-
-constexpr char kHexDigits[] = "0123456789abcdef";
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
-}  // namespace
 
 std::optional<JobId> JobId::FromBytes(std::string_view bytes) {
   if (bytes.size() != kSize) {
@@ -38,7 +22,7 @@ std::optional<JobId> JobId::Parse(std::string_view text) {
     if (c == '-') {
       continue;
     }
-    int value = HexValue(c);
+    int value = HexDigitValue(c);
     if (value < 0 || nibbles >= 2 * kSize) {
       return std::nullopt;
     }
@@ -59,8 +43,8 @@ std::string JobId::ToString() const {
     if (i == 4 || i == 6 || i == 8 || i == 10) {
       text.push_back('-');
     }
-    text.push_back(kHexDigits[bytes_[i] >> 4]);
-    text.push_back(kHexDigits[bytes_[i] & 0xf]);
+    text.push_back(kLowerHexDigits[bytes_[i] >> 4]);
+    text.push_back(kLowerHexDigits[bytes_[i] & 0xf]);
   }
   return text;
 }
@@ -113,8 +97,8 @@ std::string JobIdText(std::string_view bytes) {
   std::string text;
   text.reserve(bytes.size() * 2);
   for (unsigned char byte : bytes) {
-    text.push_back(kHexDigits[byte >> 4]);
-    text.push_back(kHexDigits[byte & 0xf]);
+    text.push_back(kLowerHexDigits[byte >> 4]);
+    text.push_back(kLowerHexDigits[byte & 0xf]);
   }
   return text;
 }

@@ -6,6 +6,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/hex.h"
 #include "common/job_id.h"
 #include "common/job_state.h"
 #include "common/json_depth.h"
@@ -17,19 +18,6 @@ namespace {
 constexpr size_t kParametersMax = 16;
 // Bodies are small objects; anything nested deeper is not one of ours.
 constexpr int kBodyDepthMax = 8;
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
 
 // Shown in messages: what the client sent, cut, so a huge or binary value
 // does not make a huge or garbled message (the JSON encoder replaces bytes
@@ -47,8 +35,8 @@ absl::StatusOr<std::string> Decode(std::string_view text, bool plus_is_space,
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (c == '%') {
-      const int high = i + 2 < text.size() ? HexValue(text[i + 1]) : -1;
-      const int low = i + 2 < text.size() ? HexValue(text[i + 2]) : -1;
+      const int high = i + 2 < text.size() ? HexDigitValue(text[i + 1]) : -1;
+      const int low = i + 2 < text.size() ? HexDigitValue(text[i + 2]) : -1;
       if (high < 0 || low < 0) {
         return absl::InvalidArgumentError(absl::StrCat(
             std::string(what), " has a malformed %-escape: write %XX with two hex digits"));
