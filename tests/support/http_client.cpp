@@ -129,14 +129,12 @@ bool RawConnection::Send(const std::string& bytes) {
   return fd_ >= 0;
 }
 
-std::string RawConnection::ReadUntil(const std::string& needle, int count,
-                                     std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (fd_ >= 0 && Occurrences(read_, needle) < count) {
+RawConnection::ReadOutcome RawConnection::ReadSome(std::chrono::steady_clock::time_point deadline) {
+  while (fd_ >= 0) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
-      break;
+      return ReadOutcome::kTimedOut;
     }
     pollfd poll_fd{fd_, POLLIN, 0};
     if (poll(&poll_fd, 1, static_cast<int>(left.count())) <= 0) {
@@ -145,33 +143,37 @@ std::string RawConnection::ReadUntil(const std::string& needle, int count,
     char buffer[4096];
     const ssize_t n = recv(fd_, buffer, sizeof(buffer), 0);
     if (n <= 0) {
-      break;
+      return ReadOutcome::kClosed;
     }
     read_.append(buffer, static_cast<size_t>(n));
+    return ReadOutcome::kRead;
+  }
+  return ReadOutcome::kClosed;
+}
+
+std::string RawConnection::ReadUntil(const std::string& needle, int count,
+                                     std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (Occurrences(read_, needle) < count) {
+    if (ReadSome(deadline) != ReadOutcome::kRead) {
+      break;
+    }
   }
   return read_;
 }
 
 bool RawConnection::WaitClosed(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (fd_ >= 0) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      return false;
+  for (;;) {
+    switch (ReadSome(deadline)) {
+      case ReadOutcome::kRead:
+        break;
+      case ReadOutcome::kClosed:
+        return fd_ >= 0;
+      case ReadOutcome::kTimedOut:
+        return false;
     }
-    pollfd poll_fd{fd_, POLLIN, 0};
-    if (poll(&poll_fd, 1, static_cast<int>(left.count())) <= 0) {
-      continue;
-    }
-    char buffer[4096];
-    const ssize_t n = recv(fd_, buffer, sizeof(buffer), 0);
-    if (n <= 0) {
-      return true;
-    }
-    read_.append(buffer, static_cast<size_t>(n));
   }
-  return false;
 }
 
 }  // namespace jobq::testing

@@ -49,6 +49,10 @@ class RawConnection {
   bool WaitClosed(std::chrono::milliseconds timeout);
 
  private:
+  enum class ReadOutcome { kRead, kClosed, kTimedOut };
+  // One wait for bytes until `deadline`, appending what comes to read_.
+  ReadOutcome ReadSome(std::chrono::steady_clock::time_point deadline);
+
   int fd_ = -1;
   std::string read_;
 };

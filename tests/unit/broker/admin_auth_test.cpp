@@ -12,6 +12,7 @@
 #include "broker/admin/rpc_roles.h"
 #include "broker/admin_flags.h"
 #include "jobq/admin.grpc.pb.h"
+#include "tests/unit/broker/protected_mode_flags.h"
 
 namespace jobq::broker::admin {
 namespace {
@@ -222,16 +223,8 @@ namespace jobq::broker {
 namespace {
 
 BrokerConfig Admin(const std::string& address, bool tls, bool tokens, bool insecure) {
-  BrokerConfig config;
+  BrokerConfig config = testing::ProtectedModeFlags(tls, tokens, insecure);
   config.admin = address;
-  if (tls) {
-    config.admin_tls_cert = "admin.crt";
-    config.admin_tls_key = "admin.key";
-  }
-  if (tokens) {
-    config.admin_tokens = {{admin::AdminRole::kAdmin, "admin-token-0123456789abcdef"}};
-  }
-  config.insecure = insecure;
   return config;
 }
 

@@ -14,6 +14,7 @@
 #include "broker/http/http_status.h"
 #include "broker/http/router.h"
 #include "broker/http/sessions.h"
+#include "tests/unit/broker/protected_mode_flags.h"
 
 namespace jobq::broker::http {
 namespace {
@@ -104,23 +105,33 @@ TEST(OriginTest, SameHostOnly) {
   EXPECT_FALSE(OriginMatchesHost("http://", ""));
 }
 
-TEST(AccessTest, PageAssetsAndSessionNeedNoToken) {
-  admin::AdminAuth auth = Tokens();
-  SessionStore sessions;
-  Access access(&auth, &sessions);
+// A broker with a read and an admin token, and its sessions.
+class AccessTest : public ::testing::Test {
+ protected:
+  // A request carrying `session`'s cookie.
+  static HttpRequest SessionRequest(const std::string& method, const std::string& path,
+                                    const NewSession& session) {
+    HttpRequest request = Request(method, path);
+    request.headers["cookie"] = std::string("jobq_session=") + session.cookie;
+    return request;
+  }
+
+  admin::AdminAuth auth_ = Tokens();
+  SessionStore sessions_;
+  Access access_{&auth_, &sessions_};
+};
+
+TEST_F(AccessTest, PageAssetsAndSessionNeedNoToken) {
   for (const char* path : {"/", "/assets/app.js", "/api/session"}) {
-    const AccessDecision decision = Decide(access, Request("GET", path));
+    const AccessDecision decision = Decide(access_, Request("GET", path));
     EXPECT_TRUE(decision.allowed) << path;
     EXPECT_FALSE(decision.caller.authenticated) << path;
   }
 }
 
-TEST(AccessTest, DataNeedsASessionOrToken) {
-  admin::AdminAuth auth = Tokens();
-  SessionStore sessions;
-  Access access(&auth, &sessions);
+TEST_F(AccessTest, DataNeedsASessionOrToken) {
   for (const char* path : {"/api/status", "/api/jobs", "/api/events", "/metrics"}) {
-    const AccessDecision decision = Decide(access, Request("GET", path));
+    const AccessDecision decision = Decide(access_, Request("GET", path));
     EXPECT_FALSE(decision.allowed) << path;
     EXPECT_EQ(decision.status, 401);
     EXPECT_EQ(decision.refusal, Refusal::kUnauthenticated);
@@ -128,80 +139,66 @@ TEST(AccessTest, DataNeedsASessionOrToken) {
   }
   HttpRequest stale = Request("GET", "/api/status");
   stale.headers["cookie"] = "jobq_session=0123";
-  EXPECT_THAT(Decide(access, stale).message, HasSubstr("log in again"));
+  EXPECT_THAT(Decide(access_, stale).message, HasSubstr("log in again"));
   HttpRequest unknown = Request("GET", "/api/status");
   unknown.headers["authorization"] = "Bearer not-a-token-of-this-broker";
-  EXPECT_EQ(Decide(access, unknown).status, 401);
+  EXPECT_EQ(Decide(access_, unknown).status, 401);
   HttpRequest basic = Request("GET", "/api/status");
   basic.headers["authorization"] = "Basic dXNlcjpwYXNz";
-  EXPECT_EQ(Decide(access, basic).status, 401);
+  EXPECT_EQ(Decide(access_, basic).status, 401);
 }
 
-TEST(AccessTest, BearerTokensByRoleWithoutCsrf) {
-  admin::AdminAuth auth = Tokens();
-  SessionStore sessions;
-  Access access(&auth, &sessions);
+TEST_F(AccessTest, BearerTokensByRoleWithoutCsrf) {
   HttpRequest read = Request("POST", "/api/queues/q/pause");
   read.headers["authorization"] = std::string("bearer ") + kReadToken;
-  const AccessDecision refused = Decide(access, read);
+  const AccessDecision refused = Decide(access_, read);
   EXPECT_EQ(refused.status, 403);
   EXPECT_EQ(refused.refusal, Refusal::kForbidden);
   EXPECT_THAT(refused.message, HasSubstr("PauseQueue needs an admin token"));
   read.method = "GET";
   read.path = "/api/jobs";
-  EXPECT_TRUE(Decide(access, read).allowed);
+  EXPECT_TRUE(Decide(access_, read).allowed);
   HttpRequest admin = Request("POST", "/api/queues/q/pause");
   admin.headers["authorization"] = std::string("Bearer ") + kAdminToken;
-  EXPECT_TRUE(Decide(access, admin).allowed);
+  EXPECT_TRUE(Decide(access_, admin).allowed);
 }
 
-TEST(AccessTest, SessionPostsNeedTheirCsrfToken) {
-  admin::AdminAuth auth = Tokens();
-  SessionStore sessions;
-  Access access(&auth, &sessions);
-  const NewSession admin = sessions.Create(admin::AdminRole::kAdmin, 0);
-  HttpRequest post = Request("POST", "/api/jobs/retry");
-  post.headers["cookie"] = std::string("jobq_session=") + admin.cookie;
-  AccessDecision decision = Decide(access, post);
+TEST_F(AccessTest, SessionPostsNeedTheirCsrfToken) {
+  const NewSession admin = sessions_.Create(admin::AdminRole::kAdmin, 0);
+  HttpRequest post = SessionRequest("POST", "/api/jobs/retry", admin);
+  AccessDecision decision = Decide(access_, post);
   EXPECT_EQ(decision.status, 403);
   EXPECT_EQ(decision.refusal, Refusal::kCsrf);
   EXPECT_THAT(decision.message, HasSubstr("X-CSRF-Token is missing"));
   post.headers["x-csrf-token"] = std::string(64, 'a');
-  EXPECT_THAT(Decide(access, post).message, HasSubstr("does not match"));
+  EXPECT_THAT(Decide(access_, post).message, HasSubstr("does not match"));
   post.headers["x-csrf-token"] = admin.csrf;
-  EXPECT_TRUE(Decide(access, post).allowed);
+  EXPECT_TRUE(Decide(access_, post).allowed);
   post.headers["origin"] = "https://evil.example";
-  decision = Decide(access, post);
+  decision = Decide(access_, post);
   EXPECT_EQ(decision.refusal, Refusal::kCsrf);
   EXPECT_THAT(decision.message, HasSubstr("cross-site"));
   post.headers["origin"] = "http://127.0.0.1:8080";
-  EXPECT_TRUE(Decide(access, post).allowed);
+  EXPECT_TRUE(Decide(access_, post).allowed);
 }
 
-TEST(AccessTest, AReadSessionActsNot) {
-  admin::AdminAuth auth = Tokens();
-  SessionStore sessions;
-  Access access(&auth, &sessions);
-  const NewSession read = sessions.Create(admin::AdminRole::kRead, 0);
-  HttpRequest post = Request("POST", "/api/jobs/cancel");
-  post.headers["cookie"] = std::string("jobq_session=") + read.cookie;
+TEST_F(AccessTest, AReadSessionActsNot) {
+  const NewSession read = sessions_.Create(admin::AdminRole::kRead, 0);
+  HttpRequest post = SessionRequest("POST", "/api/jobs/cancel", read);
   post.headers["x-csrf-token"] = read.csrf;
-  const AccessDecision decision = Decide(access, post);
+  const AccessDecision decision = Decide(access_, post);
   EXPECT_EQ(decision.status, 403);
   EXPECT_EQ(decision.refusal, Refusal::kForbidden);
 }
 
-TEST(AccessTest, LoginNeedsNoSessionButASameSiteOrigin) {
-  admin::AdminAuth auth = Tokens();
-  SessionStore sessions;
-  Access access(&auth, &sessions);
+TEST_F(AccessTest, LoginNeedsNoSessionButASameSiteOrigin) {
   HttpRequest login = Request("POST", "/api/login");
-  EXPECT_TRUE(Decide(access, login).allowed);
+  EXPECT_TRUE(Decide(access_, login).allowed);
   login.headers["origin"] = "http://evil.example";
-  EXPECT_EQ(Decide(access, login).refusal, Refusal::kCsrf);
+  EXPECT_EQ(Decide(access_, login).refusal, Refusal::kCsrf);
 }
 
-TEST(AccessTest, WithoutTokensEveryoneIsAdminButPostsStillNeedTheCsrfToken) {
+TEST(OpenAccessTest, WithoutTokensEveryoneIsAdminButPostsStillNeedTheCsrfToken) {
   admin::AdminAuth open;
   SessionStore sessions;
   Access access(&open, &sessions);
@@ -250,16 +247,8 @@ TEST(HttpStatusTest, RefusalNamesAreTheMetricsLabels) {
 }
 
 BrokerConfig Http(const std::string& address, bool tls, bool tokens, bool insecure) {
-  BrokerConfig config;
+  BrokerConfig config = testing::ProtectedModeFlags(tls, tokens, insecure);
   config.http = address;
-  if (tls) {
-    config.admin_tls_cert = "admin.crt";
-    config.admin_tls_key = "admin.key";
-  }
-  if (tokens) {
-    config.admin_tokens = {{admin::AdminRole::kAdmin, kAdminToken}};
-  }
-  config.insecure = insecure;
   return config;
 }
 
