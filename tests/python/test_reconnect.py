@@ -16,6 +16,8 @@ import pytest
 from jobq_cluster import Broker, start_cpp_worker, wait_until
 
 TOTAL = 20_000
+# Submitted before the first results are awaited.
+FIRST_RESULTS_AFTER = 3000
 
 
 def test_broker_kill_9_and_restart_loses_and_duplicates_nothing(start_broker, caplog: pytest.LogCaptureFixture) -> None:
@@ -25,6 +27,9 @@ def test_broker_kill_9_and_restart_loses_and_duplicates_nothing(start_broker, ca
     futures: list[jobq.JobFuture] = []
     restarted: list[Broker] = []
 
+    def first_results_in() -> bool:
+        return sum(1 for f in futures[:FIRST_RESULTS_AFTER] if f.done()) >= 1500
+
     def kill_and_restart() -> None:
         # Mid-stream: some jobs done, others acknowledged and waiting, sent
         # and unacknowledged, or not yet submitted.
@@ -32,8 +37,7 @@ def test_broker_kill_9_and_restart_loses_and_duplicates_nothing(start_broker, ca
         # the broker may catch up with the producer for a moment, and a
         # kill then would test no re-send.
         wait_until(
-            lambda: sum(1 for f in futures[:3000] if f.done()) >= 1500
-            and any(f.job_id is None for f in futures[-500:]),
+            lambda: first_results_in() and any(f.job_id is None for f in futures[-500:]),
             timeout=120,
             what="1,500 results, and jobs unacknowledged",
         )
@@ -48,6 +52,13 @@ def test_broker_kill_9_and_restart_loses_and_duplicates_nothing(start_broker, ca
         killer.start()
         for i in range(TOTAL):
             futures.append(executor.submit("echo", i=i))
+            if i == FIRST_RESULTS_AFTER - 1:
+                # The rest only once the first results are in: on a loaded
+                # machine the producer could otherwise send all 20,000, and
+                # have them acknowledged, before 1,500 results came back,
+                # leaving no moment to kill the broker in with jobs
+                # unacknowledged.
+                wait_until(first_results_in, timeout=120, what="1,500 results")
         killer.join(180)
         assert restarted, "the broker was not restarted"
         results = [f.result(300) for f in futures]
