@@ -4,7 +4,11 @@
 // every producer and worker sees meanwhile (issue target: no call over
 // 5 ms with 1,000,000 jobs kept).
 //
-//   jobq-bench-admin-scan [--jobs N]
+//   jobq-bench-admin-scan [--jobs N] [--sqlite PATH]
+//
+// With --sqlite it measures nothing: it writes the same jobs into a new
+// SQLite store at PATH, for a real broker to start on
+// (bench/jobq/dashboard_jobs_page.sh times the dashboard's pages there).
 //
 // The jobs are restored into a BrokerCore as a store would hand them over
 // at start: N finished jobs over 10 queues and 49 tasks, 1 % of them dead,
@@ -17,6 +21,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -24,6 +29,7 @@
 #include "absl/strings/str_cat.h"
 #include "bench/jobq/flag_parsing.h"
 #include "broker/core/broker_core.h"
+#include "broker/store/sqlite_store.h"
 
 namespace {
 
@@ -35,13 +41,16 @@ using jobq::broker::core::JobPage;
 namespace wire = jobq::wire;
 
 constexpr jobq::bench::Usage kUsage = {"jobq-bench-admin-scan",
-                                       "usage: jobq-bench-admin-scan [--jobs N]\n"};
+                                       "usage: jobq-bench-admin-scan [--jobs N] [--sqlite PATH]\n"};
 constexpr size_t kQueues = 10;
 // Prime to kDeadEvery, so that a task holds a few dead jobs, not all or none.
 constexpr size_t kTasks = 49;
 constexpr size_t kDeadEvery = 100;
 constexpr size_t kQueuedToPurge = 10'000;
 constexpr jobq::TimeMs kNowMs = 1'800'000'000'000;
+// Jobs per transaction when writing a store: the broker's own batches are
+// smaller; this only fills a file.
+constexpr size_t kJobsPerCommit = 100'000;
 
 double MillisecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
@@ -111,6 +120,33 @@ void FullWalk(const std::vector<Job>& jobs) {
   std::printf("FIGURE admin_scan full_walk_ms %.3f\n", MillisecondsSince(start));
 }
 
+// Writes `jobs` into a new SQLite store at `path`, as the broker would have
+// committed them. Exits 1 with a message when the store refuses.
+void WriteStore(const std::string& path, const std::vector<Job>& jobs) {
+  auto store = jobq::broker::store::SqliteStore::Open(path);
+  if (!store.ok()) {
+    std::fprintf(stderr, "jobq-bench-admin-scan: %s\n",
+                 std::string(store.status().message()).c_str());
+    std::exit(1);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<const Job*> batch;
+  for (size_t first = 0; first < jobs.size(); first += kJobsPerCommit) {
+    batch.clear();
+    for (size_t i = first; i < std::min(jobs.size(), first + kJobsPerCommit); ++i) {
+      batch.push_back(&jobs[i]);
+    }
+    jobq::broker::store::CommitBatch commit;
+    commit.changed = batch;
+    if (absl::Status committed = (*store)->Commit(commit); !committed.ok()) {
+      std::fprintf(stderr, "jobq-bench-admin-scan: %s\n", std::string(committed.message()).c_str());
+      std::exit(1);
+    }
+  }
+  std::printf("NOTE admin_scan wrote %zu jobs to %s in %.1f s\n", jobs.size(), path.c_str(),
+              MillisecondsSince(start) / 1000);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -120,8 +156,20 @@ int main(int argc, char** argv) {
       kUsage.Exit("--jobs takes a whole number of at least 10, not \"" + value + "\"");
     }
   };
-  jobq::bench::ParseFlagPairs(argc, argv, kUsage, {{"--jobs", jobs_flag}});
+  std::string sqlite_path;
+  auto sqlite_flag = [&](const std::string& value) {
+    if (value.empty()) {
+      kUsage.Exit("--sqlite takes the path of a store file to create");
+    }
+    sqlite_path = value;
+  };
+  jobq::bench::ParseFlagPairs(argc, argv, kUsage,
+                              {{"--jobs", jobs_flag}, {"--sqlite", sqlite_flag}});
   std::vector<Job> jobs = MakeJobs(finished);
+  if (!sqlite_path.empty()) {
+    WriteStore(sqlite_path, jobs);
+    return 0;
+  }
   FullWalk(jobs);
 
   BrokerCore core(jobq::broker::core::CoreOptions{});
