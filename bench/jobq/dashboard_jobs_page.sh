@@ -24,6 +24,8 @@ script=dashboard_jobs_page
 bin=${JOBQ_BUILD_DIR:-build-release}
 jobs=${BENCH_JOBS:-10000000}
 pages=${BENCH_PAGES:-50}
+# Loading ten million jobs takes the broker a while.
+broker_ready_seconds=600
 source bench/jobq/side_run.sh
 require_programs broker/jobq-broker bench/jobq/jobq-bench-admin-scan
 

@@ -31,8 +31,9 @@ trap cleanup EXIT
 field() { sed -nE "s/.*\"$1\":\"([^\"]*)\".*/\1/p" "$2"; }
 
 # start_broker DIR [BROKER_OPTION...]: jobq-broker on ephemeral loopback
-# ports, its ready file and log in DIR, started and waited for; sets
-# broker_pid, frontend, backend, admin and http (empty without --http).
+# ports, its ready file and log in DIR, started and waited for (at most
+# broker_ready_seconds, 30 unless the script set it); sets broker_pid,
+# frontend, backend, admin and http (empty without --http).
 start_broker() {
   local dir=$1
   shift
@@ -42,9 +43,15 @@ start_broker() {
     2>"$dir/broker.log" &
   broker_pid=$!
   pids+=("$broker_pid")
-  for _ in $(seq 300); do [[ -s "$dir/ready" ]] && break; sleep 0.1; done
-  [[ -s "$dir/ready" ]] ||
-    { echo "$script: the broker did not start; its log: $dir/broker.log" >&2; exit 1; }
+  for _ in $(seq $((${broker_ready_seconds:-30} * 10))); do
+    [[ -s "$dir/ready" ]] && break
+    sleep 0.1
+  done
+  if [[ ! -s "$dir/ready" ]]; then
+    echo "$script: the broker did not start; the end of its log:" >&2
+    tail -n 20 "$dir/broker.log" >&2
+    exit 1
+  fi
   # shellcheck disable=SC2034  # for the scripts that source this
   {
     frontend=$(field frontend "$dir/ready")
