@@ -11,6 +11,9 @@ packages=(
   libabsl-dev
   libgtest-dev libgmock-dev
   libsqlite3-dev
+  # The shared store (--store postgres://...): libpq to build, and a
+  # PostgreSQL 15 server that its tests start (tests/support/postgres_server.h).
+  postgresql-15 libpq-dev
   libjemalloc-dev
   libcli11-dev nlohmann-json3-dev
   libcurl4-openssl-dev libgmp-dev

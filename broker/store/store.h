@@ -4,12 +4,15 @@
 // iteration with everything that iteration changed (group commit) and sends
 // acknowledgements only after it returned OK.
 //
-// Implementations: SqliteStore (the default, durable), VolatileStore
+// Implementations: SqliteStore (the default, durable), PostgresStore
+// (--store postgres://..., shared by several brokers), VolatileStore
 // (--store memory: fastest, lost with the process) and MemoryStore (tests).
 // Not thread-safe: one thread at a time uses a Store. With a durable store
 // that is the StoreWriter thread (broker/net/store_writer.h) for Commit,
 // while the loop thread waits for nothing; Recover runs before either.
+// Health and Cancel are the exceptions: any thread may call them.
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
@@ -53,6 +56,16 @@ struct CommitBatch {
   }
 };
 
+// Whether the store answers, for status output. A store on this machine
+// (SQLite) always does; one across a network (PostgreSQL) may not for a
+// while, during which Commit waits and retries.
+struct StoreHealth {
+  bool reachable = true;
+  std::string last_error;                 // why not, while unreachable
+  int64_t unreachable_since_unix_ms = 0;  // 0 while reachable
+  int retries = 0;                        // failed attempts since then
+};
+
 struct Recovered {
   std::vector<core::Job> jobs;                // in no particular order
   std::vector<core::SentinelMark> sentinels;  // not fired yet, in no particular order
@@ -78,6 +91,12 @@ class Store {
 
   // Everything committed and not erased.
   [[nodiscard]] virtual absl::StatusOr<Recovered> Recover() = 0;
+
+  // Any thread. What a Commit that is waiting for the store has met.
+  virtual StoreHealth Health() const { return {}; }
+  // Any thread. A Commit that waits for an unreachable store gives up (and
+  // every later one does at its first failure), for a broker that stops.
+  virtual void Cancel() {}
 };
 
 }  // namespace jobq::broker::store

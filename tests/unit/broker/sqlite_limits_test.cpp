@@ -1,6 +1,7 @@
-// SqliteStore's limits table (schema 3): limits set, changed and cleared
-// come back as committed; a version-2 file migrates; a damaged row is
-// refused on recovery, naming the limit. MemoryStore keeps them the same way.
+// SqliteStore's limits table (schema 3): a version-2 file migrates; a
+// damaged row is refused on recovery, naming the limit. MemoryStore keeps
+// them as the durable stores do (limits set, changed and cleared come back
+// as committed: store_contract_test.cpp).
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -42,30 +43,6 @@ absl::Status CommitLimits(Store& store, const std::vector<core::LimitRecord>& li
 }
 
 using SqliteLimitsTest = SqliteDirTest;
-
-TEST_F(SqliteLimitsTest, LimitsSetChangedAndClearedComeBackAsCommitted) {
-  const core::LimitRecord emails = Limit("emails", "", 1, 10, 100, 0);  // 100/s
-  const core::LimitRecord pdf = Limit("emails", "pdf", 0, 0, 0, 3);
-  const core::LimitRecord other = Limit("other", "", 1, 1000, 1, 5);
-  {
-    auto store = OpenOrDie();
-    ASSERT_NE(store, nullptr);
-    ASSERT_TRUE(CommitLimits(*store, {emails, pdf, other}).ok());
-    // In one batch: changed twice (the last wins), and one cleared.
-    core::LimitRecord changed = emails;
-    changed.burst = 7;
-    ASSERT_TRUE(CommitLimits(*store, {emails, changed, Cleared("other", "")}).ok());
-  }
-  auto store = OpenOrDie();
-  ASSERT_NE(store, nullptr);
-  absl::StatusOr<Recovered> recovered = store->Recover();
-  ASSERT_TRUE(recovered.ok()) << recovered.status();
-  ASSERT_EQ(recovered->limits.size(), 2u);
-  core::LimitRecord expected = emails;
-  expected.burst = 7;
-  EXPECT_EQ(recovered->limits[0], expected);
-  EXPECT_EQ(recovered->limits[1], pdf);
-}
 
 TEST_F(SqliteLimitsTest, AVersionTwoFileMigratesWithNoLimits) {
   WriteVersionTwoFile();

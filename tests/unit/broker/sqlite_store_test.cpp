@@ -18,94 +18,43 @@
 #include "broker/store/job_record.h"
 #include "common/job_id.h"
 #include "tests/unit/broker/sqlite_test_dir.h"
+#include "tests/unit/broker/store_contract.h"
+#include "tests/unit/broker/store_test_jobs.h"
 
 namespace jobq::broker::store {
 namespace {
 
-using ::google::protobuf::util::MessageDifferencer;
+class SqliteStoreTest : public SqliteDirTest, protected TestJobs {};
 
-absl::Status CommitJobs(Store& store, const std::vector<const core::Job*>& changed,
-                        const std::vector<JobId>& erased) {
-  return store.Commit(CommitBatch{changed, erased, {}, {}});
-}
-
-absl::StatusOr<std::vector<core::Job>> RecoverJobs(Store& store) {
-  absl::StatusOr<Recovered> recovered = store.Recover();
-  if (!recovered.ok()) {
-    return recovered.status();
-  }
-  return std::move(recovered->jobs);
-}
-
-class SqliteStoreTest : public SqliteDirTest {
- protected:
-  JobId NextId() { return ids_.Next(1'700'000'000'000 + (++now_)); }
-
-  core::Job SimpleJob(const std::string& task) {
-    core::Job job;
-    job.id = NextId();
-    job.spec.set_queue("default");
-    job.spec.set_task(task);
-    job.spec.set_content_type("application/json");
-    job.submitted_ms = 1'700'000'000'000 + now_;
-    return job;
+// The contract suite (store_contract_test.cpp) on a file of its own.
+class SqliteUnderTest final : public StoreUnderTest {
+ public:
+  std::unique_ptr<Store> Open() override {
+    absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path_);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? std::move(*store) : nullptr;
   }
 
-  // A job with every persisted field set to something other than its default.
-  core::Job FullJob() {
-    core::Job job;
-    job.id = NextId();
-    job.spec.set_queue("emails");
-    job.spec.set_task("send");
-    job.spec.set_payload(std::string("a\0b\0\xff\x00z", 7));
-    job.spec.set_content_type("application/octet-stream");
-    job.spec.set_kind(wire::KIND_CPU);
-    job.spec.set_priority(-7);
-    job.spec.set_not_before_ms(1'700'000'000'123);
-    job.spec.set_timeout_ms(30'000);
-    job.spec.set_max_attempts(5);
-    job.spec.set_idempotency_key("key-1");
-    job.spec.set_result_ttl_ms(86'400'000);
-    job.spec.set_sentinel(true);
-    job.state = wire::JOB_STATE_FAILED;
-    job.attempt = 3;
-    job.failures = 2;
-    job.lost_leases = 1;
-    job.leased_to = std::string("\0\x80\x01worker", 9);  // a ROUTER-made routing id
-    job.submitted_ms = 1'700'000'000'001;
-    job.started_ms = 1'700'000'000'002;
-    job.finished_ms = 1'700'000'000'003;
-    job.result = std::string("r\0e\0s", 5);
-    job.result_content_type = "application/x-bin";
-    job.error.set_type("exception");
-    job.error.set_message("boom");
-    job.error.set_detail("Traceback...\n  line 1");
-    job.watchers = {"client-a", "client-b"};
-    return job;
+  // A trigger, which another program could have made.
+  void RefuseJobDeletes(bool refuse) override {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    const char* sql = refuse ? "CREATE TRIGGER no_delete BEFORE DELETE ON jobs "
+                               "BEGIN SELECT RAISE(ABORT, 'deletes refused by test'); END;"
+                             : "DROP TRIGGER no_delete;";
+    EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
   }
 
-  JobIdGenerator ids_{42};
-  int64_t now_ = 0;
+ private:
+  const ::jobq::testing::TempDir dir_;
+  const std::string path_ = dir_.File("jobq.db");
 };
 
-// Equal in everything persisted (everything but watchers).
-void ExpectSameJob(const core::Job& actual, const core::Job& expected) {
-  EXPECT_EQ(actual.id, expected.id);
-  EXPECT_TRUE(MessageDifferencer::Equals(ToRecord(actual), ToRecord(expected)))
-      << "actual:\n"
-      << ToRecord(actual).DebugString() << "expected:\n"
-      << ToRecord(expected).DebugString();
-  EXPECT_TRUE(actual.watchers.empty());
-}
-
-std::map<JobId, core::Job> ById(std::vector<core::Job> jobs) {
-  std::map<JobId, core::Job> by_id;
-  for (core::Job& job : jobs) {
-    JobId id = job.id;
-    EXPECT_TRUE(by_id.emplace(id, std::move(job)).second) << "duplicate " << id.ToString();
-  }
-  return by_id;
-}
+INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContractTest,
+                         ::testing::Values(StoreKind{
+                             "Sqlite", [] { return std::make_unique<SqliteUnderTest>(); }}),
+                         StoreKindName);
 
 TEST(JobRecordTest, RoundTripsEveryFieldButWatchers) {
   JobIdGenerator ids(7);
@@ -135,79 +84,6 @@ TEST_F(SqliteStoreTest, DescribesItselfAndIsDurable) {
   auto jobs = RecoverJobs(*store);
   ASSERT_TRUE(jobs.ok()) << jobs.status();
   EXPECT_TRUE(jobs->empty());
-}
-
-TEST_F(SqliteStoreTest, RoundTripsAJobWithEveryFieldSet) {
-  auto store = OpenOrDie();
-  ASSERT_NE(store, nullptr);
-  const core::Job job = FullJob();
-  ASSERT_TRUE(CommitJobs(*store, {&job}, {}).ok());
-
-  auto jobs = RecoverJobs(*store);
-  ASSERT_TRUE(jobs.ok()) << jobs.status();
-  ASSERT_EQ(jobs->size(), 1u);
-  const core::Job& back = (*jobs)[0];
-  ExpectSameJob(back, job);
-  // The bytes that are easiest to lose, checked on their own.
-  EXPECT_EQ(back.spec.payload(), std::string("a\0b\0\xff\x00z", 7));
-  EXPECT_EQ(back.leased_to, std::string("\0\x80\x01worker", 9));
-  EXPECT_EQ(back.result, std::string("r\0e\0s", 5));
-  EXPECT_EQ(back.error.detail(), "Traceback...\n  line 1");
-}
-
-TEST_F(SqliteStoreTest, UpdatesAndErases) {
-  auto store = OpenOrDie();
-  ASSERT_NE(store, nullptr);
-  core::Job a = SimpleJob("a");
-  core::Job b = SimpleJob("b");
-  core::Job c = SimpleJob("c");
-  ASSERT_TRUE(CommitJobs(*store, {&a, &b, &c}, {}).ok());
-
-  a.state = wire::JOB_STATE_RUNNING;
-  a.attempt = 1;
-  a.leased_to = "w1";
-  a.started_ms = 5;
-  // One call both updates `a` and erases `b` (and an id never written).
-  ASSERT_TRUE(CommitJobs(*store, {&a}, {b.id, NextId()}).ok());
-
-  auto jobs = RecoverJobs(*store);
-  ASSERT_TRUE(jobs.ok()) << jobs.status();
-  auto by_id = ById(std::move(*jobs));
-  ASSERT_EQ(by_id.size(), 2u);
-  ExpectSameJob(by_id.at(a.id), a);
-  ExpectSameJob(by_id.at(c.id), c);
-  EXPECT_EQ(by_id.count(b.id), 0u);
-
-  ASSERT_TRUE(CommitJobs(*store, {}, {a.id, c.id}).ok());
-  jobs = RecoverJobs(*store);
-  ASSERT_TRUE(jobs.ok());
-  EXPECT_TRUE(jobs->empty());
-}
-
-TEST_F(SqliteStoreTest, ReopenRecoversExactlyWhatWasCommitted) {
-  std::vector<core::Job> kept;
-  {
-    auto store = OpenOrDie();
-    ASSERT_NE(store, nullptr);
-    core::Job full = FullJob();
-    core::Job gone = SimpleJob("gone");
-    core::Job updated = SimpleJob("updated");
-    ASSERT_TRUE(CommitJobs(*store, {&full, &gone, &updated}, {}).ok());
-    updated.state = wire::JOB_STATE_SUCCEEDED;
-    updated.result = "42";
-    ASSERT_TRUE(CommitJobs(*store, {&updated}, {gone.id}).ok());
-    kept = {full, updated};
-  }
-  auto store = OpenOrDie();
-  ASSERT_NE(store, nullptr);
-  auto jobs = RecoverJobs(*store);
-  ASSERT_TRUE(jobs.ok()) << jobs.status();
-  auto by_id = ById(std::move(*jobs));
-  ASSERT_EQ(by_id.size(), kept.size());
-  for (const core::Job& job : kept) {
-    ASSERT_EQ(by_id.count(job.id), 1u) << job.id.ToString();
-    ExpectSameJob(by_id.at(job.id), job);
-  }
 }
 
 // kill -9 right after Commit returned: no destructor, no checkpoint, the
@@ -240,69 +116,6 @@ TEST_F(SqliteStoreTest, ACommittedJobSurvivesKillMinus9) {
   ExpectSameJob((*jobs)[0], job);
 }
 
-TEST_F(SqliteStoreTest, CommitsTenThousandJobsInOneCall) {
-  constexpr int kJobs = 10'000;
-  std::vector<core::Job> jobs;
-  jobs.reserve(kJobs);
-  for (int i = 0; i < kJobs; ++i) {
-    jobs.push_back(SimpleJob("t" + std::to_string(i)));
-    jobs.back().spec.set_payload(std::string(100, static_cast<char>(i)));
-  }
-  std::vector<const core::Job*> changed;
-  for (const core::Job& job : jobs) {
-    changed.push_back(&job);
-  }
-  {
-    auto store = OpenOrDie();
-    ASSERT_NE(store, nullptr);
-    ASSERT_TRUE(CommitJobs(*store, changed, {}).ok());
-  }
-  auto store = OpenOrDie();
-  ASSERT_NE(store, nullptr);
-  auto recovered = RecoverJobs(*store);
-  ASSERT_TRUE(recovered.ok()) << recovered.status();
-  auto by_id = ById(std::move(*recovered));
-  ASSERT_EQ(by_id.size(), static_cast<size_t>(kJobs));
-  for (const core::Job& job : jobs) {
-    auto it = by_id.find(job.id);
-    ASSERT_NE(it, by_id.end());
-    ASSERT_EQ(it->second.spec.task(), job.spec.task());
-    ASSERT_EQ(it->second.spec.payload(), job.spec.payload());
-  }
-}
-
-TEST_F(SqliteStoreTest, AFailedCommitWritesNothing) {
-  auto store = OpenOrDie();
-  ASSERT_NE(store, nullptr);
-  core::Job old_job = SimpleJob("old");
-  ASSERT_TRUE(CommitJobs(*store, {&old_job}, {}).ok());
-  // Another program makes every DELETE fail: the upsert of the same call,
-  // which ran before it, must not stay.
-  RawExec(
-      "CREATE TRIGGER no_delete BEFORE DELETE ON jobs "
-      "BEGIN SELECT RAISE(ABORT, 'deletes refused by test'); END;");
-  core::Job new_job = SimpleJob("new");
-  core::Job changed_old = old_job;
-  changed_old.state = wire::JOB_STATE_RUNNING;
-  absl::Status status = CommitJobs(*store, {&new_job, &changed_old}, {old_job.id});
-  ASSERT_FALSE(status.ok());
-  EXPECT_NE(status.message().find("deletes refused by test"), std::string::npos) << status;
-  EXPECT_NE(status.message().find(path_), std::string::npos) << status;
-
-  auto jobs = RecoverJobs(*store);
-  ASSERT_TRUE(jobs.ok()) << jobs.status();
-  ASSERT_EQ(jobs->size(), 1u);
-  ExpectSameJob((*jobs)[0], old_job);
-
-  // The store still works afterwards.
-  RawExec("DROP TRIGGER no_delete;");
-  ASSERT_TRUE(CommitJobs(*store, {&new_job}, {old_job.id}).ok());
-  jobs = RecoverJobs(*store);
-  ASSERT_TRUE(jobs.ok());
-  ASSERT_EQ(jobs->size(), 1u);
-  ExpectSameJob((*jobs)[0], new_job);
-}
-
 TEST_F(SqliteStoreTest, SetsSchemaVersionWalAndApplicationId) {
   ASSERT_NE(OpenOrDie(), nullptr);
   sqlite3* db = nullptr;
@@ -319,39 +132,6 @@ TEST_F(SqliteStoreTest, SetsSchemaVersionWalAndApplicationId) {
   EXPECT_EQ(pragma("PRAGMA application_id"), std::to_string(SqliteStore::kApplicationId));
   EXPECT_EQ(pragma("PRAGMA journal_mode"), "wal");
   sqlite3_close(db);
-}
-
-TEST_F(SqliteStoreTest, SentinelsSurviveAReopenUntilRemoved) {
-  const JobId first = NextId();
-  const JobId second = NextId();
-  const JobId fired_at_once = NextId();
-  {
-    auto store = OpenOrDie();
-    ASSERT_NE(store, nullptr);
-    const std::vector<core::SentinelMark> added = {
-        {first, "default"}, {second, "emails"}, {fired_at_once, "default"}};
-    const std::vector<JobId> removed = {fired_at_once};
-    ASSERT_TRUE(store->Commit(CommitBatch{{}, {}, added, removed}).ok());
-  }
-  {
-    auto store = OpenOrDie();
-    ASSERT_NE(store, nullptr);
-    auto recovered = store->Recover();
-    ASSERT_TRUE(recovered.ok()) << recovered.status();
-    std::map<JobId, std::string> sentinels;
-    for (const core::SentinelMark& mark : recovered->sentinels) {
-      sentinels[mark.id] = mark.queue;
-    }
-    EXPECT_EQ(sentinels, (std::map<JobId, std::string>{{first, "default"}, {second, "emails"}}));
-    const std::vector<JobId> removed = {first};
-    ASSERT_TRUE(store->Commit(CommitBatch{{}, {}, {}, removed}).ok());
-  }
-  auto store = OpenOrDie();
-  ASSERT_NE(store, nullptr);
-  auto recovered = store->Recover();
-  ASSERT_TRUE(recovered.ok()) << recovered.status();
-  ASSERT_EQ(recovered->sentinels.size(), 1u);
-  EXPECT_EQ(recovered->sentinels[0].id, second);
 }
 
 TEST_F(SqliteStoreTest, MigratesAVersionOneFileAndKeepsItsJobs) {
@@ -388,33 +168,6 @@ TEST_F(SqliteStoreTest, MigratesAVersionOneFileAndKeepsItsJobs) {
   const std::vector<core::SentinelMark> added = {{NextId(), "default"}};
   EXPECT_TRUE(store->Commit(CommitBatch{{}, {}, added, {}}).ok())
       << "the migration created the sentinels table";
-}
-
-TEST_F(SqliteStoreTest, SchedulesSurviveAReopenUntilRemoved) {
-  ScheduleRecord tick;
-  tick.mutable_spec()->set_name("tick");
-  tick.mutable_spec()->set_every_ms(1000);
-  tick.mutable_spec()->mutable_job()->set_task("noop");
-  tick.set_cursor_ms(1'700'000'003'000);
-  tick.set_fired(3);
-  ScheduleRecord gone = tick;
-  gone.mutable_spec()->set_name("gone");
-  {
-    auto store = OpenOrDie();
-    ASSERT_NE(store, nullptr);
-    const std::vector<ScheduleRecord> changed = {tick, gone};
-    ASSERT_TRUE(store->Commit(CommitBatch{{}, {}, {}, {}, changed, {}}).ok());
-    // Removed and added again under its name in one batch: erased first.
-    const std::vector<std::string> erased = {"gone", "tick"};
-    const std::vector<ScheduleRecord> again = {tick};
-    ASSERT_TRUE(store->Commit(CommitBatch{{}, {}, {}, {}, again, erased}).ok());
-  }
-  auto store = OpenOrDie();
-  ASSERT_NE(store, nullptr);
-  auto recovered = store->Recover();
-  ASSERT_TRUE(recovered.ok()) << recovered.status();
-  ASSERT_EQ(recovered->schedules.size(), 1u);
-  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(recovered->schedules[0], tick));
 }
 
 TEST_F(SqliteStoreTest, MigratesAVersionTwoFileToKeepSchedules) {
