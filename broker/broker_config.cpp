@@ -10,6 +10,7 @@
 #include "broker/curve_flags.h"
 #include "broker/limit_flags.h"
 #include "broker/parsed_flag.h"
+#include "broker/store_flags.h"
 #include "common/duration.h"
 #include "common/flag_values.h"
 
@@ -75,13 +76,7 @@ FlagsOutcome ParseBrokerFlags(int argc, char** argv, BrokerConfig* parsed) {
                  "API under /api/ and GET /metrics; HTTPS with --admin-tls-cert, logins with "
                  "--admin-tokens; off unless given")
       ->envname("JOBQ_HTTP");
-  app.add_option("--store", config.store,
-                 "where jobs are kept: sqlite:PATH (durable: one SQLite file; the default is "
-                 "DATA_DIR/jobq.db) or memory (fastest, lost when the broker stops)");
-  app.add_option("--data-dir", config.data_dir,
-                 "directory of the default store, created when missing")
-      ->envname("JOBQ_DATA_DIR")
-      ->capture_default_str();
+  AddStoreFlags(app, &config);
   uint32_t retries = 0;
   app.add_option("--retries", retries,
                  "times a failed job is retried unless it or its queue says otherwise")
@@ -183,18 +178,8 @@ FlagsOutcome ParseBrokerFlags(int argc, char** argv, BrokerConfig* parsed) {
   if (!security_error.empty()) {
     return UsageError(security_error);
   }
-  if (config.store.empty()) {
-    if (config.data_dir.empty()) {
-      return UsageError("--data-dir is empty; name a directory, or use --store");
-    }
-    config.store = "sqlite:" + config.data_dir + "/jobq.db";
-    config.store_in_data_dir = true;
-  }
-  const bool sqlite = config.store.rfind("sqlite:", 0) == 0;
-  if (config.store != "memory" && !(sqlite && config.store.size() > 7)) {
-    return UsageError("unknown store \"" + config.store +
-                      "\"; use --store memory or --store sqlite:PATH "
-                      "(e.g. sqlite:/var/lib/jobq/jobq.db)");
+  if (std::string error = CheckStoreFlags(&config); !error.empty()) {
+    return UsageError(error);
   }
   *parsed = std::move(config);
   return {};

@@ -20,10 +20,15 @@ struct BrokerConfig {
   std::string admin = "127.0.0.1:50051";
   // HOST:PORT serving GET /metrics (Prometheus text); empty: not served.
   std::string metrics;
-  // "memory", "sqlite:PATH", or "" = sqlite:<data_dir>/jobq.db, the default.
+  // "memory", "sqlite:PATH", "postgres://..." (broker/store_flags.h), or
+  // "" = sqlite:<data_dir>/jobq.db, the default.
   std::string store;
   std::string data_dir = "jobq-data";
   bool store_in_data_dir = false;  // the default store: create data_dir if missing
+  // Brokers sharing a postgres store: this one's name in the leadership
+  // lease (default HOSTNAME:PID), and the lease's length.
+  std::string name;
+  int64_t leader_lease_ms = 2000;
   // When set, the endpoints actually bound are written here as JSON once the
   // broker listens (tests bind port 0 and read them back).
   std::string ready_file;

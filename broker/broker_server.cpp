@@ -1,11 +1,12 @@
 #include "broker/broker_server.h"
 
 #include <chrono>
-#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -22,10 +23,15 @@
 #include "broker/http/http_server.h"
 #include "broker/http/sessions.h"
 #include "broker/http/status_feed.h"
+#include "broker/leader/lease_keeper.h"
 #include "broker/metrics/metrics_server.h"
 #include "broker/net/broker_loop.h"
+#include "broker/stop_signal.h"
+#include "broker/store/deposed.h"
+#include "broker/store/postgres_store.h"
 #include "broker/store/sqlite_store.h"
 #include "broker/store/volatile_store.h"
+#include "broker/store_flags.h"
 #include "common/clock.h"
 #include "common/log.h"
 
@@ -34,23 +40,54 @@ namespace {
 
 constexpr const char* kVersion = JOBQ_VERSION;  // project(VERSION) in CMakeLists.txt
 
-net::BrokerLoop* g_loop = nullptr;
-
-extern "C" void OnStopSignal(int) {
-  // Only an atomic store: safe in a signal handler. The loop polls it.
-  if (g_loop != nullptr) {
-    g_loop->RequestStop();
+// Where a lost lease goes: to the loop once it runs; before that (the
+// recovery), kept for Serve to see.
+class StepDownHook {
+ public:
+  void Lost(absl::Status why) {
+    std::lock_guard lock(mutex_);
+    lost_ = true;
+    if (loop_ != nullptr) {
+      loop_->StepDown(std::move(why));
+    } else {
+      why_ = std::move(why);
+    }
   }
-}
+  // The reason, when the lease was lost before the loop ran.
+  absl::Status Attach(net::BrokerLoop* loop) {
+    std::lock_guard lock(mutex_);
+    loop_ = loop;
+    return why_;
+  }
+  void Detach() {
+    std::lock_guard lock(mutex_);
+    loop_ = nullptr;
+  }
+  bool lost() {
+    std::lock_guard lock(mutex_);
+    return lost_;
+  }
+
+ private:
+  std::mutex mutex_;
+  net::BrokerLoop* loop_ = nullptr;
+  absl::Status why_;
+  bool lost_ = false;
+};
 
 // `metrics_address`, `health_address` and `http_address` are left out
 // when empty (no --metrics, --health, --http).
+// `role` ("leader"), on a shared store only.
 bool WriteReadyFile(const std::string& path, const net::BrokerLoop& loop,
                     const std::string& admin_address, const std::string& metrics_address,
-                    const std::string& health_address, const std::string& http_address) {
+                    const std::string& health_address, const std::string& http_address,
+                    const std::string& role) {
   nlohmann::ordered_json ready = {{"frontend", loop.frontend_endpoint()},
                                   {"backend", loop.backend_endpoint()},
                                   {"admin", admin_address}};
+  if (!role.empty()) {
+    ready["role"] = role;
+  }
   if (!metrics_address.empty()) {
     ready["metrics"] = metrics_address;
   }
@@ -60,12 +97,18 @@ bool WriteReadyFile(const std::string& path, const net::BrokerLoop& loop,
   if (!http_address.empty()) {
     ready["http"] = http_address;
   }
+  return WriteJsonFile(path, ready);
+}
+
+}  // namespace
+
+bool WriteJsonFile(const std::string& path, const nlohmann::ordered_json& json) {
   // Written under a temporary name and renamed, so a reader never sees half.
   const std::string temporary = path + ".tmp";
   {
     std::ofstream out(temporary, std::ios::trunc);
     // An ipc:// path may be any bytes: replaced, not thrown on, if not UTF-8.
-    out << ready.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    out << json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     if (!out) {
       return false;
     }
@@ -73,15 +116,49 @@ bool WriteReadyFile(const std::string& path, const net::BrokerLoop& loop,
   return std::rename(temporary.c_str(), path.c_str()) == 0;
 }
 
-}  // namespace
+BrokerServer::BrokerServer(BrokerConfig config) : config_(std::move(config)) {}
+
+BrokerServer::~BrokerServer() = default;
 
 int BrokerServer::Run() {
   SetLogLevel(config_.log_level);
-  RealClock clock;
-  config_.core.seed = static_cast<uint64_t>(clock.NowMs());
-  std::unique_ptr<store::Store> store;
+  stop_signal::Install();
+  std::unique_ptr<store::Store> store = OpenStore();
+  if (store == nullptr) {
+    return 1;
+  }
+  if (!IsPostgresStore(config_.store)) {
+    return Serve(store.get(), nullptr);
+  }
+  // Brokers sharing the store: lead when the lease is free, else wait as a
+  // standby; a leader that loses its lease steps down and waits again.
+  auto* postgres = static_cast<store::PostgresStore*>(store.get());
+  while (true) {
+    std::optional<Leadership> leadership = WaitAsStandby(*postgres);
+    if (!leadership.has_value()) {
+      return stop_signal::Requested() ? 0 : 1;
+    }
+    postgres->SetFencingEpoch(leadership->epoch);
+    const int served = Serve(store.get(), &*leadership);
+    if (served != kSteppedDown) {
+      return served;
+    }
+    // A fresh store: the loop cancelled the last one's waits as it stopped.
+    store = OpenStore();
+    if (store == nullptr) {
+      return 1;
+    }
+    postgres = static_cast<store::PostgresStore*>(store.get());
+  }
+}
+
+std::unique_ptr<store::Store> BrokerServer::OpenStore() {
   if (config_.store == "memory") {
-    store = std::make_unique<store::VolatileStore>();
+    return std::make_unique<store::VolatileStore>();
+  }
+  absl::StatusOr<std::unique_ptr<store::Store>> opened;
+  if (IsPostgresStore(config_.store)) {
+    opened = store::PostgresStore::Open(config_.store);
   } else {
     if (config_.store_in_data_dir) {
       std::error_code error;
@@ -90,19 +167,35 @@ int BrokerServer::Run() {
         JOBQ_LOG(kError, "broker", "cannot_create_data_dir")
             .Kv("path", config_.data_dir)
             .Kv("why", error.message());
-        return 1;
+        return nullptr;
       }
     }
-    auto opened = store::SqliteStore::Open(config_.store.substr(std::string("sqlite:").size()));
-    if (!opened.ok()) {
-      JOBQ_LOG(kError, "broker", "cannot_open_store").Kv("why", opened.status().message());
-      return 1;
-    }
-    store = std::move(opened).value();
+    opened = store::SqliteStore::Open(config_.store.substr(std::string("sqlite:").size()));
+  }
+  if (!opened.ok()) {
+    JOBQ_LOG(kError, "broker", "cannot_open_store").Kv("why", opened.status().message());
+    return nullptr;
+  }
+  return std::move(opened).value();
+}
+
+int BrokerServer::Serve(store::Store* store, const Leadership* leadership) {
+  RealClock clock;
+  config_.core.seed = static_cast<uint64_t>(clock.NowMs());
+  // The lease is kept from before the recovery, which may take seconds.
+  StepDownHook step_down;
+  std::optional<leader::LeaseKeeper> keeper;
+  if (leadership != nullptr) {
+    keeper.emplace(leadership->renew, std::chrono::milliseconds(config_.leader_lease_ms),
+                   leadership->acquired,
+                   [&step_down](absl::Status why) { step_down.Lost(std::move(why)); });
   }
   core::BrokerCore core(config_.core);
 
   auto recovered = store->Recover();
+  if (leadership != nullptr && !recovered.ok() && store::IsDeposed(recovered.status())) {
+    return kSteppedDown;
+  }
   if (!recovered.ok()) {
     JOBQ_LOG(kError, "broker", "recovery_failed").Kv("why", recovered.status().message());
     return 1;
@@ -137,9 +230,22 @@ int BrokerServer::Run() {
   // broker takes work (grpc.health.v1: NOT_SERVING while it drains). The
   // loop runs on this thread, so no lock.
   admin::AdminServer* health = nullptr;
-  net::BrokerLoop loop(loop_options, &core, store.get(), &clock, [&board, &health](auto snapshot) {
+  if (leadership != nullptr) {
+    loop_options.stamp_status = [this, leadership](::jobq::admin::GetStatusResponse* status) {
+      ::jobq::admin::Leadership* out = status->mutable_leadership();
+      out->set_role("leader");
+      out->set_name(config_.name);
+      out->set_epoch(static_cast<uint64_t>(leadership->epoch));
+      out->set_leader(config_.name);
+      out->set_leader_frontend(leadership->endpoints.frontend);
+      out->set_leader_backend(leadership->endpoints.backend);
+      out->set_leader_admin(leadership->endpoints.admin);
+    };
+  }
+  net::BrokerLoop loop(loop_options, &core, store, &clock, [&board, &health](auto snapshot) {
     if (health != nullptr) {
-      health->SetServing(!snapshot->shutting_down());
+      // Acknowledgements wait while the store is away: not serving either.
+      health->SetServing(!snapshot->shutting_down() && snapshot->store_health().reachable());
     }
     board.Publish(std::move(snapshot));
   });
@@ -233,9 +339,11 @@ int BrokerServer::Run() {
 
   loop.PublishSnapshot(clock.NowMs());
   health = &admin_server;
-  g_loop = &loop;
-  std::signal(SIGTERM, OnStopSignal);
-  std::signal(SIGINT, OnStopSignal);
+  if (absl::Status lost = step_down.Attach(&loop); !lost.ok()) {
+    JOBQ_LOG(kWarning, "broker", "stepped_down").Kv("why", lost.message());
+    return kSteppedDown;
+  }
+  stop_signal::SetLoop(&loop);
 
   JOBQ_LOG(kInfo, "broker", "listening")
       .Kv("frontend", loop.frontend_endpoint())
@@ -249,7 +357,8 @@ int BrokerServer::Run() {
                       ? "off"
                       : absl::StrCat(config_.admin_tls_cert.empty() ? "http://" : "https://",
                                      http_server.address(), "/"))
-      .Kv("store", store->Describe());
+      .Kv("store", store->Describe())
+      .Kv("epoch", leadership != nullptr ? leadership->epoch : 0);
   if (config_.insecure) {
     // Logged at every start, so that a forgotten --insecure keeps showing.
     const std::vector<std::string> exposed = UnprotectedEndpoints(config_);
@@ -283,20 +392,34 @@ int BrokerServer::Run() {
   // can read the warnings above in the log already.
   if (!config_.ready_file.empty() &&
       !WriteReadyFile(config_.ready_file, loop, admin_server.address(), metrics_server.address(),
-                      admin_server.health_address(), http_server.address())) {
+                      admin_server.health_address(), http_server.address(),
+                      leadership != nullptr ? "leader" : "")) {
     JOBQ_LOG(kError, "broker", "cannot_write_ready_file").Kv("path", config_.ready_file);
     return 1;
   }
 
   absl::Status ran = loop.Run();
-  g_loop = nullptr;
+  stop_signal::SetLoop(nullptr);
+  step_down.Detach();
   admin_server.SetServing(false);
   http_server.Stop();
   metrics_server.Stop();
   admin_server.Stop();
+  if (leadership != nullptr && (step_down.lost() || store::IsDeposed(ran))) {
+    JOBQ_LOG(kWarning, "broker", "stepped_down").Kv("why", ran.message());
+    return kSteppedDown;
+  }
   if (!ran.ok()) {
     JOBQ_LOG(kError, "broker", "stopped").Kv("why", ran.message());
     return 1;
+  }
+  if (leadership != nullptr) {
+    // A standby need not wait for the lease to lapse: everything this
+    // broker acknowledged is committed.
+    keeper.reset();
+    if (absl::Status released = leadership->release(); !released.ok()) {
+      JOBQ_LOG(kWarning, "broker", "cannot_release_lease").Kv("why", released.message());
+    }
   }
   JOBQ_LOG(kInfo, "broker", "stopped");
   return 0;

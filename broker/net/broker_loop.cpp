@@ -189,9 +189,22 @@ absl::Status BrokerLoop::Run() {
   }
   CloseTasks();
   absl::Status stopped = fatal_;
-  if (stopped.ok()) {
+  if (stepping_down_.load()) {
+    std::lock_guard lock(step_down_mutex_);
+    stopped = step_down_why_;
+  } else if (stopped.ok()) {
+    if (!store_->Health().reachable) {
+      // A stop must not wait for a database that is away: what waits for
+      // it fails, and clients re-send it to the broker that serves next.
+      store_->Cancel();
+    }
     // Acknowledgements that wait for a commit still go out before we exit.
     stopped = Flush();
+  }
+  if (!stopped.ok()) {
+    // The commit in flight, if it waits for the database, gives up, so the
+    // writer thread can end.
+    store_->Cancel();
   }
   pipeline_->FailPending(stopped.ok() ? absl::UnavailableError("the broker stopped") : stopped);
   return stopped;
@@ -200,6 +213,15 @@ absl::Status BrokerLoop::Run() {
 void BrokerLoop::RequestStop() {
   stop_requested_.store(true, std::memory_order_relaxed);
   wake_.Notify();
+}
+
+void BrokerLoop::StepDown(absl::Status why) {
+  {
+    std::lock_guard lock(step_down_mutex_);
+    step_down_why_ = std::move(why);
+  }
+  stepping_down_.store(true);
+  RequestStop();
 }
 
 void BrokerLoop::Post(LoopTask task) {
@@ -309,6 +331,18 @@ void BrokerLoop::FillStatus(TimeMs now_ms, ::jobq::admin::GetStatusResponse* sta
   core_->FillStatus(now_ms, status);
   status->set_store(store_->Describe());
   status->set_durable(store_->durable());
+  const store::StoreHealth store_health = store_->Health();
+  ::jobq::admin::StoreHealth* health = status->mutable_store_health();
+  health->set_reachable(store_health.reachable);
+  if (!store_health.reachable) {
+    health->set_last_error(store_health.last_error);
+    health->set_unreachable_ms(
+        std::max<int64_t>(0, WallNowMs() - store_health.unreachable_since_unix_ms));
+    health->set_retries(static_cast<uint32_t>(store_health.retries));
+  }
+  if (options_.stamp_status) {
+    options_.stamp_status(status);
+  }
   if (zap_) {
     status->mutable_counters()->set_auth_refused_frontend(zap_->refused(ZapSocket::kFrontend));
     status->mutable_counters()->set_auth_refused_backend(zap_->refused(ZapSocket::kBackend));

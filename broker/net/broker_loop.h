@@ -57,6 +57,9 @@ struct LoopOptions {
   // Set: both sockets are CURVE servers and a ZapHandler checks every
   // client against the allow-lists (DESIGN.md §9).
   std::optional<curve::ServerKeys> curve;
+  // What the loop does not know, added to every status it fills (the
+  // leadership of brokers sharing a store). Called on the loop thread.
+  std::function<void(::jobq::admin::GetStatusResponse*)> stamp_status;
 };
 
 // Called on the loop thread with a fresh status snapshot.
@@ -109,6 +112,10 @@ class BrokerLoop final : private LoopContext {
   absl::Status Run();
   // Async-signal-safe.
   void RequestStop();
+  // Any thread: this broker may no longer serve (it lost its leadership).
+  // The loop stops at its next iteration without waiting for commits, fails
+  // what waits for one, sends nothing more, and Run returns `why`.
+  void StepDown(absl::Status why);
 
   // Publishes a status snapshot now. Call before announcing the broker as
   // ready, so the admin service has something to answer with from the start.
@@ -159,6 +166,9 @@ class BrokerLoop final : private LoopContext {
   std::string send_scratch_;
   WakeFd wake_;  // posts and stop requests wake the poll
   std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> stepping_down_{false};
+  std::mutex step_down_mutex_;
+  absl::Status step_down_why_;      // guarded by step_down_mutex_
   absl::Status fatal_;              // what stopped the loop from inside a step
   bool stop_when_drained_ = false;  // a drain: stop once no worker is left
   TimeMs next_snapshot_ms_ = 0;

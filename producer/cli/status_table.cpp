@@ -138,6 +138,39 @@ std::vector<TableRow> LatencyRows(const admin::Figures& figures) {
   return rows;
 }
 
+namespace {
+
+// A line while the store is unreachable (a postgres store), else "".
+std::string FormatStoreTrouble(const admin::StoreHealth& health) {
+  if (health.reachable() || health.last_error().empty()) {
+    return "";
+  }
+  return absl::StrCat("            UNREACHABLE for ", FormatDuration(health.unreachable_ms()), " (",
+                      health.retries(), " retries; acknowledgements wait): ", health.last_error(),
+                      "\n");
+}
+
+// Brokers sharing a postgres store: "role  leader (epoch 3)" or who leads.
+std::string FormatRole(const admin::GetStatusResponse& status) {
+  const admin::Leadership& leadership = status.leadership();
+  if (leadership.role().empty()) {
+    return "";
+  }
+  if (leadership.role() == "leader") {
+    return absl::StrCat("role        leader ", leadership.name(), " (epoch ", leadership.epoch(),
+                        ")\n");
+  }
+  if (leadership.leader().empty()) {
+    return absl::StrCat("role        standby ", leadership.name(),
+                        "; no leader now: a standby takes over when the last lease lapses\n");
+  }
+  return absl::StrCat("role        standby of ", leadership.leader(), " (epoch ",
+                      leadership.epoch(), "; frontend ", leadership.leader_frontend(), ", admin ",
+                      leadership.leader_admin(), ")\n");
+}
+
+}  // namespace
+
 std::string FormatStatusTable(const admin::GetStatusResponse& status) {
   const admin::Counters& counters = status.counters();
   // Keys padded to one width so that the values line up.
@@ -145,10 +178,15 @@ std::string FormatStatusTable(const admin::GetStatusResponse& status) {
       "broker      version ", status.version().empty() ? "?" : status.version(), ", up ",
       FormatDuration(status.uptime_ms()), "\n", "store       ", status.store(),
       status.durable() ? " (durable)" : " (not durable: jobs are lost when the broker stops)", "\n",
-      "jobs        submitted ", counters.submitted(), ", succeeded ", counters.succeeded(),
-      ", failed ", counters.failed(), ", requeued ", counters.requeued(), ", rejected ",
-      counters.rejected(), ", results kept ", status.jobs_kept(), "\n", "messages    bad ",
-      counters.bad_messages(), ", late results ", counters.late_results(), "\n");
+      FormatStoreTrouble(status.store_health()), FormatRole(status));
+  if (status.leadership().role() == "standby") {
+    return out;  // a standby holds no jobs, queues or workers
+  }
+  absl::StrAppend(&out, "jobs        submitted ", counters.submitted(), ", succeeded ",
+                  counters.succeeded(), ", failed ", counters.failed(), ", requeued ",
+                  counters.requeued(), ", rejected ", counters.rejected(), ", results kept ",
+                  status.jobs_kept(), "\n", "messages    bad ", counters.bad_messages(),
+                  ", late results ", counters.late_results(), "\n");
   // Only on a broker that has seen workflows: most never do.
   const admin::WorkflowCounts& workflows = status.workflows();
   if (counters.workflows_submitted() + counters.workflows_rejected() + workflows.running() +
