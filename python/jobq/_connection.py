@@ -126,6 +126,11 @@ class Connection:
         self._requests: collections.deque[tuple[Any, ...]] = collections.deque()
         self._wake_fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
         self._wake_pending = False
+        # The I/O thread closes the eventfd as it ends, which may be while a
+        # caller wakes it (close() racing a thread that failed): a write then
+        # would hit a closed descriptor, or one the process reused since.
+        self._wake_lock = threading.Lock()
+        self._wake_open = True
         # Jobs queued before the I/O thread is woken: 1 while nothing is in
         # flight, a batch while acks are due anyway (they wake it), so that a
         # fast producer costs no system call per job.
@@ -210,8 +215,11 @@ class Connection:
 
     def _wake(self) -> None:
         if not self._wake_pending:
-            self._wake_pending = True
-            os.eventfd_write(self._wake_fd, 1)
+            with self._wake_lock:
+                if not self._wake_open:
+                    return  # the I/O thread has ended: there is no one to wake
+                self._wake_pending = True
+                os.eventfd_write(self._wake_fd, 1)
 
     def _request(self, item: tuple[Any, ...]) -> None:
         self._requests.append(item)
@@ -370,7 +378,9 @@ class Connection:
         self._monitor.close(linger=0)
         self._dealer.close(linger=linger_ms)
         self._context.term()
-        os.close(self._wake_fd)
+        with self._wake_lock:
+            self._wake_open = False
+            os.close(self._wake_fd)
         _live.discard(self)
 
     def _take_requests(self) -> float | None:

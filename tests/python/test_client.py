@@ -87,3 +87,17 @@ def test_jobs_of_another_producer_are_seen_by_the_cli(broker: Broker, cpp_worker
     shown = run_cli("result", "--json", future.job_id, env=broker.cli_env())
     assert shown.returncode == 0, shown.stderr
     assert '"three":3.5' in shown.stdout
+
+
+def test_waking_an_io_thread_that_has_ended_is_harmless() -> None:
+    # The window of a race seen in CI: close() found the client open, the
+    # I/O thread then ended (closing its eventfd), and close()'s wake-up
+    # wrote to the closed descriptor (EBADF; worse, to one reused since).
+    client = jobq.Client("tcp://127.0.0.1:9", connect_timeout=0.2)
+    connection = client._connection  # noqa: SLF001 - the race is inside it
+    connection.close(when_drained=True)
+    connection._thread.join(timeout=30)  # noqa: SLF001
+    assert not connection._thread.is_alive()  # noqa: SLF001
+    connection._wake_pending = False  # noqa: SLF001 - as a caller that raced would find it
+    connection._wake()  # noqa: SLF001 - raised OSError(EBADF) before the fix
+    client.close()
