@@ -85,9 +85,16 @@ static_assert(std::size(kMigrations) == PostgresStore::kSchemaVersion,
 // missing steps, write the new version.
 absl::Status MigrateLocked(PgConnection& connection) {
   JOBQ_RETURN_IF_ERROR(connection.Exec(kLockSql, "cannot lock the schema for migration"));
-  JOBQ_RETURN_IF_ERROR(
-      connection.Exec("CREATE TABLE IF NOT EXISTS jobq_schema (version integer NOT NULL)",
-                      "cannot create the table jobq_schema"));
+  // Not CREATE TABLE IF NOT EXISTS: that needs the right to create tables
+  // even when the table is there, which a broker's user may lack once the
+  // schema is made.
+  JOBQ_ASSIGN_OR_RETURN(PgResult exists,
+                        connection.Query("SELECT to_regclass('jobq_schema') IS NOT NULL", {},
+                                         "cannot read the schema version", /*result_format=*/0));
+  if (PQgetvalue(exists.get(), 0, 0)[0] != 't') {
+    JOBQ_RETURN_IF_ERROR(connection.Exec("CREATE TABLE jobq_schema (version integer NOT NULL)",
+                                         "cannot create the table jobq_schema"));
+  }
   JOBQ_ASSIGN_OR_RETURN(PgResult rows,
                         connection.Query("SELECT version FROM jobq_schema", {},
                                          "cannot read the schema version", /*result_format=*/0));

@@ -296,7 +296,14 @@ void PostgresServer::Kill() {
 }
 
 PostgresServer::~PostgresServer() {
-  if (!Stop().ok()) {
+  if (!running()) {
+    return;
+  }
+  // Immediate shutdown (SIGQUIT): its data is thrown away with the
+  // directory, so the shutdown checkpoint of a fast one, which writes every
+  // database the tests made, would be time lost.
+  ::kill(pid_, SIGQUIT);
+  if (!Reap(pid_, std::chrono::seconds(60))) {
     Kill();
   }
 }

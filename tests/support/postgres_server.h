@@ -36,7 +36,7 @@ class PostgresServer {
   // naming scripts/setup.sh when PostgreSQL 15 is not installed; errors
   // quote the server's log otherwise.
   static absl::StatusOr<std::unique_ptr<PostgresServer>> Create();
-  ~PostgresServer();  // Stop(), then SIGKILL if it does not stop
+  ~PostgresServer();  // immediate shutdown, then SIGKILL if it does not stop
   PostgresServer(const PostgresServer&) = delete;
   PostgresServer& operator=(const PostgresServer&) = delete;
 
