@@ -3,10 +3,24 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/cord.h"
+#include "absl/strings/string_view.h"
 #include "broker/net/latency_timer.h"
 
 namespace jobq::broker::net {
 namespace {
+
+// The store's error as the broker's: INTERNAL, with the store's payloads
+// kept, so that a refusal by fencing (store/deposed.h) is still one and
+// the broker steps down instead of exiting.
+absl::Status CommitFailed(const absl::Status& status) {
+  absl::Status failed =
+      absl::InternalError("store commit failed: " + std::string(status.message()));
+  status.ForEachPayload([&failed](absl::string_view url, const absl::Cord& payload) {
+    failed.SetPayload(url, payload);
+  });
+  return failed;
+}
 
 // A job changed several times since the last commit is written once, in
 // its latest state. Sorting the ids dedups them without a hash set.
@@ -121,8 +135,7 @@ void CommitPipeline::StartNextBatch() {
 absl::Status CommitPipeline::OnBatchCommitted(const absl::Status& status) {
   in_flight_ = false;
   if (!status.ok()) {
-    absl::Status failed =
-        absl::InternalError("store commit failed: " + std::string(status.message()));
+    absl::Status failed = CommitFailed(status);
     FailPending(failed);
     return failed;
   }
@@ -208,8 +221,7 @@ absl::Status CommitPipeline::CommitInline(core::Effects* effects) {
     }();
     if (!committed.ok()) {
       effects->Clear();
-      absl::Status failed =
-          absl::InternalError("store commit failed: " + std::string(committed.message()));
+      absl::Status failed = CommitFailed(committed);
       FailPending(failed);
       return failed;
     }

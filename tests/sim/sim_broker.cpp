@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "broker/store/deposed.h"
 #include "tests/sim/checkers/checkers.h"
 #include "tests/sim/sim_disk.h"
 
@@ -94,6 +95,7 @@ void SimBroker::CommitAndSend(Release release, bool crash) {
 }
 
 void SimBroker::Send(const Outbound& out) {
+  SIM_EXPECT(!fencing_, "a message left when the store refused the batch it waited for");
   auto found = pending_.find(out.body.get());
   SIM_EXPECT(found != pending_.end(), "the pipeline sent a message twice, or one never made");
   std::shared_ptr<Release> release = std::move(found->second.release);
@@ -159,9 +161,24 @@ void SimBroker::Crash() {
   ++env_.coverage.crashes;
   uint64_t steps_lost = unwritten_steps_;
   if (in_flight_) {
-    if (env_.Chance(50)) {
+    if (env_.Chance(40)) {
       CommitInFlight();
       ++env_.coverage.crashes_in_flight_committed;
+    } else if (env_.Chance(33)) {
+      // Not a crash but a step-down: a standby took the lease over (a
+      // shared postgres store), so the store refuses the batch (fencing).
+      // The pipeline must let nothing out that waited for it; then the
+      // broker stops, as after a crash, and the next one recovers.
+      steps_lost += in_flight_->steps;
+      in_flight_.reset();
+      fencing_ = true;
+      absl::Status released = pipeline_->OnBatchCommitted(
+          broker::store::DeposedError("a standby took the lease over (simulated)"));
+      fencing_ = false;
+      SIM_EXPECT(!released.ok() && broker::store::IsDeposed(released),
+                 "the pipeline took a refused batch for a committed one");
+      SIM_EXPECT(!in_flight_, "the pipeline handed a batch over after one was refused");
+      ++env_.coverage.commits_fenced;
     } else {
       steps_lost += in_flight_->steps;
       ++env_.coverage.crashes_in_flight_lost;

@@ -31,6 +31,12 @@
 // the file again, as a new process does, and gives a new BrokerCore (same
 // options, another id seed) and a new pipeline.
 //
+// Instead of reaching the disk or not, the batch in flight of a dying
+// broker may be refused by the store, as a shared postgres store refuses
+// the commits of a leader whose lease a standby took over (fencing): the
+// pipeline must then let out nothing that waited for it, and the broker
+// steps down, which the simulation plays as a crash.
+//
 // A failed check in a pipeline callback throws SimFailure through the
 // pipeline's Take or OnBatchCommitted: the run ends there, and nothing of
 // that pipeline is used again but its destructor.
@@ -149,6 +155,8 @@ class SimBroker {
   bool dying_ = false;
   size_t send_budget_ = 0;
   bool died_sending_ = false;
+  // The store is refusing the batch in flight (fencing): nothing may leave.
+  bool fencing_ = false;
   bool handed_over_ = false;
 };
 

@@ -20,6 +20,7 @@ constexpr Counter kSums[] = {
     {"broker crashes", &Coverage::crashes, 900},
     {"crashes after the batch in flight committed", &Coverage::crashes_in_flight_committed, 150},
     {"crashes before the batch in flight committed", &Coverage::crashes_in_flight_lost, 150},
+    {"batches refused by fencing (a standby took over)", &Coverage::commits_fenced, 60},
     {"crashes before the step's writes reached the writer", &Coverage::crashes_before_hand_over,
      75},
     {"steps of writes lost", &Coverage::steps_lost, 550},

@@ -17,6 +17,7 @@ struct Coverage {
   uint64_t crashes = 0;
   uint64_t crashes_in_flight_committed = 0;  // the batch in flight reached the disk first
   uint64_t crashes_in_flight_lost = 0;       // it did not
+  uint64_t commits_fenced = 0;               // the store refused it: a standby took over
   uint64_t crashes_before_hand_over = 0;     // the step's writes never reached the writer
   uint64_t steps_lost = 0;                   // steps whose writes a crash lost
   uint64_t held_lost = 0;                    // client messages and SENTINELs lost in a crash
