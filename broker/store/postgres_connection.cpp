@@ -79,6 +79,17 @@ absl::Status ConnectError(PGconn* conn) {
         "; check the user, the password in the password file (PGPASSFILE or passfile=) and the "
         "server's pg_hba.conf"));
   }
+  if (absl::StrContains(message, "role \"") && absl::StrContains(message, "does not exist")) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(prefix, message,
+                     "; create the user (createuser), or give another in the connection string"));
+  }
+  if (absl::StrContains(message, "SSL") || absl::StrContains(message, "certificate")) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(prefix, message,
+                     "; check sslmode, sslrootcert (the CA of the server's certificate), and that "
+                     "the server has TLS enabled (docs/postgres.md)"));
+  }
   if (absl::StrContains(message, "database \"") && absl::StrContains(message, "does not exist")) {
     return absl::NotFoundError(
         absl::StrCat(prefix, message, "; create it first (createdb, or CREATE DATABASE)"));

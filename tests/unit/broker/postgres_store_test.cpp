@@ -235,6 +235,66 @@ TEST_F(PostgresStoreTest, AnUnparsableConnectionStringIsAClearErrorThatDoesNotSh
       << without_password.status();
 }
 
+TEST_F(PostgresStoreTest, AMissingUserAndAMissingTlsAreClearErrors) {
+  auto no_user = PostgresStore::Open(
+      absl::StrCat("postgresql://nobody_here@127.0.0.1:", server_->port(), "/", db_));
+  ASSERT_FALSE(no_user.ok());
+  EXPECT_EQ(no_user.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(no_user.status().message().find("createuser"), std::string::npos) << no_user.status();
+
+  // The test server has no TLS.
+  auto no_tls = PostgresStore::Open(conninfo_ + "?sslmode=require");
+  ASSERT_FALSE(no_tls.ok());
+  EXPECT_EQ(no_tls.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(no_tls.status().message().find("sslmode"), std::string::npos) << no_tls.status();
+}
+
+TEST_F(PostgresStoreTest, ABatchSentTwiceLeavesWhatItLeftOnce) {
+  // What a retry after a COMMIT lost in flight does.
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  core::Job kept = SimpleJob("kept");
+  const core::Job erased = SimpleJob("erased");
+  ASSERT_TRUE(CommitJobs(*store, {&erased}, {}).ok());
+  kept.state = wire::JOB_STATE_RUNNING;
+  const std::vector<core::SentinelMark> sentinels = {{NextId(), "default"}};
+  const std::vector<const core::Job*> changed = {&kept};
+  const std::vector<JobId> erase = {erased.id};
+  const CommitBatch batch{changed, erase, sentinels, {}};
+  ASSERT_TRUE(store->Commit(batch).ok());
+  ASSERT_TRUE(store->Commit(batch).ok());
+  auto recovered = store->Recover();
+  ASSERT_TRUE(recovered.ok()) << recovered.status();
+  ASSERT_EQ(recovered->jobs.size(), 1u);
+  ExpectSameJob(recovered->jobs[0], kept);
+  ASSERT_EQ(recovered->sentinels.size(), 1u);
+}
+
+TEST_F(PostgresStoreTest, ABatchTooLargeForOneStatementIsSplitInOneTransaction) {
+  // Past 64 MB of arrays the jobs go in several statements.
+  constexpr int kJobs = 70;
+  std::vector<core::Job> jobs;
+  for (int i = 0; i < kJobs; ++i) {
+    jobs.push_back(SimpleJob("large"));
+    jobs.back().spec.set_payload(std::string(1 << 20, static_cast<char>('a' + i % 26)));
+  }
+  std::vector<const core::Job*> changed;
+  for (const core::Job& job : jobs) {
+    changed.push_back(&job);
+  }
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(CommitJobs(*store, changed, {}).ok());
+  auto recovered = RecoverJobs(*store);
+  ASSERT_TRUE(recovered.ok()) << recovered.status();
+  auto by_id = ById(std::move(*recovered));
+  ASSERT_EQ(by_id.size(), static_cast<size_t>(kJobs));
+  for (const core::Job& job : jobs) {
+    ASSERT_EQ(by_id.count(job.id), 1u);
+    EXPECT_EQ(by_id.at(job.id).spec.payload(), job.spec.payload());
+  }
+}
+
 TEST_F(PostgresStoreTest, SessionsAreNamedAndSetUp) {
   auto store = OpenOrDie();
   ASSERT_NE(store, nullptr);
