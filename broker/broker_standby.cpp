@@ -99,21 +99,33 @@ std::optional<BrokerServer::Leadership> BrokerServer::WaitAsStandby(
     board.Publish(std::move(status));
   };
   publish(absl::UnavailableError("not asked yet"));
-  if (!config_.ready_file.empty()) {
+  // Announced (log line, ready file) only once the lease was found taken:
+  // a broker that leads at its first try never says it stood by.
+  bool announced = false;
+  bool failed = false;
+  auto publish_and_announce = [&](const absl::StatusOr<leader::LeaderView>& leader) {
+    publish(leader);
+    if (announced) {
+      return;
+    }
+    announced = true;
+    JOBQ_LOG(kInfo, "broker", "standby")
+        .Kv("name", config_.name)
+        .Kv("admin", admin_server.address())
+        .Kv("store", store.Describe())
+        .Kv("lease_ms", config_.leader_lease_ms);
+    if (config_.ready_file.empty()) {
+      return;
+    }
     nlohmann::ordered_json ready = {{"admin", admin_server.address()}, {"role", "standby"}};
     if (!config_.health.empty()) {
       ready["health"] = admin_server.health_address();
     }
     if (!WriteJsonFile(config_.ready_file, ready)) {
       JOBQ_LOG(kError, "broker", "cannot_write_ready_file").Kv("path", config_.ready_file);
-      return std::nullopt;
+      failed = true;
     }
-  }
-  JOBQ_LOG(kInfo, "broker", "standby")
-      .Kv("name", config_.name)
-      .Kv("admin", admin_server.address())
-      .Kv("store", store.Describe())
-      .Kv("lease_ms", config_.leader_lease_ms);
+  };
 
   const std::chrono::milliseconds ttl(config_.leader_lease_ms);
   std::chrono::steady_clock::time_point asked;
@@ -130,8 +142,8 @@ std::optional<BrokerServer::Leadership> BrokerServer::WaitAsStandby(
     return leader::LeaderView{info->epoch, info->holder, info->endpoint, info->expired};
   };
   std::optional<int64_t> epoch = leader::WaitForLeadership(
-      ops, ttl / kPollsPerLease, stop_signal::Wake(), [] { return stop_signal::Requested(); },
-      publish);
+      ops, ttl / kPollsPerLease, stop_signal::Wake(),
+      [&failed] { return failed || stop_signal::Requested(); }, publish_and_announce);
   admin_server.Stop();
   if (!epoch.has_value()) {
     JOBQ_LOG(kInfo, "broker", "stopped");
