@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "broker/store/store.h"
@@ -31,6 +32,9 @@ struct StoreKind {
   std::string name;
   std::function<std::unique_ptr<StoreUnderTest>()> make;
 };
+
+// For GoogleTest's messages and ctest's test names: the store's name.
+inline void PrintTo(const StoreKind& kind, std::ostream* out) { *out << kind.name; }
 
 inline std::string StoreKindName(const ::testing::TestParamInfo<StoreKind>& info) {
   return info.param.name;
