@@ -15,20 +15,10 @@
 #include "broker/store/memory_store.h"
 #include "broker/store/sqlite_store.h"
 #include "tests/unit/broker/sqlite_test_dir.h"
+#include "tests/unit/broker/store_test_jobs.h"
 
 namespace jobq::broker::store {
 namespace {
-
-core::LimitRecord Limit(const std::string& queue, const std::string& task, int64_t count,
-                        int64_t period_ms, int64_t burst, int64_t concurrency) {
-  core::LimitRecord record;
-  record.queue = queue;
-  record.task = task;
-  record.rate = {count, period_ms};
-  record.burst = burst;
-  record.concurrency = concurrency;
-  return record;
-}
 
 core::LimitRecord Cleared(const std::string& queue, const std::string& task) {
   core::LimitRecord record;
@@ -51,7 +41,7 @@ TEST_F(SqliteLimitsTest, AVersionTwoFileMigratesWithNoLimits) {
   absl::StatusOr<Recovered> recovered = store->Recover();
   ASSERT_TRUE(recovered.ok()) << recovered.status();
   EXPECT_TRUE(recovered->limits.empty());
-  EXPECT_TRUE(CommitLimits(*store, {Limit("q", "", 1, 1000, 1, 0)}).ok())
+  EXPECT_TRUE(CommitLimits(*store, {TestLimit("q", "", 1, 1000, 1, 0)}).ok())
       << "the migration created the limits table";
 }
 
@@ -59,7 +49,7 @@ TEST_F(SqliteLimitsTest, ADamagedLimitRowIsRefusedNamingTheLimit) {
   {
     auto store = OpenOrDie();
     ASSERT_NE(store, nullptr);
-    ASSERT_TRUE(CommitLimits(*store, {Limit("q", "t", 1, 1000, 1, 0)}).ok());
+    ASSERT_TRUE(CommitLimits(*store, {TestLimit("q", "t", 1, 1000, 1, 0)}).ok());
   }
   RawExec("UPDATE limits SET burst = -4");
   absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path_);
@@ -73,13 +63,13 @@ TEST_F(SqliteLimitsTest, ADamagedLimitRowIsRefusedNamingTheLimit) {
 
 TEST(MemoryStoreLimitsTest, KeepsTheLastOfEachLimitAndForgetsClearedOnes) {
   MemoryStore store;
-  ASSERT_TRUE(CommitLimits(store, {Limit("a", "", 0, 0, 0, 2), Limit("b", "", 0, 0, 0, 3),
-                                   Limit("a", "", 0, 0, 0, 4), Cleared("b", "")})
+  ASSERT_TRUE(CommitLimits(store, {TestLimit("a", "", 0, 0, 0, 2), TestLimit("b", "", 0, 0, 0, 3),
+                                   TestLimit("a", "", 0, 0, 0, 4), Cleared("b", "")})
                   .ok());
   absl::StatusOr<Recovered> recovered = store.Recover();
   ASSERT_TRUE(recovered.ok());
   ASSERT_EQ(recovered->limits.size(), 1u);
-  EXPECT_EQ(recovered->limits[0], Limit("a", "", 0, 0, 0, 4));
+  EXPECT_EQ(recovered->limits[0], TestLimit("a", "", 0, 0, 0, 4));
 }
 
 }  // namespace

@@ -16,17 +16,6 @@ namespace {
 
 using ::google::protobuf::util::MessageDifferencer;
 
-core::LimitRecord ContractLimit(const std::string& queue, const std::string& task, int64_t count,
-                                int64_t period_ms, int64_t burst, int64_t concurrency) {
-  core::LimitRecord record;
-  record.queue = queue;
-  record.task = task;
-  record.rate = {count, period_ms};
-  record.burst = burst;
-  record.concurrency = concurrency;
-  return record;
-}
-
 TEST_P(StoreContractTest, IsDurableAndStartsEmpty) {
   auto store = Open();
   ASSERT_NE(store, nullptr);
@@ -253,9 +242,9 @@ TEST_P(StoreContractTest, SchedulesSurviveAReopenUntilRemoved) {
 }
 
 TEST_P(StoreContractTest, LimitsSetChangedAndClearedComeBackAsCommitted) {
-  const core::LimitRecord emails = ContractLimit("emails", "", 1, 10, 100, 0);  // 100/s
-  const core::LimitRecord pdf = ContractLimit("emails", "pdf", 0, 0, 0, 3);
-  const core::LimitRecord other = ContractLimit("other", "", 1, 1000, 1, 5);
+  const core::LimitRecord emails = TestLimit("emails", "", 1, 10, 100, 0);  // 100/s
+  const core::LimitRecord pdf = TestLimit("emails", "pdf", 0, 0, 0, 3);
+  const core::LimitRecord other = TestLimit("other", "", 1, 1000, 1, 5);
   core::LimitRecord cleared = other;
   cleared.cleared = true;
   {

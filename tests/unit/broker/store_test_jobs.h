@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/core/limit_record.h"
 #include "broker/store/job_record.h"
 #include "broker/store/store.h"
 #include "common/job_id.h"
@@ -101,5 +102,18 @@ class TestJobs {
   JobIdGenerator ids_{42};
   int64_t now_ = 0;
 };
+
+// A limit record as the store keeps it: rate count/period_ms, burst and
+// concurrency (0: none).
+inline core::LimitRecord TestLimit(const std::string& queue, const std::string& task, int64_t count,
+                                   int64_t period_ms, int64_t burst, int64_t concurrency) {
+  core::LimitRecord record;
+  record.queue = queue;
+  record.task = task;
+  record.rate = {count, period_ms};
+  record.burst = burst;
+  record.concurrency = concurrency;
+  return record;
+}
 
 }  // namespace jobq::broker::store
