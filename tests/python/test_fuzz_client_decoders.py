@@ -619,7 +619,10 @@ class _ScriptedDealer:
 def threadless(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], _connection.Connection]]:
     """Makes real Connections whose I/O thread never starts; each is shut afterwards."""
     shim = types.SimpleNamespace(
-        Thread=_InertThread, Condition=threading.Condition, current_thread=threading.current_thread
+        Thread=_InertThread,
+        Condition=threading.Condition,
+        Lock=threading.Lock,
+        current_thread=threading.current_thread,
     )
     monkeypatch.setattr(_connection, "threading", shim)
     made: list[tuple[_connection.Connection, Any]] = []

@@ -19,7 +19,11 @@ from jobq.worker import TaskError, current_job
 
 def _mark(marker: str | None, text: str = "") -> None:
     if marker:
-        Path(marker).write_text(text or str(os.getpid()))
+        # Whole or not at all: a test polls for the file, then reads it, and
+        # once read it empty between the creation and the write.
+        partial = Path(marker + ".partial")
+        partial.write_text(text or str(os.getpid()))
+        partial.rename(marker)
 
 
 @jobq.task
