@@ -179,6 +179,29 @@ std::unique_ptr<store::Store> BrokerServer::OpenStore() {
   return std::move(opened).value();
 }
 
+bool BrokerServer::StartAdmin(admin::AdminServer& server) const {
+  std::shared_ptr<grpc::ServerCredentials> tls;
+  if (!config_.admin_tls_cert.empty()) {
+    auto loaded = admin::LoadAdminTlsCredentials(config_.admin_tls_cert, config_.admin_tls_key);
+    if (!loaded.ok()) {
+      JOBQ_LOG(kError, "broker", "cannot_load_admin_tls").Kv("why", loaded.status().message());
+      return false;
+    }
+    tls = *std::move(loaded);
+  }
+  if (absl::Status started = server.Start(config_.admin, tls); !started.ok()) {
+    JOBQ_LOG(kError, "broker", "cannot_listen").Kv("why", started.message());
+    return false;
+  }
+  if (!config_.health.empty()) {
+    if (absl::Status started = server.StartHealth(config_.health); !started.ok()) {
+      JOBQ_LOG(kError, "broker", "cannot_listen").Kv("why", started.message());
+      return false;
+    }
+  }
+  return true;
+}
+
 int BrokerServer::Serve(store::Store* store, const Leadership* leadership) {
   RealClock clock;
   config_.core.seed = static_cast<uint64_t>(clock.NowMs());
@@ -255,25 +278,9 @@ int BrokerServer::Serve(store::Store* store, const Leadership* leadership) {
   }
   control::LoopControl control(&loop);
   admin::AdminAuth admin_auth(config_.admin_tokens);
-  std::shared_ptr<grpc::ServerCredentials> admin_tls;
-  if (!config_.admin_tls_cert.empty()) {
-    auto loaded = admin::LoadAdminTlsCredentials(config_.admin_tls_cert, config_.admin_tls_key);
-    if (!loaded.ok()) {
-      JOBQ_LOG(kError, "broker", "cannot_load_admin_tls").Kv("why", loaded.status().message());
-      return 1;
-    }
-    admin_tls = *std::move(loaded);
-  }
   admin::AdminServer admin_server(&board, &control, kVersion, &admin_auth);
-  if (absl::Status started = admin_server.Start(config_.admin, admin_tls); !started.ok()) {
-    JOBQ_LOG(kError, "broker", "cannot_listen").Kv("why", started.message());
+  if (!StartAdmin(admin_server)) {
     return 1;
-  }
-  if (!config_.health.empty()) {
-    if (absl::Status started = admin_server.StartHealth(config_.health); !started.ok()) {
-      JOBQ_LOG(kError, "broker", "cannot_listen").Kv("why", started.message());
-      return 1;
-    }
   }
 
   // What the loop does not know, filled into a copy of its snapshot for
@@ -350,7 +357,7 @@ int BrokerServer::Serve(store::Store* store, const Leadership* leadership) {
       .Kv("backend", loop.backend_endpoint())
       .Kv("admin", admin_server.address())
       .Kv("metrics", config_.metrics.empty() ? "off" : metrics_server.address())
-      .Kv("admin_tls", admin_tls == nullptr ? "off" : "on")
+      .Kv("admin_tls", config_.admin_tls_cert.empty() ? "off" : "on")
       .Kv("admin_tokens", config_.admin_tokens.size())
       .Kv("health", config_.health.empty() ? "off" : admin_server.health_address())
       .Kv("http", config_.http.empty()

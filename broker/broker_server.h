@@ -23,6 +23,9 @@
 
 namespace jobq::broker {
 
+namespace admin {
+class AdminServer;
+}  // namespace admin
 namespace store {
 class PostgresStore;
 }  // namespace store
@@ -53,6 +56,9 @@ class BrokerServer {
     std::function<absl::Status()> release;
   };
 
+  // Starts `server` on --admin (TLS with --admin-tls-cert) and --health;
+  // false once the error is logged.
+  bool StartAdmin(admin::AdminServer& server) const;
   // The store --store names, opened; null once the error is logged.
   std::unique_ptr<store::Store> OpenStore();
   // Serves until stopped (an exit code) or, with `leadership`, until the

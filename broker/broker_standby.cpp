@@ -9,7 +9,6 @@
 #include "absl/strings/str_cat.h"
 #include "broker/admin/admin_auth.h"
 #include "broker/admin/admin_server.h"
-#include "broker/admin/admin_tls.h"
 #include "broker/admin/status_board.h"
 #include "broker/broker_server.h"
 #include "broker/leader/leader_endpoints.h"
@@ -32,28 +31,12 @@ constexpr int kPollsPerLease = 8;
 
 std::optional<BrokerServer::Leadership> BrokerServer::WaitAsStandby(
     const store::PostgresStore& store) {
-  std::shared_ptr<grpc::ServerCredentials> admin_tls;
-  if (!config_.admin_tls_cert.empty()) {
-    auto loaded = admin::LoadAdminTlsCredentials(config_.admin_tls_cert, config_.admin_tls_key);
-    if (!loaded.ok()) {
-      JOBQ_LOG(kError, "broker", "cannot_load_admin_tls").Kv("why", loaded.status().message());
-      return std::nullopt;
-    }
-    admin_tls = *std::move(loaded);
-  }
   admin::StatusBoard board;
   leader::StandbyControl control(&board, [] { stop_signal::Request(); });
   admin::AdminAuth admin_auth(config_.admin_tokens);
   admin::AdminServer admin_server(&board, &control, JOBQ_VERSION, &admin_auth);
-  if (absl::Status started = admin_server.Start(config_.admin, admin_tls); !started.ok()) {
-    JOBQ_LOG(kError, "broker", "cannot_listen").Kv("why", started.message());
+  if (!StartAdmin(admin_server)) {
     return std::nullopt;
-  }
-  if (!config_.health.empty()) {
-    if (absl::Status started = admin_server.StartHealth(config_.health); !started.ok()) {
-      JOBQ_LOG(kError, "broker", "cannot_listen").Kv("why", started.message());
-      return std::nullopt;
-    }
   }
   admin_server.SetServing(false);
   // The leader's admin service comes back on the very same ports, so that
