@@ -138,13 +138,7 @@ std::optional<BrokerServer::Leadership> BrokerServer::WaitAsStandby(
   leadership.acquired = asked;
   leadership.endpoints = endpoints;
   leadership.renew = [lease, ttl, epoch = *epoch] { return lease->Renew(epoch, ttl); };
-  leadership.release = [lease, epoch = *epoch] {
-    // Once more on a failure: the lease's connection may have been lost
-    // (a restarted database) since the last renewal, and a lost connection
-    // fails one call before the next connects again.
-    absl::Status released = lease->Release(epoch);
-    return released.ok() ? released : lease->Release(epoch);
-  };
+  leadership.release = [lease, epoch = *epoch] { return lease->Release(epoch); };
   return leadership;
 }
 

@@ -45,12 +45,16 @@ absl::Status CheckTtl(std::chrono::milliseconds ttl) {
 }
 
 // One statement in autocommit, on `connection`, which is made anew when it
-// is missing and dropped when the statement lost it: the next call
-// connects again.
+// is missing and dropped when the statement lost it. A connection kept
+// from an earlier call may have died unnoticed (a restarted server): its
+// statement is tried once more on a fresh one, which every statement here
+// allows (each is idempotent, or, for a takeover whose answer was lost,
+// only leaves the lease to lapse), so that no caller needs a second call.
 absl::StatusOr<PgResult> Run(std::unique_ptr<PgConnection>& connection, const std::string& conninfo,
                              const char* sql, std::initializer_list<absl::string_view> params,
                              absl::string_view what) {
-  if (connection == nullptr || !connection->ok()) {
+  const bool kept = connection != nullptr && connection->ok();
+  if (!kept) {
     connection.reset();
     absl::StatusOr<std::unique_ptr<PgConnection>> fresh =
         PgConnection::Connect(conninfo, kLeaseApplicationName, kLeaseSessionSql);
@@ -62,6 +66,9 @@ absl::StatusOr<PgResult> Run(std::unique_ptr<PgConnection>& connection, const st
   absl::StatusOr<PgResult> result = connection->Query(sql, params, what, /*result_format=*/0);
   if (!result.ok() && !connection->ok()) {
     connection.reset();
+    if (kept) {
+      return Run(connection, conninfo, sql, params, what);  // now on a fresh connection
+    }
   }
   return result;
 }

@@ -432,6 +432,21 @@ TEST_F(PostgresStoreTest, ALeaseCallOnAStoppedServerIsUnavailableAndTheNextOneRe
   EXPECT_TRUE(info.ok()) << info.status();
 }
 
+TEST_F(PostgresStoreTest, TheFirstLeaseCallAfterARestartOfTheServerSucceeds) {
+  auto lease = LeaseOrDie("a");
+  ASSERT_NE(lease, nullptr);
+  absl::StatusOr<std::optional<int64_t>> epoch = lease->TryAcquire(std::chrono::seconds(60));
+  ASSERT_TRUE(epoch.ok() && epoch->has_value()) << epoch.status();
+  // Its connection dies with the server unnoticed: a clean stop's Release
+  // must not fail on it, or the standbys wait out the whole lease.
+  ASSERT_TRUE(server_->Stop().ok());
+  ASSERT_TRUE(server_->Start().ok());
+  EXPECT_TRUE(lease->Release(**epoch).ok());
+  absl::StatusOr<LeaderInfo> info = lease->Read();
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_TRUE(info->expired);
+}
+
 // The server goes away under a store, by `stop`, and comes back: a commit
 // made meanwhile waits, Health says why, and it lands once the server is
 // back.
