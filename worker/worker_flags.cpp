@@ -8,7 +8,9 @@
 #include <set>
 #include <string_view>
 
+#include "absl/status/statusor.h"
 #include "common/byte_size.h"
+#include "common/endpoint_list.h"
 #include "common/flag_values.h"
 #include "common/utf8.h"
 
@@ -18,28 +20,6 @@ namespace {
 constexpr char kProgram[] = "jobq-worker";
 
 FlagsOutcome UsageError(const std::string& problem) { return FlagsUsageError(kProgram, problem); }
-
-// A ZeroMQ endpoint the worker can connect to. Host resolution happens
-// later, inside ZeroMQ; this catches the typos that would otherwise only
-// show up as a worker that never registers.
-bool IsEndpoint(std::string_view endpoint) {
-  constexpr std::string_view kTcp = "tcp://";
-  if (endpoint.starts_with(kTcp)) {
-    std::string_view address = endpoint.substr(kTcp.size());
-    const size_t colon = address.rfind(':');
-    if (colon == std::string_view::npos || colon == 0 || colon + 1 == address.size()) {
-      return false;
-    }
-    std::string_view port = address.substr(colon + 1);
-    return std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
-  }
-  for (std::string_view scheme : {"ipc://", "inproc://"}) {
-    if (endpoint.starts_with(scheme) && endpoint.size() > scheme.size()) {
-      return true;
-    }
-  }
-  return false;
-}
 
 // "1048576", "512K", "512M", "2G", "1T" (also "512MB", "512MiB"; the
 // multipliers are powers of 1024, as RSS is counted in pages). nullopt when
@@ -100,7 +80,9 @@ FlagsOutcome ParseWorkerFlags(int argc, const char* const* argv, WorkerConfig* c
   std::string log_level = "info";
   double drain_grace_seconds = 30;
   std::string exec_output_max = FormatByteSize(kExecOutputMaxBytes);
-  app.add_option("--broker", broker, "The broker's worker endpoint (env JOBQ_WORKER_BROKER)")
+  app.add_option("--broker", broker,
+                 "The broker's worker endpoint; brokers sharing a store: each one's, "
+                 "comma-separated (env JOBQ_WORKER_BROKER)")
       ->envname("JOBQ_WORKER_BROKER")
       ->capture_default_str();
   app.add_option("--queues", queues, "Queues to take jobs from, comma-separated")
@@ -156,9 +138,17 @@ FlagsOutcome ParseWorkerFlags(int argc, const char* const* argv, WorkerConfig* c
     return FlagsParseError(app, kProgram, error);
   }
 
-  if (!IsEndpoint(broker)) {
-    return UsageError("--broker must be a ZeroMQ endpoint such as tcp://HOST:PORT, got \"" +
-                      broker + "\"");
+  absl::StatusOr<std::vector<std::string>> brokers = SplitEndpointList(broker);
+  if (!brokers.ok()) {
+    return UsageError("--broker: " + std::string(brokers.status().message()));
+  }
+  for (const std::string& endpoint : *brokers) {
+    if (!IsConnectableEndpoint(endpoint)) {
+      return UsageError(
+          "--broker must be a ZeroMQ endpoint such as tcp://HOST:PORT, or several brokers' "
+          "separated by commas, got \"" +
+          endpoint + "\"");
+    }
   }
   std::set<std::string> seen;
   std::vector<std::string> unique_queues;

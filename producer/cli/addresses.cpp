@@ -1,6 +1,12 @@
 #include "producer/cli/addresses.h"
 
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 
 namespace jobq::cli {
 
@@ -19,10 +25,16 @@ std::string ResolveAddress(std::string_view command_flag, std::string_view globa
 }
 
 std::string NormalizeBrokerEndpoint(std::string_view address) {
-  if (address.find("://") != std::string_view::npos) {
-    return std::string(address);
+  std::vector<std::string> endpoints;
+  for (absl::string_view item :
+       absl::StrSplit(absl::string_view(address.data(), address.size()), ',')) {
+    const absl::string_view endpoint = absl::StripAsciiWhitespace(item);
+    endpoints.push_back(endpoint.empty() || absl::StrContains(endpoint, "://")
+                            ? std::string(endpoint)
+                            : absl::StrCat("tcp://", endpoint));
   }
-  return absl::StrCat("tcp://", std::string(address));
+  // Empty items stay, for the client's check to name.
+  return absl::StrJoin(endpoints, ",");
 }
 
 }  // namespace jobq::cli

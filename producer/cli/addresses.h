@@ -17,7 +17,8 @@ std::string ResolveAddress(std::string_view command_flag, std::string_view globa
                            const char* env_value, std::string_view fallback);
 
 // A ZeroMQ endpoint from what people type: "host:port" gets "tcp://"; an
-// address that names its transport ("ipc://...", "tcp://...") is kept.
+// address that names its transport ("ipc://...", "tcp://...") is kept. In a
+// list of brokers ("a:5555, b:5555"), each item alike.
 std::string NormalizeBrokerEndpoint(std::string_view address);
 
 }  // namespace jobq::cli

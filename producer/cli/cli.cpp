@@ -37,8 +37,10 @@ int RunCli(int argc, char** argv) {
   app.fallthrough();
 
   GlobalFlags global;
-  app.add_option("--broker", global.broker,
-                 "Broker frontend (env JOBQ_BROKER, default tcp://127.0.0.1:5555)");
+  app.add_option(
+      "--broker", global.broker,
+      "Broker frontend, or each frontend of brokers sharing a store, comma-separated (env "
+      "JOBQ_BROKER, default tcp://127.0.0.1:5555)");
   app.add_option("--admin", global.admin,
                  "Broker admin address (env JOBQ_ADMIN, default 127.0.0.1:50051)");
   app.add_option("--connect-timeout", global.connect_timeout_seconds,

@@ -15,8 +15,10 @@ CLI::App* AddSentinelCommand(CLI::App& app, SentinelFlags* flags) {
   command->add_option("-q,--queue", flags->queue, "Queue to end (default: default)");
   command->add_flag("--json", flags->json,
                     "Accepted for symmetry with the other commands: the output is JSON already");
-  command->add_option("--broker", flags->broker,
-                      "Broker frontend (env JOBQ_BROKER, default tcp://127.0.0.1:5555)");
+  command->add_option(
+      "--broker", flags->broker,
+      "Broker frontend, or each frontend of brokers sharing a store, comma-separated (env "
+      "JOBQ_BROKER, default tcp://127.0.0.1:5555)");
   return command;
 }
 

@@ -131,8 +131,10 @@ CLI::App* AddSubmitCommand(CLI::App& app, SubmitFlags* flags) {
         "--key", "--delay", "--at", "--sentinel", "--after", "--on-parent-failure"}) {
     file->excludes(command->get_option(per_job));
   }
-  command->add_option("--broker", flags->broker,
-                      "Broker frontend (env JOBQ_BROKER, default tcp://127.0.0.1:5555)");
+  command->add_option(
+      "--broker", flags->broker,
+      "Broker frontend, or each frontend of brokers sharing a store, comma-separated (env "
+      "JOBQ_BROKER, default tcp://127.0.0.1:5555)");
   return command;
 }
 

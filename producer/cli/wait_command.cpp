@@ -23,8 +23,10 @@ CLI::App* AddWaitCommand(CLI::App& app, WaitFlags* flags) {
   CLI::App* command = app.add_subcommand(
       "wait", "Wait for jobs by id; print one outcome line per job as each finishes");
   command->add_option("id", flags->ids, "Job ids as printed by jobq submit")->required();
-  command->add_option("--broker", flags->broker,
-                      "Broker frontend (env JOBQ_BROKER, default tcp://127.0.0.1:5555)");
+  command->add_option(
+      "--broker", flags->broker,
+      "Broker frontend, or each frontend of brokers sharing a store, comma-separated (env "
+      "JOBQ_BROKER, default tcp://127.0.0.1:5555)");
   command->add_flag("--progress", flags->progress,
                     "Show each job's progress: a bar per job on a terminal (stderr), else one "
                     "JSON line per change on stdout before the job's outcome line");

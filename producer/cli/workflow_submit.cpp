@@ -190,8 +190,10 @@ void AddWorkflowSubmitAction(CLI::App& workflow, GlobalFlags& globals) {
                    "Wait until every node has finished and print each node's outcome");
   submit->add_flag("--json", flags->json, "Print one JSON object instead of a table");
   submit->add_option("--name", flags->name, "The workflow's name, instead of the file's \"name\"");
-  submit->add_option("--broker", flags->broker,
-                     "Broker frontend (env JOBQ_BROKER, default tcp://127.0.0.1:5555)");
+  submit->add_option(
+      "--broker", flags->broker,
+      "Broker frontend, or each frontend of brokers sharing a store, comma-separated (env "
+      "JOBQ_BROKER, default tcp://127.0.0.1:5555)");
   submit->callback(
       [flags, &globals] { globals.action_exit_code = RunWorkflowSubmit(*flags, globals); });
 }

@@ -5,10 +5,12 @@
 #include <exception>
 #include <random>
 #include <utility>
+#include <vector>
 #include <zmq.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "common/curve_keys.h"
+#include "common/endpoint_list.h"
 #include "common/status_macros.h"
 #include "common/utf8.h"
 #include "common/wake_fd.h"
@@ -25,6 +27,9 @@ using client_internal::ReadyFutures;
 
 // inproc names are per context, and each Client has its own context.
 constexpr char kMonitorEndpoint[] = "inproc://jobq-client-monitor";
+// With several brokers: a ZMTP PING this often, a connection without its
+// PONG for three times as long is closed.
+constexpr int kSeveralBrokersHeartbeatMs = 1000;
 
 // Turns the CURVE keys into their raw form, or says which is not a key.
 absl::Status NormalizeCurveKeys(ClientOptions* options) {
@@ -71,9 +76,7 @@ absl::Status SetCurveClient(zmq::socket_t& dealer, const ClientOptions& options)
 }
 
 absl::Status ValidateOptions(const ClientOptions& options) {
-  if (options.broker_endpoint.empty()) {
-    return absl::InvalidArgumentError("the broker endpoint is empty");
-  }
+  JOBQ_RETURN_IF_ERROR(SplitEndpointList(options.broker_endpoint).status());
   if (options.connect_timeout_ms <= 0 || options.reconnect_timeout_ms <= 0 ||
       options.wait_resend_interval_ms <= 0) {
     return absl::InvalidArgumentError("client timeouts and intervals must be positive");
@@ -158,12 +161,24 @@ absl::Status Client::Start() {
     zmq::socket_t monitor(*context_, zmq::socket_type::pair);
     monitor.set(zmq::sockopt::linger, 0);
     monitor.connect(kMonitorEndpoint);
-    try {
-      dealer.connect(options_.broker_endpoint);
-    } catch (const zmq::error_t& error) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("bad broker endpoint '", options_.broker_endpoint, "': ", error.what(),
-                       " (expected something like tcp://127.0.0.1:5555)"));
+    JOBQ_ASSIGN_OR_RETURN(std::vector<std::string> endpoints,
+                          SplitEndpointList(options_.broker_endpoint));
+    if (endpoints.size() > 1) {
+      // A paused or cut-off leader keeps its connection open while its
+      // successor accepts one; the messages the DEALER spreads onto it would
+      // be lost unnoticed. ZMTP heartbeats close it, and the session re-sends
+      // what was unacknowledged (docs/protocol.md, "Several brokers").
+      dealer.set(zmq::sockopt::heartbeat_ivl, kSeveralBrokersHeartbeatMs);
+      dealer.set(zmq::sockopt::heartbeat_timeout, 3 * kSeveralBrokersHeartbeatMs);
+    }
+    for (const std::string& endpoint : endpoints) {
+      try {
+        dealer.connect(endpoint);
+      } catch (const zmq::error_t& error) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("bad broker endpoint '", endpoint, "': ", error.what(),
+                         " (expected something like tcp://127.0.0.1:5555)"));
+      }
     }
     auto loop = std::make_unique<client_internal::IoLoop>(
         options_, shared_, std::move(dealer), std::move(monitor), std::move(token_prefix));

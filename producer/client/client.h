@@ -69,7 +69,10 @@ using JobSpec = wire::JobSpec;
 inline constexpr std::string_view kDefaultBrokerEndpoint = "tcp://127.0.0.1:5555";
 
 struct ClientOptions {
-  // The broker's frontend, a ZeroMQ endpoint.
+  // The broker's frontend, a ZeroMQ endpoint; for brokers sharing one
+  // store, each one's, separated by commas ("tcp://a:5555,tcp://b:5555"):
+  // the client talks to the leader, whichever that is, and re-sends what
+  // is unacknowledged to a new one (docs/protocol.md, "Several brokers").
   std::string broker_endpoint = std::string(kDefaultBrokerEndpoint);
   // The broker must first answer within this (a connection it closes
   // before answering, as one at its --connections-max does, counts for

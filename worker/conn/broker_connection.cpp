@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "common/check.h"
+#include "common/endpoint_list.h"
 #include "common/job_id.h"
 #include "common/log.h"
 #include "common/progress_limits.h"
@@ -174,9 +175,24 @@ bool BrokerConnection::OpenSocket(int64_t now_ms) {
         throw zmq::error_t();
       }
     }
+    absl::StatusOr<std::vector<std::string>> endpoints =
+        SplitEndpointList(options_.broker_endpoint);
+    if (!endpoints.ok()) {
+      JOBQ_LOG(kError, "worker", "connect_failed")
+          .Kv("broker", options_.broker_endpoint)
+          .Kv("error", endpoints.status().message());
+      socket_.reset();
+      return false;
+    }
+    // With several brokers a message must not wait in the pipe of one that
+    // is not listening (a standby) while the leader is up.
+    several_brokers_ = endpoints->size() > 1;
+    socket_->set(zmq::sockopt::immediate, several_brokers_);
     // Before connect(), or the first handshake could go unseen.
     handshakes_.Attach(context_, *socket_);
-    socket_->connect(options_.broker_endpoint);
+    for (const std::string& endpoint : *endpoints) {
+      socket_->connect(endpoint);
+    }
   } catch (const zmq::error_t& e) {
     JOBQ_LOG(kError, "worker", "connect_failed")
         .Kv("broker", options_.broker_endpoint)
@@ -229,6 +245,11 @@ void BrokerConnection::CheckHandshakes(int64_t now_ms) {
   for (const MonitorEvent& event : handshakes_.Take()) {
     if (event.event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
       silent_handshake_failures_ = 0;
+      // A HELLO sent before any connection was up went nowhere (IMMEDIATE):
+      // the same one again now, not after hello_resend_ms.
+      if (several_brokers_ && phase_ == Phase::kHelloSent) {
+        SendHello(now_ms, /*new_registration=*/false);
+      }
       continue;
     }
     std::optional<std::string> why = DescribeHandshakeFailure(event, self);

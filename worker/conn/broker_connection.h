@@ -21,6 +21,12 @@
 //                            HELLO again, listing the jobs still running;
 //                            results finished meanwhile go after WELCOME
 //
+// Several brokers sharing a store (broker_endpoint "tcp://a:5556,tcp://b:5556"):
+// the DEALER connects to each, with ZMQ_IMMEDIATE, so messages go only where
+// a connection is up: to the leader, the only one that accepts
+// (docs/protocol.md, "Several brokers"). After a takeover the worker hears
+// nothing, opens a new socket as above and registers with the new leader.
+//
 // Bad input from the broker is logged and dropped; it never ends the loop.
 //
 // Thread-safety: Run() on one thread, once. RequestStop() from any thread
@@ -55,6 +61,7 @@
 namespace jobq::worker {
 
 struct ConnectionOptions {
+  // One endpoint, or several brokers' separated by commas.
   std::string broker_endpoint = "tcp://127.0.0.1:5556";
   WorkerIdentity identity;
   std::vector<std::string> queues = {"default"};
@@ -214,6 +221,7 @@ class BrokerConnection {
   ProcessStats stats_;
   HandshakeMonitor handshakes_;
   int silent_handshake_failures_ = 0;  // NO_DETAIL failures since the last good handshake
+  bool several_brokers_ = false;       // broker_endpoint lists more than one
   std::string scratch_;
 };
 

@@ -116,9 +116,21 @@ void IoLoop::ReceiveMonitorEvents(TimeMs now) {
         event->event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
       OnHandshakeFailed(*event);
     } else if (event->event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
-      session_.OnConnected(now);
+      // A second connection (a new leader while a paused one's is still
+      // open) is no reconnect: nothing was lost yet.
+      if (connected_endpoints_.insert(event->endpoint).second && connected_endpoints_.size() == 1) {
+        session_.OnConnected(now);
+      }
     } else if (event->event == ZMQ_EVENT_DISCONNECTED) {
-      session_.OnDisconnected();
+      const bool was_up = connected_endpoints_.erase(event->endpoint) > 0;
+      if (connected_endpoints_.empty()) {
+        session_.OnDisconnected();
+      } else if (was_up) {
+        // What the DEALER spread onto the lost connection is gone with it,
+        // while another is still up: the same as a reconnect there.
+        session_.OnDisconnected();
+        session_.OnConnected(now);
+      }
     }
   }
 }

@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <set>
 #include <string>
 #include <zmq.hpp>
 
@@ -56,6 +57,9 @@ class IoLoop {
   zmq::socket_t monitor_;
   ReceivedMessage received_;
   ClientSession session_;
+  // Where a handshake succeeded and no disconnect followed yet: one broker,
+  // or with several (a comma-separated broker_endpoint) briefly two.
+  std::set<std::string> connected_endpoints_;
 };
 
 }  // namespace jobq::client_internal

@@ -26,5 +26,12 @@ TEST(NormalizeBrokerEndpointTest, KeepsExplicitTransport) {
   EXPECT_EQ(NormalizeBrokerEndpoint("ipc:///tmp/jobq.sock"), "ipc:///tmp/jobq.sock");
 }
 
+TEST(NormalizeBrokerEndpointTest, EachBrokerOfAListAlike) {
+  EXPECT_EQ(NormalizeBrokerEndpoint("a:5555, tcp://b:5555 ,ipc:///tmp/c"),
+            "tcp://a:5555,tcp://b:5555,ipc:///tmp/c");
+  EXPECT_EQ(NormalizeBrokerEndpoint("a:5555,,b:5555"), "tcp://a:5555,,tcp://b:5555")
+      << "an empty item stays, for the client to name";
+}
+
 }  // namespace
 }  // namespace jobq::cli

@@ -6,6 +6,9 @@
 // client ask for its nodes' outcomes with WAIT.
 // The same re-send serves a SUBMIT the broker refuses for carrying more
 // jobs than its --batch-max: it goes again split to the limit named.
+// With several brokers' endpoints the client talks to the one listening,
+// re-sends to the next after a crash, and re-sends what went to a lost
+// connection while another stays up.
 // The broker is a ROUTER the test drives, on an ipc:// endpoint in the
 // test's own directory (no TCP port to find, no network); closing it plays
 // kill -9, binding the same endpoint again plays the restart. The client's
@@ -17,6 +20,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -102,6 +106,7 @@ class FakeBroker {
   ~FakeBroker() { Crash(); }
 
   const std::string& endpoint() const { return endpoint_; }
+  void* handle() { return socket_.handle(); }
 
   // Like kill -9: the listener and every connection go at once, whatever
   // was left unanswered.
@@ -597,6 +602,104 @@ TEST_F(ClientResubmitTest, AnUnansweredWorkflowIsResentAfterARestartAndItsNodesA
   ASSERT_TRUE(outcome.ok()) << outcome.status();
   EXPECT_TRUE(outcome->succeeded());
   EXPECT_EQ(outcome->nodes[1].name, "b");
+}
+
+TEST_F(ClientResubmitTest, BadListsOfBrokersAreRefusedByName) {
+  for (const std::string& list : {std::string(""), endpoint_ + ",", endpoint_ + "," + endpoint_}) {
+    ClientOptions options;
+    options.broker_endpoint = list;
+    absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(options);
+    ASSERT_FALSE(client.ok()) << "'" << list << "'";
+    EXPECT_EQ(client.status().code(), absl::StatusCode::kInvalidArgument) << client.status();
+  }
+}
+
+TEST_F(ClientResubmitTest, WithSeveralBrokersJobsGoToTheOneListeningThenToItsSuccessor) {
+  const std::string standby = "ipc://" + dir_.File("standby");
+  std::unique_ptr<Client> client = MakeClient(standby + "," + endpoint_);
+  ASSERT_NE(client, nullptr);
+  std::vector<Future> futures;
+  for (int i = 0; i < 5; ++i) {
+    futures.push_back(client->Submit(Job(std::to_string(i)), NoNotify()));
+  }
+  auto leader = std::make_unique<FakeBroker>(context_, endpoint_);
+  std::vector<ReceivedJob> sent = leader->ReceiveJobs(5, /*ack=*/false);
+  ASSERT_THAT(sent, SizeIs(5));
+  leader->AckSeqs({sent[0].seq, sent[1].seq});
+  ASSERT_TRUE(futures[1].WaitForAck(kTestDeadline));
+  leader->Crash();
+
+  // The standby takes over: only the unacknowledged jobs come again, with
+  // their tokens.
+  FakeBroker successor(context_, standby);
+  std::vector<ReceivedJob> resent = successor.ReceiveJobs(3, /*ack=*/false);
+  ASSERT_THAT(resent, SizeIs(3));
+  for (size_t i = 0; i < resent.size(); ++i) {
+    EXPECT_EQ(resent[i].seq, sent[i + 2].seq);
+    EXPECT_EQ(resent[i].spec.submit_token(), sent[i + 2].spec.submit_token());
+  }
+  successor.AckSeqs({resent[0].seq, resent[1].seq, resent[2].seq}, /*epoch=*/2);
+  for (Future& future : futures) {
+    EXPECT_TRUE(future.Ack().ok());
+  }
+}
+
+TEST_F(ClientResubmitTest, JobsSentOnALostConnectionGoAgainOnTheOneStillUp) {
+  // Both listen, as a paused leader and its successor do for a while; the
+  // DEALER spreads SUBMITs over both connections once both are up.
+  FakeBroker paused(context_, endpoint_);
+  FakeBroker successor(context_, "ipc://" + dir_.File("successor"));
+  ClientOptions options;
+  options.batch_jobs_max = 1;
+  std::unique_ptr<Client> client =
+      MakeClient(paused.endpoint() + "," + successor.endpoint(), options);
+  ASSERT_NE(client, nullptr);
+
+  // One job at a time, each acknowledged where it went, until each broker
+  // has had one: then both connections are up.
+  bool paused_heard = false;
+  bool successor_heard = false;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        Future future = client->Submit(Job("probe"), NoNotify());
+        std::array<zmq::pollitem_t, 2> items = {
+            {{paused.handle(), 0, ZMQ_POLLIN, 0}, {successor.handle(), 0, ZMQ_POLLIN, 0}}};
+        zmq::poll(items.data(), items.size(), std::chrono::milliseconds(kTestDeadline));
+        FakeBroker& heard = (items[0].revents & ZMQ_POLLIN) != 0 ? paused : successor;
+        std::vector<ReceivedJob> probe = heard.ReceiveJobs(1, /*ack=*/true);
+        EXPECT_THAT(probe, SizeIs(1));
+        EXPECT_TRUE(future.Ack().ok());
+        (&heard == &paused ? paused_heard : successor_heard) = true;
+        return paused_heard && successor_heard;
+      },
+      kTestDeadline));
+
+  std::vector<Future> futures;
+  for (int i = 0; i < 10; ++i) {
+    futures.push_back(client->Submit(Job(std::to_string(i)), NoNotify()));
+  }
+  std::vector<ReceivedJob> lost = paused.ReceiveJobs(1, /*ack=*/false);
+  ASSERT_THAT(lost, SizeIs(1)) << "the DEALER sent nothing to the first connection";
+  paused.Crash();
+
+  // Every job reaches the successor, the lost ones again, none acknowledged twice.
+  std::set<uint64_t> seqs;
+  std::vector<uint64_t> to_ack;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        for (const ReceivedJob& job : successor.ReceiveJobs(1, /*ack=*/false)) {
+          if (seqs.insert(job.seq).second) {
+            to_ack.push_back(job.seq);
+          }
+        }
+        return seqs.size() == futures.size();
+      },
+      kTestDeadline));
+  EXPECT_EQ(seqs.count(lost[0].seq), 1u);
+  successor.AckSeqs(to_ack);
+  for (Future& future : futures) {
+    EXPECT_TRUE(future.Ack().ok());
+  }
 }
 
 }  // namespace

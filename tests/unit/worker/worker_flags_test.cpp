@@ -86,8 +86,18 @@ INSTANTIATE_TEST_SUITE_P(
                       BadFlags{{"--log-level", "loud"}, "--log-level must be"},
                       BadFlags{{"--broker", "localhost:5556"}, "--broker must be"},
                       BadFlags{{"--broker", "tcp://host"}, "tcp://HOST:PORT"},
+                      BadFlags{{"--broker", "tcp://a:1,tcp://b"}, "got \"tcp://b\""},
+                      BadFlags{{"--broker", "tcp://a:1,,tcp://b:2"}, "endpoint 2 of"},
+                      BadFlags{{"--broker", "tcp://a:1, tcp://a:1"}, "given twice"},
                       BadFlags{{"--queues", ""}, "--queues"}, BadFlags{{"--name", ""}, "--name"},
                       BadFlags{{"--frobnicate"}, "--frobnicate"}));
+
+TEST(WorkerFlagsTest, BrokersSharingAStoreAreGivenAsAList) {
+  WorkerConfig config;
+  FlagsOutcome outcome = ParseWorkerArgs({"--broker", "tcp://a:5556, tcp://b:5556"}, &config);
+  ASSERT_EQ(outcome.action, Action::kRun) << outcome.text;
+  EXPECT_EQ(config.broker, "tcp://a:5556, tcp://b:5556");
+}
 
 TEST(WorkerFlagsTest, HelpIsNotAnError) {
   WorkerConfig config;
