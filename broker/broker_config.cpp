@@ -9,6 +9,7 @@
 #include "broker/admin_flags.h"
 #include "broker/curve_flags.h"
 #include "broker/limit_flags.h"
+#include "broker/migrate_store_flags.h"
 #include "broker/parsed_flag.h"
 #include "broker/store_flags.h"
 #include "common/duration.h"
@@ -77,6 +78,8 @@ FlagsOutcome ParseBrokerFlags(int argc, char** argv, BrokerConfig* parsed) {
                  "--admin-tokens; off unless given")
       ->envname("JOBQ_HTTP");
   AddStoreFlags(app, &config);
+  std::vector<std::string> migrate_store;
+  AddMigrateStoreFlag(app, &migrate_store);
   uint32_t retries = 0;
   app.add_option("--retries", retries,
                  "times a failed job is retried unless it or its queue says otherwise")
@@ -179,6 +182,9 @@ FlagsOutcome ParseBrokerFlags(int argc, char** argv, BrokerConfig* parsed) {
     return UsageError(security_error);
   }
   if (std::string error = CheckStoreFlags(&config); !error.empty()) {
+    return UsageError(error);
+  }
+  if (std::string error = CheckMigrateStoreFlag(migrate_store, &config); !error.empty()) {
     return UsageError(error);
   }
   *parsed = std::move(config);

@@ -29,6 +29,11 @@ struct BrokerConfig {
   // lease (default HOSTNAME:PID), and the lease's length.
   std::string name;
   int64_t leader_lease_ms = 2000;
+  // --migrate-store FROM TO (broker/migrate_store_flags.h): both set, as
+  // "sqlite:PATH" or postgres://..., to copy FROM into TO and exit instead
+  // of serving; both empty otherwise.
+  std::string migrate_from;
+  std::string migrate_to;
   // When set, the endpoints actually bound are written here as JSON once the
   // broker listens (tests bind port 0 and read them back).
   std::string ready_file;

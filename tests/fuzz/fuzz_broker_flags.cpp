@@ -6,6 +6,7 @@
 // Input: one argument per line (tests/fuzz/fuzz_input.h, Argv).
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "broker/broker_config.h"
@@ -48,7 +49,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     JOBQ_CHECK(!name.empty());
     JOBQ_CHECK(defaults.backoff_ms >= 0 && defaults.backoff_ms <= kTenYearsMs);
   }
-  JOBQ_CHECK(config.store == "memory" ||
-             (config.store.rfind("sqlite:", 0) == 0 && config.store.size() > 7));
+  auto is_store = [](const std::string& store) {
+    return (store.rfind("sqlite:", 0) == 0 && store.size() > 7) ||
+           store.rfind("postgres://", 0) == 0 || store.rfind("postgresql://", 0) == 0;
+  };
+  JOBQ_CHECK(config.store == "memory" || is_store(config.store));
+  // --migrate-store: both stores or neither, two different ones, never memory.
+  JOBQ_CHECK(config.migrate_from.empty() == config.migrate_to.empty());
+  if (!config.migrate_from.empty()) {
+    JOBQ_CHECK(is_store(config.migrate_from) && is_store(config.migrate_to));
+    JOBQ_CHECK(config.migrate_from != config.migrate_to);
+  }
   return 0;
 }
