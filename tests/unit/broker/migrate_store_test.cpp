@@ -14,7 +14,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <string>
@@ -448,6 +450,39 @@ TEST_F(MigrateStoreTest, OneDatabaseNamedTwiceIsRefused) {
   EXPECT_EQ(report.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(Says(report.status(), "FROM and TO are the same database")) << report.status();
   EXPECT_EQ(RecoverAll(from).jobs.size(), 8u);
+}
+
+// A figure for docs/operations.md, not a check: JOBQ_MIGRATE_BENCH_JOBS=N
+// copies N small jobs from SQLite to PostgreSQL and prints the report.
+TEST_F(MigrateStoreTest, ManyJobsTimedWhenAsked) {
+  const char* wanted = std::getenv("JOBQ_MIGRATE_BENCH_JOBS");
+  if (wanted == nullptr) {
+    GTEST_SKIP() << "set JOBQ_MIGRATE_BENCH_JOBS=N to time a copy of N jobs";
+  }
+  const size_t total = std::stoul(wanted);
+  const std::string from = SqliteSpec("many.db");
+  {
+    std::unique_ptr<Store> store = Open(from);
+    ASSERT_NE(store, nullptr);
+    std::vector<core::Job> jobs;
+    std::vector<const core::Job*> changed;
+    for (size_t done = 0; done < total; done += jobs.size()) {
+      jobs.clear();
+      changed.clear();
+      for (size_t i = done; i < std::min(total, done + 10'000); ++i) {
+        jobs.push_back(SimpleJob("noop"));
+        jobs.back().spec.set_payload("{\"n\": 1000}");
+      }
+      for (const core::Job& job : jobs) {
+        changed.push_back(&job);
+      }
+      ASSERT_TRUE(store::CommitJobs(*store, changed, {}).ok());
+    }
+  }
+  absl::StatusOr<MigrateReport> report =
+      MigrateStore(from, PostgresEnvironment::FreshDatabase(), MigrateOptions{});
+  ASSERT_TRUE(report.ok()) << report.status();
+  std::cout << DescribeReport(*report) << std::endl;
 }
 
 // The real program, once: what an operator runs and reads.
