@@ -28,7 +28,12 @@ constexpr const char* kDefaultValues[] = {"10", "10", "5", "3", "30000"};
 constexpr char kJobqSessionSql[] =
     "SET idle_in_transaction_session_timeout = '5s';"
     "SET synchronous_commit = on;"
-    "SET client_encoding = 'UTF8'";
+    "SET client_encoding = 'UTF8';"
+    // "jobq-broker:SCHEMA": another broker pointed at another schema of
+    // this database can tell (MigratePostgresSchema), and so can an
+    // operator reading pg_stat_activity. 63 bytes is PostgreSQL's limit.
+    "SELECT set_config('application_name', left(current_setting('application_name') || ':' "
+    "|| coalesce(current_schema(), ''), 63), false)";
 
 // libpq's messages end in a newline and put hints on indented lines.
 std::string OneLine(absl::string_view message) {

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <iterator>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -81,10 +82,48 @@ constexpr const char* kMigrations[] = {
 static_assert(std::size(kMigrations) == PostgresStore::kSchemaVersion,
               "one migration step per schema version");
 
+// A jobq session of this database whose tables are in another schema (its
+// application_name says which, PgConnection's session setup). Brokers are
+// meant to share a store when they share a database: two schemas would be
+// two stores, each with its leader, and the producers and workers given
+// both brokers would spread jobs over the two.
+constexpr char kOtherSchemaSql[] =
+    "SELECT application_name, pid, coalesce(host(client_addr), 'a local socket') "
+    "FROM pg_stat_activity "
+    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+    "AND (application_name LIKE 'jobq-broker:%' OR application_name LIKE 'jobq-broker-lease:%') "
+    "AND application_name NOT IN (left('jobq-broker:' || coalesce(current_schema(), ''), 63), "
+    "left('jobq-broker-lease:' || coalesce(current_schema(), ''), 63)) "
+    "LIMIT 1";
+
+absl::Status RefuseAnotherSchema(PgConnection& connection) {
+  JOBQ_ASSIGN_OR_RETURN(PgResult other,
+                        connection.Query(kOtherSchemaSql, {}, "cannot list the database's sessions",
+                                         /*result_format=*/0));
+  if (PQntuples(other.get()) == 0) {
+    return absl::OkStatus();
+  }
+  const std::string application = PQgetvalue(other.get(), 0, 0);
+  const std::string schema = application.substr(application.find(':') + 1);
+  JOBQ_ASSIGN_OR_RETURN(PgResult own, connection.Query("SELECT coalesce(current_schema(), '')", {},
+                                                       "cannot read the schema",
+                                                       /*result_format=*/0));
+  return absl::FailedPreconditionError(absl::StrCat(
+      connection.name(), ": another jobq broker (server pid ", PQgetvalue(other.get(), 0, 1),
+      ", from ", PQgetvalue(other.get(), 0, 2), ") uses schema \"", schema,
+      "\" of this database, and this one's connection string leads to schema \"",
+      PQgetvalue(own.get(), 0, 0),
+      "\": brokers sharing a store must use the same schema (the same search_path); separate "
+      "stores need separate databases. Nothing was written"));
+}
+
 // Inside the migration's transaction: lock, read the version, apply the
 // missing steps, write the new version.
 absl::Status MigrateLocked(PgConnection& connection) {
   JOBQ_RETURN_IF_ERROR(connection.Exec(kLockSql, "cannot lock the schema for migration"));
+  // Under the lock, which is the database's: of two brokers starting at
+  // once on two schemas, the second sees the first.
+  JOBQ_RETURN_IF_ERROR(RefuseAnotherSchema(connection));
   // Not CREATE TABLE IF NOT EXISTS: that needs the right to create tables
   // even when the table is there, which a broker's user may lack once the
   // schema is made.

@@ -7,6 +7,7 @@
 
 #include "broker/store/postgres_store.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -140,6 +141,26 @@ TEST_F(PostgresStoreTest, RefusesASchemaFromANewerJobq) {
   EXPECT_NE(store.status().message().find("newer"), std::string::npos) << store.status();
   EXPECT_NE(store.status().message().find(Name("postgres", db_)), std::string::npos)
       << store.status();
+}
+
+TEST_F(PostgresStoreTest, RefusesASecondStoreInAnotherSchemaOfTheDatabaseWritingNothing) {
+  std::unique_ptr<PostgresStore> in_public = OpenOrDie();
+  ASSERT_NE(in_public, nullptr);
+  ASSERT_TRUE(server_->Exec(db_, "CREATE SCHEMA other").ok());
+  const std::string in_other = conninfo_ + (conninfo_.find('?') == std::string::npos ? "?" : "&") +
+                               "options=-csearch_path%3Dother";
+  absl::StatusOr<std::unique_ptr<PostgresStore>> refused = PostgresStore::Open(in_other);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.status().message(),
+              ::testing::HasSubstr("uses schema \"public\" of this database, and this one's "
+                                   "connection string leads to schema \"other\""));
+  EXPECT_EQ(Value("SELECT count(*) FROM pg_tables WHERE schemaname = 'other'"), "0")
+      << "nothing written";
+
+  // Once the first store's broker is gone, the other schema is free to use.
+  in_public.reset();
+  ASSERT_TRUE(WaitFor([&] { return PostgresStore::Open(in_other).ok(); }));
 }
 
 TEST_F(PostgresStoreTest, TwoBrokersOpeningAtOnceBothSucceedAndMigrateOnce) {
@@ -298,9 +319,10 @@ TEST_F(PostgresStoreTest, ABatchTooLargeForOneStatementIsSplitInOneTransaction) 
 TEST_F(PostgresStoreTest, SessionsAreNamedAndSetUp) {
   auto store = OpenOrDie();
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(Value("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'jobq-broker' "
-                  "AND datname = current_database()"),
-            "1");
+  EXPECT_EQ(
+      Value("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'jobq-broker:public' "
+            "AND datname = current_database()"),
+      "1");
 }
 
 TEST_F(PostgresStoreTest, ADamagedRecordIsRefusedNamingTheJob) {
