@@ -47,13 +47,19 @@ pg_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0
   -c shared_buffers=512MB -c max_wal_size=4GB >"$work/pg/server.log" 2>&1 &
 # Not in pids: stop_started ends the brokers of a run, not the server.
 pg_pid=$!
+# pg_pid is runuser's when we are root, and runuser, started in the
+# background, ignores SIGINT: the fast shutdown goes to the postmaster.
 stop_postgres() {
-  kill -INT "$pg_pid" 2>/dev/null || true
+  local postmaster
+  postmaster=$(head -n 1 "$work/pg/data/postmaster.pid" 2>/dev/null) || postmaster=
+  kill -INT "${postmaster:-$pg_pid}" 2>/dev/null || true
   for _ in $(seq 100); do
     kill -0 "$pg_pid" 2>/dev/null || break
     sleep 0.1
   done
-  kill -KILL "$pg_pid" 2>/dev/null || true
+  if kill -0 "$pg_pid" 2>/dev/null; then
+    kill -KILL ${postmaster:+"$postmaster"} "$pg_pid" 2>/dev/null || true
+  fi
 }
 trap 'stop_postgres; cleanup' EXIT
 for _ in $(seq 300); do
