@@ -24,10 +24,14 @@ JOBQ = ["jobq-memory", "jobq-sqlite"]
 # jobq's Python package (bench/python/run.sh), beside the Python peers.
 JOBQ_PY = ["jobq-py-memory", "jobq-py-sqlite"]
 PYTHON_PEERS = ["celery", "rq"]
+# jobq's PostgreSQL store (bench/jobq/postgres_e2e.sh) and the
+# PostgreSQL-native queues beside it (bench/peers/<name>/run.sh).
+POSTGRES = "postgres-e2e"
+POSTGRES_PEERS = ["pgq"]
 # Which driver prints which system's figures.
 DRIVER_OF = {"jobq-memory": "jobq", "jobq-sqlite": "jobq", "relay": "relay",
-             "jobq-py-memory": "python", "jobq-py-sqlite": "python"}
-DRIVER_OF.update({p: p for p in PEERS})
+             "jobq-py-memory": "python", "jobq-py-sqlite": "python", POSTGRES: "postgres"}
+DRIVER_OF.update({p: p for p in PEERS + POSTGRES_PEERS})
 
 HIGHER, LOWER = "higher", "lower"
 # (label, key, unit, which way is better)
@@ -229,7 +233,8 @@ def peers_table(run, doc):
         "latency and RSS; above 1× jobq is better, below 1× the peer is.",
     ]
     if not peers:
-        notes.append("No peer was run (--quick runs none unless --peers is given).")
+        notes.append("No peer of this table was run (--quick runs none unless --peers is given)"
+                     + ("; pgq is in the PostgreSQL table." if any(run.ran(p) for p in POSTGRES_PEERS) else "."))
     doc.table("jobq against its peers", header, rows, notes)
 
 
@@ -435,6 +440,83 @@ def python_table(run, doc):
                          "2 cores shared by all three, what a figure is limited by."])
 
 
+def postgres_table(run, doc):
+    """jobq's PostgreSQL store beside its SQLite store and the PostgreSQL-native queues (issue 20)."""
+    peers = [p for p in POSTGRES_PEERS if run.ran(p)]
+    if not run.ran(POSTGRES) and not peers:
+        return
+    pg = run.figures.get(POSTGRES, {})
+
+    def jobq_value(key, failed):
+        """The figure of postgres_e2e.sh as (float or None, cell)."""
+        if not run.ran(POSTGRES):
+            return None, "not run"
+        if failed in pg:
+            return None, f"failed (see {DRIVER_OF[POSTGRES]}.stderr)"
+        return run.get(POSTGRES, key), run.cell(POSTGRES, key)
+
+    def peer_cell(p, key):
+        return run.cell(p, key) if key else "n/a"
+
+    takeover_jobs = run.get(POSTGRES, "takeover_jobs")
+    if takeover_jobs is None:
+        n = run.params.get("BENCH_TAKEOVER_JOBS", "")
+        takeover_jobs = float(n) if n.isdigit() else 1e6
+    # (label, jobq PostgreSQL key, its failure key, SQLite key, the peers' key, better, target)
+    rows_def = [
+        ("e2e noop, 1 worker, durable", "jobs/s", "postgres_noop_jobs_per_s", "postgres_failed",
+         "sqlite_noop_jobs_per_s", "e2e_1w_jobs_per_s", HIGHER, (">=", 50000)),
+        ("acknowledged enqueue, no worker", "jobs/s", "postgres_acked_enqueues_per_s", "postgres_failed",
+         None, "enqueue_jobs_per_s", HIGHER, None),
+        (f"takeover with {takeover_jobs:,.0f} jobs stored, kill -9 to serving", "s", "takeover_s",
+         "takeover_failed", None, None, LOWER, ("<=", 5)),
+    ]
+    header = ["figure", "jobq PostgreSQL", "jobq SQLite"]
+    for p in peers:
+        header += [p, "× (jobq PostgreSQL / peer)"]
+    header += ["target", "met"]
+    rows = []
+    verdicts = []
+    for label, unit, key, failed, sqlite_key, peer_key, better, target in rows_def:
+        arrow = "↑" if better == HIGHER else "↓"
+        value, cell = jobq_value(key, failed)
+        if sqlite_key is None:
+            sqlite_cell = "—"
+        else:
+            sqlite_cell = jobq_value(sqlite_key, "sqlite_failed")[1]
+        row = [f"{label} ({unit} {arrow})", cell, sqlite_cell]
+        for p in peers:
+            row.append(peer_cell(p, peer_key))
+            q = run.get(p, peer_key) if peer_key else None
+            row.append(fmt_times(div(value, q) if better == HIGHER else div(q, value)))
+        if target is None:
+            row += ["—", "—"]
+        else:
+            op, limit = target
+            ok = None if value is None else (value >= limit if op == ">=" else value <= limit)
+            verdicts.append(ok)
+            row += [f"{'≥' if op == '>=' else '≤'} {fmt(limit) if limit >= 1000 else f'{limit:g}'}", met(ok)]
+        rows.append(row)
+    notes = [
+        "jobq PostgreSQL and SQLite: bench/jobq/postgres_e2e.sh, on a PostgreSQL 15 server of its own "
+        "(fsync and synchronous_commit on): noop jobs submitted and waited for with `jobq submit --file "
+        "--wait`, a fresh broker and one worker on each store; acknowledged enqueue = the same jobs with "
+        "no worker until every one is acknowledged (committed); takeover = a standby beside the leader, "
+        "the leader killed with -9, seconds until the standby has loaded every job and listens."
+        + (" The peers: the same server configuration, their own server; what they measure and what "
+           "differs is in their notes below. × = jobq PostgreSQL / peer for throughput: above 1× jobq "
+           "is better." if peers else ""),
+        f"PostgreSQL targets (issue 20) met: {verdicts.count(True)} of {len(verdicts)} "
+        f"({verdicts.count(False)} missed, {verdicts.count(None)} not measured): ≥ 50,000 jobs/s end to "
+        "end, 5 × what PostgreSQL-native queues report (Que ~10,000/s); serving within 5 s of the "
+        "leader's death with 1,000,000 jobs stored.",
+    ]
+    if run.ran(POSTGRES) and takeover_jobs != 1e6:
+        notes.append(f"The takeover here had {takeover_jobs:,.0f} jobs stored, not the target's 1,000,000 "
+                     "(BENCH_TAKEOVER_JOBS): its verdict is for that count.")
+    doc.table("The PostgreSQL store beside SQLite and the PostgreSQL-native queues", header, rows, notes)
+
+
 def status_lines(run, doc):
     lines = []
     for d in run.order:
@@ -516,6 +598,7 @@ def main():
     ceiling_table(run, doc)
     targets_table(run, doc)
     python_table(run, doc)
+    postgres_table(run, doc)
     status_lines(run, doc)
     notes_section(run, doc)
 
