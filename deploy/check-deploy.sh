@@ -6,10 +6,11 @@
 #  1. yamllint on every YAML file of deploy/ (deploy/.yamllint.yaml);
 #  2. the compose file against Compose's schema (`docker compose config`,
 #     else docker-compose's);
-#  3. `kubectl kustomize` of deploy/k8s and deploy/k8s-keda (with stand-in
-#     secret files: kustomize only copies them), then check_manifests.py on
-#     what they render and on the compose file: names that must match
-#     across files, the hardening of every container;
+#  3. `kubectl kustomize` of deploy/k8s, deploy/k8s-ha and deploy/k8s-keda
+#     (with stand-in secret files: kustomize only copies them), then
+#     check_manifests.py on what they render and on the compose file: names
+#     that must match across files, the hardening of every container, the
+#     brokers sharing one store and every client listing them all;
 #  4. as root, with podman (rootful, vfs storage, host network, runc): the
 #     image from deploy/container/Containerfile, on a base made from the
 #     Debian 12 root that deploy/test-deb.sh bootstrapped, with the package
@@ -89,7 +90,8 @@ need() {
 
 # --- 1. yamllint --------------------------------------------------------------
 need yamllint python3-yaml
-yaml_files=("$deploy/compose.yaml" "$deploy/.yamllint.yaml" "$deploy/k8s" "$deploy/k8s-keda")
+yaml_files=("$deploy/compose.yaml" "$deploy/.yamllint.yaml" "$deploy/k8s" "$deploy/k8s-ha"
+  "$deploy/k8s-keda")
 step "yamllint ${yaml_files[*]#"$repo/"}"
 yamllint --strict -c "$deploy/.yamllint.yaml" -f parsable "${yaml_files[@]}" || fail "yamllint"
 
@@ -116,14 +118,17 @@ fi
 # --- 3. kustomize and the cross-file checks -----------------------------------
 rendered=()
 if command -v kubectl >/dev/null; then
-  cp -r "$deploy/k8s" "$deploy/k8s-keda" "$work/"
-  rm -rf "$work/k8s/secrets"
-  mkdir "$work/k8s/secrets"
+  cp -r "$deploy/k8s" "$deploy/k8s-ha" "$deploy/k8s-keda" "$work/"
+  rm -rf "$work/k8s/secrets" "$work/k8s-ha/secrets"
+  mkdir "$work/k8s/secrets" "$work/k8s-ha/secrets"
   for file in broker.key broker.pub worker.key producers.allow workers.allow admin.crt admin.key \
     admin.tokens; do
     echo "stand-in for make-secrets.sh's $file" >"$work/k8s/secrets/$file"
   done
-  for dir in k8s k8s-keda; do
+  # The operator's file, in its documented form (k8s-ha/kustomization.yaml).
+  printf 'JOBQ_STORE=postgres://jobq@db.example:5432/jobq?sslmode=require\nPGPASSWORD=stand-in\n' \
+    >"$work/k8s-ha/secrets/database.env"
+  for dir in k8s k8s-ha k8s-keda; do
     step "kubectl kustomize deploy/$dir"
     kubectl kustomize "$work/$dir" >"$work/$dir.rendered.yaml" || fail "kustomize deploy/$dir"
     echo "check-deploy:   $(grep -c '^kind:' "$work/$dir.rendered.yaml") objects:" \

@@ -15,6 +15,7 @@ check is skipped and said so.
 """
 
 import argparse
+import base64
 import re
 import sys
 
@@ -46,6 +47,60 @@ def check_flags(where, program, args, helps):
 
 def pod_labels_match(selector, labels):
     return all(labels.get(key) == value for key, value in selector.items())
+
+
+def flag_value(args, flag):
+    """The value of --flag=VALUE or --flag VALUE in args, or None."""
+    for i, arg in enumerate(args):
+        if arg.startswith(flag + "="):
+            return arg[len(flag) + 1:]
+        if arg == flag and i + 1 < len(args):
+            return args[i + 1]
+    return None
+
+
+def container_env(container, secrets):
+    """The container's environment: its env values and what envFrom Secrets hold."""
+    env = {}
+    for source in container.get("envFrom", []):
+        ref = source.get("secretRef")
+        if ref and ref["name"] in secrets:
+            for key, value in secrets[ref["name"]].get("data", {}).items():
+                env[key] = base64.b64decode(value).decode("utf-8", "replace")
+    for variable in container.get("env", []):
+        if "value" in variable:
+            env[variable["name"]] = variable["value"]
+    return env
+
+
+def check_secret_refs(where, container, secrets):
+    for source in container.get("envFrom", []):
+        ref = source.get("secretRef")
+        if ref and ref["name"] not in secrets:
+            problem(where, f"envFrom names Secret {ref['name']}, which is not generated")
+    for variable in container.get("env", []):
+        ref = variable.get("valueFrom", {}).get("secretKeyRef")
+        if ref is None:
+            continue
+        if ref["name"] not in secrets:
+            problem(where, f"env {variable['name']}: no Secret {ref['name']}")
+        elif ref["key"] not in secrets[ref["name"]].get("data", {}):
+            problem(where, f"env {variable['name']}: Secret {ref['name']} has no key {ref['key']}")
+
+
+def check_replicated_broker(where, doc, container, secrets, args):
+    """Several broker replicas are one cluster only on a shared PostgreSQL store,
+    and then a standby says NOT_SERVING: gRPC health must decide no probe."""
+    store = flag_value(args, "--store") or container_env(container, secrets).get("JOBQ_STORE", "")
+    if not store.startswith(("postgres://", "postgresql://")):
+        problem(where, f"{doc['spec']['replicas']} replicas need a postgres store (--store or "
+                       f"JOBQ_STORE), not {store or 'the default SQLite file'}: each would be a "
+                       "broker of its own")
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        if "grpc" in container.get(probe, {}):
+            problem(where, f"{probe} is gRPC health, which a standby answers NOT_SERVING: it "
+                           "would never be ready (rollouts and disruption budgets stall) or be "
+                           "restarted; probe the health port with tcpSocket")
 
 
 def check_workload(doc, secrets, helps):
@@ -92,21 +147,38 @@ def check_workload(doc, secrets, helps):
             if probe in container and "grpc" in container[probe]:
                 if container[probe]["grpc"]["port"] not in port_numbers:
                     problem(cwhere, f"{probe} probes a port the container does not declare")
+        check_secret_refs(cwhere, container, secrets)
         args = container.get("args", [])
         if args and args[0] in ("broker", "worker"):
             check_flags(cwhere, args[0], args[1:], helps)
             if args[0] == "broker" and port_numbers != BROKER_PORTS:
                 problem(cwhere, f"ports {sorted(port_numbers)}, not {sorted(BROKER_PORTS)}")
+            if args[0] == "broker" and spec.get("replicas", 1) > 1:
+                check_replicated_broker(cwhere, doc, container, secrets, args)
 
 
 def check_k8s(docs, metrics_source, helps):
     by_kind = {}
     for doc in docs:
         by_kind.setdefault(doc["kind"], {})[doc["metadata"]["name"]] = doc
-    secrets = set(by_kind.get("Secret", {}))
+    secrets = by_kind.get("Secret", {})
     workloads = {**by_kind.get("StatefulSet", {}), **by_kind.get("Deployment", {})}
     for doc in workloads.values():
         check_workload(doc, secrets, helps)
+    check_broker_endpoints(by_kind)
+    for name, budget in by_kind.get("PodDisruptionBudget", {}).items():
+        where = f"PodDisruptionBudget/{name}"
+        selected = [w for w in workloads.values()
+                    if pod_labels_match(budget["spec"]["selector"]["matchLabels"],
+                                        w["spec"]["template"]["metadata"]["labels"])]
+        if not selected:
+            problem(where, "selects no pods")
+            continue
+        replicas = sum(w["spec"].get("replicas", 1) for w in selected)
+        minimum = budget["spec"].get("minAvailable")
+        if isinstance(minimum, int) and minimum >= replicas:
+            problem(where, f"minAvailable {minimum} of {replicas} pods: no eviction is ever "
+                           "allowed, so node drains would hang")
     for name, doc in by_kind.get("StatefulSet", {}).items():
         governing = by_kind.get("Service", {}).get(doc["spec"]["serviceName"])
         if governing is None or governing["spec"].get("clusterIP") != "None":
@@ -150,6 +222,33 @@ def check_k8s(docs, metrics_source, helps):
                 if f'"{metric_name}"' not in metrics_source:
                     problem(where, f"{metric_name} is not a metric of the broker")
     return by_kind
+
+
+def check_broker_endpoints(by_kind):
+    """Workers of a replicated broker StatefulSet list every one of its pods by
+    name (only the leader accepts; the Service cannot tell which one leads), and
+    the governing Service publishes those names before the pods are ready."""
+    services = by_kind.get("Service", {})
+    for name, broker in by_kind.get("StatefulSet", {}).items():
+        replicas = broker["spec"].get("replicas", 1)
+        containers = broker["spec"]["template"]["spec"]["containers"]
+        if replicas < 2 or not any(c.get("args", [""])[0] == "broker" for c in containers):
+            continue
+        governing = broker["spec"]["serviceName"]
+        if not services.get(governing, {}).get("spec", {}).get("publishNotReadyAddresses"):
+            problem(f"Service/{governing}", "needs publishNotReadyAddresses: true, so that a "
+                                            "broker pod's name resolves before it is ready")
+        expected = {f"tcp://{name}-{i}.{governing}:5556" for i in range(replicas)}
+        for worker_name, worker in by_kind.get("Deployment", {}).items():
+            for container in worker["spec"]["template"]["spec"]["containers"]:
+                args = container.get("args", [])
+                if not args or args[0] != "worker":
+                    continue
+                listed = set((flag_value(args, "--broker") or "").split(","))
+                if listed != expected:
+                    problem(f"Deployment/{worker_name}",
+                            f"--broker lists {sorted(listed)}, not every broker pod: "
+                            f"{sorted(expected)}")
 
 
 def check_metric(where, metric, metrics_source):
@@ -197,6 +296,50 @@ def check_compose(compose, helps):
         if "/usr/bin/jobq" in entrypoint:
             check_flags(where + " entrypoint", "jobq",
                         entrypoint[entrypoint.index("/usr/bin/jobq") + 1:], helps)
+    check_compose_brokers(compose)
+
+
+def check_compose_brokers(compose):
+    """Several brokers: one shared postgres store, a name each, and every worker
+    and producer given all of them."""
+    services = compose["services"]
+    brokers = {name: service for name, service in services.items()
+               if isinstance(service.get("command"), list) and service["command"][:1] == ["broker"]}
+    if len(brokers) < 2:
+        return
+    stores, names = set(), set()
+    for name, service in brokers.items():
+        where = f"compose service {name}"
+        store = flag_value(service["command"], "--store") or ""
+        stores.add(store)
+        names.add(flag_value(service["command"], "--name"))
+        if not store.startswith(("postgres://", "postgresql://")):
+            problem(where, "several brokers need one postgres --store")
+            continue
+        host = re.sub(r"^postgres(ql)?://([^@/]*@)?", "", store).split(":")[0].split("/")[0]
+        if host in services:
+            condition = service.get("depends_on", {}).get(host, {}).get("condition")
+            if condition != "service_healthy":
+                problem(where, f"should wait for {host}: depends_on condition service_healthy")
+    if len(stores) != 1:
+        problem("compose brokers", f"they must share one store, not {sorted(stores)}")
+    if len(names) != len(brokers) or None in names:
+        problem("compose brokers", "each needs a --name of its own")
+    for name, service in services.items():
+        command = service.get("command") if isinstance(service.get("command"), list) else []
+        lists = []
+        if command[:1] == ["worker"]:
+            lists.append(("--broker", flag_value(command, "--broker"), 5556))
+        if "JOBQ_BROKER" in service.get("environment", {}):
+            lists.append(("JOBQ_BROKER", service["environment"]["JOBQ_BROKER"], 5555))
+        entrypoint = service.get("entrypoint", [])
+        if "/usr/bin/jobq" in entrypoint:
+            lists.append(("--broker", flag_value(entrypoint, "--broker"), 5555))
+        for what, value, port in lists:
+            expected = {f"tcp://{broker}:{port}" for broker in brokers}
+            if set((value or "").split(",")) != expected:
+                problem(f"compose service {name}",
+                        f"{what} is {value}, not every broker: {','.join(sorted(expected))}")
 
 
 def main():

@@ -10,6 +10,8 @@
 #                                 service; clients trust it with --admin-ca
 #   admin.tokens                  the broker's --admin-tokens file
 #   admin.token, read.token       the two tokens, for `jobq --token-file`
+#   db.password                   the password of the compose file's database user jobq
+#   pgpass                        the same as a libpq password file, for the brokers
 #
 #   deploy/make-secrets.sh DIR [--image IMAGE] [--san NAME]... [--force]
 #
@@ -21,18 +23,23 @@
 #                  then get the new ones)
 #
 # The certificate is valid for the names the compose file and the manifests
-# use: broker, localhost, 127.0.0.1 and jobq-broker in the jobq namespace.
+# use: broker, broker-b, localhost, 127.0.0.1, jobq-broker in the jobq
+# namespace and its pods jobq-broker-0 and -1 (deploy/k8s-ha).
 # One shared key per role suits a compose project or a Deployment, whose
 # replicas are alike; on many machines give each host its own key pair and
 # list every .pub (docs/operations.md). Run as root, it hands the files to
 # uid 10001, the image's jobq user, as compose mounts them unchanged.
+#
+# A directory made before the database files existed gets only those, so
+# that its keys stay valid; --force replaces everything.
 set -euo pipefail
 
-usage() { sed -n '14,22p' "$0" >&2; exit 2; }
+usage() { sed -n '16,24p' "$0" >&2; exit 2; }
 
 dir="" image="" force=0
-sans=(DNS:broker DNS:localhost IP:127.0.0.1 DNS:jobq-broker DNS:jobq-broker.jobq
-  DNS:jobq-broker.jobq.svc DNS:jobq-broker.jobq.svc.cluster.local)
+sans=(DNS:broker DNS:broker-b DNS:localhost IP:127.0.0.1 DNS:jobq-broker DNS:jobq-broker.jobq
+  DNS:jobq-broker.jobq.svc DNS:jobq-broker.jobq.svc.cluster.local
+  DNS:jobq-broker-0.jobq-broker-pods DNS:jobq-broker-1.jobq-broker-pods)
 while (($#)); do
   case $1 in
     --image) image=$2; shift 2 ;;
@@ -49,11 +56,28 @@ command -v openssl >/dev/null || { echo "make-secrets: needs openssl" >&2; exit 
 
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
+umask 077
+
+# The password needs no quoting anywhere: hex. The passfile's wildcards
+# match whichever host, port and database the brokers are given.
+database_files() {
+  openssl rand -hex 24 >"$dir/db.password"
+  printf '*:*:*:jobq:%s\n' "$(cat "$dir/db.password")" >"$dir/pgpass"
+  chmod 0600 "$dir/db.password" "$dir/pgpass"
+  if [[ $(id -u) -eq 0 ]]; then
+    chown 10001:10001 "$dir/db.password" "$dir/pgpass"
+  fi
+}
+
 if [[ -e $dir/broker.key ]] && ((!force)); then
+  if [[ ! -e $dir/db.password ]]; then
+    database_files
+    echo "make-secrets: $dir had no database files; wrote db.password and pgpass only"
+    exit 0
+  fi
   echo "make-secrets: $dir/broker.key exists; --force replaces every file" >&2
   exit 1
 fi
-umask 077
 
 keygen() {
   local name=$1
@@ -80,6 +104,8 @@ openssl rand -hex 32 >"$dir/admin.token"
 openssl rand -hex 32 >"$dir/read.token"
 printf '# role token (jobq-broker --admin-tokens)\nadmin %s\nread %s\n' \
   "$(cat "$dir/admin.token")" "$(cat "$dir/read.token")" >"$dir/admin.tokens"
+
+database_files
 
 # Public halves are public; the rest is for the owner alone.
 chmod 0600 "$dir"/*
