@@ -14,7 +14,11 @@ the connection:
   all WAITs: a restarted broker creates nothing twice and learns who waits;
 * a broker that never answers fails everything after ``connect_timeout``;
   one lost and not back within ``reconnect_timeout`` likewise; a refused
-  CURVE key at once (docs/protocol.md, "Security").
+  CURVE key at once (docs/protocol.md, "Security");
+* given several brokers' endpoints (``tcp://a:5555,tcp://b:5555``: a leader
+  and standbys, of which only the leader listens), the DEALER is connected
+  to one at a time, and to the next after NEXT_ENDPOINT_AFTER without a
+  connection (docs/protocol.md, "Several brokers: a leader and standbys").
 
 A failure is sticky: every pending and later request fails with it.
 """
@@ -37,6 +41,7 @@ from zmq.utils.monitor import parse_monitor_message
 
 from . import wire_pb2
 from ._curve import ClientKeys
+from ._endpoints import NEXT_ENDPOINT_AFTER, describe, is_connectable, split_endpoint_list
 from ._frames import SIGNATURE, Command, FrameError, decode
 from ._submits import WORKFLOW, SubmitQueue, settle
 from ._waits import WaitSet, send_ids
@@ -60,6 +65,10 @@ _MONITOR_EVENTS = (
 # A handshake closed without a reason may be a broker restarting at that
 # moment: this many in a row before a CURVE client gives up.
 _SILENT_HANDSHAKE_FAILURES_MAX = 3
+# ZMTP heartbeats with several brokers, so that the connection to a paused
+# or cut-off leader closes and the next endpoint is tried (docs/protocol.md).
+_HEARTBEAT_IVL_MS = 1000
+_HEARTBEAT_TIMEOUT_MS = 3000
 # Command frames, made once.
 _COMMAND_FRAMES = {command: bytes([int(command)]) for command in Command}
 
@@ -107,6 +116,17 @@ class Connection:
         keys: ClientKeys | None = None,
     ) -> None:
         self.broker = broker or os.environ.get("JOBQ_BROKER") or DEFAULT_BROKER
+        # ValueError naming the problem: an empty item, one given twice.
+        self.endpoints = split_endpoint_list(self.broker)
+        if len(self.endpoints) > 1:
+            # One endpoint is judged by ZeroMQ's connect() below, as ever; the
+            # others of a list are connected to only later, from the I/O thread.
+            for endpoint in self.endpoints:
+                if not is_connectable(endpoint):
+                    raise ValueError(
+                        f'bad broker endpoint "{endpoint}" in "{self.broker}" (expected something like '
+                        f"{DEFAULT_BROKER}; separate several brokers' endpoints with commas)"
+                    )
         for name, value in (
             ("connect_timeout", connect_timeout),
             ("reconnect_timeout", reconnect_timeout),
@@ -157,6 +177,13 @@ class Connection:
         self._busy_since: float | None = None
         self._last_answer_at = 0.0
         self._reconnected_at = 0.0
+        # The endpoint the DEALER is connected to; with several, since when
+        # no connection has been up on it (None while one is).
+        self._endpoint_index = 0
+        self._several = len(self.endpoints) > 1
+        self._endpoint_set = frozenset(self.endpoints)
+        self._down_since: float | None = time.monotonic()
+        self._last_endpoint = self.endpoints[0]  # the last one connected to
 
         self._context = zmq.Context(io_threads=1)
         try:
@@ -187,7 +214,14 @@ class Connection:
         # in it when a connection breaks go out on the next one, besides our
         # re-send. Jobs, WAITs and CANCELs are idempotent; a SENTINEL is failed
         # as "may or may not be in the queue" either way (_on_connected).
+        # With several brokers the pipe is that of the endpoint connected to:
+        # moving on to the next (_next_endpoint) ends it, by our own
+        # disconnect(), between whole messages, so the assertion above
+        # cannot fire either.
         dealer.setsockopt(zmq.IMMEDIATE, 0)
+        if self._several:
+            dealer.setsockopt(zmq.HEARTBEAT_IVL, _HEARTBEAT_IVL_MS)
+            dealer.setsockopt(zmq.HEARTBEAT_TIMEOUT, _HEARTBEAT_TIMEOUT_MS)
         if self._keys is not None:
             dealer.curve_serverkey = self._keys.server_public.encode()
             dealer.curve_publickey = self._keys.public.encode()
@@ -195,14 +229,19 @@ class Connection:
         # Before connect(), or the first handshake's events would be lost.
         monitor = dealer.get_monitor_socket(_MONITOR_EVENTS)
         try:
-            dealer.connect(self.broker)
+            dealer.connect(self._endpoint)
         except zmq.ZMQError as error:
             dealer.close(linger=0)
             monitor.close(linger=0)
             raise ValueError(
-                f"bad broker endpoint {self.broker!r}: {error} (expected something like {DEFAULT_BROKER})"
+                f"bad broker endpoint {self._endpoint!r}: {error} (expected something like {DEFAULT_BROKER})"
             ) from None
         return dealer, monitor
+
+    @property
+    def _endpoint(self) -> str:
+        """The endpoint the DEALER is connected to (the only one, or one of the list)."""
+        return self.endpoints[self._endpoint_index]
 
     # == called by any thread ==================================================
 
@@ -333,6 +372,7 @@ class Connection:
                     flush_until = stop
                 self._send_pending(now)
                 self._check_deadlines(now)
+                self._next_endpoint_if_unconnected(now)
                 self._settle_drained()
                 if flush_until is not None and (
                     not self._submits.has_work() or now >= flush_until or self.failure is not None
@@ -480,7 +520,7 @@ class Connection:
         except zmq.Again:
             # Writable a moment ago: the connection broke in between, before the
             # monitor said so. The next connection re-sends what is unacknowledged.
-            log.info("send refused by the connection to %s: waiting for the next one", self.broker)
+            log.info("send refused by the connection to %s: waiting for the next one", self._endpoint)
             self._connected = False
             return False
         return True
@@ -531,7 +571,7 @@ class Connection:
             except FrameError as error:
                 self._fail(
                     BrokerError(
-                        f"the broker at {self.broker} sent a malformed message ({error}): "
+                        f"the broker at {self._endpoint} sent a malformed message ({error}): "
                         "is it a jobq broker of the same version?"
                     )
                 )
@@ -551,7 +591,7 @@ class Connection:
                 if type(error).__name__ != "DecodeError":
                     raise
                 self._fail(
-                    BrokerError(f"the broker at {self.broker} sent a {message.command.name} body that does not decode")
+                    BrokerError(f"the broker at {self._endpoint} sent a {message.command.name} body that does not decode")
                 )
 
     def _on_submitted(self, submitted: Any, now: float) -> None:
@@ -594,12 +634,12 @@ class Connection:
             # In version 1 only a SENTINEL is refused whole for a full queue,
             # and sentinels are answered in order: the oldest one.
             _, future = self._submits.sentinels.popleft()
-            settle(future, error=BrokerError(f"the broker at {self.broker} refused the sentinel: {error.text}"))
+            settle(future, error=BrokerError(f"the broker at {self._endpoint} refused the sentinel: {error.text}"))
             return
         # Any other ERROR names no request: failing all of them with the
         # broker's words beats letting them time out.
         name = wire_pb2.ErrorCode.Name(code) if code in wire_pb2.ErrorCode.values() else str(code)
-        self._fail(BrokerError(f"the broker at {self.broker} rejected a request ({name}): {error.text}"))
+        self._fail(BrokerError(f"the broker at {self._endpoint} rejected a request ({name}): {error.text}"))
 
     # -- the connection --------------------------------------------------------
 
@@ -614,10 +654,12 @@ class Connection:
             except Exception:  # noqa: BLE001 - only libzmq writes here; a bad event is skipped
                 continue
             kind = event["event"]
+            if self._several and not self._names_current_endpoint(event.get("endpoint")):
+                continue
             if kind == zmq.EVENT_HANDSHAKE_SUCCEEDED:
                 self._on_connected(now)
             elif kind == zmq.EVENT_DISCONNECTED:
-                self._on_disconnected()
+                self._on_disconnected(now)
             elif kind in (
                 zmq.EVENT_HANDSHAKE_FAILED_AUTH,
                 zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL,
@@ -625,8 +667,64 @@ class Connection:
             ):
                 self._on_handshake_failed(kind, event["value"])
 
+    def _names_current_endpoint(self, endpoint: Any) -> bool:
+        """Whether a monitor event may be about the endpoint connected to now.
+
+        Events of the endpoint left behind can still come in while libzmq ends
+        its connection attempt. They name it as it was given, except after one
+        of libzmq's own reconnects, when a host name appears resolved: such an
+        event names no endpoint of the list, and is taken as the current one's
+        (the current one's own reconnects look the same). So a stale event
+        slips through only with host names, and only from a handshake that
+        completed in the moment between disconnect() and libzmq acting on it.
+        """
+        if isinstance(endpoint, bytes):
+            endpoint = endpoint.decode("utf-8", "replace")
+        return endpoint == self._endpoint or endpoint not in self._endpoint_set
+
+    def _next_endpoint_if_unconnected(self, now: float) -> None:
+        """With several brokers: after NEXT_ENDPOINT_AFTER without a connection, the next one.
+
+        Only the leader listens, so the endpoint that accepts is the one to
+        talk to. The socket stays; its pipe to the endpoint left behind ends
+        with disconnect(), and with it whatever was still queued there (this
+        client sends nothing while not connected, but what was queued before
+        a connection broke waits in the pipe for the same endpoint to come
+        back). So nothing meant for one broker reaches another, and none of
+        it is lost: the next connection re-sends every unacknowledged job,
+        with its token, every unanswered workflow and every WAIT
+        (_on_connected). Unread answers of the old broker go too; the new
+        one answers the re-sent requests again.
+        """
+        if not self._several or self._down_since is None or self.failure is not None:
+            return
+        if now - self._down_since < NEXT_ENDPOINT_AFTER:
+            return
+        old = self._endpoint
+        self._endpoint_index = (self._endpoint_index + 1) % len(self.endpoints)
+        try:
+            self._dealer.disconnect(old)
+        except zmq.ZMQError:
+            pass  # libzmq forgot it already
+        self._connected = False
+        self._down_since = now
+        try:
+            self._dealer.connect(self._endpoint)
+        except zmq.ZMQError as error:
+            self._fail(
+                BrokerError(f"cannot connect to the broker endpoint {self._endpoint!r} of {self.broker!r}: {error}")
+            )
+            return
+        log.info(
+            "no connection to %s for %s: trying %s",
+            old,
+            _seconds_text(NEXT_ENDPOINT_AFTER),
+            self._endpoint,
+        )
+
     def _on_connected(self, now: float) -> None:
         self._silent_handshake_failures = 0
+        self._down_since = None
         if self._ever_connected:
             # Perhaps a restarted broker: it lost what it had not made durable and
             # no longer knows who waits. A job it kept is found by its token.
@@ -639,23 +737,30 @@ class Connection:
                 settle(
                     future,
                     error=BrokerUnavailable(
-                        f"the connection to the broker at {self.broker} was lost before it acknowledged "
+                        f"the connection to the broker at {self._endpoint} was lost before it acknowledged "
                         f"the sentinel for queue {queue or 'default'}, so it may or may not be in the "
                         "queue: check the queue's SENTINELS in `jobq status` before sending another"
                     ),
                 )
-            log.info("reconnected to %s; re-sending %d unacknowledged jobs", self.broker, len(self._submits.pending))
+            log.info("reconnected to %s; re-sending %d unacknowledged jobs", self._endpoint, len(self._submits.pending))
             if self._submits.workflows:
                 log.info("re-sending %d unacknowledged workflows", len(self._submits.workflows))
+        elif self._several:
+            log.info("connected to %s", self._endpoint)
         self._connected = True
         self._ever_connected = True
         self._answered_on_connection = False
+        self._last_endpoint = self._endpoint
 
-    def _on_disconnected(self) -> None:
+    def _on_disconnected(self, now: float) -> None:
         if self._connected and not self._answered_on_connection and self._submits.has_work():
             self._closed_unanswered += 1
         self._connected = False
-        log.info("lost the connection to %s", self.broker)
+        # Counted from the first loss: a connection that drops again before
+        # its handshake (a paused broker's kernel still accepts) is no connection.
+        if self._down_since is None:
+            self._down_since = now
+        log.info("lost the connection to %s", self._endpoint)
 
     def _on_handshake_failed(self, kind: int, value: int) -> None:
         curve = self._keys is not None
@@ -663,25 +768,25 @@ class Connection:
         if kind == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
             self._fail(
                 AuthenticationError(
-                    f"the broker at {self.broker} refused this producer's key {public}: add it to the "
+                    f"the broker at {self._endpoint} refused this producer's key {public}: add it to the "
                     f"broker's --producer-keys (status {value})"
                 )
             )
         elif kind == zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL:
             if value == zmq.PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH and not curve:
                 text = (
-                    f"the broker at {self.broker} requires CURVE authentication: give broker_key (the "
+                    f"the broker at {self._endpoint} requires CURVE authentication: give broker_key (the "
                     "broker's .pub) and curve_key (this producer's .key, from `jobq keygen NAME`), or set "
                     "JOBQ_BROKER_KEY and JOBQ_CURVE_KEY"
                 )
             elif value == zmq.PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH:
                 text = (
-                    f"the broker at {self.broker} does not use CURVE, but this producer was given keys: "
+                    f"the broker at {self._endpoint} does not use CURVE, but this producer was given keys: "
                     "drop broker_key and curve_key, or start the broker with --curve-secret-key"
                 )
             else:
                 text = (
-                    f"the {'CURVE ' if curve else ''}handshake with the broker at {self.broker} failed "
+                    f"the {'CURVE ' if curve else ''}handshake with the broker at {self._endpoint} failed "
                     f"(ZeroMQ protocol error {value:#x}): is broker_key the broker's public key, and is it "
                     "a jobq broker?"
                 )
@@ -691,7 +796,7 @@ class Connection:
             if self._silent_handshake_failures >= _SILENT_HANDSHAKE_FAILURES_MAX:
                 self._fail(
                     AuthenticationError(
-                        f"the broker at {self.broker} closed the connection during the CURVE handshake: "
+                        f"the broker at {self._endpoint} closed the connection during the CURVE handshake: "
                         "either broker_key is not its public key (compare it with the broker's .pub; the "
                         "broker logs its public_key at start) or the broker does not use CURVE"
                     )
@@ -721,14 +826,14 @@ class Connection:
             if self._heard_from_broker:
                 self._fail(
                     BrokerUnavailable(
-                        f"the broker at {self.broker} stopped answering (no acknowledgement in "
+                        f"the broker at {self._endpoint} stopped answering (no acknowledgement in "
                         f"{_seconds_text(self.connect_timeout)}){fate}"
                     )
                 )
             else:
                 self._fail(
                     BrokerUnavailable(
-                        f"cannot reach the broker at {self.broker} (no reply in "
+                        f"cannot reach the broker at {self._endpoint} (no reply in "
                         f"{_seconds_text(self.connect_timeout)}): is jobq-broker running?{fate}"
                     )
                 )
@@ -755,13 +860,14 @@ class Connection:
                 "--message-max"
             )
         if self._heard_from_broker:
+            again = "reconnect" if not self._several else f"connect to {describe(self.endpoints)}"
             text = (
-                f"lost the connection to the broker at {self.broker} and could not reconnect within "
+                f"lost the connection to the broker at {self._last_endpoint} and could not {again} within "
                 f"{_seconds_text(limit)}: is jobq-broker running?{closed}{fate}"
             )
         else:
             text = (
-                f"cannot reach the broker at {self.broker} (no reply in {_seconds_text(limit)}): "
+                f"cannot reach {describe(self.endpoints)} (no reply in {_seconds_text(limit)}): "
                 f"is jobq-broker running?{closed}{fate}"
             )
         self._fail(BrokerUnavailable(text))
@@ -773,6 +879,8 @@ class Connection:
             deadlines.append(ack_deadline)
         if self._unreachable_since is not None:
             deadlines.append(self._unreachable_since + self._unreachable_limit())
+        if self._several and self._down_since is not None and self.failure is None:
+            deadlines.append(self._down_since + NEXT_ENDPOINT_AFTER)
         if self._connected and self._waits.waiting and self._waits.next_resend_at is not None:
             deadlines.append(self._waits.next_resend_at)
         if flush_until is not None:
