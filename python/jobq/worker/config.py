@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import socket
 from dataclasses import dataclass
 
 from jobq.worker import log
 from jobq._curve import ClientKeys, KeyFileError, load_key_pair, load_public_key
+from jobq._endpoints import is_connectable, split_endpoint_list
 
 PROGRAM = "jobq-py-worker"
 DEFAULT_BROKER = "tcp://127.0.0.1:5556"
@@ -23,7 +23,6 @@ CPU_PROCS_MAX = 1024
 PREFETCH_MAX = 100_000
 ASYNC_SLOTS_MAX = 1_000_000
 DEFAULT_ASYNC_SLOTS = 1000
-_TCP = re.compile(r"^tcp://.+:\d+$")
 
 
 @dataclass
@@ -80,7 +79,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--broker",
         default=os.environ.get("JOBQ_WORKER_BROKER") or DEFAULT_BROKER,
-        help=f"The broker's worker endpoint (env JOBQ_WORKER_BROKER; default {DEFAULT_BROKER})",
+        help=f"The broker's worker endpoint (env JOBQ_WORKER_BROKER; default {DEFAULT_BROKER}); "
+        "several brokers sharing one store, comma-separated: tcp://a:5556,tcp://b:5556",
     )
     parser.add_argument(
         "--queues", nargs="+", action="extend", metavar="QUEUE",
@@ -148,8 +148,14 @@ def parse(argv: list[str] | None) -> WorkerConfig:
         if not ok:
             parser.error(problem)
 
-    check(_is_endpoint(args.broker),
-          f'--broker must be a ZeroMQ endpoint such as tcp://HOST:PORT, got "{args.broker}"')  # fmt: skip
+    try:
+        brokers = split_endpoint_list(args.broker)
+    except ValueError as error:
+        parser.error(f"--broker: {error}")
+    for endpoint in brokers:
+        check(is_connectable(endpoint),
+              "--broker must be a ZeroMQ endpoint such as tcp://HOST:PORT, or several brokers' "
+              f'separated by commas, got "{endpoint}"')  # fmt: skip
     queues = _split(args.queues) if args.queues else ["default"]
     check(all(queues), "--queues has an empty queue name; list names like --queues a,b")
     tasks = _split(args.tasks)
@@ -182,7 +188,7 @@ def parse(argv: list[str] | None) -> WorkerConfig:
         except KeyFileError as error:
             parser.error(str(error))
     return WorkerConfig(
-        broker=args.broker,
+        broker=",".join(brokers),
         queues=list(dict.fromkeys(queues)),
         tasks=list(dict.fromkeys(tasks)),
         io_threads=args.io_threads,
@@ -196,11 +202,3 @@ def parse(argv: list[str] | None) -> WorkerConfig:
         curve=curve,
         log_level=args.log_level,
     )
-
-
-def _is_endpoint(endpoint: str) -> bool:
-    # Host resolution happens later, inside ZeroMQ; this catches the typos
-    # that would otherwise only show as a worker that never registers.
-    if endpoint.startswith("tcp://"):
-        return bool(_TCP.match(endpoint)) and not endpoint[len("tcp://") :].startswith(":")
-    return any(endpoint.startswith(s) and len(endpoint) > len(s) for s in ("ipc://", "inproc://"))

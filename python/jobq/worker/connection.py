@@ -20,6 +20,11 @@ the results mailbox and a wake-up fd for signals.
                           (exponential, jittered), open a new DEALER and
                           HELLO again listing the jobs still held; results
                           finished meanwhile go after WELCOME
+  several brokers         (--broker tcp://a:5556,tcp://b:5556: a leader and
+                          standbys, of which only the leader listens) each
+                          new DEALER connects to the next endpoint of the
+                          list, and one with no connection after
+                          NEXT_ENDPOINT_AFTER counts as unanswered
 
 A mirror of the C++ worker's worker/conn/broker_connection.cpp, so that the
 two behave alike on every path the spec leaves open. Bad input from the
@@ -44,6 +49,7 @@ from jobq.worker import errors, execute, log, progress
 from jobq.worker.backoff import Backoff
 from jobq.worker.cancel import STOPPING, TIMEOUT, CANCELLED, CancelToken
 from jobq._curve import ClientKeys
+from jobq._endpoints import NEXT_ENDPOINT_AFTER, split_endpoint_list
 from jobq.worker.deadlines import Deadlines
 from jobq.worker.handshake import HandshakeMonitor, describe_failure
 from jobq.worker.in_flight import Held, InFlight
@@ -65,6 +71,9 @@ BROKER_MESSAGE_MAX = 1 << 30
 # A handshake closed without a reason may be a broker restarting at that
 # moment: this many in a row before it counts.
 SILENT_HANDSHAKE_FAILURES_MAX = 3
+# With several brokers, how long a new socket may go without a connection
+# before the next endpoint is tried (a standby does not listen).
+_NEXT_ENDPOINT_MS = int(NEXT_ENDPOINT_AFTER * 1000)
 
 _RESULT_TAG = b"\x0a"  # WorkerResults.results: field 1, length-delimited
 
@@ -83,7 +92,7 @@ class _Phase(enum.Enum):
 
 @dataclass
 class ConnectionOptions:
-    broker: str
+    broker: str  # one endpoint, or several brokers' separated by commas
     name: str
     host: str
     pid: int
@@ -173,6 +182,13 @@ class BrokerConnection:
         self._open_at_ms = 0
         self._handshakes = HandshakeMonitor()
         self._silent_handshake_failures = 0
+        # ValueError for a bad list; config.parse() has refused those already.
+        self._endpoints = split_endpoint_list(options.broker)
+        self._endpoint_index = 0
+        self._several = len(self._endpoints) > 1
+        # Whether the socket's connection came up (a handshake), and when it was opened.
+        self._connection_up = False
+        self._opened_ms = 0
 
         self._in_flight = InFlight()
         self._deadlines = Deadlines(self._in_flight)
@@ -275,6 +291,8 @@ class BrokerConnection:
                 self._last_heard_ms + self._liveness_ms(),
                 self._hello_sent_ms + self._options.hello_resend_ms,
             )
+            if self._waits_for_connection():
+                next_ms = min(next_ms, self._opened_ms + _NEXT_ENDPOINT_MS)
         else:
             next_ms = min(self._last_heard_ms + self._liveness_ms(), self._next_heartbeat_ms)
             due_ms = self._progress.next_due_ms()
@@ -285,18 +303,37 @@ class BrokerConnection:
     def _liveness_ms(self) -> int:
         return self._liveness_misses * self._heartbeat_ms
 
+    @property
+    def _endpoint(self) -> str:
+        """The endpoint the socket connects (or will connect) to."""
+        return self._endpoints[self._endpoint_index]
+
+    def _next_endpoint(self) -> None:
+        """With several brokers, the next socket connects to the next endpoint, round-robin."""
+        if self._several:
+            self._endpoint_index = (self._endpoint_index + 1) % len(self._endpoints)
+
+    def _waits_for_connection(self) -> bool:
+        """With several brokers: a socket waiting for its WELCOME whose connection never came up."""
+        return self._several and self._phase == _Phase.HELLO_SENT and not self._connection_up
+
     def _run_timers(self, now_ms: int) -> None:
         if self._phase == _Phase.WAITING_TO_OPEN:
             if now_ms < self._open_at_ms:
                 return
-            log.info("reconnecting", broker=self._options.broker, attempt=self._backoff.attempts)
+            log.info("reconnecting", broker=self._endpoint, attempt=self._backoff.attempts)
             if self._open_socket(now_ms):
                 self._send_hello(now_ms, new_registration=True)
             else:
+                self._next_endpoint()
                 self._open_at_ms = now_ms + self._backoff.next_delay_ms()
             return
         if now_ms - self._last_heard_ms >= self._liveness_ms():
             self._lose_broker(now_ms)
+            return
+        if self._waits_for_connection() and now_ms - self._opened_ms >= _NEXT_ENDPOINT_MS:
+            # A standby does not listen: the leader is another endpoint.
+            self._lose_broker(now_ms, not_listening=True)
             return
         if (
             self._phase == _Phase.HELLO_SENT
@@ -343,9 +380,9 @@ class BrokerConnection:
             socket.setsockopt(zmq.CURVE_SECRETKEY, curve.secret.encode("ascii"))
         self._handshakes.attach(socket)
         try:
-            socket.connect(self._options.broker)
+            socket.connect(self._endpoint)
         except zmq.ZMQError as error:
-            log.error("bad_broker_endpoint", broker=self._options.broker, error=str(error))
+            log.error("bad_broker_endpoint", broker=self._endpoint, error=str(error))
             self._handshakes.detach()
             socket.close(linger=0)
             self._rebuild_poller()
@@ -354,6 +391,8 @@ class BrokerConnection:
         self._rebuild_poller()
         # Silence is measured from the moment there is someone to hear from.
         self._last_heard_ms = now_ms
+        self._opened_ms = now_ms
+        self._connection_up = False
         return True
 
     def _close_socket(self, linger_ms: int) -> None:
@@ -364,26 +403,42 @@ class BrokerConnection:
         self._socket = None
         self._rebuild_poller()
 
-    def _lose_broker(self, now_ms: int) -> None:
+    def _lose_broker(self, now_ms: int, not_listening: bool = False) -> None:
         delay_ms = self._backoff.next_delay_ms()
+        lost = self._endpoint
+        self._next_endpoint()
+        # With several brokers, where the next attempt goes.
+        following = {"next": self._endpoint} if self._several else {}
         if self._phase == _Phase.REGISTERED:
             log.warning(
                 "broker_lost",
-                broker=self._options.broker,
+                broker=lost,
                 silent_ms=now_ms - self._last_heard_ms,
                 held=len(self._in_flight),
                 retry_in_ms=delay_ms,
+                **following,
+            )
+        elif not_listening:
+            log.info(
+                "broker_not_listening",
+                broker=lost,
+                waited_ms=now_ms - self._opened_ms,
+                attempt=self._backoff.attempts,
+                retry_in_ms=delay_ms,
+                **following,
             )
         else:
             log.warning(
                 "broker_unanswered",
-                broker=self._options.broker,
+                broker=lost,
                 waited_ms=now_ms - self._last_heard_ms,
                 attempt=self._backoff.attempts,
                 retry_in_ms=delay_ms,
+                **following,
             )
-        # Linger 0: whatever was queued for the old broker is stale. A new
-        # socket also drops ZeroMQ's own reconnect state for the old peer.
+        # Linger 0: whatever was queued for the old broker is stale (never
+        # sent to another: the next socket is a new one). A new socket also
+        # drops ZeroMQ's own reconnect state for the old peer.
         self._close_socket(0)
         self._progress.clear()
         self._phase = _Phase.WAITING_TO_OPEN
@@ -395,8 +450,9 @@ class BrokerConnection:
         for event, value in self._handshakes.take():
             if event == zmq.EVENT_HANDSHAKE_SUCCEEDED:
                 self._silent_handshake_failures = 0
+                self._connection_up = True
                 continue
-            why = describe_failure(event, value, self._options.broker, public_key)
+            why = describe_failure(event, value, self._endpoint, public_key)
             if why is None:
                 continue
             if event == zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL:
@@ -510,7 +566,7 @@ class BrokerConnection:
         self._next_heartbeat_ms = now_ms + self._heartbeat_ms
         log.info(
             "registered",
-            broker=self._options.broker,
+            broker=self._endpoint,
             name=self._options.name,
             registration=self._registration,
             heartbeat_ms=self._heartbeat_ms,
@@ -542,7 +598,7 @@ class BrokerConnection:
         return False
 
     def _register_again(self, why: str, now_ms: int) -> None:
-        log.info(why, broker=self._options.broker)
+        log.info(why, broker=self._endpoint)
         self._send_hello(now_ms, new_registration=True)
 
     def _handle_sentinel(self, sentinel: wire_pb2.Sentinel) -> None:
