@@ -18,5 +18,9 @@ JobRecord ToRecord(const core::Job& job);
 // that read untrusted records check `record.id().size() == JobId::kSize`
 // first (SqliteStore::Recover does).
 core::Job FromRecord(const JobRecord& record);
+// The same, taking the record's strings and messages instead of copying
+// them (`record` is left valid, its fields unspecified): for recovery,
+// which parses each row into one reused record.
+core::Job FromRecord(JobRecord&& record);
 
 }  // namespace jobq::broker::store

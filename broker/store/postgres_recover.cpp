@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -106,7 +107,7 @@ absl::StatusOr<std::vector<core::Job>> PostgresStore::RecoverJobs() {
       return absl::DataLossError(absl::StrCat(
           name_, ": the record of job ", JobId::FromBytes(key)->ToString(), " has another id"));
     }
-    jobs.push_back(FromRecord(record));
+    jobs.push_back(FromRecord(std::move(record)));
     return absl::OkStatus();
   };
   for (;;) {

@@ -498,7 +498,7 @@ absl::StatusOr<std::vector<core::Job>> SqliteStore::RecoverJobs() {
           absl::StrCat(Describe(), ": the record of job ", name, " has another id"));
       break;
     }
-    jobs.push_back(FromRecord(record));
+    jobs.push_back(FromRecord(std::move(record)));
   }
   if (status.ok() && rc != SQLITE_DONE) {
     status = Error(rc, "cannot read the jobs");
