@@ -6,6 +6,7 @@
 #include <libpq-fe.h>
 #include <netinet/in.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
@@ -21,6 +22,7 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -57,10 +59,16 @@ std::string Tail(const std::string& text, size_t bytes = 2000) {
   return text.size() <= bytes ? text : "..." + text.substr(text.size() - bytes);
 }
 
-// pg_hba.conf: everything trusted but the password role over TCP.
-std::string HbaConf() {
-  return absl::StrCat("local all all trust\n", "host all ", PostgresServer::kPasswordRole,
-                      " 127.0.0.1/32 scram-sha-256\n", "host all all 127.0.0.1/32 trust\n");
+// pg_hba.conf: the Unix socket, 127.0.0.1 and `trusted_networks` trusted,
+// but the password role over TCP.
+std::string HbaConf(const std::vector<std::string>& trusted_networks) {
+  std::string conf =
+      absl::StrCat("local all all trust\n", "host all ", PostgresServer::kPasswordRole,
+                   " 127.0.0.1/32 scram-sha-256\n", "host all all 127.0.0.1/32 trust\n");
+  for (const std::string& network : trusted_networks) {
+    absl::StrAppend(&conf, "host all all ", network, " trust\n");
+  }
+  return conf;
 }
 
 absl::Status ExecSql(const std::string& conninfo, const std::string& sql) {
@@ -91,6 +99,10 @@ void ChownTree(const std::string& path, uid_t uid, gid_t gid) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Create() {
+  return Create(Options());
+}
+
+absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Create(Options options) {
   if (::access((BinDir() + "/postgres").c_str(), X_OK) != 0 ||
       ::access((BinDir() + "/initdb").c_str(), X_OK) != 0) {
     return absl::FailedPreconditionError(
@@ -98,6 +110,7 @@ absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Create() {
                      "/postgres or initdb): run scripts/setup.sh, which installs postgresql-15"));
   }
   std::unique_ptr<PostgresServer> server(new PostgresServer());
+  server->options_ = std::move(options);
   if (::geteuid() == 0) {
     const passwd* user = ::getpwnam("postgres");
     if (user == nullptr) {
@@ -162,7 +175,7 @@ absl::Status PostgresServer::MakeDataDirectory() {
     return absl::InternalError(
         absl::StrCat("cannot copy ", template_dir, " to ", data_dir_, ": ", error.message()));
   }
-  std::ofstream(data_dir_ + "/pg_hba.conf", std::ios::trunc) << HbaConf();
+  std::ofstream(data_dir_ + "/pg_hba.conf", std::ios::trunc) << HbaConf(options_.trusted_networks);
   ::chmod(data_dir_.c_str(), 0700);  // postgres refuses a group- or world-readable one
   if (switch_user_) {
     ChownTree(data_dir_, uid_, gid_);
@@ -178,19 +191,37 @@ absl::StatusOr<pid_t> PostgresServer::Spawn(const std::vector<std::string>& argv
     args.push_back(const_cast<char*>(arg.c_str()));
   }
   args.push_back(nullptr);
+  int netns = -1;
+  if (!options_.network_namespace.empty()) {
+    netns = ::open(options_.network_namespace.c_str(), O_RDONLY | O_CLOEXEC);
+    if (netns < 0) {
+      return absl::InternalError(
+          absl::StrCat("cannot open ", options_.network_namespace, ": ", std::strerror(errno)));
+    }
+  }
   const int log = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log < 0) {
+    if (netns >= 0) {
+      ::close(netns);
+    }
     return absl::InternalError(absl::StrCat("cannot open ", log_path_, ": ", std::strerror(errno)));
   }
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) {
     ::close(log);
+    if (netns >= 0) {
+      ::close(netns);
+    }
     return absl::InternalError(absl::StrCat("fork: ", std::strerror(errno)));
   }
   if (pid == 0) {
     ::dup2(log, STDOUT_FILENO);
     ::dup2(log, STDERR_FILENO);
+    // Before the user switch: entering a namespace takes root.
+    if (netns >= 0 && ::setns(netns, CLONE_NEWNET) != 0) {
+      ::_exit(124);
+    }
     if (switch_user_) {
       if (::setgroups(1, &gid_) != 0 || ::setgid(gid_) != 0 || ::setuid(uid_) != 0) {
         ::_exit(126);
@@ -206,6 +237,9 @@ absl::StatusOr<pid_t> PostgresServer::Spawn(const std::vector<std::string>& argv
     ::_exit(127);
   }
   ::close(log);
+  if (netns >= 0) {
+    ::close(netns);
+  }
   return pid;
 }
 
@@ -221,7 +255,7 @@ absl::Status PostgresServer::Start() {
                                          "-p",
                                          std::to_string(port_),
                                          "-c",
-                                         "listen_addresses=127.0.0.1",
+                                         absl::StrCat("listen_addresses=", options_.listen_address),
                                          "-c",
                                          "fsync=on",
                                          "-c",
@@ -229,7 +263,7 @@ absl::Status PostgresServer::Start() {
                                          "-c",
                                          "shared_buffers=64MB"};
   const auto deadline = std::chrono::steady_clock::now() + Scaled(std::chrono::seconds(60));
-  const std::string conninfo = Conninfo();
+  const std::string conninfo = LocalConninfo("postgres");
   for (;;) {
     absl::StatusOr<pid_t> pid = Spawn(argv);
     if (!pid.ok()) {
@@ -309,16 +343,20 @@ PostgresServer::~PostgresServer() {
 }
 
 std::string PostgresServer::Conninfo(const std::string& dbname) const {
-  return absl::StrCat("postgresql://postgres@127.0.0.1:", port_, "/", dbname);
+  return absl::StrCat("postgresql://postgres@", options_.listen_address, ":", port_, "/", dbname);
+}
+
+std::string PostgresServer::LocalConninfo(const std::string& dbname) const {
+  return absl::StrCat("host=", dir_.path(), " port=", port_, " user=postgres dbname=", dbname);
 }
 
 absl::Status PostgresServer::Exec(const std::string& dbname, const std::string& sql) {
-  return ExecSql(Conninfo(dbname), sql);
+  return ExecSql(LocalConninfo(dbname), sql);
 }
 
 absl::StatusOr<std::string> PostgresServer::QueryValue(const std::string& dbname,
                                                        const std::string& sql) {
-  PGconn* conn = PQconnectdb(Conninfo(dbname).c_str());
+  PGconn* conn = PQconnectdb(LocalConninfo(dbname).c_str());
   absl::StatusOr<std::string> value =
       absl::UnavailableError(absl::StrCat("cannot connect: ", PQerrorMessage(conn)));
   if (PQstatus(conn) == CONNECTION_OK) {

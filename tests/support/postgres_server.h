@@ -4,6 +4,10 @@
 // its directory), with fsync on as in production. Stopped by PID when
 // destroyed, and killed with the test process if that dies first.
 //
+// Options put it in another network namespace, on another address (the
+// database host of a multi-host test); the test process still reaches it
+// through the Unix socket, which a network namespace does not hide.
+//
 // As root (CI, this machine) initdb and postgres run as the `postgres`
 // user, since both refuse root; otherwise as the current user. The data
 // directory is a copy of one initdb made once per machine and user
@@ -12,14 +16,16 @@
 //
 // Authentication: trust, except for the role kPasswordRole over TCP,
 // which needs its password (scram-sha-256), for the tests of wrong
-// passwords. Not thread-safe, except that Start, Stop and Kill may run on
-// one thread while other threads use the server through libpq.
+// passwords; over TCP only from 127.0.0.1 and Options::trusted_networks.
+// Not thread-safe, except that Start, Stop and Kill may run on one thread
+// while other threads use the server through libpq.
 
 #include <gtest/gtest.h>
 #include <sys/types.h>
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -32,10 +38,22 @@ class PostgresServer {
   // The role that must give a password (CreatePasswordRole makes it).
   static constexpr char kPasswordRole[] = "jobq_password_user";
 
+  struct Options {
+    // The network namespace the server runs in, as a file (/run/netns/NAME:
+    // NetnsTopology::NamespacePath); empty for this process's own. Needs
+    // root. Entered in the child before it becomes `postgres`, which may not.
+    std::string network_namespace;
+    // The one address it listens on, and Conninfo's host.
+    std::string listen_address = "127.0.0.1";
+    // Client networks (CIDR, e.g. "10.77.0.0/24") trusted over TCP as any role.
+    std::vector<std::string> trusted_networks;
+  };
+
   // Makes the data directory and starts the server. FAILED_PRECONDITION
   // naming scripts/setup.sh when PostgreSQL 15 is not installed; errors
   // quote the server's log otherwise.
   static absl::StatusOr<std::unique_ptr<PostgresServer>> Create();
+  static absl::StatusOr<std::unique_ptr<PostgresServer>> Create(Options options);
   ~PostgresServer();  // immediate shutdown, then SIGKILL if it does not stop
   PostgresServer(const PostgresServer&) = delete;
   PostgresServer& operator=(const PostgresServer&) = delete;
@@ -51,7 +69,8 @@ class PostgresServer {
   bool running() const { return pid_ > 0; }
 
   int port() const { return port_; }
-  // A URI for `dbname` as the superuser `postgres` over TCP.
+  // A URI for `dbname` as the superuser `postgres` over TCP, at the listen
+  // address.
   std::string Conninfo(const std::string& dbname = "postgres") const;
   // CREATE DATABASE `name`; its Conninfo.
   absl::StatusOr<std::string> CreateDatabase(const std::string& name);
@@ -69,9 +88,13 @@ class PostgresServer {
   PostgresServer() = default;
   absl::Status MakeDataDirectory();
   absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv) const;
+  // Conninfo over the Unix socket: what this process uses itself, since
+  // the TCP address may be in another network namespace.
+  std::string LocalConninfo(const std::string& dbname) const;
   bool Reap(pid_t pid, std::chrono::milliseconds timeout);
 
   TempDir dir_;
+  Options options_;
   std::string data_dir_;
   std::string log_path_;
   int port_ = 0;
