@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/multihost/multihost_support.h"
 #include "tests/multihost/netns_topology.h"
 #include "tests/support/cluster.h"
 #include "tests/support/gate_record.h"
@@ -57,14 +58,6 @@ std::string Backend() {
   return "tcp://" + std::string(kBrokerAddress) + ":" + std::to_string(kBackendPort);
 }
 
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-std::string Tail(const std::string& text, size_t max_chars = 3000) {
-  return text.size() <= max_chars ? text : "..." + text.substr(text.size() - max_chars);
-}
-
 // The value of the Prometheus sample `name{labels}` (labels as printed,
 // e.g. `state="active"`; empty for none); -1 when it is not there.
 double MetricValue(const std::string& text, const std::string& name, const std::string& labels) {
@@ -88,15 +81,8 @@ struct KeyPair {
 class MultiHostTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (const std::string why = NetnsUnavailableReason(); !why.empty()) {
+    if (const std::string why = MakeTopology(&net_); !why.empty()) {
       GTEST_SKIP() << why;
-    }
-    try {
-      net_ = std::make_unique<NetnsTopology>();
-    } catch (const NetnsError& e) {
-      GTEST_SKIP() << "cannot create network namespaces (`ip netns add` failed), so the "
-                      "multi-host tests cannot run here: "
-                   << e.what();
     }
     net_->AddHost("broker", kBrokerAddress);
     net_->AddHost("w1", "10.77.0.11");

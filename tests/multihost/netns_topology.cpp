@@ -233,6 +233,10 @@ const std::string& NetnsTopology::Namespace(const std::string& host) const {
   return it->second;
 }
 
+std::string NetnsTopology::NamespacePath(const std::string& host) const {
+  return "/run/netns/" + Namespace(host);
+}
+
 const std::string& NetnsTopology::Address(const std::string& host) const {
   auto it = address_of_.find(host);
   if (it == address_of_.end()) {
@@ -242,7 +246,7 @@ const std::string& NetnsTopology::Address(const std::string& host) const {
 }
 
 void NetnsTopology::RunInThread(const std::string& host, const std::function<void()>& fn) const {
-  const std::string path = "/run/netns/" + Namespace(host);
+  const std::string path = NamespacePath(host);
   std::exception_ptr error;
   std::thread thread([&] {
     try {

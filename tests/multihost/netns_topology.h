@@ -60,6 +60,8 @@ class NetnsTopology {
   void RestoreLink(const std::string& host);
 
   const std::string& Namespace(const std::string& host) const;
+  // The namespace's file, for setns(2): /run/netns/NAME.
+  std::string NamespacePath(const std::string& host) const;
   const std::string& Address(const std::string& host) const;
 
   // Runs `fn` on a thread that has entered `host`'s network namespace (the
