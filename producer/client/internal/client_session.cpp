@@ -19,7 +19,8 @@ ClientSession::ClientSession(const ClientOptions& options, std::shared_ptr<Share
       shared_(std::move(shared)),
       submits_(options.batch_jobs_max, options.batch_bytes_max, options.broker_endpoint,
                std::move(token_prefix)),
-      waits_(options.wait_resend_interval_ms) {}
+      waits_(options.wait_resend_interval_ms),
+      several_brokers_(options.broker_endpoint.find(',') != std::string::npos) {}
 
 void ClientSession::Start(TimeMs now) { waits_.Start(now); }
 
@@ -371,6 +372,9 @@ int64_t ClientSession::UnreachableLimitMs() const {
 
 void ClientSession::CheckAckDeadlines(TimeMs now) {
   const int64_t connect_timeout = options_.connect_timeout_ms;
+  if (several_brokers_) {
+    ResendLongUnacknowledged(now);
+  }
   const std::optional<TimeMs> sentinel_sent_at = submits_.OldestSentinelSentAt();
   const std::optional<TimeMs> job_sent_at = submits_.OldestJobSentAt();
   const std::optional<TimeMs> workflow_sent_at = submits_.OldestWorkflowSentAt();
@@ -394,6 +398,20 @@ void ClientSession::CheckAckDeadlines(TimeMs now) {
       TimeoutText(options_.connect_timeout_ms), ")", UnknownFate())));
 }
 
+void ClientSession::ResendLongUnacknowledged(TimeMs now) {
+  // Sent kSeveralBrokersResendMs ago or longer: NextDeadline's time.
+  const TimeMs cutoff = now - kSeveralBrokersResendMs + 1;
+  const std::optional<TimeMs> job_sent_at = submits_.OldestJobSentAt();
+  const std::optional<TimeMs> workflow_sent_at = submits_.OldestWorkflowSentAt();
+  if ((job_sent_at && *job_sent_at < cutoff) || (workflow_sent_at && *workflow_sent_at < cutoff)) {
+    submits_.ResendSentBefore(cutoff);
+    JOBQ_LOG(kInfo, "client", "resending_unacknowledged")
+        .Kv("broker", options_.broker_endpoint)
+        .Kv("unacknowledged", submits_.unacknowledged_jobs())
+        .Kv("after_ms", kSeveralBrokersResendMs);
+  }
+}
+
 std::optional<TimeMs> ClientSession::NextDeadline() const {
   if (failed_) {
     return std::nullopt;
@@ -408,12 +426,18 @@ std::optional<TimeMs> ClientSession::NextDeadline() const {
   if (connected_) {
     if (const std::optional<TimeMs> sent_at = submits_.OldestJobSentAt()) {
       consider(AckWaitStart(*sent_at) + options_.connect_timeout_ms);
+      if (several_brokers_) {
+        consider(*sent_at + kSeveralBrokersResendMs);
+      }
     }
     if (const std::optional<TimeMs> sent_at = submits_.OldestSentinelSentAt()) {
       consider(AckWaitStart(*sent_at) + options_.connect_timeout_ms);
     }
     if (const std::optional<TimeMs> sent_at = submits_.OldestWorkflowSentAt()) {
       consider(AckWaitStart(*sent_at) + options_.connect_timeout_ms);
+      if (several_brokers_) {
+        consider(*sent_at + kSeveralBrokersResendMs);
+      }
     }
     if (const std::optional<TimeMs> resend_at = waits_.NextResendAt()) {
       consider(*resend_at);

@@ -69,6 +69,13 @@ class ClientSession {
   // reached when it has sent nothing: a broker at --connections-max closes
   // one within its next loop iteration, far sooner.
   static constexpr TimeMs kConnectionHeldMs = 1000;
+  // With several brokers (a comma-separated broker_endpoint): how long a
+  // job or workflow may go unacknowledged on a live connection before it is
+  // sent again. When one connection closes while another is up, ZeroMQ may
+  // still route a re-send onto the closing one (its DISCONNECTED is reported
+  // before the socket drops the pipe), where it is lost; a broker
+  // acknowledges a job sent twice by its submit_token, creating it once.
+  static constexpr TimeMs kSeveralBrokersResendMs = 3000;
 
   // `token_prefix` holds kSubmitTokenPrefixBytes random bytes, chosen once
   // per Client. options.clock is not read: every method that needs the
@@ -130,6 +137,9 @@ class ClientSession {
   // Fails the client when a SUBMIT or SENTINEL was not acknowledged within
   // connect_timeout_ms. Only while connected.
   void CheckAckDeadlines(TimeMs now);
+  // With several brokers: sends again what went unacknowledged for
+  // kSeveralBrokersResendMs.
+  void ResendLongUnacknowledged(TimeMs now);
   // When waiting for an ack sent at `sent_at` started: any ack, or a new
   // connection, restarts the wait.
   TimeMs AckWaitStart(TimeMs sent_at) const;
@@ -157,6 +167,7 @@ class ClientSession {
   // Handshakes closed by the broker without a reason since the last good one.
   int silent_handshake_failures_ = 0;
   bool failed_ = false;
+  const bool several_brokers_;
   std::optional<TimeMs> unreachable_since_;
   TimeMs last_ack_at_{};
   TimeMs reconnected_at_{};

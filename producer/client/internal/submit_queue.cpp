@@ -263,6 +263,19 @@ void SubmitQueue::ResendAll() {
   }
 }
 
+void SubmitQueue::ResendSentBefore(TimeMs cutoff) {
+  for (auto& [seq, pending] : pending_acks_) {
+    if (pending.sent_at < cutoff) {
+      MarkForResend(seq, pending);
+    }
+  }
+  for (auto& entry : pending_workflows_) {
+    if (entry.second.sent_at && *entry.second.sent_at < cutoff) {
+      entry.second.sent_at.reset();
+    }
+  }
+}
+
 bool SubmitQueue::WorkflowsToResend() const {
   for (const auto& entry : pending_workflows_) {
     if (!entry.second.sent_at) {

@@ -70,6 +70,8 @@ class SubmitQueue {
   // Marks every unacknowledged job and unanswered workflow to be sent
   // again, before anything newer: the first sends of a new connection.
   void ResendAll();
+  // The same for the jobs and workflows last sent before `cutoff` only.
+  void ResendSentBefore(TimeMs cutoff);
 
   // A TOO_LARGE refusal of a SUBMIT: learns the broker's batch limit and
   // marks the refused jobs to be sent again. False when the error does not

@@ -79,8 +79,8 @@ class ClientSessionFixture : public ::testing::Test {
  protected:
   ClientSessionFixture() : shared_(std::make_shared<Shared>(WakeFd::CreateOrDie())) {}
 
-  void MakeSession(ClientOptions options = {}) {
-    options.broker_endpoint = kEndpoint;
+  void MakeSession(ClientOptions options = {}, const std::string& endpoint = kEndpoint) {
+    options.broker_endpoint = endpoint;
     session_ = std::make_unique<ClientSession>(options, shared_, kTokenPrefix);
     session_->Start(clock_.NowMs());
   }

@@ -176,6 +176,45 @@ wire::Error TooManyJobs(uint64_t first_seq, int jobs, uint32_t batch_max) {
   return error;
 }
 
+TEST_F(ClientSessionTest, WithSeveralBrokersJobsUnacknowledgedOnALiveConnectionGoAgain) {
+  ClientOptions options;
+  options.batch_jobs_max = 1;  // each job its own SUBMIT, none held back
+  MakeSession(options, std::string(kEndpoint) + ",tcp://standby.test:5555");
+  std::shared_ptr<FutureState> first = Submit("first");
+  session_->OnConnected(clock_.NowMs());
+  Turn();
+  ASSERT_THAT(Submits(sink_.Take()), ElementsAre(SubmitShape{1, {"first"}, {TokenFor(1)}}));
+  clock_.AdvanceMs(ClientSession::kSeveralBrokersResendMs - 1);
+  std::shared_ptr<FutureState> second = Submit("second");
+  Turn();
+  ASSERT_THAT(Submits(sink_.Take()), ElementsAre(SubmitShape{2, {"second"}, {TokenFor(2)}}));
+
+  // Lost on a connection that was closing, say: only the job sent that
+  // long ago goes again, with its seq and token.
+  clock_.AdvanceMs(1);
+  ASSERT_EQ(session_->NextDeadline(), clock_.NowMs());
+  Turn();
+  Turn();
+  EXPECT_THAT(Submits(sink_.Take()), ElementsAre(SubmitShape{1, {"first"}, {TokenFor(1)}}));
+  AckSeqs({1, 2});
+  EXPECT_TRUE(first->ack.has_value());
+  EXPECT_TRUE(second->ack.has_value());
+  clock_.AdvanceMs(ClientSession::kSeveralBrokersResendMs);
+  Turn();
+  EXPECT_THAT(sink_.Take(), IsEmpty()) << "nothing is unacknowledged";
+}
+
+TEST_F(ClientSessionTest, WithOneBrokerAJobIsNotSentTwiceOnOneConnection) {
+  MakeSession();
+  Submit("only");
+  session_->OnConnected(clock_.NowMs());
+  Turn();
+  ASSERT_THAT(Submits(sink_.Take()), SizeIs(1));
+  clock_.AdvanceMs(ClientSession::kSeveralBrokersResendMs);
+  Turn();
+  EXPECT_THAT(sink_.Take(), IsEmpty());
+}
+
 TEST_F(ClientSessionTest, ASubmitRefusedForItsSizeGoesAgainInSubmitsOfAtMostTheBrokersLimit) {
   ClientOptions options;
   options.batch_jobs_max = 5;
