@@ -1,5 +1,8 @@
 #include "broker/broker_server.h"
 
+#include <poll.h>
+
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -34,6 +37,7 @@
 #include "broker/store_flags.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/wake_fd.h"
 
 namespace jobq::broker {
 namespace {
@@ -144,9 +148,9 @@ int BrokerServer::Run() {
       return served;
     }
     // A fresh store: the loop cancelled the last one's waits as it stopped.
-    store = OpenStore();
+    store = OpenStoreWhenReachable();
     if (store == nullptr) {
-      return 1;
+      return stop_signal::Requested() ? 0 : 1;
     }
     postgres = static_cast<store::PostgresStore*>(store.get());
   }
@@ -177,6 +181,19 @@ std::unique_ptr<store::Store> BrokerServer::OpenStore() {
     return nullptr;
   }
   return std::move(opened).value();
+}
+
+std::unique_ptr<store::Store> BrokerServer::OpenStoreWhenReachable() {
+  std::chrono::milliseconds delay(100);
+  while (!stop_signal::Requested()) {
+    if (std::unique_ptr<store::Store> store = OpenStore()) {
+      return store;
+    }
+    pollfd stop{stop_signal::Wake().fd(), POLLIN, 0};
+    ::poll(&stop, 1, static_cast<int>(delay.count()));
+    delay = std::min(delay * 2, std::chrono::milliseconds(2000));
+  }
+  return nullptr;
 }
 
 bool BrokerServer::StartAdmin(admin::AdminServer& server) const {

@@ -61,6 +61,10 @@ class BrokerServer {
   bool StartAdmin(admin::AdminServer& server) const;
   // The store --store names, opened; null once the error is logged.
   std::unique_ptr<store::Store> OpenStore();
+  // OpenStore, tried again with a backoff (100 ms doubling to 2 s) until it
+  // opens or a stop is requested (null then): after a step-down, the
+  // database may be what the broker lost.
+  std::unique_ptr<store::Store> OpenStoreWhenReachable();
   // Serves until stopped (an exit code) or, with `leadership`, until the
   // lease is lost (kSteppedDown).
   int Serve(store::Store* store, const Leadership* leadership);

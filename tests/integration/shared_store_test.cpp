@@ -343,6 +343,35 @@ TEST_F(SharedStoreTest, ALeaderPausedPastItsLeaseIsFencedAndStepsDownAcknowledgi
   EXPECT_EQ(standby["leadership"]["leader"], "b") << standby.dump();
 }
 
+// A leader that steps down because the database is gone waits for it, as a
+// standby, and leads again once it is back; it does not exit.
+TEST_F(SharedStoreTest, ALeaderThatLostTheDatabaseWaitsForItAndLeadsAgain) {
+  const Broker& a = StartBroker("a");
+  ASSERT_TRUE(WaitForRole("a", "leader"));
+  ASSERT_TRUE(g_postgres->Stop().ok());
+  // Two failed tries to open the store again: the first is made by the old
+  // code too, which then exited.
+  auto failed_reopens = [&] {
+    const std::string log = a.process->Stderr();
+    size_t count = 0;
+    for (size_t at = log.find("cannot_open_store"); at != std::string::npos;
+         at = log.find("cannot_open_store", at + 1)) {
+      ++count;
+    }
+    return count;
+  };
+  ASSERT_TRUE(WaitFor([&] { return failed_reopens() >= 2 || !a.process->Running(); }))
+      << a.process->Stderr();
+  ASSERT_TRUE(a.process->Running())
+      << "exited while the database was away: " << a.process->Stderr();
+
+  ASSERT_TRUE(g_postgres->Start().ok());
+  ASSERT_TRUE(WaitForRole("a", "leader")) << a.process->Stderr();
+  const std::string record = dir_.File("executions");
+  CommandResult submitted = Jobq("a", {"submit", "--file", "-"}, RecordJobs(record, 10));
+  EXPECT_EQ(submitted.exit_code, 0) << submitted.err;
+}
+
 TEST_F(SharedStoreTest, TheDatabaseRestartedUnderARunningBrokerLosesNothingAcknowledged) {
   // A lease longer than the restart: this test is about the store's
   // connection, not the leadership.
