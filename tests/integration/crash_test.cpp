@@ -177,21 +177,10 @@ TEST(CrashTest, BrokerKilledTwiceWhileAProducerStreams100000Jobs) {
   // execution under an id the producer never got (a job dispatched before
   // it was durable, then lost with the broker and re-sent) counts too: the
   // work ran.
-  std::map<int, std::vector<std::pair<std::string, uint32_t>>> executions_of_tag;
-  {
-    std::istringstream in(ReadFile(record));
-    std::string line;
-    while (std::getline(in, line)) {
-      std::istringstream fields(line);
-      std::string id;
-      uint32_t attempt = 0;
-      int tag = -1;
-      if (fields >> id >> attempt >> tag) {
-        executions_of_tag[tag].emplace_back(id, attempt);
-      } else {
-        ADD_FAILURE() << "torn execution record: " << line;
-      }
-    }
+  std::vector<std::string> torn;
+  ExecutionsByTag executions_of_tag = ReadExecutionsByTag(record, &torn);
+  for (const std::string& line : torn) {
+    ADD_FAILURE() << "torn execution record: " << line;
   }
   size_t never_ran = 0;
   size_t ran_too_often = 0;

@@ -39,6 +39,7 @@
 #include "tests/multihost/multihost_support.h"
 #include "tests/multihost/netns_topology.h"
 #include "tests/support/cluster.h"
+#include "tests/support/gate_record.h"
 #include "tests/support/postgres_server.h"
 #include "tests/support/process.h"
 
@@ -379,21 +380,10 @@ TEST_F(MultiHostFailoverTest, TheLeadersLinksCutMidStreamTheStandbyTakesOverAndT
   // What ran, from the task's own record: every line at least once, and
   // again only under a new attempt of its job (a result the cut-off leader
   // took but never committed runs the job again).
-  std::map<int, std::vector<std::pair<std::string, uint32_t>>> executions_of_tag;
-  {
-    std::istringstream in(ReadFile(record));
-    std::string line;
-    while (std::getline(in, line)) {
-      std::istringstream fields(line);
-      std::string id;
-      uint32_t attempt = 0;
-      int tag = -1;
-      if (fields >> id >> attempt >> tag) {
-        executions_of_tag[tag].emplace_back(id, attempt);
-      } else {
-        ADD_FAILURE() << "torn execution record: " << line;
-      }
-    }
+  std::vector<std::string> torn;
+  ExecutionsByTag executions_of_tag = ReadExecutionsByTag(record, &torn);
+  for (const std::string& line : torn) {
+    ADD_FAILURE() << "torn execution record: " << line;
   }
   size_t never_ran = 0;
   size_t ran_too_often = 0;

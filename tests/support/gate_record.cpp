@@ -20,4 +20,22 @@ std::vector<Execution> ReadExecutions(const std::string& path) {
   return executions;
 }
 
+ExecutionsByTag ReadExecutionsByTag(const std::string& path, std::vector<std::string>* torn) {
+  ExecutionsByTag executions;
+  std::istringstream in(ReadFile(path));
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string id;
+    uint32_t attempt = 0;
+    int tag = -1;
+    if (fields >> id >> attempt >> tag) {
+      executions[tag].emplace_back(id, attempt);
+    } else {
+      torn->push_back(line);
+    }
+  }
+  return executions;
+}
+
 }  // namespace jobq::testing

@@ -1,9 +1,12 @@
 #pragma once
-// The record the test plugin's gate task keeps (tests/support/
-// test_tasks_plugin.cpp): one line per execution, "<job id> <attempt> <pid>".
+// The records the test plugin's gate and record tasks keep (tests/support/
+// test_tasks_plugin.cpp): one line per execution, "<job id> <attempt> <pid>"
+// and "<job id> <attempt> <tag>".
 
 #include <cstdint>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace jobq::testing {
@@ -16,5 +19,10 @@ struct Execution {
 
 // Every well-formed line of the record at `path`; none if it is missing.
 std::vector<Execution> ReadExecutions(const std::string& path);
+
+// The record task's executions at `path` by the tag of their input line,
+// each as (job id, attempt); lines that do not parse (torn) go to `torn`.
+using ExecutionsByTag = std::map<int, std::vector<std::pair<std::string, uint32_t>>>;
+ExecutionsByTag ReadExecutionsByTag(const std::string& path, std::vector<std::string>* torn);
 
 }  // namespace jobq::testing
