@@ -29,6 +29,17 @@ constexpr char kJobqSessionSql[] =
     "SET idle_in_transaction_session_timeout = '5s';"
     "SET synchronous_commit = on;"
     "SET client_encoding = 'UTF8';"
+    // The server's side of the connection: a broker cut off in the middle
+    // of a pipelined commit leaves its backend waiting for the rest, inside
+    // the transaction and holding the lease row FOR SHARE (jobq_fence), so
+    // no standby could take over; idle_in_transaction_session_timeout does
+    // not count there (no Sync yet). Keepalives end that backend once the
+    // broker has been silent for about 4 s, and tcp_user_timeout one whose
+    // answers the broker stopped taking.
+    "SET tcp_keepalives_idle = 2;"
+    "SET tcp_keepalives_interval = 1;"
+    "SET tcp_keepalives_count = 2;"
+    "SET tcp_user_timeout = 5000;"
     // "jobq-broker:SCHEMA": another broker pointed at another schema of
     // this database can tell (MigratePostgresSchema), and so can an
     // operator reading pg_stat_activity. 63 bytes is PostgreSQL's limit.
