@@ -444,6 +444,12 @@ TEST_F(WorkflowsCoreTest, ALongChainsFailureSpreadsWithoutRecursion) {
   harness_.Hello("w", 10);
   Report(ids["n0"], false);
   EXPECT_EQ(StateOf(ids["n19999"]), wire::JOB_STATE_CANCELLED);
+  // The last node's message names the first failure and the last hop
+  // only: a path of 20,000 would make the messages quadratic in total.
+  const std::string& message = harness_.core().FindJob(ids["n19999"])->error.message();
+  EXPECT_NE(message.find("\"n0\""), std::string::npos) << message;
+  EXPECT_NE(message.find("via \"n19998\""), std::string::npos) << message;
+  EXPECT_LT(message.size(), 200u) << message;
   EXPECT_EQ(TheWorkflow().State(), ::jobq::admin::WORKFLOW_STATE_FAILED);
 }
 
