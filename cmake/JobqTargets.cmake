@@ -50,7 +50,10 @@ function(jobq_test)
   # COST: ctest starts the costliest tests first. A fresh build directory
   # (CI's) has no timings of earlier runs, and a long test started last
   # runs alone on one core while the other idles.
-  cmake_parse_arguments(ARG "" "NAME;TIMEOUT;COST" "SRCS;DEPS;LABELS" ${ARGN})
+  # ONE_PROCESS: one CTest test for the whole binary, in every build, for
+  # binaries whose cases share something costly to start (a PostgreSQL
+  # server each: 2 s a case, most of their time, when each ran alone).
+  cmake_parse_arguments(ARG "ONE_PROCESS" "NAME;TIMEOUT;COST" "SRCS;DEPS;LABELS" ${ARGN})
   add_executable(${ARG_NAME} ${ARG_SRCS})
   target_include_directories(${ARG_NAME} PRIVATE ${PROJECT_SOURCE_DIR})
   target_compile_options(${ARG_NAME} PRIVATE ${JOBQ_WARNINGS})
@@ -93,7 +96,7 @@ function(jobq_test)
   # LABELS unit tsan gives the label "unit+tsan", which ctest -L unit and
   # ctest -L tsan (regular expressions) both select.
   list(JOIN ARG_LABELS "+" labels)
-  if(JOBQ_SANITIZE AND "unit" IN_LIST ARG_LABELS)
+  if(ARG_ONE_PROCESS OR (JOBQ_SANITIZE AND "unit" IN_LIST ARG_LABELS))
     # One CTest test per binary: an instrumented process takes a quarter of
     # a second to start and exit, and the unit tests' 900 cases, a process
     # each, spent most of their 290 s of the ASan stage doing that. The
