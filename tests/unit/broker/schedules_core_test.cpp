@@ -271,5 +271,26 @@ TEST(SchedulesCoreTest, AStoredScheduleWhoseZoneIsGoneIsKeptAndShownBroken) {
   EXPECT_EQ(harness.core().job_count(), 0u);
 }
 
+TEST(SchedulesCoreTest, AStoredTemplateWithParentsFiresJobsWithoutThem) {
+  // AddSchedule refuses `after` in a template; a record written otherwise
+  // (damaged, or edited in the database) must not make jobs that wait for
+  // ids that are no job's.
+  CoreHarness harness;
+  ::jobq::store::ScheduleRecord record;
+  *record.mutable_spec() = EverySecond("orphans");
+  record.mutable_spec()->mutable_job()->add_after("k");
+  record.set_cursor_ms(harness.clock().NowMs());
+  harness.core().RestoreSchedules({record}, harness.clock().NowMs());
+  harness.AdvanceMs(3'000);
+  harness.core().CheckInvariants();
+  JobFilter all;
+  const std::vector<const Job*> jobs = harness.core().ListJobs(all).jobs;
+  ASSERT_FALSE(jobs.empty());
+  for (const Job* job : jobs) {
+    EXPECT_EQ(job->spec.after_size(), 0);
+    EXPECT_EQ(job->state, wire::JOB_STATE_QUEUED);
+  }
+}
+
 }  // namespace
 }  // namespace jobq::broker::core
