@@ -16,10 +16,14 @@ namespace {
 // PQconnectdbParams's arrays, and later values win). The keepalives and the
 // TCP user timeout turn a server that vanished without closing the
 // connection (a partition, a host that died) into an error within about
-// 30 s instead of a Commit that waits forever.
+// 5 s instead of a Commit that waits forever: a few leases (2 s by
+// default), not fifteen. The loop waits on its commit and renewal, and a
+// leader cut off for 30 s (the earlier defaults) answered no admin call,
+// not even status, for all that time. A busy server still answers the
+// keepalive probes (its kernel does), so a long query is not cut short.
 constexpr const char* kDefaultKeys[] = {"connect_timeout", "keepalives_idle", "keepalives_interval",
                                         "keepalives_count", "tcp_user_timeout"};
-constexpr const char* kDefaultValues[] = {"10", "10", "5", "3", "30000"};
+constexpr const char* kDefaultValues[] = {"5", "2", "1", "2", "5000"};
 
 // Set on every session, after the connection string: not the operator's
 // choice. A broker paused inside a transaction (SIGSTOP, a debugger) would
