@@ -348,7 +348,7 @@ int BrokerServer::Serve(store::Store* store, const Leadership* leadership) {
         .count();
   };
   http::DashboardApi dashboard(std::move(parts));
-  http::HttpServer http_server(&dashboard, &status_feed, &http_refusals);
+  http::HttpServer http_server(&dashboard, &status_feed);
   if (!config_.http.empty()) {
     http::HttpServerOptions options;
     options.address = config_.http;

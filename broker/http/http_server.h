@@ -43,9 +43,9 @@ struct HttpServerOptions {
 
 class HttpServer {
  public:
-  // `api`, `feed` and `refusals` must outlive this.
-  HttpServer(DashboardApi* api, StatusFeed* feed, RefusalCounters* refusals)
-      : api_(api), feed_(feed), refusals_(refusals) {}
+  // `api` and `feed` must outlive this. Refusals are counted by `api`,
+  // civetweb's own (413, 408, 400) included: they are answered through it.
+  HttpServer(DashboardApi* api, StatusFeed* feed) : api_(api), feed_(feed) {}
   ~HttpServer();  // Stop()
 
   HttpServer(const HttpServer&) = delete;
@@ -65,7 +65,6 @@ class HttpServer {
 
   DashboardApi* api_;
   StatusFeed* feed_;
-  RefusalCounters* refusals_;
   HttpServerOptions options_;
   mg_context* context_ = nullptr;
   std::string bound_address_;

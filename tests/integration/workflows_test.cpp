@@ -84,8 +84,10 @@ TEST_F(WorkflowsTest, AFailingMiddleNodeCancelsExactlyItsDescendants) {
   for (int i = 0; i < flow.nodes_size(); ++i) {
     ids[flow.nodes(i).name()] = answer->node_ids(i);
   }
-  for (const auto& [name, id] : ids) {
-    ASSERT_TRUE(WaitFor([&] { return Finished(id); }, std::chrono::seconds(60))) << name;
+  // Not a structured binding: clang 14 cannot capture one in a lambda.
+  for (const auto& node : ids) {
+    ASSERT_TRUE(WaitFor([&] { return Finished(node.second); }, std::chrono::seconds(60)))
+        << node.first;
   }
 
   EXPECT_EQ(JobJson(ids["root"])["state"], "succeeded");

@@ -66,7 +66,7 @@ class StalledStreamTest : public ::testing::Test {
   StatusFeed feed_{[this] { return NextSnapshot(); }, [](::jobq::admin::GetStatusResponse*) {},
                    [] { return int64_t{0}; }, kStreamsMax};
   DashboardApi api_{Parts()};
-  HttpServer server_{&api_, &feed_, &refusals_};
+  HttpServer server_{&api_, &feed_};
 };
 
 TEST_F(StalledStreamTest, AReaderThatStopsReadingLosesItsStreamAndItsSlot) {
