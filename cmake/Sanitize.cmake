@@ -9,8 +9,9 @@
 # compiler; Debian packages clang and libclang-rt-14-dev): instrumented, it
 # compiles the project in about 60 % of GCC 12's time (build-asan: 460 s
 # against 750 s on two cores; the admin server's batch 25 s against 36 s),
-# and the sanitizer builds were most of the test command's build time. GCC works too (configure without
-# CC/CXX), for a second opinion; the plain build stays GCC's.
+# and the sanitizer builds were most of the test command's build time.
+# GCC works too (configure without CC/CXX), for a second opinion; the plain
+# build stays GCC's.
 #
 # The runtime options and suppressions are compiled into every executable
 # (tests/sanitize/sanitizer_defaults.cpp), so `ctest --test-dir build-asan`
