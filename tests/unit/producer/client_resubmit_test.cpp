@@ -40,6 +40,7 @@
 #include "common/transport/zmq_messages.h"
 #include "jobq/wire.pb.h"
 #include "producer/client/client.h"
+#include "producer/client/internal/client_session.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
 
@@ -52,8 +53,6 @@ using ::testing::SizeIs;
 
 // Only turns a hang into a failure.
 constexpr std::chrono::seconds kTestDeadline{20};
-// With several brokers, a job unacknowledged this long is sent again.
-constexpr int64_t kResendUnacknowledgedAfterMs = 3000;
 
 // The 16 id bytes the fake broker gives the job with `seq`, told apart from
 // a restarted broker's by `epoch`.
@@ -701,7 +700,7 @@ TEST_F(ClientResubmitTest, JobsSentOnALostConnectionGoAgainOnTheOneStillUp) {
   ASSERT_TRUE(WaitFor(
       [&] {
         if (!successor.Readable(std::chrono::milliseconds(200))) {
-          clock_.AdvanceMs(kResendUnacknowledgedAfterMs);
+          clock_.AdvanceMs(client_internal::ClientSession::kSeveralBrokersResendMs);
           return false;
         }
         for (const ReceivedJob& job : successor.ReceiveJobs(1, /*ack=*/false)) {
