@@ -33,7 +33,7 @@ if(JOBQ_SANITIZE STREQUAL "address,undefined" OR JOBQ_SANITIZE STREQUAL "undefin
   # Without three of UBSan's checks, which cost a third of this build's
   # compile time (a check at every pointer dereference, every pointer
   # addition and every call through a polymorphic type; the broker server's
-  # batch: 27 s against 32 s ASan+UBSan, 22 s ASan alone) and find little
+  # batch with GCC: 27 s against 32 s ASan+UBSan, 22 s ASan alone) and find little
   # here: a null dereference is a SEGV that ASan reports with its stack,
   # and jobq neither downcasts nor does arithmetic on raw pointers. The
   # checks that matter in this code (signed overflow, shifts, bounds,
