@@ -75,6 +75,11 @@ function(jobq_test)
   endif()
   jobq_sanitizer_defaults(${ARG_NAME})
   set_property(GLOBAL APPEND PROPERTY JOBQ_TESTS ${ARG_NAME})
+  # The unit and integration suites run in scripts/test's ASan stage only
+  # (tests/CMakeLists.txt, target jobq_plain_stage, says why).
+  if("unit" IN_LIST ARG_LABELS OR "integration" IN_LIST ARG_LABELS)
+    set_property(GLOBAL APPEND PROPERTY JOBQ_ASAN_STAGE_TESTS ${ARG_NAME})
+  endif()
   # Label tsan: the threaded parts, which scripts/sanitize tsan builds and runs.
   if("tsan" IN_LIST ARG_LABELS)
     set_property(GLOBAL APPEND PROPERTY JOBQ_TSAN_TESTS ${ARG_NAME})
@@ -140,4 +145,48 @@ function(jobq_pytest)
       LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT} ${cost_property}
       ENVIRONMENT "${environment}")
   endforeach()
+endfunction()
+
+# jobq_targets_below(OUT DIR): every target defined in DIR and the
+# directories below it.
+function(jobq_targets_below out dir)
+  get_property(targets DIRECTORY ${dir} PROPERTY BUILDSYSTEM_TARGETS)
+  get_property(subdirectories DIRECTORY ${dir} PROPERTY SUBDIRECTORIES)
+  foreach(subdirectory IN LISTS subdirectories)
+    jobq_targets_below(below ${subdirectory})
+    list(APPEND targets ${below})
+  endforeach()
+  set(${out} ${targets} PARENT_SCOPE)
+endfunction()
+
+# jobq_plain_stage(): the target jobq_plain_stage, what scripts/test's plain
+# stage builds: everything `all` builds but the unit and integration
+# GoogleTest binaries. Those suites run in the ASan stage alone, with the
+# same compiler (clang) and sources, under AddressSanitizer and UBSan, which
+# check what a plain run checks and memory besides; building and running
+# them twice cost the test command about 4 minutes of its 30 on two cores.
+# The plain stage keeps what needs the shipped programs' speed or exercises
+# them whole: the simulation's 1,000 seeds, the Python, dashboard,
+# multi-host and benchmark suites, and the checks of style and man pages.
+# Called last, when every target is defined.
+function(jobq_plain_stage)
+  jobq_targets_below(targets ${PROJECT_SOURCE_DIR})
+  get_property(asan_stage_tests GLOBAL PROPERTY JOBQ_ASAN_STAGE_TESTS)
+  set(plain_stage "")
+  foreach(target IN LISTS targets)
+    get_target_property(type ${target} TYPE)
+    get_target_property(not_in_all ${target} EXCLUDE_FROM_ALL)
+    get_target_property(source_dir ${target} SOURCE_DIR)
+    file(RELATIVE_PATH source_dir ${PROJECT_SOURCE_DIR} ${source_dir})
+    # The tests' own libraries come in as the dependencies of what uses
+    # them; the plugins of tests/unit are the unit tests'.
+    if(not_in_all OR type STREQUAL "INTERFACE_LIBRARY" OR target IN_LIST asan_stage_tests
+       OR (source_dir MATCHES "^tests(/|$)" AND type MATCHES "^(STATIC|OBJECT)_LIBRARY$")
+       OR source_dir MATCHES "^tests/(unit|integration)(/|$)")
+      continue()
+    endif()
+    list(APPEND plain_stage ${target})
+  endforeach()
+  add_custom_target(jobq_plain_stage)
+  add_dependencies(jobq_plain_stage ${plain_stage})
 endfunction()

@@ -5,13 +5,13 @@
 # the same build directory, and a race or an overflow in them is found only
 # if they are instrumented too.
 #
-# scripts/sanitize builds them with clang 14 (also the fuzz build's
-# compiler; Debian packages clang and libclang-rt-14-dev): instrumented, it
+# They are built with clang 14 (also the fuzz build's compiler; Debian
+# packages clang and libclang-rt-14-dev): instrumented, it
 # compiles the project in about 60 % of GCC 12's time (build-asan: 460 s
 # against 750 s on two cores; the admin server's batch 25 s against 36 s),
 # and the sanitizer builds were most of the test command's build time.
-# GCC works too (configure without CC/CXX), for a second opinion; the plain
-# build stays GCC's.
+# Clang is every build's default compiler (CMakeLists.txt); GCC works
+# here too (configure with CXX=g++), for a second opinion.
 #
 # The runtime options and suppressions are compiled into every executable
 # (tests/sanitize/sanitizer_defaults.cpp), so `ctest --test-dir build-asan`
