@@ -35,7 +35,7 @@ constexpr char kJobqSessionSql[] =
     "SET client_encoding = 'UTF8';"
     // The server's side of the connection: a broker cut off in the middle
     // of a pipelined commit leaves its backend waiting for the rest, inside
-    // the transaction and holding the lease row FOR SHARE (jobq_fence), so
+    // the transaction and holding the lease row FOR KEY SHARE (jobq_fence), so
     // no standby could take over; idle_in_transaction_session_timeout does
     // not count there (no Sync yet). Keepalives end that backend once the
     // broker has been silent for about 4 s, and tcp_user_timeout one whose

@@ -14,17 +14,24 @@ namespace {
 
 constexpr char kLeaseApplicationName[] = "jobq-broker-lease";
 
-// A renewal that waits longer than this for a lock (a commit in flight
-// holds the row FOR SHARE for its transaction) or for the server fails,
-// and the caller tries again while its lease still runs.
+// A statement that waits longer than this for a lock (a takeover waits for
+// the commits in flight, which hold the row FOR KEY SHARE; a renewal only
+// for a takeover) or for the server fails, and the caller tries again
+// while its lease still runs.
 constexpr char kLeaseSessionSql[] =
     "SET statement_timeout = '2s';"
     "SET lock_timeout = '1s'";
 
+// FOR UPDATE first: it waits for every commit in flight (jobq_fence holds
+// the row FOR KEY SHARE, which an UPDATE of non-key columns alone would
+// not wait for), and commits that start after it wait for the takeover and
+// then find the new epoch. The expiry is checked on the row as locked.
 constexpr char kAcquireSql[] =
+    "WITH locked AS (SELECT id FROM jobq_leader WHERE id = 1 FOR UPDATE) "
     "UPDATE jobq_leader SET epoch = epoch + 1, holder = $1::text, endpoint = $2::text, "
     "expires_at = now() + $3::int8 * interval '1 millisecond' "
-    "WHERE id = 1 AND expires_at <= now() RETURNING epoch";
+    "FROM locked WHERE jobq_leader.id = locked.id AND jobq_leader.expires_at <= now() "
+    "RETURNING jobq_leader.epoch";
 constexpr char kRenewSql[] =
     "UPDATE jobq_leader SET expires_at = now() + $2::int8 * interval '1 millisecond' "
     "WHERE id = 1 AND epoch = $1::int8 RETURNING epoch";

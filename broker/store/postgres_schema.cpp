@@ -78,6 +78,29 @@ constexpr const char* kMigrations[] = {
     "  END IF;\n"
     "END\n"
     "$$;",
+    // 1 -> 2. The fence holds the lease row FOR KEY SHARE, not FOR SHARE.
+    // A renewal (an UPDATE of expires_at alone, which takes FOR NO KEY
+    // UPDATE) then never waits for commits: under FOR SHARE it waited
+    // behind them, and as each commit's share lock let the next one in
+    // ahead of it, a leader streaming commits back to back could not renew
+    // and lost its own lease. A takeover still waits for every commit in
+    // flight: it locks the row FOR UPDATE first (postgres_lease.cpp), which
+    // conflicts with FOR KEY SHARE, and PostgreSQL carries the key-share
+    // locks over to the row's new version when a renewal updates it.
+    "CREATE OR REPLACE FUNCTION jobq_fence(expected bigint) RETURNS void LANGUAGE plpgsql AS $$\n"
+    "DECLARE\n"
+    "  current_epoch bigint;\n"
+    "  current_holder text;\n"
+    "BEGIN\n"
+    "  SELECT epoch, holder INTO current_epoch, current_holder\n"
+    "    FROM jobq_leader WHERE id = 1 FOR KEY SHARE;\n"
+    "  IF current_epoch IS DISTINCT FROM expected THEN\n"
+    "    RAISE EXCEPTION USING ERRCODE = 'JQ001', MESSAGE = format(\n"
+    "      'the lease is at epoch %s (held by %s), this broker''s epoch was %s',\n"
+    "      current_epoch, quote_literal(current_holder), expected);\n"
+    "  END IF;\n"
+    "END\n"
+    "$$;",
 };
 static_assert(std::size(kMigrations) == PostgresStore::kSchemaVersion,
               "one migration step per schema version");

@@ -12,7 +12,7 @@
 //       the leadership lease (postgres_lease.h), one row
 //   jobq_fence(epoch)
 //       a function that fails with SQLSTATE JQ001 unless `epoch` is the
-//       lease's, holding the row FOR SHARE until the transaction ends
+//       lease's, holding the row FOR KEY SHARE until the transaction ends
 //   jobq_schema(version)
 //       one row: the schema version
 

@@ -14,7 +14,7 @@
 // one round trip. Durable when it returns (synchronous_commit=on).
 //
 // Fencing: with SetFencingEpoch(E), each transaction first checks, with the
-// lease row held FOR SHARE, that the lease's epoch is still E; if another
+// lease row held FOR KEY SHARE, that the lease's epoch is still E; if another
 // broker took the lease over it writes nothing and Commit returns
 // DeposedError (deposed.h).
 //
@@ -48,7 +48,7 @@ class PostgresStore final : public Store {
  public:
   // The schema version this build writes, and the newest it can use
   // (postgres_schema.h).
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   // Connects with `conninfo` (a libpq URI or key=value string; the password
   // comes from PGPASSFILE or passfile=, which libpq reads) and brings the

@@ -354,6 +354,31 @@ absl::Status PostgresServer::Exec(const std::string& dbname, const std::string& 
   return ExecSql(LocalConninfo(dbname), sql);
 }
 
+absl::StatusOr<std::unique_ptr<PostgresSession>> PostgresServer::OpenSession(
+    const std::string& dbname) {
+  PGconn* conn = PQconnectdb(LocalConninfo(dbname).c_str());
+  if (PQstatus(conn) != CONNECTION_OK) {
+    absl::Status status =
+        absl::UnavailableError(absl::StrCat("cannot connect: ", PQerrorMessage(conn)));
+    PQfinish(conn);
+    return status;
+  }
+  return std::unique_ptr<PostgresSession>(new PostgresSession(conn));
+}
+
+PostgresSession::~PostgresSession() { PQfinish(conn_); }
+
+absl::Status PostgresSession::Exec(const std::string& sql) {
+  PGresult* result = PQexec(conn_, sql.c_str());
+  const ExecStatusType code = PQresultStatus(result);
+  absl::Status status;
+  if (code != PGRES_COMMAND_OK && code != PGRES_TUPLES_OK) {
+    status = absl::InternalError(absl::StrCat(sql, ": ", PQerrorMessage(conn_)));
+  }
+  PQclear(result);
+  return status;
+}
+
 absl::StatusOr<std::string> PostgresServer::QueryValue(const std::string& dbname,
                                                        const std::string& sql) {
   PGconn* conn = PQconnectdb(LocalConninfo(dbname).c_str());

@@ -31,7 +31,25 @@
 #include "absl/status/statusor.h"
 #include "tests/support/temp_dir.h"
 
+struct pg_conn;  // libpq's PGconn, which this header does not include
+
 namespace jobq::testing {
+
+// One connection to the server, kept between statements: a transaction
+// that a test holds open while it tries something else.
+class PostgresSession {
+ public:
+  ~PostgresSession();
+  PostgresSession(const PostgresSession&) = delete;
+  PostgresSession& operator=(const PostgresSession&) = delete;
+  // Runs `sql` (several statements allowed) on this session.
+  absl::Status Exec(const std::string& sql);
+
+ private:
+  friend class PostgresServer;
+  explicit PostgresSession(pg_conn* conn) : conn_(conn) {}
+  pg_conn* conn_;
+};
 
 class PostgresServer {
  public:
@@ -76,6 +94,8 @@ class PostgresServer {
   absl::StatusOr<std::string> CreateDatabase(const std::string& name);
   // Runs `sql` in `dbname` as the superuser.
   absl::Status Exec(const std::string& dbname, const std::string& sql);
+  // A session of its own in `dbname`, as the superuser.
+  absl::StatusOr<std::unique_ptr<PostgresSession>> OpenSession(const std::string& dbname);
   // The first column of the first row of `sql` in `dbname`, as text.
   absl::StatusOr<std::string> QueryValue(const std::string& dbname, const std::string& sql);
   // Makes kPasswordRole (if no test did yet) log in with `password`, and

@@ -377,6 +377,54 @@ TEST_F(PostgresStoreTest, ANewLeaderFencesTheOldOnesCommits) {
   EXPECT_TRUE(CommitJobs(*store, {&refused}, {}).ok());
 }
 
+// A leader commits back to back: its renewals must not wait for its
+// commits (they did, and a busy leader lost its own lease), while a
+// takeover must wait for every commit in flight, even one that began before
+// renewals changed the row.
+TEST_F(PostgresStoreTest, ACommitInFlightHoldsOffATakeoverButNotARenewal) {
+  ASSERT_NE(OpenOrDie(), nullptr);
+  auto leader = LeaseOrDie("leader");
+  auto standby = LeaseOrDie("standby");
+  ASSERT_TRUE(leader && standby);
+  absl::StatusOr<std::optional<int64_t>> epoch = leader->TryAcquire(60s);
+  ASSERT_TRUE(epoch.ok() && epoch->has_value()) << epoch.status();
+
+  // A commit in flight: a transaction that passed the fence and is still
+  // open, as the store's first statement leaves it.
+  absl::StatusOr<std::unique_ptr<::jobq::testing::PostgresSession>> commit =
+      server_->OpenSession(db_);
+  ASSERT_TRUE(commit.ok()) << commit.status();
+  absl::Status fenced = (*commit)->Exec(absl::StrCat("BEGIN; SELECT jobq_fence(", **epoch, ")"));
+  ASSERT_TRUE(fenced.ok()) << fenced;
+
+  // The lease session's lock_timeout is 1 s: a renewal that waited for the
+  // commit would fail.
+  absl::StatusOr<bool> renewed = leader->Renew(**epoch, 60s);
+  ASSERT_TRUE(renewed.ok()) << renewed.status();
+  EXPECT_TRUE(*renewed);
+  renewed = leader->Renew(**epoch, 1ms);  // lapses at once
+  ASSERT_TRUE(renewed.ok()) << renewed.status();
+  EXPECT_TRUE(*renewed);
+
+  absl::StatusOr<std::optional<int64_t>> taken = std::nullopt;
+  ASSERT_TRUE(WaitFor([&] {
+    taken = standby->TryAcquire(60s);
+    return !taken.ok() || taken->has_value();
+  }));
+  EXPECT_FALSE(taken.ok()) << "taken over under a commit in flight, epoch "
+                           << (taken.ok() ? **taken : 0);
+  if (!taken.ok()) {
+    EXPECT_NE(taken.status().message().find("lock timeout"), std::string::npos) << taken.status();
+  }
+
+  ASSERT_TRUE((*commit)->Exec("COMMIT").ok());
+  ASSERT_TRUE(WaitFor([&] {
+    taken = standby->TryAcquire(60s);
+    return taken.ok() && taken->has_value();
+  }));
+  EXPECT_EQ(**taken, **epoch + 1);
+}
+
 TEST_F(PostgresStoreTest, TheLeaseIsTakenRenewedReadAndReleased) {
   auto a = LeaseOrDie("a");
   auto b = LeaseOrDie("b");
