@@ -57,8 +57,4 @@ if(JOBQ_BUILD_TESTS AND NOT JOBQ_SANITIZE)
   # Label docs, not unit: scripts/test runs the unit suites in its ASan
   # stage, which has no man pages.
   set_tests_properties(man_pages PROPERTIES LABELS docs TIMEOUT 60)
-  # What scripts/sanitize builds before `ctest -L unit`.
-  if(TARGET jobq_tests)
-    add_dependencies(jobq_tests jobq_man_pages)
-  endif()
 endif()
