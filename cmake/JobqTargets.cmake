@@ -43,8 +43,10 @@ endfunction()
 
 # jobq_test(NAME SRCS ... DEPS ... [LABELS ...]): one GoogleTest binary,
 # each test registered with CTest by gtest_discover_tests. Labels: unit, sim,
-# integration (scripts/sanitize asan runs all three), and tsan for the
-# threaded parts that scripts/sanitize tsan runs.
+# integration (scripts/sanitize asan runs all three; scripts/test's plain
+# stage runs sim), tsan for the threaded parts that scripts/sanitize tsan
+# runs, and plain for unit or integration tests that the plain stage runs
+# too.
 function(jobq_test)
   # TIMEOUT (seconds) for tests that need more than ctest's --timeout.
   # COST: ctest starts the costliest tests first. A fresh build directory
@@ -76,8 +78,9 @@ function(jobq_test)
   jobq_sanitizer_defaults(${ARG_NAME})
   set_property(GLOBAL APPEND PROPERTY JOBQ_TESTS ${ARG_NAME})
   # The unit and integration suites run in scripts/test's ASan stage only
-  # (tests/CMakeLists.txt, target jobq_plain_stage, says why).
-  if("unit" IN_LIST ARG_LABELS OR "integration" IN_LIST ARG_LABELS)
+  # (jobq_plain_stage() below says why), but for those labelled plain too.
+  if(("unit" IN_LIST ARG_LABELS OR "integration" IN_LIST ARG_LABELS)
+     AND NOT "plain" IN_LIST ARG_LABELS)
     set_property(GLOBAL APPEND PROPERTY JOBQ_ASAN_STAGE_TESTS ${ARG_NAME})
   endif()
   # Label tsan: the threaded parts, which scripts/sanitize tsan builds and runs.
@@ -161,13 +164,14 @@ endfunction()
 
 # jobq_plain_stage(): the target jobq_plain_stage, what scripts/test's plain
 # stage builds: everything `all` builds but the unit and integration
-# GoogleTest binaries. Those suites run in the ASan stage alone, with the
+# GoogleTest binaries not labelled plain. Those suites run in the ASan stage alone, with the
 # same compiler (clang) and sources, under AddressSanitizer and UBSan, which
 # check what a plain run checks and memory besides; building and running
 # them twice cost the test command about 4 minutes of its 30 on two cores.
 # The plain stage keeps what needs the shipped programs' speed or exercises
-# them whole: the simulation's 1,000 seeds, the Python, dashboard,
-# multi-host and benchmark suites, and the checks of style and man pages.
+# them whole: the simulation's 1,000 seeds, the crash and failover tests'
+# full streams (label plain), the Python, dashboard, multi-host and
+# benchmark suites, and the checks of style and man pages.
 # Called last, when every target is defined.
 function(jobq_plain_stage)
   jobq_targets_below(targets ${PROJECT_SOURCE_DIR})
@@ -182,7 +186,7 @@ function(jobq_plain_stage)
     # them; the plugins of tests/unit are the unit tests'.
     if(not_in_all OR type STREQUAL "INTERFACE_LIBRARY" OR target IN_LIST asan_stage_tests
        OR (source_dir MATCHES "^tests(/|$)" AND type MATCHES "^(STATIC|OBJECT)_LIBRARY$")
-       OR source_dir MATCHES "^tests/(unit|integration)(/|$)")
+       OR (source_dir MATCHES "^tests/unit(/|$)" AND type MATCHES "^(SHARED|MODULE)_LIBRARY$"))
       continue()
     endif()
     list(APPEND plain_stage ${target})
