@@ -164,10 +164,11 @@ endfunction()
 
 # jobq_plain_stage(): the target jobq_plain_stage, what scripts/test's plain
 # stage builds: everything `all` builds but the unit and integration
-# GoogleTest binaries not labelled plain. Those suites run in the ASan stage alone, with the
-# same compiler (clang) and sources, under AddressSanitizer and UBSan, which
-# check what a plain run checks and memory besides; building and running
-# them twice cost the test command about 4 minutes of its 30 on two cores.
+# GoogleTest binaries not labelled plain. Those suites run in the ASan stage
+# alone, with the same compiler (clang) and sources, under AddressSanitizer
+# and UBSan, which check what a plain run checks and memory besides;
+# building and running them twice cost the test command about 4 minutes of
+# its 30 on two cores.
 # The plain stage keeps what needs the shipped programs' speed or exercises
 # them whole: the simulation's 1,000 seeds, the crash and failover tests'
 # full streams (label plain), the Python, dashboard, multi-host and
