@@ -71,18 +71,25 @@ std::string HbaConf(const std::vector<std::string>& trusted_networks) {
   return conf;
 }
 
+// `sql` on an open connection: OK unless the server answered an error.
+absl::Status ExecOn(PGconn* conn, const std::string& sql) {
+  PGresult* result = PQexec(conn, sql.c_str());
+  const ExecStatusType code = PQresultStatus(result);
+  absl::Status status;
+  if (code != PGRES_COMMAND_OK && code != PGRES_TUPLES_OK) {
+    status = absl::InternalError(absl::StrCat(sql, ": ", PQerrorMessage(conn)));
+  }
+  PQclear(result);
+  return status;
+}
+
 absl::Status ExecSql(const std::string& conninfo, const std::string& sql) {
   PGconn* conn = PQconnectdb(conninfo.c_str());
   absl::Status status;
   if (PQstatus(conn) != CONNECTION_OK) {
     status = absl::UnavailableError(absl::StrCat("cannot connect: ", PQerrorMessage(conn)));
   } else {
-    PGresult* result = PQexec(conn, sql.c_str());
-    const ExecStatusType code = PQresultStatus(result);
-    if (code != PGRES_COMMAND_OK && code != PGRES_TUPLES_OK) {
-      status = absl::InternalError(absl::StrCat(sql, ": ", PQerrorMessage(conn)));
-    }
-    PQclear(result);
+    status = ExecOn(conn, sql);
   }
   PQfinish(conn);
   return status;
@@ -368,16 +375,7 @@ absl::StatusOr<std::unique_ptr<PostgresSession>> PostgresServer::OpenSession(
 
 PostgresSession::~PostgresSession() { PQfinish(conn_); }
 
-absl::Status PostgresSession::Exec(const std::string& sql) {
-  PGresult* result = PQexec(conn_, sql.c_str());
-  const ExecStatusType code = PQresultStatus(result);
-  absl::Status status;
-  if (code != PGRES_COMMAND_OK && code != PGRES_TUPLES_OK) {
-    status = absl::InternalError(absl::StrCat(sql, ": ", PQerrorMessage(conn_)));
-  }
-  PQclear(result);
-  return status;
-}
+absl::Status PostgresSession::Exec(const std::string& sql) { return ExecOn(conn_, sql); }
 
 absl::StatusOr<std::string> PostgresServer::QueryValue(const std::string& dbname,
                                                        const std::string& sql) {
